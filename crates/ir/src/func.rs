@@ -1,0 +1,291 @@
+//! `IrBlock`: the IR of one translation block, and the builder methods the
+//! front end uses to append ops to it.
+
+use crate::op::{Cond, Label, Op, Temp, MAX_INS};
+use crate::table::Opcode;
+
+/// A guest-state global: a named 64-bit field of the CPU state at a fixed
+/// byte offset. Global `i` is `Temp(i)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global {
+    /// Name in the text form (`rax`, `cc_op`, ...).
+    pub name: &'static str,
+    /// Byte offset in the CPU state.
+    pub offset: usize,
+}
+
+/// The IR of one TB: ops in order, plus temp and label counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IrBlock {
+    /// The globals this block's temps `0..globals.len()` refer to.
+    pub globals: &'static [Global],
+    /// The ops, in execution order.
+    pub ops: Vec<Op>,
+    /// Number of temps (globals included).
+    pub n_temps: u32,
+    /// Number of labels.
+    pub n_labels: u32,
+}
+
+impl IrBlock {
+    /// An empty block over the given globals.
+    pub fn new(globals: &'static [Global]) -> IrBlock {
+        IrBlock {
+            globals,
+            ops: Vec::with_capacity(64),
+            n_temps: globals.len() as u32,
+            n_labels: 0,
+        }
+    }
+
+    /// The temp naming global `i`.
+    pub fn global(&self, i: usize) -> Temp {
+        debug_assert!(i < self.globals.len());
+        Temp(i as u32)
+    }
+
+    /// True if `t` is a global.
+    pub fn is_global(&self, t: Temp) -> bool {
+        t.index() < self.globals.len()
+    }
+
+    /// A fresh TB-local temp.
+    pub fn temp(&mut self) -> Temp {
+        let t = Temp(self.n_temps);
+        self.n_temps += 1;
+        t
+    }
+
+    /// A fresh label.
+    pub fn label(&mut self) -> Label {
+        let l = Label(self.n_labels);
+        self.n_labels += 1;
+        l
+    }
+
+    /// Appends an op.
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    fn op1(&mut self, opc: Opcode, a: Temp) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(opc);
+        op.outs[0] = d;
+        op.ins[0] = a;
+        self.push(op);
+        d
+    }
+
+    fn op2(&mut self, opc: Opcode, a: Temp, b: Temp) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(opc);
+        op.outs[0] = d;
+        op.ins[0] = a;
+        op.ins[1] = b;
+        self.push(op);
+        d
+    }
+
+    /// `insn_start pc`
+    pub fn insn_start(&mut self, pc: u64) {
+        let mut op = Op::new(Opcode::InsnStart);
+        op.consts[0] = pc;
+        self.push(op);
+    }
+
+    /// `mov d, s` into an existing temp (usually a global).
+    pub fn mov_to(&mut self, d: Temp, s: Temp) {
+        let mut op = Op::new(Opcode::Mov);
+        op.outs[0] = d;
+        op.ins[0] = s;
+        self.push(op);
+    }
+
+    /// `movi d, c` into an existing temp.
+    pub fn movi_to(&mut self, d: Temp, c: u64) {
+        let mut op = Op::new(Opcode::Movi);
+        op.outs[0] = d;
+        op.consts[0] = c;
+        self.push(op);
+    }
+
+    /// A new temp copied from `s`.
+    pub fn mov(&mut self, s: Temp) -> Temp {
+        self.op1(Opcode::Mov, s)
+    }
+
+    /// A new temp holding constant `c`.
+    pub fn movi(&mut self, c: u64) -> Temp {
+        let d = self.temp();
+        self.movi_to(d, c);
+        d
+    }
+
+    /// A binary op into a new temp.
+    pub fn binop(&mut self, opc: Opcode, a: Temp, b: Temp) -> Temp {
+        self.op2(opc, a, b)
+    }
+
+    /// A unary op into a new temp.
+    pub fn unop(&mut self, opc: Opcode, a: Temp) -> Temp {
+        self.op1(opc, a)
+    }
+
+    /// `a + b`
+    pub fn add(&mut self, a: Temp, b: Temp) -> Temp {
+        self.op2(Opcode::Add, a, b)
+    }
+    /// `a + c`
+    pub fn addi(&mut self, a: Temp, c: u64) -> Temp {
+        if c == 0 {
+            return a;
+        }
+        let c = self.movi(c);
+        self.add(a, c)
+    }
+    /// `a - b`
+    pub fn sub(&mut self, a: Temp, b: Temp) -> Temp {
+        self.op2(Opcode::Sub, a, b)
+    }
+    /// `a & b`
+    pub fn and(&mut self, a: Temp, b: Temp) -> Temp {
+        self.op2(Opcode::And, a, b)
+    }
+    /// `a & c`
+    pub fn andi(&mut self, a: Temp, c: u64) -> Temp {
+        let c = self.movi(c);
+        self.and(a, c)
+    }
+    /// `a | b`
+    pub fn or(&mut self, a: Temp, b: Temp) -> Temp {
+        self.op2(Opcode::Or, a, b)
+    }
+    /// `a ^ b`
+    pub fn xor(&mut self, a: Temp, b: Temp) -> Temp {
+        self.op2(Opcode::Xor, a, b)
+    }
+    /// `a << c`
+    pub fn shli(&mut self, a: Temp, c: u64) -> Temp {
+        let c = self.movi(c);
+        self.op2(Opcode::Shl, a, c)
+    }
+    /// `a >> c` (logical)
+    pub fn shri(&mut self, a: Temp, c: u64) -> Temp {
+        let c = self.movi(c);
+        self.op2(Opcode::Shr, a, c)
+    }
+    /// `a >> c` (arithmetic)
+    pub fn sari(&mut self, a: Temp, c: u64) -> Temp {
+        let c = self.movi(c);
+        self.op2(Opcode::Sar, a, c)
+    }
+
+    /// `cond(a, b) ? 1 : 0`
+    pub fn setcond(&mut self, cond: Cond, a: Temp, b: Temp) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(Opcode::Setcond);
+        op.outs[0] = d;
+        op.ins[0] = a;
+        op.ins[1] = b;
+        op.consts[0] = cond as u64;
+        self.push(op);
+        d
+    }
+
+    /// `cond(a, b) ? t : f`
+    pub fn movcond(&mut self, cond: Cond, a: Temp, b: Temp, t: Temp, f: Temp) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(Opcode::Movcond);
+        op.outs[0] = d;
+        op.ins[..4].copy_from_slice(&[a, b, t, f]);
+        op.consts[0] = cond as u64;
+        self.push(op);
+        d
+    }
+
+    /// `if cond(a, b) goto l`
+    pub fn brcond(&mut self, cond: Cond, a: Temp, b: Temp, l: Label) {
+        let mut op = Op::new(Opcode::Brcond);
+        op.ins[0] = a;
+        op.ins[1] = b;
+        op.consts = [cond as u64, l.0 as u64];
+        self.push(op);
+    }
+
+    /// `goto l`
+    pub fn br(&mut self, l: Label) {
+        let mut op = Op::new(Opcode::Br);
+        op.consts[0] = l.0 as u64;
+        self.push(op);
+    }
+
+    /// Places label `l` here.
+    pub fn set_label(&mut self, l: Label) {
+        let mut op = Op::new(Opcode::SetLabel);
+        op.consts[0] = l.0 as u64;
+        self.push(op);
+    }
+
+    /// A guest load (`Ld8u` ... `Ld64`) from address `a`.
+    pub fn load(&mut self, opc: Opcode, a: Temp) -> Temp {
+        self.op1(opc, a)
+    }
+
+    /// A guest store (`St8` ... `St64`) of `v` to address `a`.
+    pub fn store(&mut self, opc: Opcode, v: Temp, a: Temp) {
+        let mut op = Op::new(opc);
+        op.ins[0] = v;
+        op.ins[1] = a;
+        self.push(op);
+    }
+
+    /// Loads the 64-bit state field at byte `offset`.
+    pub fn ld_env(&mut self, offset: usize) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(Opcode::LdEnv);
+        op.outs[0] = d;
+        op.consts[0] = offset as u64;
+        self.push(op);
+        d
+    }
+
+    /// Stores `v` to the 64-bit state field at byte `offset`.
+    pub fn st_env(&mut self, v: Temp, offset: usize) {
+        let mut op = Op::new(Opcode::StEnv);
+        op.ins[0] = v;
+        op.consts[0] = offset as u64;
+        self.push(op);
+    }
+
+    /// Calls helper `id` with `args`; returns its result temp.
+    pub fn call(&mut self, id: u32, args: &[Temp]) -> Temp {
+        assert!(args.len() <= MAX_INS, "helper call with too many inputs");
+        let d = self.temp();
+        let mut op = Op::new(Opcode::Call);
+        op.outs[0] = d;
+        op.ins[..args.len()].copy_from_slice(args);
+        op.consts = [id as u64, args.len() as u64];
+        self.push(op);
+        d
+    }
+
+    /// Leaves through direct-exit slot `n`.
+    pub fn goto_tb(&mut self, n: u64) {
+        let mut op = Op::new(Opcode::GotoTb);
+        op.consts[0] = n;
+        self.push(op);
+    }
+
+    /// Leaves through the jump-cache lookup of the current rip.
+    pub fn lookup_and_goto_ptr(&mut self) {
+        self.push(Op::new(Opcode::LookupAndGotoPtr));
+    }
+
+    /// Leaves to the exec loop with exception `excp`.
+    pub fn raise(&mut self, excp: u64) {
+        let mut op = Op::new(Opcode::Raise);
+        op.consts[0] = excp;
+        self.push(op);
+    }
+}

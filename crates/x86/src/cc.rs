@@ -1,0 +1,210 @@
+//! Lazy condition codes, QEMU style: a flag-setting instruction records
+//! (`cc_op`, `cc_dst`, `cc_src`, `cc_src2`); flags are computed only when
+//! read. This file owns the encoding and the run-time computation; the
+//! translation-time fast paths live in `translate/flags.rs`.
+
+use crate::cpu::eflags::{AF, CF, OF, PF, SF, ZF};
+
+/// What produced the lazy flags. The encoded `cc_op` is `kind * 4 + log2(size)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CcKind {
+    /// Flags are materialised in `cc_src` (EFLAGS layout).
+    Eflags = 0,
+    /// `cc_dst` = result, `cc_src` = second operand.
+    Add,
+    /// As `Add`, `cc_src2` = carry in.
+    Adc,
+    /// `cc_dst` = result, `cc_src` = second operand.
+    Sub,
+    /// As `Sub`, `cc_src2` = borrow in.
+    Sbb,
+    /// AND/OR/XOR/TEST: `cc_dst` = result; CF = OF = 0.
+    Logic,
+    /// `cc_dst` = result, `cc_src` = CF before the instruction.
+    Inc,
+    /// `cc_dst` = result, `cc_src` = CF before the instruction.
+    Dec,
+    /// `cc_dst` = result, `cc_src` = operand shifted left by count-1.
+    Shl,
+    /// SAR/SHR: `cc_dst` = result, `cc_src` = operand shifted right by count-1.
+    Sar,
+    /// MUL/IMUL: `cc_dst` = low result, `cc_src` nonzero when CF = OF = 1.
+    Mul,
+}
+
+/// `cc_op` value for flags held in `cc_src`.
+pub const CC_OP_EFLAGS: u64 = 0;
+
+impl CcKind {
+    /// Encodes kind and operand size (bytes: 1, 2, 4, 8) as a `cc_op`.
+    pub const fn op(self, size: u32) -> u64 {
+        let log2 = match size {
+            1 => 0,
+            2 => 1,
+            4 => 2,
+            _ => 3,
+        };
+        if matches!(self, CcKind::Eflags) {
+            return CC_OP_EFLAGS;
+        }
+        self as u64 * 4 + log2
+    }
+
+    /// Decodes a `cc_op` into kind and size in bytes.
+    pub fn decode(cc_op: u64) -> (CcKind, u32) {
+        const KINDS: [CcKind; 11] = [
+            CcKind::Eflags,
+            CcKind::Add,
+            CcKind::Adc,
+            CcKind::Sub,
+            CcKind::Sbb,
+            CcKind::Logic,
+            CcKind::Inc,
+            CcKind::Dec,
+            CcKind::Shl,
+            CcKind::Sar,
+            CcKind::Mul,
+        ];
+        let kind = KINDS
+            .get((cc_op / 4) as usize)
+            .copied()
+            .unwrap_or(CcKind::Eflags);
+        (kind, 1 << (cc_op % 4))
+    }
+}
+
+/// PF: set when the low byte of `v` has an even number of set bits.
+pub fn parity(v: u64) -> u64 {
+    if (v as u8).count_ones() % 2 == 0 {
+        PF
+    } else {
+        0
+    }
+}
+
+/// The six arithmetic flags for a lazy state.
+pub fn compute_all(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
+    let (kind, size) = CcKind::decode(cc_op);
+    let bits = size * 8;
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let sign = 1u64 << (bits - 1);
+    let d = dst & mask;
+    let zf_sf_pf =
+        |d: u64| (if d == 0 { ZF } else { 0 }) | (if d & sign != 0 { SF } else { 0 }) | parity(d);
+    let flag = |b: bool, f: u64| if b { f } else { 0 };
+    match kind {
+        CcKind::Eflags => src & (CF | PF | AF | ZF | SF | OF),
+        CcKind::Add | CcKind::Adc => {
+            let carry = if kind == CcKind::Adc { src2 & 1 } else { 0 };
+            let s2 = src & mask;
+            let s1 = d.wrapping_sub(s2).wrapping_sub(carry) & mask;
+            let cf = if carry != 0 { d <= s1 } else { d < s1 };
+            flag(cf, CF)
+                | zf_sf_pf(d)
+                | ((d ^ s1 ^ s2) & AF)
+                | flag((!(s1 ^ s2) & (s1 ^ d)) & sign != 0, OF)
+        }
+        CcKind::Sub | CcKind::Sbb => {
+            let borrow = if kind == CcKind::Sbb { src2 & 1 } else { 0 };
+            let s2 = src & mask;
+            let s1 = d.wrapping_add(s2).wrapping_add(borrow) & mask;
+            let cf = if borrow != 0 { s1 <= s2 } else { s1 < s2 };
+            flag(cf, CF)
+                | zf_sf_pf(d)
+                | ((d ^ s1 ^ s2) & AF)
+                | flag(((s1 ^ s2) & (s1 ^ d)) & sign != 0, OF)
+        }
+        CcKind::Logic => zf_sf_pf(d),
+        CcKind::Inc => {
+            let s1 = d.wrapping_sub(1) & mask;
+            (src & CF) | zf_sf_pf(d) | ((d ^ s1 ^ 1) & AF) | flag(d == sign, OF)
+        }
+        CcKind::Dec => {
+            let s1 = d.wrapping_add(1) & mask;
+            (src & CF) | zf_sf_pf(d) | ((d ^ s1 ^ 1) & AF) | flag(d == sign - 1, OF)
+        }
+        CcKind::Shl => flag(src & sign != 0, CF) | zf_sf_pf(d) | flag((src ^ d) & sign != 0, OF),
+        CcKind::Sar => flag(src & 1 != 0, CF) | zf_sf_pf(d) | flag((src ^ d) & sign != 0, OF),
+        CcKind::Mul => flag(src != 0, CF | OF) | zf_sf_pf(d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(kind: CcKind, size: u32, dst: u64, src: u64, src2: u64) -> u64 {
+        compute_all(kind.op(size), dst, src, src2)
+    }
+
+    // Values follow the SDM's definitions of each flag (vol. 1, 3.4.3.1,
+    // and the ADD/SUB/INC/DEC/SHL/SAR/MUL pages).
+    #[test]
+    fn add_family() {
+        // 0xff + 1 = 0x00: CF, ZF, AF, PF; no OF.
+        assert_eq!(flags(CcKind::Add, 1, 0x00, 1, 0), CF | ZF | AF | PF);
+        // 0x7f + 1 = 0x80: OF, SF, AF.
+        assert_eq!(flags(CcKind::Add, 1, 0x80, 1, 0), OF | SF | AF);
+        // 0xffffffff + 0xffffffff + carry 1 = 0xffffffff, CF.
+        assert_eq!(
+            flags(CcKind::Adc, 4, 0xffff_ffff, 0xffff_ffff, 1),
+            CF | SF | PF | AF
+        );
+        // 64-bit: 0x8000..0 + 0x8000..0 = 0: CF, OF, ZF, PF.
+        assert_eq!(flags(CcKind::Add, 8, 0, 1 << 63, 0), CF | OF | ZF | PF);
+    }
+
+    #[test]
+    fn sub_family() {
+        // cmp 0, 1: 0 - 1 = 0xffff: CF, SF, AF, PF.
+        assert_eq!(flags(CcKind::Sub, 2, 0xffff, 1, 0), CF | SF | AF | PF);
+        // 0x80 - 1 = 0x7f: OF, AF.
+        assert_eq!(flags(CcKind::Sub, 1, 0x7f, 1, 0), OF | AF);
+        // sbb 5, 5 with borrow: 5 - 5 - 1 = -1: CF.
+        assert_eq!(flags(CcKind::Sbb, 4, 0xffff_ffff, 5, 1), CF | SF | PF | AF);
+        // 5 - 5 = 0: ZF, PF.
+        assert_eq!(flags(CcKind::Sub, 8, 0, 5, 0), ZF | PF);
+    }
+
+    #[test]
+    fn inc_dec_keep_cf() {
+        assert_eq!(flags(CcKind::Inc, 1, 0x80, CF, 0), CF | OF | SF | AF);
+        assert_eq!(flags(CcKind::Dec, 4, 0x7fff_ffff, 0, 0), OF | AF | PF);
+        assert_eq!(flags(CcKind::Dec, 8, 0, 0, 0), ZF | PF);
+    }
+
+    #[test]
+    fn logic_clears_cf_of() {
+        assert_eq!(flags(CcKind::Logic, 1, 0x81, 0, 0), SF | PF);
+        assert_eq!(flags(CcKind::Logic, 8, 0, 0, 0), ZF | PF);
+    }
+
+    #[test]
+    fn shifts() {
+        // shl al(0x81), 1 = 0x02: CF = old msb, OF = CF ^ new msb = 1.
+        assert_eq!(flags(CcKind::Shl, 1, 0x02, 0x81, 0), CF | OF);
+        // shr al(0x81), 1 = 0x40: CF = 1, OF = old msb = 1.
+        assert_eq!(flags(CcKind::Sar, 1, 0x40, 0x81, 0), CF | OF);
+        // sar al(0x81), 1 = 0xc0: CF = 1, OF = 0, SF, PF.
+        assert_eq!(flags(CcKind::Sar, 1, 0xc0, 0x81, 0), CF | SF | PF);
+    }
+
+    #[test]
+    fn mul_and_eflags() {
+        assert_eq!(flags(CcKind::Mul, 4, 1, 1, 0) & (CF | OF), CF | OF);
+        assert_eq!(flags(CcKind::Mul, 4, 1, 0, 0) & (CF | OF), 0);
+        assert_eq!(compute_all(CC_OP_EFLAGS, 0, CF | ZF | 0x200, 0), CF | ZF);
+    }
+
+    #[test]
+    fn parity_counts_low_byte_only() {
+        assert_eq!(parity(0x0300), PF);
+        assert_eq!(parity(0x01), 0);
+        assert_eq!(parity(0x03), PF);
+    }
+}

@@ -1,0 +1,6 @@
+//! muldiv helpers.
+
+use super::HelperInfo;
+
+/// This family's helpers.
+pub static HELPERS: &[&HelperInfo] = &[];

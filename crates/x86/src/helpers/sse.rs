@@ -1,0 +1,6 @@
+//! sse helpers.
+
+use super::HelperInfo;
+
+/// This family's helpers.
+pub static HELPERS: &[&HelperInfo] = &[];

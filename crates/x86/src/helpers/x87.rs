@@ -1,0 +1,6 @@
+//! x87 helpers.
+
+use super::HelperInfo;
+
+/// This family's helpers.
+pub static HELPERS: &[&HelperInfo] = &[];

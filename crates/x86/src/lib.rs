@@ -1,0 +1,10 @@
+//! The x86-64 guest: `CpuState`, the decoder-driven translator to IR (one
+//! file per instruction family), lazy flags, and the helpers IR calls.
+
+pub mod cc;
+pub mod cpu;
+pub mod helpers;
+pub mod translate;
+
+pub use cpu::{CpuState, GLOBALS};
+pub use translate::{translate_tb, CodeFetch, TbFlags, TranslatedTb};

@@ -1,0 +1,222 @@
+//! Translation-time side of lazy flags: recording a flag-setting result,
+//! and computing CF, all flags, or a Jcc/SETcc/CMOVcc condition, inline
+//! when the producing `cc_op` is known and by helper otherwise.
+
+use super::Cx;
+use crate::cc::{CcKind, CC_OP_EFLAGS};
+use crate::cpu::eflags::{CF, OF, PF, SF, ZF};
+use crate::cpu::glob;
+use crate::helpers::flags::CC_COMPUTE_ALL;
+use iced_x86::ConditionCode;
+use ox86_ir::{Cond, Temp};
+
+impl Cx {
+    /// Records the lazy-flags state left by an instruction.
+    pub fn set_cc(&mut self, kind: CcKind, size: u32, dst: Temp, src: Temp, src2: Option<Temp>) {
+        let (gd, gs, gs2) = (
+            self.g(glob::CC_DST),
+            self.g(glob::CC_SRC),
+            self.g(glob::CC_SRC2),
+        );
+        self.b.mov_to(gd, dst);
+        self.b.mov_to(gs, src);
+        if let Some(s2) = src2 {
+            self.b.mov_to(gs2, s2);
+        }
+        self.set_cc_op(kind.op(size));
+    }
+
+    /// Sets the `cc_op` global to a constant.
+    pub fn set_cc_op(&mut self, op: u64) {
+        if self.cc_known != Some(op) {
+            let gop = self.g(glob::CC_OP);
+            self.b.movi_to(gop, op);
+            self.cc_known = Some(op);
+        }
+    }
+
+    /// Records already-computed arithmetic flags (EFLAGS layout) in `flags`.
+    pub fn set_cc_eflags(&mut self, flags: Temp) {
+        let gs = self.g(glob::CC_SRC);
+        self.b.mov_to(gs, flags);
+        self.set_cc_op(CC_OP_EFLAGS);
+    }
+
+    /// The six arithmetic flags as an EFLAGS-layout value.
+    pub fn compute_all(&mut self) -> Temp {
+        if self.cc_known == Some(CC_OP_EFLAGS) {
+            return self.g(glob::CC_SRC);
+        }
+        let args = [
+            self.g(glob::CC_OP),
+            self.g(glob::CC_DST),
+            self.g(glob::CC_SRC),
+            self.g(glob::CC_SRC2),
+        ];
+        self.call(&CC_COMPUTE_ALL, &args)
+    }
+
+    /// CF as 0 or 1.
+    pub fn compute_cf(&mut self) -> Temp {
+        if let Some(op) = self.cc_known {
+            let (kind, size) = CcKind::decode(op);
+            let dst = self.g(glob::CC_DST);
+            let src = self.g(glob::CC_SRC);
+            match kind {
+                CcKind::Sub => {
+                    let s1 = self.b.add(dst, src);
+                    let s1 = self.zext(size, s1);
+                    let s2 = self.zext(size, src);
+                    return self.b.setcond(Cond::Ltu, s1, s2);
+                }
+                CcKind::Add => {
+                    let d = self.zext(size, dst);
+                    let s2 = self.zext(size, src);
+                    return self.b.setcond(Cond::Ltu, d, s2);
+                }
+                CcKind::Logic => return self.b.movi(0),
+                CcKind::Inc | CcKind::Dec => return self.b.andi(src, 1),
+                _ => {}
+            }
+        }
+        let all = self.compute_all();
+        self.b.andi(all, CF)
+    }
+
+    /// A condition `(cond, a, b)` that holds exactly when x86 condition
+    /// `cc` does, for brcond/setcond/movcond.
+    pub fn cond(&mut self, cc: ConditionCode) -> (Cond, Temp, Temp) {
+        if let Some(op) = self.cc_known {
+            if let Some(c) = self.cond_fast(op, cc) {
+                return c;
+            }
+        }
+        let all = self.compute_all();
+        let zero = self.b.movi(0);
+        let (mask, negate) = match cc {
+            ConditionCode::o => (OF, false),
+            ConditionCode::no => (OF, true),
+            ConditionCode::b => (CF, false),
+            ConditionCode::ae => (CF, true),
+            ConditionCode::e => (ZF, false),
+            ConditionCode::ne => (ZF, true),
+            ConditionCode::be => (CF | ZF, false),
+            ConditionCode::a => (CF | ZF, true),
+            ConditionCode::s => (SF, false),
+            ConditionCode::ns => (SF, true),
+            ConditionCode::p => (PF, false),
+            ConditionCode::np => (PF, true),
+            ConditionCode::l | ConditionCode::ge | ConditionCode::le | ConditionCode::g => {
+                // SF != OF, optionally | ZF: move OF onto SF's bit and xor.
+                let of = self.b.shri(all, 4);
+                let x = self.b.xor(all, of);
+                let mut m = SF;
+                let x = if matches!(cc, ConditionCode::le | ConditionCode::g) {
+                    m |= ZF;
+                    let zf_kept = self.b.andi(all, ZF);
+                    let sx = self.b.andi(x, SF);
+                    self.b.or(sx, zf_kept)
+                } else {
+                    x
+                };
+                let mt = self.b.movi(m);
+                let t = self.b.and(x, mt);
+                let c = if matches!(cc, ConditionCode::l | ConditionCode::le) {
+                    Cond::Ne
+                } else {
+                    Cond::Eq
+                };
+                return (c, t, zero);
+            }
+            ConditionCode::None => unreachable!("condition of an unconditional instruction"),
+        };
+        let m = self.b.movi(mask);
+        (if negate { Cond::TstEq } else { Cond::TstNe }, all, m)
+    }
+
+    fn cond_fast(&mut self, op: u64, cc: ConditionCode) -> Option<(Cond, Temp, Temp)> {
+        let (kind, size) = CcKind::decode(op);
+        let dst = self.g(glob::CC_DST);
+        let src = self.g(glob::CC_SRC);
+        match (kind, cc) {
+            (
+                CcKind::Sub,
+                ConditionCode::b
+                | ConditionCode::ae
+                | ConditionCode::be
+                | ConditionCode::a
+                | ConditionCode::l
+                | ConditionCode::ge
+                | ConditionCode::le
+                | ConditionCode::g,
+            ) => {
+                let s1 = self.b.add(dst, src);
+                let signed = matches!(
+                    cc,
+                    ConditionCode::l | ConditionCode::ge | ConditionCode::le | ConditionCode::g
+                );
+                let (a, b) = if signed {
+                    (self.sext(size, s1), self.sext(size, src))
+                } else {
+                    (self.zext(size, s1), self.zext(size, src))
+                };
+                let c = match cc {
+                    ConditionCode::b => Cond::Ltu,
+                    ConditionCode::ae => Cond::Geu,
+                    ConditionCode::be => Cond::Leu,
+                    ConditionCode::a => Cond::Gtu,
+                    ConditionCode::l => Cond::Lt,
+                    ConditionCode::ge => Cond::Ge,
+                    ConditionCode::le => Cond::Le,
+                    _ => Cond::Gt,
+                };
+                Some((c, a, b))
+            }
+            (
+                CcKind::Sub
+                | CcKind::Add
+                | CcKind::Logic
+                | CcKind::Inc
+                | CcKind::Dec
+                | CcKind::Shl
+                | CcKind::Sar,
+                ConditionCode::e | ConditionCode::ne | ConditionCode::s | ConditionCode::ns,
+            ) => {
+                let zero = self.b.movi(0);
+                Some(match cc {
+                    ConditionCode::e => (Cond::Eq, self.zext(size, dst), zero),
+                    ConditionCode::ne => (Cond::Ne, self.zext(size, dst), zero),
+                    ConditionCode::s => (Cond::Lt, self.sext(size, dst), zero),
+                    _ => (Cond::Ge, self.sext(size, dst), zero),
+                })
+            }
+            (CcKind::Logic, _) => {
+                let zero = self.b.movi(0);
+                let d = self.sext(size, dst);
+                match cc {
+                    ConditionCode::b | ConditionCode::o => Some((Cond::Ne, zero, zero)),
+                    ConditionCode::ae | ConditionCode::no => Some((Cond::Eq, zero, zero)),
+                    ConditionCode::be => Some((Cond::Eq, d, zero)),
+                    ConditionCode::a => Some((Cond::Ne, d, zero)),
+                    ConditionCode::l => Some((Cond::Lt, d, zero)),
+                    ConditionCode::ge => Some((Cond::Ge, d, zero)),
+                    ConditionCode::le => Some((Cond::Le, d, zero)),
+                    ConditionCode::g => Some((Cond::Gt, d, zero)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Materialises a condition as 0/1.
+    pub fn cond_value(&mut self, cc: ConditionCode) -> Temp {
+        let (c, a, b) = self.cond(cc);
+        self.b.setcond(c, a, b)
+    }
+
+    /// Zero-extends by size, for families that need truncated results.
+    pub fn trunc(&mut self, size: u32, t: Temp) -> Temp {
+        self.zext(size, t)
+    }
+}

@@ -1,0 +1,223 @@
+//! The front end: decodes guest bytes with iced-x86 and translates one TB
+//! of x86 instructions into IR. Each instruction family has its own file;
+//! `translate_tb` offers each instruction to the families in turn.
+
+mod alu;
+mod atomic;
+mod bits;
+mod branch;
+pub mod flags;
+mod mov;
+mod muldiv;
+pub mod operand;
+mod shift;
+mod sse;
+mod stack;
+mod string;
+mod system;
+mod x87;
+
+use crate::cpu::{excp, glob, GLOBALS};
+use crate::helpers::{self, HelperInfo};
+use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
+use ox86_ir::{IrBlock, Temp};
+
+/// Bytes in a guest page; a TB never starts an instruction on a later page.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Most guest instructions in one TB.
+pub const MAX_INSNS: usize = 512;
+
+/// What a family did with an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Translated.
+    Done,
+    /// Not this family's instruction (or a form it does not implement).
+    NotMine,
+}
+
+/// Reads guest code: fills as much of `buf` as is readable from `addr` and
+/// returns the count (0 when `addr` itself is unmapped).
+pub trait CodeFetch {
+    /// Copies readable guest bytes at `addr` into `buf`.
+    fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize;
+}
+
+/// Per-TB translation settings.
+#[derive(Clone, Copy, Debug)]
+pub struct TbFlags {
+    /// Stop after this many instructions (`--one-insn-per-tb` gives 1).
+    pub max_insns: usize,
+}
+
+impl Default for TbFlags {
+    fn default() -> Self {
+        TbFlags {
+            max_insns: MAX_INSNS,
+        }
+    }
+}
+
+/// One translated TB: its IR and the guest range it covers.
+#[derive(Debug)]
+pub struct TranslatedTb {
+    /// The IR.
+    pub ir: IrBlock,
+    /// Guest pc of the first instruction.
+    pub pc: u64,
+    /// Guest bytes covered.
+    pub size: u64,
+    /// Guest instructions translated.
+    pub n_insns: usize,
+}
+
+/// The translation context handed to each family (QEMU's `DisasContext`).
+pub struct Cx {
+    /// The IR being built.
+    pub b: IrBlock,
+    /// The current instruction.
+    pub insn: Instruction,
+    /// Address of the current instruction.
+    pub pc: u64,
+    /// Address of the next instruction.
+    pub next_pc: u64,
+    /// The `cc_op` known at translation time, if any.
+    pub cc_known: Option<u64>,
+    /// Set when the current instruction ended the TB.
+    pub ended: bool,
+}
+
+impl Cx {
+    /// The temp of IR global `g` (`glob::*` or a GPR number).
+    pub fn g(&self, g: usize) -> Temp {
+        Temp(g as u32)
+    }
+
+    /// Calls a helper.
+    pub fn call(&mut self, h: &'static HelperInfo, args: &[Temp]) -> Temp {
+        self.b.call(helpers::id_of(h), args)
+    }
+
+    /// Ends the TB with a direct jump to `target` through exit slot `slot`.
+    pub fn goto(&mut self, target: u64, slot: u64) {
+        let rip = self.g(glob::RIP);
+        self.b.movi_to(rip, target);
+        self.b.goto_tb(slot);
+        self.ended = true;
+    }
+
+    /// Ends the TB with an indirect jump to the address in `t`.
+    pub fn goto_indirect(&mut self, t: Temp) {
+        let rip = self.g(glob::RIP);
+        self.b.mov_to(rip, t);
+        self.b.lookup_and_goto_ptr();
+        self.ended = true;
+    }
+
+    /// Ends the TB raising `excp` with rip at the current instruction.
+    pub fn raise(&mut self, excp: u64) {
+        let rip = self.g(glob::RIP);
+        self.b.movi_to(rip, self.pc);
+        self.b.raise(excp);
+        self.ended = true;
+    }
+
+    /// Ends the TB raising `excp` with rip after the current instruction
+    /// (traps such as `syscall` and `int3`).
+    pub fn raise_after(&mut self, excp: u64) {
+        let rip = self.g(glob::RIP);
+        self.b.movi_to(rip, self.next_pc);
+        self.b.raise(excp);
+        self.ended = true;
+    }
+}
+
+type Family = fn(&mut Cx) -> Outcome;
+
+const FAMILIES: &[Family] = &[
+    mov::translate,
+    alu::translate,
+    branch::translate,
+    stack::translate,
+    shift::translate,
+    muldiv::translate,
+    bits::translate,
+    string::translate,
+    atomic::translate,
+    system::translate,
+    sse::translate,
+    x87::translate,
+];
+
+/// Translates one instruction into `cx.b`.
+fn translate_insn(cx: &mut Cx) {
+    for family in FAMILIES {
+        if family(cx) == Outcome::Done {
+            return;
+        }
+    }
+    cx.raise(excp::UNIMPLEMENTED);
+}
+
+/// Translates the TB starting at `pc`.
+pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> TranslatedTb {
+    let mut cx = Cx {
+        b: IrBlock::new(&GLOBALS),
+        insn: Instruction::default(),
+        pc,
+        next_pc: pc,
+        cc_known: None,
+        ended: false,
+    };
+    let page = pc & !(PAGE_SIZE - 1);
+    let mut n_insns = 0;
+    let mut buf = [0u8; 16];
+    loop {
+        let here = cx.next_pc;
+        let avail = code.fetch(here, &mut buf[..15]);
+        let mut dec = Decoder::with_ip(64, &buf[..avail], here, DecoderOptions::NONE);
+        let insn = dec.decode();
+        cx.pc = here;
+        cx.b.insn_start(here);
+        n_insns += 1;
+        if insn.is_invalid() {
+            // Bytes ran out inside the instruction: the fetch of the next
+            // page faults (#PF at the first missing byte); otherwise #UD.
+            if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
+                let rip = cx.g(glob::RIP);
+                cx.b.movi_to(rip, here);
+                let addr = cx.b.movi(here + avail as u64);
+                let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
+                cx.call(h, &[addr]);
+                cx.b.raise(excp::PF);
+                cx.ended = true;
+            } else {
+                cx.raise(excp::UD);
+            }
+            break;
+        }
+        cx.next_pc = here + insn.len() as u64;
+        cx.insn = insn;
+        translate_insn(&mut cx);
+        if cx.ended {
+            break;
+        }
+        if n_insns >= flags.max_insns || (cx.next_pc & !(PAGE_SIZE - 1)) != page {
+            let next = cx.next_pc;
+            cx.goto(next, 0);
+            break;
+        }
+    }
+    TranslatedTb {
+        size: cx.next_pc.max(pc + 1) - pc,
+        ir: cx.b,
+        pc,
+        n_insns,
+    }
+}
+
+/// The mnemonic of the current instruction (for families' matches).
+pub fn mnemonic(cx: &Cx) -> Mnemonic {
+    cx.insn.mnemonic()
+}

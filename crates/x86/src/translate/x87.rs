@@ -1,0 +1,8 @@
+//! The x87 FPU.
+
+use super::{Cx, Outcome};
+
+pub fn translate(cx: &mut Cx) -> Outcome {
+    let _ = cx.insn.mnemonic();
+    Outcome::NotMine
+}
