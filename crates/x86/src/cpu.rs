@@ -85,7 +85,8 @@ pub struct PendingException {
     pub addr: u64,
     /// For #PF: nonzero when the access was a write.
     pub write: u32,
-    pub _pad: u32,
+    /// For #PF: nonzero when the host reported a bus error (SIGBUS).
+    pub bus: u32,
 }
 
 /// Exception numbers carried by `raise` and `PendingException`.
@@ -295,7 +296,7 @@ impl CpuState {
             vector: vector as u32,
             addr,
             write: write as u32,
-            _pad: 0,
+            bus: 0,
         };
     }
 }
