@@ -218,7 +218,11 @@ impl Engine {
                 bus: e.bus != 0,
             },
             excp::MF | excp::XM => GuestFault::FloatingPoint,
-            excp::UNIMPLEMENTED => GuestFault::Unimplemented(disassemble(env.rip, 1)),
+            excp::UNIMPLEMENTED => {
+                let text = disassemble(env.rip, 1);
+                let insn = text.split_once(":  ").map_or(text.as_str(), |(_, i)| i);
+                GuestFault::Unimplemented(insn.to_string())
+            }
             _ => GuestFault::GeneralProtection,
         };
         Exit::Fault(fault)
