@@ -20,7 +20,7 @@ struct Args {
     /// Execution engine.
     #[arg(long, value_enum, default_value = "interp")]
     engine: EngineArg,
-    /// Log items, comma separated: in_asm, op, exec.
+    /// Log items, comma separated: in_asm, op, op_opt, exec.
     #[arg(short = 'd', value_name = "ITEMS")]
     log: Option<String>,
     /// Write the -d log to FILE instead of stderr.

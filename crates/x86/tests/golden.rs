@@ -1,4 +1,5 @@
-//! Golden tests: x86 bytes -> IR text. Each `golden/*.ir` file starts with
+//! Golden tests: x86 bytes -> IR text (`golden/`), and -> optimised IR
+//! text (`golden_opt/`). Each `*.ir` file starts with
 //! `; bytes: ..` (hex) and optionally `; pc: 0x..`, followed by the IR the
 //! translator must produce. `OX86_BLESS=1 cargo test -p ox86-x86 --test golden`
 //! rewrites the expectations from the current translator.
@@ -31,12 +32,15 @@ fn header(text: &str, key: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-fn translate(pc: u64, code: Vec<u8>) -> String {
+fn translate(pc: u64, code: Vec<u8>, optimize: bool) -> String {
     let n = Decoder::with_ip(64, &code, pc, DecoderOptions::NONE)
         .into_iter()
         .count();
     let mut src = Bytes { pc, code };
-    let tb = translate_tb(pc, &mut src, TbFlags { max_insns: n });
+    let mut tb = translate_tb(pc, &mut src, TbFlags { max_insns: n });
+    if optimize {
+        ox86_ir::opt::optimize(&mut tb.ir);
+    }
     let ir_text = ox86_ir::format_block(&tb.ir, &Names);
     let back = ox86_ir::parse_block(&ir_text, &GLOBALS, &Names).expect("IR text parses back");
     assert_eq!(back.ops, tb.ir.ops, "IR text round-trips");
@@ -46,7 +50,18 @@ fn translate(pc: u64, code: Vec<u8>) -> String {
 
 #[test]
 fn golden_ir() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    run_dir("golden", false);
+}
+
+#[test]
+fn golden_optimised_ir() {
+    run_dir("golden_opt", true);
+}
+
+fn run_dir(name: &str, optimize: bool) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
     let bless = std::env::var_os("OX86_BLESS").is_some();
     let mut failures = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
@@ -66,7 +81,7 @@ fn golden_ir() {
         let pc = header(&text, "pc")
             .map(|p| u64::from_str_radix(p.trim_start_matches("0x"), 16).expect("hex pc"))
             .unwrap_or(0x401000);
-        let got = translate(pc, code);
+        let got = translate(pc, code, optimize);
         let head: String = text
             .lines()
             .take_while(|l| l.starts_with(';'))
