@@ -1,0 +1,7 @@
+//! Integer instructions checked against the host CPU: every snippet runs
+//! natively and under ox86 (translator + IR interpreter) from the same
+//! registers, flags and memory, and must leave the same registers, memory
+//! and every flag the SDM defines for it.
+
+mod harness;
+mod shift;
