@@ -63,9 +63,13 @@ fn write_reg_if(cx: &mut Cx, r: Register, c: (Cond, Temp, Temp), v: Temp) {
 fn cmpxchg(cx: &mut Cx) {
     let size = cx.op_size(0);
     let mut addr = None;
+    // Copies: a 64-bit register read is the register itself, and the
+    // writes below may replace any of them.
     let old = cx.read_op(0, size, &mut addr);
+    let old = cx.b.mov(old);
     let src = cx.read_reg(cx.insn.op1_register());
     let a = cx.read_reg(acc(size));
+    let a = cx.b.mov(a);
     let eq = (Cond::Eq, a, old);
     if cx.is_mem(0) {
         let nv = cx.b.movcond(Cond::Eq, a, old, src, old);
@@ -86,7 +90,9 @@ fn xadd(cx: &mut Cx) {
     let mut addr = None;
     let dst = cx.read_op(0, size, &mut addr);
     let src_reg = cx.insn.op1_register();
+    // A copy: the source register is written before the flags are recorded.
     let src = cx.read_reg(src_reg);
+    let src = cx.b.mov(src);
     let sum = cx.b.add(dst, src);
     let sum = cx.zext(size, sum);
     if cx.is_mem(0) {

@@ -84,6 +84,9 @@ fn bit_scan(cx: &mut Cx, forward: bool) {
         cx.b.sub(k, lz)
     };
     let zero = cx.b.movi(0);
+    // ZF = source is zero; CF, OF, SF, AF, PF are undefined. Recorded
+    // before the write, which may replace the source register.
+    cx.set_cc(CcKind::Logic, size, v, zero, None);
     let dst = cx.insn.op0_register();
     if size == 4 {
         let full = cx.g(super::operand::gpr(dst).expect("BSF/BSR to a GPR").index);
@@ -94,8 +97,6 @@ fn bit_scan(cx: &mut Cx, forward: bool) {
         let nv = cx.b.movcond(Cond::Eq, v, zero, old, r);
         cx.write_reg(dst, nv);
     }
-    // ZF = source is zero; CF, OF, SF, AF, PF are undefined.
-    cx.set_cc(CcKind::Logic, size, v, zero, None);
 }
 
 /// LZCNT, TZCNT (CF = source is zero, ZF = result is zero) and POPCNT
