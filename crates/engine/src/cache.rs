@@ -30,7 +30,8 @@ impl TbCache {
     /// Drops every TB overlapping guest range `[start, end)`; returns how many.
     pub fn invalidate_range(&mut self, start: u64, end: u64) -> usize {
         let before = self.map.len();
-        self.map.retain(|_, tb| tb.pc + tb.size <= start || tb.pc >= end);
+        self.map
+            .retain(|_, tb| tb.pc + tb.size <= start || tb.pc >= end);
         let n = before - self.map.len();
         if n > 0 {
             self.generation += 1;

@@ -118,7 +118,9 @@ pub fn fixup_for(pc: usize) -> Option<usize> {
             &ox86_guest_mem_end as *const u8 as usize,
         )
     };
-    (start..end).contains(&pc).then_some(ox86_guest_mem_fixup as *const () as usize)
+    (start..end)
+        .contains(&pc)
+        .then_some(ox86_guest_mem_fixup as *const () as usize)
 }
 
 macro_rules! loads {

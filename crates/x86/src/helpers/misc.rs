@@ -218,7 +218,10 @@ mod tests {
                 b.extend_from_slice(&r.to_le_bytes());
             }
         }
-        String::from_utf8(b).unwrap().trim_end_matches('\0').to_string()
+        String::from_utf8(b)
+            .unwrap()
+            .trim_end_matches('\0')
+            .to_string()
     }
 
     #[test]

@@ -63,3 +63,101 @@ pub static IDIV: HelperInfo = HelperInfo {
     name: "idiv",
     func: idiv,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::arch::asm;
+
+    /// The host's DIV/IDIV r/m64 on rdx:rax (quotient, remainder); the
+    /// caller makes sure it does not fault.
+    fn host_div64(signed: bool, hi: u64, lo: u64, d: u64) -> u64 {
+        let (mut q, mut r) = (lo, hi);
+        // SAFETY: register-only division; callers exclude #DE inputs.
+        unsafe {
+            if signed {
+                asm!("idiv {d}", d = in(reg) d, inout("rax") q, inout("rdx") r);
+            } else {
+                asm!("div {d}", d = in(reg) d, inout("rax") q, inout("rdx") r);
+            }
+        }
+        let _ = r;
+        q
+    }
+
+    /// The host's DIV/IDIV r/m32 on edx:eax.
+    fn host_div32(signed: bool, hi: u64, lo: u64, d: u64) -> u64 {
+        let (mut q, mut r) = (lo as u32, hi as u32);
+        // SAFETY: as above.
+        unsafe {
+            if signed {
+                asm!("idiv {d:e}", d = in(reg) d as u32, inout("eax") q, inout("edx") r);
+            } else {
+                asm!("div {d:e}", d = in(reg) d as u32, inout("eax") q, inout("edx") r);
+            }
+        }
+        let _ = r;
+        q as u64
+    }
+
+    #[test]
+    fn quotients_match_the_host() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let d = match i % 4 {
+                0 => next() >> (next() % 64),
+                1 => (next() % 7).wrapping_sub(3),
+                _ => next(),
+            };
+            let lo = next();
+            let hi = if i % 2 == 0 {
+                next()
+            } else {
+                ((lo as i64) >> 63) as u64
+            };
+            for size in [4u64, 8] {
+                for signed in [false, true] {
+                    let ours = if signed {
+                        div_signed(hi, lo, d, size)
+                    } else {
+                        div_unsigned(hi, lo, d, size)
+                    };
+                    if let Some(q) = ours {
+                        let host = if size == 8 {
+                            host_div64(signed, hi, lo, d)
+                        } else {
+                            host_div32(signed, hi, lo, d)
+                        };
+                        assert_eq!(q, host, "{signed} {size} {hi:#x}:{lo:#x} / {d:#x}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn divide_errors() {
+        assert_eq!(div_unsigned(0, 5, 0, 8), None);
+        assert_eq!(div_unsigned(1, 0, 1, 4), None);
+        // AX = 0xffff / 0xff = 0x101 does not fit AL; 0xfe01 / 0xff does.
+        assert_eq!(div_unsigned(0xff, 0xff, 0xff, 1), None);
+        assert_eq!(div_unsigned(0xfe, 0x01, 0xff, 1), Some(0xff));
+        for size in [1u64, 2, 4, 8] {
+            let bits = size * 8;
+            let min = 1u64 << (bits - 1);
+            let all = u64::MAX >> (64 - bits);
+            // INT_MIN / -1 overflows; INT_MIN / 1 does not.
+            assert_eq!(div_signed(all, min, all, size), None, "size {size}");
+            assert_eq!(div_signed(all, min, 1, size), Some(min), "size {size}");
+            assert_eq!(div_signed(0, 7, 0, size), None);
+            // -7 / 2 = -3 (truncation toward zero).
+            assert_eq!(div_signed(all, all - 6, 2, size), Some(all - 2));
+        }
+    }
+}

@@ -315,7 +315,11 @@ pub fn check(code: &[u8], case: &Case, flag_mask: u64) {
         );
     }
     if native.mem != emu.mem {
-        let _ = write!(diff, " memory: native {:x?} ox86 {:x?};", native.mem, emu.mem);
+        let _ = write!(
+            diff,
+            " memory: native {:x?} ox86 {:x?};",
+            native.mem, emu.mem
+        );
     }
     assert!(
         diff.is_empty(),

@@ -3,7 +3,10 @@
 //! registers, flags and memory, and must leave the same registers, memory
 //! and every flag the SDM defines for it.
 
+mod atomic;
 mod bits;
 mod harness;
 mod muldiv;
 mod shift;
+mod string;
+mod system;

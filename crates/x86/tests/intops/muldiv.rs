@@ -46,9 +46,15 @@ fn sext(v: u64, size: u32) -> i128 {
 fn divide_error(case: &Case, size: u32, d: u64, signed: bool) -> bool {
     let bits = size * 8;
     let (hi, lo) = if size == 1 {
-        ((case.state.gpr[RAX] >> 8) & 0xff, case.state.gpr[RAX] & 0xff)
+        (
+            (case.state.gpr[RAX] >> 8) & 0xff,
+            case.state.gpr[RAX] & 0xff,
+        )
     } else {
-        (case.state.gpr[RDX] & mask(size), case.state.gpr[RAX] & mask(size))
+        (
+            case.state.gpr[RDX] & mask(size),
+            case.state.gpr[RAX] & mask(size),
+        )
     };
     if d == 0 {
         return true;

@@ -45,7 +45,9 @@ fn defined(op: u8, size: u32, raw: u64) -> u64 {
 
 fn counts(size: u32) -> Vec<u8> {
     let w = size as u8 * 8;
-    let mut v = vec![0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 0xff];
+    let mut v = vec![
+        0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 0xff,
+    ];
     v.extend([w - 1, w, w + 1]);
     v
 }
