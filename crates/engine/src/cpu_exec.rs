@@ -143,7 +143,12 @@ impl Engine {
                 TbFlags::default().max_insns
             },
         };
-        let t = translate_tb(pc, &mut GuestCode, flags);
+        let mut t = translate_tb(pc, &mut GuestCode, flags);
+        if self.opts.log.op {
+            let text = ox86_ir::format_block(&t.ir, &helpers::Names);
+            self.log.write(&format!("OP:\n{text}\n"));
+        }
+        ox86_ir::opt::optimize(&mut t.ir);
         if cfg!(debug_assertions) {
             if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
                 panic!("translator produced invalid IR at {pc:#x}: {e}");
@@ -156,9 +161,9 @@ impl Engine {
             let text = disassemble(pc, t.size);
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
-        if self.opts.log.op {
+        if self.opts.log.op_opt {
             let text = ox86_ir::format_block(&t.ir, &helpers::Names);
-            self.log.write(&format!("OP:\n{text}\n"));
+            self.log.write(&format!("OP after optimization:\n{text}\n"));
         }
         let tb = Arc::new(Tb {
             pc,
@@ -218,7 +223,11 @@ impl Engine {
                 bus: e.bus != 0,
             },
             excp::MF | excp::XM => GuestFault::FloatingPoint,
-            excp::UNIMPLEMENTED => GuestFault::Unimplemented(disassemble(env.rip, 1)),
+            excp::UNIMPLEMENTED => {
+                let text = disassemble(env.rip, 1);
+                let insn = text.split_once(":  ").map_or(text.as_str(), |(_, i)| i);
+                GuestFault::Unimplemented(insn.to_string())
+            }
             _ => GuestFault::GeneralProtection,
         };
         Exit::Fault(fault)

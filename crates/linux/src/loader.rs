@@ -83,7 +83,11 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
             let interp = ph
                 .data(endian, &*data)
                 .ok()
-                .map(|b| String::from_utf8_lossy(b).trim_end_matches('\0').to_string())
+                .map(|b| {
+                    String::from_utf8_lossy(b)
+                        .trim_end_matches('\0')
+                        .to_string()
+                })
                 .unwrap_or_else(|| "?".into());
             return Err(LinuxError::Dynamic {
                 path: path.to_string(),
@@ -98,7 +102,11 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
     if loads.is_empty() {
         return Err(malformed(path, "no PT_LOAD segment"));
     }
-    let lo = loads.iter().map(|p| page_down(p.p_vaddr(endian))).min().unwrap_or(0);
+    let lo = loads
+        .iter()
+        .map(|p| page_down(p.p_vaddr(endian)))
+        .min()
+        .unwrap_or(0);
     let hi = loads
         .iter()
         .map(|p| p.p_vaddr(endian).saturating_add(p.p_memsz(endian)))
@@ -110,12 +118,19 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
     let span = page_up(hi) - lo;
     // ET_DYN: reserve the whole span where the host likes, then map into it.
     let base = if etype == elf::ET_DYN {
-        let at = host_mmap(0, span, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
-            .map_err(|source| LinuxError::Map {
-                path: path.to_string(),
-                addr: 0,
-                source,
-            })?;
+        let at = host_mmap(
+            0,
+            span,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+        .map_err(|source| LinuxError::Map {
+            path: path.to_string(),
+            addr: 0,
+            source,
+        })?;
         mem.record(at, at + span);
         at - lo
     } else {
@@ -126,7 +141,16 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
         source,
     })?;
     for ph in &loads {
-        map_segment(path, &file, &data, endian, *ph, base, etype == elf::ET_DYN, mem)?;
+        map_segment(
+            path,
+            &file,
+            &data,
+            endian,
+            ph,
+            base,
+            etype == elf::ET_DYN,
+            mem,
+        )?;
     }
     let phoff = hdr.e_phoff(endian);
     let phdr_vaddr = phdrs
@@ -136,14 +160,19 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
         .or_else(|| {
             loads.iter().find_map(|p| {
                 let off = p.p_offset(endian);
-                (phoff >= off && phoff < off + p.p_filesz(endian)).then(|| p.p_vaddr(endian) + (phoff - off))
+                (phoff >= off && phoff < off + p.p_filesz(endian))
+                    .then(|| p.p_vaddr(endian) + (phoff - off))
             })
         })
         .unwrap_or(0);
     Ok(LoadedImage {
         base,
         entry: base + hdr.e_entry(endian),
-        phdr: if phdr_vaddr != 0 { base + phdr_vaddr } else { 0 },
+        phdr: if phdr_vaddr != 0 {
+            base + phdr_vaddr
+        } else {
+            0
+        },
         phent: hdr.e_phentsize(endian) as u64,
         phnum: phdrs.len() as u64,
         brk: page_up(base + hi),
@@ -166,16 +195,33 @@ fn map_segment(
     let filesz = ph.p_filesz(endian);
     let memsz = ph.p_memsz(endian);
     let off = ph.p_offset(endian);
-    if filesz > memsz || off.checked_add(filesz).is_none_or(|e| e > data.len() as u64) {
+    if filesz > memsz
+        || off
+            .checked_add(filesz)
+            .is_none_or(|e| e > data.len() as u64)
+    {
         return Err(malformed(path, "segment extends beyond the file"));
     }
     if vaddr % PAGE != off % PAGE {
-        return Err(malformed(path, "segment offset and address are not congruent"));
+        return Err(malformed(
+            path,
+            "segment offset and address are not congruent",
+        ));
     }
     let pf = ph.p_flags(endian);
-    let prot = (if pf & elf::PF_R != 0 { libc::PROT_READ } else { 0 })
-        | (if pf & elf::PF_W != 0 { libc::PROT_WRITE } else { 0 })
-        | (if pf & elf::PF_X != 0 { libc::PROT_EXEC } else { 0 });
+    let prot = (if pf & elf::PF_R != 0 {
+        libc::PROT_READ
+    } else {
+        0
+    }) | (if pf & elf::PF_W != 0 {
+        libc::PROT_WRITE
+    } else {
+        0
+    }) | (if pf & elf::PF_X != 0 {
+        libc::PROT_EXEC
+    } else {
+        0
+    });
     let start = page_down(vaddr);
     let map_err = |source| LinuxError::Map {
         path: path.to_string(),

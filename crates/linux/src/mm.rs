@@ -21,7 +21,9 @@ pub fn host_mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, off: u64) 
 }
 
 fn errno() -> i64 {
-    -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as i64)
+    -(io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EINVAL) as i64)
 }
 
 /// The guest's address-space bookkeeping.
@@ -140,7 +142,7 @@ impl GuestMemory {
             return -(libc::ENOMEM as i64);
         };
         if flags & libc::MAP_FIXED != 0 && flags & libc::MAP_FIXED_NOREPLACE == 0 {
-            if addr % PAGE != 0 {
+            if !addr.is_multiple_of(PAGE) {
                 return -(libc::EINVAL as i64);
             }
             let Some(end) = addr.checked_add(len) else {
@@ -162,7 +164,7 @@ impl GuestMemory {
 
     /// Guest `munmap`: only guest-owned pages are unmapped.
     pub fn munmap(&mut self, addr: u64, len: u64) -> i64 {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return -(libc::EINVAL as i64);
         }
         let end = addr.saturating_add((len + PAGE - 1) & !(PAGE - 1));
@@ -182,7 +184,7 @@ impl GuestMemory {
 
     /// Guest `mprotect`: refused with ENOMEM outside guest-owned memory.
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: i32) -> i64 {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return -(libc::EINVAL as i64);
         }
         let end = addr.saturating_add((len + PAGE - 1) & !(PAGE - 1));
@@ -199,7 +201,14 @@ impl GuestMemory {
     }
 
     /// Guest `mremap` (MREMAP_MAYMOVE allowed; MREMAP_FIXED only onto guest or free space).
-    pub fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, flags: i32, new_addr: u64) -> i64 {
+    pub fn mremap(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: i32,
+        new_addr: u64,
+    ) -> i64 {
         let old_len_p = (old_len + PAGE - 1) & !(PAGE - 1);
         if !self.owns(old, old + old_len_p.max(PAGE)) {
             return -(libc::EFAULT as i64);
@@ -212,7 +221,13 @@ impl GuestMemory {
         }
         // SAFETY: the source is guest-owned and a fixed destination was claimed.
         let p = unsafe {
-            libc::mremap(old as *mut _, old_len as usize, new_len as usize, flags, new_addr as *mut libc::c_void)
+            libc::mremap(
+                old as *mut _,
+                old_len as usize,
+                new_len as usize,
+                flags,
+                new_addr as *mut libc::c_void,
+            )
         };
         if p == libc::MAP_FAILED {
             return errno();

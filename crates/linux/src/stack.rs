@@ -54,7 +54,7 @@ pub fn setup_stack(
     mem.record(base, base + STACK_SIZE);
     let top = base + STACK_SIZE;
     let mut sp = top;
-    let mut put_bytes = |sp: &mut u64, bytes: &[u8]| -> u64 {
+    let put_bytes = |sp: &mut u64, bytes: &[u8]| -> u64 {
         *sp -= bytes.len() as u64;
         // SAFETY: `sp` stays inside the stack mapping made above (the
         // strings are far smaller than STACK_SIZE).
@@ -68,8 +68,16 @@ pub fn setup_stack(
     };
     put_bytes(&mut sp, &[0u8; 8]);
     let execfn_p = put_bytes(&mut sp, &cstr(execfn));
-    let env_p: Vec<u64> = envp.iter().rev().map(|e| put_bytes(&mut sp, &cstr(e))).collect();
-    let arg_p: Vec<u64> = argv.iter().rev().map(|a| put_bytes(&mut sp, &cstr(a))).collect();
+    let env_p: Vec<u64> = envp
+        .iter()
+        .rev()
+        .map(|e| put_bytes(&mut sp, &cstr(e)))
+        .collect();
+    let arg_p: Vec<u64> = argv
+        .iter()
+        .rev()
+        .map(|a| put_bytes(&mut sp, &cstr(a)))
+        .collect();
     let platform_p = put_bytes(&mut sp, b"x86_64\0");
     let mut random = [0u8; 16];
     // SAFETY: getrandom writes at most 16 bytes into `random`.
@@ -78,7 +86,14 @@ pub fn setup_stack(
     sp &= !15;
 
     // SAFETY: libc getters with no preconditions.
-    let (uid, euid, gid, egid) = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
+    let (uid, euid, gid, egid) = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
     let auxv: Vec<(u64, u64)> = vec![
         (at::HWCAP, hwcap),
         (at::PAGESZ, 4096),

@@ -173,6 +173,11 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
     }
 }
 
+/// AT_HWCAP for the guest: CPUID.1:EDX of the CPU model ox86 presents.
+pub fn hwcap() -> u64 {
+    cpuid(1, 0)[3] as u64
+}
+
 extern "C" fn cpuid_ab(_: &mut CpuState, leaf: u64, subleaf: u64, _: u64, _: u64, _: u64) -> u64 {
     let r = cpuid(leaf as u32, subleaf as u32);
     r[0] as u64 | (r[1] as u64) << 32

@@ -32,10 +32,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let all = cx.compute_all();
             let cf = cx.b.movi(CF);
             let v = match cx.insn.mnemonic() {
-                Mnemonic::Clc => {
-                    let keep = cx.b.andi(all, !CF);
-                    keep
-                }
+                Mnemonic::Clc => cx.b.andi(all, !CF),
                 Mnemonic::Stc => cx.b.or(all, cf),
                 _ => cx.b.xor(all, cf),
             };
