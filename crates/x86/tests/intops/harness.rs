@@ -241,9 +241,14 @@ impl CodeFetch for Fetch<'_> {
     }
 }
 
-/// Runs `code` under ox86 (translate, verify, interpret), TB after TB,
-/// until it falls off the end or raises an exception.
+/// Runs `code` under ox86 (translate, optimise, verify, interpret), TB
+/// after TB, until it falls off the end or raises an exception.
 pub fn run_ox86(code: &[u8], case: &Case) -> (State, End) {
+    run_ox86_with(code, case, true)
+}
+
+/// As `run_ox86`, optionally without the optimiser.
+pub fn run_ox86_with(code: &[u8], case: &Case, optimize: bool) -> (State, End) {
     let mut mem = Buf::new(&case.state.mem);
     let base = mem.base();
     let mut env = CpuState::default();
@@ -256,9 +261,15 @@ pub fn run_ox86(code: &[u8], case: &Case) -> (State, End) {
         if env.rip == end {
             break End::Done;
         }
-        let tb = translate_tb(env.rip, &mut Fetch(code), TbFlags::default());
+        let mut tb = translate_tb(env.rip, &mut Fetch(code), TbFlags::default());
         if let Err(e) = ox86_ir::verify(&tb.ir, &helpers::Names, helpers::count()) {
             panic!("IR does not verify: {e}");
+        }
+        if optimize {
+            ox86_ir::opt::optimize(&mut tb.ir);
+            if let Err(e) = ox86_ir::verify(&tb.ir, &helpers::Names, helpers::count()) {
+                panic!("optimised IR does not verify: {e}");
+            }
         }
         match exec(&InterpTb::new(tb.ir), &mut env, &mut locals) {
             TbExit::Direct(_) | TbExit::Indirect => {}
@@ -291,8 +302,25 @@ pub fn disasm(code: &[u8]) -> String {
 /// memory, and flags under `flag_mask` (the flags the SDM defines for it).
 pub fn check(code: &[u8], case: &Case, flag_mask: u64) {
     let native = run_native(code, case);
-    let (emu, end) = run_ox86(code, case);
+    for optimize in [false, true] {
+        let emu = run_ox86_with(code, case, optimize);
+        compare(code, case, flag_mask, &native, emu, optimize);
+    }
+}
+
+/// Asserts that one ox86 run matches the native one.
+fn compare(
+    code: &[u8],
+    case: &Case,
+    flag_mask: u64,
+    native: &State,
+    (emu, end): (State, End),
+    optimized: bool,
+) {
     let mut diff = String::new();
+    if optimized {
+        diff.push_str(" (optimised IR)");
+    }
     if end != End::Done {
         let _ = write!(diff, " ended with {end:?};");
     }
@@ -322,7 +350,7 @@ pub fn check(code: &[u8], case: &Case, flag_mask: u64) {
         );
     }
     assert!(
-        diff.is_empty(),
+        diff.is_empty() || diff == " (optimised IR)",
         "{} from {:x?} flags {:#x} mem {:x?}:{diff}",
         disasm(code),
         case.state.gpr,
