@@ -3,6 +3,7 @@
 //! registers, flags and memory, and must leave the same registers, memory
 //! and every flag the SDM defines for it.
 
+mod aliasing;
 mod atomic;
 mod bits;
 mod harness;
