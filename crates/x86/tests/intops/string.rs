@@ -38,7 +38,7 @@ fn string_ops() {
                     }
                     case.state.mem = mem;
                     case.state.gpr[RSI] = 128 + (rng.next() % 8) * size as u64;
-                    case.state.gpr[RDI] = 384 + (rng.next() % 8) * size as u64;
+                    case.state.gpr[RDI] = 320 + (rng.next() % 8) * size as u64;
                     case.ptrs = vec![RSI, RDI];
                     case.state.gpr[RCX] = if t < 16 { t } else { rng.next() % 16 };
                     if t % 3 == 0 {
