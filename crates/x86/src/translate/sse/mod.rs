@@ -1,4 +1,4 @@
-//! SSE and SSE2: moves, integer and floating-point arithmetic, conversions, shuffles.
+//! SSE placeholder.
 
 use super::{Cx, Outcome};
 
