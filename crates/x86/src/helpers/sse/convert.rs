@@ -29,6 +29,13 @@ mxcsr_ops! {
     CVTPD2DQ = "cvtpd2dq", host::cvtpd2dq;
     /// CVTTPD2DQ: two doubles to doubleword integers, truncating.
     CVTTPD2DQ = "cvttpd2dq", host::cvttpd2dq;
+    /// CVTPI2PS from memory: two doubleword integers to the low singles,
+    /// the high quadword kept.
+    CVTPI2PS = "cvtpi2ps", |m, a, b, _| {
+        let low = u64::MAX as u128;
+        let (r, flags) = host::cvtdq2ps(m, a, b & low, 0);
+        ((r & low) | (a & !low), flags)
+    };
     /// CVTSI2SS with a 32-bit integer source.
     CVTSI2SS32 = "cvtsi2ss32", host::cvtsi2ss32;
     /// CVTSI2SS with a 64-bit integer source.
@@ -161,6 +168,38 @@ mod tests {
                 ] {
                     assert_eq!(to_gpr(h, mxcsr, b), want, "{} {b:#x}", h.name);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn cvtpi2ps_from_memory_matches_host() {
+        use core::arch::x86_64::__m128i;
+        for mxcsr in MXCSRS {
+            for (a, b) in ps_inputs() {
+                let src = b as u64;
+                // SAFETY: u128 and __m128i are both 16 bytes of plain data.
+                let mut x: __m128i = unsafe { core::mem::transmute::<u128, __m128i>(a) };
+                let mut m = [0u32, mxcsr, 0];
+                // SAFETY: one SSE instruction reading `src` between saving
+                // and restoring MXCSR.
+                unsafe {
+                    core::arch::asm!(
+                        "stmxcsr [{m}]",
+                        "ldmxcsr [{m} + 4]",
+                        "cvtpi2ps {x}, qword ptr [{p}]",
+                        "stmxcsr [{m} + 8]",
+                        "ldmxcsr [{m}]",
+                        m = in(reg) m.as_mut_ptr(),
+                        x = inout(xmm_reg) x,
+                        p = in(reg) &src,
+                        options(nostack, preserves_flags),
+                    );
+                }
+                // SAFETY: as above.
+                let want = (unsafe { core::mem::transmute::<__m128i, u128>(x) }, m[2]);
+                let (got, env) = run_env(&CVTPI2PS, mxcsr, a, src as u128, 0);
+                assert_eq!((got, env.mxcsr), want, "cvtpi2ps {a:#x}, {src:#x}");
             }
         }
     }
