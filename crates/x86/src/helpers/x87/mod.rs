@@ -12,6 +12,9 @@ pub mod control;
 pub mod transcendental;
 pub mod transfer;
 
+#[cfg(test)]
+mod tests;
+
 use super::HelperInfo;
 
 const PARTS: [&[&HelperInfo]; 5] = [
