@@ -151,6 +151,9 @@ macro_rules! native {
     }};
 }
 
+/// Runs one instruction natively from a setup.
+type Native = fn(&Setup) -> Observed;
+
 /// A native runner for one instruction (a non-capturing closure).
 macro_rules! native_fn {
     ($($insn:literal),+) => {
@@ -265,7 +268,7 @@ fn run_guest(form: Form, s: &Setup) -> Observed {
 }
 
 /// Compares native and helper over every setup.
-fn check(name: &str, native: fn(&Setup) -> Observed, form: Form, setups: &[Setup]) {
+fn check(name: &str, native: Native, form: Form, setups: &[Setup]) {
     let mut failures = 0;
     for s in setups {
         let want = native(s);
@@ -418,7 +421,7 @@ fn arithmetic_with_registers() {
         let s = binary_setups(i as usize);
         macro_rules! case {
             ($h:expr, $n0:literal, $n1:literal, $n3:literal, $n7:literal) => {
-                let native: fn(&Setup) -> Observed = match i {
+                let native: Native = match i {
                     0 => native_fn!($n0),
                     1 => native_fn!($n1),
                     3 => native_fn!($n3),
@@ -558,7 +561,7 @@ fn arithmetic_with_registers() {
 
 #[test]
 fn arithmetic_with_memory() {
-    let cases: &[(&str, fn(&Setup) -> Observed, &HelperInfo, &[u64])] = &[
+    let cases: &[(&str, Native, &HelperInfo, &[u64])] = &[
         (
             "fadd m32",
             native_fn!("fadd dword ptr [{m}]"),
@@ -711,7 +714,7 @@ fn arithmetic_with_memory() {
 
 #[test]
 fn one_operand_arithmetic_and_transcendentals() {
-    let cases: &[(&str, fn(&Setup) -> Observed, &HelperInfo)] = &[
+    let cases: &[(&str, Native, &HelperInfo)] = &[
         ("fsqrt", native_fn!("fsqrt"), &FSQRT),
         ("fabs", native_fn!("fabs"), &FABS),
         ("fchs", native_fn!("fchs"), &FCHS),
@@ -737,7 +740,7 @@ fn one_operand_arithmetic_and_transcendentals() {
 
 #[test]
 fn loads_and_constants() {
-    let cases: &[(&str, fn(&Setup) -> Observed, Form, &[u64])] = &[
+    let cases: &[(&str, Native, Form, &[u64])] = &[
         (
             "fld m32",
             native_fn!("fld dword ptr [{m}]"),
@@ -835,7 +838,7 @@ fn loads_and_constants() {
 #[test]
 fn stores() {
     let old = &[0x0123_4567_89ab_cdef];
-    let cases: &[(&str, fn(&Setup) -> Observed, Form)] = &[
+    let cases: &[(&str, Native, Form)] = &[
         (
             "fst m32",
             native_fn!("fst dword ptr [{m}]"),
@@ -936,15 +939,16 @@ fn conditional_moves() {
     let mut setups = Vec::new();
     for flags in 0..16u64 {
         // CF, PF, ZF from the bits of `flags`.
-        let f = (flags & 1) * eflags::CF
-            | (flags >> 1 & 1) * eflags::PF
-            | (flags >> 2 & 1) * eflags::ZF;
+        let f = ((flags & 1) * eflags::CF)
+            | (((flags >> 1) & 1) * eflags::PF)
+            | (((flags >> 2) & 1) * eflags::ZF);
         for mut s in unary_setups(&[0]).into_iter().step_by(7) {
             s.flags = f;
             setups.push(s);
         }
     }
-    let cases: &[(&str, fn(&Setup) -> Observed, fn(u64) -> bool)] = &[
+    type Moves = fn(u64) -> bool;
+    let cases: &[(&str, Native, Moves)] = &[
         ("fcmovb", native_fn!("fcmovb st(0), st(2)"), |f| {
             f & eflags::CF != 0
         }),
@@ -985,7 +989,7 @@ fn conditional_moves() {
 fn comparisons() {
     let s1 = binary_setups(1);
     let s3 = binary_setups(3);
-    let cases: &[(&str, fn(&Setup) -> Observed, Form, &[Setup])] = &[
+    let cases: &[(&str, Native, Form, &[Setup])] = &[
         (
             "fcom st(1)",
             native_fn!("fcom st(1)"),
@@ -1047,7 +1051,7 @@ fn comparisons() {
         }
         check(name, native, form, &setups);
     }
-    let mem_cases: &[(&str, fn(&Setup) -> Observed, &HelperInfo, &[u64])] = &[
+    let mem_cases: &[(&str, Native, &HelperInfo, &[u64])] = &[
         (
             "fcom m32",
             native_fn!("fcom dword ptr [{m}]"),
@@ -1105,7 +1109,7 @@ fn comparisons() {
 #[test]
 fn stack_and_control() {
     let setups = unary_setups(&[0x037f, 0x0c7f, 0x0000, 0xffff, 0x1f7b]);
-    let cases: &[(&str, fn(&Setup) -> Observed, Form)] = &[
+    let cases: &[(&str, Native, Form)] = &[
         ("fincstp", native_fn!("fincstp"), Form::Plain(&FINCSTP)),
         ("fdecstp", native_fn!("fdecstp"), Form::Plain(&FDECSTP)),
         (
@@ -1138,7 +1142,7 @@ fn stack_and_control() {
 
 /// Runs `pre` natively (to leave flags, C0-C3 and exceptions set) and
 /// returns the state as the guest sees it.
-fn after_native_pre(s: &Setup, pre: fn(&Setup) -> Observed) -> Box<CpuState> {
+fn after_native_pre(s: &Setup, pre: Native) -> Box<CpuState> {
     let o = pre(s);
     let mut env = Box::<CpuState>::default();
     let x = &mut env.fpu;
