@@ -23,3 +23,9 @@ pub static RAISE_FETCH_FAULT: HelperInfo = HelperInfo {
     name: "raise_fetch_fault",
     func: raise_fetch_fault,
 };
+
+/// AT_HWCAP for the guest: CPUID.1:EDX of the CPU model ox86 presents.
+pub fn hwcap() -> u64 {
+    // FPU TSC CX8 CMOV SSE SSE2 (bits 0, 4, 8, 15, 25, 26).
+    (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 25) | (1 << 26)
+}

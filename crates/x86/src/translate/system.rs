@@ -9,7 +9,15 @@ use iced_x86::Mnemonic;
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     match cx.insn.mnemonic() {
-        Mnemonic::Syscall => cx.raise_after(excp::SYSCALL),
+        Mnemonic::Syscall => {
+            // RCX <- next RIP, R11 <- RFLAGS (SDM: SYSCALL), then the kernel.
+            let flags = super::stack::rflags(cx);
+            let r11 = cx.g(crate::cpu::reg::R11);
+            cx.b.mov_to(r11, flags);
+            let rcx = cx.g(crate::cpu::reg::RCX);
+            cx.b.movi_to(rcx, cx.next_pc);
+            cx.raise_after(excp::SYSCALL)
+        }
         Mnemonic::Cld | Mnemonic::Std => {
             let v = if cx.insn.mnemonic() == Mnemonic::Cld {
                 1
@@ -23,10 +31,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let all = cx.compute_all();
             let cf = cx.b.movi(CF);
             let v = match cx.insn.mnemonic() {
-                Mnemonic::Clc => {
-                    let keep = cx.b.andi(all, !CF);
-                    keep
-                }
+                Mnemonic::Clc => cx.b.andi(all, !CF),
                 Mnemonic::Stc => cx.b.or(all, cf),
                 _ => cx.b.xor(all, cf),
             };
