@@ -118,7 +118,6 @@ macro_rules! mxcsr_value_ops {
 
 pub mod compare;
 pub mod convert;
-pub mod fence;
 pub mod float;
 mod host;
 pub mod int;
@@ -160,7 +159,6 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     compare::COMIS,
     convert::MXCSR,
     convert::TO_GPR,
-    fence::HELPERS,
     float::MXCSR,
     int::PURE,
     shift::PURE,
