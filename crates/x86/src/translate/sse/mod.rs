@@ -195,7 +195,6 @@ fn is_xmm_reg(cx: &Cx, i: u32) -> bool {
     cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_xmm()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +285,12 @@ mod tests {
                 cc_known: None,
                 ended: false,
             };
-            assert_eq!(translate(&mut cx), Outcome::Done, "{:?} ({insn})", insn.code());
+            assert_eq!(
+                translate(&mut cx),
+                Outcome::Done,
+                "{:?} ({insn})",
+                insn.code()
+            );
             assert!(!cx.ended, "{:?} ended the TB", insn.code());
             cx.b.goto_tb(0);
             if let Err(e) = ox86_ir::verify(&cx.b, &Names, helpers::count()) {
