@@ -118,10 +118,12 @@ macro_rules! mxcsr_value_ops {
 
 pub mod compare;
 pub mod convert;
+pub mod crc32;
 pub mod float;
 mod host;
 pub mod int;
 mod lanes;
+pub mod pcmpstr;
 pub mod shift;
 pub mod shuffle;
 
@@ -159,8 +161,10 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     compare::COMIS,
     convert::MXCSR,
     convert::TO_GPR,
+    crc32::HELPERS,
     float::MXCSR,
     int::PURE,
+    pcmpstr::HELPERS,
     shift::PURE,
     shuffle::PURE,
 ];

@@ -1,4 +1,4 @@
-//! SSE through SSE4.1 in their legacy (non-VEX) XMM encodings: each family
+//! SSE through SSE4.2 in their legacy (non-VEX) encodings: each family
 //! has its own file; this one offers the instruction to each and holds the
 //! operand plumbing they share. Moves, logic and inserts/extracts are IR
 //! on the registers' 64-bit halves (`CpuState::xmm`, reached with
@@ -9,12 +9,14 @@
 
 mod compare;
 mod convert;
+mod crc32;
 mod extract;
 mod float;
 mod int;
 mod logic;
 mod moves;
 mod mxcsr;
+mod pcmpstr;
 mod shift;
 mod shuffle;
 
@@ -42,6 +44,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         convert::translate,
         extract::translate,
         mxcsr::translate,
+        pcmpstr::translate,
+        crc32::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -210,6 +214,7 @@ mod tests {
         CpuidFeature::SSE3,
         CpuidFeature::SSSE3,
         CpuidFeature::SSE4_1,
+        CpuidFeature::SSE4_2,
     ];
 
     /// SSE-era instructions other families own: x87's FISTTP and the
@@ -232,8 +237,9 @@ mod tests {
     /// and 0F 3A maps with any mandatory prefix and REX.W, in register and
     /// memory forms, except the MMX-register forms and `elsewhere`.
     fn all_forms() -> Vec<Instruction> {
-        let prefixes: [&[u8]; 8] = [
+        let prefixes: [&[u8]; 9] = [
             &[],
+            &[0x66, 0xf2],
             &[0x66],
             &[0xf2],
             &[0xf3],
@@ -275,7 +281,7 @@ mod tests {
         let mut codes: Vec<_> = forms.iter().map(|i| i.code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), 277, "codes decoded");
+        assert_eq!(codes.len(), 289, "codes decoded");
         for insn in forms {
             let mut cx = Cx {
                 b: IrBlock::new(&GLOBALS),
