@@ -590,6 +590,33 @@ static void partial_moves(void)
     end("partial_moves");
 }
 
+/* Same-register forms, including the zeroing idioms. */
+static void same_register(void)
+{
+    begin();
+    for (int i = 0; i < N_IN; i++) {
+        xmm_t x[8];
+        for (int k = 0; k < 8; k++)
+            x[k] = ld(&in[i]);
+        __asm__ volatile("pxor %[x0], %[x0]\n\t"
+                         "xorps %[x1], %[x1]\n\t"
+                         "pandn %[x2], %[x2]\n\t"
+                         "andnpd %[x3], %[x3]\n\t"
+                         "pcmpeqb %[x4], %[x4]\n\t"
+                         "por %[x5], %[x5]\n\t"
+                         "psubq %[x6], %[x6]\n\t"
+                         "pcmpgtw %[x7], %[x7]\n\t"
+                         : [x0] "+x"(x[0]), [x1] "+x"(x[1]), [x2] "+x"(x[2]), [x3] "+x"(x[3]),
+                           [x4] "+x"(x[4]), [x5] "+x"(x[5]), [x6] "+x"(x[6]), [x7] "+x"(x[7]));
+        for (int k = 0; k < 8; k++) {
+            v128 r;
+            st(&r, x[k]);
+            result("same", i, k, r.q[0], r.q[1], 0);
+        }
+    }
+    end("same_register");
+}
+
 /* BLENDV* take their mask in XMM0. */
 static void variable_blends(void)
 {
@@ -724,6 +751,7 @@ int main(void)
     int_conversions();
     stores();
     partial_moves();
+    same_register();
     variable_blends();
     text_compares();
     crc32();
