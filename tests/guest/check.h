@@ -11,6 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef __FILE_NAME__
+#define CHECK_FILE __FILE_NAME__
+#else
+#define CHECK_FILE __FILE__
+#endif
+
 static int check_failures;
 static unsigned long check_count;
 static uint64_t check_hash = 0xcbf29ce484222325ULL;
@@ -19,7 +25,7 @@ static uint64_t check_hash = 0xcbf29ce484222325ULL;
     do {                                                                     \
         check_count++;                                                       \
         if (!(cond)) {                                                       \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
+            printf("FAIL %s:%d: %s\n", CHECK_FILE, __LINE__, #cond);          \
             check_failures++;                                                \
         }                                                                    \
     } while (0)
@@ -30,7 +36,7 @@ static uint64_t check_hash = 0xcbf29ce484222325ULL;
         unsigned long long w_ = (unsigned long long)(want);                  \
         check_count++;                                                       \
         if (g_ != w_) {                                                      \
-            printf("FAIL %s:%d: %s == %#llx, want %#llx\n", __FILE__,        \
+            printf("FAIL %s:%d: %s == %#llx, want %#llx\n", CHECK_FILE,        \
                    __LINE__, #got, g_, w_);                                  \
             check_failures++;                                                \
         }                                                                    \
