@@ -1,1 +1,110 @@
-fn main() {}
+//! `ox86 [OPTIONS] PROGRAM [ARGS...]`: runs a Linux x86-64 program under
+//! ox86 (user mode). Argument parsing only; the work is in the crates.
+
+use clap::{Parser, ValueEnum};
+use ox86_engine::{Engine, EngineKind, EngineOptions, LogMask, LogSink};
+use ox86_linux::{Process, RunOptions};
+use std::process::ExitCode;
+
+/// The execution engine.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EngineArg {
+    /// The IR interpreter (reference engine).
+    Interp,
+}
+
+/// Run a Linux x86-64 program under ox86.
+#[derive(Parser, Debug)]
+#[command(name = "ox86", version, about, trailing_var_arg = true)]
+struct Args {
+    /// Execution engine.
+    #[arg(long, value_enum, default_value = "interp")]
+    engine: EngineArg,
+    /// Log items, comma separated: in_asm, op, op_opt, exec.
+    #[arg(short = 'd', value_name = "ITEMS")]
+    log: Option<String>,
+    /// Write the -d log to FILE instead of stderr.
+    #[arg(short = 'D', value_name = "FILE")]
+    log_file: Option<String>,
+    /// Print each system call with its arguments and result.
+    #[arg(long)]
+    strace: bool,
+    /// Print engine statistics at exit.
+    #[arg(long)]
+    stats: bool,
+    /// Translate one guest instruction per TB (debugging).
+    #[arg(long)]
+    one_insn_per_tb: bool,
+    /// argv[0] for the guest (default: PROGRAM).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
+    /// The program to run.
+    program: String,
+    /// Its arguments.
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let log = match args.log.as_deref().map(LogMask::parse).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("ox86: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let sink = match &args.log_file {
+        None => LogSink::Stderr,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => LogSink::File(f),
+            Err(e) => {
+                eprintln!("ox86: cannot create log file `{path}`: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let kind = match args.engine {
+        EngineArg::Interp => EngineKind::Interp,
+    };
+    let engine = Engine::new(
+        EngineOptions {
+            kind,
+            log,
+            one_insn_per_tb: args.one_insn_per_tb,
+        },
+        sink,
+    );
+    let mut self_cmd = vec![
+        std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "ox86".into()),
+        "--engine".into(),
+        format!("{:?}", args.engine).to_lowercase(),
+    ];
+    if args.strace {
+        self_cmd.push("--strace".into());
+    }
+    if args.stats {
+        self_cmd.push("--stats".into());
+    }
+    if args.one_insn_per_tb {
+        self_cmd.push("--one-insn-per-tb".into());
+    }
+    let opts = RunOptions {
+        strace: args.strace,
+        stats: args.stats,
+        self_cmd,
+        argv0: args.argv0.clone(),
+    };
+    let envs: Vec<String> = std::env::vars_os()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
+    match Process::load(engine, &args.program, &args.args, &envs, &opts) {
+        Ok((process, cpu)) => process.run(cpu),
+        Err(e) => {
+            eprintln!("ox86: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,1 +1,11 @@
-//! placeholder
+//! The engine: the exec loop, the TB cache (global hash + per-vCPU jump
+//! cache), invalidation, host fault handling, and `-d` logging.
+
+pub mod cache;
+pub mod cpu_exec;
+pub mod log;
+pub mod signal;
+pub mod tb;
+
+pub use cpu_exec::{disassemble, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats};
+pub use log::{LogMask, LogSink};

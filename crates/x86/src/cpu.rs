@@ -85,7 +85,8 @@ pub struct PendingException {
     pub addr: u64,
     /// For #PF: nonzero when the access was a write.
     pub write: u32,
-    pub _pad: u32,
+    /// For #PF: nonzero when the host reported a bus error (SIGBUS).
+    pub bus: u32,
 }
 
 /// Exception numbers carried by `raise` and `PendingException`.
@@ -136,6 +137,8 @@ pub struct CpuState {
     pub gs_base: u64,
     /// EFLAGS bits other than the six arithmetic flags and DF (ID, AC, IF...).
     pub eflags: u64,
+    /// Keeps `xmm` 16-byte aligned.
+    pub _pad_xmm: u64,
     /// XMM0..XMM15, low quadword first.
     pub xmm: [[u64; 2]; 16],
     /// SSE control/status register.
@@ -253,6 +256,7 @@ impl Default for CpuState {
             fs_base: 0,
             gs_base: 0,
             eflags: eflags::FIXED1 | eflags::IF,
+            _pad_xmm: 0,
             xmm: [[0; 2]; 16],
             mxcsr: 0x1f80,
             _pad0: 0,
@@ -295,7 +299,7 @@ impl CpuState {
             vector: vector as u32,
             addr,
             write: write as u32,
-            _pad: 0,
+            bus: 0,
         };
     }
 }

@@ -1,0 +1,98 @@
+//! The TB cache: a per-vCPU direct-mapped jump cache in front of a global
+//! hash keyed by (pc, flags), as in QEMU's `tb_jmp_cache` + `tb_htable`.
+
+use crate::tb::Tb;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Jump-cache entries (a power of two).
+pub const JMP_CACHE_SIZE: usize = 4096;
+
+/// The global TB hash.
+#[derive(Default)]
+pub struct TbCache {
+    map: HashMap<(u64, u32), Arc<Tb>>,
+    /// Bumped on every flush, so jump caches can tell they are stale.
+    pub generation: u64,
+}
+
+impl TbCache {
+    /// Looks a TB up by key.
+    pub fn get(&self, pc: u64, flags: u32) -> Option<&Arc<Tb>> {
+        self.map.get(&(pc, flags))
+    }
+
+    /// Inserts a freshly translated TB.
+    pub fn insert(&mut self, tb: Arc<Tb>) {
+        self.map.insert((tb.pc, tb.flags), tb);
+    }
+
+    /// Drops every TB overlapping guest range `[start, end)`; returns how many.
+    pub fn invalidate_range(&mut self, start: u64, end: u64) -> usize {
+        let before = self.map.len();
+        self.map
+            .retain(|_, tb| tb.pc + tb.size <= start || tb.pc >= end);
+        let n = before - self.map.len();
+        if n > 0 {
+            self.generation += 1;
+        }
+        n
+    }
+
+    /// Drops everything.
+    pub fn flush(&mut self) {
+        self.map.clear();
+        self.generation += 1;
+    }
+
+    /// Number of cached TBs.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when no TB is cached.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// The per-vCPU jump cache: pc-indexed, direct-mapped.
+pub struct JumpCache {
+    entries: Vec<Option<Arc<Tb>>>,
+    generation: u64,
+}
+
+impl Default for JumpCache {
+    fn default() -> Self {
+        JumpCache {
+            entries: vec![None; JMP_CACHE_SIZE],
+            generation: 0,
+        }
+    }
+}
+
+/// The jump-cache slot for `pc`.
+pub fn jmp_cache_hash(pc: u64) -> usize {
+    ((pc ^ (pc >> 12)) as usize) & (JMP_CACHE_SIZE - 1)
+}
+
+impl JumpCache {
+    /// The cached TB for `pc`, if the slot holds it and the cache is current.
+    pub fn get(&mut self, pc: u64, generation: u64) -> Option<Arc<Tb>> {
+        if self.generation != generation {
+            self.entries.iter_mut().for_each(|e| *e = None);
+            self.generation = generation;
+            return None;
+        }
+        match &self.entries[jmp_cache_hash(pc)] {
+            Some(tb) if tb.pc == pc => Some(tb.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers `tb` in its slot.
+    pub fn set(&mut self, tb: Arc<Tb>) {
+        let h = jmp_cache_hash(tb.pc);
+        self.entries[h] = Some(tb);
+    }
+}

@@ -1,0 +1,233 @@
+//! Executes one TB's IR on a `CpuState`: the reference backend. Globals
+//! are the first 64-bit words of `CpuState`, so every op reads and writes
+//! guest state in place and the state is precise at any fault.
+
+use crate::guest_mem::{self, Access};
+use ox86_ir::eval::{eval1, eval_mul2};
+use ox86_ir::{Cond, IrBlock, Opcode, Temp};
+use ox86_x86::cpu::{excp, glob};
+use ox86_x86::helpers;
+use ox86_x86::CpuState;
+
+/// How a TB left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TbExit {
+    /// `goto_tb n`: a direct exit; `CpuState.rip` holds the target.
+    Direct(u8),
+    /// `lookup_and_goto_ptr`: an indirect exit to `CpuState.rip`.
+    Indirect,
+    /// `raise n`, or an exception recorded by a helper / memory access;
+    /// `CpuState.rip` is the faulting (or, for traps, next) instruction and
+    /// `CpuState.exception` (still pending) describes it.
+    Exception(u64),
+}
+
+/// A TB prepared for the interpreter: its IR and each label's op index.
+#[derive(Debug)]
+pub struct InterpTb {
+    /// The IR.
+    pub ir: IrBlock,
+    labels: Vec<u32>,
+}
+
+impl InterpTb {
+    /// Resolves labels once.
+    pub fn new(ir: IrBlock) -> InterpTb {
+        let mut labels = vec![0u32; ir.n_labels as usize];
+        for (i, op) in ir.ops.iter().enumerate() {
+            if op.opc == Opcode::SetLabel {
+                labels[op.consts[0] as usize] = i as u32;
+            }
+        }
+        InterpTb { ir, labels }
+    }
+}
+
+struct Frame<'a> {
+    env: &'a mut CpuState,
+    locals: &'a mut Vec<u64>,
+}
+
+const NG: usize = glob::COUNT;
+
+impl Frame<'_> {
+    #[inline(always)]
+    fn get(&self, t: Temp) -> u64 {
+        let i = t.index();
+        if i < NG {
+            if i < 16 {
+                self.env.regs[i]
+            } else {
+                self.global_slot_read(i)
+            }
+        } else {
+            self.locals[i]
+        }
+    }
+
+    fn global_slot_read(&self, i: usize) -> u64 {
+        match i {
+            glob::RIP => self.env.rip,
+            glob::CC_OP => self.env.cc_op,
+            glob::CC_DST => self.env.cc_dst,
+            glob::CC_SRC => self.env.cc_src,
+            glob::CC_SRC2 => self.env.cc_src2,
+            glob::DF => self.env.df,
+            glob::FS_BASE => self.env.fs_base,
+            _ => self.env.gs_base,
+        }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, t: Temp, v: u64) {
+        let i = t.index();
+        if i < 16 {
+            self.env.regs[i] = v;
+        } else if i < NG {
+            let slot = match i {
+                glob::RIP => &mut self.env.rip,
+                glob::CC_OP => &mut self.env.cc_op,
+                glob::CC_DST => &mut self.env.cc_dst,
+                glob::CC_SRC => &mut self.env.cc_src,
+                glob::CC_SRC2 => &mut self.env.cc_src2,
+                glob::DF => &mut self.env.df,
+                glob::FS_BASE => &mut self.env.fs_base,
+                _ => &mut self.env.gs_base,
+            };
+            *slot = v;
+        } else {
+            self.locals[i] = v;
+        }
+    }
+
+    fn env_field(&mut self, offset: u64) -> &mut u64 {
+        let off = offset as usize;
+        assert!(
+            off.is_multiple_of(8) && off + 8 <= std::mem::size_of::<CpuState>(),
+            "ld_env/st_env offset {off} outside CpuState"
+        );
+        // SAFETY: `off` is an 8-aligned offset inside `CpuState` (checked
+        // above; the struct is 16-aligned), and every field of `CpuState` is
+        // plain data for which any bit pattern is valid.
+        unsafe { &mut *((self.env as *mut CpuState as *mut u8).add(off) as *mut u64) }
+    }
+}
+
+/// Runs `tb` once on `env`. `locals` is scratch space reused across TBs.
+pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit {
+    let n = tb.ir.n_temps as usize;
+    if locals.len() < n {
+        locals.resize(n, 0);
+    }
+    let mut f = Frame { env, locals };
+    let ops = &tb.ir.ops;
+    let mut pc_insn = 0u64;
+    let mut i = 0usize;
+    loop {
+        let op = &ops[i];
+        i += 1;
+        let a = |f: &Frame, k: usize| f.get(op.ins[k]);
+        match op.opc {
+            Opcode::InsnStart => pc_insn = op.consts[0],
+            Opcode::Mulu2 | Opcode::Muls2 => {
+                let (lo, hi) = eval_mul2(op.opc, a(&f, 0), a(&f, 1)).expect("mul2");
+                f.set(op.outs[0], lo);
+                f.set(op.outs[1], hi);
+            }
+            Opcode::Brcond => {
+                if cond(op.consts[0]).eval(a(&f, 0), a(&f, 1)) {
+                    i = tb.labels[op.consts[1] as usize] as usize;
+                }
+            }
+            Opcode::Br => i = tb.labels[op.consts[0] as usize] as usize,
+            Opcode::SetLabel => {}
+            Opcode::Ld8u
+            | Opcode::Ld8s
+            | Opcode::Ld16u
+            | Opcode::Ld16s
+            | Opcode::Ld32u
+            | Opcode::Ld32s
+            | Opcode::Ld64 => {
+                let addr = a(&f, 0);
+                let r = match op.opc {
+                    Opcode::Ld8u => guest_mem::ld8u(addr),
+                    Opcode::Ld8s => guest_mem::ld8s(addr),
+                    Opcode::Ld16u => guest_mem::ld16u(addr),
+                    Opcode::Ld16s => guest_mem::ld16s(addr),
+                    Opcode::Ld32u => guest_mem::ld32u(addr),
+                    Opcode::Ld32s => guest_mem::ld32s(addr),
+                    _ => guest_mem::ld64(addr),
+                };
+                if r.fault != 0 {
+                    return fault(f.env, pc_insn, r);
+                }
+                f.set(op.outs[0], r.value);
+            }
+            Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => {
+                let (v, addr) = (a(&f, 0), a(&f, 1));
+                let r = match op.opc {
+                    Opcode::St8 => guest_mem::st8(addr, v),
+                    Opcode::St16 => guest_mem::st16(addr, v),
+                    Opcode::St32 => guest_mem::st32(addr, v),
+                    _ => guest_mem::st64(addr, v),
+                };
+                if r.fault != 0 {
+                    return fault(f.env, pc_insn, r);
+                }
+            }
+            Opcode::LdEnv => {
+                let v = *f.env_field(op.consts[0]);
+                f.set(op.outs[0], v)
+            }
+            Opcode::StEnv => {
+                let v = a(&f, 0);
+                *f.env_field(op.consts[0]) = v;
+            }
+            Opcode::Call => {
+                let mut args = [0u64; 5];
+                for (k, arg) in args.iter_mut().enumerate().take(op.n_ins()) {
+                    *arg = a(&f, k);
+                }
+                let h = helpers::by_id(op.consts[0] as u32);
+                let v = (h.func)(f.env, args[0], args[1], args[2], args[3], args[4]);
+                if f.env.exception.pending != 0 {
+                    f.env.rip = pc_insn;
+                    return TbExit::Exception(f.env.exception.vector as u64);
+                }
+                f.set(op.outs[0], v);
+            }
+            Opcode::GotoTb => return TbExit::Direct(op.consts[0] as u8),
+            Opcode::LookupAndGotoPtr => return TbExit::Indirect,
+            Opcode::Raise => {
+                let v = op.consts[0];
+                if f.env.exception.pending == 0 {
+                    f.env.raise(v, 0, false);
+                }
+                return TbExit::Exception(f.env.exception.vector as u64);
+            }
+            // Every remaining op is pure with one output (see `ox86_ir::eval`).
+            opc => {
+                let mut ins = [0u64; 4];
+                for (k, v) in ins.iter_mut().enumerate().take(opc.n_ins()) {
+                    *v = a(&f, k);
+                }
+                let v = eval1(opc, ins, op.consts).expect("pure op evaluates");
+                f.set(op.outs[0], v);
+            }
+        }
+    }
+}
+
+fn cond(c: u64) -> Cond {
+    Cond::from_u64(c).expect("verified condition")
+}
+
+fn fault(env: &mut CpuState, pc: u64, r: Access) -> TbExit {
+    use crate::guest_mem::{FAULT_BUS, FAULT_WRITE};
+    env.rip = pc;
+    env.raise(excp::PF, r.value, r.fault & FAULT_WRITE != 0);
+    if r.fault & FAULT_BUS != 0 {
+        env.exception.bus = 1;
+    }
+    TbExit::Exception(excp::PF)
+}

@@ -1,0 +1,432 @@
+//! System calls of a user-mode guest. x86-64 guest on an x86-64 host:
+//! most calls pass straight through (same numbers, same structs, guest
+//! pointers are host pointers); the ones that touch process state ox86
+//! owns (memory map, brk, FS base, signal dispositions, exit, exec, the
+//! program's own path) are emulated here.
+
+pub mod names;
+pub mod strace;
+
+use crate::process::Process;
+use ox86_x86::cpu::reg;
+use ox86_x86::CpuState;
+
+/// System call numbers handled specially (arch/x86/entry/syscalls/syscall_64.tbl).
+pub mod nr {
+    pub const READ: u64 = 0;
+    pub const WRITE: u64 = 1;
+    pub const OPEN: u64 = 2;
+    pub const CLOSE: u64 = 3;
+    pub const MMAP: u64 = 9;
+    pub const MPROTECT: u64 = 10;
+    pub const MUNMAP: u64 = 11;
+    pub const BRK: u64 = 12;
+    pub const RT_SIGACTION: u64 = 13;
+    pub const RT_SIGPROCMASK: u64 = 14;
+    pub const RT_SIGRETURN: u64 = 15;
+    pub const MREMAP: u64 = 25;
+    pub const CLONE: u64 = 56;
+    pub const FORK: u64 = 57;
+    pub const VFORK: u64 = 58;
+    pub const EXECVE: u64 = 59;
+    pub const EXIT: u64 = 60;
+    pub const SIGALTSTACK: u64 = 131;
+    pub const ARCH_PRCTL: u64 = 158;
+    pub const READLINK: u64 = 89;
+    pub const SET_TID_ADDRESS: u64 = 218;
+    pub const EXIT_GROUP: u64 = 231;
+    pub const READLINKAT: u64 = 267;
+    pub const SET_ROBUST_LIST: u64 = 273;
+    pub const CLONE3: u64 = 435;
+    pub const RSEQ: u64 = 334;
+    pub const EXECVEAT: u64 = 322;
+}
+
+/// Calls that go to the host unchanged.
+const PASSTHROUGH: &[u64] = &[
+    0, 1, 2, 3, 4, 5, 6, 7, 8, // read write open close stat fstat lstat poll lseek
+    16, 17, 18, 19, 20, 21, 22, 23,
+    24, // ioctl pread64 pwrite64 readv writev access pipe select sched_yield
+    26, 27, 28, // msync mincore madvise
+    32, 33, 34, 35, 36, 37, 38,
+    39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
+    40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, // sendfile, sockets
+    61, 62, 63, // wait4 kill uname
+    72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
+    88, // fcntl..unlink..symlink
+    90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
+    100, // chmod..umask gettimeofday getrlimit getrusage sysinfo times
+    102, 104, 107, 108, 110, 111, 112, // getuid getgid geteuid getegid getppid getpgrp setsid
+    105, 106, 109, 113, 114, 115, 116, 117, 118, 119, 120, 121,
+    124, // set*id, getgroups, getsid...
+    132, 133, // utime mknod
+    137, 138, 140, 141, // statfs fstatfs getpriority setpriority
+    160, 161, 162, // setrlimit chroot sync
+    186, // gettid
+    200, 201, // tkill time
+    202, // futex
+    204, 203, // sched_getaffinity sched_setaffinity
+    217, // getdents64
+    228, 229, 230, // clock_gettime clock_getres clock_nanosleep
+    232, 233, 213, 291, // epoll_wait epoll_ctl epoll_create epoll_create1
+    234, // tgkill
+    257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 268, 269, // openat..faccessat
+    270, 271, 280, // pselect6 ppoll utimensat
+    284, 290, 292, 293, 294, 295, 296, // eventfd, dup3, pipe2, inotify_init1, preadv, pwritev
+    302, // prlimit64
+    316, 318, // renameat2 getrandom
+    319, 332, // memfd_create statx
+    439, // faccessat2
+    283, 286, 287, // timerfd
+    285, // fallocate
+    299, 288, // recvmmsg accept4
+];
+
+fn host_syscall(nr: u64, a: [u64; 6]) -> i64 {
+    // SAFETY: a guest system call passed through unchanged: every pointer
+    // argument is a guest pointer, which is a host pointer in user mode; the
+    // kernel validates it and answers EFAULT for bad ones.
+    let r = unsafe { libc::syscall(nr as i64, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if r == -1 {
+        -(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOSYS) as i64)
+    } else {
+        r
+    }
+}
+
+/// Reads a NUL-terminated guest string (at most 4096 bytes).
+pub fn guest_cstr(addr: u64) -> Option<String> {
+    if addr == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..4096 {
+        let r = ox86_interp::guest_mem::ld8u(addr + i);
+        if r.fault != 0 {
+            return None;
+        }
+        if r.value == 0 {
+            return Some(String::from_utf8_lossy(&out).into_owned());
+        }
+        out.push(r.value as u8);
+    }
+    None
+}
+
+fn guest_write(addr: u64, bytes: &[u8]) -> bool {
+    for (i, &b) in bytes.iter().enumerate() {
+        if ox86_interp::guest_mem::st8(addr + i as u64, b as u64).fault != 0 {
+            return false;
+        }
+    }
+    true
+}
+
+fn guest_read(addr: u64, out: &mut [u8]) -> bool {
+    for (i, b) in out.iter_mut().enumerate() {
+        let r = ox86_interp::guest_mem::ld8u(addr + i as u64);
+        if r.fault != 0 {
+            return false;
+        }
+        *b = r.value as u8;
+    }
+    true
+}
+
+const EFAULT: i64 = -(libc::EFAULT as i64);
+const EINVAL: i64 = -(libc::EINVAL as i64);
+const ENOSYS: i64 = -(libc::ENOSYS as i64);
+
+impl Process {
+    /// Handles the `syscall` the guest just executed.
+    pub fn syscall(&mut self, env: &mut CpuState) {
+        let nr = env.regs[reg::RAX];
+        let a = [
+            env.regs[reg::RDI],
+            env.regs[reg::RSI],
+            env.regs[reg::RDX],
+            env.regs[reg::R10],
+            env.regs[reg::R8],
+            env.regs[reg::R9],
+        ];
+        let pre = self.strace.then(|| strace::format_call(nr, &a));
+        let r = self.dispatch(env, nr, a);
+        env.regs[reg::RAX] = r as u64;
+        if let Some(pre) = pre {
+            strace::print(&pre, nr, r);
+        }
+    }
+
+    fn dispatch(&mut self, env: &mut CpuState, nr: u64, a: [u64; 6]) -> i64 {
+        match nr {
+            nr::BRK => self.mem.do_brk(a[0]) as i64,
+            nr::MMAP => self
+                .mem
+                .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]),
+            nr::MUNMAP => {
+                let r = self.mem.munmap(a[0], a[1]);
+                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                r
+            }
+            nr::MPROTECT => {
+                let r = self.mem.mprotect(a[0], a[1], a[2] as i32);
+                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                r
+            }
+            nr::MREMAP => {
+                let r = self.mem.mremap(a[0], a[1], a[2], a[3] as i32, a[4]);
+                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                r
+            }
+            nr::EXIT | nr::EXIT_GROUP => {
+                if self.strace {
+                    strace::print(&strace::format_call(nr, &a), nr, 0);
+                }
+                self.exit(a[0] as i32);
+            }
+            nr::ARCH_PRCTL => arch_prctl(env, a[0], a[1]),
+            nr::SET_TID_ADDRESS => {
+                self.clear_child_tid = a[0];
+                host_syscall(186, [0; 6])
+            }
+            nr::SET_ROBUST_LIST => {
+                if a[1] != 24 {
+                    return EINVAL;
+                }
+                self.robust_list = a[0];
+                0
+            }
+            nr::RSEQ => ENOSYS,
+            nr::RT_SIGACTION => self.rt_sigaction(a[0], a[1], a[2], a[3]),
+            nr::RT_SIGPROCMASK => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
+            nr::SIGALTSTACK => self.sigaltstack(a[0], a[1]),
+            nr::READLINK => self.readlink(None, a[0], a[1], a[2]),
+            nr::READLINKAT => self.readlink(Some(a[0] as i32), a[1], a[2], a[3]),
+            nr::CLONE => self.clone(env, a[0], a[1]),
+            nr::FORK => self.clone(env, libc::SIGCHLD as u64, 0),
+            nr::VFORK => self.clone(env, libc::SIGCHLD as u64, 0),
+            nr::EXECVE => self.execve(a[0], a[1], a[2]),
+            nr::CLONE3 => ENOSYS,
+            _ if PASSTHROUGH.contains(&nr) => host_syscall(nr, a),
+            _ => {
+                self.report_unimplemented(nr);
+                ENOSYS
+            }
+        }
+    }
+
+    fn report_unimplemented(&mut self, nr: u64) {
+        if self.reported_syscalls.insert(nr) {
+            let name = names::syscall_name(nr).unwrap_or("unknown");
+            eprintln!("ox86: unimplemented syscall {name} ({nr}); returning -ENOSYS");
+        }
+    }
+
+    fn readlink(&mut self, dirfd: Option<i32>, path: u64, buf: u64, size: u64) -> i64 {
+        let p = guest_cstr(path);
+        if p.as_deref() == Some("/proc/self/exe")
+            || p.as_deref() == Some(&format!("/proc/{}/exe", std::process::id()))
+        {
+            let target = self.exe_abs.as_bytes();
+            let n = target.len().min(size as usize);
+            if !guest_write(buf, &target[..n]) {
+                return EFAULT;
+            }
+            return n as i64;
+        }
+        match dirfd {
+            None => host_syscall(nr::READLINK, [path, buf, size, 0, 0, 0]),
+            Some(fd) => host_syscall(nr::READLINKAT, [fd as i64 as u64, path, buf, size, 0, 0]),
+        }
+    }
+
+    fn rt_sigaction(&mut self, sig: u64, act: u64, oldact: u64, sigsetsize: u64) -> i64 {
+        if sigsetsize != 8 || sig == 0 || sig > 64 {
+            return EINVAL;
+        }
+        if act != 0 && (sig == libc::SIGKILL as u64 || sig == libc::SIGSTOP as u64) {
+            return EINVAL;
+        }
+        let i = sig as usize;
+        if oldact != 0 {
+            let mut bytes = [0u8; 32];
+            for (k, w) in self.sigactions[i].iter().enumerate() {
+                bytes[k * 8..k * 8 + 8].copy_from_slice(&w.to_le_bytes());
+            }
+            if !guest_write(oldact, &bytes) {
+                return EFAULT;
+            }
+        }
+        if act != 0 {
+            let mut bytes = [0u8; 32];
+            if !guest_read(act, &mut bytes) {
+                return EFAULT;
+            }
+            for k in 0..4 {
+                self.sigactions[i][k] =
+                    u64::from_le_bytes(bytes[k * 8..k * 8 + 8].try_into().unwrap_or_default());
+            }
+        }
+        0
+    }
+
+    fn rt_sigprocmask(&mut self, how: u64, set: u64, oldset: u64, sigsetsize: u64) -> i64 {
+        if sigsetsize != 8 {
+            return EINVAL;
+        }
+        let old = self.sigmask;
+        if set != 0 {
+            let mut b = [0u8; 8];
+            if !guest_read(set, &mut b) {
+                return EFAULT;
+            }
+            let s = u64::from_le_bytes(b);
+            let unblockable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
+            self.sigmask = match how as i32 {
+                libc::SIG_BLOCK => old | s,
+                libc::SIG_UNBLOCK => old & !s,
+                libc::SIG_SETMASK => s,
+                _ => return EINVAL,
+            } & !unblockable;
+        }
+        if oldset != 0 && !guest_write(oldset, &old.to_le_bytes()) {
+            return EFAULT;
+        }
+        0
+    }
+
+    fn sigaltstack(&mut self, ss: u64, old: u64) -> i64 {
+        if old != 0 {
+            let mut b = [0u8; 24];
+            b[..8].copy_from_slice(&self.altstack[0].to_le_bytes());
+            let flags = if self.altstack[2] == 0 {
+                libc::SS_DISABLE as u64
+            } else {
+                self.altstack[1]
+            };
+            b[8..16].copy_from_slice(&flags.to_le_bytes());
+            b[16..24].copy_from_slice(&self.altstack[2].to_le_bytes());
+            if !guest_write(old, &b) {
+                return EFAULT;
+            }
+        }
+        if ss != 0 {
+            let mut b = [0u8; 24];
+            if !guest_read(ss, &mut b) {
+                return EFAULT;
+            }
+            let w =
+                |k: usize| u64::from_le_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or_default());
+            let flags = w(1) as i32;
+            if flags & libc::SS_DISABLE != 0 {
+                self.altstack = [0, 0, 0];
+            } else if flags & !(1i32 << 31) != 0 {
+                return EINVAL;
+            } else if w(2) < libc::MINSIGSTKSZ as u64 {
+                return -(libc::ENOMEM as i64);
+            } else {
+                self.altstack = [w(0), flags as u64, w(2)];
+            }
+        }
+        0
+    }
+
+    fn clone(&mut self, env: &mut CpuState, flags: u64, newsp: u64) -> i64 {
+        if flags & libc::CLONE_VM as u64 != 0 && flags & libc::CLONE_VFORK as u64 == 0 {
+            // Threads need one host thread per guest thread: not yet.
+            eprintln!(
+                "ox86: clone with CLONE_VM (threads) is not supported yet; returning -ENOSYS"
+            );
+            return ENOSYS;
+        }
+        // fork and vfork become a host fork: the child carries a copy of
+        // ox86 and the guest, and resumes the guest with RAX = 0.
+        let keep = libc::CLONE_CHILD_SETTID
+            | libc::CLONE_CHILD_CLEARTID
+            | libc::CLONE_PARENT_SETTID
+            | 0xff;
+        let host_flags = flags & keep as u64;
+        let r = host_syscall(nr::CLONE, [host_flags, 0, 0, 0, 0, 0]);
+        if r == 0 && newsp != 0 {
+            env.regs[reg::RSP] = newsp;
+        }
+        r
+    }
+
+    fn execve(&mut self, path: u64, argv: u64, envp: u64) -> i64 {
+        let Some(p) = guest_cstr(path) else {
+            return EFAULT;
+        };
+        let read_vec = |mut at: u64| -> Option<Vec<String>> {
+            let mut v = Vec::new();
+            if at == 0 {
+                return Some(v);
+            }
+            loop {
+                let r = ox86_interp::guest_mem::ld64(at);
+                if r.fault != 0 {
+                    return None;
+                }
+                if r.value == 0 {
+                    return Some(v);
+                }
+                v.push(guest_cstr(r.value)?);
+                at += 8;
+            }
+        };
+        let (Some(args), Some(envs)) = (read_vec(argv), read_vec(envp)) else {
+            return EFAULT;
+        };
+        // SAFETY: access() on a NUL-terminated path.
+        let cpath = std::ffi::CString::new(p.clone()).unwrap_or_default();
+        if unsafe { libc::access(cpath.as_ptr(), libc::X_OK) } != 0 {
+            return -(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::ENOENT) as i64);
+        }
+        // Re-execute ox86 on the new program, with the same options.
+        let mut cmd: Vec<String> = self.self_cmd.clone();
+        cmd.push("--argv0".into());
+        cmd.push(args.first().cloned().unwrap_or_else(|| p.clone()));
+        cmd.push("--".into());
+        cmd.push(p);
+        cmd.extend(args.into_iter().skip(1));
+        let c = |s: &String| std::ffi::CString::new(s.as_str()).unwrap_or_default();
+        let cargs: Vec<std::ffi::CString> = cmd.iter().map(c).collect();
+        let cenv: Vec<std::ffi::CString> = envs.iter().map(c).collect();
+        let mut pa: Vec<*const libc::c_char> = cargs.iter().map(|s| s.as_ptr()).collect();
+        pa.push(std::ptr::null());
+        let mut pe: Vec<*const libc::c_char> = cenv.iter().map(|s| s.as_ptr()).collect();
+        pe.push(std::ptr::null());
+        // SAFETY: NUL-terminated argument and environment arrays built above.
+        unsafe { libc::execve(pa[0], pa.as_ptr(), pe.as_ptr()) };
+        -(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOEXEC) as i64)
+    }
+}
+
+fn arch_prctl(env: &mut CpuState, code: u64, addr: u64) -> i64 {
+    const ARCH_SET_GS: u64 = 0x1001;
+    const ARCH_SET_FS: u64 = 0x1002;
+    const ARCH_GET_FS: u64 = 0x1003;
+    const ARCH_GET_GS: u64 = 0x1004;
+    match code {
+        ARCH_SET_FS => env.fs_base = addr,
+        ARCH_SET_GS => env.gs_base = addr,
+        ARCH_GET_FS | ARCH_GET_GS => {
+            let v = if code == ARCH_GET_FS {
+                env.fs_base
+            } else {
+                env.gs_base
+            };
+            if !guest_write(addr, &v.to_le_bytes()) {
+                return EFAULT;
+            }
+        }
+        _ => return EINVAL,
+    }
+    0
+}
