@@ -126,10 +126,21 @@ fn elf32_i386() -> Vec<u8> {
     h.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
     h.extend_from_slice(&40u16.to_le_bytes()); // e_shentsize
     h.extend_from_slice(&[0; 4]); // e_shnum, e_shstrndx
-    for v in [PT_LOAD, 0, 0x0804_8000, 0x0804_8000, 0x60, 0x60, PF_R_X, 0x1000] {
+    for v in [
+        PT_LOAD,
+        0,
+        0x0804_8000,
+        0x0804_8000,
+        0x60,
+        0x60,
+        PF_R_X,
+        0x1000,
+    ] {
         h.extend_from_slice(&v.to_le_bytes());
     }
-    h.extend_from_slice(&[0xb8, 0x01, 0, 0, 0, 0xcd, 0x80, 0x90, 0x90, 0x90, 0x90, 0x90]);
+    h.extend_from_slice(&[
+        0xb8, 0x01, 0, 0, 0, 0xcd, 0x80, 0x90, 0x90, 0x90, 0x90, 0x90,
+    ]);
     h
 }
 
@@ -231,8 +242,11 @@ fn relocatable_object_is_refused() {
 #[test]
 fn dynamic_executable_is_refused() {
     let src = scratch("dynamic.c");
-    fs::write(&src, "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n")
-        .expect("write source");
+    fs::write(
+        &src,
+        "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n",
+    )
+    .expect("write source");
     let bin = scratch("dynamic");
     let status = Command::new("gcc")
         .arg("-o")
@@ -298,7 +312,9 @@ fn echo_args_binary() -> PathBuf {
 #[test]
 fn guest_options_reach_the_guest() {
     let bin = echo_args_binary();
-    let guest_args = ["-d", "in_asm", "--engine", "jit", "--strace", "-D", "x", "--", "-"];
+    let guest_args = [
+        "-d", "in_asm", "--engine", "jit", "--strace", "-D", "x", "--", "-",
+    ];
     for engine in engines() {
         let mut cmd = ox86();
         cmd.arg("--engine").arg(&engine).arg(&bin).args(guest_args);
@@ -331,15 +347,22 @@ fn busybox_applets_match_native() {
         &["expr", "6", "*", "7"],
         &["printf", "%05d|%x|%s\\n", "42", "255", "str"],
         &["basename", "/a/b/c.txt", ".txt"],
-        &["sh", "-c", "i=0; while [ $i -lt 5 ]; do echo line $i; i=$((i+1)); done"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 5 ]; do echo line $i; i=$((i+1)); done",
+        ],
         &["sh", "-c", "echo $((123456789 * 3 % 1000)); exit 3"],
         &["md5sum", "/etc/hostname"],
         &["wc", "-c", "/bin/busybox"],
     ];
     let mut failures = Vec::new();
     for args in cases {
-        let native = run(Command::new(busybox).args(*args).stdin(Stdio::null()), LIMIT)
-            .expect("run busybox natively");
+        let native = run(
+            Command::new(busybox).args(*args).stdin(Stdio::null()),
+            LIMIT,
+        )
+        .expect("run busybox natively");
         for engine in engines() {
             let mut cmd = ox86();
             cmd.arg("--engine").arg(&engine).arg(busybox).args(*args);

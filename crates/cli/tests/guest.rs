@@ -9,7 +9,7 @@
 //! - `OX86_TEST_FILTER`: comma-separated substrings; only programs whose name contains one run.
 //! - `OX86_TEST_VARIANTS`: comma-separated variant names to build (default: all).
 //! - `OX86_TEST_JOBS`: worker threads (default 2).
-//! - `OX86_TEST_TIMEOUT`: seconds one run may take before it is killed (default 120).
+//! - `OX86_TEST_TIMEOUT`: seconds one run may take before it is killed (default 60).
 //!
 //! A program may carry one directive line `ox86-test: TOKEN...` with tokens `exit=N` or
 //! `signal=N` (expected native status; default `exit=0`), `skip=PREFIX` (variants whose name
@@ -26,14 +26,16 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Engines compared with the native run when `OX86_ENGINES` is unset.
 const DEFAULT_ENGINES: &str = "interp";
 /// Worker threads when `OX86_TEST_JOBS` is unset.
 const DEFAULT_JOBS: usize = 2;
 /// Per-run time limit in seconds when neither `OX86_TEST_TIMEOUT` nor a directive sets one.
-const DEFAULT_TIMEOUT_SECS: u64 = 120;
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// How many of the slowest runs the report lists.
+const SLOWEST_SHOWN: usize = 15;
 /// Arguments after argv[0] given to every guest program.
 const GUEST_ARGS: &[&str] = &["alpha", "beta gamma", ""];
 /// The whole environment of every guest run.
@@ -224,6 +226,15 @@ struct Config {
 struct Failure {
     summary: String,
     detail: String,
+}
+
+/// What checking one program variant produced.
+#[derive(Default)]
+struct JobResult {
+    runs: usize,
+    failures: Vec<Failure>,
+    /// Wall time of each run, labelled `program [variant] engine`.
+    timings: Vec<(Duration, String)>,
 }
 
 fn env_list(var: &str) -> Option<Vec<String>> {
@@ -425,19 +436,34 @@ fn compare(who: &str, engine: &str, native: &Outcome, other: &Outcome) -> Option
 }
 
 /// Builds one program variant, runs it natively and under every engine, and compares.
-fn check_one(cfg: &Config, prog: &Program, variant: &Variant) -> (usize, Vec<Failure>) {
+fn check_one(cfg: &Config, prog: &Program, variant: &Variant) -> JobResult {
     let who = format!("{} [{}]", prog.name, variant.name);
+    let mut result = JobResult::default();
     let fail = |summary: String, detail: String| Failure { summary, detail };
     let binary = match build(cfg, prog, variant) {
         Ok(b) => b,
         Err(e) => {
             let line = format!("{who}: {}", e.lines().next().unwrap_or_default());
-            return (1, vec![fail(line, format!("FAIL {who}\n{e}"))]);
+            result.failures.push(fail(line, format!("FAIL {who}\n{e}")));
+            return result;
         }
     };
-    let native = match run_guest(cfg, prog, variant, None, &binary) {
+    let mut timed = |engine: Option<&Engine>| {
+        let start = Instant::now();
+        let outcome = run_guest(cfg, prog, variant, engine, &binary);
+        let label = format!("{who} {}", engine.map_or("native", Engine::name));
+        result.timings.push((start.elapsed(), label));
+        result.runs += 1;
+        outcome
+    };
+    let native = match timed(None) {
         Ok(o) => o,
-        Err(e) => return (1, vec![fail(format!("{who}: {e}"), format!("FAIL {who}: {e}"))]),
+        Err(e) => {
+            result
+                .failures
+                .push(fail(format!("{who}: {e}"), format!("FAIL {who}: {e}")));
+            return result;
+        }
     };
     let mut failures = Vec::new();
     if native.status != prog.expect {
@@ -453,12 +479,13 @@ fn check_one(cfg: &Config, prog: &Program, variant: &Variant) -> (usize, Vec<Fai
         failures.push(fail(summary, detail));
     }
     for engine in &cfg.engines {
-        match run_guest(cfg, prog, variant, Some(engine), &binary) {
+        match timed(Some(engine)) {
             Ok(other) => failures.extend(compare(&who, engine.name(), &native, &other)),
             Err(e) => failures.push(fail(format!("{who}: {e}"), format!("FAIL {who}: {e}"))),
         }
     }
-    (1 + cfg.engines.len(), failures)
+    result.failures = failures;
+    result
 }
 
 fn tail_text(text: &[u8]) -> String {
@@ -560,12 +587,17 @@ fn guest_programs_match_native() {
         .iter()
         .flat_map(|p| VARIANTS.iter().map(move |v| (p, v)))
         .filter(|(p, v)| p.builds(v))
-        .filter(|(_, v)| variants.as_ref().is_none_or(|l| l.iter().any(|n| n == v.name)))
+        .filter(|(_, v)| {
+            variants
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|n| n == v.name))
+        })
         .collect();
 
     let next = AtomicUsize::new(0);
     let runs = AtomicUsize::new(0);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
+    let timings: Mutex<Vec<(Duration, String)>> = Mutex::new(Vec::new());
     thread::scope(|s| {
         for _ in 0..jobs_wanted.min(jobs.len().max(1)) {
             s.spawn(|| loop {
@@ -573,12 +605,19 @@ fn guest_programs_match_native() {
                 let Some(&(prog, variant)) = jobs.get(i) else {
                     break;
                 };
-                let (count, found) = check_one(&cfg, prog, variant);
-                runs.fetch_add(count, Ordering::Relaxed);
-                for f in &found {
+                let result = check_one(&cfg, prog, variant);
+                runs.fetch_add(result.runs, Ordering::Relaxed);
+                for f in &result.failures {
                     eprintln!("{}", f.detail);
                 }
-                failures.lock().expect("no worker panics").extend(found);
+                failures
+                    .lock()
+                    .expect("no worker panics")
+                    .extend(result.failures);
+                timings
+                    .lock()
+                    .expect("no worker panics")
+                    .extend(result.timings);
             });
         }
     });
@@ -596,6 +635,12 @@ fn guest_programs_match_native() {
     );
     for f in &failures {
         let _ = writeln!(report, "{}", f.summary);
+    }
+    let mut timings = timings.into_inner().expect("no worker panics");
+    timings.sort_by_key(|t| std::cmp::Reverse(t.0));
+    let _ = writeln!(report, "\nslowest runs:");
+    for (took, label) in timings.iter().take(SLOWEST_SHOWN) {
+        let _ = writeln!(report, "  {:8.2}s {label}", took.as_secs_f64());
     }
     for f in &failures {
         let _ = writeln!(report, "\n{}", f.detail);
