@@ -17,7 +17,7 @@ int main(void)
     static size_t size[SLOTS];
     static unsigned char tag[SLOTS];
     unsigned long allocs = 0, frees = 0, reallocs = 0;
-    for (int round = 0; round < 6000; round++) {
+    for (int round = 0; round < 4000; round++) {
         int i = (int)(lcg() % SLOTS);
         unsigned r = lcg();
         if (slot[i]) {
@@ -41,7 +41,7 @@ int main(void)
                 frees++;
             }
         } else {
-            size_t n = (r % 16 == 0) ? (r >> 8) % 300000 + 1 : (r >> 8) % 2000 + 1;
+            size_t n = (r % 32 == 0) ? (r >> 8) % 200000 + 1 : (r >> 8) % 2000 + 1;
             unsigned char *p = (r & 32) ? calloc(1, n) : malloc(n);
             CHECK(p != NULL);
             if (r & 32)
@@ -66,7 +66,7 @@ int main(void)
     printf("churn: %lu allocs, %lu frees, %lu reallocs, %zu bytes live at the end\n", allocs, frees, reallocs, live);
 
     /* Big blocks served by mmap, grown by realloc. */
-    size_t big = 3 << 20;
+    size_t big = 1 << 20;
     unsigned char *p = malloc(big);
     CHECK(p != NULL);
     memset(p, 0x5a, big);

@@ -65,7 +65,12 @@ int main(void)
     struct job jobs[WORKERS];
     for (int i = 0; i < WORKERS; i++) {
         jobs[i] = (struct job){ i, i * 250000L, (i + 1) * 250000L, 0, 0, 0 };
-        CHECK_EQ(pthread_create(&t[i], NULL, worker, &jobs[i]), 0);
+        int rc = pthread_create(&t[i], NULL, worker, &jobs[i]);
+        CHECK_EQ(rc, 0);
+        if (rc != 0) {
+            printf("pthread_create failed: %d\n", rc);
+            return check_done("pthread_basic");
+        }
     }
     long total = 0;
     for (int i = 0; i < WORKERS; i++) {
@@ -87,7 +92,10 @@ int main(void)
     printf("total %ld, counter %ld, main's __thread value %ld, once ran %d time(s)\n", total, shared_counter, mine, once_runs);
 
     pthread_t w;
-    CHECK_EQ(pthread_create(&w, NULL, waiter, NULL), 0);
+    if (pthread_create(&w, NULL, waiter, NULL) != 0) {
+        CHECK(0);
+        return check_done("pthread_basic");
+    }
     pthread_mutex_lock(&lock);
     stage = 1;
     pthread_cond_broadcast(&cond);

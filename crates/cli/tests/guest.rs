@@ -390,10 +390,11 @@ fn diff(stream: &str, engine: &str, want: &[u8], got: &[u8]) -> String {
     out
 }
 
-/// The first line of a stream, for one-line summaries.
-fn first_line(text: &[u8]) -> String {
-    text.split(|&b| b == b'\n')
-        .find(|l| !l.is_empty())
+/// The first line of `got` that differs from `want`, for one-line summaries.
+fn first_difference(want: &[u8], got: &[u8]) -> String {
+    let mut a = want.split_inclusive(|&b| b == b'\n');
+    got.split_inclusive(|&b| b == b'\n')
+        .find(|line| a.next() != Some(*line))
         .map(show_line)
         .unwrap_or_default()
 }
@@ -418,7 +419,7 @@ fn compare(who: &str, engine: &str, native: &Outcome, other: &Outcome) -> Option
         detail.push_str(&diff("stdout", engine, &native.stdout, &other.stdout));
     }
     if native.stderr != other.stderr {
-        let line = first_line(&other.stderr);
+        let line = first_difference(&native.stderr, &other.stderr);
         reasons.push(if line.is_empty() {
             "stderr differs".to_string()
         } else {
