@@ -52,6 +52,7 @@ const PASSTHROUGH: &[u64] = &[
     39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
     40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, // sendfile, sockets
     61, 62, 63, // wait4 kill uname
+    127, 128, 130, // rt_sigpending rt_sigtimedwait rt_sigsuspend
     72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
     88, // fcntl..unlink..symlink
     90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
@@ -268,6 +269,7 @@ impl Process {
                 self.sigactions[i][k] =
                     u64::from_le_bytes(bytes[k * 8..k * 8 + 8].try_into().unwrap_or_default());
             }
+            apply_host_disposition(sig as i32, self.sigactions[i][0]);
         }
         0
     }
@@ -291,6 +293,7 @@ impl Process {
                 _ => return EINVAL,
             } & !unblockable;
         }
+        apply_host_mask(self.sigmask);
         if oldset != 0 && !guest_write(oldset, &old.to_le_bytes()) {
             return EFAULT;
         }
@@ -405,6 +408,50 @@ impl Process {
         -(std::io::Error::last_os_error()
             .raw_os_error()
             .unwrap_or(libc::ENOEXEC) as i64)
+    }
+}
+
+/// Signals ox86 itself needs on the host: guest accesses fault through them.
+fn host_reserved(sig: i32) -> bool {
+    sig == libc::SIGSEGV || sig == libc::SIGBUS
+}
+
+/// SIG_DFL and SIG_IGN mean the same on the host as for the guest, so they
+/// are applied there: ignoring, stopping, terminating and the exit status
+/// of a signal death are then exactly the kernel's. (Guest handlers are
+/// recorded only; delivering them is not implemented yet.)
+fn apply_host_disposition(sig: i32, handler: u64) {
+    if host_reserved(sig) || handler > 1 {
+        return;
+    }
+    let h = if handler == 1 {
+        libc::SIG_IGN
+    } else {
+        libc::SIG_DFL
+    };
+    // SAFETY: setting a default or ignore disposition for a signal ox86
+    // does not use.
+    unsafe { libc::signal(sig, h) };
+}
+
+/// Applies the guest's signal mask to the host thread, except for the
+/// signals ox86 needs; pending and blocked signals then behave as on Linux.
+fn apply_host_mask(mask: u64) {
+    let mut set = mask;
+    for sig in [libc::SIGSEGV, libc::SIGBUS] {
+        set &= !(1u64 << (sig - 1));
+    }
+    // SAFETY: the set is built through the libc API and only changes this
+    // thread's mask.
+    unsafe {
+        let mut hs: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut hs);
+        for sig in 1..=64 {
+            if set & (1u64 << (sig - 1)) != 0 {
+                libc::sigaddset(&mut hs, sig);
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &hs, std::ptr::null_mut());
     }
 }
 
