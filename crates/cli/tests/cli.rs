@@ -383,3 +383,86 @@ fn busybox_applets_match_native() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Builds a `-nostdlib` static program from assembly text.
+fn asm_binary(name: &str, text: &str) -> PathBuf {
+    let src = scratch(&format!("{name}.S"));
+    fs::write(&src, text).expect("write source");
+    let bin = scratch(name);
+    let status = Command::new("gcc")
+        .args(["-static", "-nostdlib", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .expect("gcc is needed (see tests/run)");
+    assert!(status.success(), "gcc failed");
+    bin
+}
+
+/// A real Linux syscall ox86 lacks gets -ENOSYS and is named on stderr
+/// once; a number that is no syscall gets -ENOSYS silently, as natively.
+#[test]
+fn unimplemented_syscall_is_named_once() {
+    // io_uring_setup (425) twice, then syscall 100000; exit status 0 only
+    // if all three returned -ENOSYS (-38).
+    let bin = asm_binary(
+        "enosys",
+        ".globl _start\n_start:\n\
+         xor %ebx, %ebx\n\
+         mov $425, %eax\n syscall\n cmp $-38, %rax\n setne %bl\n\
+         mov $425, %eax\n syscall\n cmp $-38, %rax\n setne %cl\n or %cl, %bl\n\
+         mov $100000, %eax\n syscall\n cmp $-38, %rax\n setne %cl\n or %cl, %bl\n\
+         movzbl %bl, %edi\n mov $60, %eax\n syscall\n",
+    );
+    for engine in engines() {
+        let mut cmd = ox86();
+        cmd.arg("--engine").arg(&engine).arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
+        assert_eq!(out.status, Status::Exit(0), "under {engine}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one report under {engine}: {err}");
+        assert!(
+            err.contains("io_uring_setup"),
+            "named under {engine}: {err}"
+        );
+    }
+}
+
+/// `--strace` prints each call with decoded arguments and its result;
+/// `-d in_asm,op -D FILE` logs guest code and IR of each TB to FILE.
+#[test]
+fn strace_and_debug_log() {
+    let bin = asm_binary(
+        "write_exit",
+        ".globl _start\n_start:\n\
+         mov $1, %eax\n mov $1, %edi\n lea msg(%rip), %rsi\n mov $3, %edx\n syscall\n\
+         mov $60, %eax\n mov $5, %edi\n syscall\n\
+         msg: .ascii \"hi\\n\"\n",
+    );
+    let log = scratch("write_exit.log");
+    for engine in engines() {
+        let mut cmd = ox86();
+        cmd.arg("--engine")
+            .arg(&engine)
+            .arg("--strace")
+            .arg("-d")
+            .arg("in_asm,op");
+        cmd.arg("-D").arg(&log).arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
+        assert_eq!(out.status, Status::Exit(5), "under {engine}");
+        assert_eq!(out.stdout, b"hi\n");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("write(1,0x"), "strace of write: {err}");
+        assert!(err.contains(",3) = 3"), "strace result: {err}");
+        assert!(err.contains("exit(5)"), "strace of exit: {err}");
+        let text = fs::read_to_string(&log).expect("log file written");
+        assert!(
+            text.contains("IN:") && text.contains("syscall"),
+            "in_asm: {text}"
+        );
+        assert!(
+            text.contains("OP:") && text.contains("ext32u"),
+            "op: {text}"
+        );
+    }
+}

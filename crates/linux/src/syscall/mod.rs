@@ -52,7 +52,8 @@ const PASSTHROUGH: &[u64] = &[
     32, 33, 34, 35, 36, 37, 38,
     39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
     40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, // sendfile, sockets
-    61, 62, 63, // wait4 kill uname
+    61, 62, 63,  // wait4 kill uname
+    157, // prctl
     127, 128, // rt_sigpending rt_sigtimedwait
     72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
     88, // fcntl..unlink..symlink
@@ -230,9 +231,13 @@ impl Process {
         }
     }
 
+    /// Names, once, a real Linux syscall ox86 does not implement. A number
+    /// that is no syscall at all gets -ENOSYS silently, as from the kernel.
     fn report_unimplemented(&mut self, nr: u64) {
+        let Some(name) = names::syscall_name(nr) else {
+            return;
+        };
         if self.reported_syscalls.insert(nr) {
-            let name = names::syscall_name(nr).unwrap_or("unknown");
             eprintln!("ox86: unimplemented syscall {name} ({nr}); returning -ENOSYS");
         }
     }
