@@ -68,7 +68,7 @@ impl Process {
     ) -> Result<(Process, CpuState), LinuxError> {
         let mut mem = GuestMemory::default();
         let image = load_elf(path, &mut mem)?;
-        mem.init_brk(image.brk);
+        mem.init_brk(image.brk, crate::loader::BRK_RESERVE, image.brk_reserved);
         let mut argv: Vec<String> = Vec::with_capacity(args.len() + 1);
         argv.push(opts.argv0.clone().unwrap_or_else(|| path.to_string()));
         argv.extend(args.iter().cloned());
