@@ -1,5 +1,5 @@
 //! `-d` logging in the manner of qemu: `in_asm` (guest code of each new
-//! TB), `op` (its IR), `exec` (each TB run), `out_asm` later; written to
+//! TB), `op` (its IR), `out_asm` (its host code), `exec` (each TB run); written to
 //! stderr or to the `-D` file.
 
 use std::fs::File;
@@ -12,6 +12,8 @@ pub struct LogMask {
     pub in_asm: bool,
     /// IR of each TB.
     pub op: bool,
+    /// Host code of each new TB (JIT engine).
+    pub out_asm: bool,
     /// Each TB executed.
     pub exec: bool,
 }
@@ -24,10 +26,11 @@ impl LogMask {
             match item {
                 "in_asm" => m.in_asm = true,
                 "op" => m.op = true,
+                "out_asm" => m.out_asm = true,
                 "exec" => m.exec = true,
                 other => {
                     return Err(format!(
-                        "unknown -d item `{other}` (known: in_asm, op, exec)"
+                        "unknown -d item `{other}` (known: in_asm, op, out_asm, exec)"
                     ))
                 }
             }
@@ -37,7 +40,7 @@ impl LogMask {
 
     /// True if anything is logged.
     pub fn any(&self) -> bool {
-        self.in_asm || self.op || self.exec
+        self.in_asm || self.op || self.out_asm || self.exec
     }
 }
 

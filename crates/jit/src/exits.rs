@@ -1,0 +1,167 @@
+//! Code for the ops that leave straight-line code: helper calls (SysV
+//! ABI, exception check after the call), `goto_tb` (patchable jump to an
+//! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
+
+use crate::abi::{
+    exc_disp, hreg, ARG_REGS, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS, SCRATCH,
+};
+use crate::emit::fits_i32;
+use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::jmp_table::{HITS_OFFSET, JMP_TABLE_SIZE};
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::{Op, Temp};
+use ox86_x86::cpu::{glob, PendingException};
+use ox86_x86::helpers;
+use std::mem::offset_of;
+
+const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
+
+impl Gen<'_> {
+    pub(crate) fn call(&mut self, i: usize, op: &Op) {
+        let h = helpers::by_id(op.consts[0] as u32);
+        self.sync_globals();
+        let dead = self.live.dead_ins[i];
+        let dying = |t: u32| {
+            op.inputs()
+                .iter()
+                .enumerate()
+                .any(|(k, u)| u.0 == t && dead & (1 << k) != 0)
+        };
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            if CALLER_SAVED & (1 << r) != 0 && t != NONE && !self.is_global(t) && !dying(t) {
+                self.write_home(t);
+            }
+        }
+        self.move_args(op);
+        dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
+        self.call_abs(h.func as usize);
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            if t != NONE && (CALLER_SAVED & (1 << r) != 0 || self.is_global(t)) {
+                self.reg_temp[r as usize] = NONE;
+                self.loc[t as usize] = Loc::Mem;
+            }
+        }
+        for g in 0..self.ng {
+            self.loc[g] = Loc::Mem;
+        }
+        self.kill_inputs(i, op);
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
+        let label = self.a.new_dynamic_label();
+        self.jcc_label(0x5, label);
+        self.cold.push(Cold::Exception {
+            label,
+            pc: self.cur_pc,
+        });
+        self.def_reg(op.outs[0], hreg::RAX);
+        self.kill_outputs(i, op);
+    }
+
+    /// Loads the helper arguments into their registers: register-to-register
+    /// moves first (cycles broken through the scratch register), then
+    /// constants and values from memory.
+    fn move_args(&mut self, op: &Op) {
+        let mut moves: Vec<(u8, u8)> = Vec::new();
+        let mut later: Vec<(u8, u32)> = Vec::new();
+        for (k, &t) in op.inputs().iter().enumerate() {
+            let dst = ARG_REGS[k];
+            match self.loc[t.index()] {
+                Loc::Reg(r) if r != dst => moves.push((dst, r)),
+                Loc::Reg(_) => {}
+                _ => later.push((dst, t.0)),
+            }
+        }
+        while !moves.is_empty() {
+            let free = moves
+                .iter()
+                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
+            match free {
+                Some(j) => {
+                    let (d, s) = moves.remove(j);
+                    self.mov_rr(d, s);
+                }
+                None => {
+                    let s = moves[0].1;
+                    self.mov_rr(SCRATCH, s);
+                    for m in moves.iter_mut().filter(|m| m.1 == s) {
+                        m.1 = SCRATCH;
+                    }
+                }
+            }
+        }
+        for (d, t) in later {
+            self.load_value(d, t);
+        }
+    }
+
+    pub(crate) fn goto_tb(&mut self) {
+        let target = self.konst(Temp(glob::RIP as u32));
+        self.sync_all();
+        match target {
+            Some(pc) if self.exit_labels.len() < MAX_EXITS => {
+                while (self.base + self.off() + 1) % 4 != 0 {
+                    self.a.push(0x90);
+                }
+                let label = self.a.new_dynamic_label();
+                let at = self.off();
+                dynasm!(self.a ; .arch x64 ; jmp =>label);
+                assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");
+                let k = self.exit_labels.len();
+                self.exit_labels.push((label, at + 1, pc));
+                self.cold.push(Cold::Exit { label, k });
+            }
+            _ => self.emit_lookup(),
+        }
+        self.reset();
+    }
+
+    pub(crate) fn lookup_and_goto_ptr(&mut self) {
+        self.sync_all();
+        self.emit_lookup();
+        self.reset();
+    }
+
+    /// Probes the jump table for `rip` and jumps to the code found; a miss
+    /// returns to the exec loop. Everything is in memory already, so RAX,
+    /// RCX and RDX are free.
+    fn emit_lookup(&mut self) {
+        self.load_value(hreg::RAX, glob::RIP as u32);
+        let mask = (JMP_TABLE_SIZE - 1) as i32;
+        dynasm!(self.a ; .arch x64
+            ; mov rcx, rax
+            ; shr rcx, 12
+            ; xor rcx, rax
+            ; and ecx, mask
+            ; shl ecx, 4
+            ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
+            ; cmp QWORD [rdx + rcx], rax
+        );
+        self.jcc_abs(0x5, self.stubs.miss);
+        if self.opts.count_hits {
+            dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET as i32]);
+        }
+        dynasm!(self.a ; .arch x64 ; jmp QWORD [rdx + rcx + 8]);
+    }
+
+    pub(crate) fn raise(&mut self, v: u64) {
+        self.sync_all();
+        let vector = exc_disp(offset_of!(PendingException, vector));
+        let addr = exc_disp(offset_of!(PendingException, addr));
+        let write = exc_disp(offset_of!(PendingException, write));
+        let bus = exc_disp(offset_of!(PendingException, bus));
+        debug_assert!(fits_i32(v));
+        dynasm!(self.a ; .arch x64
+            ; cmp DWORD [rbp + PENDING], 0
+            ; jne >pending
+            ; mov DWORD [rbp + PENDING], 1
+            ; mov DWORD [rbp + vector], v as i32
+            ; mov QWORD [rbp + addr], 0
+            ; mov DWORD [rbp + write], 0
+            ; mov DWORD [rbp + bus], 0
+            ; pending:
+        );
+        self.jmp_abs(self.stubs.exception);
+        self.reset();
+    }
+}
