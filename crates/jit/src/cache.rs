@@ -111,7 +111,7 @@ impl CodeCache {
 
     /// Overwrites a 4-byte field at host address `at` (inside the cache) atomically.
     pub fn patch_u32(&mut self, at: usize, v: u32) {
-        assert!(self.contains(at) && self.contains(at + 3) && at % 4 == 0);
+        assert!(self.contains(at) && self.contains(at + 3) && at.is_multiple_of(4));
         // SAFETY: `at` is a 4-aligned address inside the mapping (checked);
         // an atomic store keeps a concurrently executing jump coherent.
         unsafe { (*(at as *const std::sync::atomic::AtomicU32)).store(v, Ordering::Release) };

@@ -100,7 +100,7 @@ impl Gen<'_> {
         self.sync_all();
         match target {
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
-                while (self.base + self.off() + 1) % 4 != 0 {
+                while !(self.base + self.off() + 1).is_multiple_of(4) {
                     self.a.push(0x90);
                 }
                 let label = self.a.new_dynamic_label();

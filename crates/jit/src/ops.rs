@@ -94,7 +94,7 @@ impl Gen<'_> {
             ka = 1;
         }
         let vb = self.val(b, 0);
-        let ra = self.to_reg(a, 0);
+        let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[ka]);
         debug_assert!(rd == ra || vb != Val::Reg(rd));
         match (opc, vb) {
@@ -135,7 +135,7 @@ impl Gen<'_> {
         let (d, a, b) = (op.outs[0], op.ins[0], op.ins[1]);
         let opc = op.opc;
         if let Some(c) = self.konst(b) {
-            let ra = self.to_reg(a, 0);
+            let ra = self.in_reg(a, 0);
             let rd = self.dst_reg(i, op, d, &[0]);
             self.mov_rr(rd, ra);
             let n = (c & 63) as i8;
@@ -157,7 +157,7 @@ impl Gen<'_> {
             self.claim(RCX);
             self.load_value(RCX, b.0);
         }
-        let ra = self.to_reg(a, 1 << RCX);
+        let ra = self.in_reg(a, 1 << RCX);
         let rd = self.dst_reg(i, op, d, &[0]);
         debug_assert_ne!(rd, RCX);
         self.mov_rr(rd, ra);
@@ -178,7 +178,7 @@ impl Gen<'_> {
             let v = fold(opc, x, 0).expect("unary ops fold");
             return self.finish_const(i, op, v);
         }
-        let ra = self.to_reg(a, 0);
+        let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[0]);
         const R11: u8 = hreg::R11;
         match opc {
@@ -230,7 +230,7 @@ impl Gen<'_> {
         self.claim(RAX);
         self.claim(RDX);
         self.load_value(RAX, op.ins[0].0);
-        let rb = self.to_reg(op.ins[1], 1 << RAX | 1 << RDX);
+        let rb = self.in_reg(op.ins[1], 1 << RAX | 1 << RDX);
         if op.opc == Opcode::Mulu2 {
             dynasm!(self.a ; .arch x64 ; mul Rq(rb));
         } else {
@@ -251,7 +251,7 @@ impl Gen<'_> {
             (c, a, b)
         };
         let vb = self.val(b, 0);
-        let ra = self.to_reg(a, 0);
+        let ra = self.in_reg(a, 0);
         (c, ra, vb)
     }
 
@@ -281,8 +281,8 @@ impl Gen<'_> {
             return self.kill_outputs(i, op);
         }
         let (c, ra, vb) = self.cmp_operands(c, a, b);
-        let rt = self.to_reg(t, 0);
-        let rf = self.to_reg(f, 0);
+        let rt = self.in_reg(t, 0);
+        let rf = self.in_reg(f, 0);
         let cc = cc_of(c);
         if let Some(rd) = self.dies_in_reg(i, op, 2) {
             self.compare(c, ra, vb);
@@ -320,7 +320,7 @@ impl Gen<'_> {
     }
 
     pub(crate) fn load(&mut self, i: usize, op: &Op) {
-        let ra = self.to_reg(op.ins[0], 0);
+        let ra = self.in_reg(op.ins[0], 0);
         let rd = self.dst_reg(i, op, op.outs[0], &[0]);
         self.sync_globals();
         match op.opc {
@@ -337,7 +337,7 @@ impl Gen<'_> {
 
     pub(crate) fn store(&mut self, i: usize, op: &Op) {
         let vv = self.val(op.ins[0], 0);
-        let ra = self.to_reg(op.ins[1], 0);
+        let ra = self.in_reg(op.ins[1], 0);
         self.sync_globals();
         if let Some(hook) = self.opts.store_hook {
             self.call_store_hook(hook, ra, op.opc);
@@ -381,7 +381,7 @@ impl Gen<'_> {
     fn global_at(&self, offset: u64) -> Option<Temp> {
         let off = offset as usize;
         assert!(
-            off % 8 == 0 && off + 8 <= std::mem::size_of::<CpuState>(),
+            off.is_multiple_of(8) && off + 8 <= std::mem::size_of::<CpuState>(),
             "ld_env/st_env offset {off} outside CpuState"
         );
         self.ir

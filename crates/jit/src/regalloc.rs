@@ -150,7 +150,7 @@ impl Gen<'_> {
     }
 
     /// Puts `t` in a register (not in `avoid`) and locks it.
-    pub fn to_reg(&mut self, t: Temp, avoid: u16) -> u8 {
+    pub fn in_reg(&mut self, t: Temp, avoid: u16) -> u8 {
         let ti = t.0;
         if let Loc::Reg(r) = self.loc[ti as usize] {
             if avoid & (1 << r) == 0 {
@@ -173,7 +173,7 @@ impl Gen<'_> {
     pub fn val(&mut self, t: Temp, avoid: u16) -> Val {
         match self.loc[t.index()] {
             Loc::Const(c) if fits_i32(c) => Val::Imm(c as i32),
-            _ => Val::Reg(self.to_reg(t, avoid)),
+            _ => Val::Reg(self.in_reg(t, avoid)),
         }
     }
 
