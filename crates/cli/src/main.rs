@@ -22,7 +22,7 @@ struct Args {
     /// Execution engine.
     #[arg(long, value_enum, default_value = "jit")]
     engine: EngineArg,
-    /// Log items, comma separated: in_asm, op, out_asm, exec.
+    /// Log items, comma separated: in_asm, op, op_opt, out_asm, exec.
     #[arg(short = 'd', value_name = "ITEMS")]
     log: Option<String>,
     /// Write the -d log to FILE instead of stderr.

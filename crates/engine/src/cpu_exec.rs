@@ -198,7 +198,12 @@ impl Engine {
             TbFlags::default().max_insns
         };
         let (t, jit) = loop {
-            let t = translate_tb(pc, &mut GuestCode, TbFlags { max_insns });
+            let mut t = translate_tb(pc, &mut GuestCode, TbFlags { max_insns });
+            if self.opts.log.op {
+                let text = ox86_ir::format_block(&t.ir, &helpers::Names);
+                self.log.write(&format!("OP:\n{text}\n"));
+            }
+            ox86_ir::opt::optimize(&mut t.ir);
             if cfg!(debug_assertions) {
                 if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
                     panic!("translator produced invalid IR at {pc:#x}: {e}");
@@ -217,9 +222,9 @@ impl Engine {
             let text = disassemble(pc, t.size);
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
-        if self.opts.log.op {
+        if self.opts.log.op_opt {
             let text = ox86_ir::format_block(&t.ir, &helpers::Names);
-            self.log.write(&format!("OP:\n{text}\n"));
+            self.log.write(&format!("OP after optimization:\n{text}\n"));
         }
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();

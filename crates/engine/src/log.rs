@@ -1,5 +1,6 @@
 //! `-d` logging in the manner of qemu: `in_asm` (guest code of each new
-//! TB), `op` (its IR), `out_asm` (its host code), `exec` (each TB run); written to
+//! TB), `op` / `op_opt` (its IR before / after the optimiser), `out_asm` (its
+//! host code), `exec` (each TB run); written to
 //! stderr or to the `-D` file.
 
 use std::fs::File;
@@ -12,6 +13,8 @@ pub struct LogMask {
     pub in_asm: bool,
     /// IR of each TB.
     pub op: bool,
+    /// IR of each TB after the optimiser.
+    pub op_opt: bool,
     /// Host code of each new TB (JIT engine).
     pub out_asm: bool,
     /// Each TB executed.
@@ -26,11 +29,12 @@ impl LogMask {
             match item {
                 "in_asm" => m.in_asm = true,
                 "op" => m.op = true,
+                "op_opt" => m.op_opt = true,
                 "out_asm" => m.out_asm = true,
                 "exec" => m.exec = true,
                 other => {
                     return Err(format!(
-                        "unknown -d item `{other}` (known: in_asm, op, out_asm, exec)"
+                        "unknown -d item `{other}` (known: in_asm, op, op_opt, out_asm, exec)"
                     ))
                 }
             }
@@ -40,7 +44,7 @@ impl LogMask {
 
     /// True if anything is logged.
     pub fn any(&self) -> bool {
-        self.in_asm || self.op || self.out_asm || self.exec
+        self.in_asm || self.op || self.op_opt || self.out_asm || self.exec
     }
 }
 

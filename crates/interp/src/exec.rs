@@ -3,6 +3,7 @@
 //! guest state in place and the state is precise at any fault.
 
 use crate::guest_mem::{self, Access};
+use ox86_ir::eval::{eval1, eval_mul2};
 use ox86_ir::{Cond, IrBlock, Opcode, Temp};
 use ox86_x86::cpu::{excp, glob};
 use ox86_x86::helpers;
@@ -102,7 +103,7 @@ impl Frame<'_> {
     fn env_field(&mut self, offset: u64) -> &mut u64 {
         let off = offset as usize;
         assert!(
-            off % 8 == 0 && off + 8 <= std::mem::size_of::<CpuState>(),
+            off.is_multiple_of(8) && off + 8 <= std::mem::size_of::<CpuState>(),
             "ld_env/st_env offset {off} outside CpuState"
         );
         // SAFETY: `off` is an 8-aligned offset inside `CpuState` (checked
@@ -128,57 +129,10 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
         let a = |f: &Frame, k: usize| f.get(op.ins[k]);
         match op.opc {
             Opcode::InsnStart => pc_insn = op.consts[0],
-            Opcode::Mov => {
-                let v = a(&f, 0);
-                f.set(op.outs[0], v)
-            }
-            Opcode::Movi => f.set(op.outs[0], op.consts[0]),
-            Opcode::Add => f.set(op.outs[0], a(&f, 0).wrapping_add(a(&f, 1))),
-            Opcode::Sub => f.set(op.outs[0], a(&f, 0).wrapping_sub(a(&f, 1))),
-            Opcode::Mul => f.set(op.outs[0], a(&f, 0).wrapping_mul(a(&f, 1))),
-            Opcode::And => f.set(op.outs[0], a(&f, 0) & a(&f, 1)),
-            Opcode::Or => f.set(op.outs[0], a(&f, 0) | a(&f, 1)),
-            Opcode::Xor => f.set(op.outs[0], a(&f, 0) ^ a(&f, 1)),
-            Opcode::Shl => f.set(op.outs[0], a(&f, 0) << (a(&f, 1) & 63)),
-            Opcode::Shr => f.set(op.outs[0], a(&f, 0) >> (a(&f, 1) & 63)),
-            Opcode::Sar => f.set(op.outs[0], ((a(&f, 0) as i64) >> (a(&f, 1) & 63)) as u64),
-            Opcode::Rotl => f.set(op.outs[0], a(&f, 0).rotate_left((a(&f, 1) & 63) as u32)),
-            Opcode::Rotr => f.set(op.outs[0], a(&f, 0).rotate_right((a(&f, 1) & 63) as u32)),
-            Opcode::Not => f.set(op.outs[0], !a(&f, 0)),
-            Opcode::Neg => f.set(op.outs[0], a(&f, 0).wrapping_neg()),
-            Opcode::Ext8s => f.set(op.outs[0], a(&f, 0) as i8 as i64 as u64),
-            Opcode::Ext8u => f.set(op.outs[0], a(&f, 0) as u8 as u64),
-            Opcode::Ext16s => f.set(op.outs[0], a(&f, 0) as i16 as i64 as u64),
-            Opcode::Ext16u => f.set(op.outs[0], a(&f, 0) as u16 as u64),
-            Opcode::Ext32s => f.set(op.outs[0], a(&f, 0) as i32 as i64 as u64),
-            Opcode::Ext32u => f.set(op.outs[0], a(&f, 0) as u32 as u64),
-            Opcode::Mulu2 => {
-                let p = a(&f, 0) as u128 * a(&f, 1) as u128;
-                f.set(op.outs[0], p as u64);
-                f.set(op.outs[1], (p >> 64) as u64);
-            }
-            Opcode::Muls2 => {
-                let p = a(&f, 0) as i64 as i128 * a(&f, 1) as i64 as i128;
-                f.set(op.outs[0], p as u64);
-                f.set(op.outs[1], (p >> 64) as u64);
-            }
-            Opcode::Ctz => f.set(op.outs[0], a(&f, 0).trailing_zeros() as u64),
-            Opcode::Clz => f.set(op.outs[0], a(&f, 0).leading_zeros() as u64),
-            Opcode::Ctpop => f.set(op.outs[0], a(&f, 0).count_ones() as u64),
-            Opcode::Bswap64 => f.set(op.outs[0], a(&f, 0).swap_bytes()),
-            Opcode::Bswap32 => f.set(op.outs[0], (a(&f, 0) as u32).swap_bytes() as u64),
-            Opcode::Setcond => {
-                let c = cond(op.consts[0]);
-                f.set(op.outs[0], c.eval(a(&f, 0), a(&f, 1)) as u64)
-            }
-            Opcode::Movcond => {
-                let c = cond(op.consts[0]);
-                let v = if c.eval(a(&f, 0), a(&f, 1)) {
-                    a(&f, 2)
-                } else {
-                    a(&f, 3)
-                };
-                f.set(op.outs[0], v)
+            Opcode::Mulu2 | Opcode::Muls2 => {
+                let (lo, hi) = eval_mul2(op.opc, a(&f, 0), a(&f, 1)).expect("mul2");
+                f.set(op.outs[0], lo);
+                f.set(op.outs[1], hi);
             }
             Opcode::Brcond => {
                 if cond(op.consts[0]).eval(a(&f, 0), a(&f, 1)) {
@@ -250,6 +204,15 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                     f.env.raise(v, 0, false);
                 }
                 return TbExit::Exception(f.env.exception.vector as u64);
+            }
+            // Every remaining op is pure with one output (see `ox86_ir::eval`).
+            opc => {
+                let mut ins = [0u64; 4];
+                for (k, v) in ins.iter_mut().enumerate().take(opc.n_ins()) {
+                    *v = a(&f, k);
+                }
+                let v = eval1(opc, ins, op.consts).expect("pure op evaluates");
+                f.set(op.outs[0], v);
             }
         }
     }

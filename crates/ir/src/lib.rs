@@ -3,8 +3,10 @@
 //! optimiser rewrites it; the interpreter and the JIT execute it.
 
 pub mod error;
+pub mod eval;
 pub mod func;
 pub mod op;
+pub mod opt;
 pub mod table;
 pub mod text;
 pub mod verify;

@@ -57,6 +57,14 @@ pub fn verify(block: &IrBlock, helpers: &dyn HelperNames, n_helpers: u32) -> Res
             Opcode::Call if op.consts[0] >= n_helpers as u64 => {
                 return Err(err(i, "unknown helper".into()));
             }
+            Opcode::LdEnv | Opcode::StEnv
+                if block
+                    .globals
+                    .iter()
+                    .any(|g| g.offset as u64 == op.consts[0]) =>
+            {
+                return Err(err(i, "ld_env/st_env on a global's field".into()));
+            }
             Opcode::GotoTb if op.consts[0] > 1 => {
                 return Err(err(i, "goto_tb slot must be 0 or 1".into()));
             }

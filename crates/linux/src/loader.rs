@@ -146,7 +146,7 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
             &file,
             &data,
             endian,
-            *ph,
+            ph,
             base,
             etype == elf::ET_DYN,
             mem,

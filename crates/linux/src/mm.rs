@@ -142,7 +142,7 @@ impl GuestMemory {
             return -(libc::ENOMEM as i64);
         };
         if flags & libc::MAP_FIXED != 0 && flags & libc::MAP_FIXED_NOREPLACE == 0 {
-            if addr % PAGE != 0 {
+            if !addr.is_multiple_of(PAGE) {
                 return -(libc::EINVAL as i64);
             }
             let Some(end) = addr.checked_add(len) else {
@@ -164,7 +164,7 @@ impl GuestMemory {
 
     /// Guest `munmap`: only guest-owned pages are unmapped.
     pub fn munmap(&mut self, addr: u64, len: u64) -> i64 {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return -(libc::EINVAL as i64);
         }
         let end = addr.saturating_add((len + PAGE - 1) & !(PAGE - 1));
@@ -184,7 +184,7 @@ impl GuestMemory {
 
     /// Guest `mprotect`: refused with ENOMEM outside guest-owned memory.
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: i32) -> i64 {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return -(libc::EINVAL as i64);
         }
         let end = addr.saturating_add((len + PAGE - 1) & !(PAGE - 1));

@@ -72,8 +72,10 @@ impl Process {
         let exe_abs = std::fs::canonicalize(path)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| path.to_string());
-        let mut env = CpuState::default();
-        env.rip = image.entry;
+        let mut env = CpuState {
+            rip: image.entry,
+            ..Default::default()
+        };
         env.regs[reg::RSP] = sp;
         let p = Process {
             mem,

@@ -76,7 +76,7 @@ impl CcKind {
 
 /// PF: set when the low byte of `v` has an even number of set bits.
 pub fn parity(v: u64) -> u64 {
-    if (v as u8).count_ones() % 2 == 0 {
+    if (v as u8).count_ones().is_multiple_of(2) {
         PF
     } else {
         0

@@ -137,6 +137,8 @@ pub struct CpuState {
     pub gs_base: u64,
     /// EFLAGS bits other than the six arithmetic flags and DF (ID, AC, IF...).
     pub eflags: u64,
+    /// Keeps `xmm` 16-byte aligned.
+    pub _pad_xmm: u64,
     /// XMM0..XMM15, low quadword first.
     pub xmm: [[u64; 2]; 16],
     /// SSE control/status register.
@@ -254,6 +256,7 @@ impl Default for CpuState {
             fs_base: 0,
             gs_base: 0,
             eflags: eflags::FIXED1 | eflags::IF,
+            _pad_xmm: 0,
             xmm: [[0; 2]; 16],
             mxcsr: 0x1f80,
             _pad0: 0,

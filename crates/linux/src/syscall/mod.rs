@@ -162,12 +162,9 @@ impl Process {
     fn dispatch(&mut self, env: &mut CpuState, nr: u64, a: [u64; 6]) -> i64 {
         match nr {
             nr::BRK => self.mem.do_brk(a[0]) as i64,
-            nr::MMAP => {
-                let r = self
-                    .mem
-                    .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
-                r
-            }
+            nr::MMAP => self
+                .mem
+                .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]),
             nr::MUNMAP => {
                 let r = self.mem.munmap(a[0], a[1]);
                 self.engine.invalidate(a[0], a[0].saturating_add(a[1]));

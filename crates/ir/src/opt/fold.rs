@@ -1,0 +1,303 @@
+//! Constant folding and copy propagation, forward through each TB.
+//! Knowledge is dropped at labels (another path may arrive there) and, for
+//! globals, at helper calls (a helper may change guest state). Also folds
+//! constant branches and drops code made unreachable by them.
+
+use crate::eval::{eval1, eval_mul2};
+use crate::func::IrBlock;
+use crate::op::{Cond, Op, Temp};
+use crate::table::{opf, Opcode};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Unknown,
+    Const(u64),
+    Copy(Temp),
+}
+
+struct State {
+    vals: Vec<Val>,
+    /// For each temp, the temps currently recorded as copies of it.
+    copies: Vec<Vec<Temp>>,
+    n_globals: usize,
+}
+
+impl State {
+    fn get(&self, t: Temp) -> Val {
+        self.vals[t.index()]
+    }
+
+    /// Forgets what is known about `t` and about every copy of it.
+    fn clobber(&mut self, t: Temp) {
+        self.vals[t.index()] = Val::Unknown;
+        for c in std::mem::take(&mut self.copies[t.index()]) {
+            if self.vals[c.index()] == Val::Copy(t) {
+                self.vals[c.index()] = Val::Unknown;
+            }
+        }
+    }
+
+    fn set(&mut self, t: Temp, v: Val) {
+        self.clobber(t);
+        if let Val::Copy(src) = v {
+            if src == t {
+                return;
+            }
+            self.copies[src.index()].push(t);
+        }
+        self.vals[t.index()] = v;
+    }
+
+    fn reset_all(&mut self) {
+        self.vals.iter_mut().for_each(|v| *v = Val::Unknown);
+        self.copies.iter_mut().for_each(Vec::clear);
+    }
+
+    fn reset_globals(&mut self) {
+        for g in 0..self.n_globals {
+            self.clobber(Temp(g as u32));
+        }
+    }
+
+    /// The temp to read instead of `t` (the oldest equal temp).
+    fn canonical(&self, t: Temp) -> Temp {
+        match self.get(t) {
+            Val::Copy(s) => s,
+            _ => t,
+        }
+    }
+}
+
+fn movi(d: Temp, c: u64) -> Op {
+    let mut op = Op::new(Opcode::Movi);
+    op.outs[0] = d;
+    op.consts[0] = c;
+    op
+}
+
+fn mov(d: Temp, s: Temp) -> Op {
+    let mut op = Op::new(Opcode::Mov);
+    op.outs[0] = d;
+    op.ins[0] = s;
+    op
+}
+
+/// Algebraic identities with one constant operand: `x + 0`, `x & -1`, ...
+fn simplify(op: &Op, st: &State) -> Option<Op> {
+    let d = op.outs[0];
+    let (a, b) = (op.ins[0], op.ins[1]);
+    let cb = match st.get(b) {
+        Val::Const(c) => Some(c),
+        _ => None,
+    };
+    match (op.opc, cb) {
+        (
+            Opcode::Add
+            | Opcode::Sub
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Shl
+            | Opcode::Shr
+            | Opcode::Sar,
+            Some(0),
+        ) => Some(mov(d, a)),
+        (Opcode::And, Some(u64::MAX)) | (Opcode::Mul, Some(1)) => Some(mov(d, a)),
+        (Opcode::And | Opcode::Mul, Some(0)) => Some(movi(d, 0)),
+        (Opcode::Sub | Opcode::Xor, _) if a == b => Some(movi(d, 0)),
+        _ => None,
+    }
+}
+
+/// Runs the pass.
+pub fn fold_constants(block: &mut IrBlock) {
+    let n = block.n_temps as usize;
+    let mut st = State {
+        vals: vec![Val::Unknown; n],
+        copies: vec![Vec::new(); n],
+        n_globals: block.globals.len(),
+    };
+    let mut out: Vec<Op> = Vec::with_capacity(block.ops.len());
+    let mut unreachable = false;
+    for op in block.ops.iter() {
+        let mut op = *op;
+        if unreachable {
+            if op.opc != Opcode::SetLabel {
+                continue;
+            }
+            unreachable = false;
+        }
+        let n_ins = op.n_ins();
+        for k in 0..n_ins {
+            op.ins[k] = st.canonical(op.ins[k]);
+        }
+        let flags = op.opc.flags();
+        match op.opc {
+            Opcode::SetLabel => {
+                st.reset_all();
+                out.push(op);
+                continue;
+            }
+            Opcode::Brcond => {
+                if let (Val::Const(a), Val::Const(b)) = (st.get(op.ins[0]), st.get(op.ins[1])) {
+                    let taken = Cond::from_u64(op.consts[0]).is_some_and(|c| c.eval(a, b));
+                    if taken {
+                        let mut br = Op::new(Opcode::Br);
+                        br.consts[0] = op.consts[1];
+                        out.push(br);
+                        unreachable = true;
+                    }
+                    continue;
+                }
+                out.push(op);
+                continue;
+            }
+            Opcode::Br => {
+                out.push(op);
+                unreachable = true;
+                continue;
+            }
+            _ => {}
+        }
+        if flags & opf::TB_EXIT != 0 {
+            out.push(op);
+            unreachable = true;
+            continue;
+        }
+        // Pure ops: fold when every input is known.
+        if flags & opf::SIDE_EFFECTS == 0 && op.opc.n_outs() == 1 && op.opc != Opcode::InsnStart {
+            let mut ins = [0u64; 4];
+            let mut all_known = true;
+            for (k, v) in ins.iter_mut().enumerate().take(n_ins) {
+                match st.get(op.ins[k]) {
+                    Val::Const(c) => *v = c,
+                    _ => all_known = false,
+                }
+            }
+            if all_known {
+                if let Some(v) = eval1(op.opc, ins, op.consts) {
+                    op = movi(op.outs[0], v);
+                }
+            } else if let Some(s) = simplify(&op, &st) {
+                op = s;
+                if op.opc == Opcode::Mov {
+                    op.ins[0] = st.canonical(op.ins[0]);
+                    if let Val::Const(c) = st.get(op.ins[0]) {
+                        op = movi(op.outs[0], c);
+                    }
+                }
+            }
+            let d = op.outs[0];
+            match op.opc {
+                Opcode::Movi => st.set(d, Val::Const(op.consts[0])),
+                Opcode::Mov => {
+                    let s = op.ins[0];
+                    match st.get(s) {
+                        Val::Const(c) => {
+                            op = movi(d, c);
+                            st.set(d, Val::Const(c));
+                        }
+                        _ => st.set(d, Val::Copy(s)),
+                    }
+                }
+                _ => st.set(d, Val::Unknown),
+            }
+            out.push(op);
+            continue;
+        }
+        if matches!(op.opc, Opcode::Mulu2 | Opcode::Muls2) {
+            if let (Val::Const(a), Val::Const(b)) = (st.get(op.ins[0]), st.get(op.ins[1])) {
+                if let Some((lo, hi)) = eval_mul2(op.opc, a, b) {
+                    let (dl, dh) = (op.outs[0], op.outs[1]);
+                    out.push(movi(dl, lo));
+                    out.push(movi(dh, hi));
+                    st.set(dl, Val::Const(lo));
+                    st.set(dh, Val::Const(hi));
+                    continue;
+                }
+            }
+        }
+        if op.opc == Opcode::Call {
+            st.reset_globals();
+        }
+        for &d in op.outputs() {
+            st.set(d, Val::Unknown);
+        }
+        out.push(op);
+    }
+    block.ops = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::func::Global;
+
+    static G: [Global; 2] = [
+        Global {
+            name: "rax",
+            offset: 0,
+        },
+        Global {
+            name: "rbx",
+            offset: 8,
+        },
+    ];
+
+    #[test]
+    fn folds_constants_and_propagates_copies() {
+        let mut b = IrBlock::new(&G);
+        let c2 = b.movi(2);
+        let c3 = b.movi(3);
+        let s = b.add(c2, c3);
+        let t = b.mov(b.global(1));
+        let u = b.add(t, s);
+        b.mov_to(b.global(0), u);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let add = b
+            .ops
+            .iter()
+            .find(|o| o.opc == Opcode::Add)
+            .expect("add kept");
+        assert_eq!(add.ins[0], Temp(1), "reads rbx directly");
+        assert!(b
+            .ops
+            .iter()
+            .any(|o| o.opc == Opcode::Movi && o.consts[0] == 5));
+    }
+
+    #[test]
+    fn a_write_to_the_source_ends_a_copy() {
+        let mut b = IrBlock::new(&G);
+        let t = b.mov(b.global(0));
+        let one = b.movi(1);
+        b.mov_to(b.global(0), one);
+        b.mov_to(b.global(1), t);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let last_mov = b
+            .ops
+            .iter()
+            .rev()
+            .find(|o| o.opc == Opcode::Mov)
+            .expect("mov");
+        assert_eq!(last_mov.ins[0], t, "must not read rax after it changed");
+    }
+
+    #[test]
+    fn constant_branches_fold() {
+        let mut b = IrBlock::new(&G);
+        let l = b.label();
+        let z = b.movi(0);
+        b.brcond(Cond::Eq, z, z, l);
+        b.movi_to(b.global(0), 7);
+        b.set_label(l);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        assert!(b.ops.iter().any(|o| o.opc == Opcode::Br));
+        assert!(!b
+            .ops
+            .iter()
+            .any(|o| o.opc == Opcode::Movi && o.consts[0] == 7));
+    }
+}
