@@ -169,10 +169,7 @@ impl Compare {
             return r;
         }
         self.compared += 1;
-        let mut after = snapshot(env);
-        if let JitExit::HostFault { host_pc } = r {
-            after.rip = jit.guest_pc(host_pc).unwrap_or(u64::MAX);
-        }
+        let after = snapshot(env);
         let jit_mem: Vec<u64> = stores.iter().map(|&(a, n, _)| read(a, n)).collect();
         for &(a, n, old) in stores.iter().rev() {
             write(a, n, old);
@@ -180,7 +177,7 @@ impl Compare {
         let mut ienv = snapshot(&before);
         let ir_exit = ox86_interp::exec(itb, &mut ienv, locals);
         let mut diff = state_diff(&after, &ienv);
-        let jit_left = !matches!(r, JitExit::Exception | JitExit::HostFault { .. });
+        let jit_left = r != JitExit::Exception;
         let interp_left = !matches!(ir_exit, TbExit::Exception(_));
         if jit_left != interp_left {
             diff.push(format!("  exit: jit {r:?}, interp {ir_exit:?}"));

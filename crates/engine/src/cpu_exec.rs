@@ -350,13 +350,6 @@ impl Engine {
                 JitExit::Direct { tb, exit } => chain_from = Some((tb, exit)),
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::Exception => return self.exception(env),
-                JitExit::HostFault { host_pc } => {
-                    env.rip = self
-                        .jit_ref()
-                        .guest_pc(host_pc)
-                        .expect("a host fault in generated code maps to a guest pc");
-                    return self.exception(env);
-                }
             }
         }
     }

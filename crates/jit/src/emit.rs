@@ -135,6 +135,18 @@ impl Gen<'_> {
         rel as i32
     }
 
+    /// Pads with one multi-byte NOP until the code offset is `phase`
+    /// modulo 4 (relative to the host address).
+    pub fn pad_to(&mut self, phase: usize) {
+        let n = (phase + 4 - (self.base + self.off()) % 4) % 4;
+        match n {
+            1 => self.a.extend([0x90]),
+            2 => self.a.extend([0x66, 0x90]),
+            3 => self.a.extend([0x0f, 0x1f, 0x00]),
+            _ => {}
+        }
+    }
+
     /// `jmp target` (absolute host address inside the code cache).
     pub fn jmp_abs(&mut self, target: usize) {
         let rel = self.rel32_to(target, 5);
@@ -202,6 +214,8 @@ impl Gen<'_> {
         use crate::regalloc::Val;
         let test = matches!(c, Cond::TstEq | Cond::TstNe);
         match (test, b) {
+            // Same flags as `cmp a, 0` for every condition (CF = OF = 0).
+            (false, Val::Imm(0)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(a)),
             (false, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), Rq(b)),
             (false, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), i),
             (true, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(b)),

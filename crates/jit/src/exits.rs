@@ -8,9 +8,10 @@ use crate::abi::{
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc, NONE};
 use crate::jmp_table::{HITS_OFFSET, JMP_TABLE_SIZE};
+use crate::rip::RIP;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
-use ox86_ir::{Op, Temp};
-use ox86_x86::cpu::{glob, PendingException};
+use ox86_ir::Op;
+use ox86_x86::cpu::PendingException;
 use ox86_x86::helpers;
 use std::mem::offset_of;
 
@@ -19,6 +20,7 @@ const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
 impl Gen<'_> {
     pub(crate) fn call(&mut self, i: usize, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
+        self.materialize_rip();
         self.sync_globals();
         let dead = self.live.dead_ins[i];
         let dying = |t: u32| {
@@ -96,13 +98,13 @@ impl Gen<'_> {
     }
 
     pub(crate) fn goto_tb(&mut self) {
-        let target = self.konst(Temp(glob::RIP as u32));
-        self.sync_all();
-        match target {
+        match self.konst(RIP) {
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
-                while !(self.base + self.off() + 1).is_multiple_of(4) {
-                    self.a.push(0x90);
-                }
+                // Chained, the target does not need `CpuState.rip`; the
+                // exit stub stores it.
+                self.dirty[RIP.index()] = false;
+                self.sync_all();
+                self.pad_to(3);
                 let label = self.a.new_dynamic_label();
                 let at = self.off();
                 dynasm!(self.a ; .arch x64 ; jmp =>label);
@@ -111,22 +113,24 @@ impl Gen<'_> {
                 self.exit_labels.push((label, at + 1, pc));
                 self.cold.push(Cold::Exit { label, k });
             }
-            _ => self.emit_lookup(),
+            _ => self.lookup_and_goto_ptr(),
         }
         self.reset();
     }
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
+        // The target does not need `CpuState.rip`; the miss path stores it.
+        self.dirty[RIP.index()] = false;
         self.sync_all();
         self.emit_lookup();
         self.reset();
     }
 
-    /// Probes the jump table for `rip` and jumps to the code found; a miss
-    /// returns to the exec loop. Everything is in memory already, so RAX,
-    /// RCX and RDX are free.
+    /// Probes the jump table for `rip` (kept in RAX) and jumps to the code
+    /// found; a miss stores rip and returns to the exec loop. Everything
+    /// else is in memory already, so RAX, RCX and RDX are free.
     fn emit_lookup(&mut self) {
-        self.load_value(hreg::RAX, glob::RIP as u32);
+        self.load_value(hreg::RAX, RIP.0);
         let mask = (JMP_TABLE_SIZE - 1) as i32;
         dynasm!(self.a ; .arch x64
             ; mov rcx, rax
@@ -145,6 +149,7 @@ impl Gen<'_> {
     }
 
     pub(crate) fn raise(&mut self, v: u64) {
+        self.materialize_rip();
         self.sync_all();
         let vector = exc_disp(offset_of!(PendingException, vector));
         let addr = exc_disp(offset_of!(PendingException, addr));

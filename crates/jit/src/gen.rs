@@ -1,7 +1,7 @@
 //! Compiles one TB's IR to host code: the per-TB generator state (assembler,
 //! allocator state, labels, out-of-line stubs) and the op-by-op driver.
 
-use crate::abi::{exit, hreg, EXIT_REQUEST_DISP, N_SLOTS};
+use crate::abi::{exit, EXIT_REQUEST_DISP, N_SLOTS, RIP_DISP};
 use crate::error::JitError;
 use crate::liveness::Liveness;
 use crate::stubs::Stubs;
@@ -34,6 +34,8 @@ pub(crate) enum Cold {
     Exit { label: DynamicLabel, k: usize },
     /// A helper left an exception pending: set rip to `pc` and leave.
     Exception { label: DynamicLabel, pc: u64 },
+    /// `exit_request` is set at TB entry: set rip to the TB's pc and leave.
+    Request { label: DynamicLabel },
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -64,8 +66,8 @@ pub(crate) struct Compiled {
     pub code: Vec<u8>,
     /// Its chainable exits.
     pub exits: Vec<ExitSite>,
-    /// (code offset, guest pc) at each guest instruction start.
-    pub pcmap: Vec<(u32, u64)>,
+    /// Its guest memory accesses.
+    pub sites: crate::sites::Sites,
 }
 
 /// The generator for one TB.
@@ -75,10 +77,18 @@ pub(crate) struct Gen<'a> {
     pub base: usize,
     pub ir: &'a IrBlock,
     pub live: Liveness,
+    /// Known value widths (see `bits`).
+    pub width: Vec<u8>,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
     pub id: u32,
+    /// The guest pc of the TB.
+    pub tb_pc: u64,
+    /// rip is the TB's pc and `CpuState.rip` may be stale (see `rip`).
+    pub rip_lazy: bool,
+    /// Per label: rip is lazy on every path reaching it.
+    pub label_lazy: Vec<bool>,
     /// Number of globals.
     pub ng: usize,
     // Allocator state (see `regalloc`).
@@ -97,26 +107,38 @@ pub(crate) struct Gen<'a> {
     pub labels: Vec<DynamicLabel>,
     pub cold: Vec<Cold>,
     pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
-    pub pcmap: Vec<(u32, u64)>,
+    pub sites: crate::sites::Sites,
     pub cur_pc: u64,
 }
 
 impl<'a> Gen<'a> {
-    fn new(ir: &'a IrBlock, id: u32, base: usize, stubs: &'a Stubs, opts: GenOptions) -> Self {
+    fn new(
+        ir: &'a IrBlock,
+        id: u32,
+        tb_pc: u64,
+        base: usize,
+        stubs: &'a Stubs,
+        opts: GenOptions,
+    ) -> Self {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
         let mut a = Asm::new(base);
         let labels = (0..ir.n_labels).map(|_| a.new_dynamic_label()).collect();
         let mut loc = vec![Loc::Dead; n];
         loc[..ng].fill(Loc::Mem);
+        loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
         Gen {
             a,
             base,
             ir,
             live: Liveness::new(ir),
+            width: crate::bits::known_widths(ir),
             stubs,
             opts,
             id,
+            tb_pc,
+            rip_lazy: true,
+            label_lazy: crate::rip::lazy_labels(ir),
             ng,
             loc,
             dirty: vec![false; n],
@@ -132,7 +154,7 @@ impl<'a> Gen<'a> {
             labels,
             cold: Vec::new(),
             exit_labels: Vec::new(),
-            pcmap: Vec::new(),
+            sites: Default::default(),
             cur_pc: 0,
         }
     }
@@ -146,7 +168,6 @@ impl<'a> Gen<'a> {
         match op.opc {
             Opcode::InsnStart => {
                 self.cur_pc = op.consts[0];
-                self.pcmap.push((self.off() as u32, op.consts[0]));
             }
             Opcode::Mov => self.mov(i, op),
             Opcode::Movi => self.movi(i, op),
@@ -179,16 +200,19 @@ impl<'a> Gen<'a> {
             Opcode::Movcond => self.movcond(i, op),
             Opcode::Brcond => self.brcond(op),
             Opcode::Br => {
+                self.rip_before_branch(op.consts[0]);
                 self.sync_all();
                 let l = self.labels[op.consts[0] as usize];
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
                 self.reset();
             }
             Opcode::SetLabel => {
+                self.rip_before_branch(op.consts[0]);
                 self.sync_all();
                 let l = self.labels[op.consts[0] as usize];
                 self.a.dynamic_label(l);
                 self.reset();
+                self.rip_at_label(op.consts[0]);
             }
             Opcode::Ld8u
             | Opcode::Ld8s
@@ -207,11 +231,12 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The TB entry: leave at once if `exit_request` is set (rip is
-    /// already this TB's pc, since every exit writes it).
+    /// The TB entry: leave at once if `exit_request` is set.
     fn entry(&mut self) {
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
-        self.jcc_abs(0x5, self.stubs.request);
+        let label = self.a.new_dynamic_label();
+        self.jcc_label(0x5, label);
+        self.cold.push(Cold::Request { label });
     }
 
     fn emit_cold(&mut self) {
@@ -220,30 +245,37 @@ impl<'a> Gen<'a> {
             match c {
                 Cold::Exit { label, k } => {
                     self.a.dynamic_label(label);
+                    let target = self.exit_labels[k].2;
+                    self.st_env_imm(RIP_DISP, target);
                     let code = (self.id as u64) << 8 | (k as u64) << 3 | exit::DIRECT;
                     dynasm!(self.a ; .arch x64 ; mov eax, code as i32);
                     self.jmp_abs(self.stubs.ret);
                 }
                 Cold::Exception { label, pc } => {
                     self.a.dynamic_label(label);
-                    self.mov_ri(hreg::R11, pc);
-                    self.st_env_reg(crate::abi::RIP_DISP, hreg::R11);
+                    self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.exception);
+                }
+                Cold::Request { label } => {
+                    self.a.dynamic_label(label);
+                    self.st_env_imm(RIP_DISP, self.tb_pc);
+                    self.jmp_abs(self.stubs.request);
                 }
             }
         }
     }
 }
 
-/// Compiles `ir` as TB `id` for code placed at host address `base`.
+/// Compiles `ir` as TB `id` (guest pc `tb_pc`) for code placed at host address `base`.
 pub(crate) fn compile(
     ir: &IrBlock,
     id: u32,
+    tb_pc: u64,
     base: usize,
     stubs: &Stubs,
     opts: GenOptions,
 ) -> Result<Compiled, JitError> {
-    let mut g = Gen::new(ir, id, base, stubs, opts);
+    let mut g = Gen::new(ir, id, tb_pc, base, stubs, opts);
     g.entry();
     for (i, op) in ir.ops.iter().enumerate() {
         g.op(i, op);
@@ -269,9 +301,9 @@ pub(crate) fn compile(
             target_pc,
         });
     }
-    let pcmap = std::mem::take(&mut g.pcmap);
+    let sites = std::mem::take(&mut g.sites);
     let code =
         g.a.finalize()
             .expect("relocations inside one TB always resolve");
-    Ok(Compiled { code, exits, pcmap })
+    Ok(Compiled { code, exits, sites })
 }

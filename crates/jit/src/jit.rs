@@ -7,8 +7,9 @@ use crate::cache::CodeCache;
 use crate::error::JitError;
 use crate::gen::{self, ExitSite, GenOptions};
 use crate::jmp_table::JmpTable;
+use crate::sites::{Site, Sites};
 use crate::stubs::{self, Stubs};
-use ox86_ir::IrBlock;
+use ox86_ir::{Global, IrBlock};
 use ox86_x86::CpuState;
 
 /// A compiled TB, valid until the next `Jit::flush`.
@@ -27,14 +28,10 @@ pub enum JitExit {
     },
     /// An indirect jump missed the jump table; `env.rip` is the target.
     Indirect,
-    /// A guest exception is pending in `env.exception`, `env.rip` set.
+    /// A guest exception is pending in `env.exception`, `env.rip` set
+    /// (a guest memory fault included: the state is that of the faulting
+    /// instruction).
     Exception,
-    /// A guest memory access at `host_pc` faulted; `env.exception` holds
-    /// the fault, `env.rip` is not yet set (see `Jit::guest_pc`).
-    HostFault {
-        /// The faulting host instruction.
-        host_pc: usize,
-    },
     /// `exit_request` was set at a TB entry; `env.rip` is that TB's pc.
     ExitRequest,
 }
@@ -71,7 +68,8 @@ struct TbCode {
     exits: Vec<ExitSite>,
     out: Vec<Option<TbId>>,
     incoming: Vec<(TbId, usize)>,
-    pcmap: Vec<(u32, u64)>,
+    sites: Sites,
+    globals: &'static [Global],
     alive: bool,
 }
 
@@ -129,7 +127,7 @@ impl Jit {
             return Err(JitError::CacheFull);
         }
         let base = self.cache.top_addr();
-        let c = gen::compile(ir, id, base, &self.stubs, self.opts)?;
+        let c = gen::compile(ir, id, pc, base, &self.stubs, self.opts)?;
         let start = self.cache.push(&c.code)?;
         debug_assert_eq!(start, base);
         self.tbs.push(TbCode {
@@ -139,7 +137,8 @@ impl Jit {
             out: vec![None; c.exits.len()],
             exits: c.exits,
             incoming: Vec::new(),
-            pcmap: c.pcmap,
+            sites: c.sites,
+            globals: ir.globals,
             alive: true,
         });
         Ok(TbId(id))
@@ -169,9 +168,14 @@ impl Jit {
             },
             exit::INDIRECT => JitExit::Indirect,
             exit::EXCEPTION => JitExit::Exception,
-            exit::HOST_FAULT => JitExit::HostFault {
-                host_pc: r.rdx as usize,
-            },
+            exit::HOST_FAULT => {
+                let regs = crate::fault::fault_regs();
+                let (tb, site) = self
+                    .site_at(r.rdx as usize)
+                    .expect("host faults in generated code are at guest accesses");
+                tb.sites.recover(site, tb.globals, &regs, env);
+                JitExit::Exception
+            }
             exit::REQUEST => JitExit::ExitRequest,
             k => unreachable!("generated code returned unknown exit kind {k}"),
         }
@@ -269,16 +273,18 @@ impl Jit {
         self.cache.used()
     }
 
-    /// The guest pc of the instruction whose code contains host `pc`.
-    pub fn guest_pc(&self, host_pc: usize) -> Option<u64> {
+    fn site_at(&self, host_pc: usize) -> Option<(&TbCode, &Site)> {
         let i = self.tbs.partition_point(|t| t.start <= host_pc);
         let tb = self.tbs.get(i.checked_sub(1)?)?;
         if host_pc >= tb.start + tb.len {
             return None;
         }
-        let off = (host_pc - tb.start) as u32;
-        let j = tb.pcmap.partition_point(|&(o, _)| o <= off);
-        Some(tb.pcmap.get(j.checked_sub(1)?)?.1)
+        Some((tb, tb.sites.at((host_pc - tb.start) as u32)?))
+    }
+
+    /// The guest pc of the guest memory access at host address `host_pc`.
+    pub fn guest_pc(&self, host_pc: usize) -> Option<u64> {
+        self.site_at(host_pc).map(|(_, s)| s.pc)
     }
 
     /// The guest pc TB `id` was compiled for.

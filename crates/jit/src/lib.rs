@@ -4,6 +4,7 @@
 //! bump-allocated code cache, and maps host faults back to guest pcs.
 
 mod abi;
+mod bits;
 mod cache;
 #[cfg(feature = "disas")]
 mod disas;
@@ -18,6 +19,8 @@ pub mod jmp_table;
 mod liveness;
 mod ops;
 mod regalloc;
+mod rip;
+mod sites;
 mod stubs;
 
 pub use error::JitError;

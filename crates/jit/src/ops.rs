@@ -9,7 +9,6 @@ use crate::gen::{Gen, Loc};
 use crate::regalloc::Val;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ox86_ir::{Cond, Op, Opcode, Temp};
-use ox86_x86::CpuState;
 
 fn cond(c: u64) -> Cond {
     Cond::from_u64(c).expect("verified condition")
@@ -178,6 +177,12 @@ impl Gen<'_> {
             let v = fold(opc, x, 0).expect("unary ops fold");
             return self.finish_const(i, op, v);
         }
+        if crate::bits::ext_is_copy(opc, self.width[a.index()]) {
+            let dies = self.live.dead_ins[i] & 1 != 0;
+            self.copy(d, a, dies);
+            self.kill_inputs(i, op);
+            return self.kill_outputs(i, op);
+        }
         let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[0]);
         const R11: u8 = hreg::R11;
@@ -306,6 +311,9 @@ impl Gen<'_> {
         let l = self.labels[op.consts[1] as usize];
         let (a, b) = (op.ins[0], op.ins[1]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            if c.eval(x, y) {
+                self.rip_before_branch(op.consts[1]);
+            }
             self.sync_all();
             if c.eval(x, y) {
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
@@ -313,6 +321,7 @@ impl Gen<'_> {
             return self.reset();
         }
         let (c, ra, vb) = self.cmp_operands(c, a, b);
+        self.rip_before_branch(op.consts[1]);
         self.sync_all();
         self.compare(c, ra, vb);
         self.jcc_label(cc_of(c), l);
@@ -322,7 +331,7 @@ impl Gen<'_> {
     pub(crate) fn load(&mut self, i: usize, op: &Op) {
         let ra = self.in_reg(op.ins[0], 0);
         let rd = self.dst_reg(i, op, op.outs[0], &[0]);
-        self.sync_globals();
+        self.fault_site();
         match op.opc {
             Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [Rq(ra)]),
             Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [Rq(ra)]),
@@ -338,10 +347,10 @@ impl Gen<'_> {
     pub(crate) fn store(&mut self, i: usize, op: &Op) {
         let vv = self.val(op.ins[0], 0);
         let ra = self.in_reg(op.ins[1], 0);
-        self.sync_globals();
         if let Some(hook) = self.opts.store_hook {
             self.call_store_hook(hook, ra, op.opc);
         }
+        self.fault_site();
         match (op.opc, vv) {
             (Opcode::St8, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra)], Rb(r)),
             (Opcode::St8, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra)], c as i8),
@@ -377,43 +386,21 @@ impl Gen<'_> {
         );
     }
 
-    /// The global whose `CpuState` field is at byte `offset`, if any.
-    fn global_at(&self, offset: u64) -> Option<Temp> {
-        let off = offset as usize;
-        assert!(
-            off.is_multiple_of(8) && off + 8 <= std::mem::size_of::<CpuState>(),
-            "ld_env/st_env offset {off} outside CpuState"
-        );
-        self.ir
-            .globals
-            .iter()
-            .position(|g| g.offset == off)
-            .map(|g| Temp(g as u32))
-    }
-
+    /// `d = [env + offset]` (never a global's field: the verifier rejects that).
     pub(crate) fn ld_env(&mut self, i: usize, op: &Op) {
         let d = op.outs[0];
-        if let Some(g) = self.global_at(op.consts[0]) {
-            self.copy(d, g, false);
-        } else {
-            let rd = self.own_reg(d);
-            self.ld_env_reg(rd, env_disp(op.consts[0] as usize));
-            self.def_reg(d, rd);
-        }
+        let rd = self.own_reg(d);
+        self.ld_env_reg(rd, env_disp(op.consts[0] as usize));
+        self.def_reg(d, rd);
         self.kill_outputs(i, op);
     }
 
+    /// `[env + offset] = v` (never a global's field).
     pub(crate) fn st_env(&mut self, i: usize, op: &Op) {
-        let v = op.ins[0];
-        if let Some(g) = self.global_at(op.consts[0]) {
-            let dies = self.live.dead_ins[i] & 1 != 0;
-            self.copy(g, v, dies);
-        } else {
-            let disp = env_disp(op.consts[0] as usize);
-            match self.val(v, 0) {
-                Val::Reg(r) => self.st_env_reg(disp, r),
-                Val::Imm(c) => self.st_env_imm(disp, c as i64 as u64),
-            }
+        let disp = env_disp(op.consts[0] as usize);
+        match self.val(op.ins[0], 0) {
+            Val::Reg(r) => self.st_env_reg(disp, r),
+            Val::Imm(c) => self.st_env_imm(disp, c as i64 as u64),
         }
         self.kill_inputs(i, op);
     }

@@ -275,6 +275,9 @@ impl Gen<'_> {
     fn note_def(&mut self, t: u32) {
         let ti = t as usize;
         self.dirty[ti] = true;
+        if t == crate::rip::RIP.0 {
+            self.rip_lazy = false;
+        }
         if !self.is_global(t) && self.live.crossing[ti] {
             self.crossing_active.push(t);
         }
@@ -326,8 +329,9 @@ impl Gen<'_> {
         self.crossing_active = active;
     }
 
-    /// After a block boundary: nothing is in registers, globals and
-    /// crossing locals are in their homes, block-local temps are dead.
+    /// After a block boundary: nothing is in registers, globals (but a
+    /// lazy rip) and crossing locals are in their homes, block-local temps
+    /// are dead.
     pub fn reset(&mut self) {
         for r in 0..16 {
             let t = self.reg_temp[r];
@@ -338,7 +342,8 @@ impl Gen<'_> {
             }
         }
         for g in 0..self.ng {
-            if let Loc::Const(_) = self.loc[g] {
+            let lazy_rip = self.rip_lazy && g == crate::rip::RIP.index();
+            if let (Loc::Const(_), false) = (self.loc[g], lazy_rip) {
                 self.loc[g] = Loc::Mem;
             }
         }

@@ -3,7 +3,7 @@
 //! the exits every TB jumps to (indirect miss, exception, exit request,
 //! host fault).
 
-use crate::abi::{exit, ENV_BIAS, FRAME};
+use crate::abi::{exit, ENV_BIAS, FRAME, RIP_DISP};
 use crate::cache::CodeCache;
 use crate::error::JitError;
 use crate::gen::Asm;
@@ -17,7 +17,8 @@ pub struct Stubs {
     pub enter: usize,
     /// Unwinds the frame and returns RAX:RDX to the exec loop.
     pub ret: usize,
-    /// Returns `exit::INDIRECT`.
+    /// Stores RAX to `CpuState.rip` and returns `exit::INDIRECT` (jump-table
+    /// misses; empty table entries lead here too).
     pub miss: usize,
     /// Returns `exit::EXCEPTION`.
     pub exception: usize,
@@ -63,7 +64,9 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         a.push_i32(rel as i32);
         at
     };
-    let miss = exit_stub(&mut a, exit::INDIRECT);
+    let miss = a.offset().0;
+    dynasm!(a ; .arch x64 ; mov QWORD [rbp + RIP_DISP], rax);
+    exit_stub(&mut a, exit::INDIRECT);
     let exception = exit_stub(&mut a, exit::EXCEPTION);
     let request = exit_stub(&mut a, exit::REQUEST);
     let fault = exit_stub(&mut a, exit::HOST_FAULT);

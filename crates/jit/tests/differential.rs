@@ -7,6 +7,7 @@
 mod common;
 
 use common::{block, g, goto, jit, snapshot};
+
 use ox86_interp::{InterpTb, TbExit};
 use ox86_ir::{opf, Cond, IrBlock, Label, Op, Opcode, Temp};
 use ox86_jit::{Jit, JitExit};
@@ -130,6 +131,7 @@ fn random_env(rng: &mut Rng, buf: &Buf) -> CpuState {
     env.cc_src = rng.value();
     env.cc_src2 = rng.value();
     env.regs[reg::RSI] = buf.base();
+    env.rip = 0x1000;
     env
 }
 
@@ -183,10 +185,9 @@ fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &B
             }
         }
         Opcode::LdEnv | Opcode::StEnv => {
-            op.consts[0] = match rng.below(3) {
+            op.consts[0] = match rng.below(2) {
                 0 => offset_of!(CpuState, eflags) as u64,
-                1 => ox86_x86::cpu::xmm_offset(rng.below(16) as usize, 1) as u64,
-                _ => ox86_x86::GLOBALS[rng.below(4) as usize].offset as u64,
+                _ => ox86_x86::cpu::xmm_offset(rng.below(16) as usize, 1) as u64,
             };
             if opc == Opcode::StEnv {
                 op.ins[0] = operand(b, rng, ka);
@@ -288,7 +289,7 @@ fn every_op_matches_the_interpreter() {
 
 /// A random program: instructions of random data ops, loads and stores,
 /// helper calls and forward branches, over globals and locals.
-fn random_program(rng: &mut Rng) -> IrBlock {
+fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
     let mut b = block();
     let mut locals: Vec<(Temp, usize)> = Vec::new();
     let mut pending: Vec<(Label, usize)> = Vec::new();
@@ -300,6 +301,13 @@ fn random_program(rng: &mut Rng) -> IrBlock {
     let n_insns = 1 + rng.below(40);
     let mut pos = 0usize;
     for insn in 0..n_insns {
+        // Branch targets across instructions are instruction starts.
+        if !pending.is_empty() && rng.below(3) == 0 {
+            let (l, from) = pending.swap_remove(rng.below(pending.len() as u64) as usize);
+            b.set_label(l);
+            // Locals defined after the branch may be undefined here.
+            locals.retain(|&(_, p)| p < from);
+        }
         b.insn_start(0x1000 + 4 * insn);
         for _ in 0..1 + rng.below(6) {
             pos += 1;
@@ -310,7 +318,8 @@ fn random_program(rng: &mut Rng) -> IrBlock {
                         let v = rng.value();
                         b.movi(v)
                     }
-                    _ => g(rng.below(16) as usize),
+                    // GPRs and rip (read before and after writes to it).
+                    _ => g(rng.below(17) as usize),
                 }
             };
             match rng.below(20) {
@@ -324,8 +333,7 @@ fn random_program(rng: &mut Rng) -> IrBlock {
                         [
                             offset_of!(CpuState, eflags),
                             ox86_x86::cpu::xmm_offset(3, 0),
-                            ox86_x86::GLOBALS[rng.below(16) as usize].offset,
-                        ][rng.below(3) as usize] as u64
+                        ][rng.below(2) as usize] as u64
                     } else {
                         rng.below(12)
                     };
@@ -342,7 +350,13 @@ fn random_program(rng: &mut Rng) -> IrBlock {
                 }
                 12..=13 => {
                     let off = b.movi(rng.below(BUF_LEN));
-                    let a = b.add(g(reg::RSI), off);
+                    let a = if rng.below(30) == 0 {
+                        // A faulting access: the state must be precise.
+                        b.add(g(reg::RSI), off);
+                        b.movi(guard + rng.below(4096))
+                    } else {
+                        b.add(g(reg::RSI), off)
+                    };
                     let opc = [
                         Opcode::Ld8u,
                         Opcode::Ld16s,
@@ -374,15 +388,9 @@ fn random_program(rng: &mut Rng) -> IrBlock {
                     b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
                     pending.push((l, pos));
                 }
-                17 if !pending.is_empty() => {
-                    let (l, from) = pending.swap_remove(rng.below(pending.len() as u64) as usize);
-                    b.set_label(l);
-                    // Locals defined after the branch may be undefined here.
-                    locals.retain(|&(_, p)| p < from);
-                }
                 _ => {
                     let s = pick(&mut b, rng, &locals);
-                    b.mov_to(g(rng.below(16) as usize), s);
+                    b.mov_to(g(rng.below(17) as usize), s);
                 }
             }
         }
@@ -390,6 +398,7 @@ fn random_program(rng: &mut Rng) -> IrBlock {
     for (l, _) in pending {
         b.set_label(l);
     }
+    b.insn_start(0x1000 + 4 * n_insns);
     if rng.below(2) == 0 {
         goto(&mut b, 0x2000, rng.below(2));
     } else {
@@ -403,8 +412,9 @@ fn random_program(rng: &mut Rng) -> IrBlock {
 fn random_programs_match_the_interpreter() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut j = jit();
+    let guard = common::guard_page();
     for n in 0..3000 {
-        let mut ir = random_program(&mut rng);
+        let mut ir = random_program(&mut rng, guard);
         // The address register must survive: keep RSI out of the outputs.
         for op in ir.ops.iter_mut() {
             for t in op.outs.iter_mut().take(op.opc.n_outs()) {
