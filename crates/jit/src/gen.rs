@@ -79,6 +79,8 @@ pub(crate) struct Gen<'a> {
     pub live: Liveness,
     /// Known value widths (see `bits`).
     pub width: Vec<u8>,
+    /// Per op: displacement added to a guest access's address (see `addr`).
+    pub disp: Vec<i32>,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -114,6 +116,7 @@ pub(crate) struct Gen<'a> {
 impl<'a> Gen<'a> {
     fn new(
         ir: &'a IrBlock,
+        disp: Vec<i32>,
         id: u32,
         tb_pc: u64,
         base: usize,
@@ -133,6 +136,7 @@ impl<'a> Gen<'a> {
             ir,
             live: Liveness::new(ir),
             width: crate::bits::known_widths(ir),
+            disp,
             stubs,
             opts,
             id,
@@ -275,7 +279,8 @@ pub(crate) fn compile(
     stubs: &Stubs,
     opts: GenOptions,
 ) -> Result<Compiled, JitError> {
-    let mut g = Gen::new(ir, id, tb_pc, base, stubs, opts);
+    let (ir, disp) = crate::addr::fold_addresses(ir);
+    let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
     g.entry();
     for (i, op) in ir.ops.iter().enumerate() {
         g.op(i, op);

@@ -4,6 +4,7 @@
 //! bump-allocated code cache, and maps host faults back to guest pcs.
 
 mod abi;
+mod addr;
 mod bits;
 mod cache;
 #[cfg(feature = "disas")]

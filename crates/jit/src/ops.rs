@@ -230,6 +230,13 @@ impl Gen<'_> {
     }
 
     pub(crate) fn mul2(&mut self, i: usize, op: &Op) {
+        if self.live.dead_outs[i] & 2 != 0 {
+            // Only the low half is used: it is the same for both signs.
+            let mut lo = *op;
+            lo.opc = Opcode::Mul;
+            self.binop(i, &lo);
+            return self.kill_outputs(i, op);
+        }
         const RAX: u8 = hreg::RAX;
         const RDX: u8 = hreg::RDX;
         self.claim(RAX);
@@ -331,15 +338,16 @@ impl Gen<'_> {
     pub(crate) fn load(&mut self, i: usize, op: &Op) {
         let ra = self.in_reg(op.ins[0], 0);
         let rd = self.dst_reg(i, op, op.outs[0], &[0]);
+        let d = self.disp[i];
         self.fault_site();
         match op.opc {
-            Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [Rq(ra)]),
-            Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [Rq(ra)]),
-            Opcode::Ld16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), WORD [Rq(ra)]),
-            Opcode::Ld16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), WORD [Rq(ra)]),
-            Opcode::Ld32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), DWORD [Rq(ra)]),
-            Opcode::Ld32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), DWORD [Rq(ra)]),
-            _ => dynasm!(self.a ; .arch x64 ; mov Rq(rd), QWORD [Rq(ra)]),
+            Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), DWORD [Rq(ra) + d]),
+            Opcode::Ld32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), DWORD [Rq(ra) + d]),
+            _ => dynasm!(self.a ; .arch x64 ; mov Rq(rd), QWORD [Rq(ra) + d]),
         }
         self.finish(i, op, rd);
     }
@@ -348,26 +356,37 @@ impl Gen<'_> {
         let vv = self.val(op.ins[0], 0);
         let ra = self.in_reg(op.ins[1], 0);
         if let Some(hook) = self.opts.store_hook {
-            self.call_store_hook(hook, ra, op.opc);
+            self.call_store_hook(hook, ra, self.disp[i], op.opc);
         }
+        let d = self.disp[i];
         self.fault_site();
         match (op.opc, vv) {
-            (Opcode::St8, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra)], Rb(r)),
-            (Opcode::St8, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra)], c as i8),
-            (Opcode::St16, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra)], Rw(r)),
-            (Opcode::St16, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra)], c as i16)
+            (Opcode::St8, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], Rb(r))
             }
-            (Opcode::St32, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra)], Rd(r)),
-            (Opcode::St32, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra)], c),
-            (_, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra)], Rq(r)),
-            (_, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra)], c),
+            (Opcode::St8, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], c as i8)
+            }
+            (Opcode::St16, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], Rw(r))
+            }
+            (Opcode::St16, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], c as i16)
+            }
+            (Opcode::St32, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], Rd(r))
+            }
+            (Opcode::St32, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], c)
+            }
+            (_, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], Rq(r)),
+            (_, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], c),
         }
         self.kill_inputs(i, op);
     }
 
-    /// Calls `hook(address, size)` with every register preserved.
-    fn call_store_hook(&mut self, hook: usize, ra: u8, opc: Opcode) {
+    /// Calls `hook(ra + disp, size)` with every register preserved.
+    fn call_store_hook(&mut self, hook: usize, ra: u8, disp: i32, opc: Opcode) {
         let size = match opc {
             Opcode::St8 => 1,
             Opcode::St16 => 2,
@@ -377,7 +396,7 @@ impl Gen<'_> {
         dynasm!(self.a ; .arch x64
             ; push rax ; push rcx ; push rdx ; push rsi ; push rdi
             ; push r8 ; push r9 ; push r10 ; push r11 ; sub rsp, 8
-            ; mov rdi, Rq(ra)
+            ; lea rdi, [Rq(ra) + disp]
             ; mov esi, size
             ; mov rax, QWORD hook as i64
             ; call rax

@@ -352,8 +352,8 @@ fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
                     let off = b.movi(rng.below(BUF_LEN));
                     let a = if rng.below(30) == 0 {
                         // A faulting access: the state must be precise.
-                        b.add(g(reg::RSI), off);
-                        b.movi(guard + rng.below(4096))
+                        let page = b.movi(guard);
+                        b.add(page, off)
                     } else {
                         b.add(g(reg::RSI), off)
                     };
