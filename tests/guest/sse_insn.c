@@ -1,4 +1,4 @@
-/* SSE through SSE4.1, one instruction at a time: every legacy XMM
+/* SSE through SSE4.2, one instruction at a time: every legacy XMM
  * instruction ox86 implements runs in its register and memory forms over a
  * table of integer and floating-point edge values (and, for MXCSR-dependent
  * ones, under each rounding mode with DAZ/FTZ), and each prints a hash of
@@ -214,7 +214,9 @@ enum { I, F };
     X(pmovsxbw, "pmovsxbw") X(pmovsxbd, "pmovsxbd") X(pmovsxbq, "pmovsxbq")         \
     X(pmovsxwd, "pmovsxwd") X(pmovsxwq, "pmovsxwq") X(pmovsxdq, "pmovsxdq")         \
     X(pmovzxbw, "pmovzxbw") X(pmovzxbd, "pmovzxbd") X(pmovzxbq, "pmovzxbq")         \
-    X(pmovzxwd, "pmovzxwd") X(pmovzxwq, "pmovzxwq") X(pmovzxdq, "pmovzxdq")
+    X(pmovzxwd, "pmovzxwd") X(pmovzxwq, "pmovzxwq") X(pmovzxdq, "pmovzxdq")         \
+    /* SSE4.2 */                                                                    \
+    X(pcmpgtq, "pcmpgtq")
 
 /* MXCSR-dependent instructions: run under each MXCSR of `mxcsrs`. */
 #define FLOAT_OPS(X)                                                                \
@@ -588,6 +590,33 @@ static void partial_moves(void)
     end("partial_moves");
 }
 
+/* Same-register forms, including the zeroing idioms. */
+static void same_register(void)
+{
+    begin();
+    for (int i = 0; i < N_IN; i++) {
+        xmm_t x[8];
+        for (int k = 0; k < 8; k++)
+            x[k] = ld(&in[i]);
+        __asm__ volatile("pxor %[x0], %[x0]\n\t"
+                         "xorps %[x1], %[x1]\n\t"
+                         "pandn %[x2], %[x2]\n\t"
+                         "andnpd %[x3], %[x3]\n\t"
+                         "pcmpeqb %[x4], %[x4]\n\t"
+                         "por %[x5], %[x5]\n\t"
+                         "psubq %[x6], %[x6]\n\t"
+                         "pcmpgtw %[x7], %[x7]\n\t"
+                         : [x0] "+x"(x[0]), [x1] "+x"(x[1]), [x2] "+x"(x[2]), [x3] "+x"(x[3]),
+                           [x4] "+x"(x[4]), [x5] "+x"(x[5]), [x6] "+x"(x[6]), [x7] "+x"(x[7]));
+        for (int k = 0; k < 8; k++) {
+            v128 r;
+            st(&r, x[k]);
+            result("same", i, k, r.q[0], r.q[1], 0);
+        }
+    }
+    end("same_register");
+}
+
 /* BLENDV* take their mask in XMM0. */
 static void variable_blends(void)
 {
@@ -612,6 +641,79 @@ static void variable_blends(void)
         }
     }
     end("variable_blends");
+}
+
+/* SSE4.2 string compares: index in ECX or mask in XMM0, and the flags. */
+#define PCMPSTR(X)                                                                  \
+    X(0x00) X(0x01) X(0x04) X(0x08) X(0x0c) X(0x0d) X(0x12) X(0x18) X(0x1a)         \
+    X(0x30) X(0x3a) X(0x40) X(0x44) X(0x4c) X(0x59) X(0x62) X(0x73) X(0x7e)
+
+static void text_compares(void)
+{
+    static const int64_t lens[] = {0, 3, 8, 16, 17, -5};
+    begin();
+    for (int i = 0; i < N_IN; i++) {
+        for (int k = 0; k < PARTNERS; k++) {
+            int j = partner(i, k);
+            xmm_t a = ld(&in[i]), b = ld(&in[j]);
+            int64_t la = lens[(i + k) % 6], lb = lens[(i * 5 + k) % 6];
+            uint64_t ecx;
+            uint8_t c, z, s, o;
+            xmm_t m;
+            v128 mv;
+#define X(imm)                                                                      \
+            __asm__ volatile("pcmpistri $" #imm ", %[b], %[a]\n\tsetc %[c]\n\t"       \
+                             "setz %[z]\n\tsets %[s]\n\tseto %[o]"                     \
+                             : "=c"(ecx), [c] "=r"(c), [z] "=r"(z), [s] "=r"(s), [o] "=r"(o) \
+                             : [a] "x"(a), [b] "x"(b));                              \
+            result("pcmpistri", i, imm, ecx, c | z << 1 | s << 2 | o << 3, 0);       \
+            __asm__ volatile("pcmpestri $" #imm ", %[b], %[a]\n\tsetc %[c]\n\t"       \
+                             "setz %[z]\n\tsets %[s]\n\tseto %[o]"                     \
+                             : "=c"(ecx), [c] "=r"(c), [z] "=r"(z), [s] "=r"(s), [o] "=r"(o) \
+                             : [a] "x"(a), [b] "x"(b), "a"(la), "d"(lb));            \
+            result("pcmpestri", i, imm, ecx, c | z << 1 | s << 2 | o << 3, 0);       \
+            __asm__ volatile("pcmpistrm $" #imm ", %[b], %[a]\n\tsetc %[c]\n\t"       \
+                             "setz %[z]\n\tsets %[s]\n\tseto %[o]"                     \
+                             : "=Yz"(m), [c] "=r"(c), [z] "=r"(z), [s] "=r"(s), [o] "=r"(o) \
+                             : [a] "x"(a), [b] "m"(in[j]));                          \
+            st(&mv, m);                                                              \
+            result("pcmpistrm", i, imm, mv.q[0], mv.q[1], c | z << 1 | s << 2 | o << 3); \
+            __asm__ volatile("pcmpestrm $" #imm ", %[b], %[a]\n\tsetc %[c]\n\t"       \
+                             "setz %[z]\n\tsets %[s]\n\tseto %[o]"                     \
+                             : "=Yz"(m), [c] "=r"(c), [z] "=r"(z), [s] "=r"(s), [o] "=r"(o) \
+                             : [a] "x"(a), [b] "x"(b), "a"(la), "d"(lb));            \
+            st(&mv, m);                                                              \
+            result("pcmpestrm", i, imm, mv.q[0], mv.q[1], c | z << 1 | s << 2 | o << 3);
+            PCMPSTR(X)
+#undef X
+        }
+    }
+    end("pcmpstr");
+}
+
+static void crc32(void)
+{
+    begin();
+    for (int i = 0; i < N_IN; i++) {
+        uint64_t v = in[i].q[0], crc = in[partner(i, 1)].q[1];
+        uint64_t r[8];
+        for (int k = 0; k < 8; k++)
+            r[k] = crc;
+        __asm__ volatile("crc32b %b[v], %k[r0]\n\t"
+                         "crc32w %w[v], %k[r1]\n\t"
+                         "crc32l %k[v], %k[r2]\n\t"
+                         "crc32q %[v], %[r3]\n\t"
+                         "crc32b %[m], %k[r4]\n\t"
+                         "crc32w %[m], %k[r5]\n\t"
+                         "crc32l %[m], %k[r6]\n\t"
+                         "crc32q %[m], %[r7]\n\t"
+                         : [r0] "+r"(r[0]), [r1] "+r"(r[1]), [r2] "+r"(r[2]), [r3] "+r"(r[3]),
+                           [r4] "+r"(r[4]), [r5] "+r"(r[5]), [r6] "+r"(r[6]), [r7] "+r"(r[7])
+                         : [v] "r"(v), [m] "m"(in[i].q[1]));
+        for (int k = 0; k < 8; k++)
+            result("crc32", i, k, r[k], 0, 0);
+    }
+    end("crc32");
 }
 
 /* LDMXCSR/STMXCSR round trips, and rounding of one conversion under each mode. */
@@ -649,7 +751,10 @@ int main(void)
     int_conversions();
     stores();
     partial_moves();
+    same_register();
     variable_blends();
+    text_compares();
+    crc32();
     mxcsr_round_trip();
     return check_done("sse_insn");
 }

@@ -17,7 +17,7 @@ enum EngineArg {
 
 /// Run a Linux x86-64 program under ox86.
 #[derive(Parser, Debug)]
-#[command(name = "ox86", version, about, trailing_var_arg = true)]
+#[command(name = "ox86", version, about)]
 struct Args {
     /// Execution engine.
     #[arg(long, value_enum, default_value = "jit")]
@@ -44,15 +44,21 @@ struct Args {
     /// argv[0] for the guest (default: PROGRAM).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
-    /// The program to run.
-    program: String,
-    /// Its arguments.
-    #[arg(allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The program to run, then its arguments (everything after PROGRAM
+    /// goes to the guest, options included).
+    #[arg(
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let (program, guest_args) = args.command.split_first().expect("clap requires PROGRAM");
     let log = match args.log.as_deref().map(LogMask::parse).transpose() {
         Ok(m) => m.unwrap_or_default(),
         Err(e) => {
@@ -115,7 +121,7 @@ fn main() -> ExitCode {
     let envs: Vec<String> = std::env::vars_os()
         .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
         .collect();
-    match Process::load(engine, &args.program, &args.args, &envs, &opts) {
+    match Process::load(engine, program, guest_args, &envs, &opts) {
         Ok((process, cpu)) => process.run(cpu),
         Err(e) => {
             eprintln!("ox86: {e}");

@@ -196,6 +196,15 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 }
                 f.set(op.outs[0], v);
             }
+            Opcode::CallPure => {
+                let mut args = [0u64; 5];
+                for (k, arg) in args.iter_mut().enumerate().take(op.n_ins()) {
+                    *arg = a(&f, k);
+                }
+                let h = helpers::by_id(op.consts[0] as u32);
+                let v = (h.func)(f.env, args[0], args[1], args[2], args[3], args[4]);
+                f.set(op.outs[0], v);
+            }
             Opcode::GotoTb => return TbExit::Direct(op.consts[0] as u8),
             Opcode::LookupAndGotoPtr => return TbExit::Indirect,
             Opcode::Raise => {

@@ -270,6 +270,15 @@ impl IrBlock {
         d
     }
 
+    /// Calls pure helper `id` (no guest-state access, no faults) with `args`.
+    pub fn call_pure(&mut self, id: u32, args: &[Temp]) -> Temp {
+        let d = self.call(id, args);
+        if let Some(op) = self.ops.last_mut() {
+            op.opc = Opcode::CallPure;
+        }
+        d
+    }
+
     /// Leaves through direct-exit slot `n`.
     pub fn goto_tb(&mut self, n: u64) {
         let mut op = Op::new(Opcode::GotoTb);

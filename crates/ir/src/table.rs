@@ -159,6 +159,9 @@ ir_ops! {
     StEnv = "st_env": 0, 1, 1, SIDE_EFFECTS;
     /// d = helper(env, inputs...); constants: helper id, input count
     Call = "call": 1, 6, 2, SIDE_EFFECTS | CAN_FAULT | VAR_INPUTS;
+    /// d = helper(inputs...) for a helper that neither reads nor writes guest
+    /// state nor faults (removable when d is dead); constants as for `call`
+    CallPure = "call_pure": 1, 6, 2, VAR_INPUTS;
     /// direct exit through patchable slot n (0 or 1); rip already written
     GotoTb = "goto_tb": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
     /// indirect exit: look rip up in the jump cache, else return to the loop

@@ -63,7 +63,7 @@ pub fn format_op(globals: &[Global], helpers: &dyn HelperNames, op: &Op) -> Stri
             sep(&mut s);
             let _ = write!(s, "{}", Label(op.consts[0] as u32));
         }
-        Opcode::Call => {
+        Opcode::Call | Opcode::CallPure => {
             sep(&mut s);
             s.push_str(helpers.helper_name(op.consts[0] as u32));
         }
@@ -172,7 +172,7 @@ pub fn parse_block(
         let mut op = Op::new(opc);
         let n_out = opc.n_outs();
         let (n_in, n_const_toks) = match opc {
-            Opcode::Call => (toks.len().saturating_sub(n_out + 1), 1),
+            Opcode::Call | Opcode::CallPure => (toks.len().saturating_sub(n_out + 1), 1),
             Opcode::Brcond => (opc.n_ins(), 2),
             _ => (opc.n_ins(), opc.n_consts()),
         };
@@ -203,7 +203,7 @@ pub fn parse_block(
                 op.consts[0] = parse_label(c[0], line)?;
                 max_label = max_label.max(op.consts[0] as u32 + 1);
             }
-            Opcode::Call => {
+            Opcode::Call | Opcode::CallPure => {
                 let id = helpers.helper_id(c[0]).ok_or_else(|| IrError::Parse {
                     line,
                     msg: format!("unknown helper `{}`", c[0]),
@@ -251,6 +251,7 @@ mod tests {
         let a = b.load(Opcode::Ld32s, s);
         b.store(Opcode::St16, a, t);
         b.call(1, &[a, s]);
+        b.call_pure(0, &[a]);
         b.set_label(l);
         b.goto_tb(0);
         let text = format_block(&b, &HELPERS);

@@ -63,6 +63,9 @@ pub const CALLER_SAVED: u16 = 1 << hreg::RAX
     | 1 << hreg::R10
     | 1 << hreg::R11;
 
+/// Allocatable registers a helper call preserves (SysV).
+pub const CALLEE_SAVED: [u8; 5] = [hreg::RBX, hreg::R12, hreg::R13, hreg::R14, hreg::R15];
+
 /// Helper argument registers after `env` (RDI).
 pub const ARG_REGS: [u8; 5] = [hreg::RSI, hreg::RDX, hreg::RCX, hreg::R8, hreg::R9];
 

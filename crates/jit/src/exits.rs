@@ -3,7 +3,8 @@
 //! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
 
 use crate::abi::{
-    exc_disp, hreg, ARG_REGS, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS, SCRATCH,
+    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS,
+    SCRATCH,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc, NONE};
@@ -18,10 +19,54 @@ use std::mem::offset_of;
 const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
 
 impl Gen<'_> {
-    pub(crate) fn call(&mut self, i: usize, op: &Op) {
+    /// `call` (`pure` false: the helper may read and write every global
+    /// and raise) or `call_pure` (it touches no guest state).
+    pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
+        if pure && self.live.dead_outs[i] & 1 != 0 {
+            self.kill_inputs(i, op);
+            return self.kill_outputs(i, op);
+        }
         let h = helpers::by_id(op.consts[0] as u32);
-        self.materialize_rip();
-        self.sync_globals();
+        if !pure {
+            self.materialize_rip();
+            self.sync_globals();
+        }
+        self.save_caller_saved(i, op, pure);
+        self.move_args(op);
+        dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
+        self.call_abs(h.func as usize);
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            let forget = CALLER_SAVED & (1 << r) != 0 || (!pure && self.is_global(t));
+            if t != NONE && forget {
+                self.reg_temp[r as usize] = NONE;
+                self.loc[t as usize] = Loc::Mem;
+            }
+        }
+        if !pure {
+            for g in 0..self.ng {
+                self.loc[g] = Loc::Mem;
+            }
+        }
+        self.kill_inputs(i, op);
+        if !pure {
+            dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
+            let label = self.a.new_dynamic_label();
+            self.jcc_label(0x5, label);
+            self.cold.push(Cold::Exception {
+                label,
+                pc: self.cur_pc,
+            });
+        }
+        self.def_reg(op.outs[0], hreg::RAX);
+        self.kill_outputs(i, op);
+    }
+
+    /// Before a call: every value in a caller-saved register that is still
+    /// needed afterwards moves to a free callee-saved register or to its
+    /// home. (Globals matter only for pure helpers: otherwise they are
+    /// written back and reloaded after the call anyway.)
+    fn save_caller_saved(&mut self, i: usize, op: &Op, pure: bool) {
         let dead = self.live.dead_ins[i];
         let dying = |t: u32| {
             op.inputs()
@@ -31,33 +76,26 @@ impl Gen<'_> {
         };
         for r in 0..16u8 {
             let t = self.reg_temp[r as usize];
-            if CALLER_SAVED & (1 << r) != 0 && t != NONE && !self.is_global(t) && !dying(t) {
-                self.write_home(t);
+            if CALLER_SAVED & (1 << r) == 0 || t == NONE || dying(t) {
+                continue;
+            }
+            if !pure && self.is_global(t) {
+                continue;
+            }
+            let free = CALLEE_SAVED
+                .iter()
+                .copied()
+                .find(|&s| self.reg_temp[s as usize] == NONE && self.locked & (1 << s) == 0);
+            match free {
+                Some(s) => {
+                    self.mov_rr(s, r);
+                    self.reg_temp[r as usize] = NONE;
+                    self.reg_temp[s as usize] = t;
+                    self.loc[t as usize] = Loc::Reg(s);
+                }
+                None => self.write_home(t),
             }
         }
-        self.move_args(op);
-        dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
-        self.call_abs(h.func as usize);
-        for r in 0..16u8 {
-            let t = self.reg_temp[r as usize];
-            if t != NONE && (CALLER_SAVED & (1 << r) != 0 || self.is_global(t)) {
-                self.reg_temp[r as usize] = NONE;
-                self.loc[t as usize] = Loc::Mem;
-            }
-        }
-        for g in 0..self.ng {
-            self.loc[g] = Loc::Mem;
-        }
-        self.kill_inputs(i, op);
-        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
-        let label = self.a.new_dynamic_label();
-        self.jcc_label(0x5, label);
-        self.cold.push(Cold::Exception {
-            label,
-            pc: self.cur_pc,
-        });
-        self.def_reg(op.outs[0], hreg::RAX);
-        self.kill_outputs(i, op);
     }
 
     /// Loads the helper arguments into their registers: register-to-register

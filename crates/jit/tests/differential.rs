@@ -154,7 +154,8 @@ fn operand(b: &mut IrBlock, rng: &mut Rng, kind: u64) -> Temp {
 }
 
 fn data_op(opc: Opcode) -> bool {
-    opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END) == 0 && opc != Opcode::InsnStart
+    opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END) == 0
+        && !matches!(opc, Opcode::InsnStart | Opcode::CallPure)
 }
 
 /// Appends one use of `opc` with operands of kinds `ka`, `kb` (and
@@ -256,10 +257,14 @@ fn every_op_matches_the_interpreter() {
                     b.mov_to(g(reg::RDX), y);
                     b.set_label(m);
                 }
-                Opcode::Call => {
+                Opcode::Call | Opcode::CallPure => {
                     let id = helpers::id_of(&helpers::flags::CC_COMPUTE_ALL);
                     let args: Vec<Temp> = (0..4).map(|_| operand(&mut b, &mut rng, ka)).collect();
-                    let r = b.call(id, &args);
+                    let r = if opc == Opcode::Call {
+                        b.call(id, &args)
+                    } else {
+                        b.call_pure(id, &args)
+                    };
                     b.mov_to(g(reg::RBX), r);
                 }
                 Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => {}
@@ -378,7 +383,11 @@ fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
                 14 => {
                     let id = helpers::id_of(&helpers::flags::CC_COMPUTE_ALL);
                     let args: Vec<Temp> = (0..4).map(|_| pick(&mut b, rng, &locals)).collect();
-                    let t = b.call(id, &args);
+                    let t = if rng.below(2) == 0 {
+                        b.call(id, &args)
+                    } else {
+                        b.call_pure(id, &args)
+                    };
                     locals.push((t, pos));
                 }
                 15..=16 => {

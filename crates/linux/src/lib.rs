@@ -6,6 +6,7 @@ pub mod error;
 pub mod loader;
 pub mod mm;
 pub mod process;
+pub mod signal;
 pub mod stack;
 pub mod syscall;
 

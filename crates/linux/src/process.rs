@@ -5,6 +5,7 @@
 use crate::error::LinuxError;
 use crate::loader::load_elf;
 use crate::mm::GuestMemory;
+use crate::signal::FaultInfo;
 use crate::stack::setup_stack;
 use ox86_engine::{Engine, Exit, GuestFault};
 use ox86_x86::cpu::reg;
@@ -50,6 +51,10 @@ pub struct Process {
     pub robust_list: u64,
     /// Syscalls already reported as unimplemented.
     pub reported_syscalls: HashSet<u64>,
+    /// The syscall that just returned -EINTR (for SA_RESTART).
+    pub interrupted_syscall: Option<u64>,
+    /// The mask to restore after an `rt_sigsuspend` wait.
+    pub sigsuspend_saved: Option<u64>,
 }
 
 impl Process {
@@ -90,18 +95,25 @@ impl Process {
             clear_child_tid: 0,
             robust_list: 0,
             reported_syscalls: HashSet::new(),
+            interrupted_syscall: None,
+            sigsuspend_saved: None,
         };
         Ok((p, env))
     }
 
     /// Runs the guest until it exits; never returns.
     pub fn run(mut self, mut env: CpuState) -> ! {
+        crate::signal::set_current_cpu(&env);
         loop {
             match self.engine.run(&mut env) {
                 Exit::Syscall => self.syscall(&mut env),
                 Exit::Interrupted => {}
-                Exit::Fault(f) => self.fatal_fault(&env, f),
+                Exit::Fault(f) => {
+                    let info = self.fault_info(&env, f);
+                    self.deliver_fault(&mut env, info);
+                }
             }
+            self.deliver_pending(&mut env);
         }
     }
 
@@ -111,7 +123,7 @@ impl Process {
         std::process::exit(code & 0xff)
     }
 
-    fn print_stats(&self) {
+    pub(crate) fn print_stats(&self) {
         if !self.stats {
             return;
         }
@@ -136,27 +148,72 @@ impl Process {
         );
     }
 
-    /// A guest exception with no guest handler: the process dies with the
-    /// signal Linux would send, so the exit status matches a native run.
-    fn fatal_fault(&mut self, env: &CpuState, f: GuestFault) -> ! {
-        let sig = match &f {
-            GuestFault::InvalidOpcode => libc::SIGILL,
+    /// The signal Linux sends for a guest exception, with its siginfo.
+    fn fault_info(&self, env: &CpuState, f: GuestFault) -> FaultInfo {
+        const SI_KERNEL: i32 = 0x80;
+        let (sig, code, addr) = match &f {
+            GuestFault::InvalidOpcode => (libc::SIGILL, si_code::ILL_ILLOPN, env.rip),
             GuestFault::Unimplemented(text) => {
                 eprintln!(
                     "ox86: unimplemented instruction at {:#x}: {}",
                     env.rip,
                     text.trim()
                 );
-                libc::SIGILL
+                (libc::SIGILL, si_code::ILL_ILLOPN, env.rip)
             }
-            GuestFault::DivideError | GuestFault::FloatingPoint => libc::SIGFPE,
-            GuestFault::Breakpoint => libc::SIGTRAP,
-            GuestFault::GeneralProtection => libc::SIGSEGV,
-            GuestFault::PageFault { bus: true, .. } => libc::SIGBUS,
-            GuestFault::PageFault { .. } => libc::SIGSEGV,
+            GuestFault::DivideError => (libc::SIGFPE, si_code::FPE_INTDIV, env.rip),
+            GuestFault::FloatingPoint => (libc::SIGFPE, fpe_code(env), env.rip),
+            GuestFault::Breakpoint => (libc::SIGTRAP, SI_KERNEL, 0),
+            GuestFault::GeneralProtection => (libc::SIGSEGV, SI_KERNEL, 0),
+            GuestFault::PageFault {
+                bus: true, addr, ..
+            } => (libc::SIGBUS, libc::BUS_ADRERR, *addr),
+            GuestFault::PageFault { addr, .. } => {
+                let page = addr & !4095;
+                let code = if self.mem.owns(page, page + 4096) {
+                    si_code::SEGV_ACCERR
+                } else {
+                    si_code::SEGV_MAPERR
+                };
+                (libc::SIGSEGV, code, *addr)
+            }
         };
-        self.print_stats();
-        die_by_signal(sig)
+        FaultInfo { sig, code, addr }
+    }
+}
+
+/// si_code values (uapi/asm-generic/siginfo.h).
+mod si_code {
+    pub const ILL_ILLOPN: i32 = 2;
+    pub const FPE_INTDIV: i32 = 1;
+    pub const FPE_FLTDIV: i32 = 3;
+    pub const FPE_FLTOVF: i32 = 4;
+    pub const FPE_FLTUND: i32 = 5;
+    pub const FPE_FLTRES: i32 = 6;
+    pub const FPE_FLTINV: i32 = 7;
+    pub const SEGV_MAPERR: i32 = 1;
+    pub const SEGV_ACCERR: i32 = 2;
+}
+
+/// si_code of an x87 (#MF) or SSE (#XM) exception, chosen as Linux does
+/// from the unmasked exception flags.
+fn fpe_code(env: &CpuState) -> i32 {
+    let x87 = env.fpu.fsw & !env.fpu.fcw & 0x3f;
+    let err = if x87 != 0 {
+        x87 as u32
+    } else {
+        env.mxcsr & !(env.mxcsr >> 7) & 0x3f
+    };
+    if err & 0x01 != 0 {
+        si_code::FPE_FLTINV
+    } else if err & 0x04 != 0 {
+        si_code::FPE_FLTDIV
+    } else if err & 0x08 != 0 {
+        si_code::FPE_FLTOVF
+    } else if err & 0x12 != 0 {
+        si_code::FPE_FLTUND
+    } else {
+        si_code::FPE_FLTRES
     }
 }
 

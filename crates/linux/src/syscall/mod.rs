@@ -24,6 +24,7 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 13;
     pub const RT_SIGPROCMASK: u64 = 14;
     pub const RT_SIGRETURN: u64 = 15;
+    pub const RT_SIGSUSPEND: u64 = 130;
     pub const MREMAP: u64 = 25;
     pub const CLONE: u64 = 56;
     pub const FORK: u64 = 57;
@@ -51,7 +52,9 @@ const PASSTHROUGH: &[u64] = &[
     32, 33, 34, 35, 36, 37, 38,
     39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
     40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, // sendfile, sockets
-    61, 62, 63, // wait4 kill uname
+    61, 62, 63,  // wait4 kill uname
+    157, // prctl
+    127, 128, // rt_sigpending rt_sigtimedwait
     72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
     88, // fcntl..unlink..symlink
     90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
@@ -115,7 +118,8 @@ pub fn guest_cstr(addr: u64) -> Option<String> {
     None
 }
 
-fn guest_write(addr: u64, bytes: &[u8]) -> bool {
+/// Writes bytes to guest memory; false if any byte faults.
+pub fn guest_write_bytes(addr: u64, bytes: &[u8]) -> bool {
     for (i, &b) in bytes.iter().enumerate() {
         if ox86_interp::guest_mem::st8(addr + i as u64, b as u64).fault != 0 {
             return false;
@@ -124,7 +128,8 @@ fn guest_write(addr: u64, bytes: &[u8]) -> bool {
     true
 }
 
-fn guest_read(addr: u64, out: &mut [u8]) -> bool {
+/// Reads bytes from guest memory; false if any byte faults.
+pub fn guest_read_bytes(addr: u64, out: &mut [u8]) -> bool {
     for (i, b) in out.iter_mut().enumerate() {
         let r = ox86_interp::guest_mem::ld8u(addr + i as u64);
         if r.fault != 0 {
@@ -153,6 +158,13 @@ impl Process {
         ];
         let pre = self.strace.then(|| strace::format_call(nr, &a));
         let r = self.dispatch(env, nr, a);
+        if nr == nr::RT_SIGRETURN {
+            if let Some(pre) = pre {
+                strace::print(&pre, nr, r);
+            }
+            return;
+        }
+        self.interrupted_syscall = (r == -(libc::EINTR as i64)).then_some(nr);
         env.regs[reg::RAX] = r as u64;
         if let Some(pre) = pre {
             strace::print(&pre, nr, r);
@@ -200,6 +212,8 @@ impl Process {
             }
             nr::RSEQ => ENOSYS,
             nr::RT_SIGACTION => self.rt_sigaction(a[0], a[1], a[2], a[3]),
+            nr::RT_SIGRETURN => self.rt_sigreturn(env),
+            nr::RT_SIGSUSPEND => self.rt_sigsuspend(a[0], a[1]),
             nr::RT_SIGPROCMASK => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
             nr::SIGALTSTACK => self.sigaltstack(a[0], a[1]),
             nr::READLINK => self.readlink(None, a[0], a[1], a[2]),
@@ -217,9 +231,13 @@ impl Process {
         }
     }
 
+    /// Names, once, a real Linux syscall ox86 does not implement. A number
+    /// that is no syscall at all gets -ENOSYS silently, as from the kernel.
     fn report_unimplemented(&mut self, nr: u64) {
+        let Some(name) = names::syscall_name(nr) else {
+            return;
+        };
         if self.reported_syscalls.insert(nr) {
-            let name = names::syscall_name(nr).unwrap_or("unknown");
             eprintln!("ox86: unimplemented syscall {name} ({nr}); returning -ENOSYS");
         }
     }
@@ -231,7 +249,7 @@ impl Process {
         {
             let target = self.exe_abs.as_bytes();
             let n = target.len().min(size as usize);
-            if !guest_write(buf, &target[..n]) {
+            if !guest_write_bytes(buf, &target[..n]) {
                 return EFAULT;
             }
             return n as i64;
@@ -255,19 +273,20 @@ impl Process {
             for (k, w) in self.sigactions[i].iter().enumerate() {
                 bytes[k * 8..k * 8 + 8].copy_from_slice(&w.to_le_bytes());
             }
-            if !guest_write(oldact, &bytes) {
+            if !guest_write_bytes(oldact, &bytes) {
                 return EFAULT;
             }
         }
         if act != 0 {
             let mut bytes = [0u8; 32];
-            if !guest_read(act, &mut bytes) {
+            if !guest_read_bytes(act, &mut bytes) {
                 return EFAULT;
             }
             for k in 0..4 {
                 self.sigactions[i][k] =
                     u64::from_le_bytes(bytes[k * 8..k * 8 + 8].try_into().unwrap_or_default());
             }
+            apply_host_disposition(sig as i32, self.sigactions[i][0]);
         }
         0
     }
@@ -279,22 +298,42 @@ impl Process {
         let old = self.sigmask;
         if set != 0 {
             let mut b = [0u8; 8];
-            if !guest_read(set, &mut b) {
+            if !guest_read_bytes(set, &mut b) {
                 return EFAULT;
             }
             let s = u64::from_le_bytes(b);
-            let unblockable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
-            self.sigmask = match how as i32 {
+            let new = match how as i32 {
                 libc::SIG_BLOCK => old | s,
                 libc::SIG_UNBLOCK => old & !s,
                 libc::SIG_SETMASK => s,
                 _ => return EINVAL,
-            } & !unblockable;
+            };
+            self.set_sigmask(new);
         }
-        if oldset != 0 && !guest_write(oldset, &old.to_le_bytes()) {
+        if oldset != 0 && !guest_write_bytes(oldset, &old.to_le_bytes()) {
             return EFAULT;
         }
         0
+    }
+
+    /// `rt_sigsuspend`: waits with the given mask in force; the handler of
+    /// the signal that ends the wait also runs under it, and the old mask
+    /// comes back when that handler returns (through its frame).
+    fn rt_sigsuspend(&mut self, set: u64, sigsetsize: u64) -> i64 {
+        if sigsetsize != 8 {
+            return EINVAL;
+        }
+        let mut b = [0u8; 8];
+        if !guest_read_bytes(set, &mut b) {
+            return EFAULT;
+        }
+        let old = self.sigmask;
+        self.set_sigmask(u64::from_le_bytes(b));
+        self.sigsuspend_saved = Some(old);
+        let mut host = [0u8; 8];
+        let mask = self.sigmask & !((1 << (libc::SIGSEGV - 1)) | (1 << (libc::SIGBUS - 1)));
+        host.copy_from_slice(&mask.to_le_bytes());
+        host_syscall(nr::RT_SIGSUSPEND, [host.as_ptr() as u64, 8, 0, 0, 0, 0])
     }
 
     fn sigaltstack(&mut self, ss: u64, old: u64) -> i64 {
@@ -308,13 +347,13 @@ impl Process {
             };
             b[8..16].copy_from_slice(&flags.to_le_bytes());
             b[16..24].copy_from_slice(&self.altstack[2].to_le_bytes());
-            if !guest_write(old, &b) {
+            if !guest_write_bytes(old, &b) {
                 return EFAULT;
             }
         }
         if ss != 0 {
             let mut b = [0u8; 24];
-            if !guest_read(ss, &mut b) {
+            if !guest_read_bytes(ss, &mut b) {
                 return EFAULT;
             }
             let w =
@@ -408,6 +447,54 @@ impl Process {
     }
 }
 
+/// Signals ox86 itself needs on the host: guest accesses fault through them.
+fn host_reserved(sig: i32) -> bool {
+    sig == libc::SIGSEGV || sig == libc::SIGBUS
+}
+
+/// SIG_DFL and SIG_IGN mean the same on the host as for the guest, so they
+/// are applied there: ignoring, stopping, terminating and the exit status
+/// of a signal death are then exactly the kernel's. A guest handler gets a
+/// host handler that queues the signal for delivery at a TB boundary.
+pub(crate) fn apply_host_disposition(sig: i32, handler: u64) {
+    if host_reserved(sig) {
+        return;
+    }
+    if handler > 1 {
+        crate::signal::catch_on_host(sig);
+        return;
+    }
+    let h = if handler == 1 {
+        libc::SIG_IGN
+    } else {
+        libc::SIG_DFL
+    };
+    // SAFETY: setting a default or ignore disposition for a signal ox86
+    // does not use.
+    unsafe { libc::signal(sig, h) };
+}
+
+/// Applies the guest's signal mask to the host thread, except for the
+/// signals ox86 needs; pending and blocked signals then behave as on Linux.
+pub(crate) fn apply_host_mask(mask: u64) {
+    let mut set = mask;
+    for sig in [libc::SIGSEGV, libc::SIGBUS] {
+        set &= !(1u64 << (sig - 1));
+    }
+    // SAFETY: the set is built through the libc API and only changes this
+    // thread's mask.
+    unsafe {
+        let mut hs: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut hs);
+        for sig in 1..=64 {
+            if set & (1u64 << (sig - 1)) != 0 {
+                libc::sigaddset(&mut hs, sig);
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &hs, std::ptr::null_mut());
+    }
+}
+
 fn arch_prctl(env: &mut CpuState, code: u64, addr: u64) -> i64 {
     const ARCH_SET_GS: u64 = 0x1001;
     const ARCH_SET_FS: u64 = 0x1002;
@@ -422,7 +509,7 @@ fn arch_prctl(env: &mut CpuState, code: u64, addr: u64) -> i64 {
             } else {
                 env.gs_base
             };
-            if !guest_write(addr, &v.to_le_bytes()) {
+            if !guest_write_bytes(addr, &v.to_le_bytes()) {
                 return EFAULT;
             }
         }

@@ -40,6 +40,14 @@ pub mod feature {
     pub const SSE: u32 = 1 << 25;
     /// Leaf 1 EDX: SSE2.
     pub const SSE2: u32 = 1 << 26;
+    /// Leaf 1 ECX: SSE3.
+    pub const SSE3: u32 = 1 << 0;
+    /// Leaf 1 ECX: SSSE3.
+    pub const SSSE3: u32 = 1 << 9;
+    /// Leaf 1 ECX: SSE4.1.
+    pub const SSE4_1: u32 = 1 << 19;
+    /// Leaf 1 ECX: SSE4.2 (PCMPxSTRx, CRC32, PCMPGTQ).
+    pub const SSE4_2: u32 = 1 << 20;
     /// Leaf 1 ECX: CMPXCHG16B.
     pub const CX16: u32 = 1 << 13;
     /// Leaf 1 ECX: POPCNT.
@@ -144,7 +152,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         1 => [
             SIGNATURE,
             (8 << 8) | (1 << 16),
-            CX16 | POPCNT,
+            SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT,
             FPU | TSC | CX8 | CMOV | SSE | SSE2,
         ],
         // One round of descriptors: 0xff = "see leaf 4".
@@ -249,10 +257,10 @@ mod tests {
         use feature::*;
         let l1 = cpuid(1, 0);
         assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | SSE | SSE2);
-        assert_eq!(l1[2], CX16 | POPCNT);
-        // No MMX, FXSR, SSE3, XSAVE/OSXSAVE, AVX; leaf 7 is empty.
+        assert_eq!(l1[2], SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT);
+        // No MMX, FXSR, XSAVE/OSXSAVE, AVX; leaf 7 is empty.
         assert_eq!(l1[3] & ((1 << 23) | (1 << 24)), 0);
-        assert_eq!(l1[2] & ((1 << 0) | (1 << 27) | (1 << 28)), 0);
+        assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
         assert_eq!(cpuid(7, 0), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);
         assert_eq!(e1[2], LAHF_LM | ABM);

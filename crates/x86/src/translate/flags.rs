@@ -53,7 +53,7 @@ impl Cx {
             self.g(glob::CC_SRC),
             self.g(glob::CC_SRC2),
         ];
-        self.call(&CC_COMPUTE_ALL, &args)
+        self.call_pure(&CC_COMPUTE_ALL, &args)
     }
 
     /// CF as 0 or 1.

@@ -99,6 +99,12 @@ impl Cx {
         self.b.call(helpers::id_of(h), args)
     }
 
+    /// Calls a pure helper: one that only computes from its arguments (no
+    /// guest state, no exceptions), so the optimiser may drop it.
+    pub fn call_pure(&mut self, h: &'static HelperInfo, args: &[Temp]) -> Temp {
+        self.b.call_pure(helpers::id_of(h), args)
+    }
+
     /// Ends the TB with a direct jump to `target` through exit slot `slot`.
     pub fn goto(&mut self, target: u64, slot: u64) {
         let rip = self.g(glob::RIP);

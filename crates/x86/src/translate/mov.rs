@@ -1,5 +1,5 @@
 //! Data movement: MOV MOVZX MOVSX MOVSXD LEA XCHG CMOVcc SETcc, the sign
-//! extensions CBW/CWDE/CDQE and CWD/CDQ/CQO, and NOP.
+//! extensions CBW/CWDE/CDQE and CWD/CDQ/CQO, XLAT, and NOP.
 
 use super::{Cx, Outcome};
 use crate::cpu::reg::RAX;
@@ -114,6 +114,25 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let v = cx.sext(size, rax);
             let v = cx.b.sari(v, 63);
             cx.write_reg(dst, v);
+        }
+        Mnemonic::Xlatb => {
+            // AL <- [RBX + zero-extended AL] (segment override honoured).
+            let rbx = cx.g(crate::cpu::reg::RBX);
+            let al = cx.read_reg(Register::AL);
+            let off = cx.b.add(rbx, al);
+            let a = match insn.memory_segment() {
+                Register::FS => {
+                    let fs = cx.g(crate::cpu::glob::FS_BASE);
+                    cx.b.add(off, fs)
+                }
+                Register::GS => {
+                    let gs = cx.g(crate::cpu::glob::GS_BASE);
+                    cx.b.add(off, gs)
+                }
+                _ => off,
+            };
+            let v = cx.load(1, a);
+            cx.write_reg(Register::AL, v);
         }
         Mnemonic::Nop => {}
         _ => return Outcome::NotMine,

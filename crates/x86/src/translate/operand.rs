@@ -57,13 +57,18 @@ impl Cx {
         }
     }
 
-    /// Reads a GPR operand, zero-extended to 64 bits.
+    /// Reads a GPR operand, zero-extended to 64 bits, into a fresh temp (a
+    /// snapshot: later writes to the register do not change it; the
+    /// optimiser removes the copy when nothing writes the register).
     pub fn read_reg(&mut self, r: Register) -> Temp {
         let g = gpr(r).expect("read_reg of a non-GPR");
         let full = self.g(g.index);
         if g.high8 {
             let s = self.b.shri(full, 8);
             return self.zext(1, s);
+        }
+        if g.size == 8 {
+            return self.b.mov(full);
         }
         self.zext(g.size, full)
     }

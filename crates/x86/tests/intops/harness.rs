@@ -251,10 +251,12 @@ pub fn run_ox86(code: &[u8], case: &Case) -> (State, End) {
 pub fn run_ox86_with(code: &[u8], case: &Case, optimize: bool) -> (State, End) {
     let mut mem = Buf::new(&case.state.mem);
     let base = mem.base();
-    let mut env = CpuState::default();
-    env.regs = place(case, base);
+    let mut env = CpuState {
+        regs: place(case, base),
+        rip: BASE,
+        ..Default::default()
+    };
     env.set_rflags((case.state.rflags & INPUT_FLAGS) | eflags::FIXED1);
-    env.rip = BASE;
     let end = BASE + code.len() as u64;
     let mut locals = Vec::new();
     let how = loop {

@@ -1,7 +1,8 @@
-//! SSE helpers: the XMM work the translator does not inline. Packed
-//! integer, shuffle and shift helpers are plain Rust on `u128` lanes;
-//! floating-point helpers run the host's own SSE instruction under the
-//! guest MXCSR (`host.rs`) and merge the exception flags it raised.
+//! SSE helpers (SSE through SSE4.2): the XMM work the translator does not
+//! inline. Packed integer, shuffle, shift and string-compare helpers and
+//! CRC32 are plain Rust on `u128` lanes; floating-point helpers run the
+//! host's own SSE instruction under the guest MXCSR (`host.rs`) and merge
+//! the exception flags it raised.
 //!
 //! Calling convention: `d` is the destination XMM number (the helper reads
 //! and writes `env.xmm[d]`), `lo`/`hi` the source operand's 64-bit halves
@@ -118,11 +119,12 @@ macro_rules! mxcsr_value_ops {
 
 pub mod compare;
 pub mod convert;
-pub mod fence;
+pub mod crc32;
 pub mod float;
 mod host;
 pub mod int;
 mod lanes;
+pub mod pcmpstr;
 pub mod shift;
 pub mod shuffle;
 
@@ -160,9 +162,10 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     compare::COMIS,
     convert::MXCSR,
     convert::TO_GPR,
-    fence::HELPERS,
+    crc32::HELPERS,
     float::MXCSR,
     int::PURE,
+    pcmpstr::HELPERS,
     shift::PURE,
     shuffle::PURE,
 ];

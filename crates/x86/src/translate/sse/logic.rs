@@ -1,7 +1,7 @@
 //! Bitwise logic as IR on both quadwords: PAND/PANDN/POR/PXOR and the
 //! ANDPS/ANDPD/ANDNPS/ANDNPD/ORPS/ORPD/XORPS/XORPD forms; PTEST (SSE4.1).
 
-use super::{read_src, read_xmm, write_xmm, xmm_of, Xmm};
+use super::{is_xmm_reg, read_src, read_xmm, write_xmm, xmm_of, Xmm};
 use crate::cpu::eflags::ZF;
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic;
@@ -21,6 +21,12 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         _ => return Outcome::NotMine,
     };
     let d = xmm_of(cx, 0);
+    // The zeroing idioms (PXOR/XORPS/PANDN x, x) do not depend on x.
+    if matches!(op, Opcode::Xor | Opcode::Not) && is_xmm_reg(cx, 1) && xmm_of(cx, 1) == d {
+        let zero = cx.b.movi(0);
+        write_xmm(cx, d, Xmm { lo: zero, hi: zero });
+        return Outcome::Done;
+    }
     let s = read_src(cx, 1, false);
     let a = read_xmm(cx, d);
     let mut half = |x: Temp, y: Temp| match op {

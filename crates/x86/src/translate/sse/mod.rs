@@ -1,4 +1,4 @@
-//! SSE through SSE4.1 in their legacy (non-VEX) XMM encodings: each family
+//! SSE through SSE4.2 in their legacy (non-VEX) encodings: each family
 //! has its own file; this one offers the instruction to each and holds the
 //! operand plumbing they share. Moves, logic and inserts/extracts are IR
 //! on the registers' 64-bit halves (`CpuState::xmm`, reached with
@@ -7,15 +7,16 @@
 //! source is loaded (and faults) before any state changes. Forms with MMX
 //! registers are not handled here.
 
-mod cache;
 mod compare;
 mod convert;
+mod crc32;
 mod extract;
 mod float;
 mod int;
 mod logic;
 mod moves;
 mod mxcsr;
+mod pcmpstr;
 mod shift;
 mod shuffle;
 
@@ -43,7 +44,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         convert::translate,
         extract::translate,
         mxcsr::translate,
-        cache::translate,
+        pcmpstr::translate,
+        crc32::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -195,4 +197,128 @@ fn lookup(cx: &Cx, table: &HelperTable) -> Option<&'static HelperInfo> {
 /// True if operand `i` is the XMM register (not memory) form.
 fn is_xmm_reg(cx: &Cx, i: u32) -> bool {
     cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_xmm()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::GLOBALS;
+    use crate::helpers::{self, Names};
+    use iced_x86::{CpuidFeature, Decoder, DecoderOptions, Instruction};
+    use ox86_ir::IrBlock;
+
+    /// The CPUID features whose legacy XMM forms this module implements.
+    const FEATURES: &[CpuidFeature] = &[
+        CpuidFeature::SSE,
+        CpuidFeature::SSE2,
+        CpuidFeature::SSE3,
+        CpuidFeature::SSSE3,
+        CpuidFeature::SSE4_1,
+        CpuidFeature::SSE4_2,
+    ];
+
+    /// SSE-era instructions other families own: x87's FISTTP and the
+    /// hints and fences of `system.rs`.
+    fn elsewhere(m: Mnemonic) -> bool {
+        matches!(
+            m,
+            Mnemonic::Fisttp
+                | Mnemonic::Lfence
+                | Mnemonic::Mfence
+                | Mnemonic::Sfence
+                | Mnemonic::Prefetchnta
+                | Mnemonic::Prefetcht0
+                | Mnemonic::Prefetcht1
+                | Mnemonic::Prefetcht2
+        )
+    }
+
+    /// Every instruction of `FEATURES` iced decodes from the 0F, 0F 38
+    /// and 0F 3A maps with any mandatory prefix and REX.W, in register and
+    /// memory forms, except the MMX-register forms and `elsewhere`.
+    fn all_forms() -> Vec<Instruction> {
+        let prefixes: [&[u8]; 9] = [
+            &[],
+            &[0x66, 0xf2],
+            &[0x66],
+            &[0xf2],
+            &[0xf3],
+            &[0x48],
+            &[0x66, 0x48],
+            &[0xf2, 0x48],
+            &[0xf3, 0x48],
+        ];
+        let maps: [&[u8]; 3] = [&[0x0f], &[0x0f, 0x38], &[0x0f, 0x3a]];
+        let mut out = Vec::new();
+        for prefix in prefixes {
+            for map in maps {
+                for op in 0..=255u8 {
+                    // ModRM: each reg field (group opcodes select by it)
+                    // with rm = xmm1/ecx, then with rm = [rcx].
+                    for modrm in (0..8u8).flat_map(|reg| [0xc1 | reg << 3, 0x01 | reg << 3]) {
+                        let mut bytes = prefix.to_vec();
+                        bytes.extend_from_slice(map);
+                        bytes.extend_from_slice(&[op, modrm, 0x05, 0x90, 0x90]);
+                        let insn =
+                            Decoder::with_ip(64, &bytes, 0x1000, DecoderOptions::NONE).decode();
+                        let wanted = insn.cpuid_features().iter().any(|f| FEATURES.contains(f));
+                        let mmx = (0..insn.op_count()).any(|i| {
+                            insn.op_kind(i) == OpKind::Register && insn.op_register(i).is_mm()
+                        });
+                        if !insn.is_invalid() && wanted && !mmx && !elsewhere(insn.mnemonic()) {
+                            out.push(insn);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_form_translates_to_valid_ir() {
+        let forms = all_forms();
+        let mut codes: Vec<_> = forms.iter().map(|i| i.code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), 289, "codes decoded");
+        for insn in forms {
+            let mut cx = Cx {
+                b: IrBlock::new(&GLOBALS),
+                insn,
+                pc: insn.ip(),
+                next_pc: insn.next_ip(),
+                cc_known: None,
+                ended: false,
+            };
+            assert_eq!(
+                translate(&mut cx),
+                Outcome::Done,
+                "{:?} ({insn})",
+                insn.code()
+            );
+            assert!(!cx.ended, "{:?} ended the TB", insn.code());
+            cx.b.goto_tb(0);
+            if let Err(e) = ox86_ir::verify(&cx.b, &Names, helpers::count()) {
+                panic!("{:?} ({insn}): {e}", insn.code());
+            }
+        }
+    }
+
+    #[test]
+    fn mmx_forms_are_left_alone() {
+        // PADDB mm0, mm1 and PMOVMSKB eax, mm1.
+        for bytes in [&[0x0f, 0xfc, 0xc1][..], &[0x0f, 0xd7, 0xc1]] {
+            let insn = Decoder::with_ip(64, bytes, 0, DecoderOptions::NONE).decode();
+            let mut cx = Cx {
+                b: IrBlock::new(&GLOBALS),
+                insn,
+                pc: 0,
+                next_pc: 3,
+                cc_known: None,
+                ended: false,
+            };
+            assert_eq!(translate(&mut cx), Outcome::NotMine);
+        }
+    }
 }
