@@ -128,19 +128,24 @@ impl Process {
         if !self.stats {
             return;
         }
-        let s = &self.engine.stats;
+        let s = self.engine.stats();
         let hit = if s.jmp_cache_lookups > 0 {
             100.0 * s.jmp_cache_hits as f64 / s.jmp_cache_lookups as f64
         } else {
             0.0
         };
         eprintln!(
-            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, TBs executed {}, jump-cache hit rate {:.1}%",
+            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, \
+             TBs entered from the exec loop {}, chained exits {}, jump-cache hit rate {:.1}%, \
+             code-cache bytes {}, code-cache flushes {}",
             s.tbs_translated,
             s.insns_translated,
             s.translate_ns as f64 / 1e6,
             s.tbs_executed,
-            hit
+            s.chained_exits,
+            hit,
+            s.code_bytes,
+            s.cache_flushes
         );
     }
 
