@@ -47,6 +47,13 @@ fn binary(cx: &mut Cx, m: Mnemonic) {
     }
     let a = cx.read_op(0, size, &mut addr);
     let b = cx.read_op(1, size, &mut addr);
+    // A 64-bit register read is the register itself: keep the source's
+    // value for the flags when the destination write replaces it.
+    let b = if same_reg && size == 8 && matches!(m, Mnemonic::Add | Mnemonic::Adc | Mnemonic::Sbb) {
+        cx.b.mov(b)
+    } else {
+        b
+    };
     let (r, kind, carry) = match m {
         Mnemonic::Add => (cx.b.add(a, b), CcKind::Add, None),
         Mnemonic::Sub | Mnemonic::Cmp => (cx.b.sub(a, b), CcKind::Sub, None),
@@ -84,6 +91,8 @@ fn unary(cx: &mut Cx, m: Mnemonic) {
             cx.write_op(0, size, r, &mut addr);
         }
         Mnemonic::Neg => {
+            // A copy: the write below may replace a 64-bit register operand.
+            let a = cx.b.mov(a);
             let r = cx.b.unop(Opcode::Neg, a);
             let r = cx.zext(size, r);
             cx.write_op(0, size, r, &mut addr);

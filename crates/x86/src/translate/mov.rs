@@ -39,6 +39,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
                 cx.write_op(1, size, a, &mut addr);
                 cx.write_op(0, size, b, &mut addr);
             } else {
+                // A copy: a 64-bit register read is the register itself.
+                let a = cx.b.mov(a);
                 cx.write_op(0, size, b, &mut addr);
                 cx.write_op(1, size, a, &mut addr);
             }

@@ -1,8 +1,140 @@
-//! Multiply and divide: MUL IMUL DIV IDIV of every width.
+//! Multiplication and division: MUL and IMUL (one-, two- and three-operand
+//! forms) as inline IR with `Mul` lazy flags; DIV and IDIV through helpers
+//! that raise #DE, with the remainder recovered inline.
 
 use super::{Cx, Outcome};
+use crate::cc::CcKind;
+use crate::helpers::muldiv::{DIV, IDIV};
+use iced_x86::{Mnemonic, Register};
+use ox86_ir::{Op, Opcode, Temp};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
-    let _ = cx.insn.mnemonic();
-    Outcome::NotMine
+    match cx.insn.mnemonic() {
+        Mnemonic::Mul => mul_acc(cx, false),
+        Mnemonic::Imul if cx.insn.op_count() == 1 => mul_acc(cx, true),
+        Mnemonic::Imul => imul_truncating(cx),
+        Mnemonic::Div => div(cx, false),
+        Mnemonic::Idiv => div(cx, true),
+        _ => return Outcome::NotMine,
+    }
+    Outcome::Done
+}
+
+/// The accumulator (AL/AX/EAX/RAX) and its high partner (AH/DX/EDX/RDX)
+/// for an operand of `size` bytes.
+fn acc_regs(size: u32) -> (Register, Register) {
+    match size {
+        1 => (Register::AL, Register::AH),
+        2 => (Register::AX, Register::DX),
+        4 => (Register::EAX, Register::EDX),
+        _ => (Register::RAX, Register::RDX),
+    }
+}
+
+/// The full 128-bit product of two 64-bit temps as (low, high).
+fn mul2(cx: &mut Cx, signed: bool, a: Temp, b: Temp) -> (Temp, Temp) {
+    let (lo, hi) = (cx.b.temp(), cx.b.temp());
+    let mut op = Op::new(if signed { Opcode::Muls2 } else { Opcode::Mulu2 });
+    op.outs = [lo, hi];
+    op.ins[0] = a;
+    op.ins[1] = b;
+    cx.b.push(op);
+    (lo, hi)
+}
+
+/// The product of two `size`-byte operands: (low half, high half, and a
+/// value that is nonzero exactly when the high half is significant, which
+/// is when MUL/IMUL set CF and OF).
+fn product(cx: &mut Cx, signed: bool, size: u32, a: Temp, b: Temp) -> (Temp, Temp, Temp) {
+    if size == 8 {
+        let (lo, hi) = mul2(cx, signed, a, b);
+        let over = if signed {
+            let sign = cx.b.sari(lo, 63);
+            cx.b.sub(hi, sign)
+        } else {
+            hi
+        };
+        return (lo, hi, over);
+    }
+    // Both factors fit in 32 bits, so the 64-bit product is exact.
+    let (a, b) = if signed {
+        (cx.sext(size, a), cx.sext(size, b))
+    } else {
+        (a, b)
+    };
+    let p = cx.b.binop(Opcode::Mul, a, b);
+    let lo = cx.zext(size, p);
+    let bits = size as u64 * 8;
+    let (hi, over) = if signed {
+        let h = cx.b.sari(p, bits);
+        let s = cx.sext(size, p);
+        (cx.zext(size, h), cx.b.sub(p, s))
+    } else {
+        let h = cx.b.shri(p, bits);
+        (h, h)
+    };
+    (lo, hi, over)
+}
+
+/// MUL r/m and one-operand IMUL r/m: rDX:rAX (AX for bytes) = rAX * r/m.
+fn mul_acc(cx: &mut Cx, signed: bool) {
+    let size = cx.op_size(0);
+    let mut addr = None;
+    let v = cx.read_op(0, size, &mut addr);
+    let (acc, high) = acc_regs(size);
+    let a = cx.read_reg(acc);
+    let (lo, hi, over) = product(cx, signed, size, a, v);
+    if size == 1 {
+        let h = cx.b.shli(hi, 8);
+        let ax = cx.b.or(lo, h);
+        cx.write_reg(Register::AX, ax);
+    } else {
+        cx.write_reg(acc, lo);
+        cx.write_reg(high, hi);
+    }
+    cx.set_cc(CcKind::Mul, size, lo, over, None);
+}
+
+/// IMUL r, r/m and IMUL r, r/m, imm: the product truncated to the
+/// destination; CF = OF = 1 when truncation changed its signed value.
+fn imul_truncating(cx: &mut Cx) {
+    let size = cx.op_size(0);
+    let (ia, ib) = if cx.insn.op_count() == 2 {
+        (0, 1)
+    } else {
+        (1, 2)
+    };
+    let mut addr = None;
+    let a = cx.read_op(ia, size, &mut addr);
+    let b = cx.read_op(ib, size, &mut addr);
+    let (lo, _, over) = product(cx, true, size, a, b);
+    cx.write_op(0, size, lo, &mut addr);
+    cx.set_cc(CcKind::Mul, size, lo, over, None);
+}
+
+/// DIV r/m, IDIV r/m: rAX (AL) = quotient, rDX (AH) = remainder of
+/// rDX:rAX (AX) / r/m. The helper checks for #DE and returns the
+/// quotient; the remainder is the low half of dividend - quotient * divisor.
+/// Flags are undefined and left as they were.
+fn div(cx: &mut Cx, signed: bool) {
+    let size = cx.op_size(0);
+    let mut addr = None;
+    let v = cx.read_op(0, size, &mut addr);
+    let (acc, high) = acc_regs(size);
+    let lo = cx.read_reg(acc);
+    let hi = cx.read_reg(high);
+    let sz = cx.b.movi(size as u64);
+    let h = if signed { &IDIV } else { &DIV };
+    let q = cx.call(h, &[hi, lo, v, sz]);
+    let qv = cx.b.binop(Opcode::Mul, q, v);
+    let rem = cx.b.sub(lo, qv);
+    let rem = cx.zext(size, rem);
+    if size == 1 {
+        let r = cx.b.shli(rem, 8);
+        let ax = cx.b.or(q, r);
+        cx.write_reg(Register::AX, ax);
+    } else {
+        cx.write_reg(acc, q);
+        cx.write_reg(high, rem);
+    }
 }

@@ -1,11 +1,12 @@
 //! System and flag-control instructions a user-mode program meets:
 //! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR64, PREFETCH),
-//! and the traps INT3, UD2, HLT.
+//! the traps INT3, UD2, HLT, and CPUID, RDTSC, LAHF, SAHF.
 
 use super::{Cx, Outcome};
-use crate::cpu::eflags::CF;
+use crate::cpu::eflags::{AF, CF, FIXED1, OF, PF, SF, ZF};
 use crate::cpu::{excp, glob};
-use iced_x86::Mnemonic;
+use crate::helpers::misc::{CPUID_AB, CPUID_CD, RDTSC};
+use iced_x86::{Mnemonic, Register};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     match cx.insn.mnemonic() {
@@ -47,6 +48,30 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
         | Mnemonic::Prefetchw => {}
+        Mnemonic::Cpuid => cpuid(cx),
+        Mnemonic::Rdtsc => {
+            let t = cx.call(&RDTSC, &[]);
+            let hi = cx.b.shri(t, 32);
+            cx.write_reg(Register::EAX, t);
+            cx.write_reg(Register::EDX, hi);
+        }
+        Mnemonic::Lahf => {
+            // AH = SF:ZF:0:AF:0:PF:1:CF.
+            let all = cx.compute_all();
+            let f = cx.b.andi(all, SF | ZF | AF | PF | CF);
+            let one = cx.b.movi(FIXED1);
+            let ah = cx.b.or(f, one);
+            cx.write_reg(Register::AH, ah);
+        }
+        Mnemonic::Sahf => {
+            // SF ZF AF PF CF from AH; OF is kept.
+            let all = cx.compute_all();
+            let of = cx.b.andi(all, OF);
+            let ah = cx.read_reg(Register::AH);
+            let f = cx.b.andi(ah, SF | ZF | AF | PF | CF);
+            let v = cx.b.or(of, f);
+            cx.set_cc_eflags(v);
+        }
         Mnemonic::Int3 => cx.raise_after(excp::BP),
         Mnemonic::Ud2 | Mnemonic::Ud0 | Mnemonic::Ud1 => cx.raise(excp::UD),
         // Privileged in user mode: #GP, which Linux turns into SIGSEGV.
@@ -56,4 +81,18 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         _ => return Outcome::NotMine,
     }
     Outcome::Done
+}
+
+/// CPUID: EAX, EBX, ECX, EDX from the CPU model for leaf EAX, subleaf ECX.
+fn cpuid(cx: &mut Cx) {
+    let leaf = cx.read_reg(Register::EAX);
+    let subleaf = cx.read_reg(Register::ECX);
+    let ab = cx.call(&CPUID_AB, &[leaf, subleaf]);
+    let cd = cx.call(&CPUID_CD, &[leaf, subleaf]);
+    let b = cx.b.shri(ab, 32);
+    let d = cx.b.shri(cd, 32);
+    cx.write_reg(Register::EAX, ab);
+    cx.write_reg(Register::EBX, b);
+    cx.write_reg(Register::ECX, cd);
+    cx.write_reg(Register::EDX, d);
 }

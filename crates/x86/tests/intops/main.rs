@@ -1,0 +1,13 @@
+//! Integer instructions checked against the host CPU: every snippet runs
+//! natively and under ox86 (translator + IR interpreter) from the same
+//! registers, flags and memory, and must leave the same registers, memory
+//! and every flag the SDM defines for it.
+
+mod aliasing;
+mod atomic;
+mod bits;
+mod harness;
+mod muldiv;
+mod shift;
+mod string;
+mod system;
