@@ -53,7 +53,9 @@ mxcsr_value_ops! {
 
 #[cfg(test)]
 mod tests {
-    use super::super::native::{check_binary, check_float, check_float_value, pd_inputs, ps_inputs, run_env, D};
+    use super::super::native::{
+        check_binary, check_float, check_float_value, pd_inputs, ps_inputs, run_env, D,
+    };
     use super::*;
     use crate::cpu::eflags::{CF, PF, ZF};
 

@@ -222,10 +222,22 @@ mod tests {
         for mxcsr in MXCSRS {
             for v in values {
                 for (h, want) in [
-                    (&CVTSI2SS32, native_from_gpr!("cvtsi2ss", "{r:e}", mxcsr, a, v)),
-                    (&CVTSI2SS64, native_from_gpr!("cvtsi2ss", "{r}", mxcsr, a, v)),
-                    (&CVTSI2SD32, native_from_gpr!("cvtsi2sd", "{r:e}", mxcsr, a, v)),
-                    (&CVTSI2SD64, native_from_gpr!("cvtsi2sd", "{r}", mxcsr, a, v)),
+                    (
+                        &CVTSI2SS32,
+                        native_from_gpr!("cvtsi2ss", "{r:e}", mxcsr, a, v),
+                    ),
+                    (
+                        &CVTSI2SS64,
+                        native_from_gpr!("cvtsi2ss", "{r}", mxcsr, a, v),
+                    ),
+                    (
+                        &CVTSI2SD32,
+                        native_from_gpr!("cvtsi2sd", "{r:e}", mxcsr, a, v),
+                    ),
+                    (
+                        &CVTSI2SD64,
+                        native_from_gpr!("cvtsi2sd", "{r}", mxcsr, a, v),
+                    ),
                 ] {
                     let (got, env) = run_env(h, mxcsr, a, v as u128, 0);
                     assert_eq!((got, env.mxcsr), want, "{} {v:#x}", h.name);

@@ -206,7 +206,13 @@ mod tests {
     #[test]
     fn rounding_mode_daz_and_ftz_come_from_the_guest() {
         let third = |mxcsr| {
-            let (r, _) = run_env(&DIVSS, mxcsr, 1.0f32.to_bits() as u128, 3.0f32.to_bits() as u128, 0);
+            let (r, _) = run_env(
+                &DIVSS,
+                mxcsr,
+                1.0f32.to_bits() as u128,
+                3.0f32.to_bits() as u128,
+                0,
+            );
             r as u32
         };
         assert_eq!(third(0x1f80), 0x3eaa_aaab, "nearest");
@@ -215,9 +221,17 @@ mod tests {
         assert_eq!(third(0x7f80), 0x3eaa_aaaa, "toward zero");
         let tiny = 0x0080_0000u128; // smallest normal single
         let (r, env) = run_env(&MULSS, 0x9f80, tiny, 0x3f00_0000, 0);
-        assert_eq!((r as u32, env.mxcsr & 0x3f), (0, 0x30), "FTZ flushes with UE|PE");
+        assert_eq!(
+            (r as u32, env.mxcsr & 0x3f),
+            (0, 0x30),
+            "FTZ flushes with UE|PE"
+        );
         let (r, env) = run_env(&ADDSS, 0x1fc0, 1, 0, 0);
-        assert_eq!((r as u32, env.mxcsr & 0x3f), (0, 0), "DAZ reads a denormal as +0");
+        assert_eq!(
+            (r as u32, env.mxcsr & 0x3f),
+            (0, 0),
+            "DAZ reads a denormal as +0"
+        );
         let (_, env) = run_env(&ADDSS, 0x1f80, 1, 0, 0);
         assert_eq!(env.mxcsr & 0x3f, 2, "DE without DAZ");
     }

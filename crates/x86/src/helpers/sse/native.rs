@@ -80,7 +80,9 @@ pub fn inputs() -> impl Iterator<Item = (u128, u128)> {
         0x0000_0000_0000_0021_ffff_ffff_ffff_ffff,
         0x0000_0000_0000_0040_0000_0000_0000_0007,
     ];
-    let fixed = FIXED.into_iter().flat_map(|a| FIXED.into_iter().map(move |b| (a, b)));
+    let fixed = FIXED
+        .into_iter()
+        .flat_map(|a| FIXED.into_iter().map(move |b| (a, b)));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let random = (0..400).map(move |_| (rng.edge_u128(), rng.edge_u128()));
     fixed.chain(random)
@@ -364,10 +366,18 @@ macro_rules! check_float_value {
         for (a, b) in $inputs() {
             for mxcsr in $crate::helpers::sse::native::MXCSRS {
                 let want = $crate::helpers::sse::native::native_flags!($insn, mxcsr, a, b);
-                let mut env = CpuState { mxcsr, ..CpuState::default() };
+                let mut env = CpuState {
+                    mxcsr,
+                    ..CpuState::default()
+                };
                 env.xmm[D as usize] = [a as u64, (a >> 64) as u64];
                 let got = ($h.func)(&mut env, D, b as u64, (b >> 64) as u64, 0, 0);
-                assert_eq!((got, env.mxcsr), want, "{} {a:#x}, {b:#x} mxcsr {mxcsr:#x}", $insn);
+                assert_eq!(
+                    (got, env.mxcsr),
+                    want,
+                    "{} {a:#x}, {b:#x} mxcsr {mxcsr:#x}",
+                    $insn
+                );
             }
         }
     };

@@ -86,7 +86,23 @@ mod tests {
     macro_rules! check_shift {
         ($h:expr, $insn:literal) => {
             for (a, _) in inputs().take(150) {
-                for count in [0u128, 1, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 255, 1 << 64] {
+                for count in [
+                    0u128,
+                    1,
+                    3,
+                    7,
+                    8,
+                    15,
+                    16,
+                    31,
+                    32,
+                    33,
+                    63,
+                    64,
+                    65,
+                    255,
+                    1 << 64,
+                ] {
                     let want = native_xx!($insn, a, count);
                     let got = run(&$h, a, count, 0);
                     assert_eq!(got, want, "{} {a:#x} by {count:#x}", $insn);
@@ -121,13 +137,41 @@ mod tests {
     fn byte_shifts_match_host() {
         let a = 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100u128;
         for (count, l, r) in [
-            (0, native_x_imm!("pslldq", a, 0), native_x_imm!("psrldq", a, 0)),
-            (1, native_x_imm!("pslldq", a, 1), native_x_imm!("psrldq", a, 1)),
-            (7, native_x_imm!("pslldq", a, 7), native_x_imm!("psrldq", a, 7)),
-            (8, native_x_imm!("pslldq", a, 8), native_x_imm!("psrldq", a, 8)),
-            (15, native_x_imm!("pslldq", a, 15), native_x_imm!("psrldq", a, 15)),
-            (16, native_x_imm!("pslldq", a, 16), native_x_imm!("psrldq", a, 16)),
-            (255, native_x_imm!("pslldq", a, 255), native_x_imm!("psrldq", a, 255)),
+            (
+                0,
+                native_x_imm!("pslldq", a, 0),
+                native_x_imm!("psrldq", a, 0),
+            ),
+            (
+                1,
+                native_x_imm!("pslldq", a, 1),
+                native_x_imm!("psrldq", a, 1),
+            ),
+            (
+                7,
+                native_x_imm!("pslldq", a, 7),
+                native_x_imm!("psrldq", a, 7),
+            ),
+            (
+                8,
+                native_x_imm!("pslldq", a, 8),
+                native_x_imm!("psrldq", a, 8),
+            ),
+            (
+                15,
+                native_x_imm!("pslldq", a, 15),
+                native_x_imm!("psrldq", a, 15),
+            ),
+            (
+                16,
+                native_x_imm!("pslldq", a, 16),
+                native_x_imm!("psrldq", a, 16),
+            ),
+            (
+                255,
+                native_x_imm!("pslldq", a, 255),
+                native_x_imm!("psrldq", a, 255),
+            ),
         ] {
             assert_eq!(run(&PSLLDQ, a, count, 0), l, "pslldq {count}");
             assert_eq!(run(&PSRLDQ, a, count, 0), r, "psrldq {count}");

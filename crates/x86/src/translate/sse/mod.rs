@@ -196,4 +196,3 @@ fn lookup(cx: &Cx, table: &HelperTable) -> Option<&'static HelperInfo> {
 fn is_xmm_reg(cx: &Cx, i: u32) -> bool {
     cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_xmm()
 }
-

@@ -7,8 +7,8 @@ use super::{
     check_align16, is_xmm_reg, read_half, read_src, read_xmm, store128, write_half, write_xmm,
     xmm_of, Xmm,
 };
-use crate::cpu::reg::RDI;
 use crate::cpu::glob;
+use crate::cpu::reg::RDI;
 use crate::translate::{Cx, Outcome};
 use iced_x86::{Mnemonic, OpKind, Register};
 use ox86_ir::{Cond, Opcode};
