@@ -72,8 +72,9 @@ x87_helper! {
 }
 
 /// Declares an FCOMI-style helper `(i, eflags) -> eflags`: the host runs
-/// the comparison with the guest's arithmetic flags loaded, and returns
-/// them as the instruction left them.
+/// the comparison with the guest's arithmetic flags loaded (PUSH/POPFQ,
+/// balanced by PUSHFQ/POP after it), and returns them as the instruction
+/// left them: an unmasked invalid operation leaves them unchanged.
 macro_rules! fcomi_helper {
     ($(#[$doc:meta])* $name:ident = $text:literal, $insn:literal) => {
         $(#[$doc])*

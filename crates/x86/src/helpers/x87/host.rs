@@ -148,21 +148,15 @@ pub fn pending(x: &X87State) -> bool {
 
 /// Runs `run` (an `on_host!` block) over the guest's x87 state and commits
 /// its result. A waiting instruction with an exception pending raises #MF
-/// instead and returns false.
-pub fn exec(
-    env: &mut CpuState,
-    wait: Wait,
-    commit: Commit,
-    run: impl FnOnce(*mut FsaveImage),
-) -> bool {
+/// instead, leaving the state alone.
+pub fn exec(env: &mut CpuState, wait: Wait, commit: Commit, run: impl FnOnce(*mut FsaveImage)) {
     if wait == Wait::Check && pending(&env.fpu) {
         env.raise(excp::MF, 0, false);
-        return false;
+        return;
     }
     let mut img = FsaveImage::from_state(&env.fpu);
     run(&mut img);
     img.commit(&mut env.fpu, commit);
-    true
 }
 
 /// Runs x87 instructions on the host with the FPU state of an image:

@@ -1,5 +1,7 @@
-//! Control: FNINIT FNCLEX FLDCW FNSTCW FNSTSW FNSTENV FLDENV FNSAVE FRSTOR
-//! (and their waiting forms), FWAIT, FNOP, FINCSTP FDECSTP FFREE FFREEP.
+//! Control: FNINIT FNCLEX FLDCW FNSTCW FNSTSW FNSTENV FLDENV FNSAVE FRSTOR,
+//! FWAIT (the first half of FINIT, FSTSW and the other waiting forms),
+//! FNOP, FINCSTP FDECSTP FFREE FFREEP, and the 8087/80287 leftovers FNENI
+//! FNDISI FNSETPM, which later FPUs ignore.
 
 use super::{plain, sti};
 use crate::helpers::x87::control::*;
@@ -7,41 +9,27 @@ use crate::translate::{Cx, Outcome};
 use iced_x86::{Code, Register};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
-    let code = cx.insn.code();
-    // The waiting forms (9B prefix, decoded as one instruction) first
-    // check for a pending unmasked exception, as FWAIT does.
-    if matches!(
-        code,
-        Code::Wait
-            | Code::Fnop
-            | Code::Finit
-            | Code::Fclex
-            | Code::Fstsw_AX
-            | Code::Fstsw_m2byte
-            | Code::Fstcw_m2byte
-            | Code::Fstenv_m28byte
-            | Code::Fsave_m108byte
-    ) {
-        plain(cx, &FWAIT);
-    }
-    match code {
-        Code::Wait | Code::Fnop => {}
-        Code::Fninit | Code::Finit => plain(cx, &FNINIT),
-        Code::Fnclex | Code::Fclex => plain(cx, &FNCLEX),
+    match cx.insn.code() {
+        // The decoder gives a 9B prefix (FSTSW = FWAIT + FNSTSW ...) as its
+        // own WAIT instruction.
+        Code::Wait | Code::Fnop => plain(cx, &FWAIT),
+        Code::Fneni | Code::Fndisi | Code::Fnsetpm => {}
+        Code::Fninit => plain(cx, &FNINIT),
+        Code::Fnclex => plain(cx, &FNCLEX),
         Code::Fincstp => plain(cx, &FINCSTP),
         Code::Fdecstp => plain(cx, &FDECSTP),
         Code::Ffree_sti => sti(cx, &FFREE),
         Code::Ffreep_sti => sti(cx, &FFREEP),
-        Code::Fnstsw_AX | Code::Fstsw_AX => {
+        Code::Fnstsw_AX => {
             let sw = cx.call(&FNSTSW, &[]);
             cx.write_reg(Register::AX, sw);
         }
-        Code::Fnstsw_m2byte | Code::Fstsw_m2byte => {
+        Code::Fnstsw_m2byte => {
             let a = cx.ea();
             let sw = cx.call(&FNSTSW, &[]);
             cx.store(2, sw, a);
         }
-        Code::Fnstcw_m2byte | Code::Fstcw_m2byte => {
+        Code::Fnstcw_m2byte => {
             let a = cx.ea();
             let cw = cx.call(&FNSTCW, &[]);
             cx.store(2, cw, a);
@@ -51,7 +39,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let cw = cx.load(2, a);
             cx.call(&FLDCW, &[cw]);
         }
-        Code::Fnstenv_m28byte | Code::Fstenv_m28byte => {
+        Code::Fnstenv_m28byte => {
             let a = cx.ea();
             store_image(cx, a, &FNSTENV_PEEK, 28);
             plain(cx, &FNSTENV);
@@ -61,7 +49,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let env = load_env(cx, a);
             cx.call(&FLDENV, &env);
         }
-        Code::Fnsave_m108byte | Code::Fsave_m108byte => {
+        Code::Fnsave_m108byte => {
             let a = cx.ea();
             store_image(cx, a, &FNSAVE_PEEK, 108);
             plain(cx, &FNINIT);

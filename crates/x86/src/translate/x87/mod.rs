@@ -97,3 +97,114 @@ fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInf
         cx.call(&FPOP, &[]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpers::Names;
+    use crate::GLOBALS;
+    use iced_x86::{Decoder, DecoderOptions};
+    use ox86_ir::{text, verify, IrBlock};
+
+    /// Translates the one instruction in `bytes` with the x87 family and
+    /// returns its IR text, or None when the family declines it.
+    fn translate_one(bytes: &[u8]) -> Option<String> {
+        let insn = Decoder::with_ip(64, bytes, 0x1000, DecoderOptions::NONE).decode();
+        let mut cx = Cx {
+            b: IrBlock::new(&GLOBALS),
+            insn,
+            pc: 0x1000,
+            next_pc: 0x1000 + insn.len() as u64,
+            cc_known: None,
+            ended: false,
+        };
+        if translate(&mut cx) == Outcome::NotMine {
+            return None;
+        }
+        let next = cx.next_pc;
+        cx.goto(next, 0);
+        verify::verify(&cx.b, &Names, crate::helpers::count()).expect("valid IR");
+        Some(text::format_block(&cx.b, &Names))
+    }
+
+    /// Every x87 opcode (D8..DF with each ModRM byte; memory forms through
+    /// [rax]) that iced decodes in 64-bit mode is translated, and the IR
+    /// verifies.
+    #[test]
+    fn every_x87_encoding_is_translated() {
+        let mut seen = 0;
+        for esc in 0xd8u8..=0xdf {
+            for modrm in 0..=255u8 {
+                // Memory forms only through mod=00 rm=000 ([rax]): the other
+                // encodings differ in addressing alone.
+                if modrm < 0xc0 && modrm & 0xc7 != 0 {
+                    continue;
+                }
+                let bytes = [esc, modrm, 0, 0, 0, 0];
+                let insn = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).decode();
+                if insn.is_invalid() {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    translate_one(&bytes).is_some(),
+                    "{bytes:02x?} ({:?}) not translated",
+                    insn.code()
+                );
+            }
+        }
+        assert!(seen >= 480, "only {seen} encodings decoded");
+    }
+
+    fn calls(ir: &str) -> Vec<&str> {
+        ir.lines()
+            .filter(|l| {
+                l.trim_start().starts_with("call") || l.contains(" ld") || l.contains(" st")
+            })
+            .map(|l| l.split_whitespace().next().unwrap_or(""))
+            .collect()
+    }
+
+    #[test]
+    fn stores_write_memory_before_popping() {
+        // fstp qword ptr [rax]: old value loaded, converted, stored, popped.
+        let ir = translate_one(&[0xdd, 0x18]).unwrap();
+        assert!(ir.contains("fst_m64") && ir.contains("fpop"), "{ir}");
+        assert_eq!(calls(&ir), ["ld64", "call", "st64", "call"], "{ir}");
+        // fstp tbyte ptr [rax]: both halves computed before either is stored.
+        let ir = translate_one(&[0xdb, 0x38]).unwrap();
+        assert_eq!(
+            calls(&ir),
+            ["ld64", "ld16u", "call", "call", "st64", "st16", "call"],
+            "{ir}"
+        );
+        // fst dword ptr [rax] does not pop.
+        let ir = translate_one(&[0xd9, 0x10]).unwrap();
+        assert!(!ir.contains("fpop"), "{ir}");
+    }
+
+    #[test]
+    fn register_forms_pass_the_st_index() {
+        // fsubp st(5), st(0) = DE ED.
+        let ir = translate_one(&[0xde, 0xed]).unwrap();
+        assert!(ir.contains("$0x5") && ir.contains("fsubp_sti_st0"), "{ir}");
+        // fxch st(0) = D9 C8.
+        let ir = translate_one(&[0xd9, 0xc8]).unwrap();
+        assert!(ir.contains("$0x0") && ir.contains("fxch"), "{ir}");
+        // fdiv st(0), st(7) = D8 F7.
+        let ir = translate_one(&[0xd8, 0xf7]).unwrap();
+        assert!(ir.contains("$0x7") && ir.contains("fdiv_st0_sti"), "{ir}");
+    }
+
+    #[test]
+    fn waiting_forms_check_first() {
+        // fstsw ax (9B DF E0) is WAIT, then FNSTSW AX, which has no check.
+        let ir = translate_one(&[0x9b, 0xdf, 0xe0]).unwrap();
+        assert!(ir.contains("fwait"), "{ir}");
+        let ir = translate_one(&[0xdf, 0xe0]).unwrap();
+        assert!(ir.contains("fnstsw") && !ir.contains("fwait"), "{ir}");
+        // FNOP waits; FNENI does nothing.
+        assert!(translate_one(&[0xd9, 0xd0]).unwrap().contains("fwait"));
+        assert!(!translate_one(&[0xdb, 0xe0]).unwrap().contains("call"));
+    }
+}
