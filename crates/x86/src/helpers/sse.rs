@@ -1,6 +1,0 @@
-//! sse helpers.
-
-use super::HelperInfo;
-
-/// This family's helpers.
-pub static HELPERS: &[&HelperInfo] = &[];

@@ -1,0 +1,225 @@
+//! Host SSE instructions run under the guest's MXCSR: the guest's rounding,
+//! DAZ and FTZ bits with every exception masked and the flags cleared, then
+//! the host MXCSR restored. Each returns its result and the exception flags
+//! the instruction raised, for the helpers to merge into the guest MXCSR.
+
+use core::arch::asm;
+use core::arch::x86_64::__m128i;
+
+/// MXCSR exception flags IE DE ZE OE UE PE (bits 0..6).
+pub const FLAGS: u32 = 0x3f;
+/// MXCSR exception masks IM..PM (bits 7..13).
+pub const MASKS: u32 = 0x1f80;
+
+/// The MXCSR a guest operation runs under on the host.
+fn host_mxcsr(guest: u32) -> u32 {
+    (guest & !FLAGS) | MASKS
+}
+
+fn to_m(v: u128) -> __m128i {
+    // SAFETY: both types are 16 bytes of plain data.
+    unsafe { core::mem::transmute::<u128, __m128i>(v) }
+}
+
+fn from_m(v: __m128i) -> u128 {
+    // SAFETY: both types are 16 bytes of plain data.
+    unsafe { core::mem::transmute::<__m128i, u128>(v) }
+}
+
+/// `insn x, y` on two XMM registers: `fn(mxcsr, x, y, _) -> (x', flags)`.
+macro_rules! xx {
+    ($($f:ident = $insn:literal;)*) => {$(
+        #[doc = concat!("`", $insn, " x, y` under the guest MXCSR.")]
+        pub fn $f(mxcsr: u32, a: u128, b: u128, _imm: u8) -> (u128, u32) {
+            let mut x = to_m(a);
+            let y = to_m(b);
+            let mut m = [0, host_mxcsr(mxcsr), 0u32];
+            // SAFETY: saves the host MXCSR into m[0], runs one SSE
+            // instruction on registers with all exceptions masked, stores
+            // the resulting MXCSR in m[2] and restores the host's; `m` is
+            // the only memory touched.
+            unsafe {
+                asm!(
+                    "stmxcsr [{m}]",
+                    "ldmxcsr [{m} + 4]",
+                    concat!($insn, " {x}, {y}"),
+                    "stmxcsr [{m} + 8]",
+                    "ldmxcsr [{m}]",
+                    m = in(reg) m.as_mut_ptr(),
+                    x = inout(xmm_reg) x,
+                    y = in(xmm_reg) y,
+                    options(nostack, preserves_flags),
+                );
+            }
+            (from_m(x), m[2] & FLAGS)
+        }
+    )*};
+}
+
+/// `insn x, y, imm` for the listed immediates (the caller masks `imm`).
+macro_rules! xx_imm {
+    ($($f:ident = $insn:literal, [$($i:literal),*];)*) => {$(
+        #[doc = concat!("`", $insn, " x, y, imm` under the guest MXCSR.")]
+        pub fn $f(mxcsr: u32, a: u128, b: u128, imm: u8) -> (u128, u32) {
+            fn run<const I: u8>(mxcsr: u32, a: u128, b: u128) -> (u128, u32) {
+                let mut x = to_m(a);
+                let y = to_m(b);
+                let mut m = [0, host_mxcsr(mxcsr), 0u32];
+                // SAFETY: as for `xx!`: one SSE instruction between saving
+                // and restoring the host MXCSR, memory limited to `m`.
+                unsafe {
+                    asm!(
+                        "stmxcsr [{m}]",
+                        "ldmxcsr [{m} + 4]",
+                        concat!($insn, " {x}, {y}, {i}"),
+                        "stmxcsr [{m} + 8]",
+                        "ldmxcsr [{m}]",
+                        m = in(reg) m.as_mut_ptr(),
+                        x = inout(xmm_reg) x,
+                        y = in(xmm_reg) y,
+                        i = const I,
+                        options(nostack, preserves_flags),
+                    );
+                }
+                (from_m(x), m[2] & FLAGS)
+            }
+            match imm {
+                $($i => run::<$i>(mxcsr, a, b),)*
+                _ => unreachable!("immediate {imm} not masked by the caller"),
+            }
+        }
+    )*};
+}
+
+/// `insn r, y`: XMM to general register, `fn(mxcsr, y) -> (r, flags)`.
+macro_rules! gx {
+    ($($f:ident = $insn:literal, $r:literal;)*) => {$(
+        #[doc = concat!("`", $insn, " ", $r, ", y` under the guest MXCSR.")]
+        pub fn $f(mxcsr: u32, b: u128) -> (u64, u32) {
+            let y = to_m(b);
+            let r: u64;
+            let mut m = [0, host_mxcsr(mxcsr), 0u32];
+            // SAFETY: as for `xx!`; the 32-bit forms zero-extend `r`.
+            unsafe {
+                asm!(
+                    "stmxcsr [{m}]",
+                    "ldmxcsr [{m} + 4]",
+                    concat!($insn, " ", $r, ", {y}"),
+                    "stmxcsr [{m} + 8]",
+                    "ldmxcsr [{m}]",
+                    m = in(reg) m.as_mut_ptr(),
+                    r = out(reg) r,
+                    y = in(xmm_reg) y,
+                    options(nostack, preserves_flags),
+                );
+            }
+            (r, m[2] & FLAGS)
+        }
+    )*};
+}
+
+/// `insn x, r`: general register to XMM, `fn(mxcsr, x, r, _) -> (x', flags)`.
+macro_rules! xg {
+    ($($f:ident = $insn:literal, $r:literal;)*) => {$(
+        #[doc = concat!("`", $insn, " x, ", $r, "` under the guest MXCSR.")]
+        pub fn $f(mxcsr: u32, a: u128, b: u128, _imm: u8) -> (u128, u32) {
+            let mut x = to_m(a);
+            let mut m = [0, host_mxcsr(mxcsr), 0u32];
+            // SAFETY: as for `xx!`.
+            unsafe {
+                asm!(
+                    "stmxcsr [{m}]",
+                    "ldmxcsr [{m} + 4]",
+                    concat!($insn, " {x}, ", $r),
+                    "stmxcsr [{m} + 8]",
+                    "ldmxcsr [{m}]",
+                    m = in(reg) m.as_mut_ptr(),
+                    x = inout(xmm_reg) x,
+                    r = in(reg) b as u64,
+                    options(nostack, preserves_flags),
+                );
+            }
+            (from_m(x), m[2] & FLAGS)
+        }
+    )*};
+}
+
+/// `insn x, y` setting ZF, PF, CF: `fn(mxcsr, x, y) -> (eflags, flags)`.
+macro_rules! flags_xx {
+    ($($f:ident = $insn:literal;)*) => {$(
+        #[doc = concat!("`", $insn, " x, y` under the guest MXCSR, returning ZF|PF|CF.")]
+        pub fn $f(mxcsr: u32, a: u128, b: u128) -> (u64, u32) {
+            use crate::cpu::eflags::{CF, PF, ZF};
+            let x = to_m(a);
+            let y = to_m(b);
+            let (z, p, c): (u8, u8, u8);
+            let mut m = [0, host_mxcsr(mxcsr), 0u32];
+            // SAFETY: as for `xx!`; the flags are read with SETcc.
+            unsafe {
+                asm!(
+                    "stmxcsr [{m}]",
+                    "ldmxcsr [{m} + 4]",
+                    concat!($insn, " {x}, {y}"),
+                    "setz {z}",
+                    "setp {p}",
+                    "setc {c}",
+                    "stmxcsr [{m} + 8]",
+                    "ldmxcsr [{m}]",
+                    m = in(reg) m.as_mut_ptr(),
+                    x = in(xmm_reg) x,
+                    y = in(xmm_reg) y,
+                    z = out(reg_byte) z,
+                    p = out(reg_byte) p,
+                    c = out(reg_byte) c,
+                    options(nostack),
+                );
+            }
+            let fl = if z != 0 { ZF } else { 0 } | if p != 0 { PF } else { 0 } | if c != 0 { CF } else { 0 };
+            (fl, m[2] & FLAGS)
+        }
+    )*};
+}
+
+xx! {
+    addps = "addps"; addss = "addss"; addpd = "addpd"; addsd = "addsd";
+    subps = "subps"; subss = "subss"; subpd = "subpd"; subsd = "subsd";
+    mulps = "mulps"; mulss = "mulss"; mulpd = "mulpd"; mulsd = "mulsd";
+    divps = "divps"; divss = "divss"; divpd = "divpd"; divsd = "divsd";
+    sqrtps = "sqrtps"; sqrtss = "sqrtss"; sqrtpd = "sqrtpd"; sqrtsd = "sqrtsd";
+    minps = "minps"; minss = "minss"; minpd = "minpd"; minsd = "minsd";
+    maxps = "maxps"; maxss = "maxss"; maxpd = "maxpd"; maxsd = "maxsd";
+    rcpps = "rcpps"; rcpss = "rcpss"; rsqrtps = "rsqrtps"; rsqrtss = "rsqrtss";
+    addsubps = "addsubps"; addsubpd = "addsubpd";
+    haddps = "haddps"; haddpd = "haddpd"; hsubps = "hsubps"; hsubpd = "hsubpd";
+    cvtss2sd = "cvtss2sd"; cvtsd2ss = "cvtsd2ss";
+    cvtps2pd = "cvtps2pd"; cvtpd2ps = "cvtpd2ps";
+    cvtdq2ps = "cvtdq2ps"; cvtps2dq = "cvtps2dq"; cvttps2dq = "cvttps2dq";
+    cvtdq2pd = "cvtdq2pd"; cvtpd2dq = "cvtpd2dq"; cvttpd2dq = "cvttpd2dq";
+}
+
+xx_imm! {
+    cmpps = "cmpps", [0, 1, 2, 3, 4, 5, 6, 7];
+    cmpss = "cmpss", [0, 1, 2, 3, 4, 5, 6, 7];
+    cmppd = "cmppd", [0, 1, 2, 3, 4, 5, 6, 7];
+    cmpsd = "cmpsd", [0, 1, 2, 3, 4, 5, 6, 7];
+    roundps = "roundps", [4, 12];
+    roundss = "roundss", [4, 12];
+    roundpd = "roundpd", [4, 12];
+    roundsd = "roundsd", [4, 12];
+}
+
+gx! {
+    cvtss2si32 = "cvtss2si", "{r:e}"; cvtss2si64 = "cvtss2si", "{r}";
+    cvttss2si32 = "cvttss2si", "{r:e}"; cvttss2si64 = "cvttss2si", "{r}";
+    cvtsd2si32 = "cvtsd2si", "{r:e}"; cvtsd2si64 = "cvtsd2si", "{r}";
+    cvttsd2si32 = "cvttsd2si", "{r:e}"; cvttsd2si64 = "cvttsd2si", "{r}";
+}
+
+xg! {
+    cvtsi2ss32 = "cvtsi2ss", "{r:e}"; cvtsi2ss64 = "cvtsi2ss", "{r}";
+    cvtsi2sd32 = "cvtsi2sd", "{r:e}"; cvtsi2sd64 = "cvtsi2sd", "{r}";
+}
+
+flags_xx! {
+    comiss = "comiss"; ucomiss = "ucomiss"; comisd = "comisd"; ucomisd = "ucomisd";
+}

@@ -1,0 +1,200 @@
+//! SSE helpers: the XMM work the translator does not inline. Packed
+//! integer, shuffle and shift helpers are plain Rust on `u128` lanes;
+//! floating-point helpers run the host's own SSE instruction under the
+//! guest MXCSR (`host.rs`) and merge the exception flags it raised.
+//!
+//! Calling convention: `d` is the destination XMM number (the helper reads
+//! and writes `env.xmm[d]`), `lo`/`hi` the source operand's 64-bit halves
+//! (the translator has already loaded a memory operand), and `c`/`c_hi` a
+//! third operand: an immediate, or XMM0 for the BLENDV forms.
+
+use super::HelperInfo;
+use crate::cpu::{excp, CpuState};
+
+/// Defines helpers `h(d, lo, hi, c, c_hi)` that set XMM `d` to
+/// `f(xmm[d], src, c)` for a pure `f`, and the list `$list` of them.
+macro_rules! pure_ops {
+    ($list:ident; $($(#[doc = $doc:literal])+ $NAME:ident = $name:literal, $f:expr;)*) => {
+        $(
+            $(#[doc = $doc])+
+            pub static $NAME: HelperInfo = HelperInfo {
+                name: $name,
+                func: {
+                    extern "C" fn h(
+                        env: &mut CpuState,
+                        d: u64,
+                        lo: u64,
+                        hi: u64,
+                        c: u64,
+                        c_hi: u64,
+                    ) -> u64 {
+                        let f: fn(u128, u128, u128) -> u128 = $f;
+                        let r = f(
+                            super::xmm(env, d),
+                            super::pair(lo, hi),
+                            super::pair(c, c_hi),
+                        );
+                        super::set_xmm(env, d, r);
+                        0
+                    }
+                    h
+                },
+            };
+        )*
+        /// This file's helpers of this shape.
+        pub const $list: &[&HelperInfo] = &[$(&$NAME),*];
+    };
+}
+
+/// Defines helpers `h(d, lo, hi, imm)` that run an MXCSR-dependent
+/// `f(mxcsr, xmm[d], src, imm) -> (result, flags)`, merge the flags and
+/// write XMM `d` unless an unmasked exception raised #XM.
+macro_rules! mxcsr_ops {
+    ($list:ident; $($(#[doc = $doc:literal])+ $NAME:ident = $name:literal, $f:expr;)*) => {
+        $(
+            $(#[doc = $doc])+
+            pub static $NAME: HelperInfo = HelperInfo {
+                name: $name,
+                func: {
+                    extern "C" fn h(
+                        env: &mut CpuState,
+                        d: u64,
+                        lo: u64,
+                        hi: u64,
+                        imm: u64,
+                        _: u64,
+                    ) -> u64 {
+                        let f: fn(u32, u128, u128, u8) -> (u128, u32) = $f;
+                        let (r, flags) =
+                            f(env.mxcsr, super::xmm(env, d), super::pair(lo, hi), imm as u8);
+                        if super::commit(env, flags) {
+                            super::set_xmm(env, d, r);
+                        }
+                        0
+                    }
+                    h
+                },
+            };
+        )*
+        /// This file's helpers of this shape.
+        pub const $list: &[&HelperInfo] = &[$(&$NAME),*];
+    };
+}
+
+/// Defines helpers `h(lo, hi) -> value` for an MXCSR-dependent
+/// `f(mxcsr, src) -> (value, flags)` whose value goes to a general
+/// register or EFLAGS (0 when an unmasked exception raised #XM).
+macro_rules! mxcsr_value_ops {
+    ($list:ident; $($(#[doc = $doc:literal])+ $NAME:ident = $name:literal, $f:expr;)*) => {
+        $(
+            $(#[doc = $doc])+
+            pub static $NAME: HelperInfo = HelperInfo {
+                name: $name,
+                func: {
+                    extern "C" fn h(
+                        env: &mut CpuState,
+                        d: u64,
+                        lo: u64,
+                        hi: u64,
+                        _: u64,
+                        _: u64,
+                    ) -> u64 {
+                        let f: fn(u32, u128, u128) -> (u64, u32) = $f;
+                        let (r, flags) = f(env.mxcsr, super::xmm(env, d), super::pair(lo, hi));
+                        if super::commit(env, flags) {
+                            r
+                        } else {
+                            0
+                        }
+                    }
+                    h
+                },
+            };
+        )*
+        /// This file's helpers of this shape.
+        pub const $list: &[&HelperInfo] = &[$(&$NAME),*];
+    };
+}
+
+pub mod compare;
+pub mod convert;
+pub mod fence;
+pub mod float;
+mod host;
+pub mod int;
+mod lanes;
+pub mod shift;
+pub mod shuffle;
+
+/// The value of XMM register `n`.
+fn xmm(env: &CpuState, n: u64) -> u128 {
+    let [lo, hi] = env.xmm[n as usize];
+    pair(lo, hi)
+}
+
+/// Sets XMM register `n`.
+fn set_xmm(env: &mut CpuState, n: u64, v: u128) {
+    env.xmm[n as usize] = [v as u64, (v >> 64) as u64];
+}
+
+/// A 128-bit value from its halves.
+fn pair(lo: u64, hi: u64) -> u128 {
+    lo as u128 | (hi as u128) << 64
+}
+
+/// Merges exception `flags` raised by an instruction into MXCSR. Returns
+/// false, with #XM raised, when one of them is unmasked: the destination
+/// must then keep its value.
+fn commit(env: &mut CpuState, flags: u32) -> bool {
+    env.mxcsr |= flags;
+    if flags & !(env.mxcsr >> 7) & host::FLAGS != 0 {
+        env.raise(excp::XM, 0, false);
+        return false;
+    }
+    true
+}
+
+const FAMILIES: &[&[&HelperInfo]] = &[
+    compare::PURE,
+    compare::MXCSR,
+    compare::COMIS,
+    convert::MXCSR,
+    convert::TO_GPR,
+    fence::HELPERS,
+    float::MXCSR,
+    int::PURE,
+    shift::PURE,
+    shuffle::PURE,
+];
+
+const COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < FAMILIES.len() {
+        n += FAMILIES[i].len();
+        i += 1;
+    }
+    n
+};
+
+static ALL: [&HelperInfo; COUNT] = {
+    let mut out = [FAMILIES[0][0]; COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < FAMILIES.len() {
+        let mut j = 0;
+        while j < FAMILIES[i].len() {
+            out[n] = FAMILIES[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// This family's helpers.
+pub static HELPERS: &[&HelperInfo] = &ALL;
+
+#[cfg(test)]
+mod native;

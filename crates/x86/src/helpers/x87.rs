@@ -1,6 +1,0 @@
-//! x87 helpers.
-
-use super::HelperInfo;
-
-/// This family's helpers.
-pub static HELPERS: &[&HelperInfo] = &[];

@@ -1,0 +1,199 @@
+//! SSE through SSE4.1 in their legacy (non-VEX) XMM encodings: each family
+//! has its own file; this one offers the instruction to each and holds the
+//! operand plumbing they share. Moves, logic and inserts/extracts are IR
+//! on the registers' 64-bit halves (`CpuState::xmm`, reached with
+//! `ld_env`/`st_env`); arithmetic calls `helpers::sse`, which works on XMM
+//! `d` in place with the source operand passed by value, so a memory
+//! source is loaded (and faults) before any state changes. Forms with MMX
+//! registers are not handled here.
+
+mod cache;
+mod compare;
+mod convert;
+mod extract;
+mod float;
+mod int;
+mod logic;
+mod moves;
+mod mxcsr;
+mod shift;
+mod shuffle;
+
+use super::{Cx, Outcome};
+use crate::cpu::{excp, glob, xmm_offset};
+use crate::helpers::HelperInfo;
+use iced_x86::{Mnemonic, OpKind};
+use ox86_ir::{Cond, Temp};
+
+/// Offers the instruction to each SSE family.
+pub fn translate(cx: &mut Cx) -> Outcome {
+    let uses_mmx = (0..cx.insn.op_count())
+        .any(|i| cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_mm());
+    if uses_mmx {
+        return Outcome::NotMine;
+    }
+    const FAMILIES: &[fn(&mut Cx) -> Outcome] = &[
+        moves::translate,
+        logic::translate,
+        int::translate,
+        compare::translate,
+        shuffle::translate,
+        shift::translate,
+        float::translate,
+        convert::translate,
+        extract::translate,
+        mxcsr::translate,
+        cache::translate,
+    ];
+    for family in FAMILIES {
+        if family(cx) == Outcome::Done {
+            return Outcome::Done;
+        }
+    }
+    Outcome::NotMine
+}
+
+/// A 128-bit value as its low and high quadword temps.
+#[derive(Clone, Copy, Debug)]
+pub struct Xmm {
+    /// Bits 0..64.
+    pub lo: Temp,
+    /// Bits 64..128.
+    pub hi: Temp,
+}
+
+/// The XMM number of operand `i` (which must be an XMM register).
+fn xmm_of(cx: &Cx, i: u32) -> usize {
+    let r = cx.insn.op_register(i);
+    debug_assert!(r.is_xmm(), "operand {i} is {r:?}, not an XMM register");
+    r.number()
+}
+
+/// Reads XMM register `n`.
+fn read_xmm(cx: &mut Cx, n: usize) -> Xmm {
+    Xmm {
+        lo: cx.b.ld_env(xmm_offset(n, 0)),
+        hi: cx.b.ld_env(xmm_offset(n, 1)),
+    }
+}
+
+/// Reads one quadword of XMM register `n`.
+fn read_half(cx: &mut Cx, n: usize, half: usize) -> Temp {
+    cx.b.ld_env(xmm_offset(n, half))
+}
+
+/// Writes XMM register `n`.
+fn write_xmm(cx: &mut Cx, n: usize, v: Xmm) {
+    cx.b.st_env(v.lo, xmm_offset(n, 0));
+    cx.b.st_env(v.hi, xmm_offset(n, 1));
+}
+
+/// Writes one quadword of XMM register `n`.
+fn write_half(cx: &mut Cx, n: usize, half: usize, v: Temp) {
+    cx.b.st_env(v, xmm_offset(n, half));
+}
+
+/// Raises #GP at this instruction unless `cond(a, b)` holds; translation
+/// continues on the path where it holds.
+fn gp_unless(cx: &mut Cx, cond: Cond, a: Temp, b: Temp) {
+    let ok = cx.b.label();
+    cx.b.brcond(cond, a, b, ok);
+    let rip = cx.g(glob::RIP);
+    cx.b.movi_to(rip, cx.pc);
+    cx.b.raise(excp::GP);
+    cx.b.set_label(ok);
+}
+
+/// Raises #GP unless `a` is 16-byte aligned, as legacy SSE instructions do
+/// for 128-bit memory operands (Linux reports it as SIGSEGV).
+fn check_align16(cx: &mut Cx, a: Temp) {
+    let mask = cx.b.movi(15);
+    gp_unless(cx, Cond::TstEq, a, mask);
+}
+
+/// Loads 16 bytes at `a`.
+fn load128(cx: &mut Cx, a: Temp) -> Xmm {
+    let lo = cx.load(8, a);
+    let a8 = cx.b.addi(a, 8);
+    let hi = cx.load(8, a8);
+    Xmm { lo, hi }
+}
+
+/// Stores 16 bytes at `a`.
+fn store128(cx: &mut Cx, a: Temp, v: Xmm) {
+    cx.store(8, v.lo, a);
+    let a8 = cx.b.addi(a, 8);
+    cx.store(8, v.hi, a8);
+}
+
+/// Reads source operand `i` as a 128-bit value: an XMM register, a
+/// general register or memory (zero-extended from the operand size). A
+/// 16-byte memory operand must be aligned unless `unaligned`.
+fn read_src(cx: &mut Cx, i: u32, unaligned: bool) -> Xmm {
+    match cx.insn.op_kind(i) {
+        OpKind::Register => {
+            let r = cx.insn.op_register(i);
+            if r.is_xmm() {
+                read_xmm(cx, r.number())
+            } else {
+                let lo = cx.read_reg(r);
+                let hi = cx.b.movi(0);
+                Xmm { lo, hi }
+            }
+        }
+        OpKind::Memory => {
+            let a = cx.ea();
+            let size = cx.insn.memory_size().size() as u32;
+            if size == 16 {
+                if !unaligned {
+                    check_align16(cx, a);
+                }
+                load128(cx, a)
+            } else {
+                let lo = cx.load(size, a);
+                let hi = cx.b.movi(0);
+                Xmm { lo, hi }
+            }
+        }
+        k => panic!("SSE source operand of kind {k:?}"),
+    }
+}
+
+/// The immediate operand `i` as a temp.
+fn imm(cx: &mut Cx, i: u32) -> Temp {
+    let v = cx.insn.immediate(i) & 0xff;
+    cx.b.movi(v)
+}
+
+/// `h(d, src)` on XMM `d` = operand 0 and the source operand 1: the shape
+/// of most packed instructions.
+fn call_binary(cx: &mut Cx, h: &'static HelperInfo) {
+    let d = xmm_of(cx, 0);
+    let s = read_src(cx, 1, false);
+    let dn = cx.b.movi(d as u64);
+    cx.call(h, &[dn, s.lo, s.hi]);
+}
+
+/// `h(d, src, imm)` with the immediate as operand 2.
+fn call_binary_imm(cx: &mut Cx, h: &'static HelperInfo) {
+    let d = xmm_of(cx, 0);
+    let s = read_src(cx, 1, false);
+    let dn = cx.b.movi(d as u64);
+    let c = imm(cx, 2);
+    cx.call(h, &[dn, s.lo, s.hi, c]);
+}
+
+/// A table from mnemonic to helper, for families that only call helpers.
+type HelperTable = [(Mnemonic, &'static HelperInfo)];
+
+/// The helper `table` has for the current mnemonic.
+fn lookup(cx: &Cx, table: &HelperTable) -> Option<&'static HelperInfo> {
+    let m = cx.insn.mnemonic();
+    table.iter().find(|(k, _)| *k == m).map(|&(_, h)| h)
+}
+
+/// True if operand `i` is the XMM register (not memory) form.
+fn is_xmm_reg(cx: &Cx, i: u32) -> bool {
+    cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_xmm()
+}
+

@@ -1,8 +1,0 @@
-//! The x87 FPU.
-
-use super::{Cx, Outcome};
-
-pub fn translate(cx: &mut Cx) -> Outcome {
-    let _ = cx.insn.mnemonic();
-    Outcome::NotMine
-}
