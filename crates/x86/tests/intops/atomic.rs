@@ -37,7 +37,7 @@ fn cmpxchg_xadd() {
                                 };
                                 case.state.mem = v.to_le_bytes().to_vec();
                             }
-                            Rm::Reg(r) if t % 2 == 0 && !(size == 1 && r >= 4 && r < 8) => {
+                            Rm::Reg(r) if t % 2 == 0 && !(size == 1 && (4..8).contains(&r)) => {
                                 case.state.gpr[RAX] = case.state.gpr[r as usize];
                             }
                             _ => {}

@@ -251,8 +251,10 @@ pub fn run_ox86(code: &[u8], case: &Case) -> (State, End) {
 pub fn run_ox86_with(code: &[u8], case: &Case, optimize: bool) -> (State, End) {
     let mut mem = Buf::new(&case.state.mem);
     let base = mem.base();
-    let mut env = CpuState::default();
-    env.regs = place(case, base);
+    let mut env = CpuState {
+        regs: place(case, base),
+        ..Default::default()
+    };
     env.set_rflags((case.state.rflags & INPUT_FLAGS) | eflags::FIXED1);
     env.rip = BASE;
     let end = BASE + code.len() as u64;
