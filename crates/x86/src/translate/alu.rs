@@ -92,7 +92,7 @@ fn unary(cx: &mut Cx, m: Mnemonic) {
         }
         Mnemonic::Neg => {
             // A copy: the write below may replace a 64-bit register operand.
-            let a = cx.b.mov(a);
+            let a = if cx.b.is_global(a) { cx.b.mov(a) } else { a };
             let r = cx.b.unop(Opcode::Neg, a);
             let r = cx.zext(size, r);
             cx.write_op(0, size, r, &mut addr);

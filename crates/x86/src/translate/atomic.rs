@@ -32,6 +32,16 @@ fn acc(size: u32) -> Register {
     }
 }
 
+/// `t` itself, or a copy of it if it is a register: a 64-bit register read
+/// is the register, and a later write would change it.
+fn snapshot(cx: &mut Cx, t: Temp) -> Temp {
+    if cx.b.is_global(t) {
+        cx.b.mov(t)
+    } else {
+        t
+    }
+}
+
 /// Writes `v` to register `r` when `c(a, b)` holds and otherwise leaves
 /// all 64 bits of it untouched (no zero-extension of a 32-bit register).
 fn write_reg_if(cx: &mut Cx, r: Register, c: (Cond, Temp, Temp), v: Temp) {
@@ -63,13 +73,12 @@ fn write_reg_if(cx: &mut Cx, r: Register, c: (Cond, Temp, Temp), v: Temp) {
 fn cmpxchg(cx: &mut Cx) {
     let size = cx.op_size(0);
     let mut addr = None;
-    // Copies: a 64-bit register read is the register itself, and the
-    // writes below may replace any of them.
+    // The writes below may replace the destination and the accumulator.
     let old = cx.read_op(0, size, &mut addr);
-    let old = cx.b.mov(old);
+    let old = snapshot(cx, old);
     let src = cx.read_reg(cx.insn.op1_register());
     let a = cx.read_reg(acc(size));
-    let a = cx.b.mov(a);
+    let a = snapshot(cx, a);
     let eq = (Cond::Eq, a, old);
     if cx.is_mem(0) {
         let nv = cx.b.movcond(Cond::Eq, a, old, src, old);
@@ -90,9 +99,9 @@ fn xadd(cx: &mut Cx) {
     let mut addr = None;
     let dst = cx.read_op(0, size, &mut addr);
     let src_reg = cx.insn.op1_register();
-    // A copy: the source register is written before the flags are recorded.
+    // The source register is written before the flags are recorded.
     let src = cx.read_reg(src_reg);
-    let src = cx.b.mov(src);
+    let src = snapshot(cx, src);
     let sum = cx.b.add(dst, src);
     let sum = cx.zext(size, sum);
     if cx.is_mem(0) {

@@ -93,11 +93,12 @@ fn unless_zero(cx: &mut Cx, n: Count, old: Temp, new: Temp) -> Temp {
 fn set_shift_cc(cx: &mut Cx, n: Count, kind: CcKind, size: u32, dst: Temp, src: Temp) {
     match n {
         Count::Const(_) => cx.set_cc(kind, size, dst, src, None),
-        Count::Dyn(_) => {
+        Count::Dyn(t) => {
             let op = cx.b.movi(kind.op(size));
+            let zero = cx.b.movi(0);
             for (g, new) in [(glob::CC_DST, dst), (glob::CC_SRC, src), (glob::CC_OP, op)] {
                 let gt = cx.g(g);
-                let v = unless_zero(cx, n, gt, new);
+                let v = cx.b.movcond(Cond::Eq, t, zero, gt, new);
                 cx.b.mov_to(gt, v);
             }
             cx.cc_known = None;

@@ -102,10 +102,17 @@ fn src_addr(cx: &mut Cx, s: StrOp) -> Temp {
     }
 }
 
-/// Advances rSI or rDI by one element in the DF direction.
-fn advance(cx: &mut Cx, s: StrOp, r: usize) {
+/// The signed element step: DF's +1/-1 times the element size.
+fn step(cx: &mut Cx, s: StrOp) -> Temp {
     let df = cx.g(glob::DF);
-    let step = cx.b.shli(df, s.size.trailing_zeros() as u64);
+    match s.size {
+        1 => df,
+        n => cx.b.shli(df, n.trailing_zeros() as u64),
+    }
+}
+
+/// Advances rSI or rDI by `step`.
+fn advance(cx: &mut Cx, s: StrOp, r: usize, step: Temp) {
     let g = cx.g(r);
     let v = cx.b.add(g, step);
     let v = if s.addr32 {
@@ -126,22 +133,25 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
             let v = cx.load(size, src);
             let dst = addr_reg(cx, s, RDI);
             cx.store(size, v, dst);
-            advance(cx, s, RSI);
-            advance(cx, s, RDI);
+            let d = step(cx, s);
+            advance(cx, s, RSI, d);
+            advance(cx, s, RDI, d);
             None
         }
         Kind::Stos => {
             let v = cx.read_reg(acc(size));
             let dst = addr_reg(cx, s, RDI);
             cx.store(size, v, dst);
-            advance(cx, s, RDI);
+            let d = step(cx, s);
+            advance(cx, s, RDI, d);
             None
         }
         Kind::Lods => {
             let src = src_addr(cx, s);
             let v = cx.load(size, src);
             cx.write_reg(acc(size), v);
-            advance(cx, s, RSI);
+            let d = step(cx, s);
+            advance(cx, s, RSI, d);
             None
         }
         Kind::Cmps | Kind::Scas => {
@@ -153,10 +163,11 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
             };
             let dst = addr_reg(cx, s, RDI);
             let b = cx.load(size, dst);
+            let d = step(cx, s);
             if s.kind == Kind::Cmps {
-                advance(cx, s, RSI);
+                advance(cx, s, RSI, d);
             }
-            advance(cx, s, RDI);
+            advance(cx, s, RDI, d);
             let d = cx.b.sub(a, b);
             let d = cx.zext(size, d);
             cx.set_cc(CcKind::Sub, size, d, b, None);

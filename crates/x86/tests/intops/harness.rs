@@ -159,32 +159,67 @@ fn native_stub(code: &[u8]) -> Vec<u8> {
     [prologue, code.to_vec(), epilogue].concat()
 }
 
-/// A copy of a case's memory at a 64-byte aligned host address.
+/// A copy of a case's memory in its own mapping below 2 GiB (page
+/// aligned, so 32-bit address-size forms can reach it too); no mapping
+/// for a case without memory.
 struct Buf {
-    raw: Vec<u8>,
-    off: usize,
+    ptr: *mut u8,
+    map_len: usize,
     len: usize,
 }
 
 impl Buf {
     fn new(init: &[u8]) -> Buf {
-        let mut raw = vec![0u8; init.len() + 64];
-        let off = raw.as_ptr().align_offset(64);
-        raw[off..off + init.len()].copy_from_slice(init);
+        if init.is_empty() {
+            return Buf {
+                ptr: std::ptr::null_mut(),
+                map_len: 0,
+                len: 0,
+            };
+        }
+        let map_len = init.len().div_ceil(4096) * 4096;
+        // SAFETY: a fresh anonymous private mapping; checked for failure.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(ptr, libc::MAP_FAILED, "mmap for case memory");
+        let ptr = ptr as *mut u8;
+        // SAFETY: the mapping holds at least `init.len()` writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(init.as_ptr(), ptr, init.len()) };
         Buf {
-            raw,
-            off,
+            ptr,
+            map_len,
             len: init.len(),
         }
     }
 
     /// The buffer's address, for pointer registers.
     fn base(&mut self) -> u64 {
-        self.raw[self.off..].as_mut_ptr() as u64
+        self.ptr as u64
     }
 
     fn bytes(&self) -> Vec<u8> {
-        self.raw[self.off..self.off + self.len].to_vec()
+        if self.len == 0 {
+            return Vec::new();
+        }
+        // SAFETY: `len` bytes from `ptr` are mapped and initialised.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }.to_vec()
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        if self.map_len != 0 {
+            // SAFETY: unmaps exactly the mapping made in `new`.
+            unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.map_len) };
+        }
     }
 }
 
@@ -253,10 +288,10 @@ pub fn run_ox86_with(code: &[u8], case: &Case, optimize: bool) -> (State, End) {
     let base = mem.base();
     let mut env = CpuState {
         regs: place(case, base),
-        rip: BASE,
         ..Default::default()
     };
     env.set_rflags((case.state.rflags & INPUT_FLAGS) | eflags::FIXED1);
+    env.rip = BASE;
     let end = BASE + code.len() as u64;
     let mut locals = Vec::new();
     let how = loop {

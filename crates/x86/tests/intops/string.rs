@@ -55,6 +55,34 @@ fn string_ops() {
     }
 }
 
+/// The 32-bit address-size forms (67 prefix) use ESI, EDI and ECX and
+/// ignore (then clear) their upper halves.
+#[test]
+fn string_ops_addr32() {
+    let mut rng = Rng::new(0x67);
+    for op in OPS {
+        for size in [1u32, 8] {
+            for prefix in [None, Some(0xf3), Some(0xf2)] {
+                let mut code = string_insn(prefix, op, size);
+                code.insert(prefix.is_some() as usize, 0x67);
+                for t in 0..60 {
+                    let mut case = rng.case();
+                    case.state.mem = (0..512).map(|i| (i % 7) as u8).collect();
+                    let junk = rng.next() << 32;
+                    case.state.gpr[RSI] = junk | (128 + (rng.next() % 8) * size as u64);
+                    case.state.gpr[RDI] = junk | (320 + (rng.next() % 8) * size as u64);
+                    case.ptrs = vec![RSI, RDI];
+                    case.state.gpr[RCX] = junk | (rng.next() % 16);
+                    if t % 2 == 1 {
+                        case.state.rflags |= DF;
+                    }
+                    check(&code, &case, ARITH);
+                }
+            }
+        }
+    }
+}
+
 /// REP MOVSB running into an unmapped page stops with #PF at the string
 /// instruction, RCX counting the bytes not yet copied.
 #[test]

@@ -1,0 +1,109 @@
+/* CPUID, RDTSC, LAHF/SAHF: checks that what CPUID reports is consistent
+ * and true (every advertised instruction that this program knows works),
+ * whatever CPU runs it, so the output is the same natively and under
+ * ox86. Prints "cpuid: consistent" and exits 0, or names the failure and
+ * exits 1. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static int failures;
+static void check(int ok, const char *what) {
+    if (!ok) {
+        printf("FAIL: %s\n", what);
+        failures++;
+    }
+}
+
+static int printable(const char *s, int n) {
+    for (int i = 0; i < n && s[i]; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int main(void) {
+    uint32_t r[4], l1[4], e1[4];
+    char vendor[13];
+    cpuid(0, 0, r);
+    uint32_t max = r[0];
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    vendor[12] = 0;
+    check(max >= 1, "basic leaves");
+    check(printable(vendor, 12) && strlen(vendor) == 12, "vendor string");
+    int intel = strcmp(vendor, "GenuineIntel") == 0;
+
+    cpuid(1, 0, l1);
+    uint32_t need = 1u << 0 | 1u << 4 | 1u << 8 | 1u << 15 | 1u << 25 | 1u << 26;
+    check((l1[3] & need) == need, "leaf 1 EDX: FPU TSC CX8 CMOV SSE SSE2");
+    uint32_t family = (l1[0] >> 8) & 0xf;
+    check(family != 0, "family");
+
+    cpuid(0x80000000, 0, r);
+    uint32_t ext = r[0];
+    check(ext >= 0x80000004, "extended leaves up to the brand string");
+    char brand[49] = {0};
+    for (uint32_t i = 0; i < 3; i++) {
+        cpuid(0x80000002 + i, 0, r);
+        memcpy(brand + 16 * i, r, 16);
+    }
+    check(brand[0] != 0 && printable(brand, 48), "brand string");
+    cpuid(0x80000001, 0, e1);
+    check((e1[3] & (1u << 29)) && (e1[3] & (1u << 11)), "LM and SYSCALL");
+
+    if (l1[2] & (1u << 23)) {
+        uint64_t v = 0xff00ff00ff, n;
+        __asm__("popcnt %1, %0" : "=r"(n) : "r"(v) : "cc");
+        check(n == 24, "popcnt");
+    }
+    if (e1[2] & (1u << 5)) {
+        uint64_t v = 1, n;
+        __asm__("lzcnt %1, %0" : "=r"(n) : "r"(v) : "cc");
+        check(n == 63, "lzcnt (not executed as bsr)");
+    }
+    if (l1[2] & (1u << 13)) {
+        static uint64_t m[2] __attribute__((aligned(16))) = {1, 2};
+        uint64_t a = 1, d = 2;
+        __asm__ volatile("lock cmpxchg16b (%2)" : "+a"(a), "+d"(d)
+                         : "r"(m), "b"(3ull), "c"(4ull) : "cc", "memory");
+        check(m[0] == 3 && m[1] == 4, "cmpxchg16b");
+    }
+    if (e1[2] & 1u) {
+        /* LAHF then SAHF with flipped bits round-trips SF ZF AF PF CF. */
+        uint64_t ax = 0, f;
+        __asm__ volatile("xor %%eax, %%eax\n\tstc\n\tlahf\n\txor $0xd5, %%ah\n\tsahf\n\t"
+                         "lahf\n\tmovzbl %%ah, %k1"
+                         : "+a"(ax), "=r"(f) : : "cc");
+        check((f & 0xd5) == ((0x47 ^ 0xd5) & 0xd5), "lahf/sahf");
+    }
+    if (intel && max >= 4) {
+        /* Deterministic cache parameters: levels 1..3, sizes nonzero. */
+        int l1d = 0;
+        for (uint32_t i = 0; i < 16; i++) {
+            cpuid(4, i, r);
+            uint32_t type = r[0] & 0x1f, level = (r[0] >> 5) & 7;
+            if (type == 0)
+                break;
+            uint64_t size = (uint64_t)((r[1] >> 22) + 1) * (((r[1] >> 12) & 0x3ff) + 1) *
+                            ((r[1] & 0xfff) + 1) * (r[2] + 1);
+            check(level >= 1 && level <= 4 && size >= 1024, "leaf 4 cache descriptor");
+            l1d |= level == 1 && type == 1;
+        }
+        check(l1d, "leaf 4 lists an L1 data cache");
+    }
+    uint32_t lo, hi, lo2, hi2;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    __asm__ volatile("rdtsc" : "=a"(lo2), "=d"(hi2));
+    check(((uint64_t)hi2 << 32 | lo2) > ((uint64_t)hi << 32 | lo), "rdtsc counts up");
+
+    if (failures)
+        return 1;
+    printf("cpuid: consistent\n");
+    return 0;
+}
