@@ -9,6 +9,8 @@ use std::process::ExitCode;
 /// The execution engine.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum EngineArg {
+    /// The x86-64 JIT (default).
+    Jit,
     /// The IR interpreter (reference engine).
     Interp,
 }
@@ -18,9 +20,9 @@ enum EngineArg {
 #[command(name = "ox86", version, about)]
 struct Args {
     /// Execution engine.
-    #[arg(long, value_enum, default_value = "interp")]
+    #[arg(long, value_enum, default_value = "jit")]
     engine: EngineArg,
-    /// Log items, comma separated: in_asm, op, op_opt, exec.
+    /// Log items, comma separated: in_asm, op, op_opt, out_asm, exec.
     #[arg(short = 'd', value_name = "ITEMS")]
     log: Option<String>,
     /// Write the -d log to FILE instead of stderr.
@@ -35,6 +37,10 @@ struct Args {
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
+    /// JIT debugging: run the first N TBs under both the JIT and the
+    /// interpreter and report the first difference (default N: 100000).
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "100000")]
+    compare_engines: Option<u64>,
     /// argv[0] for the guest (default: PROGRAM).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
@@ -71,16 +77,25 @@ fn main() -> ExitCode {
         },
     };
     let kind = match args.engine {
+        EngineArg::Jit => EngineKind::Jit,
         EngineArg::Interp => EngineKind::Interp,
     };
-    let engine = Engine::new(
+    let engine = match Engine::new(
         EngineOptions {
             kind,
             log,
             one_insn_per_tb: args.one_insn_per_tb,
+            stats: args.stats,
+            compare_engines: args.compare_engines.unwrap_or(0),
         },
         sink,
-    );
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("ox86: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let mut self_cmd = vec![
         std::env::current_exe()
             .map(|p| p.to_string_lossy().into_owned())

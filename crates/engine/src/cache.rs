@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Jump-cache entries (a power of two).
-pub const JMP_CACHE_SIZE: usize = 4096;
+pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
 
 /// The global TB hash.
 #[derive(Default)]
@@ -27,16 +27,20 @@ impl TbCache {
         self.map.insert((tb.pc, tb.flags), tb);
     }
 
-    /// Drops every TB overlapping guest range `[start, end)`; returns how many.
-    pub fn invalidate_range(&mut self, start: u64, end: u64) -> usize {
-        let before = self.map.len();
-        self.map
-            .retain(|_, tb| tb.pc + tb.size <= start || tb.pc >= end);
-        let n = before - self.map.len();
-        if n > 0 {
+    /// Drops every TB overlapping guest range `[start, end)`; returns them.
+    pub fn invalidate_range(&mut self, start: u64, end: u64) -> Vec<Arc<Tb>> {
+        let mut gone = Vec::new();
+        self.map.retain(|_, tb| {
+            let keep = tb.pc + tb.size <= start || tb.pc >= end;
+            if !keep {
+                gone.push(tb.clone());
+            }
+            keep
+        });
+        if !gone.is_empty() {
             self.generation += 1;
         }
-        n
+        gone
     }
 
     /// Drops everything.
@@ -71,9 +75,9 @@ impl Default for JumpCache {
     }
 }
 
-/// The jump-cache slot for `pc`.
+/// The jump-cache slot for `pc` (the same hash the JIT's inline lookup uses).
 pub fn jmp_cache_hash(pc: u64) -> usize {
-    ((pc ^ (pc >> 12)) as usize) & (JMP_CACHE_SIZE - 1)
+    ox86_jit::jmp_table::jmp_hash(pc)
 }
 
 impl JumpCache {

@@ -8,6 +8,7 @@ use crate::log::{LogMask, LogSink};
 use crate::tb::Tb;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use ox86_interp::{InterpTb, TbExit};
+use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
 use ox86_x86::{translate_tb, CodeFetch, CpuState, TbFlags};
@@ -17,8 +18,10 @@ use std::sync::Arc;
 /// Which backend runs TBs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum EngineKind {
-    /// The IR interpreter.
+    /// The x86-64 JIT.
     #[default]
+    Jit,
+    /// The IR interpreter.
     Interp,
 }
 
@@ -31,6 +34,10 @@ pub struct EngineOptions {
     pub log: LogMask,
     /// One guest instruction per TB.
     pub one_insn_per_tb: bool,
+    /// Collect the statistics `--stats` prints (costs a little speed).
+    pub stats: bool,
+    /// JIT: check each TB against the interpreter for this many TB runs.
+    pub compare_engines: u64,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -85,6 +92,12 @@ pub struct Stats {
     pub jmp_cache_hits: u64,
     /// Jump-cache lookups.
     pub jmp_cache_lookups: u64,
+    /// Direct exits chained (jumps patched) by the JIT.
+    pub chained_exits: u64,
+    /// Bytes of host code generated (since the last flush, stubs included).
+    pub code_bytes: u64,
+    /// Code cache flushes.
+    pub cache_flushes: u64,
 }
 
 /// One vCPU's engine: its caches, options and log.
@@ -95,9 +108,11 @@ pub struct Engine {
     pub cache: TbCache,
     jmp: JumpCache,
     locals: Vec<u64>,
+    jit: Option<Jit>,
     log: LogSink,
-    /// Counters.
-    pub stats: Stats,
+    /// Counters (read them through `stats()`).
+    stats: Stats,
+    compare: crate::compare::Compare,
 }
 
 struct GuestCode;
@@ -116,44 +131,90 @@ impl CodeFetch for GuestCode {
 }
 
 impl Engine {
-    /// A new engine; installs the host fault handler.
-    pub fn new(opts: EngineOptions, log: LogSink) -> Engine {
+    /// A new engine; installs the host fault handler. Fails if the JIT
+    /// cannot start (no executable memory, unsupported host CPU).
+    pub fn new(opts: EngineOptions, log: LogSink) -> Result<Engine, JitError> {
         crate::signal::install();
-        Engine {
+        let jit = match opts.kind {
+            EngineKind::Jit => Some(Jit::new(JitOptions {
+                count_hits: opts.stats,
+                store_hook: (opts.compare_engines > 0)
+                    .then_some(crate::compare::log_store as ox86_jit::StoreHook),
+                ..JitOptions::default()
+            })?),
+            EngineKind::Interp => None,
+        };
+        Ok(Engine {
             opts,
             cache: TbCache::default(),
             jmp: JumpCache::default(),
             locals: Vec::new(),
+            jit,
             log,
             stats: Stats::default(),
+            compare: crate::compare::Compare::new(opts.compare_engines),
+        })
+    }
+
+    /// The counters, JIT figures included.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        if let Some(jit) = &self.jit {
+            let inline = jit.jump_hits();
+            s.jmp_cache_hits += inline;
+            s.jmp_cache_lookups += inline;
+            s.chained_exits = jit.chains;
+            s.code_bytes = jit.code_bytes() as u64;
+            s.cache_flushes = jit.flushes;
         }
+        s
     }
 
     /// Drops TBs overlapping `[start, end)` (guest code changed or unmapped).
     pub fn invalidate(&mut self, start: u64, end: u64) {
-        self.cache.invalidate_range(start, end);
+        let gone = self.cache.invalidate_range(start, end);
+        if let Some(jit) = &mut self.jit {
+            for tb in gone {
+                if let Some(id) = tb.jit {
+                    jit.invalidate(id);
+                }
+            }
+        }
+    }
+
+    /// Drops every TB and the JIT's code.
+    fn flush(&mut self) {
+        self.cache.flush();
+        if let Some(jit) = &mut self.jit {
+            jit.flush();
+        }
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
         let t0 = std::time::Instant::now();
-        let flags = TbFlags {
-            max_insns: if self.opts.one_insn_per_tb {
-                1
-            } else {
-                TbFlags::default().max_insns
-            },
+        let mut max_insns = if self.opts.one_insn_per_tb {
+            1
+        } else {
+            TbFlags::default().max_insns
         };
-        let mut t = translate_tb(pc, &mut GuestCode, flags);
-        if self.opts.log.op {
-            let text = ox86_ir::format_block(&t.ir, &helpers::Names);
-            self.log.write(&format!("OP:\n{text}\n"));
-        }
-        ox86_ir::opt::optimize(&mut t.ir);
-        if cfg!(debug_assertions) {
-            if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
-                panic!("translator produced invalid IR at {pc:#x}: {e}");
+        let (t, jit) = loop {
+            let mut t = translate_tb(pc, &mut GuestCode, TbFlags { max_insns });
+            if self.opts.log.op {
+                let text = ox86_ir::format_block(&t.ir, &helpers::Names);
+                self.log.write(&format!("OP:\n{text}\n"));
             }
-        }
+            ox86_ir::opt::optimize(&mut t.ir);
+            if cfg!(debug_assertions) {
+                if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
+                    panic!("translator produced invalid IR at {pc:#x}: {e}");
+                }
+            }
+            match self.compile(&t.ir, pc) {
+                Ok(id) => break (t, id),
+                Err(JitError::TooManySpills(_)) if t.n_insns > 1 => max_insns = t.n_insns / 2,
+                Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
+            }
+        };
         self.stats.translate_ns += t0.elapsed().as_nanos() as u64;
         self.stats.tbs_translated += 1;
         self.stats.insns_translated += t.n_insns as u64;
@@ -165,16 +226,47 @@ impl Engine {
             let text = ox86_ir::format_block(&t.ir, &helpers::Names);
             self.log.write(&format!("OP after optimization:\n{text}\n"));
         }
+        self.log_out_asm(jit);
+        let keep_ir = jit.is_none() || self.compare.active();
         let tb = Arc::new(Tb {
             pc,
             flags: 0,
             size: t.size,
             n_insns: t.n_insns,
-            interp: InterpTb::new(t.ir),
+            interp: keep_ir.then(|| InterpTb::new(t.ir)),
+            jit,
         });
         self.cache.insert(tb.clone());
         tb
     }
+
+    /// Compiles for the JIT engine (nothing for the interpreter); flushes
+    /// the whole cache when it is full.
+    fn compile(&mut self, ir: &ox86_ir::IrBlock, pc: u64) -> Result<Option<TbId>, JitError> {
+        let Some(jit) = &mut self.jit else {
+            return Ok(None);
+        };
+        match jit.compile(ir, pc) {
+            Err(JitError::CacheFull) => {
+                self.flush();
+                let jit = self.jit.as_mut().expect("JIT engine");
+                jit.compile(ir, pc).map(Some)
+            }
+            r => r.map(Some),
+        }
+    }
+
+    #[cfg(feature = "disas")]
+    fn log_out_asm(&mut self, id: Option<TbId>) {
+        if let (true, Some(id), Some(jit)) = (self.opts.log.out_asm, id, &self.jit) {
+            let text = jit.disassemble(id);
+            self.log
+                .write(&format!("OUT: [size={}]\n{text}\n", text.lines().count()));
+        }
+    }
+
+    #[cfg(not(feature = "disas"))]
+    fn log_out_asm(&mut self, _id: Option<TbId>) {}
 
     fn lookup(&mut self, pc: u64) -> Arc<Tb> {
         self.stats.jmp_cache_lookups += 1;
@@ -192,6 +284,9 @@ impl Engine {
 
     /// Runs guest code from `env.rip` until a syscall, a fault or an exit request.
     pub fn run(&mut self, env: &mut CpuState) -> Exit {
+        if self.jit.is_some() {
+            return self.run_jit(env);
+        }
         loop {
             if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
                 return Exit::Interrupted;
@@ -201,11 +296,70 @@ impl Engine {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
             }
             self.stats.tbs_executed += 1;
-            match ox86_interp::exec(&tb.interp, env, &mut self.locals) {
+            let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
+            match ox86_interp::exec(itb, env, &mut self.locals) {
                 TbExit::Direct(_) | TbExit::Indirect => {}
                 TbExit::Exception(_) => return self.exception(env),
             }
         }
+    }
+
+    /// The JIT exec loop: TBs run chained to each other and probe the
+    /// jump table inline; the loop sees unchained exits, jump-table misses,
+    /// exceptions and exit requests.
+    fn run_jit(&mut self, env: &mut CpuState) -> Exit {
+        let mut chain_from: Option<(TbId, usize)> = None;
+        loop {
+            if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
+                return Exit::Interrupted;
+            }
+            let flushes = self.jit_ref().flushes;
+            let tb = self.lookup(env.rip);
+            let id = tb.jit.expect("JIT engine compiles every TB");
+            if self.jit_ref().flushes != flushes {
+                chain_from = None;
+            }
+            if self.opts.log.exec {
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+            }
+            self.stats.tbs_executed += 1;
+            let r = if self.compare.active() {
+                let jit = self.jit.as_mut().expect("JIT engine");
+                let r = self
+                    .compare
+                    .run(jit, &tb, env, &mut self.locals, &mut self.log);
+                if !self.compare.active() {
+                    // TBs compiled for the comparison call the store hook.
+                    self.jit_mut().set_store_hook(None);
+                    self.flush();
+                }
+                r
+            } else {
+                // With `-d exec` every TB returns here, to be logged.
+                let direct = !self.opts.log.exec;
+                let jit = self.jit_mut();
+                if direct {
+                    jit.set_jump(tb.pc, id);
+                    if let Some((from, k)) = chain_from.take() {
+                        jit.chain(from, k, id);
+                    }
+                }
+                jit.run(env, id)
+            };
+            match r {
+                JitExit::Direct { tb, exit } => chain_from = Some((tb, exit)),
+                JitExit::Indirect | JitExit::ExitRequest => {}
+                JitExit::Exception => return self.exception(env),
+            }
+        }
+    }
+
+    fn jit_ref(&self) -> &Jit {
+        self.jit.as_ref().expect("JIT engine")
+    }
+
+    fn jit_mut(&mut self) -> &mut Jit {
+        self.jit.as_mut().expect("JIT engine")
     }
 
     fn exception(&mut self, env: &mut CpuState) -> Exit {

@@ -2,6 +2,7 @@
 //! cache), invalidation, host fault handling, and `-d` logging.
 
 pub mod cache;
+mod compare;
 pub mod cpu_exec;
 pub mod log;
 pub mod signal;

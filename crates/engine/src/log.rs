@@ -1,5 +1,6 @@
 //! `-d` logging in the manner of qemu: `in_asm` (guest code of each new
-//! TB), `op` / `op_opt` (its IR before / after the optimiser), `exec` (each TB run), `out_asm` later; written to
+//! TB), `op` / `op_opt` (its IR before / after the optimiser), `out_asm` (its
+//! host code), `exec` (each TB run); written to
 //! stderr or to the `-D` file.
 
 use std::fs::File;
@@ -14,6 +15,8 @@ pub struct LogMask {
     pub op: bool,
     /// IR of each TB after the optimiser.
     pub op_opt: bool,
+    /// Host code of each new TB (JIT engine).
+    pub out_asm: bool,
     /// Each TB executed.
     pub exec: bool,
 }
@@ -27,10 +30,11 @@ impl LogMask {
                 "in_asm" => m.in_asm = true,
                 "op" => m.op = true,
                 "op_opt" => m.op_opt = true,
+                "out_asm" => m.out_asm = true,
                 "exec" => m.exec = true,
                 other => {
                     return Err(format!(
-                        "unknown -d item `{other}` (known: in_asm, op, op_opt, exec)"
+                        "unknown -d item `{other}` (known: in_asm, op, op_opt, out_asm, exec)"
                     ))
                 }
             }
@@ -40,7 +44,7 @@ impl LogMask {
 
     /// True if anything is logged.
     pub fn any(&self) -> bool {
-        self.in_asm || self.op || self.op_opt || self.exec
+        self.in_asm || self.op || self.op_opt || self.out_asm || self.exec
     }
 }
 

@@ -1,6 +1,8 @@
 //! Host SIGSEGV/SIGBUS handling: a fault inside a guest memory access turns
-//! into a value the backend returns (see `ox86_interp::guest_mem`); any
-//! other host fault is an ox86 bug and kills the process with that signal.
+//! into a value the backend returns (see `ox86_interp::guest_mem`) or, in
+//! JIT code, into an exit with a pending guest fault (see
+//! `ox86_jit::handle_host_fault`); any other host fault is an ox86 bug and
+//! kills the process with that signal.
 
 use std::sync::Once;
 
@@ -9,10 +11,13 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // SA_SIGINFO handler; we only read and write register slots in them.
     unsafe {
         let ctx = &mut *(uc as *mut libc::ucontext_t);
+        let pc = ctx.uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+        let addr = (*info).si_addr() as u64;
+        if ox86_jit::handle_host_fault(ctx, addr, sig == libc::SIGBUS) {
+            return;
+        }
         let gregs = &mut ctx.uc_mcontext.gregs;
-        let pc = gregs[libc::REG_RIP as usize] as usize;
         if let Some(fixup) = ox86_interp::guest_mem::fixup_for(pc) {
-            let addr = (*info).si_addr() as u64;
             let write = (gregs[libc::REG_ERR as usize] as u64 >> 1) & 1;
             let bus = (sig == libc::SIGBUS) as u64;
             gregs[libc::REG_RAX as usize] = addr as i64;

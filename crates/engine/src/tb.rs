@@ -2,6 +2,7 @@
 //! the prepared code of each backend.
 
 use ox86_interp::InterpTb;
+use ox86_jit::TbId;
 
 /// One cached translation block.
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct Tb {
     pub size: u64,
     /// Guest instructions translated.
     pub n_insns: usize,
-    /// The IR, prepared for the interpreter.
-    pub interp: InterpTb,
+    /// The IR, prepared for the interpreter (interp engine, engine comparison).
+    pub interp: Option<InterpTb>,
+    /// The compiled code (JIT engine).
+    pub jit: Option<TbId>,
 }

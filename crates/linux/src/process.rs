@@ -68,7 +68,7 @@ impl Process {
     ) -> Result<(Process, CpuState), LinuxError> {
         let mut mem = GuestMemory::default();
         let image = load_elf(path, &mut mem)?;
-        mem.init_brk(image.brk);
+        mem.init_brk(image.brk, crate::loader::BRK_RESERVE, image.brk_reserved);
         let mut argv: Vec<String> = Vec::with_capacity(args.len() + 1);
         argv.push(opts.argv0.clone().unwrap_or_else(|| path.to_string()));
         argv.extend(args.iter().cloned());
@@ -104,6 +104,7 @@ impl Process {
     /// Runs the guest until it exits; never returns.
     pub fn run(mut self, mut env: CpuState) -> ! {
         crate::signal::set_current_cpu(&env);
+        ox86_x86::helpers::sse::reset_host_mxcsr();
         loop {
             match self.engine.run(&mut env) {
                 Exit::Syscall => self.syscall(&mut env),
@@ -127,19 +128,24 @@ impl Process {
         if !self.stats {
             return;
         }
-        let s = &self.engine.stats;
+        let s = self.engine.stats();
         let hit = if s.jmp_cache_lookups > 0 {
             100.0 * s.jmp_cache_hits as f64 / s.jmp_cache_lookups as f64
         } else {
             0.0
         };
         eprintln!(
-            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, TBs executed {}, jump-cache hit rate {:.1}%",
+            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, \
+             TBs entered from the exec loop {}, chained exits {}, jump-cache hit rate {:.1}%, \
+             code-cache bytes {}, code-cache flushes {}",
             s.tbs_translated,
             s.insns_translated,
             s.translate_ns as f64 / 1e6,
             s.tbs_executed,
-            hit
+            s.chained_exits,
+            hit,
+            s.code_bytes,
+            s.cache_flushes
         );
     }
 

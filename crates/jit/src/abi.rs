@@ -1,0 +1,112 @@
+//! The contract between generated code, the shared stubs and the exec
+//! loop: pinned registers, the stack frame, exit codes, `CpuState` offsets.
+
+use ox86_x86::CpuState;
+use std::mem::offset_of;
+
+/// Host register numbers (x86-64 encoding order).
+pub mod hreg {
+    pub const RAX: u8 = 0;
+    pub const RCX: u8 = 1;
+    pub const RDX: u8 = 2;
+    pub const RBX: u8 = 3;
+    pub const RBP: u8 = 5;
+    pub const RSI: u8 = 6;
+    pub const RDI: u8 = 7;
+    pub const R8: u8 = 8;
+    pub const R9: u8 = 9;
+    pub const R10: u8 = 10;
+    pub const R11: u8 = 11;
+    pub const R12: u8 = 12;
+    pub const R13: u8 = 13;
+    pub const R14: u8 = 14;
+    pub const R15: u8 = 15;
+}
+
+/// The register holding `env + ENV_BIAS` in generated code.
+pub const ENV_REG: u8 = hreg::RBP;
+
+/// `ENV_REG` points this far into `CpuState`, so that every IR global and
+/// `eflags` are reachable with an 8-bit displacement.
+pub const ENV_BIAS: i32 = 128;
+
+/// Scratch register never given to IR temps.
+pub const SCRATCH: u8 = hreg::R11;
+
+/// Registers the allocator hands out, in order of preference: callee-saved
+/// first (they survive helper calls), RCX/RDX/RAX last (shifts, multiplies
+/// and helper results want them).
+pub const ALLOCATABLE: [u8; 13] = [
+    hreg::RBX,
+    hreg::R12,
+    hreg::R13,
+    hreg::R14,
+    hreg::R15,
+    hreg::RSI,
+    hreg::RDI,
+    hreg::R8,
+    hreg::R9,
+    hreg::R10,
+    hreg::RDX,
+    hreg::RCX,
+    hreg::RAX,
+];
+
+/// Registers a helper call may clobber (SysV), as a mask.
+pub const CALLER_SAVED: u16 = 1 << hreg::RAX
+    | 1 << hreg::RCX
+    | 1 << hreg::RDX
+    | 1 << hreg::RSI
+    | 1 << hreg::RDI
+    | 1 << hreg::R8
+    | 1 << hreg::R9
+    | 1 << hreg::R10
+    | 1 << hreg::R11;
+
+/// Allocatable registers a helper call preserves (SysV).
+pub const CALLEE_SAVED: [u8; 5] = [hreg::RBX, hreg::R12, hreg::R13, hreg::R14, hreg::R15];
+
+/// Helper argument registers after `env` (RDI).
+pub const ARG_REGS: [u8; 5] = [hreg::RSI, hreg::RDX, hreg::RCX, hreg::R8, hreg::R9];
+
+/// 8-byte spill slots at `[rsp + 8 * k]` in the frame every TB shares.
+pub const N_SLOTS: usize = 255;
+
+/// Frame size below the saved registers; keeps RSP 16-byte aligned in
+/// generated code (6 pushes + return address + FRAME is a multiple of 16).
+pub const FRAME: i32 = 8 * N_SLOTS as i32;
+
+/// Exit code kinds in the low 3 bits of RAX when generated code returns.
+pub mod exit {
+    /// `goto_tb`: bits 3..8 are the exit index, bits 8.. the TB id.
+    pub const DIRECT: u64 = 0;
+    /// `lookup_and_goto_ptr` missed the jump cache; `env.rip` is the target.
+    pub const INDIRECT: u64 = 1;
+    /// A guest exception is pending in `env.exception`; `env.rip` is set.
+    pub const EXCEPTION: u64 = 2;
+    /// A guest access faulted in generated code; RDX is the host pc, and
+    /// `env.exception` was filled by the fault handler.
+    pub const HOST_FAULT: u64 = 3;
+    /// `exit_request` was seen at a TB entry; `env.rip` is that TB's pc.
+    pub const REQUEST: u64 = 4;
+}
+
+/// Most `goto_tb` exits one TB can have chainable.
+pub const MAX_EXITS: usize = 32;
+
+/// Displacement from `ENV_REG` of a `CpuState` byte offset.
+pub const fn env_disp(offset: usize) -> i32 {
+    offset as i32 - ENV_BIAS
+}
+
+/// `ENV_REG` displacement of `CpuState.rip`.
+pub const RIP_DISP: i32 = env_disp(offset_of!(CpuState, rip));
+/// `ENV_REG` displacement of `CpuState.exit_request`.
+pub const EXIT_REQUEST_DISP: i32 = env_disp(offset_of!(CpuState, exit_request));
+/// `ENV_REG` displacement of `CpuState.jmp_cache`.
+pub const JMP_CACHE_DISP: i32 = env_disp(offset_of!(CpuState, jmp_cache));
+
+/// `ENV_REG` displacement of a `PendingException` field.
+pub const fn exc_disp(field: usize) -> i32 {
+    env_disp(offset_of!(CpuState, exception) + field)
+}

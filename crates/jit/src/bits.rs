@@ -1,0 +1,96 @@
+//! Known widths: for each local temp, a bound on its significant low bits
+//! (all higher bits are zero), so that zero- and sign-extensions of values
+//! already narrow enough compile to plain moves. The front end emits many
+//! (`ext32u` around every 32-bit operation).
+
+use ox86_ir::{IrBlock, Opcode};
+
+/// Width of a constant: bits up to and including its highest set bit.
+fn const_width(c: u64) -> u8 {
+    (64 - c.leading_zeros()) as u8
+}
+
+/// Per temp: every value it holds fits in this many low bits (64 for
+/// globals and for locals defined more than once).
+pub(crate) fn known_widths(ir: &IrBlock) -> Vec<u8> {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut w = vec![64u8; n];
+    let mut defs = vec![0u32; n];
+    for op in &ir.ops {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+        }
+    }
+    for op in &ir.ops {
+        let i = |k: usize| w[op.ins[k].index()];
+        let v = match op.opc {
+            Opcode::Mov => i(0),
+            Opcode::Movi => const_width(op.consts[0]),
+            Opcode::And => i(0).min(i(1)),
+            Opcode::Or | Opcode::Xor => i(0).max(i(1)),
+            Opcode::Add => (i(0).max(i(1)) + 1).min(64),
+            Opcode::Mul => (i(0) + i(1)).min(64),
+            Opcode::Ext8u => i(0).min(8),
+            Opcode::Ext16u => i(0).min(16),
+            Opcode::Ext32u => i(0).min(32),
+            Opcode::Ext8s if i(0) < 8 => i(0),
+            Opcode::Ext16s if i(0) < 16 => i(0),
+            Opcode::Ext32s if i(0) < 32 => i(0),
+            Opcode::Ld8u => 8,
+            Opcode::Ld16u => 16,
+            Opcode::Ld32u | Opcode::Bswap32 => 32,
+            Opcode::Setcond => 1,
+            Opcode::Ctz | Opcode::Clz | Opcode::Ctpop => 7,
+            Opcode::Movcond => i(2).max(i(3)),
+            _ => 64,
+        };
+        for (k, &t) in op.outputs().iter().enumerate() {
+            let ti = t.index();
+            if ti >= ng && defs[ti] == 1 && k == 0 {
+                w[ti] = v;
+            }
+        }
+    }
+    w
+}
+
+/// True if extension `opc` leaves a value of width `w` unchanged.
+pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
+    match opc {
+        Opcode::Ext8u => w <= 8,
+        Opcode::Ext16u => w <= 16,
+        Opcode::Ext32u => w <= 32,
+        Opcode::Ext8s => w < 8,
+        Opcode::Ext16s => w < 16,
+        Opcode::Ext32s => w < 32,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_ir::Global;
+
+    static GLOBALS: [Global; 1] = [Global {
+        name: "rax",
+        offset: 0,
+    }];
+
+    #[test]
+    fn extensions_of_narrow_values_are_copies() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let a = b.unop(Opcode::Ext32u, b.global(0));
+        let m = b.movi(0xff);
+        let x = b.and(a, m);
+        let y = b.xor(a, x);
+        let w = known_widths(&b);
+        assert_eq!(w[b.global(0).index()], 64);
+        assert_eq!((w[a.index()], w[x.index()], w[y.index()]), (32, 8, 32));
+        assert!(ext_is_copy(Opcode::Ext32u, w[y.index()]));
+        assert!(!ext_is_copy(Opcode::Ext8u, w[y.index()]));
+        assert!(ext_is_copy(Opcode::Ext32s, w[x.index()]));
+        assert!(!ext_is_copy(Opcode::Ext32s, w[y.index()]));
+    }
+}

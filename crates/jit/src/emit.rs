@@ -1,0 +1,225 @@
+//! Low-level emission helpers: register/immediate moves, `CpuState` and
+//! frame-slot accesses with the shortest displacement, jumps and calls to
+//! absolute host addresses, and condition-code dispatch.
+
+use crate::abi::{hreg, SCRATCH};
+use crate::gen::Gen;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::Cond;
+
+/// The x86 condition code (`tttn`) for an IR condition after `cmp a, b`
+/// (or `test a, b` for the TST conditions).
+pub(crate) fn cc_of(c: Cond) -> u8 {
+    match c {
+        Cond::Eq | Cond::TstEq => 0x4,
+        Cond::Ne | Cond::TstNe => 0x5,
+        Cond::Lt => 0xc,
+        Cond::Ge => 0xd,
+        Cond::Le => 0xe,
+        Cond::Gt => 0xf,
+        Cond::Ltu => 0x2,
+        Cond::Geu => 0x3,
+        Cond::Leu => 0x6,
+        Cond::Gtu => 0x7,
+    }
+}
+
+/// The condition with its operands exchanged: `c(a, b) == swap(c)(b, a)`.
+pub(crate) fn swap_cond(c: Cond) -> Cond {
+    match c {
+        Cond::Lt => Cond::Gt,
+        Cond::Gt => Cond::Lt,
+        Cond::Le => Cond::Ge,
+        Cond::Ge => Cond::Le,
+        Cond::Ltu => Cond::Gtu,
+        Cond::Gtu => Cond::Ltu,
+        Cond::Leu => Cond::Geu,
+        Cond::Geu => Cond::Leu,
+        other => other,
+    }
+}
+
+/// True if `c` is `c as i32` sign-extended.
+pub(crate) fn fits_i32(c: u64) -> bool {
+    c as i64 == c as i32 as i64
+}
+
+fn rex(w: bool, reg: u8, base: u8) -> u8 {
+    0x40 | (w as u8) << 3 | (reg >> 3) << 2 | (base >> 3)
+}
+
+impl Gen<'_> {
+    /// `d = s` (64-bit), nothing if the same register.
+    pub fn mov_rr(&mut self, d: u8, s: u8) {
+        if d != s {
+            dynasm!(self.a ; .arch x64 ; mov Rq(d), Rq(s));
+        }
+    }
+
+    /// `d = c` with the shortest encoding; flags are left alone.
+    pub fn mov_ri(&mut self, d: u8, c: u64) {
+        if c <= u32::MAX as u64 {
+            dynasm!(self.a ; .arch x64 ; mov Rd(d), c as i32);
+        } else if fits_i32(c) {
+            dynasm!(self.a ; .arch x64 ; mov Rq(d), c as i32);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov Rq(d), QWORD c as i64);
+        }
+    }
+
+    /// `r = [env + disp]`.
+    pub fn ld_env_reg(&mut self, r: u8, disp: i32) {
+        if (-128..128).contains(&disp) {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [BYTE rbp + disp as i8]);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rbp + disp]);
+        }
+    }
+
+    /// `[env + disp] = r`.
+    pub fn st_env_reg(&mut self, disp: i32, r: u8) {
+        if (-128..128).contains(&disp) {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [BYTE rbp + disp as i8], Rq(r));
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rbp + disp], Rq(r));
+        }
+    }
+
+    /// `[env + disp] = c` (64-bit), through the scratch register if needed.
+    pub fn st_env_imm(&mut self, disp: i32, c: u64) {
+        if !fits_i32(c) {
+            self.mov_ri(SCRATCH, c);
+            self.st_env_reg(disp, SCRATCH);
+        } else if (-128..128).contains(&disp) {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [BYTE rbp + disp as i8], c as i32);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rbp + disp], c as i32);
+        }
+    }
+
+    /// `r = frame slot s`.
+    pub fn ld_slot(&mut self, r: u8, s: u32) {
+        let d = 8 * s as i32;
+        if d < 128 {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [BYTE rsp + d as i8]);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rsp + d]);
+        }
+    }
+
+    /// `frame slot s = r`.
+    pub fn st_slot(&mut self, s: u32, r: u8) {
+        let d = 8 * s as i32;
+        if d < 128 {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [BYTE rsp + d as i8], Rq(r));
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + d], Rq(r));
+        }
+    }
+
+    /// `frame slot s = c`, through the scratch register if needed.
+    pub fn st_slot_imm(&mut self, s: u32, c: u64) {
+        let d = 8 * s as i32;
+        if fits_i32(c) {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + d], c as i32);
+        } else {
+            self.mov_ri(SCRATCH, c);
+            self.st_slot(s, SCRATCH);
+        }
+    }
+
+    fn rel32_to(&self, target: usize, insn_len: usize) -> i32 {
+        let end = self.base + self.off() + insn_len;
+        let rel = target as i64 - end as i64;
+        assert!(fits_i32(rel as u64), "jump target out of rel32 range");
+        rel as i32
+    }
+
+    /// Pads with one multi-byte NOP until the code offset is `phase`
+    /// modulo 4 (relative to the host address).
+    pub fn pad_to(&mut self, phase: usize) {
+        let n = (phase + 4 - (self.base + self.off()) % 4) % 4;
+        match n {
+            1 => self.a.extend([0x90]),
+            2 => self.a.extend([0x66, 0x90]),
+            3 => self.a.extend([0x0f, 0x1f, 0x00]),
+            _ => {}
+        }
+    }
+
+    /// `jmp target` (absolute host address inside the code cache).
+    pub fn jmp_abs(&mut self, target: usize) {
+        let rel = self.rel32_to(target, 5);
+        self.a.push(0xe9);
+        self.a.push_i32(rel);
+    }
+
+    /// `j<cc> target` (absolute host address inside the code cache).
+    pub fn jcc_abs(&mut self, cc: u8, target: usize) {
+        let rel = self.rel32_to(target, 6);
+        self.a.push(0x0f);
+        self.a.push(0x80 | cc);
+        self.a.push_i32(rel);
+    }
+
+    /// `call target`: rel32 if reachable, else through RAX.
+    pub fn call_abs(&mut self, target: usize) {
+        let end = self.base + self.off() + 5;
+        let rel = target as i64 - end as i64;
+        if fits_i32(rel as u64) {
+            self.a.push(0xe8);
+            self.a.push_i32(rel as i32);
+        } else {
+            self.mov_ri(hreg::RAX, target as u64);
+            dynasm!(self.a ; .arch x64 ; call rax);
+        }
+    }
+
+    /// `j<cc> label`.
+    pub fn jcc_label(&mut self, cc: u8, l: dynasmrt::DynamicLabel) {
+        match cc {
+            0x2 => dynasm!(self.a ; .arch x64 ; jb =>l),
+            0x3 => dynasm!(self.a ; .arch x64 ; jae =>l),
+            0x4 => dynasm!(self.a ; .arch x64 ; je =>l),
+            0x5 => dynasm!(self.a ; .arch x64 ; jne =>l),
+            0x6 => dynasm!(self.a ; .arch x64 ; jbe =>l),
+            0x7 => dynasm!(self.a ; .arch x64 ; ja =>l),
+            0xc => dynasm!(self.a ; .arch x64 ; jl =>l),
+            0xd => dynasm!(self.a ; .arch x64 ; jge =>l),
+            0xe => dynasm!(self.a ; .arch x64 ; jle =>l),
+            0xf => dynasm!(self.a ; .arch x64 ; jg =>l),
+            _ => unreachable!("condition code {cc:#x} not produced by cc_of"),
+        }
+    }
+
+    /// `set<cc> d8`.
+    pub fn setcc(&mut self, cc: u8, d: u8) {
+        // 0F 90+cc /0, with a REX prefix so that 4..7 name SPL..DIL.
+        self.a.push(rex(false, 0, d));
+        self.a.push(0x0f);
+        self.a.push(0x90 | cc);
+        self.a.push(0xc0 | (d & 7));
+    }
+
+    /// `cmov<cc> d, s` (64-bit).
+    pub fn cmovcc(&mut self, cc: u8, d: u8, s: u8) {
+        self.a.push(rex(true, d, s));
+        self.a.push(0x0f);
+        self.a.push(0x40 | cc);
+        self.a.push(0xc0 | (d & 7) << 3 | (s & 7));
+    }
+
+    /// `cmp a, b` or `test a, b` as `c` needs, with `b` a register or imm32.
+    pub fn compare(&mut self, c: Cond, a: u8, b: crate::regalloc::Val) {
+        use crate::regalloc::Val;
+        let test = matches!(c, Cond::TstEq | Cond::TstNe);
+        match (test, b) {
+            // Same flags as `cmp a, 0` for every condition (CF = OF = 0).
+            (false, Val::Imm(0)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(a)),
+            (false, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), Rq(b)),
+            (false, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), i),
+            (true, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(b)),
+            (true, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; test Rq(a), i),
+        }
+    }
+}

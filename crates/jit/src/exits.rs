@@ -1,0 +1,210 @@
+//! Code for the ops that leave straight-line code: helper calls (SysV
+//! ABI, exception check after the call), `goto_tb` (patchable jump to an
+//! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
+
+use crate::abi::{
+    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS,
+    SCRATCH,
+};
+use crate::emit::fits_i32;
+use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::jmp_table::{HITS_OFFSET, JMP_TABLE_SIZE};
+use crate::rip::RIP;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::Op;
+use ox86_x86::cpu::PendingException;
+use ox86_x86::helpers;
+use std::mem::offset_of;
+
+const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
+
+impl Gen<'_> {
+    /// `call` (`pure` false: the helper may read and write every global
+    /// and raise) or `call_pure` (it touches no guest state).
+    pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
+        if pure && self.live.dead_outs[i] & 1 != 0 {
+            self.kill_inputs(i, op);
+            return self.kill_outputs(i, op);
+        }
+        let h = helpers::by_id(op.consts[0] as u32);
+        if !pure {
+            self.materialize_rip();
+            self.sync_globals();
+        }
+        self.save_caller_saved(i, op, pure);
+        self.move_args(op);
+        dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
+        self.call_abs(h.func as usize);
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            let forget = CALLER_SAVED & (1 << r) != 0 || (!pure && self.is_global(t));
+            if t != NONE && forget {
+                self.reg_temp[r as usize] = NONE;
+                self.loc[t as usize] = Loc::Mem;
+            }
+        }
+        if !pure {
+            for g in 0..self.ng {
+                self.loc[g] = Loc::Mem;
+            }
+        }
+        self.kill_inputs(i, op);
+        if !pure {
+            dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
+            let label = self.a.new_dynamic_label();
+            self.jcc_label(0x5, label);
+            self.cold.push(Cold::Exception {
+                label,
+                pc: self.cur_pc,
+            });
+        }
+        self.def_reg(op.outs[0], hreg::RAX);
+        self.kill_outputs(i, op);
+    }
+
+    /// Before a call: every value in a caller-saved register that is still
+    /// needed afterwards moves to a free callee-saved register or to its
+    /// home. (Globals matter only for pure helpers: otherwise they are
+    /// written back and reloaded after the call anyway.)
+    fn save_caller_saved(&mut self, i: usize, op: &Op, pure: bool) {
+        let dead = self.live.dead_ins[i];
+        let dying = |t: u32| {
+            op.inputs()
+                .iter()
+                .enumerate()
+                .any(|(k, u)| u.0 == t && dead & (1 << k) != 0)
+        };
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            if CALLER_SAVED & (1 << r) == 0 || t == NONE || dying(t) {
+                continue;
+            }
+            if !pure && self.is_global(t) {
+                continue;
+            }
+            let free = CALLEE_SAVED
+                .iter()
+                .copied()
+                .find(|&s| self.reg_temp[s as usize] == NONE && self.locked & (1 << s) == 0);
+            match free {
+                Some(s) => {
+                    self.mov_rr(s, r);
+                    self.reg_temp[r as usize] = NONE;
+                    self.reg_temp[s as usize] = t;
+                    self.loc[t as usize] = Loc::Reg(s);
+                }
+                None => self.write_home(t),
+            }
+        }
+    }
+
+    /// Loads the helper arguments into their registers: register-to-register
+    /// moves first (cycles broken through the scratch register), then
+    /// constants and values from memory.
+    fn move_args(&mut self, op: &Op) {
+        let mut moves: Vec<(u8, u8)> = Vec::new();
+        let mut later: Vec<(u8, u32)> = Vec::new();
+        for (k, &t) in op.inputs().iter().enumerate() {
+            let dst = ARG_REGS[k];
+            match self.loc[t.index()] {
+                Loc::Reg(r) if r != dst => moves.push((dst, r)),
+                Loc::Reg(_) => {}
+                _ => later.push((dst, t.0)),
+            }
+        }
+        while !moves.is_empty() {
+            let free = moves
+                .iter()
+                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
+            match free {
+                Some(j) => {
+                    let (d, s) = moves.remove(j);
+                    self.mov_rr(d, s);
+                }
+                None => {
+                    let s = moves[0].1;
+                    self.mov_rr(SCRATCH, s);
+                    for m in moves.iter_mut().filter(|m| m.1 == s) {
+                        m.1 = SCRATCH;
+                    }
+                }
+            }
+        }
+        for (d, t) in later {
+            self.load_value(d, t);
+        }
+    }
+
+    pub(crate) fn goto_tb(&mut self) {
+        match self.konst(RIP) {
+            Some(pc) if self.exit_labels.len() < MAX_EXITS => {
+                // Chained, the target does not need `CpuState.rip`; the
+                // exit stub stores it.
+                self.dirty[RIP.index()] = false;
+                self.sync_all();
+                self.pad_to(3);
+                let label = self.a.new_dynamic_label();
+                let at = self.off();
+                dynasm!(self.a ; .arch x64 ; jmp =>label);
+                assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");
+                let k = self.exit_labels.len();
+                self.exit_labels.push((label, at + 1, pc));
+                self.cold.push(Cold::Exit { label, k });
+            }
+            _ => self.lookup_and_goto_ptr(),
+        }
+        self.reset();
+    }
+
+    pub(crate) fn lookup_and_goto_ptr(&mut self) {
+        // The target does not need `CpuState.rip`; the miss path stores it.
+        self.dirty[RIP.index()] = false;
+        self.sync_all();
+        self.emit_lookup();
+        self.reset();
+    }
+
+    /// Probes the jump table for `rip` (kept in RAX) and jumps to the code
+    /// found; a miss stores rip and returns to the exec loop. Everything
+    /// else is in memory already, so RAX, RCX and RDX are free.
+    fn emit_lookup(&mut self) {
+        self.load_value(hreg::RAX, RIP.0);
+        let mask = (JMP_TABLE_SIZE - 1) as i32;
+        dynasm!(self.a ; .arch x64
+            ; mov rcx, rax
+            ; shr rcx, 12
+            ; xor rcx, rax
+            ; and ecx, mask
+            ; shl ecx, 4
+            ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
+            ; cmp QWORD [rdx + rcx], rax
+        );
+        self.jcc_abs(0x5, self.stubs.miss);
+        if self.opts.count_hits {
+            dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET as i32]);
+        }
+        dynasm!(self.a ; .arch x64 ; jmp QWORD [rdx + rcx + 8]);
+    }
+
+    pub(crate) fn raise(&mut self, v: u64) {
+        self.materialize_rip();
+        self.sync_all();
+        let vector = exc_disp(offset_of!(PendingException, vector));
+        let addr = exc_disp(offset_of!(PendingException, addr));
+        let write = exc_disp(offset_of!(PendingException, write));
+        let bus = exc_disp(offset_of!(PendingException, bus));
+        debug_assert!(fits_i32(v));
+        dynasm!(self.a ; .arch x64
+            ; cmp DWORD [rbp + PENDING], 0
+            ; jne >pending
+            ; mov DWORD [rbp + PENDING], 1
+            ; mov DWORD [rbp + vector], v as i32
+            ; mov QWORD [rbp + addr], 0
+            ; mov DWORD [rbp + write], 0
+            ; mov DWORD [rbp + bus], 0
+            ; pending:
+        );
+        self.jmp_abs(self.stubs.exception);
+        self.reset();
+    }
+}

@@ -1,0 +1,315 @@
+//! Compiles one TB's IR to host code: the per-TB generator state (assembler,
+//! allocator state, labels, out-of-line stubs) and the op-by-op driver.
+
+use crate::abi::{exit, EXIT_REQUEST_DISP, N_SLOTS, RIP_DISP};
+use crate::error::JitError;
+use crate::liveness::Liveness;
+use crate::stubs::Stubs;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use ox86_ir::{IrBlock, Op, Opcode};
+
+/// The assembler type used everywhere in the backend.
+pub(crate) type Asm = VecAssembler<X64Relocation>;
+
+/// Where a temp's current value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Loc {
+    /// No value (never defined, or dead).
+    Dead,
+    /// In its home: the `CpuState` field (globals) or its frame slot (locals).
+    Mem,
+    /// In a host register.
+    Reg(u8),
+    /// A constant known at translation time.
+    Const(u64),
+}
+
+/// "No temp" in `reg_temp`, "no slot" in `slot`.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Code emitted after the TB body, reached only on rare paths.
+pub(crate) enum Cold {
+    /// Unchained `goto_tb` exit number `k`: return (tb, k) to the exec loop.
+    Exit { label: DynamicLabel, k: usize },
+    /// A helper left an exception pending: set rip to `pc` and leave.
+    Exception { label: DynamicLabel, pc: u64 },
+    /// `exit_request` is set at TB entry: set rip to the TB's pc and leave.
+    Request { label: DynamicLabel },
+}
+
+/// One chainable `goto_tb` exit of a compiled TB.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ExitSite {
+    /// Offset of the jump's rel32 field (4-byte aligned).
+    pub field: usize,
+    /// Offset of the exit stub the jump leads to while unchained.
+    pub stub: usize,
+    /// Guest pc this exit always goes to.
+    pub target_pc: u64,
+}
+
+/// Settings that change the code generated.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct GenOptions {
+    /// Count inline jump-table hits (for `--stats`).
+    pub count_hits: bool,
+    /// The host has LZCNT and TZCNT (BMI1/ABM).
+    pub lzcnt_tzcnt: bool,
+    /// Host address of a function to call before each guest store.
+    pub store_hook: Option<usize>,
+}
+
+/// A compiled TB before it is copied into the code cache.
+pub(crate) struct Compiled {
+    /// Machine code, assembled for the base address given to `compile`.
+    pub code: Vec<u8>,
+    /// Its chainable exits.
+    pub exits: Vec<ExitSite>,
+    /// Its guest memory accesses.
+    pub sites: crate::sites::Sites,
+}
+
+/// The generator for one TB.
+pub(crate) struct Gen<'a> {
+    pub a: Asm,
+    /// Host address of offset 0.
+    pub base: usize,
+    pub ir: &'a IrBlock,
+    pub live: Liveness,
+    /// Known value widths (see `bits`).
+    pub width: Vec<u8>,
+    /// Per op: displacement added to a guest access's address (see `addr`).
+    pub disp: Vec<i32>,
+    pub stubs: &'a Stubs,
+    pub opts: GenOptions,
+    /// The TB id put in direct exit codes.
+    pub id: u32,
+    /// The guest pc of the TB.
+    pub tb_pc: u64,
+    /// rip is the TB's pc and `CpuState.rip` may be stale (see `rip`).
+    pub rip_lazy: bool,
+    /// Per label: rip is lazy on every path reaching it.
+    pub label_lazy: Vec<bool>,
+    /// Number of globals.
+    pub ng: usize,
+    // Allocator state (see `regalloc`).
+    pub loc: Vec<Loc>,
+    pub dirty: Vec<bool>,
+    pub slot: Vec<u32>,
+    pub reg_temp: [u32; 16],
+    pub age: [u32; 16],
+    pub tick: u32,
+    pub locked: u16,
+    pub free_slots: Vec<u32>,
+    pub next_slot: u32,
+    pub overflow: bool,
+    pub crossing_active: Vec<u32>,
+    // Control flow.
+    pub labels: Vec<DynamicLabel>,
+    pub cold: Vec<Cold>,
+    pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
+    pub sites: crate::sites::Sites,
+    pub cur_pc: u64,
+}
+
+impl<'a> Gen<'a> {
+    fn new(
+        ir: &'a IrBlock,
+        disp: Vec<i32>,
+        id: u32,
+        tb_pc: u64,
+        base: usize,
+        stubs: &'a Stubs,
+        opts: GenOptions,
+    ) -> Self {
+        let n = ir.n_temps as usize;
+        let ng = ir.globals.len();
+        let mut a = Asm::new(base);
+        let labels = (0..ir.n_labels).map(|_| a.new_dynamic_label()).collect();
+        let mut loc = vec![Loc::Dead; n];
+        loc[..ng].fill(Loc::Mem);
+        loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
+        Gen {
+            a,
+            base,
+            ir,
+            live: Liveness::new(ir),
+            width: crate::bits::known_widths(ir),
+            disp,
+            stubs,
+            opts,
+            id,
+            tb_pc,
+            rip_lazy: true,
+            label_lazy: crate::rip::lazy_labels(ir),
+            ng,
+            loc,
+            dirty: vec![false; n],
+            slot: vec![NONE; n],
+            reg_temp: [NONE; 16],
+            age: [0; 16],
+            tick: 0,
+            locked: 0,
+            free_slots: Vec::new(),
+            next_slot: 0,
+            overflow: false,
+            crossing_active: Vec::new(),
+            labels,
+            cold: Vec::new(),
+            exit_labels: Vec::new(),
+            sites: Default::default(),
+            cur_pc: 0,
+        }
+    }
+
+    /// Current code offset.
+    pub fn off(&self) -> usize {
+        self.a.offset().0
+    }
+
+    fn op(&mut self, i: usize, op: &Op) {
+        match op.opc {
+            Opcode::InsnStart => {
+                self.cur_pc = op.consts[0];
+            }
+            Opcode::Mov => self.mov(i, op),
+            Opcode::Movi => self.movi(i, op),
+            Opcode::Add
+            | Opcode::Sub
+            | Opcode::Mul
+            | Opcode::And
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Shl
+            | Opcode::Shr
+            | Opcode::Sar
+            | Opcode::Rotl
+            | Opcode::Rotr => self.binop(i, op),
+            Opcode::Not
+            | Opcode::Neg
+            | Opcode::Ext8s
+            | Opcode::Ext8u
+            | Opcode::Ext16s
+            | Opcode::Ext16u
+            | Opcode::Ext32s
+            | Opcode::Ext32u
+            | Opcode::Ctz
+            | Opcode::Clz
+            | Opcode::Ctpop
+            | Opcode::Bswap64
+            | Opcode::Bswap32 => self.unop(i, op),
+            Opcode::Mulu2 | Opcode::Muls2 => self.mul2(i, op),
+            Opcode::Setcond => self.setcond(i, op),
+            Opcode::Movcond => self.movcond(i, op),
+            Opcode::Brcond => self.brcond(op),
+            Opcode::Br => {
+                self.rip_before_branch(op.consts[0]);
+                self.sync_all();
+                let l = self.labels[op.consts[0] as usize];
+                dynasm!(self.a ; .arch x64 ; jmp =>l);
+                self.reset();
+            }
+            Opcode::SetLabel => {
+                self.rip_before_branch(op.consts[0]);
+                self.sync_all();
+                let l = self.labels[op.consts[0] as usize];
+                self.a.dynamic_label(l);
+                self.reset();
+                self.rip_at_label(op.consts[0]);
+            }
+            Opcode::Ld8u
+            | Opcode::Ld8s
+            | Opcode::Ld16u
+            | Opcode::Ld16s
+            | Opcode::Ld32u
+            | Opcode::Ld32s
+            | Opcode::Ld64 => self.load(i, op),
+            Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => self.store(i, op),
+            Opcode::LdEnv => self.ld_env(i, op),
+            Opcode::StEnv => self.st_env(i, op),
+            Opcode::Call => self.call(i, op, false),
+            Opcode::CallPure => self.call(i, op, true),
+            Opcode::GotoTb => self.goto_tb(),
+            Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
+            Opcode::Raise => self.raise(op.consts[0]),
+        }
+    }
+
+    /// The TB entry: leave at once if `exit_request` is set.
+    fn entry(&mut self) {
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
+        let label = self.a.new_dynamic_label();
+        self.jcc_label(0x5, label);
+        self.cold.push(Cold::Request { label });
+    }
+
+    fn emit_cold(&mut self) {
+        let cold = std::mem::take(&mut self.cold);
+        for c in cold {
+            match c {
+                Cold::Exit { label, k } => {
+                    self.a.dynamic_label(label);
+                    let target = self.exit_labels[k].2;
+                    self.st_env_imm(RIP_DISP, target);
+                    let code = (self.id as u64) << 8 | (k as u64) << 3 | exit::DIRECT;
+                    dynasm!(self.a ; .arch x64 ; mov eax, code as i32);
+                    self.jmp_abs(self.stubs.ret);
+                }
+                Cold::Exception { label, pc } => {
+                    self.a.dynamic_label(label);
+                    self.st_env_imm(RIP_DISP, pc);
+                    self.jmp_abs(self.stubs.exception);
+                }
+                Cold::Request { label } => {
+                    self.a.dynamic_label(label);
+                    self.st_env_imm(RIP_DISP, self.tb_pc);
+                    self.jmp_abs(self.stubs.request);
+                }
+            }
+        }
+    }
+}
+
+/// Compiles `ir` as TB `id` (guest pc `tb_pc`) for code placed at host address `base`.
+pub(crate) fn compile(
+    ir: &IrBlock,
+    id: u32,
+    tb_pc: u64,
+    base: usize,
+    stubs: &Stubs,
+    opts: GenOptions,
+) -> Result<Compiled, JitError> {
+    let (ir, disp) = crate::addr::fold_addresses(ir);
+    let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
+    g.entry();
+    for (i, op) in ir.ops.iter().enumerate() {
+        g.op(i, op);
+        g.locked = 0;
+        g.tick += 1;
+    }
+    g.emit_cold();
+    if g.overflow {
+        return Err(JitError::TooManySpills(N_SLOTS));
+    }
+    g.a.commit()
+        .expect("relocations inside one TB always resolve");
+    let mut exits = Vec::with_capacity(g.exit_labels.len());
+    for &(label, field, target_pc) in &g.exit_labels {
+        let stub =
+            g.a.labels()
+                .resolve_dynamic(label)
+                .expect("exit stub placed")
+                .0;
+        exits.push(ExitSite {
+            field,
+            stub,
+            target_pc,
+        });
+    }
+    let sites = std::mem::take(&mut g.sites);
+    let code =
+        g.a.finalize()
+            .expect("relocations inside one TB always resolve");
+    Ok(Compiled { code, exits, sites })
+}

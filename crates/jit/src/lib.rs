@@ -1,0 +1,29 @@
+//! ox86's x86-64 backend: compiles each TB's IR to host code with dynasm
+//! (register allocation inside the TB, helper calls with the SysV ABI,
+//! patchable direct exits, inline jump-table lookup), keeps it in a
+//! bump-allocated code cache, and maps host faults back to guest pcs.
+
+mod abi;
+mod addr;
+mod bits;
+mod cache;
+#[cfg(feature = "disas")]
+mod disas;
+mod emit;
+mod error;
+mod exits;
+mod fault;
+mod fold;
+mod gen;
+mod jit;
+pub mod jmp_table;
+mod liveness;
+mod ops;
+mod regalloc;
+mod rip;
+mod sites;
+mod stubs;
+
+pub use error::JitError;
+pub use fault::handle_host_fault;
+pub use jit::{Jit, JitExit, JitOptions, StoreHook, TbId};

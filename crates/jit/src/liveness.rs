@@ -1,0 +1,114 @@
+//! Liveness for the register allocator: for each op, which inputs die
+//! there and which outputs are never read; and which local temps cross a
+//! basic-block boundary (those live in a frame slot between blocks).
+
+use ox86_ir::{opf, IrBlock, Opcode};
+
+/// Per-TB liveness facts.
+pub(crate) struct Liveness {
+    /// Bit k set: input k of op i is a block-local temp read for the last time here.
+    pub dead_ins: Vec<u8>,
+    /// Bit k set: output k of op i is a block-local temp never read afterwards.
+    pub dead_outs: Vec<u8>,
+    /// Per temp: a local temp used in more than one basic block.
+    pub crossing: Vec<bool>,
+}
+
+/// True if `opc` ends a basic block (branch, label or TB exit).
+pub(crate) fn ends_bb(opc: Opcode) -> bool {
+    opc.flags() & opf::BB_END != 0
+}
+
+impl Liveness {
+    /// Computes liveness for `ir`.
+    pub fn new(ir: &IrBlock) -> Liveness {
+        let n = ir.n_temps as usize;
+        let ng = ir.globals.len();
+        let mut crossing = vec![false; n];
+        let mut bb_of = vec![u32::MAX; n];
+        let mut bb = 0u32;
+        for op in &ir.ops {
+            if op.opc == Opcode::SetLabel {
+                bb += 1;
+            }
+            for &t in op.inputs().iter().chain(op.outputs()) {
+                let i = t.index();
+                if i < ng {
+                    continue;
+                }
+                if bb_of[i] == u32::MAX {
+                    bb_of[i] = bb;
+                } else if bb_of[i] != bb {
+                    crossing[i] = true;
+                }
+            }
+            if ends_bb(op.opc) && op.opc != Opcode::SetLabel {
+                bb += 1;
+            }
+        }
+        let mut dead_ins = vec![0u8; ir.ops.len()];
+        let mut dead_outs = vec![0u8; ir.ops.len()];
+        let mut live = vec![false; n];
+        let local = |i: usize| i >= ng && !crossing[i];
+        for (i, op) in ir.ops.iter().enumerate().rev() {
+            if ends_bb(op.opc) {
+                // Block-local temps are never live across a boundary.
+                live.iter_mut().for_each(|l| *l = false);
+            }
+            for (k, &t) in op.outputs().iter().enumerate() {
+                let ti = t.index();
+                if local(ti) {
+                    if !live[ti] {
+                        dead_outs[i] |= 1 << k;
+                    }
+                    live[ti] = false;
+                }
+            }
+            for (k, &t) in op.inputs().iter().enumerate() {
+                let ti = t.index();
+                if local(ti) && !live[ti] {
+                    dead_ins[i] |= 1 << k;
+                }
+            }
+            for &t in op.inputs() {
+                if local(t.index()) {
+                    live[t.index()] = true;
+                }
+            }
+        }
+        Liveness {
+            dead_ins,
+            dead_outs,
+            crossing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_ir::{Cond, Global};
+
+    static GLOBALS: [Global; 1] = [Global {
+        name: "rax",
+        offset: 0,
+    }];
+
+    #[test]
+    fn last_use_and_crossing() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let t1 = b.movi(1); // op 0
+        let t2 = b.add(t1, t1); // op 1: t1 dies (both inputs)
+        let l = b.label();
+        b.brcond(Cond::Eq, t2, t2, l); // op 2
+        b.set_label(l); // op 3
+        b.mov_to(b.global(0), t2); // op 4: t2 crosses, never marked dead
+        b.goto_tb(0);
+        let lv = Liveness::new(&b);
+        assert_eq!(lv.dead_ins[1], 0b11);
+        assert!(lv.crossing[t2.index()]);
+        assert!(!lv.crossing[t1.index()]);
+        assert_eq!(lv.dead_ins[4], 0);
+        assert_eq!(lv.dead_outs[0], 0);
+    }
+}

@@ -1,0 +1,426 @@
+//! Code for the data ops: moves, arithmetic, comparisons, guest memory
+//! and `CpuState` accesses. Each handler gets its inputs from the
+//! allocator, emits, then retires dying inputs and defines its outputs.
+
+use crate::abi::{env_disp, hreg};
+use crate::emit::{cc_of, swap_cond};
+use crate::fold::fold;
+use crate::gen::{Gen, Loc};
+use crate::regalloc::Val;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::{Cond, Op, Opcode, Temp};
+
+fn cond(c: u64) -> Cond {
+    Cond::from_u64(c).expect("verified condition")
+}
+
+impl Gen<'_> {
+    /// `d = s`, moving a register over when `s` dies.
+    fn copy(&mut self, d: Temp, s: Temp, s_dies: bool) {
+        if d == s {
+            return;
+        }
+        match self.loc[s.index()] {
+            Loc::Const(c) => self.def_const(d, c),
+            Loc::Reg(rs) if s_dies && !self.is_global(s.0) => {
+                self.kill(s.0);
+                self.def_reg(d, rs);
+            }
+            Loc::Reg(rs) => {
+                self.locked |= 1 << rs;
+                let rd = self.own_reg(d);
+                self.mov_rr(rd, rs);
+                self.def_reg(d, rd);
+            }
+            Loc::Mem => {
+                let rd = self.own_reg(d);
+                self.load_value(rd, s.0);
+                self.def_reg(d, rd);
+            }
+            Loc::Dead => panic!("TB reads temp t{} before writing it", s.0),
+        }
+    }
+
+    pub(crate) fn mov(&mut self, i: usize, op: &Op) {
+        let dies = self.live.dead_ins[i] & 1 != 0;
+        self.copy(op.outs[0], op.ins[0], dies);
+        self.kill_inputs(i, op);
+        self.kill_outputs(i, op);
+    }
+
+    pub(crate) fn movi(&mut self, i: usize, op: &Op) {
+        self.def_const(op.outs[0], op.consts[0]);
+        self.kill_outputs(i, op);
+    }
+
+    fn finish(&mut self, i: usize, op: &Op, rd: u8) {
+        self.kill_inputs(i, op);
+        self.def_reg(op.outs[0], rd);
+        self.kill_outputs(i, op);
+    }
+
+    fn finish_const(&mut self, i: usize, op: &Op, c: u64) {
+        self.kill_inputs(i, op);
+        self.def_const(op.outs[0], c);
+        self.kill_outputs(i, op);
+    }
+
+    pub(crate) fn binop(&mut self, i: usize, op: &Op) {
+        let opc = op.opc;
+        let (d, mut a, mut b) = (op.outs[0], op.ins[0], op.ins[1]);
+        if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            let v = fold(opc, x, y).expect("binary ops fold");
+            return self.finish_const(i, op, v);
+        }
+        if matches!(
+            opc,
+            Opcode::Shl | Opcode::Shr | Opcode::Sar | Opcode::Rotl | Opcode::Rotr
+        ) {
+            return self.shift(i, op);
+        }
+        let commutative = matches!(
+            opc,
+            Opcode::Add | Opcode::Mul | Opcode::And | Opcode::Or | Opcode::Xor
+        );
+        let mut ka = 0;
+        if commutative
+            && (self.konst(a).is_some()
+                || (self.dies_in_reg(i, op, 0).is_none()
+                    && self.dies_in_reg(i, op, 1).is_some()
+                    && self.konst(b).is_none()))
+        {
+            std::mem::swap(&mut a, &mut b);
+            ka = 1;
+        }
+        let vb = self.val(b, 0);
+        let ra = self.in_reg(a, 0);
+        let rd = self.dst_reg(i, op, d, &[ka]);
+        debug_assert!(rd == ra || vb != Val::Reg(rd));
+        match (opc, vb) {
+            (Opcode::Add, Val::Imm(c)) if rd != ra => {
+                dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) + c])
+            }
+            (Opcode::Add, Val::Reg(rb)) if rd != ra => {
+                dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) + Rq(rb)])
+            }
+            (Opcode::Sub, Val::Imm(c)) if rd != ra && c != i32::MIN => {
+                dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) - c])
+            }
+            (Opcode::Mul, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; imul Rq(rd), Rq(ra), c)
+            }
+            _ => {
+                self.mov_rr(rd, ra);
+                match (opc, vb) {
+                    (Opcode::Add, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; add Rq(rd), c),
+                    (Opcode::Add, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; add Rq(rd), Rq(r)),
+                    (Opcode::Sub, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; sub Rq(rd), c),
+                    (Opcode::Sub, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; sub Rq(rd), Rq(r)),
+                    (Opcode::Mul, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rq(rd), Rq(r)),
+                    (Opcode::And, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; and Rq(rd), c),
+                    (Opcode::And, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; and Rq(rd), Rq(r)),
+                    (Opcode::Or, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; or Rq(rd), c),
+                    (Opcode::Or, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; or Rq(rd), Rq(r)),
+                    (Opcode::Xor, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; xor Rq(rd), c),
+                    (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rq(rd), Rq(r)),
+                    _ => unreachable!("{opc:?} is not a plain binary op"),
+                }
+            }
+        }
+        self.finish(i, op, rd);
+    }
+
+    fn shift(&mut self, i: usize, op: &Op) {
+        let (d, a, b) = (op.outs[0], op.ins[0], op.ins[1]);
+        let opc = op.opc;
+        if let Some(c) = self.konst(b) {
+            let ra = self.in_reg(a, 0);
+            let rd = self.dst_reg(i, op, d, &[0]);
+            self.mov_rr(rd, ra);
+            let n = (c & 63) as i8;
+            if n != 0 {
+                match opc {
+                    Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rq(rd), n),
+                    Opcode::Shr => dynasm!(self.a ; .arch x64 ; shr Rq(rd), n),
+                    Opcode::Sar => dynasm!(self.a ; .arch x64 ; sar Rq(rd), n),
+                    Opcode::Rotl => dynasm!(self.a ; .arch x64 ; rol Rq(rd), n),
+                    _ => dynasm!(self.a ; .arch x64 ; ror Rq(rd), n),
+                }
+            }
+            return self.finish(i, op, rd);
+        }
+        const RCX: u8 = hreg::RCX;
+        if self.loc[b.index()] == Loc::Reg(RCX) {
+            self.locked |= 1 << RCX;
+        } else {
+            self.claim(RCX);
+            self.load_value(RCX, b.0);
+        }
+        let ra = self.in_reg(a, 1 << RCX);
+        let rd = self.dst_reg(i, op, d, &[0]);
+        debug_assert_ne!(rd, RCX);
+        self.mov_rr(rd, ra);
+        match opc {
+            Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rq(rd), cl),
+            Opcode::Shr => dynasm!(self.a ; .arch x64 ; shr Rq(rd), cl),
+            Opcode::Sar => dynasm!(self.a ; .arch x64 ; sar Rq(rd), cl),
+            Opcode::Rotl => dynasm!(self.a ; .arch x64 ; rol Rq(rd), cl),
+            _ => dynasm!(self.a ; .arch x64 ; ror Rq(rd), cl),
+        }
+        self.finish(i, op, rd);
+    }
+
+    pub(crate) fn unop(&mut self, i: usize, op: &Op) {
+        let opc = op.opc;
+        let (d, a) = (op.outs[0], op.ins[0]);
+        if let Some(x) = self.konst(a) {
+            let v = fold(opc, x, 0).expect("unary ops fold");
+            return self.finish_const(i, op, v);
+        }
+        if crate::bits::ext_is_copy(opc, self.width[a.index()]) {
+            let dies = self.live.dead_ins[i] & 1 != 0;
+            self.copy(d, a, dies);
+            self.kill_inputs(i, op);
+            return self.kill_outputs(i, op);
+        }
+        let ra = self.in_reg(a, 0);
+        let rd = self.dst_reg(i, op, d, &[0]);
+        const R11: u8 = hreg::R11;
+        match opc {
+            Opcode::Not => {
+                self.mov_rr(rd, ra);
+                dynasm!(self.a ; .arch x64 ; not Rq(rd));
+            }
+            Opcode::Neg => {
+                self.mov_rr(rd, ra);
+                dynasm!(self.a ; .arch x64 ; neg Rq(rd));
+            }
+            Opcode::Ext8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), Rb(ra)),
+            Opcode::Ext8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), Rb(ra)),
+            Opcode::Ext16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), Rw(ra)),
+            Opcode::Ext16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), Rw(ra)),
+            Opcode::Ext32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), Rd(ra)),
+            Opcode::Ext32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), Rd(ra)),
+            Opcode::Ctz if self.opts.lzcnt_tzcnt => {
+                dynasm!(self.a ; .arch x64 ; tzcnt Rq(rd), Rq(ra))
+            }
+            Opcode::Ctz => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(R11), 64 ; bsf Rq(rd), Rq(ra));
+                self.cmovcc(0x4, rd, R11);
+            }
+            Opcode::Clz if self.opts.lzcnt_tzcnt => {
+                dynasm!(self.a ; .arch x64 ; lzcnt Rq(rd), Rq(ra))
+            }
+            Opcode::Clz => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(R11), 127 ; bsr Rq(rd), Rq(ra));
+                self.cmovcc(0x4, rd, R11);
+                dynasm!(self.a ; .arch x64 ; xor Rd(rd), 63);
+            }
+            Opcode::Ctpop => dynasm!(self.a ; .arch x64 ; popcnt Rq(rd), Rq(ra)),
+            Opcode::Bswap64 => {
+                self.mov_rr(rd, ra);
+                dynasm!(self.a ; .arch x64 ; bswap Rq(rd));
+            }
+            Opcode::Bswap32 => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(rd), Rd(ra) ; bswap Rd(rd));
+            }
+            _ => unreachable!("{opc:?} is not a unary op"),
+        }
+        self.finish(i, op, rd);
+    }
+
+    pub(crate) fn mul2(&mut self, i: usize, op: &Op) {
+        if self.live.dead_outs[i] & 2 != 0 {
+            // Only the low half is used: it is the same for both signs.
+            let mut lo = *op;
+            lo.opc = Opcode::Mul;
+            self.binop(i, &lo);
+            return self.kill_outputs(i, op);
+        }
+        const RAX: u8 = hreg::RAX;
+        const RDX: u8 = hreg::RDX;
+        self.claim(RAX);
+        self.claim(RDX);
+        self.load_value(RAX, op.ins[0].0);
+        let rb = self.in_reg(op.ins[1], 1 << RAX | 1 << RDX);
+        if op.opc == Opcode::Mulu2 {
+            dynasm!(self.a ; .arch x64 ; mul Rq(rb));
+        } else {
+            dynasm!(self.a ; .arch x64 ; imul Rq(rb));
+        }
+        self.kill_inputs(i, op);
+        self.def_reg(op.outs[0], RAX);
+        self.def_reg(op.outs[1], RDX);
+        self.kill_outputs(i, op);
+    }
+
+    /// Orders a comparison so that a constant, if any, is the second
+    /// operand; returns (condition, a, b as an operand) with `a` in a register.
+    fn cmp_operands(&mut self, c: Cond, a: Temp, b: Temp) -> (Cond, u8, Val) {
+        let (c, a, b) = if self.konst(a).is_some() {
+            (swap_cond(c), b, a)
+        } else {
+            (c, a, b)
+        };
+        let vb = self.val(b, 0);
+        let ra = self.in_reg(a, 0);
+        (c, ra, vb)
+    }
+
+    pub(crate) fn setcond(&mut self, i: usize, op: &Op) {
+        let c = cond(op.consts[0]);
+        let (a, b) = (op.ins[0], op.ins[1]);
+        if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            return self.finish_const(i, op, c.eval(x, y) as u64);
+        }
+        let (c, ra, vb) = self.cmp_operands(c, a, b);
+        let rd = self.dst_reg(i, op, op.outs[0], &[0, 1]);
+        self.compare(c, ra, vb);
+        self.setcc(cc_of(c), rd);
+        dynasm!(self.a ; .arch x64 ; movzx Rd(rd), Rb(rd));
+        self.finish(i, op, rd);
+    }
+
+    pub(crate) fn movcond(&mut self, i: usize, op: &Op) {
+        let c = cond(op.consts[0]);
+        let (d, a, b, t, f) = (op.outs[0], op.ins[0], op.ins[1], op.ins[2], op.ins[3]);
+        if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            let (s, k) = if c.eval(x, y) { (t, 2) } else { (f, 3) };
+            let dies = self.live.dead_ins[i] & (1 << k) != 0
+                && op.inputs().iter().filter(|&&u| u == s).count() == 1;
+            self.copy(d, s, dies);
+            self.kill_inputs(i, op);
+            return self.kill_outputs(i, op);
+        }
+        let (c, ra, vb) = self.cmp_operands(c, a, b);
+        let rt = self.in_reg(t, 0);
+        let rf = self.in_reg(f, 0);
+        let cc = cc_of(c);
+        if let Some(rd) = self.dies_in_reg(i, op, 2) {
+            self.compare(c, ra, vb);
+            self.cmovcc(cc ^ 1, rd, rf);
+            self.finish(i, op, rd)
+        } else if let Some(rd) = self.dies_in_reg(i, op, 3) {
+            self.compare(c, ra, vb);
+            self.cmovcc(cc, rd, rt);
+            self.finish(i, op, rd)
+        } else {
+            let rd = self.dst_reg(i, op, d, &[]);
+            self.mov_rr(rd, rf);
+            self.compare(c, ra, vb);
+            self.cmovcc(cc, rd, rt);
+            self.finish(i, op, rd)
+        }
+    }
+
+    pub(crate) fn brcond(&mut self, op: &Op) {
+        let c = cond(op.consts[0]);
+        let l = self.labels[op.consts[1] as usize];
+        let (a, b) = (op.ins[0], op.ins[1]);
+        if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            if c.eval(x, y) {
+                self.rip_before_branch(op.consts[1]);
+            }
+            self.sync_all();
+            if c.eval(x, y) {
+                dynasm!(self.a ; .arch x64 ; jmp =>l);
+            }
+            return self.reset();
+        }
+        let (c, ra, vb) = self.cmp_operands(c, a, b);
+        self.rip_before_branch(op.consts[1]);
+        self.sync_all();
+        self.compare(c, ra, vb);
+        self.jcc_label(cc_of(c), l);
+        self.reset();
+    }
+
+    pub(crate) fn load(&mut self, i: usize, op: &Op) {
+        let ra = self.in_reg(op.ins[0], 0);
+        let rd = self.dst_reg(i, op, op.outs[0], &[0]);
+        let d = self.disp[i];
+        self.fault_site();
+        match op.opc {
+            Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), DWORD [Rq(ra) + d]),
+            Opcode::Ld32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), DWORD [Rq(ra) + d]),
+            _ => dynasm!(self.a ; .arch x64 ; mov Rq(rd), QWORD [Rq(ra) + d]),
+        }
+        self.finish(i, op, rd);
+    }
+
+    pub(crate) fn store(&mut self, i: usize, op: &Op) {
+        let vv = self.val(op.ins[0], 0);
+        let ra = self.in_reg(op.ins[1], 0);
+        if let Some(hook) = self.opts.store_hook {
+            self.call_store_hook(hook, ra, self.disp[i], op.opc);
+        }
+        let d = self.disp[i];
+        self.fault_site();
+        match (op.opc, vv) {
+            (Opcode::St8, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], Rb(r))
+            }
+            (Opcode::St8, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], c as i8)
+            }
+            (Opcode::St16, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], Rw(r))
+            }
+            (Opcode::St16, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], c as i16)
+            }
+            (Opcode::St32, Val::Reg(r)) => {
+                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], Rd(r))
+            }
+            (Opcode::St32, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], c)
+            }
+            (_, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], Rq(r)),
+            (_, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], c),
+        }
+        self.kill_inputs(i, op);
+    }
+
+    /// Calls `hook(ra + disp, size)` with every register preserved.
+    fn call_store_hook(&mut self, hook: usize, ra: u8, disp: i32, opc: Opcode) {
+        let size = match opc {
+            Opcode::St8 => 1,
+            Opcode::St16 => 2,
+            Opcode::St32 => 4,
+            _ => 8,
+        };
+        dynasm!(self.a ; .arch x64
+            ; push rax ; push rcx ; push rdx ; push rsi ; push rdi
+            ; push r8 ; push r9 ; push r10 ; push r11 ; sub rsp, 8
+            ; lea rdi, [Rq(ra) + disp]
+            ; mov esi, size
+            ; mov rax, QWORD hook as i64
+            ; call rax
+            ; add rsp, 8 ; pop r11 ; pop r10 ; pop r9 ; pop r8
+            ; pop rdi ; pop rsi ; pop rdx ; pop rcx ; pop rax
+        );
+    }
+
+    /// `d = [env + offset]` (never a global's field: the verifier rejects that).
+    pub(crate) fn ld_env(&mut self, i: usize, op: &Op) {
+        let d = op.outs[0];
+        let rd = self.own_reg(d);
+        self.ld_env_reg(rd, env_disp(op.consts[0] as usize));
+        self.def_reg(d, rd);
+        self.kill_outputs(i, op);
+    }
+
+    /// `[env + offset] = v` (never a global's field).
+    pub(crate) fn st_env(&mut self, i: usize, op: &Op) {
+        let disp = env_disp(op.consts[0] as usize);
+        match self.val(op.ins[0], 0) {
+            Val::Reg(r) => self.st_env_reg(disp, r),
+            Val::Imm(c) => self.st_env_imm(disp, c as i64 as u64),
+        }
+        self.kill_inputs(i, op);
+    }
+}

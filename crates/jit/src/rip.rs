@@ -1,0 +1,82 @@
+//! Lazy rip. A TB is entered with `CpuState.rip` possibly stale (chained
+//! jumps do not store the target pc; the exit stubs and the jump-table miss
+//! path do), so until the IR writes rip its value is the TB's pc, known at
+//! translation time. It is stored only where someone may read it: helper
+//! calls, `raise`, the exit-request stub, and block boundaries where a path
+//! with a lazy rip meets one without.
+
+use crate::abi::RIP_DISP;
+use crate::gen::{Gen, Loc};
+use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_x86::cpu::glob;
+
+/// The IR temp of rip.
+pub(crate) const RIP: Temp = Temp(glob::RIP as u32);
+
+/// For each label: true if every path reaching it has a lazy rip.
+pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
+    let mut lazy_at = vec![true; ir.n_labels as usize];
+    loop {
+        let mut changed = false;
+        let mut lazy = true;
+        let mut reachable = true;
+        for op in &ir.ops {
+            let mut leave = |l: u64, lazy: bool, lazy_at: &mut Vec<bool>| {
+                let l = l as usize;
+                if !lazy && lazy_at[l] {
+                    lazy_at[l] = false;
+                    changed = true;
+                }
+            };
+            match op.opc {
+                Opcode::SetLabel => {
+                    if reachable {
+                        leave(op.consts[0], lazy, &mut lazy_at);
+                    }
+                    lazy = lazy_at[op.consts[0] as usize];
+                    reachable = true;
+                }
+                Opcode::Brcond if reachable => leave(op.consts[1], lazy, &mut lazy_at),
+                Opcode::Br => {
+                    if reachable {
+                        leave(op.consts[0], lazy, &mut lazy_at);
+                    }
+                    reachable = false;
+                }
+                Opcode::Call => lazy = false,
+                Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => reachable = false,
+                _ if op.outputs().contains(&RIP) => lazy = false,
+                _ => {}
+            }
+        }
+        if !changed {
+            return lazy_at;
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Stores the lazy rip (the TB's pc) so that `CpuState.rip` is exact.
+    pub fn materialize_rip(&mut self) {
+        if self.rip_lazy {
+            self.st_env_imm(RIP_DISP, self.tb_pc);
+            self.rip_lazy = false;
+        }
+    }
+
+    /// Before a branch to label `l`: make rip agree with the label's state.
+    pub fn rip_before_branch(&mut self, l: u64) {
+        if self.rip_lazy && !self.label_lazy[l as usize] {
+            self.materialize_rip();
+        }
+    }
+
+    /// The rip state at label `l`, after the allocator's reset.
+    pub fn rip_at_label(&mut self, l: u64) {
+        self.rip_lazy = self.label_lazy[l as usize];
+        if self.rip_lazy {
+            self.loc[RIP.index()] = Loc::Const(self.tb_pc);
+            self.dirty[RIP.index()] = false;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The shared code at the start of the code cache: the prologue that
+//! enters generated code, the epilogue that returns to the exec loop, and
+//! the exits every TB jumps to (indirect miss, exception, exit request,
+//! host fault).
+
+use crate::abi::{exit, ENV_BIAS, FRAME, RIP_DISP};
+use crate::cache::CodeCache;
+use crate::error::JitError;
+use crate::gen::Asm;
+use dynasmrt::{dynasm, DynasmApi};
+
+/// Host addresses of the shared stubs.
+#[derive(Clone, Copy, Debug)]
+pub struct Stubs {
+    /// `extern "sysv64" fn(env, code) -> (rax, rdx)`: saves callee-saved
+    /// registers, sets up the frame and `ENV_REG`, jumps to `code`.
+    pub enter: usize,
+    /// Unwinds the frame and returns RAX:RDX to the exec loop.
+    pub ret: usize,
+    /// Stores RAX to `CpuState.rip` and returns `exit::INDIRECT` (jump-table
+    /// misses; empty table entries lead here too).
+    pub miss: usize,
+    /// Returns `exit::EXCEPTION`.
+    pub exception: usize,
+    /// Returns `exit::REQUEST`.
+    pub request: usize,
+    /// Returns `exit::HOST_FAULT` (the fault handler resumes here with RDX
+    /// = faulting host pc; RSP is the TB frame's, as everywhere in TB code).
+    pub fault: usize,
+}
+
+/// Assembles the stubs at the start of `cache` and seals them there.
+pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
+    let base = cache.top_addr();
+    let mut a = Asm::new(base);
+    let enter = a.offset().0;
+    dynasm!(a ; .arch x64
+        ; push rbp
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, FRAME
+        ; lea rbp, [rdi + ENV_BIAS]
+        ; jmp rsi
+    );
+    let ret = a.offset().0;
+    dynasm!(a ; .arch x64
+        ; add rsp, FRAME
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; pop rbp
+        ; ret
+    );
+    let exit_stub = |a: &mut Asm, code: u64| {
+        let at = a.offset().0;
+        dynasm!(a ; .arch x64 ; mov eax, code as i32);
+        let rel = ret as i64 - (a.offset().0 as i64 + 5);
+        a.push(0xe9);
+        a.push_i32(rel as i32);
+        at
+    };
+    let miss = a.offset().0;
+    dynasm!(a ; .arch x64 ; mov QWORD [rbp + RIP_DISP], rax);
+    exit_stub(&mut a, exit::INDIRECT);
+    let exception = exit_stub(&mut a, exit::EXCEPTION);
+    let request = exit_stub(&mut a, exit::REQUEST);
+    let fault = exit_stub(&mut a, exit::HOST_FAULT);
+    let code = a.finalize().expect("stubs have no relocations");
+    let at = cache.push(&code)?;
+    debug_assert_eq!(at, base);
+    let stubs = Stubs {
+        enter: base + enter,
+        ret: base + ret,
+        miss: base + miss,
+        exception: base + exception,
+        request: base + request,
+        fault: base + fault,
+    };
+    cache.seal_fixed(stubs.fault);
+    Ok(stubs)
+}

@@ -1,0 +1,253 @@
+//! Block chaining: patched direct exits, unchaining on invalidation, cache
+//! flush while chained, exit requests in chained loops, the inline jump
+//! table, and helper calls.
+
+mod common;
+
+use common::{block, g, goto, jit};
+use ox86_ir::Cond;
+use ox86_jit::JitExit;
+use ox86_x86::cpu::{excp, glob, reg};
+use ox86_x86::{helpers, CpuState};
+use std::sync::atomic::Ordering;
+
+const PC_A: u64 = 0x1000;
+const PC_B: u64 = 0x2000;
+const PC_C: u64 = 0x3000;
+
+/// A TB at `pc` that adds `n` to RAX and jumps to `next` through slot 0.
+fn adder(pc: u64, n: u64, next: u64) -> ox86_ir::IrBlock {
+    let mut b = block();
+    b.insn_start(pc);
+    let c = b.movi(n);
+    let s = b.add(g(reg::RAX), c);
+    b.mov_to(g(reg::RAX), s);
+    goto(&mut b, next, 0);
+    b
+}
+
+#[test]
+fn chained_exit_runs_target_without_returning() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let mut env = CpuState::default();
+
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 0 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_B));
+
+    assert!(j.chain(a, 0, b));
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: b, exit: 0 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (12, PC_C));
+    assert_eq!(j.chains, 1);
+}
+
+#[test]
+fn chain_refuses_wrong_target() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let c = j.compile(&adder(PC_C, 1, PC_A), PC_C).unwrap();
+    assert!(!j.chain(a, 0, c));
+}
+
+#[test]
+fn invalidated_target_is_unchained() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let mut env = CpuState::default();
+    assert!(j.chain(a, 0, b));
+
+    j.invalidate(b);
+
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 0 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_B));
+    assert!(!j.chain(a, 0, b));
+    // A fresh translation of B chains again.
+    let b2 = j.compile(&adder(PC_B, 100, PC_C), PC_B).unwrap();
+    assert!(j.chain(a, 0, b2));
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: b2, exit: 0 });
+    assert_eq!(env.regs[reg::RAX], 102);
+}
+
+#[test]
+fn invalidated_source_leaves_target_incoming_list() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    j.invalidate(a);
+    // Invalidating B afterwards must not patch A's dead code (nothing to
+    // observe but no crash), and B still runs.
+    j.invalidate(b);
+    let b2 = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let mut env = CpuState::default();
+    assert_eq!(j.run(&mut env, b2), JitExit::Direct { tb: b2, exit: 0 });
+    assert_eq!(env.regs[reg::RAX], 10);
+}
+
+#[test]
+fn flush_while_chained_drops_everything() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    j.set_jump(PC_A, a);
+    let used = j.code_bytes();
+
+    j.flush();
+
+    assert!(j.code_bytes() < used);
+    // New TBs reuse the space; the old chain must not survive in it.
+    let a2 = j.compile(&adder(PC_A, 5, PC_B), PC_A).unwrap();
+    let mut env = CpuState::default();
+    assert_eq!(j.run(&mut env, a2), JitExit::Direct { tb: a2, exit: 0 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (5, PC_B));
+}
+
+#[test]
+fn code_cache_fills_up() {
+    let mut j = jit();
+    let mut n = 0;
+    loop {
+        match j.compile(&adder(PC_A, 1, PC_B), PC_A) {
+            Ok(_) => n += 1,
+            Err(ox86_jit::JitError::CacheFull) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(n > 100);
+    j.flush();
+    assert!(j.compile(&adder(PC_A, 1, PC_B), PC_A).is_ok());
+}
+
+/// A TB at `pc` counting RAX up to `limit`, looping to itself via slot 0.
+fn counter(pc: u64, limit: u64) -> ox86_ir::IrBlock {
+    let mut b = block();
+    b.insn_start(pc);
+    let one = b.movi(1);
+    let s = b.add(g(reg::RAX), one);
+    b.mov_to(g(reg::RAX), s);
+    let lim = b.movi(limit);
+    let l = b.label();
+    b.brcond(Cond::Ltu, g(reg::RAX), lim, l);
+    goto(&mut b, pc + 0x10, 1);
+    b.set_label(l);
+    goto(&mut b, pc, 0);
+    b
+}
+
+#[test]
+fn self_chained_loop_runs_in_generated_code() {
+    let mut j = jit();
+    let a = j.compile(&counter(PC_A, 100_000), PC_A).unwrap();
+    let mut env = CpuState::default();
+    let JitExit::Direct { tb, exit: back } = j.run(&mut env, a) else {
+        panic!("expected a direct exit");
+    };
+    assert_eq!((tb, env.rip), (a, PC_A));
+    assert!(j.chain(a, back, a));
+    let JitExit::Direct { exit: out, .. } = j.run(&mut env, a) else {
+        panic!("expected a direct exit");
+    };
+    assert_ne!(out, back);
+    assert_eq!((env.regs[reg::RAX], env.rip), (100_000, PC_A + 0x10));
+}
+
+#[test]
+fn exit_request_stops_a_chained_loop() {
+    let mut j = jit();
+    let a = j.compile(&counter(PC_A, u64::MAX), PC_A).unwrap();
+    let mut env = CpuState::default();
+    let JitExit::Direct { exit: back, .. } = j.run(&mut env, a) else {
+        panic!("expected a direct exit");
+    };
+    assert!(j.chain(a, back, a));
+    env.regs[reg::RAX] = 0;
+    env.exit_request.store(1, Ordering::Release);
+    assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
+    assert_eq!((env.regs[reg::RAX], env.rip), (0, PC_A));
+
+    // From another thread, while the loop spins.
+    env.exit_request.store(0, Ordering::Release);
+    let flag = &env.exit_request as *const _ as usize;
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // SAFETY: the CpuState outlives the join below.
+        unsafe { (*(flag as *const std::sync::atomic::AtomicU32)).store(1, Ordering::Release) };
+    });
+    assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
+    t.join().unwrap();
+    assert!(env.regs[reg::RAX] > 0);
+    assert_eq!(env.rip, PC_A);
+}
+
+#[test]
+fn indirect_exit_probes_the_jump_table() {
+    let mut j = jit();
+    let mut ind = block();
+    ind.insn_start(PC_A);
+    ind.mov_to(g(glob::RIP), g(reg::RBX));
+    ind.lookup_and_goto_ptr();
+    let a = j.compile(&ind, PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 7, PC_C), PC_B).unwrap();
+    let mut env = CpuState::default();
+    env.regs[reg::RBX] = PC_B;
+
+    assert_eq!(j.run(&mut env, a), JitExit::Indirect);
+    assert_eq!(env.rip, PC_B);
+
+    j.set_jump(PC_B, b);
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: b, exit: 0 });
+    assert_eq!(env.regs[reg::RAX], 7);
+
+    j.invalidate(b);
+    assert_eq!(j.run(&mut env, a), JitExit::Indirect);
+    assert_eq!(env.regs[reg::RAX], 7);
+}
+
+#[test]
+fn helper_call_and_exception_after_it() {
+    let mut j = jit();
+    let mut b = block();
+    b.insn_start(PC_A);
+    let op = b.movi(ox86_x86::cc::CC_OP_EFLAGS);
+    let src = b.movi(0x8d5);
+    let zero = b.movi(0);
+    let id = helpers::id_of(&helpers::flags::CC_COMPUTE_ALL);
+    let f = b.call(id, &[op, zero, src, zero]);
+    b.mov_to(g(reg::RDX), f);
+    b.insn_start(PC_A + 4);
+    let addr = b.movi(0xdead_0000);
+    let fault = helpers::id_of(&helpers::misc::RAISE_FETCH_FAULT);
+    b.call(fault, &[addr]);
+    b.mov_to(g(reg::RDX), zero);
+    goto(&mut b, PC_B, 0);
+    let a = j.compile(&b, PC_A).unwrap();
+    let mut env = CpuState::default();
+
+    assert_eq!(j.run(&mut env, a), JitExit::Exception);
+
+    assert_eq!(env.regs[reg::RDX], 0x8d5);
+    assert_eq!(env.rip, PC_A + 4);
+    assert_eq!(env.exception.pending, 1);
+    assert_eq!(env.exception.vector as u64, excp::PF);
+    assert_eq!(env.exception.addr, 0xdead_0000);
+}
+
+#[test]
+fn raise_leaves_with_the_exception() {
+    let mut j = jit();
+    let mut b = block();
+    b.insn_start(PC_A);
+    b.movi_to(g(glob::RIP), PC_A + 2);
+    b.raise(excp::SYSCALL);
+    let a = j.compile(&b, PC_A).unwrap();
+    let mut env = CpuState::default();
+    assert_eq!(j.run(&mut env, a), JitExit::Exception);
+    assert_eq!(env.rip, PC_A + 2);
+    assert_eq!(
+        (env.exception.pending, env.exception.vector as u64),
+        (1, excp::SYSCALL)
+    );
+}

@@ -1,0 +1,441 @@
+//! Differential tests: IR blocks built by hand (every op of the table, with
+//! operands in registers, as small and large constants, repeated) and
+//! random IR programs (branches, guest memory, helper calls, register
+//! pressure) run under the interpreter and the JIT from the same state;
+//! guest state, exit and memory must be identical.
+
+mod common;
+
+use common::{block, g, goto, jit, snapshot};
+
+use ox86_interp::{InterpTb, TbExit};
+use ox86_ir::{opf, Cond, IrBlock, Label, Op, Opcode, Temp};
+use ox86_jit::{Jit, JitExit};
+use ox86_x86::cpu::{glob, reg};
+use ox86_x86::{helpers, CpuState};
+use std::collections::HashSet;
+use std::mem::offset_of;
+
+/// xorshift64*: a small deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A value likely to hit edge cases.
+    fn value(&mut self) -> u64 {
+        const EDGES: [u64; 12] = [
+            0,
+            1,
+            2,
+            63,
+            64,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_ffff,
+            0x8000_0000_0000_0000,
+            u64::MAX,
+            u64::MAX - 1,
+            0xffff_ffff_8000_0000,
+        ];
+        match self.below(3) {
+            0 => EDGES[self.below(EDGES.len() as u64) as usize],
+            1 => self.below(256),
+            _ => self.next(),
+        }
+    }
+}
+
+/// Guest memory the tests' loads and stores touch.
+struct Buf(Vec<u8>);
+
+const BUF_LEN: u64 = 4096;
+
+impl Buf {
+    fn new(rng: &mut Rng) -> Buf {
+        Buf((0..BUF_LEN + 16).map(|_| rng.next() as u8).collect())
+    }
+    fn base(&self) -> u64 {
+        self.0.as_ptr() as u64
+    }
+}
+
+/// Runs `ir` under both engines from `env` and compares everything.
+fn run_both(j: &mut Jit, ir: &IrBlock, env: &CpuState, buf: &mut Buf, what: &str) {
+    let id = match j.compile(ir, 0x1000) {
+        Err(ox86_jit::JitError::CacheFull) => {
+            j.flush();
+            j.compile(ir, 0x1000)
+        }
+        r => r,
+    }
+    .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mem0 = buf.0.clone();
+    let mut jenv = snapshot(env);
+    let jr = j.run(&mut jenv, id);
+    let jmem = buf.0.clone();
+    buf.0.copy_from_slice(&mem0);
+    let mut ienv = snapshot(env);
+    let itb = InterpTb::new(ir.clone());
+    let ir_exit = ox86_interp::exec(&itb, &mut ienv, &mut Vec::new());
+    let text = || ox86_ir::format_block(ir, &helpers::Names);
+    let same_exit = matches!(
+        (jr, ir_exit),
+        (JitExit::Direct { .. }, TbExit::Direct(_))
+            | (JitExit::Indirect, TbExit::Indirect)
+            | (JitExit::Exception, TbExit::Exception(_))
+    );
+    assert!(
+        same_exit,
+        "{what}: exit jit {jr:?} interp {ir_exit:?}\n{}",
+        text()
+    );
+    for i in 0..glob::COUNT {
+        let off = ox86_x86::GLOBALS[i].offset;
+        let read = |e: &CpuState| {
+            // SAFETY: `off` is a global's 8-byte field inside CpuState.
+            unsafe { *((e as *const CpuState as *const u8).add(off) as *const u64) }
+        };
+        assert_eq!(
+            read(&jenv),
+            read(&ienv),
+            "{what}: global {} differs\n{}",
+            ox86_x86::GLOBALS[i].name,
+            text()
+        );
+    }
+    assert_eq!(jenv.eflags, ienv.eflags, "{what}: eflags\n{}", text());
+    assert_eq!(jenv.xmm, ienv.xmm, "{what}: xmm\n{}", text());
+    assert_eq!(
+        jenv.exception,
+        ienv.exception,
+        "{what}: exception\n{}",
+        text()
+    );
+    assert!(jmem == buf.0, "{what}: memory differs\n{}", text());
+}
+
+fn random_env(rng: &mut Rng, buf: &Buf) -> CpuState {
+    let mut env = CpuState::default();
+    for r in env.regs.iter_mut() {
+        *r = rng.value();
+    }
+    env.cc_dst = rng.value();
+    env.cc_src = rng.value();
+    env.cc_src2 = rng.value();
+    env.regs[reg::RSI] = buf.base();
+    env.rip = 0x1000;
+    env
+}
+
+/// An operand for a hand-built op: a global, a small or a large constant.
+fn operand(b: &mut IrBlock, rng: &mut Rng, kind: u64) -> Temp {
+    match kind {
+        0 => g(rng.below(4) as usize),
+        1 => b.movi(rng.below(200).wrapping_sub(100)),
+        2 => {
+            let v = rng.value();
+            b.movi(v)
+        }
+        _ => {
+            let v = rng.value();
+            let t = b.movi(v);
+            let z = b.movi(0);
+            b.add(t, z)
+        }
+    }
+}
+
+fn data_op(opc: Opcode) -> bool {
+    opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END) == 0
+        && !matches!(opc, Opcode::InsnStart | Opcode::CallPure)
+}
+
+/// Appends one use of `opc` with operands of kinds `ka`, `kb` (and
+/// random others), its outputs stored to globals.
+fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &Buf) {
+    let mut op = Op::new(opc);
+    match opc {
+        Opcode::Movi => op.consts[0] = rng.value(),
+        Opcode::Setcond | Opcode::Movcond => op.consts[0] = rng.below(12),
+        Opcode::Ld8u
+        | Opcode::Ld8s
+        | Opcode::Ld16u
+        | Opcode::Ld16s
+        | Opcode::Ld32u
+        | Opcode::Ld32s
+        | Opcode::Ld64
+        | Opcode::St8
+        | Opcode::St16
+        | Opcode::St32
+        | Opcode::St64 => {
+            let off = b.movi(rng.below(BUF_LEN));
+            let a = b.add(g(reg::RSI), off);
+            let is_store = opc.n_outs() == 0;
+            let a_slot = if is_store { 1 } else { 0 };
+            op.ins[a_slot] = a;
+            if is_store {
+                op.ins[0] = operand(b, rng, ka);
+            }
+        }
+        Opcode::LdEnv | Opcode::StEnv => {
+            op.consts[0] = match rng.below(2) {
+                0 => offset_of!(CpuState, eflags) as u64,
+                _ => ox86_x86::cpu::xmm_offset(rng.below(16) as usize, 1) as u64,
+            };
+            if opc == Opcode::StEnv {
+                op.ins[0] = operand(b, rng, ka);
+            }
+        }
+        _ => {
+            for k in 0..opc.n_ins() {
+                op.ins[k] = match k {
+                    0 => operand(b, rng, ka),
+                    1 => operand(b, rng, kb),
+                    _ => {
+                        let kind = rng.below(4);
+                        operand(b, rng, kind)
+                    }
+                };
+            }
+            if rng.below(4) == 0 && opc.n_ins() == 2 {
+                op.ins[1] = op.ins[0];
+            }
+        }
+    }
+    for k in 0..opc.n_outs() {
+        op.outs[k] = if rng.below(3) == 0 {
+            g(8 + k)
+        } else {
+            b.temp()
+        };
+    }
+    b.push(op);
+    for (k, &t) in op.outputs().iter().enumerate() {
+        if !b.is_global(t) {
+            b.mov_to(g(10 + k), t);
+        }
+    }
+    let _ = buf;
+}
+
+#[test]
+fn every_op_matches_the_interpreter() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut j = jit();
+    let mut covered = HashSet::new();
+    for &opc in Opcode::ALL {
+        let rounds = if data_op(opc) || opc.flags() & opf::CAN_FAULT != 0 {
+            60
+        } else {
+            1
+        };
+        for round in 0..rounds {
+            let mut buf = Buf::new(&mut rng);
+            let env = random_env(&mut rng, &buf);
+            let mut b = block();
+            b.insn_start(0x1000);
+            let (ka, kb) = (round % 4, (round / 4) % 4);
+            match opc {
+                Opcode::InsnStart => {}
+                Opcode::Brcond | Opcode::Br | Opcode::SetLabel => {
+                    let l = b.label();
+                    let x = operand(&mut b, &mut rng, ka);
+                    let y = operand(&mut b, &mut rng, kb);
+                    b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
+                    b.mov_to(g(reg::RDX), x);
+                    let m = b.label();
+                    b.br(m);
+                    b.set_label(l);
+                    b.mov_to(g(reg::RDX), y);
+                    b.set_label(m);
+                }
+                Opcode::Call | Opcode::CallPure => {
+                    let id = helpers::id_of(&helpers::flags::CC_COMPUTE_ALL);
+                    let args: Vec<Temp> = (0..4).map(|_| operand(&mut b, &mut rng, ka)).collect();
+                    let r = if opc == Opcode::Call {
+                        b.call(id, &args)
+                    } else {
+                        b.call_pure(id, &args)
+                    };
+                    b.mov_to(g(reg::RBX), r);
+                }
+                Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => {}
+                _ => one_op(&mut b, &mut rng, opc, ka, kb, &buf),
+            }
+            match opc {
+                Opcode::LookupAndGotoPtr => {
+                    b.mov_to(g(glob::RIP), g(reg::RCX));
+                    b.lookup_and_goto_ptr();
+                }
+                Opcode::Raise => {
+                    b.movi_to(g(glob::RIP), 0x1004);
+                    b.raise(ox86_x86::cpu::excp::UD);
+                }
+                _ => goto(&mut b, 0x2000, rng.below(2)),
+            }
+            for op in &b.ops {
+                covered.insert(op.opc);
+            }
+            ox86_ir::verify(&b, &helpers::Names, helpers::count()).unwrap();
+            run_both(&mut j, &b, &env, &mut buf, opc.name());
+        }
+    }
+    let all: HashSet<Opcode> = Opcode::ALL.iter().copied().collect();
+    assert_eq!(covered, all, "some ops were not exercised");
+}
+
+/// A random program: instructions of random data ops, loads and stores,
+/// helper calls and forward branches, over globals and locals.
+fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
+    let mut b = block();
+    let mut locals: Vec<(Temp, usize)> = Vec::new();
+    let mut pending: Vec<(Label, usize)> = Vec::new();
+    let data: Vec<Opcode> = Opcode::ALL
+        .iter()
+        .copied()
+        .filter(|&o| data_op(o) && o != Opcode::Movi)
+        .collect();
+    let n_insns = 1 + rng.below(40);
+    let mut pos = 0usize;
+    for insn in 0..n_insns {
+        // Branch targets across instructions are instruction starts.
+        if !pending.is_empty() && rng.below(3) == 0 {
+            let (l, from) = pending.swap_remove(rng.below(pending.len() as u64) as usize);
+            b.set_label(l);
+            // Locals defined after the branch may be undefined here.
+            locals.retain(|&(_, p)| p < from);
+        }
+        b.insn_start(0x1000 + 4 * insn);
+        for _ in 0..1 + rng.below(6) {
+            pos += 1;
+            let pick = |b: &mut IrBlock, rng: &mut Rng, locals: &Vec<(Temp, usize)>| -> Temp {
+                match rng.below(4) {
+                    0 if !locals.is_empty() => locals[rng.below(locals.len() as u64) as usize].0,
+                    1 => {
+                        let v = rng.value();
+                        b.movi(v)
+                    }
+                    // GPRs and rip (read before and after writes to it).
+                    _ => g(rng.below(17) as usize),
+                }
+            };
+            match rng.below(20) {
+                0..=11 => {
+                    let opc = data[rng.below(data.len() as u64) as usize];
+                    let mut op = Op::new(opc);
+                    for k in 0..opc.n_ins() {
+                        op.ins[k] = pick(&mut b, rng, &locals);
+                    }
+                    op.consts[0] = if opc == Opcode::LdEnv {
+                        [
+                            offset_of!(CpuState, eflags),
+                            ox86_x86::cpu::xmm_offset(3, 0),
+                        ][rng.below(2) as usize] as u64
+                    } else {
+                        rng.below(12)
+                    };
+                    for k in 0..opc.n_outs() {
+                        op.outs[k] = if rng.below(4) == 0 {
+                            g(rng.below(16) as usize)
+                        } else {
+                            let t = b.temp();
+                            locals.push((t, pos));
+                            t
+                        };
+                    }
+                    b.push(op);
+                }
+                12..=13 => {
+                    let off = b.movi(rng.below(BUF_LEN));
+                    let a = if rng.below(30) == 0 {
+                        // A faulting access: the state must be precise.
+                        let page = b.movi(guard);
+                        b.add(page, off)
+                    } else {
+                        b.add(g(reg::RSI), off)
+                    };
+                    let opc = [
+                        Opcode::Ld8u,
+                        Opcode::Ld16s,
+                        Opcode::Ld32u,
+                        Opcode::Ld64,
+                        Opcode::St8,
+                        Opcode::St16,
+                        Opcode::St32,
+                        Opcode::St64,
+                    ][rng.below(8) as usize];
+                    if opc.n_outs() == 1 {
+                        let t = b.load(opc, a);
+                        locals.push((t, pos));
+                    } else {
+                        let v = pick(&mut b, rng, &locals);
+                        b.store(opc, v, a);
+                    }
+                }
+                14 => {
+                    let id = helpers::id_of(&helpers::flags::CC_COMPUTE_ALL);
+                    let args: Vec<Temp> = (0..4).map(|_| pick(&mut b, rng, &locals)).collect();
+                    let t = if rng.below(2) == 0 {
+                        b.call(id, &args)
+                    } else {
+                        b.call_pure(id, &args)
+                    };
+                    locals.push((t, pos));
+                }
+                15..=16 => {
+                    let l = b.label();
+                    let x = pick(&mut b, rng, &locals);
+                    let y = pick(&mut b, rng, &locals);
+                    b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
+                    pending.push((l, pos));
+                }
+                _ => {
+                    let s = pick(&mut b, rng, &locals);
+                    b.mov_to(g(rng.below(17) as usize), s);
+                }
+            }
+        }
+    }
+    for (l, _) in pending {
+        b.set_label(l);
+    }
+    b.insn_start(0x1000 + 4 * n_insns);
+    if rng.below(2) == 0 {
+        goto(&mut b, 0x2000, rng.below(2));
+    } else {
+        b.mov_to(g(glob::RIP), g(reg::RAX));
+        b.lookup_and_goto_ptr();
+    }
+    b
+}
+
+#[test]
+fn random_programs_match_the_interpreter() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut j = jit();
+    let guard = common::guard_page();
+    for n in 0..3000 {
+        let mut ir = random_program(&mut rng, guard);
+        // The address register must survive: keep RSI out of the outputs.
+        for op in ir.ops.iter_mut() {
+            for t in op.outs.iter_mut().take(op.opc.n_outs()) {
+                if *t == g(reg::RSI) {
+                    *t = g(reg::RDI);
+                }
+            }
+        }
+        ox86_ir::verify(&ir, &helpers::Names, helpers::count())
+            .unwrap_or_else(|e| panic!("generator made bad IR: {e}"));
+        let mut buf = Buf::new(&mut rng);
+        let env = random_env(&mut rng, &buf);
+        run_both(&mut j, &ir, &env, &mut buf, &format!("program {n}"));
+    }
+}
