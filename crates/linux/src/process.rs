@@ -104,7 +104,7 @@ impl Process {
     /// Runs the guest until it exits; never returns.
     pub fn run(mut self, mut env: CpuState) -> ! {
         crate::signal::set_current_cpu(&env);
-        ox86_x86::helpers::sse::reset_host_mxcsr();
+        ox86_x86::helpers::sse::clear_host_flags();
         loop {
             match self.engine.run(&mut env) {
                 Exit::Syscall => self.syscall(&mut env),

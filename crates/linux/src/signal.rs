@@ -233,6 +233,7 @@ impl Process {
         put(&mut ucb, UC_MCONTEXT + 184, fpstate);
         let saved_mask = self.sigsuspend_saved.take().unwrap_or(self.sigmask);
         put(&mut ucb, UC_SIGMASK, saved_mask);
+        ox86_x86::helpers::sse::sync_mxcsr_flags(env);
         let ok = guest_write_bytes(fpstate, &fxsave_image(env))
             && guest_write_bytes(uc, &ucb)
             && guest_write_bytes(siginfo, info)
@@ -252,6 +253,7 @@ impl Process {
         // The handler starts with a clean FPU, as after FNINIT/LDMXCSR.
         env.fpu = CpuState::default().fpu;
         env.mxcsr = 0x1f80;
+        ox86_x86::helpers::sse::clear_host_flags();
         let mut new_mask = self.sigmask | mask;
         if flags & sa::NODEFER == 0 {
             new_mask |= 1 << (sig - 1);
@@ -309,6 +311,7 @@ impl Process {
             let mut img = [0u8; FPSTATE_SIZE as usize];
             if guest_read_bytes(fp, &mut img) {
                 restore_fxsave_image(env, &img);
+                ox86_x86::helpers::sse::clear_host_flags();
             }
         }
         self.set_sigmask(get(UC_SIGMASK));

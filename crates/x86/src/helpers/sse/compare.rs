@@ -105,7 +105,7 @@ mod tests {
         let mut env = CpuState::default();
         let mut comisd = |a: f64, b: f64| {
             env.xmm[D as usize][0] = a.to_bits();
-            let v = (COMISD.func)(&mut env, D, f(b) as u64, 0, 0, 0);
+            let v = crate::helpers::sse::native::call(&COMISD, &mut env, [D, f(b) as u64, 0, 0, 0]);
             (v, env.mxcsr & 0x3f)
         };
         assert_eq!(comisd(1.0, 2.0), (CF, 0));

@@ -142,7 +142,8 @@ mod tests {
             mxcsr,
             ..CpuState::default()
         };
-        let v = (h.func)(&mut env, 0, b as u64, (b >> 64) as u64, 0, 0);
+        let v =
+            crate::helpers::sse::native::call(h, &mut env, [0, b as u64, (b >> 64) as u64, 0, 0]);
         (v, env.mxcsr)
     }
 

@@ -3,11 +3,14 @@
 //! the host MXCSR restored. Each returns its result and the exception flags
 //! the instruction raised, for the helpers to merge into the guest MXCSR.
 //!
-//! Fast path: ox86 keeps the host MXCSR at its default (0x1f80, all
-//! exceptions masked, round to nearest) with the exception flags clear.
-//! When the guest's control bits are that default too, the instruction runs
-//! directly; its flags are read back and, if any were raised, cleared again
-//! (so the invariant holds and the next instruction's flags are its own).
+//! Fast path: while guest code runs, the host MXCSR has the default control
+//! bits (0x1f80: all exceptions masked, round to nearest) and its sticky
+//! exception flags are the guest's flags not yet copied to
+//! `CpuState.mxcsr`. When the guest's control bits are that default too,
+//! the instruction runs directly and its flags stay in the host MXCSR;
+//! `sync_mxcsr_flags` moves them to the guest before anything reads the
+//! guest MXCSR (STMXCSR, signal frames), and `clear_host_flags` empties them
+//! when the guest MXCSR is replaced (LDMXCSR, signal entry and return).
 
 use core::arch::asm;
 use core::arch::x86_64::__m128i;
@@ -29,30 +32,42 @@ fn default_control(guest: u32) -> bool {
     guest & !FLAGS == MASKS
 }
 
-/// After a fast-path instruction: the flags it raised, with the host's
-/// cleared again.
+/// Flags a fast-path instruction reports: none now; they stay in the
+/// host MXCSR until `sync_mxcsr_flags`.
 #[inline(always)]
 fn take_host_flags() -> u32 {
-    let mut m = 0u32;
-    // SAFETY: reads the host MXCSR into `m` and, if an exception flag is
-    // set, reloads the default MXCSR; no other state is touched.
-    unsafe {
-        asm!("stmxcsr [{m}]", m = in(reg) &mut m as *mut u32, options(nostack, preserves_flags));
-        if m & FLAGS != 0 {
-            let d = MASKS;
-            asm!("ldmxcsr [{m}]", m = in(reg) &d as *const u32, options(nostack, preserves_flags, readonly));
-        }
-    }
-    m & FLAGS
+    0
 }
 
-/// Clears the host MXCSR back to the default (done when guest code starts).
-pub fn reset_host_mxcsr() {
+/// Sets the host MXCSR to the default with no exception flags: at the
+/// start of guest code and whenever the guest MXCSR is replaced.
+pub fn clear_host_flags() {
     let d = MASKS;
     // SAFETY: loads the default MXCSR.
     unsafe {
-        asm!("ldmxcsr [{m}]", m = in(reg) &d as *const u32, options(nostack, preserves_flags, readonly))
+        asm!(
+            "ldmxcsr [{m}]",
+            m = in(reg) &d as *const u32,
+            options(nostack, preserves_flags, readonly)
+        )
     };
+}
+
+/// Moves the exception flags pending in the host MXCSR into the guest's.
+pub fn sync_mxcsr_flags(env: &mut crate::cpu::CpuState) {
+    let mut m = 0u32;
+    // SAFETY: stores the host MXCSR into `m`.
+    unsafe {
+        asm!(
+            "stmxcsr [{m}]",
+            m = in(reg) &mut m as *mut u32,
+            options(nostack, preserves_flags)
+        )
+    };
+    if m & FLAGS != 0 {
+        env.mxcsr |= m & FLAGS;
+        clear_host_flags();
+    }
 }
 
 fn to_m(v: u128) -> __m128i {

@@ -122,7 +122,7 @@ pub mod convert;
 pub mod crc32;
 pub mod float;
 mod host;
-pub use host::reset_host_mxcsr;
+pub use host::{clear_host_flags, sync_mxcsr_flags};
 pub mod int;
 mod lanes;
 pub mod pcmpstr;
@@ -157,7 +157,32 @@ fn commit(env: &mut CpuState, flags: u32) -> bool {
     true
 }
 
+extern "C" fn mxcsr_sync(env: &mut CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    host::sync_mxcsr_flags(env);
+    0
+}
+
+/// `mxcsr_sync()`: brings the guest MXCSR's exception flags up to date (before STMXCSR).
+pub static MXCSR_SYNC: HelperInfo = HelperInfo {
+    name: "mxcsr_sync",
+    func: mxcsr_sync,
+};
+
+extern "C" fn mxcsr_loaded(_: &mut CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    host::clear_host_flags();
+    0
+}
+
+/// `mxcsr_loaded()`: drops flags pending on the host after LDMXCSR replaced the guest MXCSR.
+pub static MXCSR_LOADED: HelperInfo = HelperInfo {
+    name: "mxcsr_loaded",
+    func: mxcsr_loaded,
+};
+
+const MXCSR_ACCESS: &[&HelperInfo] = &[&MXCSR_SYNC, &MXCSR_LOADED];
+
 const FAMILIES: &[&[&HelperInfo]] = &[
+    MXCSR_ACCESS,
     compare::PURE,
     compare::MXCSR,
     compare::COMIS,

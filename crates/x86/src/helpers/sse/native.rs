@@ -7,6 +7,15 @@ use crate::cpu::CpuState;
 /// XMM register the helpers under test use as their destination.
 pub const D: u64 = 3;
 
+/// Calls helper `h` as generated code would, with the host MXCSR flags
+/// clear before and the pending ones moved to the guest after (see `host`).
+pub fn call(h: &HelperInfo, env: &mut CpuState, args: [u64; 5]) -> u64 {
+    super::clear_host_flags();
+    let v = (h.func)(env, args[0], args[1], args[2], args[3], args[4]);
+    super::sync_mxcsr_flags(env);
+    v
+}
+
 /// Runs helper `h` with XMM `D` = `a`, source `b` and third operand `c`;
 /// returns XMM `D` and the state.
 pub fn run_env(h: &HelperInfo, mxcsr: u32, a: u128, b: u128, c: u128) -> (u128, CpuState) {
@@ -15,13 +24,10 @@ pub fn run_env(h: &HelperInfo, mxcsr: u32, a: u128, b: u128, c: u128) -> (u128, 
         ..CpuState::default()
     };
     env.xmm[D as usize] = [a as u64, (a >> 64) as u64];
-    (h.func)(
+    call(
+        h,
         &mut env,
-        D,
-        b as u64,
-        (b >> 64) as u64,
-        c as u64,
-        (c >> 64) as u64,
+        [D, b as u64, (b >> 64) as u64, c as u64, (c >> 64) as u64],
     );
     let [lo, hi] = env.xmm[D as usize];
     (lo as u128 | (hi as u128) << 64, env)
@@ -371,7 +377,11 @@ macro_rules! check_float_value {
                     ..CpuState::default()
                 };
                 env.xmm[D as usize] = [a as u64, (a >> 64) as u64];
-                let got = ($h.func)(&mut env, D, b as u64, (b >> 64) as u64, 0, 0);
+                let got = $crate::helpers::sse::native::call(
+                    &$h,
+                    &mut env,
+                    [D, b as u64, (b >> 64) as u64, 0, 0],
+                );
                 assert_eq!(
                     (got, env.mxcsr),
                     want,

@@ -20,8 +20,10 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             gp_unless(cx, Cond::TstEq, v, reserved);
             // The 64-bit field also covers the padding after MXCSR: zero.
             cx.b.st_env(v, off);
+            cx.call(&crate::helpers::sse::MXCSR_LOADED, &[]);
         }
         Mnemonic::Stmxcsr => {
+            cx.call(&crate::helpers::sse::MXCSR_SYNC, &[]);
             let v = cx.b.ld_env(off);
             let a = cx.ea();
             cx.store(4, v, a);
