@@ -308,17 +308,14 @@ impl Engine {
     /// jump table inline; the loop sees unchained exits, jump-table misses,
     /// exceptions and exit requests.
     fn run_jit(&mut self, env: &mut CpuState) -> Exit {
-        let mut chain_from: Option<(TbId, usize)> = None;
+        // The last unchained direct exit, with the flush count it belongs to.
+        let mut chain_from: Option<(TbId, usize, u64)> = None;
         loop {
             if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
                 return Exit::Interrupted;
             }
-            let flushes = self.jit_ref().flushes;
             let tb = self.lookup(env.rip);
             let id = tb.jit.expect("JIT engine compiles every TB");
-            if self.jit_ref().flushes != flushes {
-                chain_from = None;
-            }
             if self.opts.log.exec {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
             }
@@ -340,14 +337,16 @@ impl Engine {
                 let jit = self.jit_mut();
                 if direct {
                     jit.set_jump(tb.pc, id);
-                    if let Some((from, k)) = chain_from.take() {
+                    if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
                         jit.chain(from, k, id);
                     }
                 }
                 jit.run(env, id)
             };
             match r {
-                JitExit::Direct { tb, exit } => chain_from = Some((tb, exit)),
+                JitExit::Direct { tb, exit } => {
+                    chain_from = Some((tb, exit, self.jit_ref().flushes))
+                }
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::Exception => return self.exception(env),
             }

@@ -22,10 +22,6 @@ impl Gen<'_> {
     /// `call` (`pure` false: the helper may read and write every global
     /// and raise) or `call_pure` (it touches no guest state).
     pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
-        if pure && self.live.dead_outs[i] & 1 != 0 {
-            self.kill_inputs(i, op);
-            return self.kill_outputs(i, op);
-        }
         let h = helpers::by_id(op.consts[0] as u32);
         if !pure {
             self.materialize_rip();

@@ -7,7 +7,7 @@ use crate::liveness::Liveness;
 use crate::stubs::Stubs;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use ox86_ir::{IrBlock, Op, Opcode};
+use ox86_ir::{opf, IrBlock, Op, Opcode};
 
 /// The assembler type used everywhere in the backend.
 pub(crate) type Asm = VecAssembler<X64Relocation>;
@@ -169,6 +169,13 @@ impl<'a> Gen<'a> {
     }
 
     fn op(&mut self, i: usize, op: &Op) {
+        let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
+            && op.opc != Opcode::InsnStart;
+        let n_out = op.outputs().len();
+        if pure && n_out > 0 && self.live.dead_outs[i].count_ones() as usize == n_out {
+            // Nothing reads the result (left over from address folding).
+            return self.kill_inputs(i, op);
+        }
         match op.opc {
             Opcode::InsnStart => {
                 self.cur_pc = op.consts[0];
