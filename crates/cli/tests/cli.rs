@@ -495,7 +495,7 @@ fn jit_out_asm_stats_and_engine_comparison() {
     .arg(&log)
     .arg(&bin);
     let out = run(&mut cmd, LIMIT).expect("start ox86");
-    assert_eq!(out.status, Status::Exit((500_500 % 256) as i32));
+    assert_eq!(out.status, Status::Exit(500_500 % 256));
     let err = String::from_utf8_lossy(&out.stderr);
     for item in [
         "TBs translated",
