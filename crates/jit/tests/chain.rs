@@ -105,22 +105,6 @@ fn flush_while_chained_drops_everything() {
     assert_eq!((env.regs[reg::RAX], env.rip), (5, PC_B));
 }
 
-#[test]
-fn code_cache_fills_up() {
-    let mut j = jit();
-    let mut n = 0;
-    loop {
-        match j.compile(&adder(PC_A, 1, PC_B), PC_A) {
-            Ok(_) => n += 1,
-            Err(ox86_jit::JitError::CacheFull) => break,
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert!(n > 100);
-    j.flush();
-    assert!(j.compile(&adder(PC_A, 1, PC_B), PC_A).is_ok());
-}
-
 /// A TB at `pc` counting RAX up to `limit`, looping to itself via slot 0.
 fn counter(pc: u64, limit: u64) -> ox86_ir::IrBlock {
     let mut b = block();
