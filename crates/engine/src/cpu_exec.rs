@@ -38,6 +38,8 @@ pub struct EngineOptions {
     pub stats: bool,
     /// JIT: check each TB against the interpreter for this many TB runs.
     pub compare_engines: u64,
+    /// JIT: code cache size in bytes (0: the default).
+    pub code_cache_size: usize,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -137,6 +139,10 @@ impl Engine {
         crate::signal::install();
         let jit = match opts.kind {
             EngineKind::Jit => Some(Jit::new(JitOptions {
+                cache_size: match opts.code_cache_size {
+                    0 => JitOptions::default().cache_size,
+                    n => n,
+                },
                 count_hits: opts.stats,
                 store_hook: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),

@@ -36,10 +36,13 @@ pub enum JitExit {
     ExitRequest,
 }
 
+/// The smallest code cache: room for the stubs and the largest TB.
+const MIN_CACHE_SIZE: usize = 64 << 10;
+
 /// JIT settings.
 #[derive(Clone, Copy, Debug)]
 pub struct JitOptions {
-    /// Code cache size in bytes.
+    /// Code cache size in bytes (at least 64 KiB are mapped).
     pub cache_size: usize,
     /// Count inline jump-table hits (costs one increment per hit).
     pub count_hits: bool,
@@ -100,7 +103,7 @@ impl Jit {
         if !std::arch::is_x86_feature_detected!("popcnt") {
             return Err(JitError::HostCpu("POPCNT"));
         }
-        let mut cache = CodeCache::new(opts.cache_size)?;
+        let mut cache = CodeCache::new(opts.cache_size.max(MIN_CACHE_SIZE))?;
         let stubs = stubs::install(&mut cache)?;
         Ok(Jit {
             cache,

@@ -37,7 +37,6 @@ fn code_cache_fills_up() {
     assert!(j.compile(&adder(PC_A, 1, PC_B), PC_A).is_ok());
 }
 
-
 #[test]
 fn too_many_live_values_across_a_branch() {
     let mut j = jit();
@@ -59,5 +58,8 @@ fn too_many_live_values_across_a_branch() {
     }
     b.mov_to(g(reg::RAX), acc);
     goto(&mut b, PC_B, 0);
-    assert!(matches!(j.compile(&b, PC_A), Err(JitError::TooManySpills(_))));
+    assert!(matches!(
+        j.compile(&b, PC_A),
+        Err(JitError::TooManySpills(_))
+    ));
 }
