@@ -31,10 +31,10 @@ fn ox86() -> Command {
     cmd
 }
 
-/// Engines to run guests under, as in the guest suite (`OX86_ENGINES`, default `interp`).
+/// Engines to run guests under, as in the guest suite (`OX86_ENGINES`, default `interp,jit`).
 fn engines() -> Vec<String> {
     std::env::var("OX86_ENGINES")
-        .unwrap_or_else(|_| "interp".to_string())
+        .unwrap_or_else(|_| "interp,jit".to_string())
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty() && *s != "native" && *s != "qemu")

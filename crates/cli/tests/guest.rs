@@ -4,7 +4,7 @@
 //!
 //! Knobs (environment variables):
 //! - `OX86_ENGINES`: comma-separated engines to compare with the native run (default
-//!   `interp`). A name runs `ox86 --engine NAME`; `native` runs the binary again directly and
+//!   `interp,jit`). A name runs `ox86 --engine NAME`; `native` runs the binary again directly and
 //!   `qemu` runs it under `qemu-x86_64` (both check the tests themselves, not ox86).
 //! - `OX86_TEST_FILTER`: comma-separated substrings; only programs whose name contains one run.
 //! - `OX86_TEST_VARIANTS`: comma-separated variant names to build (default: all).
@@ -29,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Engines compared with the native run when `OX86_ENGINES` is unset.
-const DEFAULT_ENGINES: &str = "interp";
+const DEFAULT_ENGINES: &[&str] = &["interp", "jit"];
 /// Worker threads when `OX86_TEST_JOBS` is unset.
 const DEFAULT_JOBS: usize = 2;
 /// Per-run time limit in seconds when neither `OX86_TEST_TIMEOUT` nor a directive sets one.
@@ -555,7 +555,7 @@ fn guest_programs_match_native() {
     fs::write(&stdin_file, GUEST_STDIN).expect("write the guest stdin file");
 
     let engines = env_list("OX86_ENGINES")
-        .unwrap_or_else(|| vec![DEFAULT_ENGINES.to_string()])
+        .unwrap_or_else(|| DEFAULT_ENGINES.iter().map(|e| e.to_string()).collect())
         .iter()
         .map(|s| Engine::parse(s))
         .collect();

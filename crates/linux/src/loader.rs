@@ -20,6 +20,10 @@ fn page_up(v: u64) -> u64 {
     (v + PAGE - 1) & !(PAGE - 1)
 }
 
+/// Address space kept free after the image so that brk can grow there
+/// (like the gap Linux leaves before the next mapping).
+pub const BRK_RESERVE: u64 = 1 << 30;
+
 /// What the loader placed in memory.
 #[derive(Clone, Debug)]
 pub struct LoadedImage {
@@ -35,6 +39,8 @@ pub struct LoadedImage {
     pub phnum: u64,
     /// End of the highest segment's memory image (initial brk, page-aligned).
     pub brk: u64,
+    /// True when `[brk, brk + BRK_RESERVE)` is already reserved for brk.
+    pub brk_reserved: bool,
 }
 
 fn malformed(path: &str, what: impl Into<String>) -> LinuxError {
@@ -116,13 +122,14 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
         return Err(malformed(path, "segments span an impossible range"));
     }
     let span = page_up(hi) - lo;
-    // ET_DYN: reserve the whole span where the host likes, then map into it.
+    // ET_DYN: reserve the whole span, plus room for brk after it, where
+    // the host likes, then map into it.
     let base = if etype == elf::ET_DYN {
         let at = host_mmap(
             0,
-            span,
+            span + BRK_RESERVE,
             libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
             -1,
             0,
         )
@@ -131,7 +138,7 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
             addr: 0,
             source,
         })?;
-        mem.record(at, at + span);
+        mem.record(at, at + span + BRK_RESERVE);
         at - lo
     } else {
         0
@@ -176,6 +183,7 @@ pub fn load_elf(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxE
         phent: hdr.e_phentsize(endian) as u64,
         phnum: phdrs.len() as u64,
         brk: page_up(base + hi),
+        brk_reserved: etype == elf::ET_DYN,
     })
 }
 

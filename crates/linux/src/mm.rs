@@ -37,6 +37,8 @@ pub struct GuestMemory {
     pub brk: u64,
     /// End of the pages mapped for brk so far.
     brk_mapped: u64,
+    /// End of the address range reserved for brk.
+    brk_limit: u64,
 }
 
 impl GuestMemory {
@@ -238,35 +240,60 @@ impl GuestMemory {
         p as i64
     }
 
-    /// Sets up brk after the loaded image.
-    pub fn init_brk(&mut self, at: u64) {
+    /// Sets up brk after the loaded image: `[at, at + reserve)` becomes a
+    /// PROT_NONE reservation brk grows into (`reserved`: the loader already
+    /// made it; otherwise it is made here if that range is free).
+    pub fn init_brk(&mut self, at: u64, reserve: u64, reserved: bool) {
         self.brk_start = at;
         self.brk = at;
         self.brk_mapped = at;
+        let ok = reserved
+            || host_mmap(
+                at,
+                reserve,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE
+                    | libc::MAP_ANONYMOUS
+                    | libc::MAP_NORESERVE
+                    | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+            .is_ok_and(|p| p == at);
+        if ok {
+            self.record(at, at + reserve);
+            self.brk_limit = at + reserve;
+        } else {
+            self.brk_limit = at;
+        }
     }
 
-    /// Guest `brk`: grows with fresh zero pages that must not collide
-    /// with anything; returns the (possibly unchanged) break.
+    /// Guest `brk`: grows with fresh zero pages, inside the reservation or
+    /// else only where nothing is mapped; returns the (possibly unchanged) break.
     pub fn do_brk(&mut self, new: u64) -> u64 {
         if new < self.brk_start {
             return self.brk;
         }
-        let want = (new + PAGE - 1) & !(PAGE - 1);
+        let Some(want) = new.checked_add(PAGE - 1).map(|v| v & !(PAGE - 1)) else {
+            return self.brk;
+        };
         if want > self.brk_mapped {
-            let len = want - self.brk_mapped;
+            let (from, len) = (self.brk_mapped, want - self.brk_mapped);
+            let fixed = if want <= self.brk_limit {
+                libc::MAP_FIXED
+            } else {
+                libc::MAP_FIXED_NOREPLACE
+            };
             let r = host_mmap(
-                self.brk_mapped,
+                from,
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | fixed,
                 -1,
                 0,
             );
             match r {
-                Ok(p) if p == self.brk_mapped => {
-                    self.record(p, p + len);
-                    self.brk_mapped = want;
-                }
+                Ok(p) if p == from => self.record(p, p + len),
                 Ok(p) => {
                     // SAFETY: unmapping the stray mapping just created.
                     unsafe { libc::munmap(p as *mut _, len as usize) };
@@ -274,9 +301,23 @@ impl GuestMemory {
                 }
                 Err(_) => return self.brk,
             }
+            self.brk_mapped = want;
         } else if want < self.brk_mapped {
-            // Shrinking: the kernel frees the pages; so do we.
-            self.munmap(want, self.brk_mapped - want);
+            // Shrinking frees the pages; inside the reservation they go back
+            // to PROT_NONE so that a later growth finds them zeroed.
+            let (from, len) = (want, self.brk_mapped - want);
+            if self.brk_mapped <= self.brk_limit {
+                let _ = host_mmap(
+                    from,
+                    len,
+                    libc::PROT_NONE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                    -1,
+                    0,
+                );
+            } else {
+                self.munmap(from, len);
+            }
             self.brk_mapped = want;
         }
         self.brk = new;

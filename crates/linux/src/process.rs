@@ -68,7 +68,7 @@ impl Process {
     ) -> Result<(Process, CpuState), LinuxError> {
         let mut mem = GuestMemory::default();
         let image = load_elf(path, &mut mem)?;
-        mem.init_brk(image.brk);
+        mem.init_brk(image.brk, crate::loader::BRK_RESERVE, image.brk_reserved);
         let mut argv: Vec<String> = Vec::with_capacity(args.len() + 1);
         argv.push(opts.argv0.clone().unwrap_or_else(|| path.to_string()));
         argv.extend(args.iter().cloned());
@@ -104,6 +104,7 @@ impl Process {
     /// Runs the guest until it exits; never returns.
     pub fn run(mut self, mut env: CpuState) -> ! {
         crate::signal::set_current_cpu(&env);
+        ox86_x86::helpers::sse::reset_host_mxcsr();
         loop {
             match self.engine.run(&mut env) {
                 Exit::Syscall => self.syscall(&mut env),

@@ -2,6 +2,12 @@
 //! DAZ and FTZ bits with every exception masked and the flags cleared, then
 //! the host MXCSR restored. Each returns its result and the exception flags
 //! the instruction raised, for the helpers to merge into the guest MXCSR.
+//!
+//! Fast path: ox86 keeps the host MXCSR at its default (0x1f80, all
+//! exceptions masked, round to nearest) with the exception flags clear.
+//! When the guest's control bits are that default too, the instruction runs
+//! directly; its flags are read back and, if any were raised, cleared again
+//! (so the invariant holds and the next instruction's flags are its own).
 
 use core::arch::asm;
 use core::arch::x86_64::__m128i;
@@ -14,6 +20,39 @@ pub const MASKS: u32 = 0x1f80;
 /// The MXCSR a guest operation runs under on the host.
 fn host_mxcsr(guest: u32) -> u32 {
     (guest & !FLAGS) | MASKS
+}
+
+/// True when the guest's control bits equal the host's default MXCSR, so
+/// the instruction can run without switching MXCSR (see the module doc).
+#[inline(always)]
+fn default_control(guest: u32) -> bool {
+    guest & !FLAGS == MASKS
+}
+
+/// After a fast-path instruction: the flags it raised, with the host's
+/// cleared again.
+#[inline(always)]
+fn take_host_flags() -> u32 {
+    let mut m = 0u32;
+    // SAFETY: reads the host MXCSR into `m` and, if an exception flag is
+    // set, reloads the default MXCSR; no other state is touched.
+    unsafe {
+        asm!("stmxcsr [{m}]", m = in(reg) &mut m as *mut u32, options(nostack, preserves_flags));
+        if m & FLAGS != 0 {
+            let d = MASKS;
+            asm!("ldmxcsr [{m}]", m = in(reg) &d as *const u32, options(nostack, preserves_flags, readonly));
+        }
+    }
+    m & FLAGS
+}
+
+/// Clears the host MXCSR back to the default (done when guest code starts).
+pub fn reset_host_mxcsr() {
+    let d = MASKS;
+    // SAFETY: loads the default MXCSR.
+    unsafe {
+        asm!("ldmxcsr [{m}]", m = in(reg) &d as *const u32, options(nostack, preserves_flags, readonly))
+    };
 }
 
 fn to_m(v: u128) -> __m128i {
@@ -33,6 +72,19 @@ macro_rules! xx {
         pub fn $f(mxcsr: u32, a: u128, b: u128, _imm: u8) -> (u128, u32) {
             let mut x = to_m(a);
             let y = to_m(b);
+            if default_control(mxcsr) {
+                // SAFETY: one SSE instruction on registers, under the
+                // default MXCSR the host already has.
+                unsafe {
+                    asm!(
+                        concat!($insn, " {x}, {y}"),
+                        x = inout(xmm_reg) x,
+                        y = in(xmm_reg) y,
+                        options(nostack, nomem, preserves_flags),
+                    );
+                }
+                return (from_m(x), take_host_flags());
+            }
             let mut m = [0, host_mxcsr(mxcsr), 0u32];
             // SAFETY: saves the host MXCSR into m[0], runs one SSE
             // instruction on registers with all exceptions masked, stores
@@ -64,6 +116,19 @@ macro_rules! xx_imm {
             fn run<const I: u8>(mxcsr: u32, a: u128, b: u128) -> (u128, u32) {
                 let mut x = to_m(a);
                 let y = to_m(b);
+                if default_control(mxcsr) {
+                    // SAFETY: as in `xx!`'s fast path.
+                    unsafe {
+                        asm!(
+                            concat!($insn, " {x}, {y}, {i}"),
+                            x = inout(xmm_reg) x,
+                            y = in(xmm_reg) y,
+                            i = const I,
+                            options(nostack, nomem, preserves_flags),
+                        );
+                    }
+                    return (from_m(x), take_host_flags());
+                }
                 let mut m = [0, host_mxcsr(mxcsr), 0u32];
                 // SAFETY: as for `xx!`: one SSE instruction between saving
                 // and restoring the host MXCSR, memory limited to `m`.
@@ -98,6 +163,18 @@ macro_rules! gx {
         pub fn $f(mxcsr: u32, b: u128) -> (u64, u32) {
             let y = to_m(b);
             let r: u64;
+            if default_control(mxcsr) {
+                // SAFETY: as in `xx!`'s fast path.
+                unsafe {
+                    asm!(
+                        concat!($insn, " ", $r, ", {y}"),
+                        r = out(reg) r,
+                        y = in(xmm_reg) y,
+                        options(nostack, nomem, preserves_flags),
+                    );
+                }
+                return (r, take_host_flags());
+            }
             let mut m = [0, host_mxcsr(mxcsr), 0u32];
             // SAFETY: as for `xx!`; the 32-bit forms zero-extend `r`.
             unsafe {
@@ -124,6 +201,18 @@ macro_rules! xg {
         #[doc = concat!("`", $insn, " x, ", $r, "` under the guest MXCSR.")]
         pub fn $f(mxcsr: u32, a: u128, b: u128, _imm: u8) -> (u128, u32) {
             let mut x = to_m(a);
+            if default_control(mxcsr) {
+                // SAFETY: as in `xx!`'s fast path.
+                unsafe {
+                    asm!(
+                        concat!($insn, " {x}, ", $r),
+                        x = inout(xmm_reg) x,
+                        r = in(reg) b as u64,
+                        options(nostack, nomem, preserves_flags),
+                    );
+                }
+                return (from_m(x), take_host_flags());
+            }
             let mut m = [0, host_mxcsr(mxcsr), 0u32];
             // SAFETY: as for `xx!`.
             unsafe {
@@ -153,6 +242,25 @@ macro_rules! flags_xx {
             let x = to_m(a);
             let y = to_m(b);
             let (z, p, c): (u8, u8, u8);
+            if default_control(mxcsr) {
+                // SAFETY: as in `xx!`'s fast path; the flags are read with SETcc.
+                unsafe {
+                    asm!(
+                        concat!($insn, " {x}, {y}"),
+                        "setz {z}",
+                        "setp {p}",
+                        "setc {c}",
+                        x = in(xmm_reg) x,
+                        y = in(xmm_reg) y,
+                        z = out(reg_byte) z,
+                        p = out(reg_byte) p,
+                        c = out(reg_byte) c,
+                        options(nostack, nomem),
+                    );
+                }
+                let fl = if z != 0 { ZF } else { 0 } | if p != 0 { PF } else { 0 } | if c != 0 { CF } else { 0 };
+                return (fl, take_host_flags());
+            }
             let mut m = [0, host_mxcsr(mxcsr), 0u32];
             // SAFETY: as for `xx!`; the flags are read with SETcc.
             unsafe {

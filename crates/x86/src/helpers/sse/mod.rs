@@ -122,6 +122,7 @@ pub mod convert;
 pub mod crc32;
 pub mod float;
 mod host;
+pub use host::reset_host_mxcsr;
 pub mod int;
 mod lanes;
 pub mod pcmpstr;
