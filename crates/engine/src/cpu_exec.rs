@@ -146,7 +146,6 @@ impl Engine {
                 count_hits: opts.stats,
                 store_hook: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),
-                ..JitOptions::default()
             })?),
             EngineKind::Interp => None,
         };

@@ -4,7 +4,6 @@
 
 use crate::abi::{
     exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS,
-    SCRATCH,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc, NONE};
@@ -108,24 +107,7 @@ impl Gen<'_> {
                 _ => later.push((dst, t.0)),
             }
         }
-        while !moves.is_empty() {
-            let free = moves
-                .iter()
-                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
-            match free {
-                Some(j) => {
-                    let (d, s) = moves.remove(j);
-                    self.mov_rr(d, s);
-                }
-                None => {
-                    let s = moves[0].1;
-                    self.mov_rr(SCRATCH, s);
-                    for m in moves.iter_mut().filter(|m| m.1 == s) {
-                        m.1 = SCRATCH;
-                    }
-                }
-            }
-        }
+        self.parallel_move(moves);
         for (d, t) in later {
             self.load_value(d, t);
         }
@@ -133,6 +115,7 @@ impl Gen<'_> {
 
     pub(crate) fn goto_tb(&mut self) {
         match self.konst(RIP) {
+            Some(pc) if pc == self.tb_pc && self.body.is_some() => self.back_edge(),
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
                 // Chained, the target does not need `CpuState.rip`; the
                 // exit stub stores it.

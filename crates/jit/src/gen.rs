@@ -36,6 +36,9 @@ pub(crate) enum Cold {
     Exception { label: DynamicLabel, pc: u64 },
     /// `exit_request` is set at TB entry: set rip to the TB's pc and leave.
     Request { label: DynamicLabel },
+    /// `exit_request` is set at a loop's back edge: write the loop globals
+    /// back, set rip to the TB's pc and leave.
+    LoopRequest { label: DynamicLabel },
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -91,6 +94,10 @@ pub(crate) struct Gen<'a> {
     pub rip_lazy: bool,
     /// Per label: rip is lazy on every path reaching it.
     pub label_lazy: Vec<bool>,
+    /// Self-loop TBs: (global, host register) kept across block boundaries.
+    pub canon: Vec<(u32, u8)>,
+    /// Self-loop TBs: the loop body, after the preheader.
+    pub body: Option<DynamicLabel>,
     /// Number of globals.
     pub ng: usize,
     // Allocator state (see `regalloc`).
@@ -143,6 +150,8 @@ impl<'a> Gen<'a> {
             tb_pc,
             rip_lazy: true,
             label_lazy: crate::rip::lazy_labels(ir),
+            canon: crate::loops::loop_globals(ir, tb_pc),
+            body: None,
             ng,
             loc,
             dirty: vec![false; n],
@@ -212,14 +221,14 @@ impl<'a> Gen<'a> {
             Opcode::Brcond => self.brcond(op),
             Opcode::Br => {
                 self.rip_before_branch(op.consts[0]);
-                self.sync_all();
+                self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
                 self.reset();
             }
             Opcode::SetLabel => {
                 self.rip_before_branch(op.consts[0]);
-                self.sync_all();
+                self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
                 self.a.dynamic_label(l);
                 self.reset();
@@ -273,6 +282,12 @@ impl<'a> Gen<'a> {
                     self.st_env_imm(RIP_DISP, self.tb_pc);
                     self.jmp_abs(self.stubs.request);
                 }
+                Cold::LoopRequest { label } => {
+                    self.a.dynamic_label(label);
+                    self.loop_request_stub();
+                    self.st_env_imm(RIP_DISP, self.tb_pc);
+                    self.jmp_abs(self.stubs.request);
+                }
             }
         }
     }
@@ -290,6 +305,9 @@ pub(crate) fn compile(
     let (ir, disp) = crate::addr::fold_addresses(ir);
     let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
     g.entry();
+    if !g.canon.is_empty() {
+        g.preheader();
+    }
     for (i, op) in ir.ops.iter().enumerate() {
         g.op(i, op);
         g.locked = 0;
