@@ -302,7 +302,8 @@ pub(crate) fn compile(
     stubs: &Stubs,
     opts: GenOptions,
 ) -> Result<Compiled, JitError> {
-    let (ir, disp) = crate::addr::fold_addresses(ir);
+    let (mut ir, disp) = crate::addr::fold_addresses(ir);
+    crate::bits::strip_masked_extensions(&mut ir);
     let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
     g.entry();
     if !g.canon.is_empty() {
