@@ -3,7 +3,8 @@
 //! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
 
 use crate::abi::{
-    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS,
+    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, EXIT_REQUEST_DISP,
+    JMP_CACHE_DISP, MAX_EXITS,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc, NONE};
@@ -121,6 +122,9 @@ impl Gen<'_> {
                 // exit stub stores it.
                 self.dirty[RIP.index()] = false;
                 self.sync_all();
+                if pc <= self.tb_pc {
+                    self.check_exit_request(pc);
+                }
                 self.pad_to(3);
                 let label = self.a.new_dynamic_label();
                 let at = self.off();
@@ -158,6 +162,9 @@ impl Gen<'_> {
             ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
             ; cmp QWORD [rdx + rcx], rax
         );
+        self.jcc_abs(0x5, self.stubs.miss);
+        // A hit may close a loop: an exit request takes the miss path.
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         self.jcc_abs(0x5, self.stubs.miss);
         if self.opts.count_hits {
             dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET as i32]);

@@ -34,8 +34,9 @@ pub(crate) enum Cold {
     Exit { label: DynamicLabel, k: usize },
     /// A helper left an exception pending: set rip to `pc` and leave.
     Exception { label: DynamicLabel, pc: u64 },
-    /// `exit_request` is set at TB entry: set rip to the TB's pc and leave.
-    Request { label: DynamicLabel },
+    /// `exit_request` is set at a backward direct exit: set rip to its
+    /// target `pc` and leave.
+    Request { label: DynamicLabel, pc: u64 },
     /// `exit_request` is set at a loop's back edge: write the loop globals
     /// back, set rip to the TB's pc and leave.
     LoopRequest { label: DynamicLabel },
@@ -252,12 +253,18 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The TB entry: leave at once if `exit_request` is set.
-    fn entry(&mut self) {
+    /// Before a jump that may close a cycle (to a lower or equal guest pc,
+    /// or through the jump table): leave if `exit_request` is set. Every
+    /// loop of chained TBs passes one of these, so chained code stops
+    /// promptly without a check at each TB entry.
+    pub fn check_exit_request(&mut self, target_pc: u64) {
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
-        self.cold.push(Cold::Request { label });
+        self.cold.push(Cold::Request {
+            label,
+            pc: target_pc,
+        });
     }
 
     fn emit_cold(&mut self) {
@@ -277,9 +284,9 @@ impl<'a> Gen<'a> {
                     self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.exception);
                 }
-                Cold::Request { label } => {
+                Cold::Request { label, pc } => {
                     self.a.dynamic_label(label);
-                    self.st_env_imm(RIP_DISP, self.tb_pc);
+                    self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.request);
                 }
                 Cold::LoopRequest { label } => {
@@ -305,7 +312,6 @@ pub(crate) fn compile(
     let (mut ir, disp) = crate::addr::fold_addresses(ir);
     crate::bits::strip_masked_extensions(&mut ir);
     let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
-    g.entry();
     if !g.canon.is_empty() {
         g.preheader();
     }

@@ -32,7 +32,10 @@ pub enum JitExit {
     /// (a guest memory fault included: the state is that of the faulting
     /// instruction).
     Exception,
-    /// `exit_request` was set at a TB entry; `env.rip` is that TB's pc.
+    /// `exit_request` was set at a backward jump (it is checked there and
+    /// before indirect jumps, so every loop of chained code stops); `env.rip`
+    /// is the jump's target. An exit request at an indirect jump comes back
+    /// as `Indirect` instead.
     ExitRequest,
 }
 
