@@ -41,6 +41,10 @@ struct Args {
     /// interpreter and report the first difference (default N: 100000).
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "100000")]
     compare_engines: Option<u64>,
+    /// JIT code cache size in KiB, at least 64 (flushed whole when full;
+    /// default 262144).
+    #[arg(long, value_name = "KIB")]
+    code_cache: Option<usize>,
     /// argv[0] for the guest (default: PROGRAM).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
             one_insn_per_tb: args.one_insn_per_tb,
             stats: args.stats,
             compare_engines: args.compare_engines.unwrap_or(0),
+            code_cache_size: args.code_cache.map_or(0, |k| k << 10),
         },
         sink,
     ) {
@@ -108,6 +113,9 @@ fn main() -> ExitCode {
     }
     if args.stats {
         self_cmd.push("--stats".into());
+    }
+    if let Some(k) = args.code_cache {
+        self_cmd.push(format!("--code-cache={k}"));
     }
     if args.one_insn_per_tb {
         self_cmd.push("--one-insn-per-tb".into());

@@ -466,3 +466,54 @@ fn strace_and_debug_log() {
         );
     }
 }
+
+/// JIT options: `-d out_asm` lists host code per TB, `--stats` reports the
+/// JIT figures, `--compare-engines=N` checks N TB runs against the
+/// interpreter and reports when done; the program's result is unchanged.
+#[test]
+fn jit_out_asm_stats_and_engine_comparison() {
+    // Sums 1..1000 in a loop with a call, exits with the sum's low byte.
+    let bin = asm_binary(
+        "jit_loop",
+        ".globl _start\n_start:\n\
+         xor %ebx, %ebx\n mov $1000, %ecx\n\
+         1: call add\n dec %ecx\n jnz 1b\n\
+         movzbl %bl, %edi\n mov $60, %eax\n syscall\n\
+         add: add %rcx, %rbx\n ret\n",
+    );
+    let log = scratch("jit_loop.log");
+    let mut cmd = ox86();
+    cmd.args([
+        "--engine",
+        "jit",
+        "--stats",
+        "--compare-engines=500",
+        "-d",
+        "out_asm",
+    ])
+    .arg("-D")
+    .arg(&log)
+    .arg(&bin);
+    let out = run(&mut cmd, LIMIT).expect("start ox86");
+    assert_eq!(out.status, Status::Exit(500_500 % 256));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for item in [
+        "TBs translated",
+        "chained exits",
+        "jump-cache hit rate",
+        "code-cache bytes",
+    ] {
+        assert!(err.contains(item), "--stats lacks {item}: {err}");
+    }
+    let text = fs::read_to_string(&log).expect("log file written");
+    assert!(text.contains("OUT: ["), "out_asm: {text}");
+    assert!(
+        text.contains("cmp dword ptr [rbp+"),
+        "TB entry check: {text}"
+    );
+    assert!(
+        text.contains("compare-engines: done, 500 TB runs compared"),
+        "comparison: {text}"
+    );
+    assert!(!text.contains("differs"), "comparison: {text}");
+}

@@ -38,6 +38,8 @@ pub struct EngineOptions {
     pub stats: bool,
     /// JIT: check each TB against the interpreter for this many TB runs.
     pub compare_engines: u64,
+    /// JIT: code cache size in bytes (0: the default).
+    pub code_cache_size: usize,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -137,10 +139,13 @@ impl Engine {
         crate::signal::install();
         let jit = match opts.kind {
             EngineKind::Jit => Some(Jit::new(JitOptions {
+                cache_size: match opts.code_cache_size {
+                    0 => JitOptions::default().cache_size,
+                    n => n,
+                },
                 count_hits: opts.stats,
                 store_hook: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),
-                ..JitOptions::default()
             })?),
             EngineKind::Interp => None,
         };
@@ -308,17 +313,14 @@ impl Engine {
     /// jump table inline; the loop sees unchained exits, jump-table misses,
     /// exceptions and exit requests.
     fn run_jit(&mut self, env: &mut CpuState) -> Exit {
-        let mut chain_from: Option<(TbId, usize)> = None;
+        // The last unchained direct exit, with the flush count it belongs to.
+        let mut chain_from: Option<(TbId, usize, u64)> = None;
         loop {
             if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
                 return Exit::Interrupted;
             }
-            let flushes = self.jit_ref().flushes;
             let tb = self.lookup(env.rip);
             let id = tb.jit.expect("JIT engine compiles every TB");
-            if self.jit_ref().flushes != flushes {
-                chain_from = None;
-            }
             if self.opts.log.exec {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
             }
@@ -340,14 +342,16 @@ impl Engine {
                 let jit = self.jit_mut();
                 if direct {
                     jit.set_jump(tb.pc, id);
-                    if let Some((from, k)) = chain_from.take() {
+                    if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
                         jit.chain(from, k, id);
                     }
                 }
                 jit.run(env, id)
             };
             match r {
-                JitExit::Direct { tb, exit } => chain_from = Some((tb, exit)),
+                JitExit::Direct { tb, exit } => {
+                    chain_from = Some((tb, exit, self.jit_ref().flushes))
+                }
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::Exception => return self.exception(env),
             }

@@ -87,7 +87,8 @@ pub mod exit {
     /// A guest access faulted in generated code; RDX is the host pc, and
     /// `env.exception` was filled by the fault handler.
     pub const HOST_FAULT: u64 = 3;
-    /// `exit_request` was seen at a TB entry; `env.rip` is that TB's pc.
+    /// `exit_request` was seen at a backward or indirect jump; `env.rip`
+    /// is the jump's target.
     pub const REQUEST: u64 = 4;
 }
 

@@ -1,9 +1,10 @@
 //! Known widths: for each local temp, a bound on its significant low bits
 //! (all higher bits are zero), so that zero- and sign-extensions of values
-//! already narrow enough compile to plain moves. The front end emits many
-//! (`ext32u` around every 32-bit operation).
+//! already narrow enough compile to plain moves; and masks that make a
+//! zero-extension of their operand redundant. The front end emits many
+//! (`ext32u` around every 32-bit operation, `ext8u` before `test r8, imm`).
 
-use ox86_ir::{IrBlock, Opcode};
+use ox86_ir::{IrBlock, Opcode, Temp};
 
 /// Width of a constant: bits up to and including its highest set bit.
 fn const_width(c: u64) -> u8 {
@@ -55,6 +56,51 @@ pub(crate) fn known_widths(ir: &IrBlock) -> Vec<u8> {
     w
 }
 
+/// Rewrites `and(extNu(x), c)` with `c` below 2^N to `and(x, c)`; the
+/// extension, if nothing else reads it, is then dead.
+pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
+    for i in 0..ir.ops.len() {
+        if ir.ops[i].opc != Opcode::And {
+            continue;
+        }
+        for k in 0..2 {
+            let (e, m) = (ir.ops[i].ins[k], ir.ops[i].ins[1 - k]);
+            if !single(e) || !single(m) || def_at[m.index()] > i || def_at[e.index()] > i {
+                continue;
+            }
+            let (ext, mask) = (ir.ops[def_at[e.index()]], ir.ops[def_at[m.index()]]);
+            let bits = match ext.opc {
+                Opcode::Ext8u => 8,
+                Opcode::Ext16u => 16,
+                Opcode::Ext32u => 32,
+                _ => continue,
+            };
+            let x = ext.ins[0];
+            // `x` must still hold the extended value here, on every path.
+            let clobbered = ir.ops[def_at[e.index()] + 1..i].iter().any(|o| {
+                crate::liveness::ends_bb(o.opc)
+                    || o.outputs().contains(&x)
+                    || (o.opc == Opcode::Call && x.index() < ng)
+            });
+            if mask.opc == Opcode::Movi && mask.consts[0] >> bits == 0 && !clobbered {
+                ir.ops[i].ins[k] = x;
+                break;
+            }
+        }
+    }
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -72,6 +118,23 @@ pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
 mod tests {
     use super::*;
     use ox86_ir::Global;
+
+    #[test]
+    fn mask_makes_extension_redundant() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let e = b.unop(Opcode::Ext8u, b.global(0));
+        let m = b.movi(1);
+        let a = b.and(e, m);
+        let m2 = b.movi(0x1ff);
+        let a2 = b.and(e, m2);
+        b.mov_to(b.global(0), a);
+        b.mov_to(b.global(0), a2);
+        b.goto_tb(0);
+        strip_masked_extensions(&mut b);
+        let ands: Vec<_> = b.ops.iter().filter(|o| o.opc == Opcode::And).collect();
+        assert_eq!(ands[0].ins[0], b.global(0));
+        assert_eq!(ands[1].ins[0], e);
+    }
 
     static GLOBALS: [Global; 1] = [Global {
         name: "rax",

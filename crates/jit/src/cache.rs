@@ -28,13 +28,18 @@ pub struct CodeCache {
 unsafe impl Send for CodeCache {}
 
 impl CodeCache {
-    /// Maps `size` bytes of read-write-execute memory.
+    /// Maps `size` bytes of read-write-execute memory, preferably just
+    /// below ox86's own code: helper calls then fit a rel32, and the cache
+    /// stays out of the area where guest mappings (and a guest image's brk)
+    /// go.
     pub fn new(size: usize) -> Result<CodeCache, JitError> {
-        // SAFETY: an anonymous private mapping at an address the kernel picks;
-        // it overlaps nothing and is unmapped in `Drop`.
+        let text = CodeCache::new as *const () as usize;
+        let hint = text.saturating_sub(size + (256 << 20)) & !((2 << 20) - 1);
+        // SAFETY: an anonymous private mapping; the address is only a hint
+        // (no MAP_FIXED), so it overlaps nothing. Unmapped in `Drop`.
         let p = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                hint as *mut libc::c_void,
                 size,
                 libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,

@@ -56,6 +56,30 @@ impl Gen<'_> {
         }
     }
 
+    /// Register-to-register moves `(dst, src)` done as if all at once
+    /// (cycles broken through the scratch register); flags are left alone.
+    pub fn parallel_move(&mut self, mut moves: Vec<(u8, u8)>) {
+        moves.retain(|&(d, s)| d != s);
+        while !moves.is_empty() {
+            let free = moves
+                .iter()
+                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
+            match free {
+                Some(j) => {
+                    let (d, s) = moves.remove(j);
+                    self.mov_rr(d, s);
+                }
+                None => {
+                    let s = moves[0].1;
+                    self.mov_rr(SCRATCH, s);
+                    for m in moves.iter_mut().filter(|m| m.1 == s) {
+                        m.1 = SCRATCH;
+                    }
+                }
+            }
+        }
+    }
+
     /// `d = c` with the shortest encoding; flags are left alone.
     pub fn mov_ri(&mut self, d: u8, c: u64) {
         if c <= u32::MAX as u64 {

@@ -3,8 +3,8 @@
 //! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
 
 use crate::abi::{
-    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP, MAX_EXITS,
-    SCRATCH,
+    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, EXIT_REQUEST_DISP,
+    JMP_CACHE_DISP, MAX_EXITS,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc, NONE};
@@ -22,10 +22,6 @@ impl Gen<'_> {
     /// `call` (`pure` false: the helper may read and write every global
     /// and raise) or `call_pure` (it touches no guest state).
     pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
-        if pure && self.live.dead_outs[i] & 1 != 0 {
-            self.kill_inputs(i, op);
-            return self.kill_outputs(i, op);
-        }
         let h = helpers::by_id(op.consts[0] as u32);
         if !pure {
             self.materialize_rip();
@@ -112,24 +108,7 @@ impl Gen<'_> {
                 _ => later.push((dst, t.0)),
             }
         }
-        while !moves.is_empty() {
-            let free = moves
-                .iter()
-                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
-            match free {
-                Some(j) => {
-                    let (d, s) = moves.remove(j);
-                    self.mov_rr(d, s);
-                }
-                None => {
-                    let s = moves[0].1;
-                    self.mov_rr(SCRATCH, s);
-                    for m in moves.iter_mut().filter(|m| m.1 == s) {
-                        m.1 = SCRATCH;
-                    }
-                }
-            }
-        }
+        self.parallel_move(moves);
         for (d, t) in later {
             self.load_value(d, t);
         }
@@ -137,11 +116,15 @@ impl Gen<'_> {
 
     pub(crate) fn goto_tb(&mut self) {
         match self.konst(RIP) {
+            Some(pc) if pc == self.tb_pc && self.body.is_some() => self.back_edge(),
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
                 // Chained, the target does not need `CpuState.rip`; the
                 // exit stub stores it.
                 self.dirty[RIP.index()] = false;
                 self.sync_all();
+                if pc <= self.tb_pc {
+                    self.check_exit_request(pc);
+                }
                 self.pad_to(3);
                 let label = self.a.new_dynamic_label();
                 let at = self.off();
@@ -179,6 +162,9 @@ impl Gen<'_> {
             ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
             ; cmp QWORD [rdx + rcx], rax
         );
+        self.jcc_abs(0x5, self.stubs.miss);
+        // A hit may close a loop: an exit request takes the miss path.
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         self.jcc_abs(0x5, self.stubs.miss);
         if self.opts.count_hits {
             dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET as i32]);

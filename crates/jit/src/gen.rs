@@ -7,7 +7,7 @@ use crate::liveness::Liveness;
 use crate::stubs::Stubs;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use ox86_ir::{IrBlock, Op, Opcode};
+use ox86_ir::{opf, IrBlock, Op, Opcode};
 
 /// The assembler type used everywhere in the backend.
 pub(crate) type Asm = VecAssembler<X64Relocation>;
@@ -34,8 +34,12 @@ pub(crate) enum Cold {
     Exit { label: DynamicLabel, k: usize },
     /// A helper left an exception pending: set rip to `pc` and leave.
     Exception { label: DynamicLabel, pc: u64 },
-    /// `exit_request` is set at TB entry: set rip to the TB's pc and leave.
-    Request { label: DynamicLabel },
+    /// `exit_request` is set at a backward direct exit: set rip to its
+    /// target `pc` and leave.
+    Request { label: DynamicLabel, pc: u64 },
+    /// `exit_request` is set at a loop's back edge: write the loop globals
+    /// back, set rip to the TB's pc and leave.
+    LoopRequest { label: DynamicLabel },
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -91,6 +95,10 @@ pub(crate) struct Gen<'a> {
     pub rip_lazy: bool,
     /// Per label: rip is lazy on every path reaching it.
     pub label_lazy: Vec<bool>,
+    /// Self-loop TBs: (global, host register) kept across block boundaries.
+    pub canon: Vec<(u32, u8)>,
+    /// Self-loop TBs: the loop body, after the preheader.
+    pub body: Option<DynamicLabel>,
     /// Number of globals.
     pub ng: usize,
     // Allocator state (see `regalloc`).
@@ -143,6 +151,8 @@ impl<'a> Gen<'a> {
             tb_pc,
             rip_lazy: true,
             label_lazy: crate::rip::lazy_labels(ir),
+            canon: crate::loops::loop_globals(ir, tb_pc),
+            body: None,
             ng,
             loc,
             dirty: vec![false; n],
@@ -169,6 +179,13 @@ impl<'a> Gen<'a> {
     }
 
     fn op(&mut self, i: usize, op: &Op) {
+        let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
+            && op.opc != Opcode::InsnStart;
+        let n_out = op.outputs().len();
+        if pure && n_out > 0 && self.live.dead_outs[i].count_ones() as usize == n_out {
+            // Nothing reads the result (left over from address folding).
+            return self.kill_inputs(i, op);
+        }
         match op.opc {
             Opcode::InsnStart => {
                 self.cur_pc = op.consts[0];
@@ -205,14 +222,14 @@ impl<'a> Gen<'a> {
             Opcode::Brcond => self.brcond(op),
             Opcode::Br => {
                 self.rip_before_branch(op.consts[0]);
-                self.sync_all();
+                self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
                 self.reset();
             }
             Opcode::SetLabel => {
                 self.rip_before_branch(op.consts[0]);
-                self.sync_all();
+                self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
                 self.a.dynamic_label(l);
                 self.reset();
@@ -236,12 +253,18 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The TB entry: leave at once if `exit_request` is set.
-    fn entry(&mut self) {
+    /// Before a jump that may close a cycle (to a lower or equal guest pc,
+    /// or through the jump table): leave if `exit_request` is set. Every
+    /// loop of chained TBs passes one of these, so chained code stops
+    /// promptly without a check at each TB entry.
+    pub fn check_exit_request(&mut self, target_pc: u64) {
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
-        self.cold.push(Cold::Request { label });
+        self.cold.push(Cold::Request {
+            label,
+            pc: target_pc,
+        });
     }
 
     fn emit_cold(&mut self) {
@@ -261,8 +284,14 @@ impl<'a> Gen<'a> {
                     self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.exception);
                 }
-                Cold::Request { label } => {
+                Cold::Request { label, pc } => {
                     self.a.dynamic_label(label);
+                    self.st_env_imm(RIP_DISP, pc);
+                    self.jmp_abs(self.stubs.request);
+                }
+                Cold::LoopRequest { label } => {
+                    self.a.dynamic_label(label);
+                    self.loop_request_stub();
                     self.st_env_imm(RIP_DISP, self.tb_pc);
                     self.jmp_abs(self.stubs.request);
                 }
@@ -280,9 +309,12 @@ pub(crate) fn compile(
     stubs: &Stubs,
     opts: GenOptions,
 ) -> Result<Compiled, JitError> {
-    let (ir, disp) = crate::addr::fold_addresses(ir);
+    let (mut ir, disp) = crate::addr::fold_addresses(ir);
+    crate::bits::strip_masked_extensions(&mut ir);
     let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
-    g.entry();
+    if !g.canon.is_empty() {
+        g.preheader();
+    }
     for (i, op) in ir.ops.iter().enumerate() {
         g.op(i, op);
         g.locked = 0;

@@ -32,14 +32,20 @@ pub enum JitExit {
     /// (a guest memory fault included: the state is that of the faulting
     /// instruction).
     Exception,
-    /// `exit_request` was set at a TB entry; `env.rip` is that TB's pc.
+    /// `exit_request` was set at a backward jump (it is checked there and
+    /// before indirect jumps, so every loop of chained code stops); `env.rip`
+    /// is the jump's target. An exit request at an indirect jump comes back
+    /// as `Indirect` instead.
     ExitRequest,
 }
+
+/// The smallest code cache: room for the stubs and the largest TB.
+const MIN_CACHE_SIZE: usize = 64 << 10;
 
 /// JIT settings.
 #[derive(Clone, Copy, Debug)]
 pub struct JitOptions {
-    /// Code cache size in bytes.
+    /// Code cache size in bytes (at least 64 KiB are mapped).
     pub cache_size: usize,
     /// Count inline jump-table hits (costs one increment per hit).
     pub count_hits: bool,
@@ -100,7 +106,7 @@ impl Jit {
         if !std::arch::is_x86_feature_detected!("popcnt") {
             return Err(JitError::HostCpu("POPCNT"));
         }
-        let mut cache = CodeCache::new(opts.cache_size)?;
+        let mut cache = CodeCache::new(opts.cache_size.max(MIN_CACHE_SIZE))?;
         let stubs = stubs::install(&mut cache)?;
         Ok(Jit {
             cache,

@@ -18,6 +18,7 @@ mod gen;
 mod jit;
 pub mod jmp_table;
 mod liveness;
+mod loops;
 mod ops;
 mod regalloc;
 mod rip;

@@ -321,7 +321,7 @@ impl Gen<'_> {
             if c.eval(x, y) {
                 self.rip_before_branch(op.consts[1]);
             }
-            self.sync_all();
+            self.canonicalize();
             if c.eval(x, y) {
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
             }
@@ -329,8 +329,8 @@ impl Gen<'_> {
         }
         let (c, ra, vb) = self.cmp_operands(c, a, b);
         self.rip_before_branch(op.consts[1]);
-        self.sync_all();
         self.compare(c, ra, vb);
+        self.canonicalize();
         self.jcc_label(cc_of(c), l);
         self.reset();
     }

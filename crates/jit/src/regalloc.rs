@@ -164,6 +164,11 @@ impl Gen<'_> {
         if let Loc::Reg(old) = self.loc[ti as usize] {
             self.reg_temp[old as usize] = NONE;
         }
+        if ti == crate::rip::RIP.0 && self.rip_lazy {
+            // In a register rip can be spilled: it must be stored then.
+            self.rip_lazy = false;
+            self.dirty[ti as usize] = true;
+        }
         self.bind(ti, r);
         self.locked |= 1 << r;
         r
@@ -329,9 +334,9 @@ impl Gen<'_> {
         self.crossing_active = active;
     }
 
-    /// After a block boundary: nothing is in registers, globals (but a
-    /// lazy rip) and crossing locals are in their homes, block-local temps
-    /// are dead.
+    /// After a block boundary: loop globals are in their registers (see
+    /// `loops`), other globals (but a lazy rip) and crossing locals in their
+    /// homes, block-local temps are dead.
     pub fn reset(&mut self) {
         for r in 0..16 {
             let t = self.reg_temp[r];
@@ -352,5 +357,6 @@ impl Gen<'_> {
                 self.loc[t as usize] = Loc::Mem;
             }
         }
+        self.canonical_state();
     }
 }

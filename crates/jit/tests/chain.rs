@@ -105,22 +105,6 @@ fn flush_while_chained_drops_everything() {
     assert_eq!((env.regs[reg::RAX], env.rip), (5, PC_B));
 }
 
-#[test]
-fn code_cache_fills_up() {
-    let mut j = jit();
-    let mut n = 0;
-    loop {
-        match j.compile(&adder(PC_A, 1, PC_B), PC_A) {
-            Ok(_) => n += 1,
-            Err(ox86_jit::JitError::CacheFull) => break,
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert!(n > 100);
-    j.flush();
-    assert!(j.compile(&adder(PC_A, 1, PC_B), PC_A).is_ok());
-}
-
 /// A TB at `pc` counting RAX up to `limit`, looping to itself via slot 0.
 fn counter(pc: u64, limit: u64) -> ox86_ir::IrBlock {
     let mut b = block();
@@ -138,48 +122,82 @@ fn counter(pc: u64, limit: u64) -> ox86_ir::IrBlock {
 }
 
 #[test]
-fn self_chained_loop_runs_in_generated_code() {
+fn self_loop_runs_in_generated_code() {
     let mut j = jit();
     let a = j.compile(&counter(PC_A, 100_000), PC_A).unwrap();
-    let mut env = CpuState::default();
-    let JitExit::Direct { tb, exit: back } = j.run(&mut env, a) else {
-        panic!("expected a direct exit");
+    let mut env = CpuState {
+        rip: PC_A,
+        ..Default::default()
     };
-    assert_eq!((tb, env.rip), (a, PC_A));
-    assert!(j.chain(a, back, a));
-    let JitExit::Direct { exit: out, .. } = j.run(&mut env, a) else {
-        panic!("expected a direct exit");
-    };
-    assert_ne!(out, back);
+    env.regs[reg::RBX] = 0x1234;
+    let r = j.run(&mut env, a);
+    assert!(matches!(r, JitExit::Direct { tb, .. } if tb == a));
     assert_eq!((env.regs[reg::RAX], env.rip), (100_000, PC_A + 0x10));
+    assert_eq!(env.regs[reg::RBX], 0x1234);
+}
+
+/// Sets `exit_request` from another thread after a while.
+fn request_exit_soon(env: &CpuState) -> std::thread::JoinHandle<()> {
+    let flag = &env.exit_request as *const _ as usize;
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // SAFETY: the CpuState outlives the caller's join.
+        unsafe { (*(flag as *const std::sync::atomic::AtomicU32)).store(1, Ordering::Release) };
+    })
 }
 
 #[test]
-fn exit_request_stops_a_chained_loop() {
+fn exit_request_stops_a_loop() {
     let mut j = jit();
     let a = j.compile(&counter(PC_A, u64::MAX), PC_A).unwrap();
     let mut env = CpuState::default();
-    let JitExit::Direct { exit: back, .. } = j.run(&mut env, a) else {
-        panic!("expected a direct exit");
-    };
-    assert!(j.chain(a, back, a));
-    env.regs[reg::RAX] = 0;
     env.exit_request.store(1, Ordering::Release);
     assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
-    assert_eq!((env.regs[reg::RAX], env.rip), (0, PC_A));
+    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_A));
 
-    // From another thread, while the loop spins.
     env.exit_request.store(0, Ordering::Release);
-    let flag = &env.exit_request as *const _ as usize;
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        // SAFETY: the CpuState outlives the join below.
-        unsafe { (*(flag as *const std::sync::atomic::AtomicU32)).store(1, Ordering::Release) };
-    });
+    let t = request_exit_soon(&env);
     assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
     t.join().unwrap();
-    assert!(env.regs[reg::RAX] > 0);
+    assert!(env.regs[reg::RAX] > 1);
     assert_eq!(env.rip, PC_A);
+}
+
+#[test]
+fn exit_request_stops_a_chained_cycle() {
+    let mut j = jit();
+    let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_A), PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    assert!(j.chain(b, 0, a));
+    let mut env = CpuState::default();
+    let t = request_exit_soon(&env);
+    assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
+    t.join().unwrap();
+    // Checked on B's backward exit: the state is that of A's entry.
+    assert_eq!(env.rip, PC_A);
+    assert_eq!(env.regs[reg::RAX] % 11, 0);
+}
+
+#[test]
+fn exit_request_stops_an_indirect_cycle() {
+    let mut j = jit();
+    let mut ind = block();
+    ind.insn_start(PC_A);
+    let one = ind.movi(1);
+    let s = ind.add(g(reg::RAX), one);
+    ind.mov_to(g(reg::RAX), s);
+    ind.mov_to(g(glob::RIP), g(reg::RBX));
+    ind.lookup_and_goto_ptr();
+    let a = j.compile(&ind, PC_A).unwrap();
+    j.set_jump(PC_A, a);
+    let mut env = CpuState::default();
+    env.regs[reg::RBX] = PC_A;
+    let t = request_exit_soon(&env);
+    assert_eq!(j.run(&mut env, a), JitExit::Indirect);
+    t.join().unwrap();
+    assert_eq!(env.rip, PC_A);
+    assert!(env.regs[reg::RAX] > 1);
 }
 
 #[test]

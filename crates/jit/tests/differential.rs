@@ -58,6 +58,9 @@ struct Buf(Vec<u8>);
 
 const BUF_LEN: u64 = 4096;
 
+/// `CpuState.rip` at a chained TB entry may hold anything.
+const STALE_RIP: u64 = 0xdead_beef_0bad_f00d;
+
 impl Buf {
     fn new(rng: &mut Rng) -> Buf {
         Buf((0..BUF_LEN + 16).map(|_| rng.next() as u8).collect())
@@ -79,6 +82,8 @@ fn run_both(j: &mut Jit, ir: &IrBlock, env: &CpuState, buf: &mut Buf, what: &str
     .unwrap_or_else(|e| panic!("{what}: {e}"));
     let mem0 = buf.0.clone();
     let mut jenv = snapshot(env);
+    // Entered through a chained jump, generated code sees a stale rip.
+    jenv.rip = STALE_RIP;
     let jr = j.run(&mut jenv, id);
     let jmem = buf.0.clone();
     buf.0.copy_from_slice(&mem0);
@@ -294,7 +299,7 @@ fn every_op_matches_the_interpreter() {
 
 /// A random program: instructions of random data ops, loads and stores,
 /// helper calls and forward branches, over globals and locals.
-fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
+fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
     let mut b = block();
     let mut locals: Vec<(Temp, usize)> = Vec::new();
     let mut pending: Vec<(Label, usize)> = Vec::new();
@@ -408,13 +413,45 @@ fn random_program(rng: &mut Rng, guard: u64) -> IrBlock {
         b.set_label(l);
     }
     b.insn_start(0x1000 + 4 * n_insns);
-    if rng.below(2) == 0 {
-        goto(&mut b, 0x2000, rng.below(2));
-    } else {
-        b.mov_to(g(glob::RIP), g(reg::RAX));
-        b.lookup_and_goto_ptr();
+    match exit {
+        Exit::Random if rng.below(2) == 0 => goto(&mut b, 0x2000, rng.below(2)),
+        Exit::Random => {
+            b.mov_to(g(glob::RIP), g(reg::RAX));
+            b.lookup_and_goto_ptr();
+        }
+        Exit::Loop(limit) => {
+            // GS_BASE counts iterations (the body never writes it).
+            let one = b.movi(1);
+            let n = b.add(g(glob::GS_BASE), one);
+            b.mov_to(g(glob::GS_BASE), n);
+            let lim = b.movi(limit);
+            let again = b.label();
+            b.brcond(Cond::Ltu, n, lim, again);
+            goto(&mut b, 0x2000, 0);
+            b.set_label(again);
+            goto(&mut b, 0x1000, 1);
+        }
     }
+    // The address register must survive: keep RSI out of the outputs.
+    for op in b.ops.iter_mut() {
+        for t in op.outs.iter_mut().take(op.opc.n_outs()) {
+            if *t == g(reg::RSI) {
+                *t = g(reg::RDI);
+            }
+        }
+    }
+    ox86_ir::verify(&b, &helpers::Names, helpers::count())
+        .unwrap_or_else(|e| panic!("generator made bad IR: {e}"));
     b
+}
+
+/// How a random program ends.
+#[derive(Clone, Copy)]
+enum Exit {
+    /// A direct or indirect exit.
+    Random,
+    /// A loop back to itself until GS_BASE reaches the limit.
+    Loop(u64),
 }
 
 #[test]
@@ -423,19 +460,89 @@ fn random_programs_match_the_interpreter() {
     let mut j = jit();
     let guard = common::guard_page();
     for n in 0..3000 {
-        let mut ir = random_program(&mut rng, guard);
-        // The address register must survive: keep RSI out of the outputs.
-        for op in ir.ops.iter_mut() {
-            for t in op.outs.iter_mut().take(op.opc.n_outs()) {
-                if *t == g(reg::RSI) {
-                    *t = g(reg::RDI);
-                }
-            }
-        }
-        ox86_ir::verify(&ir, &helpers::Names, helpers::count())
-            .unwrap_or_else(|e| panic!("generator made bad IR: {e}"));
+        let ir = random_program(&mut rng, guard, Exit::Random);
         let mut buf = Buf::new(&mut rng);
         let env = random_env(&mut rng, &buf);
         run_both(&mut j, &ir, &env, &mut buf, &format!("program {n}"));
+    }
+}
+
+/// Random loop bodies: the JIT runs the whole loop in generated code (loop
+/// globals in host registers), the interpreter one iteration at a time.
+#[test]
+fn random_loops_match_the_interpreter() {
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let mut j = jit();
+    let guard = common::guard_page();
+    for n in 0..1500 {
+        let limit = 1 + rng.below(12);
+        let ir = random_program(&mut rng, guard, Exit::Loop(limit));
+        let mut buf = Buf::new(&mut rng);
+        let mut env = random_env(&mut rng, &buf);
+        env.gs_base = 0;
+        let id = match j.compile(&ir, 0x1000) {
+            Err(ox86_jit::JitError::CacheFull) => {
+                j.flush();
+                j.compile(&ir, 0x1000)
+            }
+            r => r,
+        }
+        .unwrap();
+        let mem0 = buf.0.clone();
+        let mut jenv = snapshot(&env);
+        jenv.rip = STALE_RIP;
+        let jr = j.run(&mut jenv, id);
+        let jmem = buf.0.clone();
+        buf.0.copy_from_slice(&mem0);
+        let itb = InterpTb::new(ir.clone());
+        let mut ienv = snapshot(&env);
+        let mut locals = Vec::new();
+        let ir_exit = loop {
+            let r = ox86_interp::exec(&itb, &mut ienv, &mut locals);
+            if r != TbExit::Direct(1) {
+                break r;
+            }
+        };
+        let text = || ox86_ir::format_block(&ir, &helpers::Names);
+        let same_exit = matches!(
+            (jr, ir_exit),
+            (JitExit::Direct { .. }, TbExit::Direct(0))
+                | (JitExit::Exception, TbExit::Exception(_))
+        );
+        assert!(
+            same_exit,
+            "loop {n}: exit jit {jr:?} interp {ir_exit:?}\n{}",
+            text()
+        );
+        for i in 0..glob::COUNT {
+            let off = ox86_x86::GLOBALS[i].offset;
+            let read = |e: &CpuState| {
+                // SAFETY: `off` is a global's 8-byte field inside CpuState.
+                unsafe { *((e as *const CpuState as *const u8).add(off) as *const u64) }
+            };
+            assert_eq!(
+                read(&jenv),
+                read(&ienv),
+                "loop {n}: global {} differs\n{}",
+                ox86_x86::GLOBALS[i].name,
+                text()
+            );
+        }
+        assert_eq!(
+            jenv.exception,
+            ienv.exception,
+            "loop {n}: exception\n{}",
+            text()
+        );
+        if jmem != buf.0 {
+            let k = (0..jmem.len()).find(|&k| jmem[k] != buf.0[k]).unwrap();
+            panic!(
+                "loop {n}: memory differs at offset {k:#x}: jit {:x?} interp {:x?}\n{}\n{}",
+                &jmem[k & !7..(k & !7) + 8],
+                &buf.0[k & !7..(k & !7) + 8],
+                text(),
+                j.disassemble(id)
+            );
+        }
     }
 }

@@ -1,0 +1,145 @@
+//! Self-loops: a TB with a `goto_tb` back to its own pc keeps its most-used
+//! globals in fixed host registers across the back edge and across its
+//! internal block boundaries (the canonical state), so an iteration touches
+//! `CpuState` only where it leaves the loop, calls a helper or runs out of
+//! registers. The back edge checks `exit_request` and jumps straight to the
+//! body, after a preheader that loaded the globals once.
+
+use crate::abi::{hreg, EXIT_REQUEST_DISP};
+use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::rip::RIP;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::{IrBlock, Opcode};
+
+/// Registers that hold loop globals, in order of preference.
+const LOOP_REGS: [u8; 8] = [
+    hreg::RBX,
+    hreg::R12,
+    hreg::R13,
+    hreg::R14,
+    hreg::R15,
+    hreg::RSI,
+    hreg::RDI,
+    hreg::R8,
+];
+
+/// For a TB at `tb_pc` that jumps back to itself: its most-used globals
+/// (rip aside) with the host register each lives in; empty otherwise.
+pub(crate) fn loop_globals(ir: &IrBlock, tb_pc: u64) -> Vec<(u32, u8)> {
+    let ng = ir.globals.len();
+    let mut rip_value = None;
+    let mut loops = false;
+    let mut uses = vec![0u32; ng];
+    for op in &ir.ops {
+        match op.opc {
+            Opcode::Movi if op.outs[0] == RIP => rip_value = Some(op.consts[0]),
+            Opcode::GotoTb => loops |= rip_value == Some(tb_pc),
+            _ if op.outputs().contains(&RIP) => rip_value = None,
+            _ => {}
+        }
+        for &t in op.inputs().iter().chain(op.outputs()) {
+            if t.index() < ng && t != RIP {
+                uses[t.index()] += 1;
+            }
+        }
+    }
+    if !loops {
+        return Vec::new();
+    }
+    let mut used: Vec<u32> = (0..ng as u32).filter(|&g| uses[g as usize] > 0).collect();
+    used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
+    used.into_iter().zip(LOOP_REGS).collect()
+}
+
+impl Gen<'_> {
+    /// The canonical register of global `g`, if it is a loop global.
+    fn canon_reg(&self, g: usize) -> Option<u8> {
+        self.canon.iter().find(|c| c.0 as usize == g).map(|c| c.1)
+    }
+
+    /// At a block boundary: writes back globals that are not loop globals
+    /// and crossing locals, and moves loop globals into their registers.
+    /// Flags are left alone (a `brcond` compares before this).
+    pub fn canonicalize(&mut self) {
+        for g in 0..self.ng {
+            if self.canon_reg(g).is_none() {
+                self.write_home(g as u32);
+            }
+        }
+        let active = std::mem::take(&mut self.crossing_active);
+        for &t in &active {
+            self.write_home(t);
+        }
+        self.crossing_active = active;
+        let mut moves = Vec::new();
+        let mut later = Vec::new();
+        for &(g, r) in &self.canon {
+            match self.loc[g as usize] {
+                Loc::Reg(s) => moves.push((r, s)),
+                _ => later.push((r, g)),
+            }
+        }
+        self.parallel_move(moves);
+        for (r, g) in later {
+            self.load_value(r, g);
+        }
+    }
+
+    /// After `reset`: the loop globals are in their registers, dirty.
+    pub fn canonical_state(&mut self) {
+        for i in 0..self.canon.len() {
+            let (g, r) = self.canon[i];
+            let old = self.reg_temp[r as usize];
+            if old != NONE && old != g {
+                self.loc[old as usize] = if self.is_global(old) || self.live.crossing[old as usize]
+                {
+                    Loc::Mem
+                } else {
+                    Loc::Dead
+                };
+            }
+            if let Loc::Reg(s) = self.loc[g as usize] {
+                if s != r {
+                    self.reg_temp[s as usize] = NONE;
+                }
+            }
+            self.reg_temp[r as usize] = g;
+            self.loc[g as usize] = Loc::Reg(r);
+            self.dirty[g as usize] = true;
+        }
+    }
+
+    /// The loop preheader: loads the loop globals, then places the body label.
+    pub fn preheader(&mut self) {
+        for i in 0..self.canon.len() {
+            let (g, r) = self.canon[i];
+            self.ld_env_reg(r, self.global_disp(g));
+        }
+        self.canonical_state();
+        let body = self.a.new_dynamic_label();
+        self.a.dynamic_label(body);
+        self.body = Some(body);
+    }
+
+    /// `goto_tb` back to this TB: leave the loop globals in their
+    /// registers, check `exit_request`, jump to the body.
+    pub fn back_edge(&mut self) {
+        let body = self.body.expect("loop TB has a body label");
+        self.dirty[RIP.index()] = false;
+        self.canonicalize();
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
+        let label = self.a.new_dynamic_label();
+        self.jcc_label(0x5, label);
+        self.cold.push(Cold::LoopRequest { label });
+        dynasm!(self.a ; .arch x64 ; jmp =>body);
+    }
+
+    /// Cold path of the back edge's `exit_request` check: the loop globals
+    /// go back to `CpuState` first.
+    pub fn loop_request_stub(&mut self) {
+        for i in 0..self.canon.len() {
+            let (g, r) = self.canon[i];
+            self.st_env_reg(self.global_disp(g), r);
+        }
+    }
+}
