@@ -101,6 +101,95 @@ pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
     }
 }
 
+/// Recovers the first operand of a compare from the lazy-flags form the
+/// front end produces for conditions after `cmp`/`sub` (`(a - b) + b`), so
+/// that a `brcond` compares `a` and `b` directly:
+/// `add(sub(a, b), b)` becomes `mov a`, and an N-bit extension of
+/// `add(extMu(sub(a, b)), b)` with N <= M extends `a`.
+pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
+    // No op in `from+1..to` may change `ts` or end the block.
+    let stable = |ops: &[ox86_ir::Op], from: usize, to: usize, ts: &[Temp]| {
+        ops[from + 1..to].iter().all(|o| {
+            !crate::liveness::ends_bb(o.opc)
+                && !ts.iter().any(|t| o.outputs().contains(t))
+                && !(o.opc == Opcode::Call && ts.iter().any(|t| t.index() < ng))
+        })
+    };
+    // Per temp defined by such an add: (a, bits of it that equal a, sub index).
+    let mut low_of: Vec<Option<(Temp, u8, usize)>> = vec![None; n];
+    for i in 0..ir.ops.len() {
+        let op = ir.ops[i];
+        match op.opc {
+            Opcode::Add => {
+                for k in 0..2 {
+                    let (x, y) = (op.ins[k], op.ins[1 - k]);
+                    if !single(x) || def_at[x.index()] > i {
+                        continue;
+                    }
+                    let mut d = ir.ops[def_at[x.index()]];
+                    let mut bits = 64;
+                    if let (Opcode::Ext32u | Opcode::Ext16u | Opcode::Ext8u, true) =
+                        (d.opc, single(d.ins[0]) && def_at[d.ins[0].index()] < i)
+                    {
+                        bits = match d.opc {
+                            Opcode::Ext32u => 32,
+                            Opcode::Ext16u => 16,
+                            _ => 8,
+                        };
+                        d = ir.ops[def_at[d.ins[0].index()]];
+                    }
+                    if d.opc != Opcode::Sub || d.ins[1] != y {
+                        continue;
+                    }
+                    let s = def_at[d.outs[0].index()];
+                    let a = d.ins[0];
+                    if !stable(&ir.ops, s, i, &[a, y]) {
+                        continue;
+                    }
+                    if bits == 64 {
+                        let mut mov = ox86_ir::Op::new(Opcode::Mov);
+                        mov.outs[0] = op.outs[0];
+                        mov.ins[0] = a;
+                        ir.ops[i] = mov;
+                    } else if single(op.outs[0]) {
+                        low_of[op.outs[0].index()] = Some((a, bits, s));
+                    }
+                    break;
+                }
+            }
+            Opcode::Ext8u
+            | Opcode::Ext8s
+            | Opcode::Ext16u
+            | Opcode::Ext16s
+            | Opcode::Ext32u
+            | Opcode::Ext32s => {
+                let want = match op.opc {
+                    Opcode::Ext8u | Opcode::Ext8s => 8,
+                    Opcode::Ext16u | Opcode::Ext16s => 16,
+                    _ => 32,
+                };
+                if let Some((a, bits, s)) = low_of[op.ins[0].index()] {
+                    if want <= bits && stable(&ir.ops, s, i, &[a]) {
+                        ir.ops[i].ins[0] = a;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -120,6 +209,24 @@ mod tests {
     use ox86_ir::Global;
 
     #[test]
+    fn compare_operand_is_recovered() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let d = b.sub(b.global(0), b.global(1));
+        let s1 = b.add(d, b.global(1));
+        let e = b.unop(Opcode::Ext32u, d);
+        let s2 = b.add(e, b.global(1));
+        let x = b.unop(Opcode::Ext32s, s2);
+        b.mov_to(b.global(0), s1);
+        b.mov_to(b.global(1), x);
+        b.goto_tb(0);
+        recover_compare_operands(&mut b);
+        let at = |t: Temp| b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
+        assert_eq!((at(s1).opc, at(s1).ins[0]), (Opcode::Mov, b.global(0)));
+        assert_eq!(at(s2).opc, Opcode::Add);
+        assert_eq!(at(x).ins[0], b.global(0));
+    }
+
+    #[test]
     fn mask_makes_extension_redundant() {
         let mut b = IrBlock::new(&GLOBALS);
         let e = b.unop(Opcode::Ext8u, b.global(0));
@@ -136,10 +243,16 @@ mod tests {
         assert_eq!(ands[1].ins[0], e);
     }
 
-    static GLOBALS: [Global; 1] = [Global {
-        name: "rax",
-        offset: 0,
-    }];
+    static GLOBALS: [Global; 2] = [
+        Global {
+            name: "rax",
+            offset: 0,
+        },
+        Global {
+            name: "rcx",
+            offset: 8,
+        },
+    ];
 
     #[test]
     fn extensions_of_narrow_values_are_copies() {

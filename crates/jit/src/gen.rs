@@ -311,6 +311,7 @@ pub(crate) fn compile(
 ) -> Result<Compiled, JitError> {
     let (mut ir, disp) = crate::addr::fold_addresses(ir);
     crate::bits::strip_masked_extensions(&mut ir);
+    crate::bits::recover_compare_operands(&mut ir);
     let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
     if !g.canon.is_empty() {
         g.preheader();
