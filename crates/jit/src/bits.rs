@@ -120,10 +120,10 @@ pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
     let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
     // No op in `from+1..to` may change `ts` or end the block.
     let stable = |ops: &[ox86_ir::Op], from: usize, to: usize, ts: &[Temp]| {
-        ops[from + 1..to].iter().all(|o| {
-            !crate::liveness::ends_bb(o.opc)
-                && !ts.iter().any(|t| o.outputs().contains(t))
-                && !(o.opc == Opcode::Call && ts.iter().any(|t| t.index() < ng))
+        !ops[from + 1..to].iter().any(|o| {
+            crate::liveness::ends_bb(o.opc)
+                || ts.iter().any(|t| o.outputs().contains(t))
+                || (o.opc == Opcode::Call && ts.iter().any(|t| t.index() < ng))
         })
     };
     // Per temp defined by such an add: (a, bits of it that equal a, sub index).
