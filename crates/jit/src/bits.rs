@@ -190,6 +190,107 @@ pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
     }
 }
 
+/// A `brcond` whose operands are 32-bit values extended the same way
+/// compares the 32-bit registers instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Narrow {
+    /// A 64-bit compare.
+    No,
+    /// Operands were `ext32s` values.
+    S32,
+    /// Operands were `ext32u` values.
+    U32,
+}
+
+impl Narrow {
+    /// The extension applied to a constant operand.
+    pub fn extend(self, c: u64) -> u64 {
+        match self {
+            Narrow::No => c,
+            Narrow::S32 => c as i32 as i64 as u64,
+            Narrow::U32 => c as u32 as u64,
+        }
+    }
+}
+
+/// Rewrites `brcond` on `ext32s`/`ext32u` values (or one such value and a
+/// constant the extension leaves unchanged) to compare the unextended
+/// values in 32 bits; returns the per-op narrowing.
+pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let mut narrow = vec![Narrow::No; ir.ops.len()];
+    for i in 0..ir.ops.len() {
+        let op = ir.ops[i];
+        if op.opc != Opcode::Brcond {
+            continue;
+        }
+        let def = |t: Temp| {
+            (t.index() >= ng && defs[t.index()] == 1 && def_at[t.index()] < i)
+                .then(|| ir.ops[def_at[t.index()]])
+        };
+        let ext = |t: Temp| {
+            def(t).and_then(|d| match d.opc {
+                Opcode::Ext32s => Some((Narrow::S32, d.ins[0], def_at[t.index()])),
+                Opcode::Ext32u => Some((Narrow::U32, d.ins[0], def_at[t.index()])),
+                _ => None,
+            })
+        };
+        let konst = |t: Temp| {
+            def(t)
+                .filter(|d| d.opc == Opcode::Movi)
+                .map(|d| d.consts[0])
+        };
+        // Each operand: its unextended value, or a constant kept as is.
+        let (a, b) = (op.ins[0], op.ins[1]);
+        let (kind, na, nb) = match (ext(a), ext(b)) {
+            (Some((ka, x, da)), Some((kb, y, db))) if ka == kb => {
+                (ka, Some((x, da)), Some((y, db)))
+            }
+            (Some((k, x, d)), None) if konst(b).is_some_and(|c| k.extend(c) == c) => {
+                (k, Some((x, d)), None)
+            }
+            (None, Some((k, y, d))) if konst(a).is_some_and(|c| k.extend(c) == c) => {
+                (k, None, Some((y, d)))
+            }
+            _ => continue,
+        };
+        let c = ox86_ir::Cond::from_u64(op.consts[0]).expect("verified condition");
+        use ox86_ir::Cond::*;
+        let fits = match c {
+            Lt | Ge | Le | Gt => kind == Narrow::S32,
+            Ltu | Geu | Leu | Gtu => kind == Narrow::U32,
+            Eq | Ne | TstEq | TstNe => true,
+        };
+        let stable = |(x, d): (Temp, usize)| {
+            !ir.ops[d + 1..i].iter().any(|o| {
+                crate::liveness::ends_bb(o.opc)
+                    || o.outputs().contains(&x)
+                    || (o.opc == Opcode::Call && x.index() < ng)
+            })
+        };
+        if !fits || !na.is_none_or(stable) || !nb.is_none_or(stable) {
+            continue;
+        }
+        if let Some((x, _)) = na {
+            ir.ops[i].ins[0] = x;
+        }
+        if let Some((y, _)) = nb {
+            ir.ops[i].ins[1] = y;
+        }
+        narrow[i] = kind;
+    }
+    narrow
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -224,6 +325,32 @@ mod tests {
         assert_eq!((at(s1).opc, at(s1).ins[0]), (Opcode::Mov, b.global(0)));
         assert_eq!(at(s2).opc, Opcode::Add);
         assert_eq!(at(x).ins[0], b.global(0));
+    }
+
+    #[test]
+    fn compares_of_extended_values_narrow() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let x = b.unop(Opcode::Ext32s, b.global(0));
+        let y = b.unop(Opcode::Ext32s, b.global(1));
+        let u = b.unop(Opcode::Ext32u, b.global(1));
+        let big = b.movi(0x1_0000_0000);
+        let l = b.label();
+        b.brcond(ox86_ir::Cond::Lt, x, y, l); // narrows (S32)
+        b.brcond(ox86_ir::Cond::Lt, x, u, l); // mixed: stays
+        b.brcond(ox86_ir::Cond::Ltu, u, big, l); // constant too wide: stays
+        b.brcond(ox86_ir::Cond::Ltu, x, y, l); // unsigned on ext32s: stays
+        b.set_label(l);
+        b.goto_tb(0);
+        let n = narrow_compares(&mut b);
+        let br: Vec<usize> = (0..b.ops.len())
+            .filter(|&i| b.ops[i].opc == Opcode::Brcond)
+            .collect();
+        assert_eq!(n[br[0]], Narrow::S32);
+        assert_eq!(
+            (b.ops[br[0]].ins[0], b.ops[br[0]].ins[1]),
+            (b.global(0), b.global(1))
+        );
+        assert!(br[1..].iter().all(|&i| n[i] == Narrow::No));
     }
 
     #[test]

@@ -411,8 +411,16 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
                         }
                         let s1 = b.add(d, y);
                         let ext = [Opcode::Ext32s, Opcode::Ext32u, Opcode::Ext8s, Opcode::Mov];
-                        x = b.unop(ext[rng.below(4) as usize], s1);
-                        y = b.unop(Opcode::Ext32s, y);
+                        let e = ext[rng.below(4) as usize];
+                        x = b.unop(e, s1);
+                        y = match rng.below(3) {
+                            0 => b.unop(Opcode::Ext32s, y),
+                            1 => b.unop(e, y),
+                            _ => {
+                                let v = rng.value();
+                                b.movi(v)
+                            }
+                        };
                     }
                     b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
                     pending.push((l, pos));
