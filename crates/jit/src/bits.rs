@@ -228,7 +228,7 @@ pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
         }
     }
     let mut narrow = vec![Narrow::No; ir.ops.len()];
-    for i in 0..ir.ops.len() {
+    for (i, kind_at) in narrow.iter_mut().enumerate() {
         let op = ir.ops[i];
         if op.opc != Opcode::Brcond {
             continue;
@@ -286,7 +286,7 @@ pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
         if let Some((y, _)) = nb {
             ir.ops[i].ins[1] = y;
         }
-        narrow[i] = kind;
+        *kind_at = kind;
     }
     narrow
 }
