@@ -101,6 +101,196 @@ pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
     }
 }
 
+/// Recovers the first operand of a compare from the lazy-flags form the
+/// front end produces for conditions after `cmp`/`sub` (`(a - b) + b`), so
+/// that a `brcond` compares `a` and `b` directly:
+/// `add(sub(a, b), b)` becomes `mov a`, and an N-bit extension of
+/// `add(extMu(sub(a, b)), b)` with N <= M extends `a`.
+pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
+    // No op in `from+1..to` may change `ts` or end the block.
+    let stable = |ops: &[ox86_ir::Op], from: usize, to: usize, ts: &[Temp]| {
+        !ops[from + 1..to].iter().any(|o| {
+            crate::liveness::ends_bb(o.opc)
+                || ts.iter().any(|t| o.outputs().contains(t))
+                || (o.opc == Opcode::Call && ts.iter().any(|t| t.index() < ng))
+        })
+    };
+    // Per temp defined by such an add: (a, bits of it that equal a, sub index).
+    let mut low_of: Vec<Option<(Temp, u8, usize)>> = vec![None; n];
+    for i in 0..ir.ops.len() {
+        let op = ir.ops[i];
+        match op.opc {
+            Opcode::Add => {
+                for k in 0..2 {
+                    let (x, y) = (op.ins[k], op.ins[1 - k]);
+                    if !single(x) || def_at[x.index()] > i {
+                        continue;
+                    }
+                    let mut d = ir.ops[def_at[x.index()]];
+                    let mut bits = 64;
+                    if let (Opcode::Ext32u | Opcode::Ext16u | Opcode::Ext8u, true) =
+                        (d.opc, single(d.ins[0]) && def_at[d.ins[0].index()] < i)
+                    {
+                        bits = match d.opc {
+                            Opcode::Ext32u => 32,
+                            Opcode::Ext16u => 16,
+                            _ => 8,
+                        };
+                        d = ir.ops[def_at[d.ins[0].index()]];
+                    }
+                    if d.opc != Opcode::Sub || d.ins[1] != y {
+                        continue;
+                    }
+                    let s = def_at[d.outs[0].index()];
+                    let a = d.ins[0];
+                    if !stable(&ir.ops, s, i, &[a, y]) {
+                        continue;
+                    }
+                    if bits == 64 {
+                        let mut mov = ox86_ir::Op::new(Opcode::Mov);
+                        mov.outs[0] = op.outs[0];
+                        mov.ins[0] = a;
+                        ir.ops[i] = mov;
+                    } else if single(op.outs[0]) {
+                        low_of[op.outs[0].index()] = Some((a, bits, s));
+                    }
+                    break;
+                }
+            }
+            Opcode::Ext8u
+            | Opcode::Ext8s
+            | Opcode::Ext16u
+            | Opcode::Ext16s
+            | Opcode::Ext32u
+            | Opcode::Ext32s => {
+                let want = match op.opc {
+                    Opcode::Ext8u | Opcode::Ext8s => 8,
+                    Opcode::Ext16u | Opcode::Ext16s => 16,
+                    _ => 32,
+                };
+                if let Some((a, bits, s)) = low_of[op.ins[0].index()] {
+                    if want <= bits && stable(&ir.ops, s, i, &[a]) {
+                        ir.ops[i].ins[0] = a;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A `brcond` whose operands are 32-bit values extended the same way
+/// compares the 32-bit registers instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Narrow {
+    /// A 64-bit compare.
+    No,
+    /// Operands were `ext32s` values.
+    S32,
+    /// Operands were `ext32u` values.
+    U32,
+}
+
+impl Narrow {
+    /// The extension applied to a constant operand.
+    pub fn extend(self, c: u64) -> u64 {
+        match self {
+            Narrow::No => c,
+            Narrow::S32 => c as i32 as i64 as u64,
+            Narrow::U32 => c as u32 as u64,
+        }
+    }
+}
+
+/// Rewrites `brcond` on `ext32s`/`ext32u` values (or one such value and a
+/// constant the extension leaves unchanged) to compare the unextended
+/// values in 32 bits; returns the per-op narrowing.
+pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let mut narrow = vec![Narrow::No; ir.ops.len()];
+    for (i, kind_at) in narrow.iter_mut().enumerate() {
+        let op = ir.ops[i];
+        if op.opc != Opcode::Brcond {
+            continue;
+        }
+        let def = |t: Temp| {
+            (t.index() >= ng && defs[t.index()] == 1 && def_at[t.index()] < i)
+                .then(|| ir.ops[def_at[t.index()]])
+        };
+        let ext = |t: Temp| {
+            def(t).and_then(|d| match d.opc {
+                Opcode::Ext32s => Some((Narrow::S32, d.ins[0], def_at[t.index()])),
+                Opcode::Ext32u => Some((Narrow::U32, d.ins[0], def_at[t.index()])),
+                _ => None,
+            })
+        };
+        let konst = |t: Temp| {
+            def(t)
+                .filter(|d| d.opc == Opcode::Movi)
+                .map(|d| d.consts[0])
+        };
+        // Each operand: its unextended value, or a constant kept as is.
+        let (a, b) = (op.ins[0], op.ins[1]);
+        let (kind, na, nb) = match (ext(a), ext(b)) {
+            (Some((ka, x, da)), Some((kb, y, db))) if ka == kb => {
+                (ka, Some((x, da)), Some((y, db)))
+            }
+            (Some((k, x, d)), None) if konst(b).is_some_and(|c| k.extend(c) == c) => {
+                (k, Some((x, d)), None)
+            }
+            (None, Some((k, y, d))) if konst(a).is_some_and(|c| k.extend(c) == c) => {
+                (k, None, Some((y, d)))
+            }
+            _ => continue,
+        };
+        let c = ox86_ir::Cond::from_u64(op.consts[0]).expect("verified condition");
+        use ox86_ir::Cond::*;
+        let fits = match c {
+            Lt | Ge | Le | Gt => kind == Narrow::S32,
+            Ltu | Geu | Leu | Gtu => kind == Narrow::U32,
+            Eq | Ne | TstEq | TstNe => true,
+        };
+        let stable = |(x, d): (Temp, usize)| {
+            !ir.ops[d + 1..i].iter().any(|o| {
+                crate::liveness::ends_bb(o.opc)
+                    || o.outputs().contains(&x)
+                    || (o.opc == Opcode::Call && x.index() < ng)
+            })
+        };
+        if !fits || !na.is_none_or(stable) || !nb.is_none_or(stable) {
+            continue;
+        }
+        if let Some((x, _)) = na {
+            ir.ops[i].ins[0] = x;
+        }
+        if let Some((y, _)) = nb {
+            ir.ops[i].ins[1] = y;
+        }
+        *kind_at = kind;
+    }
+    narrow
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -120,6 +310,50 @@ mod tests {
     use ox86_ir::Global;
 
     #[test]
+    fn compare_operand_is_recovered() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let d = b.sub(b.global(0), b.global(1));
+        let s1 = b.add(d, b.global(1));
+        let e = b.unop(Opcode::Ext32u, d);
+        let s2 = b.add(e, b.global(1));
+        let x = b.unop(Opcode::Ext32s, s2);
+        b.mov_to(b.global(0), s1);
+        b.mov_to(b.global(1), x);
+        b.goto_tb(0);
+        recover_compare_operands(&mut b);
+        let at = |t: Temp| b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
+        assert_eq!((at(s1).opc, at(s1).ins[0]), (Opcode::Mov, b.global(0)));
+        assert_eq!(at(s2).opc, Opcode::Add);
+        assert_eq!(at(x).ins[0], b.global(0));
+    }
+
+    #[test]
+    fn compares_of_extended_values_narrow() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let x = b.unop(Opcode::Ext32s, b.global(0));
+        let y = b.unop(Opcode::Ext32s, b.global(1));
+        let u = b.unop(Opcode::Ext32u, b.global(1));
+        let big = b.movi(0x1_0000_0000);
+        let l = b.label();
+        b.brcond(ox86_ir::Cond::Lt, x, y, l); // narrows (S32)
+        b.brcond(ox86_ir::Cond::Lt, x, u, l); // mixed: stays
+        b.brcond(ox86_ir::Cond::Ltu, u, big, l); // constant too wide: stays
+        b.brcond(ox86_ir::Cond::Ltu, x, y, l); // unsigned on ext32s: stays
+        b.set_label(l);
+        b.goto_tb(0);
+        let n = narrow_compares(&mut b);
+        let br: Vec<usize> = (0..b.ops.len())
+            .filter(|&i| b.ops[i].opc == Opcode::Brcond)
+            .collect();
+        assert_eq!(n[br[0]], Narrow::S32);
+        assert_eq!(
+            (b.ops[br[0]].ins[0], b.ops[br[0]].ins[1]),
+            (b.global(0), b.global(1))
+        );
+        assert!(br[1..].iter().all(|&i| n[i] == Narrow::No));
+    }
+
+    #[test]
     fn mask_makes_extension_redundant() {
         let mut b = IrBlock::new(&GLOBALS);
         let e = b.unop(Opcode::Ext8u, b.global(0));
@@ -136,10 +370,16 @@ mod tests {
         assert_eq!(ands[1].ins[0], e);
     }
 
-    static GLOBALS: [Global; 1] = [Global {
-        name: "rax",
-        offset: 0,
-    }];
+    static GLOBALS: [Global; 2] = [
+        Global {
+            name: "rax",
+            offset: 0,
+        },
+        Global {
+            name: "rcx",
+            offset: 8,
+        },
+    ];
 
     #[test]
     fn extensions_of_narrow_values_are_copies() {

@@ -233,6 +233,19 @@ impl Gen<'_> {
         self.a.push(0xc0 | (d & 7) << 3 | (s & 7));
     }
 
+    /// `compare` on the low 32 bits.
+    pub fn compare32(&mut self, c: Cond, a: u8, b: crate::regalloc::Val) {
+        use crate::regalloc::Val;
+        let test = matches!(c, Cond::TstEq | Cond::TstNe);
+        match (test, b) {
+            (false, Val::Imm(0)) => dynasm!(self.a ; .arch x64 ; test Rd(a), Rd(a)),
+            (false, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; cmp Rd(a), Rd(b)),
+            (false, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; cmp Rd(a), i),
+            (true, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; test Rd(a), Rd(b)),
+            (true, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; test Rd(a), i),
+        }
+    }
+
     /// `cmp a, b` or `test a, b` as `c` needs, with `b` a register or imm32.
     pub fn compare(&mut self, c: Cond, a: u8, b: crate::regalloc::Val) {
         use crate::regalloc::Val;

@@ -85,6 +85,8 @@ pub(crate) struct Gen<'a> {
     pub width: Vec<u8>,
     /// Per op: displacement added to a guest access's address (see `addr`).
     pub disp: Vec<i32>,
+    /// Per op: a `brcond` comparing 32-bit values (see `bits`).
+    pub narrow: Vec<crate::bits::Narrow>,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -122,9 +124,11 @@ pub(crate) struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         ir: &'a IrBlock,
         disp: Vec<i32>,
+        narrow: Vec<crate::bits::Narrow>,
         id: u32,
         tb_pc: u64,
         base: usize,
@@ -145,6 +149,7 @@ impl<'a> Gen<'a> {
             live: Liveness::new(ir),
             width: crate::bits::known_widths(ir),
             disp,
+            narrow,
             stubs,
             opts,
             id,
@@ -219,7 +224,7 @@ impl<'a> Gen<'a> {
             Opcode::Mulu2 | Opcode::Muls2 => self.mul2(i, op),
             Opcode::Setcond => self.setcond(i, op),
             Opcode::Movcond => self.movcond(i, op),
-            Opcode::Brcond => self.brcond(op),
+            Opcode::Brcond => self.brcond(i, op),
             Opcode::Br => {
                 self.rip_before_branch(op.consts[0]);
                 self.canonicalize();
@@ -311,7 +316,9 @@ pub(crate) fn compile(
 ) -> Result<Compiled, JitError> {
     let (mut ir, disp) = crate::addr::fold_addresses(ir);
     crate::bits::strip_masked_extensions(&mut ir);
-    let mut g = Gen::new(&ir, disp, id, tb_pc, base, stubs, opts);
+    crate::bits::recover_compare_operands(&mut ir);
+    let narrow = crate::bits::narrow_compares(&mut ir);
+    let mut g = Gen::new(&ir, disp, narrow, id, tb_pc, base, stubs, opts);
     if !g.canon.is_empty() {
         g.preheader();
     }

@@ -3,6 +3,7 @@
 //! allocator, emits, then retires dying inputs and defines its outputs.
 
 use crate::abi::{env_disp, hreg};
+use crate::bits::Narrow;
 use crate::emit::{cc_of, swap_cond};
 use crate::fold::fold;
 use crate::gen::{Gen, Loc};
@@ -267,6 +268,21 @@ impl Gen<'_> {
         (c, ra, vb)
     }
 
+    /// `cmp_operands` for a 32-bit compare: a constant is its low 32 bits.
+    fn cmp_operands32(&mut self, c: Cond, a: Temp, b: Temp) -> (Cond, u8, Val) {
+        let (c, a, b) = if self.konst(a).is_some() {
+            (swap_cond(c), b, a)
+        } else {
+            (c, a, b)
+        };
+        let vb = match self.konst(b) {
+            Some(k) => Val::Imm(k as u32 as i32),
+            None => Val::Reg(self.in_reg(b, 0)),
+        };
+        let ra = self.in_reg(a, 0);
+        (c, ra, vb)
+    }
+
     pub(crate) fn setcond(&mut self, i: usize, op: &Op) {
         let c = cond(op.consts[0]);
         let (a, b) = (op.ins[0], op.ins[1]);
@@ -313,11 +329,13 @@ impl Gen<'_> {
         }
     }
 
-    pub(crate) fn brcond(&mut self, op: &Op) {
+    pub(crate) fn brcond(&mut self, i: usize, op: &Op) {
         let c = cond(op.consts[0]);
         let l = self.labels[op.consts[1] as usize];
         let (a, b) = (op.ins[0], op.ins[1]);
+        let narrow = self.narrow[i];
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
+            let (x, y) = (narrow.extend(x), narrow.extend(y));
             if c.eval(x, y) {
                 self.rip_before_branch(op.consts[1]);
             }
@@ -327,9 +345,17 @@ impl Gen<'_> {
             }
             return self.reset();
         }
-        let (c, ra, vb) = self.cmp_operands(c, a, b);
+        let (c, ra, vb) = if narrow == Narrow::No {
+            self.cmp_operands(c, a, b)
+        } else {
+            self.cmp_operands32(c, a, b)
+        };
         self.rip_before_branch(op.consts[1]);
-        self.compare(c, ra, vb);
+        if narrow == Narrow::No {
+            self.compare(c, ra, vb);
+        } else {
+            self.compare32(c, ra, vb);
+        }
         self.canonicalize();
         self.jcc_label(cc_of(c), l);
         self.reset();

@@ -397,8 +397,31 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
                 }
                 15..=16 => {
                     let l = b.label();
-                    let x = pick(&mut b, rng, &locals);
-                    let y = pick(&mut b, rng, &locals);
+                    let mut x = pick(&mut b, rng, &locals);
+                    let mut y = pick(&mut b, rng, &locals);
+                    if rng.below(2) == 0 {
+                        // The front end's condition after `cmp x, y`:
+                        // ((x - y) [zero-extended] + y) [extended] vs y.
+                        let d = b.sub(x, y);
+                        let ext = [Opcode::Ext32u, Opcode::Ext16u, Opcode::Ext8u, Opcode::Mov];
+                        let d = b.unop(ext[rng.below(4) as usize], d);
+                        if rng.below(4) == 0 {
+                            let v = pick(&mut b, rng, &locals);
+                            b.mov_to(g(rng.below(4) as usize), v);
+                        }
+                        let s1 = b.add(d, y);
+                        let ext = [Opcode::Ext32s, Opcode::Ext32u, Opcode::Ext8s, Opcode::Mov];
+                        let e = ext[rng.below(4) as usize];
+                        x = b.unop(e, s1);
+                        y = match rng.below(3) {
+                            0 => b.unop(Opcode::Ext32s, y),
+                            1 => b.unop(e, y),
+                            _ => {
+                                let v = rng.value();
+                                b.movi(v)
+                            }
+                        };
+                    }
                     b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
                     pending.push((l, pos));
                 }
