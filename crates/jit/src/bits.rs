@@ -356,6 +356,66 @@ pub(crate) fn find_rotates(ir: &mut IrBlock) -> Vec<u8> {
     rot
 }
 
+/// Copy propagation: reads of a copy (a `mov`, or an extension `width`
+/// shows leaves its value unchanged) read its source instead, so the two
+/// need not both sit in registers; the copy itself becomes dead. Sources
+/// that are globals are followed only within a block and until written.
+pub(crate) fn propagate_copies(ir: &mut IrBlock, width: &[u8], rot: &[u8]) {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    for op in &ir.ops {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+        }
+    }
+    let mut subst: Vec<Option<Temp>> = vec![None; n];
+    let mut from_globals: Vec<Temp> = Vec::new();
+    for i in 0..ir.ops.len() {
+        let n_ins = ir.ops[i].n_ins();
+        for k in 0..n_ins {
+            if let Some(s) = subst[ir.ops[i].ins[k].index()] {
+                ir.ops[i].ins[k] = s;
+            }
+        }
+        let op = ir.ops[i];
+        // Writes end substitutions by the globals written.
+        let clobbers_all = ends_bb_or_call(op.opc);
+        if clobbers_all || op.outputs().iter().any(|t| t.index() < ng) {
+            from_globals.retain(|&d| {
+                let s = subst[d.index()].expect("recorded substitution");
+                let keep = !clobbers_all && !op.outputs().contains(&s);
+                if !keep {
+                    subst[d.index()] = None;
+                }
+                keep
+            });
+        }
+        let copy = match op.opc {
+            Opcode::Mov => true,
+            Opcode::Ext8u
+            | Opcode::Ext8s
+            | Opcode::Ext16u
+            | Opcode::Ext16s
+            | Opcode::Ext32u
+            | Opcode::Ext32s => rot[i] == 0 && ext_is_copy(op.opc, width[op.ins[0].index()]),
+            _ => false,
+        };
+        let (d, src) = (op.outs[0], op.ins[0]);
+        let src_ok = src.index() < ng || defs[src.index()] == 1;
+        if copy && d.index() >= ng && defs[d.index()] == 1 && src_ok && !clobbers_all {
+            subst[d.index()] = Some(src);
+            if src.index() < ng {
+                from_globals.push(d);
+            }
+        }
+    }
+}
+
+fn ends_bb_or_call(opc: Opcode) -> bool {
+    crate::liveness::ends_bb(opc) || opc == Opcode::Call
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -436,6 +496,25 @@ mod tests {
         let at = |t: Temp| b.ops.iter().position(|o| o.outputs().contains(&t)).unwrap();
         assert_eq!((rot[at(r)], b.ops[at(r)].ins[0]), (7, x));
         assert_eq!(rot[at(r2)], 0);
+    }
+
+    #[test]
+    fn copies_are_propagated_while_their_source_holds() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let m = b.mov(b.global(0)); // copy of a global
+        let x = b.unop(Opcode::Ext32u, b.global(1));
+        let e = b.unop(Opcode::Ext32u, x); // copy of a 32-bit local
+        let s1 = b.add(m, e); // reads rax and x
+        b.mov_to(b.global(0), s1); // rax changes
+        let s2 = b.add(m, e); // m is the old rax: stays
+        b.mov_to(b.global(1), s2);
+        b.goto_tb(0);
+        let w = known_widths(&b, &[]);
+        let rot = vec![0; b.ops.len()];
+        propagate_copies(&mut b, &w, &rot);
+        let at = |t: Temp| *b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
+        assert_eq!((at(s1).ins[0], at(s1).ins[1]), (b.global(0), x));
+        assert_eq!((at(s2).ins[0], at(s2).ins[1]), (m, x));
     }
 
     #[test]
