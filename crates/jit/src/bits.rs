@@ -12,8 +12,9 @@ fn const_width(c: u64) -> u8 {
 }
 
 /// Per temp: every value it holds fits in this many low bits (64 for
-/// globals and for locals defined more than once).
-pub(crate) fn known_widths(ir: &IrBlock) -> Vec<u8> {
+/// globals and for locals defined more than once). `rot` marks the
+/// `ext32u` ops that are rotates (see `find_rotates`).
+pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8]) -> Vec<u8> {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();
     let mut w = vec![64u8; n];
@@ -23,9 +24,10 @@ pub(crate) fn known_widths(ir: &IrBlock) -> Vec<u8> {
             defs[t.index()] += 1;
         }
     }
-    for op in &ir.ops {
+    for (at, op) in ir.ops.iter().enumerate() {
         let i = |k: usize| w[op.ins[k].index()];
         let v = match op.opc {
+            _ if rot.get(at).is_some_and(|&k| k != 0) => 32,
             Opcode::Mov => i(0),
             Opcode::Movi => const_width(op.consts[0]),
             Opcode::And => i(0).min(i(1)),
@@ -291,6 +293,129 @@ pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
     narrow
 }
 
+/// Finds 32-bit rotates the front end spells as shifts:
+/// `ext32u(or(shr(x, k), shl(x, 32 - k)))` with `x` of width 32 at most.
+/// The `ext32u` then reads `x` and the returned table holds `k` for it
+/// (0 elsewhere): it compiles to `ror r32, k`.
+pub(crate) fn find_rotates(ir: &mut IrBlock) -> Vec<u8> {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let width = known_widths(ir, &[]);
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let mut rot = vec![0u8; ir.ops.len()];
+    for (i, rot_at) in rot.iter_mut().enumerate() {
+        if ir.ops[i].opc != Opcode::Ext32u {
+            continue;
+        }
+        let def = |t: Temp| {
+            (t.index() >= ng && defs[t.index()] == 1 && def_at[t.index()] < i)
+                .then(|| (ir.ops[def_at[t.index()]], def_at[t.index()]))
+        };
+        let konst = |t: Temp| {
+            def(t)
+                .filter(|d| d.0.opc == Opcode::Movi)
+                .map(|d| d.0.consts[0])
+        };
+        let Some((or, _)) = def(ir.ops[i].ins[0]).filter(|d| d.0.opc == Opcode::Or) else {
+            continue;
+        };
+        let (Some((p, pi)), Some((q, qi))) = (def(or.ins[0]), def(or.ins[1])) else {
+            continue;
+        };
+        let (shr, shl, first) = match (p.opc, q.opc) {
+            (Opcode::Shr, Opcode::Shl) => (p, q, pi.min(qi)),
+            (Opcode::Shl, Opcode::Shr) => (q, p, pi.min(qi)),
+            _ => continue,
+        };
+        let x = shr.ins[0];
+        let (Some(k), Some(k2)) = (konst(shr.ins[1]), konst(shl.ins[1])) else {
+            continue;
+        };
+        let stable = !ir.ops[first + 1..i].iter().any(|o| {
+            crate::liveness::ends_bb(o.opc)
+                || o.outputs().contains(&x)
+                || (o.opc == Opcode::Call && x.index() < ng)
+        });
+        if shl.ins[0] == x
+            && (1..32).contains(&k)
+            && k + k2 == 32
+            && width[x.index()] <= 32
+            && stable
+        {
+            ir.ops[i].ins[0] = x;
+            *rot_at = k as u8;
+        }
+    }
+    rot
+}
+
+/// Copy propagation: reads of a copy (a `mov`, or an extension `width`
+/// shows leaves its value unchanged) read its source instead, so the two
+/// need not both sit in registers; the copy itself becomes dead. Sources
+/// that are globals are followed only within a block and until written.
+pub(crate) fn propagate_copies(ir: &mut IrBlock, width: &[u8], rot: &[u8]) {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    for op in &ir.ops {
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+        }
+    }
+    let mut subst: Vec<Option<Temp>> = vec![None; n];
+    let mut from_globals: Vec<Temp> = Vec::new();
+    for i in 0..ir.ops.len() {
+        let n_ins = ir.ops[i].n_ins();
+        for k in 0..n_ins {
+            if let Some(s) = subst[ir.ops[i].ins[k].index()] {
+                ir.ops[i].ins[k] = s;
+            }
+        }
+        let op = ir.ops[i];
+        // Writes end substitutions by the globals written.
+        let clobbers_all = ends_bb_or_call(op.opc);
+        if clobbers_all || op.outputs().iter().any(|t| t.index() < ng) {
+            from_globals.retain(|&d| {
+                let s = subst[d.index()].expect("recorded substitution");
+                let keep = !clobbers_all && !op.outputs().contains(&s);
+                if !keep {
+                    subst[d.index()] = None;
+                }
+                keep
+            });
+        }
+        let copy = match op.opc {
+            Opcode::Mov => true,
+            Opcode::Ext8u
+            | Opcode::Ext8s
+            | Opcode::Ext16u
+            | Opcode::Ext16s
+            | Opcode::Ext32u
+            | Opcode::Ext32s => rot[i] == 0 && ext_is_copy(op.opc, width[op.ins[0].index()]),
+            _ => false,
+        };
+        let (d, src) = (op.outs[0], op.ins[0]);
+        let src_ok = src.index() < ng || defs[src.index()] == 1;
+        if copy && d.index() >= ng && defs[d.index()] == 1 && src_ok && !clobbers_all {
+            subst[d.index()] = Some(src);
+            if src.index() < ng {
+                from_globals.push(d);
+            }
+        }
+    }
+}
+
+fn ends_bb_or_call(opc: Opcode) -> bool {
+    crate::liveness::ends_bb(opc) || opc == Opcode::Call
+}
+
 /// True if extension `opc` leaves a value of width `w` unchanged.
 pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
     match opc {
@@ -354,6 +479,45 @@ mod tests {
     }
 
     #[test]
+    fn rotates_are_found() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let x = b.unop(Opcode::Ext32u, b.global(0));
+        let hi = b.shli(x, 25);
+        let lo = b.shri(x, 7);
+        let o = b.or(hi, lo);
+        let r = b.unop(Opcode::Ext32u, o);
+        let wide = b.shli(b.global(0), 25); // 64-bit value: no rotate
+        let o2 = b.or(wide, lo);
+        let r2 = b.unop(Opcode::Ext32u, o2);
+        b.mov_to(b.global(0), r);
+        b.mov_to(b.global(1), r2);
+        b.goto_tb(0);
+        let rot = find_rotates(&mut b);
+        let at = |t: Temp| b.ops.iter().position(|o| o.outputs().contains(&t)).unwrap();
+        assert_eq!((rot[at(r)], b.ops[at(r)].ins[0]), (7, x));
+        assert_eq!(rot[at(r2)], 0);
+    }
+
+    #[test]
+    fn copies_are_propagated_while_their_source_holds() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let m = b.mov(b.global(0)); // copy of a global
+        let x = b.unop(Opcode::Ext32u, b.global(1));
+        let e = b.unop(Opcode::Ext32u, x); // copy of a 32-bit local
+        let s1 = b.add(m, e); // reads rax and x
+        b.mov_to(b.global(0), s1); // rax changes
+        let s2 = b.add(m, e); // m is the old rax: stays
+        b.mov_to(b.global(1), s2);
+        b.goto_tb(0);
+        let w = known_widths(&b, &[]);
+        let rot = vec![0; b.ops.len()];
+        propagate_copies(&mut b, &w, &rot);
+        let at = |t: Temp| *b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
+        assert_eq!((at(s1).ins[0], at(s1).ins[1]), (b.global(0), x));
+        assert_eq!((at(s2).ins[0], at(s2).ins[1]), (m, x));
+    }
+
+    #[test]
     fn mask_makes_extension_redundant() {
         let mut b = IrBlock::new(&GLOBALS);
         let e = b.unop(Opcode::Ext8u, b.global(0));
@@ -388,7 +552,7 @@ mod tests {
         let m = b.movi(0xff);
         let x = b.and(a, m);
         let y = b.xor(a, x);
-        let w = known_widths(&b);
+        let w = known_widths(&b, &[]);
         assert_eq!(w[b.global(0).index()], 64);
         assert_eq!((w[a.index()], w[x.index()], w[y.index()]), (32, 8, 32));
         assert!(ext_is_copy(Opcode::Ext32u, w[y.index()]));

@@ -7,7 +7,7 @@ use crate::liveness::Liveness;
 use crate::stubs::Stubs;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use ox86_ir::{opf, IrBlock, Op, Opcode};
+use ox86_ir::{IrBlock, Op, Opcode};
 
 /// The assembler type used everywhere in the backend.
 pub(crate) type Asm = VecAssembler<X64Relocation>;
@@ -87,6 +87,8 @@ pub(crate) struct Gen<'a> {
     pub disp: Vec<i32>,
     /// Per op: a `brcond` comparing 32-bit values (see `bits`).
     pub narrow: Vec<crate::bits::Narrow>,
+    /// Per op: an `ext32u` that is a 32-bit rotate right by this much (see `bits`).
+    pub rot32: Vec<u8>,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -129,6 +131,7 @@ impl<'a> Gen<'a> {
         ir: &'a IrBlock,
         disp: Vec<i32>,
         narrow: Vec<crate::bits::Narrow>,
+        rot32: Vec<u8>,
         id: u32,
         tb_pc: u64,
         base: usize,
@@ -147,9 +150,10 @@ impl<'a> Gen<'a> {
             base,
             ir,
             live: Liveness::new(ir),
-            width: crate::bits::known_widths(ir),
+            width: crate::bits::known_widths(ir, &rot32),
             disp,
             narrow,
+            rot32,
             stubs,
             opts,
             id,
@@ -184,12 +188,8 @@ impl<'a> Gen<'a> {
     }
 
     fn op(&mut self, i: usize, op: &Op) {
-        let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
-            && op.opc != Opcode::InsnStart;
-        let n_out = op.outputs().len();
-        if pure && n_out > 0 && self.live.dead_outs[i].count_ones() as usize == n_out {
-            // Nothing reads the result (left over from address folding).
-            return self.kill_inputs(i, op);
+        if self.live.dead_op[i] {
+            return;
         }
         match op.opc {
             Opcode::InsnStart => {
@@ -318,7 +318,10 @@ pub(crate) fn compile(
     crate::bits::strip_masked_extensions(&mut ir);
     crate::bits::recover_compare_operands(&mut ir);
     let narrow = crate::bits::narrow_compares(&mut ir);
-    let mut g = Gen::new(&ir, disp, narrow, id, tb_pc, base, stubs, opts);
+    let rot32 = crate::bits::find_rotates(&mut ir);
+    let width = crate::bits::known_widths(&ir, &rot32);
+    crate::bits::propagate_copies(&mut ir, &width, &rot32);
+    let mut g = Gen::new(&ir, disp, narrow, rot32, id, tb_pc, base, stubs, opts);
     if !g.canon.is_empty() {
         g.preheader();
     }

@@ -1,6 +1,7 @@
 //! Liveness for the register allocator: for each op, which inputs die
-//! there and which outputs are never read; and which local temps cross a
-//! basic-block boundary (those live in a frame slot between blocks).
+//! there, which outputs are never read, and whether the whole op is dead
+//! code; and which local temps cross a basic-block boundary (those live in
+//! a frame slot between blocks).
 
 use ox86_ir::{opf, IrBlock, Opcode};
 
@@ -12,6 +13,8 @@ pub(crate) struct Liveness {
     pub dead_outs: Vec<u8>,
     /// Per temp: a local temp used in more than one basic block.
     pub crossing: Vec<bool>,
+    /// Op i computes only values nothing reads (no side effects): skip it.
+    pub dead_op: Vec<bool>,
 }
 
 /// True if `opc` ends a basic block (branch, label or TB exit).
@@ -48,12 +51,23 @@ impl Liveness {
         }
         let mut dead_ins = vec![0u8; ir.ops.len()];
         let mut dead_outs = vec![0u8; ir.ops.len()];
+        let mut dead_op = vec![false; ir.ops.len()];
         let mut live = vec![false; n];
         let local = |i: usize| i >= ng && !crossing[i];
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if ends_bb(op.opc) {
                 // Block-local temps are never live across a boundary.
                 live.iter_mut().for_each(|l| *l = false);
+            }
+            let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
+                && op.opc != Opcode::InsnStart;
+            let outs = op.outputs();
+            if pure && !outs.is_empty() && outs.iter().all(|t| local(t.index()) && !live[t.index()])
+            {
+                // Its inputs are not read on its account: dead code goes
+                // transitively in this one backward pass.
+                dead_op[i] = true;
+                continue;
             }
             for (k, &t) in op.outputs().iter().enumerate() {
                 let ti = t.index();
@@ -80,6 +94,7 @@ impl Liveness {
             dead_ins,
             dead_outs,
             crossing,
+            dead_op,
         }
     }
 }

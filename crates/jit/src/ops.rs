@@ -174,6 +174,17 @@ impl Gen<'_> {
     pub(crate) fn unop(&mut self, i: usize, op: &Op) {
         let opc = op.opc;
         let (d, a) = (op.outs[0], op.ins[0]);
+        if self.rot32.get(i).is_some_and(|&k| k != 0) {
+            let k = self.rot32[i];
+            if let Some(x) = self.konst(a) {
+                return self.finish_const(i, op, (x as u32).rotate_right(k as u32) as u64);
+            }
+            let k = k as i8;
+            let ra = self.in_reg(a, 0);
+            let rd = self.dst_reg(i, op, d, &[0]);
+            dynasm!(self.a ; .arch x64 ; mov Rd(rd), Rd(ra) ; ror Rd(rd), k);
+            return self.finish(i, op, rd);
+        }
         if let Some(x) = self.konst(a) {
             let v = eval1(opc, [x, 0, 0, 0], [0; 2]).expect("unary ops fold");
             return self.finish_const(i, op, v);

@@ -425,6 +425,21 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
                     b.brcond(Cond::ALL[rng.below(12) as usize], x, y, l);
                     pending.push((l, pos));
                 }
+                17 => {
+                    // The front end's 32-bit rotate: shifts, or, ext32u.
+                    let v = pick(&mut b, rng, &locals);
+                    let x = b.unop(Opcode::Ext32u, v);
+                    let k = 1 + rng.below(31);
+                    let lo = b.shri(x, k);
+                    let hi = b.shli(x, 32 - k);
+                    let o = if rng.below(2) == 0 {
+                        b.or(lo, hi)
+                    } else {
+                        b.or(hi, lo)
+                    };
+                    let r = b.unop(Opcode::Ext32u, o);
+                    locals.push((r, pos));
+                }
                 _ => {
                     let s = pick(&mut b, rng, &locals);
                     b.mov_to(g(rng.below(17) as usize), s);
