@@ -1,7 +1,7 @@
 //! The TB cache: a per-vCPU direct-mapped jump cache in front of a global
 //! hash keyed by (pc, flags), as in QEMU's `tb_jmp_cache` + `tb_htable`.
 
-use crate::tb::Tb;
+use crate::tb::{Tb, TbKey};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -11,20 +11,27 @@ pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
 /// The global TB hash.
 #[derive(Default)]
 pub struct TbCache {
-    map: HashMap<(u64, u32), Arc<Tb>>,
+    map: HashMap<TbKey, Arc<Tb>>,
     /// Bumped on every flush, so jump caches can tell they are stale.
     pub generation: u64,
 }
 
 impl TbCache {
     /// Looks a TB up by key.
-    pub fn get(&self, pc: u64, flags: u32) -> Option<&Arc<Tb>> {
-        self.map.get(&(pc, flags))
+    pub fn get(&self, key: &TbKey) -> Option<&Arc<Tb>> {
+        self.map.get(key)
     }
 
     /// Inserts a freshly translated TB.
     pub fn insert(&mut self, tb: Arc<Tb>) {
-        self.map.insert((tb.pc, tb.flags), tb);
+        self.map.insert(tb.key(), tb);
+    }
+
+    /// Drops one TB (system mode: its code was overwritten).
+    pub fn remove(&mut self, tb: &Tb) {
+        if self.map.remove(&tb.key()).is_some() {
+            self.generation += 1;
+        }
     }
 
     /// Drops every TB overlapping guest range `[start, end)`; returns them.
@@ -92,6 +99,11 @@ impl JumpCache {
             Some(tb) if tb.pc == pc => Some(tb.clone()),
             _ => None,
         }
+    }
+
+    /// Empties every slot.
+    pub fn clear(&mut self) {
+        self.entries.iter_mut().for_each(|e| *e = None);
     }
 
     /// Remembers `tb` in its slot.

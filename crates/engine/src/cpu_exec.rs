@@ -11,6 +11,7 @@ use ox86_interp::{InterpTb, TbExit};
 use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
+use ox86_x86::translate::Mode;
 use ox86_x86::{translate_tb, CodeFetch, CpuState, TbFlags};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -108,13 +109,15 @@ pub struct Engine {
     pub opts: EngineOptions,
     /// The global TB hash.
     pub cache: TbCache,
-    jmp: JumpCache,
-    locals: Vec<u64>,
-    jit: Option<Jit>,
-    log: LogSink,
+    pub(crate) jmp: JumpCache,
+    pub(crate) locals: Vec<u64>,
+    pub(crate) jit: Option<Jit>,
+    pub(crate) log: LogSink,
     /// Counters (read them through `stats()`).
-    stats: Stats,
+    pub(crate) stats: Stats,
     compare: crate::compare::Compare,
+    /// System-mode bookkeeping.
+    pub(crate) sys: crate::system::SysState,
 }
 
 struct GuestCode;
@@ -158,6 +161,7 @@ impl Engine {
             log,
             stats: Stats::default(),
             compare: crate::compare::Compare::new(opts.compare_engines),
+            sys: Default::default(),
         })
     }
 
@@ -175,6 +179,11 @@ impl Engine {
         s
     }
 
+    /// Writes `text` to the `-d` log.
+    pub fn log(&mut self, text: &str) {
+        self.log.write(text);
+    }
+
     /// Drops TBs overlapping `[start, end)` (guest code changed or unmapped).
     pub fn invalidate(&mut self, start: u64, end: u64) {
         let gone = self.cache.invalidate_range(start, end);
@@ -188,7 +197,7 @@ impl Engine {
     }
 
     /// Drops every TB and the JIT's code.
-    fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         self.cache.flush();
         if let Some(jit) = &mut self.jit {
             jit.flush();
@@ -196,14 +205,31 @@ impl Engine {
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
-        let t0 = std::time::Instant::now();
-        let mut max_insns = if self.opts.one_insn_per_tb {
+        let max_insns = if self.opts.one_insn_per_tb {
             1
         } else {
             TbFlags::default().max_insns
         };
+        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max_insns));
+        self.cache.insert(tb.clone());
+        tb
+    }
+
+    /// Translates and compiles the TB at `pc` (at most `max_insns`
+    /// instructions, fewer if the JIT runs out of spill slots) for `mode`,
+    /// reading code through `code`. Its physical address is taken to be its
+    /// pc; the caller may change that before caching it.
+    pub(crate) fn build_tb(
+        &mut self,
+        pc: u64,
+        code: &mut dyn CodeFetch,
+        mode: Mode,
+        max_insns: usize,
+    ) -> Tb {
+        let t0 = std::time::Instant::now();
+        let mut max_insns = max_insns;
         let (t, jit) = loop {
-            let mut t = translate_tb(pc, &mut GuestCode, TbFlags { max_insns });
+            let mut t = translate_tb(pc, code, TbFlags { max_insns, mode });
             if self.opts.log.op {
                 let text = ox86_ir::format_block(&t.ir, &helpers::Names);
                 self.log.write(&format!("OP:\n{text}\n"));
@@ -224,7 +250,7 @@ impl Engine {
         self.stats.tbs_translated += 1;
         self.stats.insns_translated += t.n_insns as u64;
         if self.opts.log.in_asm {
-            let text = disassemble(pc, t.size);
+            let text = disassemble_code(code, pc, mode, t.size);
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
         if self.opts.log.op_opt {
@@ -233,21 +259,26 @@ impl Engine {
         }
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();
-        let tb = Arc::new(Tb {
+        Tb {
             pc,
-            flags: 0,
+            flags: mode.flags(),
+            cs_base: mode.cs_base,
+            phys: pc,
+            phys2: None,
             size: t.size,
             n_insns: t.n_insns,
             interp: keep_ir.then(|| InterpTb::new(t.ir)),
             jit,
-        });
-        self.cache.insert(tb.clone());
-        tb
+        }
     }
 
     /// Compiles for the JIT engine (nothing for the interpreter); flushes
     /// the whole cache when it is full.
-    fn compile(&mut self, ir: &ox86_ir::IrBlock, pc: u64) -> Result<Option<TbId>, JitError> {
+    pub(crate) fn compile(
+        &mut self,
+        ir: &ox86_ir::IrBlock,
+        pc: u64,
+    ) -> Result<Option<TbId>, JitError> {
         let Some(jit) = &mut self.jit else {
             return Ok(None);
         };
@@ -279,7 +310,13 @@ impl Engine {
             self.stats.jmp_cache_hits += 1;
             return tb;
         }
-        let tb = match self.cache.get(pc, 0) {
+        let key = crate::tb::TbKey {
+            pc,
+            flags: 0,
+            cs_base: 0,
+            phys: pc,
+        };
+        let tb = match self.cache.get(&key) {
             Some(tb) => tb.clone(),
             None => self.translate(pc),
         };
@@ -395,9 +432,15 @@ impl Engine {
 /// Intel-syntax disassembly of the guest instructions in `[pc, pc + size)`,
 /// one `0x...:  insn` line each (at least one instruction).
 pub fn disassemble(pc: u64, size: u64) -> String {
+    disassemble_code(&mut GuestCode, pc, Mode::USER64, size)
+}
+
+/// `disassemble` for code of `mode` read through `code` (at linear
+/// addresses: CS base + pc).
+pub fn disassemble_code(code: &mut dyn CodeFetch, pc: u64, mode: Mode, size: u64) -> String {
     let mut bytes = vec![0u8; (size + 15) as usize];
-    let n = GuestCode.fetch(pc, &mut bytes);
-    let mut dec = Decoder::with_ip(64, &bytes[..n], pc, DecoderOptions::NONE);
+    let n = code.fetch(mode.cs_base.wrapping_add(pc), &mut bytes);
+    let mut dec = Decoder::with_ip(mode.code_bits, &bytes[..n], pc, DecoderOptions::NONE);
     let mut fmt = IntelFormatter::new();
     let mut out = String::new();
     let mut text = String::new();

@@ -6,7 +6,9 @@ mod compare;
 pub mod cpu_exec;
 pub mod log;
 pub mod signal;
+mod system;
 pub mod tb;
 
 pub use cpu_exec::{disassemble, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats};
 pub use log::{LogMask, LogSink};
+pub use system::{disassemble_system, SysExit};

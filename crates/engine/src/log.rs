@@ -1,6 +1,7 @@
 //! `-d` logging in the manner of qemu: `in_asm` (guest code of each new
 //! TB), `op` / `op_opt` (its IR before / after the optimiser), `out_asm` (its
-//! host code), `exec` (each TB run); written to
+//! host code), `exec` (each TB run), `int` (system mode: each interrupt
+//! and exception delivered); written to
 //! stderr or to the `-D` file.
 
 use std::fs::File;
@@ -19,6 +20,8 @@ pub struct LogMask {
     pub out_asm: bool,
     /// Each TB executed.
     pub exec: bool,
+    /// Each interrupt and exception delivered (system mode).
+    pub int: bool,
 }
 
 impl LogMask {
@@ -32,9 +35,10 @@ impl LogMask {
                 "op_opt" => m.op_opt = true,
                 "out_asm" => m.out_asm = true,
                 "exec" => m.exec = true,
+                "int" => m.int = true,
                 other => {
                     return Err(format!(
-                        "unknown -d item `{other}` (known: in_asm, op, op_opt, out_asm, exec)"
+                        "unknown -d item `{other}` (known: in_asm, op, op_opt, out_asm, exec, int)"
                     ))
                 }
             }
@@ -44,7 +48,7 @@ impl LogMask {
 
     /// True if anything is logged.
     pub fn any(&self) -> bool {
-        self.in_asm || self.op || self.op_opt || self.out_asm || self.exec
+        self.in_asm || self.op || self.op_opt || self.out_asm || self.exec || self.int
     }
 }
 

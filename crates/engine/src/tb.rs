@@ -4,13 +4,33 @@
 use ox86_interp::InterpTb;
 use ox86_jit::TbId;
 
+/// What identifies a TB in the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TbKey {
+    /// rip of the first instruction.
+    pub pc: u64,
+    /// Mode flags (`Mode::flags`; 0 in user mode).
+    pub flags: u32,
+    /// CS base (linear pc = CS base + pc).
+    pub cs_base: u64,
+    /// Physical address of the first byte (user mode: the pc).
+    pub phys: u64,
+}
+
 /// One cached translation block.
 #[derive(Debug)]
 pub struct Tb {
-    /// Guest linear pc of the first instruction.
+    /// rip of the first instruction (the linear pc in user mode).
     pub pc: u64,
-    /// Mode flags that were part of the key (reserved: 0 for 64-bit user mode).
+    /// Mode flags that were part of the key (0 in user mode).
     pub flags: u32,
+    /// CS base the TB was translated for.
+    pub cs_base: u64,
+    /// Physical address of its first byte (user mode: `pc`).
+    pub phys: u64,
+    /// Physical address of the page its last bytes are on, when it
+    /// crosses a page boundary (system mode).
+    pub phys2: Option<u64>,
     /// Guest bytes covered.
     pub size: u64,
     /// Guest instructions translated.
@@ -19,4 +39,16 @@ pub struct Tb {
     pub interp: Option<InterpTb>,
     /// The compiled code (JIT engine).
     pub jit: Option<TbId>,
+}
+
+impl Tb {
+    /// The TB's cache key.
+    pub fn key(&self) -> TbKey {
+        TbKey {
+            pc: self.pc,
+            flags: self.flags,
+            cs_base: self.cs_base,
+            phys: self.phys,
+        }
+    }
 }

@@ -175,6 +175,22 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                     return fault(f.env, pc_insn, r);
                 }
             }
+            Opcode::LdMmu => {
+                let v = ox86_x86::system::access::load(f.env, a(&f, 0), op.consts[0]);
+                if f.env.exception.pending != 0 {
+                    f.env.rip = pc_insn;
+                    return TbExit::Exception(f.env.exception.vector as u64);
+                }
+                f.set(op.outs[0], v);
+            }
+            Opcode::StMmu => {
+                let (v, addr) = (a(&f, 0), a(&f, 1));
+                ox86_x86::system::access::store(f.env, addr, v, op.consts[0]);
+                if f.env.exception.pending != 0 {
+                    f.env.rip = pc_insn;
+                    return TbExit::Exception(f.env.exception.vector as u64);
+                }
+            }
             Opcode::LdEnv => {
                 let v = *f.env_field(op.consts[0]);
                 f.set(op.outs[0], v)

@@ -240,6 +240,26 @@ impl IrBlock {
         self.push(op);
     }
 
+    /// A softmmu load (`ld_mmu`) from address `a` with access descriptor `memop`.
+    pub fn load_mmu(&mut self, a: Temp, memop: u64) -> Temp {
+        let d = self.temp();
+        let mut op = Op::new(Opcode::LdMmu);
+        op.outs[0] = d;
+        op.ins[0] = a;
+        op.consts[0] = memop;
+        self.push(op);
+        d
+    }
+
+    /// A softmmu store (`st_mmu`) of `v` to address `a` with access descriptor `memop`.
+    pub fn store_mmu(&mut self, v: Temp, a: Temp, memop: u64) {
+        let mut op = Op::new(Opcode::StMmu);
+        op.ins[0] = v;
+        op.ins[1] = a;
+        op.consts[0] = memop;
+        self.push(op);
+    }
+
     /// Loads the 64-bit state field at byte `offset`.
     pub fn ld_env(&mut self, offset: usize) -> Temp {
         let d = self.temp();

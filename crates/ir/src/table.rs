@@ -153,6 +153,11 @@ ir_ops! {
     St32 = "st32": 0, 2, 0, SIDE_EFFECTS | CAN_FAULT;
     /// 64-bit guest store of v to address a
     St64 = "st64": 0, 2, 0, SIDE_EFFECTS | CAN_FAULT;
+    /// d = guest load from virtual address a through the system-mode
+    /// softmmu; constant: memop (size, sign, MMU mode; see the guest's softmmu)
+    LdMmu = "ld_mmu": 1, 1, 1, SIDE_EFFECTS | CAN_FAULT;
+    /// guest store of v to virtual address a through the softmmu; constant: memop
+    StMmu = "st_mmu": 0, 2, 1, SIDE_EFFECTS | CAN_FAULT;
     /// d = 64-bit CpuState field at constant byte offset
     LdEnv = "ld_env": 1, 0, 1, 0;
     /// 64-bit CpuState field at constant byte offset = v

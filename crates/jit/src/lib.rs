@@ -18,6 +18,7 @@ mod jit;
 pub mod jmp_table;
 mod liveness;
 mod loops;
+mod mmu;
 mod ops;
 mod regalloc;
 mod rip;

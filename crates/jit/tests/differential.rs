@@ -236,6 +236,7 @@ fn every_op_matches_the_interpreter() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let mut j = jit();
     let mut covered = HashSet::new();
+    let mmu = softmmu();
     for &opc in Opcode::ALL {
         let rounds = if data_op(opc) || opc.flags() & opf::CAN_FAULT != 0 {
             60
@@ -244,7 +245,8 @@ fn every_op_matches_the_interpreter() {
         };
         for round in 0..rounds {
             let mut buf = Buf::new(&mut rng);
-            let env = random_env(&mut rng, &buf);
+            let mut env = random_env(&mut rng, &buf);
+            env.sys.mmu = mmu;
             let mut b = block();
             b.insn_start(0x1000);
             let (ka, kb) = (round % 4, (round / 4) % 4);
@@ -272,6 +274,7 @@ fn every_op_matches_the_interpreter() {
                     };
                     b.mov_to(g(reg::RBX), r);
                 }
+                Opcode::LdMmu | Opcode::StMmu => mmu_op(&mut b, &mut rng, opc, ka),
                 Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => {}
                 _ => one_op(&mut b, &mut rng, opc, ka, kb, &buf),
             }
@@ -295,6 +298,44 @@ fn every_op_matches_the_interpreter() {
     }
     let all: HashSet<Opcode> = Opcode::ALL.iter().copied().collect();
     assert_eq!(covered, all, "some ops were not exercised");
+}
+
+/// A system-mode softmmu over 64 KiB of RAM (paging off, no devices),
+/// shared by every round; returns its `CpuState::sys.mmu` value.
+fn softmmu() -> u64 {
+    struct NoDevices;
+    impl ox86_x86::system::Bus for NoDevices {
+        fn mmio_read(&mut self, _: u64, _: u32) -> u64 {
+            u64::MAX
+        }
+        fn mmio_write(&mut self, _: u64, _: u32, _: u64) {}
+        fn io_read(&mut self, _: u16, _: u32) -> u32 {
+            u32::MAX
+        }
+        fn io_write(&mut self, _: u16, _: u32, _: u32) {}
+        fn now_ns(&self) -> u64 {
+            0
+        }
+    }
+    let mut env = CpuState::default();
+    let mmu = ox86_x86::system::Mmu::new(0x1_0000, Box::new(NoDevices));
+    ox86_x86::system::attach(&mut env, Box::new(mmu));
+    env.sys.mmu
+}
+
+/// A softmmu load (`ld_mmu`) or a store followed by a load of the same
+/// bytes, of a random size and signedness, its result in RBX.
+fn mmu_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64) {
+    use ox86_x86::system::access::memop;
+    let size = 1 << rng.below(4);
+    let a = b.movi(rng.below(0x1_0000 - 8));
+    let m = memop::make(size, rng.below(2) == 1, 0);
+    if opc == Opcode::StMmu {
+        let v = operand(b, rng, ka);
+        b.store_mmu(v, a, m);
+    }
+    let r = b.load_mmu(a, m);
+    b.mov_to(g(reg::RBX), r);
 }
 
 /// A random program: instructions of random data ops, loads and stores,

@@ -48,7 +48,14 @@ pub mod eflags {
     pub const IF: u64 = 1 << 9;
     pub const DF: u64 = 1 << 10;
     pub const OF: u64 = 1 << 11;
+    /// I/O privilege level (bits 12-13).
+    pub const IOPL: u64 = 3 << 12;
+    pub const NT: u64 = 1 << 14;
+    pub const RF: u64 = 1 << 16;
+    pub const VM: u64 = 1 << 17;
     pub const AC: u64 = 1 << 18;
+    pub const VIF: u64 = 1 << 19;
+    pub const VIP: u64 = 1 << 20;
     pub const ID: u64 = 1 << 21;
     /// The six arithmetic status flags kept lazily.
     pub const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
@@ -87,6 +94,10 @@ pub struct PendingException {
     pub write: u32,
     /// For #PF: nonzero when the host reported a bus error (SIGBUS).
     pub bus: u32,
+    /// System mode: the error code pushed for #PF, #GP, #TS, #NP, #SS
+    /// and #AC (0 unless the raiser sets it).
+    pub error_code: u32,
+    pub _pad: u32,
 }
 
 /// Exception numbers carried by `raise` and `PendingException`.
@@ -111,6 +122,36 @@ pub mod excp {
     pub const UNIMPLEMENTED: u64 = 0x101;
     /// `hlt` (system mode) or a privileged instruction in user mode gives #GP.
     pub const HLT: u64 = 0x102;
+    /// System mode: a store would change translated code; the loop drops
+    /// the TBs concerned and runs the instruction again (rip is at it).
+    pub const SMC: u64 = 0x103;
+    /// System mode: the instruction changed state the TB key depends on
+    /// (mode, CPL, paging, IF); the loop looks the next TB up afresh (rip
+    /// is after it).
+    pub const NEW_STATE: u64 = 0x104;
+    /// System mode: `SOFT_INT + n` is INT n (INT3, INTO: n = 3, 4) with
+    /// rip after it, delivered with the gate's privilege check.
+    pub const SOFT_INT: u64 = 0x200;
+    /// #DB debug.
+    pub const DB: u64 = 1;
+    /// NMI.
+    pub const NMI: u64 = 2;
+    /// #OF overflow (INTO).
+    pub const OF: u64 = 4;
+    /// #BR bound range.
+    pub const BR: u64 = 5;
+    /// #NM device not available.
+    pub const NM: u64 = 7;
+    /// #DF double fault.
+    pub const DF: u64 = 8;
+    /// #TS invalid TSS.
+    pub const TS: u64 = 10;
+    /// #NP segment not present.
+    pub const NP: u64 = 11;
+    /// #SS stack fault.
+    pub const SS: u64 = 12;
+    /// #AC alignment check.
+    pub const AC: u64 = 17;
 }
 
 /// The whole guest CPU.
@@ -154,6 +195,8 @@ pub struct CpuState {
     pub exception: PendingException,
     /// Host address of a `*mut TbJumpCache` for inline indirect lookup (engine-owned).
     pub jmp_cache: u64,
+    /// System mode: privileged registers (unused in user mode).
+    pub sys: crate::system::SysRegs,
 }
 
 macro_rules! g {
@@ -272,6 +315,7 @@ impl Default for CpuState {
             _pad1: 0,
             exception: PendingException::default(),
             jmp_cache: 0,
+            sys: crate::system::SysRegs::default(),
         }
     }
 }
@@ -300,7 +344,15 @@ impl CpuState {
             addr,
             write: write as u32,
             bus: 0,
+            error_code: 0,
+            _pad: 0,
         };
+    }
+
+    /// Records an exception that pushes `error_code` (system mode).
+    pub fn raise_error(&mut self, vector: u64, error_code: u32) {
+        self.raise(vector, 0, false);
+        self.exception.error_code = error_code;
     }
 }
 

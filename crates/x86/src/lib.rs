@@ -4,6 +4,7 @@
 pub mod cc;
 pub mod cpu;
 pub mod helpers;
+pub mod system;
 pub mod translate;
 
 pub use cpu::{CpuState, GLOBALS};

@@ -37,7 +37,14 @@ fn translate(pc: u64, code: Vec<u8>, optimize: bool) -> String {
         .into_iter()
         .count();
     let mut src = Bytes { pc, code };
-    let mut tb = translate_tb(pc, &mut src, TbFlags { max_insns: n });
+    let mut tb = translate_tb(
+        pc,
+        &mut src,
+        TbFlags {
+            max_insns: n,
+            ..Default::default()
+        },
+    );
     if optimize {
         ox86_ir::opt::optimize(&mut tb.ir);
     }

@@ -15,6 +15,14 @@ extern "C" fn raise_fetch_fault(
     _: u64,
     _: u64,
 ) -> u64 {
+    if env.sys.mmu != 0 {
+        // System mode: the fetch's own #PF (CR2, error code) or #GP.
+        match crate::system::access::code_paddr(env, addr) {
+            Err(f) => f.raise(env),
+            Ok(_) => env.raise(excp::PF, addr, false),
+        }
+        return 0;
+    }
     env.raise(excp::PF, addr, false);
     0
 }
@@ -32,8 +40,23 @@ pub mod feature {
     pub const FPU: u32 = 1 << 0;
     /// Leaf 1 EDX: time stamp counter (RDTSC).
     pub const TSC: u32 = 1 << 4;
+    /// Leaf 1 EDX: page size extension (4 MiB pages).
+    pub const PSE: u32 = 1 << 3;
+    /// Leaf 1 EDX: RDMSR and WRMSR.
+    pub const MSR: u32 = 1 << 5;
+    /// Leaf 1 EDX: physical address extension.
+    pub const PAE: u32 = 1 << 6;
     /// Leaf 1 EDX: CMPXCHG8B.
     pub const CX8: u32 = 1 << 8;
+    /// Leaf 1 EDX: SYSENTER and SYSEXIT.
+    pub const SEP: u32 = 1 << 11;
+    /// Leaf 1 EDX: global pages.
+    pub const PGE: u32 = 1 << 13;
+    /// Leaf 1 EDX: page attribute table.
+    pub const PAT: u32 = 1 << 16;
+    /// Leaf 1 EDX: 36-bit 4 MiB page frames.
+    pub const PSE36: u32 = 1 << 17;
+
     /// Leaf 1 EDX: CMOVcc.
     pub const CMOV: u32 = 1 << 15;
     /// Leaf 1 EDX: SSE.
@@ -186,13 +209,33 @@ pub fn hwcap() -> u64 {
     cpuid(1, 0)[3] as u64
 }
 
-extern "C" fn cpuid_ab(_: &mut CpuState, leaf: u64, subleaf: u64, _: u64, _: u64, _: u64) -> u64 {
-    let r = cpuid(leaf as u32, subleaf as u32);
+/// CPUID as a system-mode CPU answers it: the user-mode model plus the
+/// features of the privileged architecture ox86 implements there.
+pub fn cpuid_system(leaf: u32, subleaf: u32) -> [u32; 4] {
+    use feature::*;
+    let mut r = cpuid(leaf, subleaf);
+    if leaf == 1 {
+        r[3] |= PSE | MSR | PAE | SEP | PGE | PAT | PSE36;
+    }
+    r
+}
+
+/// CPUID for `env`: the system-mode model when it has a softmmu.
+fn cpuid_for(env: &CpuState, leaf: u64, subleaf: u64) -> [u32; 4] {
+    if env.sys.mmu != 0 {
+        cpuid_system(leaf as u32, subleaf as u32)
+    } else {
+        cpuid(leaf as u32, subleaf as u32)
+    }
+}
+
+extern "C" fn cpuid_ab(env: &mut CpuState, leaf: u64, subleaf: u64, _: u64, _: u64, _: u64) -> u64 {
+    let r = cpuid_for(env, leaf, subleaf);
     r[0] as u64 | (r[1] as u64) << 32
 }
 
-extern "C" fn cpuid_cd(_: &mut CpuState, leaf: u64, subleaf: u64, _: u64, _: u64, _: u64) -> u64 {
-    let r = cpuid(leaf as u32, subleaf as u32);
+extern "C" fn cpuid_cd(env: &mut CpuState, leaf: u64, subleaf: u64, _: u64, _: u64, _: u64) -> u64 {
+    let r = cpuid_for(env, leaf, subleaf);
     r[2] as u64 | (r[3] as u64) << 32
 }
 

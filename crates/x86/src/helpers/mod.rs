@@ -9,8 +9,10 @@ use std::sync::OnceLock;
 
 pub mod flags;
 pub mod misc;
+pub mod mmu;
 pub mod muldiv;
 pub mod sse;
+pub mod system;
 pub mod x87;
 
 /// The signature every helper has.
@@ -33,11 +35,13 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 5] = [
+        let families: [&'static [&'static HelperInfo]; 7] = [
             flags::HELPERS,
             misc::HELPERS,
+            mmu::HELPERS,
             muldiv::HELPERS,
             sse::HELPERS,
+            system::HELPERS,
             x87::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =

@@ -15,7 +15,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
                 cx.goto(insn.near_branch_target(), 0);
             } else {
                 let mut addr = None;
-                let t = cx.read_op(0, 8, &mut addr);
+                let size = cx.op_size(0);
+                let t = cx.read_op(0, size, &mut addr);
                 cx.goto_indirect(t);
             }
         }
@@ -24,24 +25,38 @@ pub fn translate(cx: &mut Cx) -> Outcome {
                 None
             } else {
                 let mut addr = None;
-                Some(cx.read_op(0, 8, &mut addr))
+                let size = cx.op_size(0);
+                Some(cx.read_op(0, size, &mut addr))
             };
             let ret = cx.b.movi(cx.next_pc);
-            cx.push(8, ret);
+            let size = insn.stack_pointer_increment().unsigned_abs();
+            cx.push(size, ret);
             match target {
                 None => cx.goto(insn.near_branch_target(), 0),
                 Some(t) => cx.goto_indirect(t),
             }
         }
         Mnemonic::Ret => {
-            let rsp = cx.g(RSP);
-            let t = cx.load(8, rsp);
-            let pop = 8 + if insn.op_count() > 0 {
+            let size = match insn.code() {
+                Code::Retnw | Code::Retnw_imm16 => 2,
+                Code::Retnd | Code::Retnd_imm16 => 4,
+                _ => 8,
+            };
+            let imm = if insn.op_count() > 0 {
                 insn.immediate16() as u64
             } else {
                 0
             };
-            let n = cx.b.addi(rsp, pop);
+            if cx.mode.stack_bits != 64 {
+                let (t, n) = cx.pop_peek(size);
+                let n = cx.stack_add(n, imm as i64);
+                cx.set_stack_ptr(n);
+                cx.goto_indirect(t);
+                return Outcome::Done;
+            }
+            let rsp = cx.g(RSP);
+            let t = cx.load(size, rsp);
+            let n = cx.b.addi(rsp, size as u64 + imm);
             cx.b.mov_to(rsp, n);
             cx.goto_indirect(t);
         }
@@ -64,12 +79,12 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let (c, a, b) = cx.cond(insn.condition_code());
             branch2(cx, c, a, b, insn.near_branch_target());
         }
-        Mnemonic::Jrcxz | Mnemonic::Jecxz => {
+        Mnemonic::Jrcxz | Mnemonic::Jecxz | Mnemonic::Jcxz => {
             let rcx = cx.g(RCX);
-            let v = if insn.mnemonic() == Mnemonic::Jecxz {
-                cx.b.unop(Opcode::Ext32u, rcx)
-            } else {
-                rcx
+            let v = match insn.mnemonic() {
+                Mnemonic::Jecxz => cx.b.unop(Opcode::Ext32u, rcx),
+                Mnemonic::Jcxz => cx.b.unop(Opcode::Ext16u, rcx),
+                _ => rcx,
             };
             let zero = cx.b.movi(0);
             branch2(cx, Cond::Eq, v, zero, insn.near_branch_target());
@@ -79,17 +94,20 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let rcx = cx.g(RCX);
             let one = cx.b.movi(1);
             let dec = cx.b.sub(rcx, one);
-            let ecx_form = matches!(
-                insn.code(),
-                Code::Loop_rel8_64_ECX | Code::Loope_rel8_64_ECX | Code::Loopne_rel8_64_ECX
-            );
-            let count = if ecx_form {
-                let z = cx.b.unop(Opcode::Ext32u, dec);
-                cx.b.mov_to(rcx, z);
-                z
-            } else {
-                cx.b.mov_to(rcx, dec);
-                dec
+            let count = match loop_counter_size(insn.code()) {
+                4 => {
+                    let z = cx.b.unop(Opcode::Ext32u, dec);
+                    cx.b.mov_to(rcx, z);
+                    z
+                }
+                2 => {
+                    cx.write_reg(iced_x86::Register::CX, dec);
+                    cx.b.unop(Opcode::Ext16u, dec)
+                }
+                _ => {
+                    cx.b.mov_to(rcx, dec);
+                    dec
+                }
             };
             let zero = cx.b.movi(0);
             let nz = cx.b.setcond(Cond::Ne, count, zero);
@@ -111,6 +129,28 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         _ => return Outcome::NotMine,
     }
     Outcome::Done
+}
+
+/// The width of LOOPcc's counter (CX, ECX or RCX: the address size).
+fn loop_counter_size(code: Code) -> u32 {
+    match code {
+        Code::Loop_rel8_16_CX
+        | Code::Loop_rel8_32_CX
+        | Code::Loope_rel8_16_CX
+        | Code::Loope_rel8_32_CX
+        | Code::Loopne_rel8_16_CX
+        | Code::Loopne_rel8_32_CX => 2,
+        Code::Loop_rel8_16_ECX
+        | Code::Loop_rel8_32_ECX
+        | Code::Loop_rel8_64_ECX
+        | Code::Loope_rel8_16_ECX
+        | Code::Loope_rel8_32_ECX
+        | Code::Loope_rel8_64_ECX
+        | Code::Loopne_rel8_16_ECX
+        | Code::Loopne_rel8_32_ECX
+        | Code::Loopne_rel8_64_ECX => 4,
+        _ => 8,
+    }
 }
 
 fn is_direct(k: OpKind) -> bool {

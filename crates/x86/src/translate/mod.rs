@@ -7,9 +7,11 @@ mod atomic;
 mod bits;
 mod branch;
 pub mod flags;
+mod mode;
 mod mov;
 mod muldiv;
 pub mod operand;
+mod privileged;
 mod shift;
 mod sse;
 mod stack;
@@ -44,17 +46,22 @@ pub trait CodeFetch {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize;
 }
 
+pub use mode::Mode;
+
 /// Per-TB translation settings.
 #[derive(Clone, Copy, Debug)]
 pub struct TbFlags {
     /// Stop after this many instructions (`--one-insn-per-tb` gives 1).
     pub max_insns: usize,
+    /// The CPU mode to translate for.
+    pub mode: Mode,
 }
 
 impl Default for TbFlags {
     fn default() -> Self {
         TbFlags {
             max_insns: MAX_INSNS,
+            mode: Mode::USER64,
         }
     }
 }
@@ -86,6 +93,11 @@ pub struct Cx {
     pub cc_known: Option<u64>,
     /// Set when the current instruction ended the TB.
     pub ended: bool,
+    /// The CPU mode.
+    pub mode: Mode,
+    /// Linear address of the TB's first page (system mode: direct jumps
+    /// chain only within it).
+    pub tb_page: u64,
 }
 
 impl Cx {
@@ -106,10 +118,17 @@ impl Cx {
     }
 
     /// Ends the TB with a direct jump to `target` through exit slot `slot`.
+    /// In system mode a target on another page goes through the jump-cache
+    /// lookup instead (the page's mapping may change under a chained jump).
     pub fn goto(&mut self, target: u64, slot: u64) {
         let rip = self.g(glob::RIP);
         self.b.movi_to(rip, target);
-        self.b.goto_tb(slot);
+        let page = self.mode.cs_base.wrapping_add(target) & !(PAGE_SIZE - 1);
+        if self.mode.system && page != self.tb_page {
+            self.b.lookup_and_goto_ptr();
+        } else {
+            self.b.goto_tb(slot);
+        }
         self.ended = true;
     }
 
@@ -142,6 +161,7 @@ impl Cx {
 type Family = fn(&mut Cx) -> Outcome;
 
 const FAMILIES: &[Family] = &[
+    privileged::translate,
     mov::translate,
     alu::translate,
     branch::translate,
@@ -166,8 +186,12 @@ fn translate_insn(cx: &mut Cx) {
     cx.raise(excp::UNIMPLEMENTED);
 }
 
-/// Translates the TB starting at `pc`.
+/// Translates the TB starting at `pc` (a rip value: the linear address is
+/// `flags.mode.cs_base` + `pc`; `code` is read at linear addresses).
 pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> TranslatedTb {
+    let mode = flags.mode;
+    let lin = |eip: u64| mode.cs_base.wrapping_add(eip);
+    let page = lin(pc) & !(PAGE_SIZE - 1);
     let mut cx = Cx {
         b: IrBlock::new(&GLOBALS),
         insn: Instruction::default(),
@@ -175,14 +199,15 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         next_pc: pc,
         cc_known: None,
         ended: false,
+        mode,
+        tb_page: page,
     };
-    let page = pc & !(PAGE_SIZE - 1);
     let mut n_insns = 0;
     let mut buf = [0u8; 16];
     loop {
         let here = cx.next_pc;
-        let avail = code.fetch(here, &mut buf[..15]);
-        let mut dec = Decoder::with_ip(64, &buf[..avail], here, DecoderOptions::NONE);
+        let avail = code.fetch(lin(here), &mut buf[..15]);
+        let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], here, DecoderOptions::NONE);
         let insn = dec.decode();
         cx.pc = here;
         cx.b.insn_start(here);
@@ -193,7 +218,7 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
             if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
                 let rip = cx.g(glob::RIP);
                 cx.b.movi_to(rip, here);
-                let addr = cx.b.movi(here + avail as u64);
+                let addr = cx.b.movi(lin(here) + avail as u64);
                 let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
                 cx.call(h, &[addr]);
                 cx.b.raise(excp::PF);
@@ -203,20 +228,20 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
             }
             break;
         }
-        cx.next_pc = here + insn.len() as u64;
+        cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
         cx.insn = insn;
         translate_insn(&mut cx);
         if cx.ended {
             break;
         }
-        if n_insns >= flags.max_insns || (cx.next_pc & !(PAGE_SIZE - 1)) != page {
+        if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
             let next = cx.next_pc;
             cx.goto(next, 0);
             break;
         }
     }
     TranslatedTb {
-        size: cx.next_pc.max(pc + 1) - pc,
+        size: cx.next_pc.wrapping_sub(pc).max(1),
         ir: cx.b,
         pc,
         n_insns,

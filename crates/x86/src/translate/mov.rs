@@ -116,21 +116,17 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             cx.write_reg(dst, v);
         }
         Mnemonic::Xlatb => {
-            // AL <- [RBX + zero-extended AL] (segment override honoured).
+            // AL <- [rBX + zero-extended AL] (segment override honoured).
             let rbx = cx.g(crate::cpu::reg::RBX);
             let al = cx.read_reg(Register::AL);
             let off = cx.b.add(rbx, al);
-            let a = match insn.memory_segment() {
-                Register::FS => {
-                    let fs = cx.g(crate::cpu::glob::FS_BASE);
-                    cx.b.add(off, fs)
-                }
-                Register::GS => {
-                    let gs = cx.g(crate::cpu::glob::GS_BASE);
-                    cx.b.add(off, gs)
-                }
+            let off = match insn.memory_base().size() {
+                2 => cx.b.unop(ox86_ir::Opcode::Ext16u, off),
+                4 => cx.b.unop(ox86_ir::Opcode::Ext32u, off),
                 _ => off,
             };
+            let seg = insn.memory_segment();
+            let a = cx.linear(seg, off);
             let v = cx.load(1, a);
             cx.write_reg(Register::AL, v);
         }

@@ -3,7 +3,6 @@
 //! loads and stores, and immediates.
 
 use super::Cx;
-use crate::cpu::glob;
 use iced_x86::{OpKind, Register};
 use ox86_ir::{Opcode, Temp};
 
@@ -105,21 +104,12 @@ impl Cx {
         self.b.mov_to(full, v);
     }
 
-    /// The effective address of the current instruction's memory operand
-    /// (segment base added for FS/GS; 32-bit address size truncates).
+    /// The linear address of the current instruction's memory operand: its
+    /// offset plus the segment base (in 64-bit mode, FS's and GS's only).
     pub fn ea(&mut self) -> Temp {
         let a = self.ea_no_segment();
-        match self.insn.memory_segment() {
-            Register::FS => {
-                let fs = self.g(glob::FS_BASE);
-                self.b.add(a, fs)
-            }
-            Register::GS => {
-                let gs = self.g(glob::GS_BASE);
-                self.b.add(a, gs)
-            }
-            _ => a,
-        }
+        let seg = self.insn.memory_segment();
+        self.linear(seg, a)
     }
 
     /// The offset part of the memory operand's address (what LEA computes).
@@ -154,14 +144,26 @@ impl Cx {
             });
         }
         let a = addr.expect("address computed");
-        if base == Register::EIP || base.size() == 4 || index.size() == 4 {
+        let no_regs = base == Register::None && index == Register::None;
+        if base == Register::EIP
+            || base.size() == 4
+            || index.size() == 4
+            || (no_regs && insn.memory_displ_size() == 4 && !self.mode.long64())
+        {
             return self.b.unop(Opcode::Ext32u, a);
+        }
+        if base.size() == 2 || index.size() == 2 || (no_regs && insn.memory_displ_size() == 2) {
+            return self.b.unop(Opcode::Ext16u, a);
         }
         a
     }
 
     /// Loads `size` bytes from guest address `a`, zero-extended.
     pub fn load(&mut self, size: u32, a: Temp) -> Temp {
+        if self.mode.system {
+            let m = self.memop(size, false);
+            return self.b.load_mmu(a, m);
+        }
         let opc = match size {
             1 => Opcode::Ld8u,
             2 => Opcode::Ld16u,
@@ -173,6 +175,10 @@ impl Cx {
 
     /// Loads `size` bytes from guest address `a`, sign-extended.
     pub fn load_s(&mut self, size: u32, a: Temp) -> Temp {
+        if self.mode.system {
+            let m = self.memop(size, size < 8);
+            return self.b.load_mmu(a, m);
+        }
         let opc = match size {
             1 => Opcode::Ld8s,
             2 => Opcode::Ld16s,
@@ -184,6 +190,10 @@ impl Cx {
 
     /// Stores the low `size` bytes of `v` to guest address `a`.
     pub fn store(&mut self, size: u32, v: Temp, a: Temp) {
+        if self.mode.system {
+            let m = self.memop(size, false);
+            return self.b.store_mmu(v, a, m);
+        }
         let opc = match size {
             1 => Opcode::St8,
             2 => Opcode::St16,

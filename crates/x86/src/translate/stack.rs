@@ -11,6 +11,13 @@ use ox86_ir::Temp;
 impl Cx {
     /// Pushes the low `size` bytes of `v`.
     pub fn push(&mut self, size: u32, v: Temp) {
+        if self.mode.stack_bits != 64 {
+            let sp = self.stack_ptr();
+            let n = self.stack_add(sp, -(size as i64));
+            let a = self.stack_addr(n);
+            self.store(size, v, a);
+            return self.set_stack_ptr(n);
+        }
         let rsp = self.g(RSP);
         let sz = self.b.movi(size as u64);
         let n = self.b.sub(rsp, sz);
@@ -20,11 +27,23 @@ impl Cx {
 
     /// Pops `size` bytes (zero-extended).
     pub fn pop(&mut self, size: u32) -> Temp {
+        let (v, n) = self.pop_peek(size);
+        self.set_stack_ptr(n);
+        v
+    }
+
+    /// Loads `size` bytes from the top of the stack; returns them and the
+    /// stack pointer after a pop (not yet written).
+    pub fn pop_peek(&mut self, size: u32) -> (Temp, Temp) {
+        if self.mode.stack_bits != 64 {
+            let sp = self.stack_ptr();
+            let a = self.stack_addr(sp);
+            let v = self.load(size, a);
+            return (v, self.stack_add(sp, size as i64));
+        }
         let rsp = self.g(RSP);
         let v = self.load(size, rsp);
-        let n = self.b.addi(rsp, size as u64);
-        self.b.mov_to(rsp, n);
-        v
+        (v, self.b.addi(rsp, size as u64))
     }
 }
 
@@ -40,11 +59,9 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         }
         Mnemonic::Pop => {
             let size = cx.op_size(0);
-            let rsp = cx.g(RSP);
-            let v = cx.load(size, rsp);
-            let n = cx.b.addi(rsp, size as u64);
+            let (v, n) = cx.pop_peek(size);
             // POP [rsp+x] computes its address with RSP already incremented.
-            cx.b.mov_to(rsp, n);
+            cx.set_stack_ptr(n);
             cx.write_op(0, size, v, &mut addr);
         }
         Mnemonic::Pushfq | Mnemonic::Pushf => {
@@ -65,6 +82,19 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let v = cx.pop(size);
             set_rflags(cx, v, size);
         }
+        Mnemonic::Leave if cx.mode.stack_bits != 64 || cx.op_size_leave() != 8 => {
+            // SP <- BP, then pop BP (operand-size wide).
+            let size = cx.op_size_leave();
+            let rbp = cx.g(RBP);
+            cx.set_stack_ptr(rbp);
+            let v = cx.pop(size);
+            let r = match size {
+                2 => iced_x86::Register::BP,
+                4 => iced_x86::Register::EBP,
+                _ => iced_x86::Register::RBP,
+            };
+            cx.write_reg(r, v);
+        }
         Mnemonic::Leave => {
             let rbp = cx.g(RBP);
             let v = cx.load(8, rbp);
@@ -77,6 +107,17 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         _ => return Outcome::NotMine,
     }
     Outcome::Done
+}
+
+impl Cx {
+    /// LEAVE's operand size.
+    fn op_size_leave(&self) -> u32 {
+        match self.insn.code() {
+            iced_x86::Code::Leavew => 2,
+            iced_x86::Code::Leaved => 4,
+            _ => 8,
+        }
+    }
 }
 
 /// ENTER imm16, imm8 (64-bit operand size), per the SDM's pseudocode.

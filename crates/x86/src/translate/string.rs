@@ -31,21 +31,22 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     };
     // MOVSD and CMPSD are also SSE mnemonics; only the string forms have
     // rSI/rDI operands.
-    let (mut string, mut addr32) = (false, false);
+    let mut addr_bits = 0;
     for i in 0..cx.insn.op_count() {
         match cx.insn.op_kind(i) {
-            OpKind::MemorySegRSI | OpKind::MemoryESRDI => string = true,
-            OpKind::MemorySegESI | OpKind::MemoryESEDI => (string, addr32) = (true, true),
+            OpKind::MemorySegRSI | OpKind::MemoryESRDI => addr_bits = 64,
+            OpKind::MemorySegESI | OpKind::MemoryESEDI => addr_bits = 32,
+            OpKind::MemorySegSI | OpKind::MemoryESDI => addr_bits = 16,
             _ => {}
         }
     }
-    if !string {
+    if addr_bits == 0 {
         return Outcome::NotMine;
     }
     let s = StrOp {
         kind,
         size: cx.insn.memory_size().size() as u32,
-        addr32,
+        addr_bits,
     };
     let rep = cx.insn.has_rep_prefix() || cx.insn.has_repne_prefix();
     if rep {
@@ -62,8 +63,8 @@ struct StrOp {
     kind: Kind,
     /// Element size in bytes.
     size: u32,
-    /// 32-bit address size (67 prefix): ESI, EDI and ECX.
-    addr32: bool,
+    /// Address size: SI/DI/CX (16), ESI/EDI/ECX (32) or RSI/RDI/RCX (64).
+    addr_bits: u32,
 }
 
 /// The accumulator register for an element of `size` bytes.
@@ -79,27 +80,40 @@ fn acc(size: u32) -> Register {
 /// GPR `r` truncated to the address size.
 fn addr_reg(cx: &mut Cx, s: StrOp, r: usize) -> Temp {
     let g = cx.g(r);
-    if s.addr32 {
-        cx.b.unop(Opcode::Ext32u, g)
-    } else {
-        g
+    match s.addr_bits {
+        16 => cx.b.unop(Opcode::Ext16u, g),
+        32 => cx.b.unop(Opcode::Ext32u, g),
+        _ => g,
     }
 }
 
-/// The source address: segment base (FS/GS) + rSI.
+/// Writes `v` to GPR `r` at the address size (a 16-bit update keeps the
+/// upper bits).
+fn set_addr_reg(cx: &mut Cx, s: StrOp, r: usize, v: Temp) {
+    let g = cx.g(r);
+    let v = match s.addr_bits {
+        16 => {
+            let keep = cx.b.andi(g, !0xffff);
+            let low = cx.b.unop(Opcode::Ext16u, v);
+            cx.b.or(keep, low)
+        }
+        32 => cx.b.unop(Opcode::Ext32u, v),
+        _ => v,
+    };
+    cx.b.mov_to(g, v);
+}
+
+/// The source address: rSI in its segment (DS or an override).
 fn src_addr(cx: &mut Cx, s: StrOp) -> Temp {
     let si = addr_reg(cx, s, RSI);
-    match cx.insn.memory_segment() {
-        Register::FS => {
-            let base = cx.g(glob::FS_BASE);
-            cx.b.add(si, base)
-        }
-        Register::GS => {
-            let base = cx.g(glob::GS_BASE);
-            cx.b.add(si, base)
-        }
-        _ => si,
-    }
+    let seg = cx.insn.memory_segment();
+    cx.linear(seg, si)
+}
+
+/// The destination address: rDI in ES.
+fn dst_addr(cx: &mut Cx, s: StrOp) -> Temp {
+    let di = addr_reg(cx, s, RDI);
+    cx.linear(Register::ES, di)
 }
 
 /// The signed element step: DF's +1/-1 times the element size.
@@ -115,12 +129,7 @@ fn step(cx: &mut Cx, s: StrOp) -> Temp {
 fn advance(cx: &mut Cx, s: StrOp, r: usize, step: Temp) {
     let g = cx.g(r);
     let v = cx.b.add(g, step);
-    let v = if s.addr32 {
-        cx.b.unop(Opcode::Ext32u, v)
-    } else {
-        v
-    };
-    cx.b.mov_to(g, v);
+    set_addr_reg(cx, s, r, v);
 }
 
 /// One element: loads, stores, pointer updates and (CMPS/SCAS) flags.
@@ -131,7 +140,7 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
         Kind::Movs => {
             let src = src_addr(cx, s);
             let v = cx.load(size, src);
-            let dst = addr_reg(cx, s, RDI);
+            let dst = dst_addr(cx, s);
             cx.store(size, v, dst);
             let d = step(cx, s);
             advance(cx, s, RSI, d);
@@ -140,7 +149,7 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
         }
         Kind::Stos => {
             let v = cx.read_reg(acc(size));
-            let dst = addr_reg(cx, s, RDI);
+            let dst = dst_addr(cx, s);
             cx.store(size, v, dst);
             let d = step(cx, s);
             advance(cx, s, RDI, d);
@@ -161,7 +170,7 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
             } else {
                 cx.read_reg(acc(size))
             };
-            let dst = addr_reg(cx, s, RDI);
+            let dst = dst_addr(cx, s);
             let b = cx.load(size, dst);
             let d = step(cx, s);
             if s.kind == Kind::Cmps {
@@ -191,10 +200,9 @@ fn repeat(cx: &mut Cx, s: StrOp) {
     let cmp = element(cx, s);
     cx.cc_known = None;
     let one = cx.b.movi(1);
-    let rcx = cx.g(RCX);
     let count = addr_reg(cx, s, RCX);
     let n = cx.b.sub(count, one);
-    cx.b.mov_to(rcx, n);
+    set_addr_reg(cx, s, RCX, n);
     if let Some((a, b)) = cmp {
         // REPE stops on a difference (ZF = 0), REPNE on equality.
         let stop = if cx.insn.has_repe_prefix() {

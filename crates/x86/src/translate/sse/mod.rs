@@ -290,6 +290,8 @@ mod tests {
                 next_pc: insn.next_ip(),
                 cc_known: None,
                 ended: false,
+                mode: crate::translate::Mode::USER64,
+                tb_page: 0,
             };
             assert_eq!(
                 translate(&mut cx),
@@ -317,6 +319,8 @@ mod tests {
                 next_pc: 3,
                 cc_known: None,
                 ended: false,
+                mode: crate::translate::Mode::USER64,
+                tb_page: 0,
             };
             assert_eq!(translate(&mut cx), Outcome::NotMine);
         }

@@ -117,6 +117,8 @@ mod tests {
             next_pc: 0x1000 + insn.len() as u64,
             cc_known: None,
             ended: false,
+            mode: crate::translate::Mode::USER64,
+            tb_page: 0,
         };
         if translate(&mut cx) == Outcome::NotMine {
             return None;
