@@ -77,12 +77,12 @@ impl Machine {
         Ok(m)
     }
 
-    /// Loads the kernel into RAM and puts the CPU at its entry.
+    /// Loads the kernel into RAM and puts the CPU at its entry (RAM is
+    /// not cleared on a reboot, as on a PC).
     fn boot(&mut self) -> Result<(), PcError> {
         let (path, append) = (self.cfg.kernel.clone(), self.cfg.append.clone());
         let kernel = std::mem::take(&mut self.kernel);
         let r = with_mmu(&mut self.env, |_, m| {
-            m.ram_mut().fill(0);
             boot::load(&path, &kernel, m.ram_mut(), &append)
         });
         self.kernel = kernel;
