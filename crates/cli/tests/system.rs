@@ -8,7 +8,8 @@
 //! isa-debug-exit gives: (V << 1) | 1), `expect=LINE` (the serial output,
 //! line by line), `stdin=TEXT` (typed on the console; `\n` for newline),
 //! `seconds=S` (the run lasts S seconds of host time within 10%, and the
-//! CPU mostly sleeps), `elf64` (a plain x86-64 ELF, not Multiboot) and
+//! CPU mostly sleeps), `elf64` (a plain x86-64 ELF, not Multiboot),
+//! `reboot` (run without `-no-reboot`: a reset boots the kernel again) and
 //! `timeout=SECS`.
 //!
 //! Knobs: `OX86_TEST_FILTER` (comma-separated substrings of kernel names),
@@ -30,6 +31,7 @@ struct Spec {
     stdin: String,
     seconds: Option<f64>,
     elf64: bool,
+    reboot: bool,
     timeout: u64,
 }
 
@@ -51,6 +53,7 @@ fn parse_spec(src: &str) -> Spec {
             "stdin" => s.stdin = val.replace("\\n", "\n"),
             "seconds" => s.seconds = Some(val.parse().expect("seconds=S")),
             "elf64" => s.elf64 = true,
+            "reboot" => s.reboot = true,
             "timeout" => s.timeout = val.parse().expect("timeout=SECS"),
             other => panic!("unknown directive `{other}`"),
         }
@@ -234,12 +237,14 @@ fn kernels_boot_and_pass() {
                 "stdio",
                 "-monitor",
                 "none",
-                "-no-reboot",
                 "-m",
                 "64",
                 "-device",
                 "isa-debug-exit,iobase=0xf4,iosize=0x04",
             ]);
+            if !spec.reboot {
+                cmd.arg("-no-reboot");
+            }
             let r = run(cmd, &spec.stdin, limit);
             failures.extend(check(&name, "qemu", &spec, &r, false));
         }

@@ -122,6 +122,19 @@ impl Board {
         }
     }
 
+    /// A system reset: every device back to its power-on state except the
+    /// RTC and its CMOS RAM (battery-backed) and the serial output.
+    pub fn reset(&mut self) {
+        self.pic = PicPair::new();
+        self.pit = Pit8254::new();
+        self.uart = Uart16550::new();
+        self.kbc = I8042::new();
+        self.post = PostPort::default();
+        self.debug_exit = DebugExit::default();
+        self.port_a = PORT_A_A20;
+        self.reset_requested = false;
+    }
+
     /// A20 is on (keyboard controller output port or port A).
     pub fn a20_enabled(&self) -> bool {
         self.kbc.a20_enabled() || self.port_a & PORT_A_A20 != 0

@@ -95,11 +95,7 @@ impl Machine {
 
     /// Resets the board and boots the kernel again.
     fn reboot(&mut self) -> Result<(), PcError> {
-        {
-            let mut b = self.board.borrow_mut();
-            let out = std::mem::replace(&mut b.serial_out, Box::new(std::io::sink()));
-            *b = Board::new(self.cfg.ram_size, out);
-        }
+        self.board.borrow_mut().reset();
         self.a20 = true;
         with_mmu(&mut self.env, |_, m| m.a20_mask = u64::MAX);
         self.boot()
@@ -229,7 +225,9 @@ impl Machine {
             self.log_event(ev);
         }
         if interrupt::deliver(&mut self.env, ev).is_err() {
-            self.engine.log("Triple fault\n");
+            if self.engine.opts.log.int {
+                self.engine.log("Triple fault\n");
+            }
             if self.cfg.no_reboot {
                 self.board.borrow_mut().reset_requested = true;
             } else {
