@@ -60,7 +60,8 @@ pub(crate) struct GenOptions {
     pub count_hits: bool,
     /// The host has LZCNT and TZCNT (BMI1/ABM).
     pub lzcnt_tzcnt: bool,
-    /// Host address of a function to call before each guest store.
+    /// Checking mode: host address of a function to call before each guest
+    /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,
 }
 
@@ -160,7 +161,11 @@ impl<'a> Gen<'a> {
             tb_pc,
             rip_lazy: true,
             label_lazy: crate::rip::lazy_labels(ir),
-            canon: crate::loops::loop_globals(ir, tb_pc),
+            canon: if opts.store_hook.is_some() {
+                Vec::new()
+            } else {
+                crate::loops::loop_globals(ir, tb_pc)
+            },
             body: None,
             ng,
             loc,
