@@ -13,7 +13,6 @@ mod emit;
 mod error;
 mod exits;
 mod fault;
-mod fold;
 mod gen;
 mod jit;
 pub mod jmp_table;

@@ -5,10 +5,10 @@
 use crate::abi::{env_disp, hreg};
 use crate::bits::Narrow;
 use crate::emit::{cc_of, swap_cond};
-use crate::fold::fold;
 use crate::gen::{Gen, Loc};
 use crate::regalloc::Val;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::eval::eval1;
 use ox86_ir::{Cond, Op, Opcode, Temp};
 
 fn cond(c: u64) -> Cond {
@@ -70,7 +70,7 @@ impl Gen<'_> {
         let opc = op.opc;
         let (d, mut a, mut b) = (op.outs[0], op.ins[0], op.ins[1]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
-            let v = fold(opc, x, y).expect("binary ops fold");
+            let v = eval1(opc, [x, y, 0, 0], [0; 2]).expect("binary ops fold");
             return self.finish_const(i, op, v);
         }
         if matches!(
@@ -186,7 +186,7 @@ impl Gen<'_> {
             return self.finish(i, op, rd);
         }
         if let Some(x) = self.konst(a) {
-            let v = fold(opc, x, 0).expect("unary ops fold");
+            let v = eval1(opc, [x, 0, 0, 0], [0; 2]).expect("unary ops fold");
             return self.finish_const(i, op, v);
         }
         if crate::bits::ext_is_copy(opc, self.width[a.index()]) {

@@ -26,6 +26,26 @@ pub mod sa {
     pub const RESETHAND: u64 = 0x8000_0000;
 }
 
+/// GPRs in `struct sigcontext` order (r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp).
+const SIGCONTEXT_GPRS: [usize; 16] = [
+    reg::R8,
+    reg::R9,
+    reg::R10,
+    reg::R11,
+    12,
+    13,
+    14,
+    15,
+    reg::RDI,
+    reg::RSI,
+    reg::RBP,
+    reg::RBX,
+    reg::RDX,
+    reg::RAX,
+    reg::RCX,
+    reg::RSP,
+];
+
 /// Byte sizes of the kernel structures in the frame.
 const SIGINFO_SIZE: u64 = 128;
 const UCONTEXT_SIZE: u64 = 304;
@@ -206,25 +226,7 @@ impl Process {
             },
         );
         put(&mut ucb, 32, ss_size);
-        let order = [
-            reg::R8,
-            reg::R9,
-            reg::R10,
-            reg::R11,
-            12,
-            13,
-            14,
-            15,
-            reg::RDI,
-            reg::RSI,
-            reg::RBP,
-            reg::RBX,
-            reg::RDX,
-            reg::RAX,
-            reg::RCX,
-            reg::RSP,
-        ];
-        for (k, &r) in order.iter().enumerate() {
+        for (k, &r) in SIGCONTEXT_GPRS.iter().enumerate() {
             put(&mut ucb, UC_MCONTEXT + 8 * k as u64, env.regs[r]);
         }
         put(&mut ucb, UC_MCONTEXT + 128, env.rip);
@@ -280,25 +282,7 @@ impl Process {
                     .unwrap_or_default(),
             )
         };
-        let order = [
-            reg::R8,
-            reg::R9,
-            reg::R10,
-            reg::R11,
-            12,
-            13,
-            14,
-            15,
-            reg::RDI,
-            reg::RSI,
-            reg::RBP,
-            reg::RBX,
-            reg::RDX,
-            reg::RAX,
-            reg::RCX,
-            reg::RSP,
-        ];
-        for (k, &r) in order.iter().enumerate() {
+        for (k, &r) in SIGCONTEXT_GPRS.iter().enumerate() {
             env.regs[r] = get(UC_MCONTEXT + 8 * k as u64);
         }
         env.rip = get(UC_MCONTEXT + 128);
