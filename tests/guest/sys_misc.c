@@ -31,10 +31,11 @@ int main(void)
     CHECK(pid > 0);
     CHECK_EQ(getpid(), pid);
     CHECK_EQ((pid_t)syscall(SYS_gettid), pid);
-    CHECK(getppid() > 0);
+    /* In a PID namespace the parent and the session leader may lie outside it: 0. */
+    CHECK(getppid() >= 0);
     CHECK_EQ(getuid(), getuid());
     CHECK_EQ(getpgrp(), getpgid(0));
-    CHECK(getsid(0) > 0);
+    CHECK(getsid(0) >= 0);
     printf("pid == tid for the main thread: yes\n");
 
     struct timespec a, b, res;
