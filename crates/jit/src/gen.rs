@@ -40,6 +40,8 @@ pub(crate) enum Cold {
     /// `exit_request` is set at a loop's back edge: write the loop globals
     /// back, set rip to the TB's pc and leave.
     LoopRequest { label: DynamicLabel },
+    /// A floating-point `call_xmm` under a non-default MXCSR.
+    Xmm(crate::xmm::SlowXmm),
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -257,6 +259,7 @@ impl<'a> Gen<'a> {
             Opcode::StEnv => self.st_env(i, op),
             Opcode::Call => self.call(i, op, false),
             Opcode::CallPure => self.call(i, op, true),
+            Opcode::CallXmm => self.call_xmm(op),
             Opcode::GotoTb => self.goto_tb(),
             Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
             Opcode::Raise => self.raise(op.consts[0]),
@@ -299,6 +302,7 @@ impl<'a> Gen<'a> {
                     self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.request);
                 }
+                Cold::Xmm(slow) => self.emit_slow_xmm(slow),
                 Cold::LoopRequest { label } => {
                     self.a.dynamic_label(label);
                     self.loop_request_stub();
