@@ -16,7 +16,8 @@ use ox86_x86::cpu::PendingException;
 use ox86_x86::helpers;
 use std::mem::offset_of;
 
-const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
+/// `ENV_REG` displacement of `CpuState.exception.pending`.
+pub(crate) const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
 
 impl Gen<'_> {
     /// `call` (`pure` false: the helper may read and write every global
@@ -62,7 +63,7 @@ impl Gen<'_> {
     /// needed afterwards moves to a free callee-saved register or to its
     /// home. (Globals matter only for pure helpers: otherwise they are
     /// written back and reloaded after the call anyway.)
-    fn save_caller_saved(&mut self, i: usize, op: &Op, pure: bool) {
+    pub(crate) fn save_caller_saved(&mut self, i: usize, op: &Op, pure: bool) {
         let dead = self.live.dead_ins[i];
         let dying = |t: u32| {
             op.inputs()
@@ -97,7 +98,7 @@ impl Gen<'_> {
     /// Loads the helper arguments into their registers: register-to-register
     /// moves first (cycles broken through the scratch register), then
     /// constants and values from memory.
-    fn move_args(&mut self, op: &Op) {
+    pub(crate) fn move_args(&mut self, op: &Op) {
         let mut moves: Vec<(u8, u8)> = Vec::new();
         let mut later: Vec<(u8, u32)> = Vec::new();
         for (k, &t) in op.inputs().iter().enumerate() {

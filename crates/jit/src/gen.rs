@@ -255,7 +255,7 @@ impl<'a> Gen<'a> {
             | Opcode::Ld32s
             | Opcode::Ld64 => self.load(i, op),
             Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => self.store(i, op),
-            Opcode::LdMmu | Opcode::StMmu => unreachable!("softmmu accesses are lowered to calls"),
+            Opcode::LdMmu | Opcode::StMmu => self.mmu_access(i, op),
             Opcode::LdEnv => self.ld_env(i, op),
             Opcode::StEnv => self.st_env(i, op),
             Opcode::Call => self.call(i, op, false),
@@ -324,8 +324,6 @@ pub(crate) fn compile(
     stubs: &Stubs,
     opts: GenOptions,
 ) -> Result<Compiled, JitError> {
-    let lowered = crate::mmu::lower(ir);
-    let ir = lowered.as_ref().unwrap_or(ir);
     let (mut ir, disp) = crate::addr::fold_addresses(ir);
     crate::bits::strip_masked_extensions(&mut ir);
     crate::bits::recover_compare_operands(&mut ir);

@@ -1,72 +1,102 @@
-//! System-mode guest accesses: `ld_mmu` and `st_mmu` become calls of the
-//! softmmu's slow-path helpers before code generation (the generic call
-//! path keeps guest state exact and checks for a raised fault). User-mode
-//! TBs have none of these ops and are left untouched.
+//! System-mode guest accesses, `ld_mmu` and `st_mmu`: an inline probe of
+//! the vCPU's softmmu TLB (entry by page number, tag compared with the
+//! access's last byte's page so that a page-crossing access misses), the
+//! host access through the entry's addend on a hit, and a call of the
+//! softmmu's slow-path helper on a miss, which fills the TLB, goes to the
+//! bus, or raises the fault. Registers are handled as for a pure helper
+//! call, with the globals written back first so that a fault is precise.
 
-use ox86_ir::{IrBlock, Op, Opcode};
-use ox86_x86::helpers::{self, mmu::LD_MMU, mmu::ST_MMU};
+use crate::abi::{env_disp, hreg, CALLER_SAVED, ENV_BIAS};
+use crate::exits::PENDING;
+use crate::gen::{Cold, Gen, Loc, NONE};
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use ox86_ir::{Op, Opcode};
+use ox86_x86::helpers::mmu::{LD_MMU, ST_MMU};
+use ox86_x86::system::access::memop;
+use ox86_x86::system::mmu::{Mmu, TlbEntry, PAGE_MASK, TLB_SIZE};
+use ox86_x86::CpuState;
+use std::mem::{offset_of, size_of};
 
-/// `ir` with every softmmu access turned into a helper call, or `None`
-/// when it has none.
-pub(crate) fn lower(ir: &IrBlock) -> Option<IrBlock> {
-    if !ir
-        .ops
-        .iter()
-        .any(|o| matches!(o.opc, Opcode::LdMmu | Opcode::StMmu))
-    {
-        return None;
-    }
-    let mut out = IrBlock {
-        ops: Vec::with_capacity(ir.ops.len() + 8),
-        ..ir.clone()
-    };
-    for op in &ir.ops {
-        match op.opc {
-            Opcode::LdMmu => {
-                let m = out.movi(op.consts[0]);
-                let mut call = Op::new(Opcode::Call);
-                call.outs[0] = op.outs[0];
-                call.ins[..2].copy_from_slice(&[op.ins[0], m]);
-                call.consts = [helpers::id_of(&LD_MMU) as u64, 2];
-                out.push(call);
-            }
-            Opcode::StMmu => {
-                let m = out.movi(op.consts[0]);
-                let d = out.temp();
-                let mut call = Op::new(Opcode::Call);
-                call.outs[0] = d;
-                call.ins[..3].copy_from_slice(&[op.ins[0], op.ins[1], m]);
-                call.consts = [helpers::id_of(&ST_MMU) as u64, 3];
-                out.push(call);
-            }
-            _ => out.push(*op),
-        }
-    }
-    Some(out)
-}
+/// `ENV_REG` displacement of `CpuState.sys.mmu`.
+const MMU_DISP: i32 = env_disp(offset_of!(CpuState, sys.mmu));
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ox86_x86::GLOBALS;
-
-    #[test]
-    fn accesses_become_calls_with_the_memop() {
-        let mut b = IrBlock::new(&GLOBALS);
-        let a = b.global(0);
-        let v = b.load_mmu(a, 0x13);
-        b.store_mmu(v, a, 0x03);
-        b.goto_tb(0);
-        let out = lower(&b).expect("has softmmu ops");
-        let text = ox86_ir::format_block(&out, &helpers::Names);
-        assert!(
-            text.contains("movi t25, $0x13\n call t24, rax, t25, ld_mmu"),
-            "{text}"
+impl Gen<'_> {
+    /// `ld_mmu` or `st_mmu`.
+    pub(crate) fn mmu_access(&mut self, i: usize, op: &Op) {
+        let m = op.consts[0];
+        let store = op.opc == Opcode::StMmu;
+        let size = memop::size(m);
+        let signed = m & memop::SIGN != 0;
+        let tlb = offset_of!(Mmu, tlb) + memop::idx(m) * TLB_SIZE * size_of::<TlbEntry>();
+        let tag = if store {
+            offset_of!(TlbEntry, addr_write)
+        } else {
+            offset_of!(TlbEntry, addr_read)
+        } as i32;
+        let addend = offset_of!(TlbEntry, addend) as i32;
+        self.sync_globals();
+        self.save_caller_saved(i, op, true);
+        // The helper's arguments: (va, memop) or (value, va, memop).
+        self.move_args(op);
+        let ra = if store { hreg::RDX } else { hreg::RSI };
+        let (tlb, last) = (tlb as i32, size as i32 - 1);
+        let page_mask = PAGE_MASK as i64 as i32;
+        let index_mask = (TLB_SIZE - 1) as i32;
+        let shift = size_of::<TlbEntry>().trailing_zeros() as i8;
+        dynasm!(self.a ; .arch x64
+            ; mov r11, QWORD [rbp + MMU_DISP]
+            ; mov rax, Rq(ra)
+            ; shr rax, 12
+            ; and eax, index_mask
+            ; shl eax, shift
+            ; lea r11, [r11 + rax + tlb]
+            ; lea rax, [Rq(ra) + last]
+            ; and rax, page_mask
+            ; cmp rax, QWORD [r11 + tag]
+            ; jne >slow
+            ; mov rax, QWORD [r11 + addend]
         );
-        assert!(text.contains(" call t27, t24, rax, t26, st_mmu"), "{text}");
-        ox86_ir::verify(&out, &helpers::Names, helpers::count()).unwrap();
-        let mut u = IrBlock::new(&GLOBALS);
-        u.goto_tb(0);
-        assert!(lower(&u).is_none());
+        match (store, size, signed) {
+            (false, 1, false) => dynasm!(self.a ; .arch x64 ; movzx eax, BYTE [Rq(ra) + rax]),
+            (false, 1, true) => dynasm!(self.a ; .arch x64 ; movsx rax, BYTE [Rq(ra) + rax]),
+            (false, 2, false) => dynasm!(self.a ; .arch x64 ; movzx eax, WORD [Rq(ra) + rax]),
+            (false, 2, true) => dynasm!(self.a ; .arch x64 ; movsx rax, WORD [Rq(ra) + rax]),
+            (false, 4, false) => dynasm!(self.a ; .arch x64 ; mov eax, DWORD [Rq(ra) + rax]),
+            (false, 4, true) => dynasm!(self.a ; .arch x64 ; movsxd rax, DWORD [Rq(ra) + rax]),
+            (false, _, _) => dynasm!(self.a ; .arch x64 ; mov rax, QWORD [Rq(ra) + rax]),
+            (true, 1, _) => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + rax], sil),
+            (true, 2, _) => dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + rax], si),
+            (true, 4, _) => dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + rax], esi),
+            (true, _, _) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + rax], rsi),
+        }
+        let helper = if store { ST_MMU.func } else { LD_MMU.func } as usize;
+        let exception = self.a.new_dynamic_label();
+        dynasm!(self.a ; .arch x64 ; jmp >done ; slow:);
+        if store {
+            self.mov_ri(hreg::RCX, m);
+        } else {
+            self.mov_ri(hreg::RDX, m);
+        }
+        dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
+        self.call_abs(helper);
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
+        self.jcc_label(0x5, exception);
+        dynasm!(self.a ; .arch x64 ; done:);
+        self.cold.push(Cold::Exception {
+            label: exception,
+            pc: self.cur_pc,
+        });
+        for r in 0..16u8 {
+            let t = self.reg_temp[r as usize];
+            if t != NONE && CALLER_SAVED & (1 << r) != 0 {
+                self.reg_temp[r as usize] = NONE;
+                self.loc[t as usize] = Loc::Mem;
+            }
+        }
+        self.kill_inputs(i, op);
+        if !store {
+            self.def_reg(op.outs[0], hreg::RAX);
+        }
+        self.kill_outputs(i, op);
     }
 }
