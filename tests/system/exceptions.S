@@ -1,5 +1,6 @@
 /* Faults through the protected-mode IDT: divide error, invalid opcode,
- * breakpoint, general protection with and without an error code, and a
+ * breakpoint, general protection with an error code (a selector beyond
+ * the GDT) and without (a null SS), and a
  * double fault (a #GP whose gate lies beyond the IDT limit).
  * ox86-test: exit=1
  * ox86-test: expect=exception 00000000 err 00000000
@@ -45,8 +46,8 @@ _start:
     mov ax, 0x1238
     mov ds, ax
 3:  mov dword ptr [resume], offset 4f
-    mov eax, 0x80000000
-    mov cr4, eax
+    xor eax, eax
+    mov ss, ax
 4:  lidt [small_idtr]
     mov ax, 0x1238
     mov ds, ax

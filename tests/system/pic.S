@@ -69,8 +69,11 @@ _start:
     out 0x40, al
     mov al, 0xfe
     out 0x21, al
-    nop
-    cli
+    mov ecx, 100000
+3:  cmp dword ptr [ticks], 0
+    jne 4f
+    loop 3b
+4:  cli
     mov al, 0xff
     out 0x21, al
     mov eax, [ticks]

@@ -141,8 +141,11 @@ fn run(mut cmd: Command, stdin: &str, limit: Duration) -> Run {
     }
 }
 
-/// Checks one run against the spec; returns what is wrong.
-fn check(name: &str, how: &str, spec: &Spec, r: &Run, exact_output: bool) -> Vec<String> {
+/// Checks one run against the spec; returns what is wrong. `reference`
+/// runs (QEMU, with its firmware first) may print more before the kernel
+/// and take longer to start.
+fn check(name: &str, how: &str, spec: &Spec, r: &Run, reference: bool) -> Vec<String> {
+    let exact_output = !reference;
     let mut bad = Vec::new();
     let want: String = spec.expect.iter().map(|l| format!("{l}\n")).collect();
     let got = r.stdout.replace("\r\n", "\n");
@@ -163,7 +166,7 @@ fn check(name: &str, how: &str, spec: &Spec, r: &Run, exact_output: bool) -> Vec
             r.status, spec.exit, r.stderr
         ));
     }
-    if let Some(s) = spec.seconds {
+    if let Some(s) = spec.seconds.filter(|_| !reference) {
         let t = r.elapsed.as_secs_f64();
         if (t - s).abs() > s * 0.1 {
             bad.push(format!(
@@ -231,7 +234,7 @@ fn kernels_boot_and_pass() {
                 let mut c = Command::new(cmd.get_program());
                 c.args(cmd.get_args());
                 let r = run(c, &spec.stdin, limit);
-                bad = check(&name, engine, &spec, &r, true);
+                bad = check(&name, engine, &spec, &r, false);
                 if bad.is_empty() {
                     break;
                 }
@@ -257,7 +260,7 @@ fn kernels_boot_and_pass() {
                 cmd.arg("-no-reboot");
             }
             let r = run(cmd, &spec.stdin, limit);
-            failures.extend(check(&name, "qemu", &spec, &r, false));
+            failures.extend(check(&name, "qemu", &spec, &r, true));
         }
     }
     let _ = fs::remove_dir_all(kernels());
