@@ -316,7 +316,7 @@ impl Board {
         [
             self.pit.next_irq_ns(&self.clock),
             self.rtc.next_event_ns(&self.clock),
-            self.uart.next_event_ns(),
+            self.uart.next_event_ns(&self.clock),
         ]
         .into_iter()
         .flatten()

@@ -174,7 +174,7 @@ pub fn spawn_input(shared: Arc<Shared>, kick: Kick) {
                     match b {
                         b'x' => ev.quit = true,
                         b'h' => eprint!(
-                            "\r\nC-a h    print this help\r\nC-a x    exit\r\nC-a C-a  sends C-a\r\n"
+                            "\nC-a h    print this help\nC-a x    exit\nC-a C-a  sends C-a\n"
                         ),
                         b => ev.input.push_back(b),
                     }

@@ -173,7 +173,7 @@ impl Machine {
             ev.quit
         };
         if quit {
-            eprint!("\r\nox86-system: terminated\r\n");
+            eprint!("\nox86-system: terminated\n");
             return Ok(Some(0));
         }
         let (reset, a20) = {

@@ -391,12 +391,14 @@ impl Uart16550 {
         self.update_irq(clock.now_ns(), irq);
     }
 
-    /// Guest time at which the character timeout will fire, if it is armed.
-    pub fn next_event_ns(&self) -> Option<u64> {
+    /// Guest time at which the character timeout will fire, if it is
+    /// armed and has not fired yet.
+    pub fn next_event_ns(&self, clock: &dyn Clock) -> Option<u64> {
         let armed = self.fifo_enabled()
             && self.ier & IER_ERBFI != 0
             && !self.rx.is_empty()
-            && self.rx.len() < self.rx_trigger();
+            && self.rx.len() < self.rx_trigger()
+            && !self.timed_out(clock.now_ns());
         armed.then(|| self.rx_activity_ns + self.timeout_ns())
     }
 }
@@ -486,10 +488,11 @@ mod tests {
             u.receive(b, &c, &mut irq);
         }
         assert!(!irq.level, "below the trigger level of 4");
-        let t = u.next_event_ns().unwrap();
+        let t = u.next_event_ns(&c).unwrap();
         c.0.set(t);
         u.update(&c, &mut irq);
         assert!(irq.level);
+        assert_eq!(u.next_event_ns(&c), None, "fired: no deadline to wake for");
         assert_eq!(
             u.read(IIR, &c, &mut irq),
             IIR_FIFO_ENABLED | IIR_CHAR_TIMEOUT
