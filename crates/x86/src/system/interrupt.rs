@@ -490,3 +490,165 @@ pub fn null_outer_segments(env: &mut CpuState) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::reg::RSP;
+    use crate::system::access::attach;
+    use crate::system::mmu::testing::NullBus;
+    use crate::system::regs::{cr0, efer, DescTable, SysRegs};
+    use crate::system::segment::decode;
+
+    const GDT: u64 = 0x1000;
+    const IDT: u64 = 0x2000;
+    const TSS: u64 = 0x3000;
+
+    fn poke(env: &mut CpuState, pa: u64, size: u32, v: u64) {
+        with_mmu(env, |_, m| m.phys_write(pa, size, v));
+    }
+
+    fn peek(env: &mut CpuState, pa: u64) -> u64 {
+        with_mmu(env, |_, m| m.phys_read(pa, 8))
+    }
+
+    /// A long-mode CPU (paging off is enough for these tests' flat
+    /// accesses) at CPL 3 with the usual GDT, an IDT and a TSS.
+    fn long_mode_cpu() -> Box<CpuState> {
+        let mut env = Box::<CpuState>::default();
+        attach(&mut env, Box::new(Mmu::new(1 << 20, Box::new(NullBus))));
+        let gdt = [
+            0,
+            0x00cf_9a00_0000_ffff,
+            0x0020_9a00_0000_0000, // 0x10 kernel code64
+            0x00cf_9200_0000_ffff, // 0x18 kernel data
+            0x00cf_fa00_0000_ffff,
+            0x00cf_f200_0000_ffff, // 0x28 user data
+            0x0020_fa00_0000_0000, // 0x30 user code64
+        ];
+        for (i, d) in gdt.iter().enumerate() {
+            poke(&mut env, GDT + 8 * i as u64, 8, *d);
+        }
+        env.sys.gdtr = DescTable {
+            base: GDT,
+            limit: 8 * gdt.len() as u64 - 1,
+        };
+        env.sys.idtr = DescTable {
+            base: IDT,
+            limit: 256 * 16 - 1,
+        };
+        env.sys.tr = Segment {
+            selector: 0x48,
+            base: TSS,
+            limit: 103,
+            flags: seg::P | sys_type::TSS_BUSY,
+        };
+        poke(&mut env, TSS + 4, 8, 0x9000); // RSP0
+        poke(&mut env, TSS + 36, 8, 0xa000); // IST1
+        env.sys.cr0 = cr0::PE | cr0::ET;
+        env.sys.efer = efer::LME | efer::LMA;
+        set_segment(&mut env, sreg::CS, decode(0x33, gdt[6]));
+        env.sys.segs[sreg::SS] = decode(0x2b, gdt[5]);
+        env.sys.cpl = 3;
+        env.regs[RSP] = 0x7ff8;
+        env.rip = 0x4000;
+        env.set_rflags(eflags::FIXED1 | eflags::IF);
+        env
+    }
+
+    /// A 64-bit gate: handler `off` in the kernel code segment.
+    fn gate64(env: &mut CpuState, v: u64, off: u64, attr: u64, ist: u64) {
+        let lo = (off & 0xffff) | 0x10 << 16 | ist << 32 | attr << 40 | (off >> 16 & 0xffff) << 48;
+        poke(env, IDT + 16 * v, 8, lo);
+        poke(env, IDT + 16 * v + 8, 8, off >> 32);
+    }
+
+    #[test]
+    fn long_mode_fault_from_ring_3_switches_stacks() {
+        let mut env = long_mode_cpu();
+        gate64(&mut env, 14, 0x5000, 0x8e, 0);
+        deliver(&mut env, Event::exception(14, 6)).unwrap();
+        assert_eq!((env.rip, env.sys.cpl), (0x5000, 0));
+        assert_eq!(env.sys.segs[sreg::CS].selector, 0x10);
+        // Frame on RSP0 (16-aligned): SS, RSP, RFLAGS, CS, RIP, error code.
+        let sp = env.regs[RSP];
+        assert_eq!(sp, 0x9000 - 6 * 8);
+        let frame: Vec<u64> = (0..6).map(|k| peek(&mut env, sp + 8 * k)).collect();
+        assert_eq!(frame, [6, 0x4000, 0x33, 0x202, 0x7ff8, 0x2b]);
+        assert_eq!(env.rflags() & eflags::IF, 0, "interrupt gate clears IF");
+        // IRETQ goes back to ring 3.
+        env.regs[RSP] += 8;
+        iret(&mut env, 8).unwrap();
+        assert_eq!((env.rip, env.sys.cpl, env.regs[RSP]), (0x4000, 3, 0x7ff8));
+        assert_eq!(env.sys.segs[sreg::SS].selector, 0x2b);
+        assert_ne!(env.rflags() & eflags::IF, 0);
+    }
+
+    #[test]
+    fn software_interrupt_checks_the_gate_dpl() {
+        let mut env = long_mode_cpu();
+        gate64(&mut env, 0x80, 0x5000, 0x8e, 0);
+        gate64(&mut env, 13, 0x6000, 0x8e, 1);
+        env.rip = 0x4002;
+        let int80 = Event {
+            vector: 0x80,
+            kind: Kind::Software,
+            error_code: None,
+        };
+        deliver(&mut env, int80).unwrap();
+        // #GP(0x80 * 8 + 2) instead, on the IST1 stack.
+        assert_eq!(env.rip, 0x6000);
+        let sp = env.regs[RSP];
+        assert_eq!(sp, 0xa000 - 6 * 8);
+        assert_eq!(peek(&mut env, sp), 0x80 * 8 + 2);
+        assert_eq!(peek(&mut env, sp + 8), 0x4002);
+    }
+
+    #[test]
+    fn double_and_triple_faults() {
+        let mut env = long_mode_cpu();
+        // #GP's gate is not present: #NP during #GP -> #DF.
+        gate64(&mut env, 8, 0x7000, 0x8e, 1);
+        deliver(&mut env, Event::exception(13, 0)).unwrap();
+        assert_eq!(env.rip, 0x7000);
+        let sp = env.regs[RSP];
+        assert_eq!(peek(&mut env, sp), 0, "#DF pushes 0");
+        // And with #DF's gate gone too: shutdown.
+        let mut env = long_mode_cpu();
+        assert_eq!(deliver(&mut env, Event::exception(13, 0)), Err(TripleFault));
+    }
+
+    #[test]
+    fn real_mode_uses_the_ivt() {
+        let mut env = Box::<CpuState>::default();
+        attach(&mut env, Box::new(Mmu::new(1 << 20, Box::new(NullBus))));
+        env.sys = SysRegs {
+            mmu: env.sys.mmu,
+            ..SysRegs::reset()
+        };
+        env.sys.idtr.limit = 0x3ff;
+        poke(&mut env, 0x21 * 4, 4, 0x1234_0010);
+        let code = env.sys.segs[sreg::CS].flags;
+        set_segment(&mut env, sreg::CS, Segment::real(0x0800, code));
+        env.sys.segs[sreg::SS] = Segment::real(0x0900, env.sys.segs[sreg::SS].flags);
+        env.regs[RSP] = 0x100;
+        env.rip = 0x42;
+        env.set_rflags(eflags::FIXED1 | eflags::IF);
+        let ev = Event {
+            vector: 0x21,
+            kind: Kind::Software,
+            error_code: None,
+        };
+        deliver(&mut env, ev).unwrap();
+        assert_eq!((env.sys.segs[sreg::CS].base, env.rip), (0x12340, 0x10));
+        assert_eq!(env.regs[RSP], 0xfa);
+        let frame = peek(&mut env, 0x9000 + 0xfa) & 0xffff_ffff_ffff;
+        assert_eq!(frame, 0x0202_0800_0042);
+        assert_eq!(env.rflags() & eflags::IF, 0);
+        iret(&mut env, 2).unwrap();
+        assert_eq!(
+            (env.sys.segs[sreg::CS].base, env.rip, env.regs[RSP]),
+            (0x8000, 0x42, 0x100)
+        );
+    }
+}
