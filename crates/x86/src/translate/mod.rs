@@ -7,6 +7,7 @@ mod atomic;
 mod bits;
 mod branch;
 pub mod flags;
+mod lookahead;
 mod mov;
 mod muldiv;
 pub mod operand;
@@ -20,7 +21,7 @@ mod x87;
 use crate::cpu::{excp, glob, GLOBALS};
 use crate::helpers::{self, HelperInfo};
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
-use ox86_ir::{IrBlock, Temp};
+use ox86_ir::{IrBlock, Opcode, Temp};
 
 /// Bytes in a guest page; a TB never starts an instruction on a later page.
 pub const PAGE_SIZE: u64 = 4096;
@@ -221,11 +222,42 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
             break;
         }
     }
+    discard_dead_flags(&mut cx.b, code, page);
     TranslatedTb {
         size: cx.next_pc.max(pc + 1) - pc,
         ir: cx.b,
         pc,
         n_insns,
+    }
+}
+
+/// Before each direct exit whose target overwrites the flags unread (see
+/// `lookahead`), discards the lazy-flags globals so that their stores die.
+fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64) {
+    let rip = Temp(glob::RIP as u32);
+    let mut exits = Vec::new();
+    for (i, w) in b.ops.windows(2).enumerate() {
+        let sets_rip = w[0].opc == Opcode::Movi && w[0].outs[0] == rip;
+        if sets_rip
+            && w[1].opc == Opcode::GotoTb
+            && lookahead::flags_dead_at(code, w[0].consts[0], page)
+        {
+            exits.push(i);
+        }
+    }
+    if exits.is_empty() {
+        return;
+    }
+    let ops = std::mem::take(&mut b.ops);
+    let mut next = exits.iter().peekable();
+    for (i, op) in ops.into_iter().enumerate() {
+        if next.peek() == Some(&&i) {
+            next.next();
+            for g in [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2] {
+                b.discard(Temp(g as u32));
+            }
+        }
+        b.ops.push(op);
     }
 }
 
