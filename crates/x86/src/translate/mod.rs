@@ -20,7 +20,7 @@ mod x87;
 
 use crate::cpu::{excp, glob, GLOBALS};
 use crate::helpers::{self, HelperInfo};
-use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
+use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind};
 use ox86_ir::{IrBlock, Opcode, Temp};
 
 /// Bytes in a guest page; a TB never starts an instruction on a later page.
@@ -212,7 +212,11 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         }
         cx.next_pc = here + insn.len() as u64;
         cx.insn = insn;
-        translate_insn(&mut cx);
+        match forward_jump(&insn, page) {
+            // The TB goes on at the target: the jump itself is no code.
+            Some(target) => cx.next_pc = target,
+            None => translate_insn(&mut cx),
+        }
         if cx.ended {
             break;
         }
@@ -229,6 +233,22 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         pc,
         n_insns,
     }
+}
+
+/// The target of a direct unconditional `jmp` forward on the TB's page,
+/// where translation continues (the TB still covers one contiguous
+/// range of its page, `[pc, end)`, for invalidation).
+fn forward_jump(insn: &Instruction, page: u64) -> Option<u64> {
+    let direct = matches!(
+        insn.op0_kind(),
+        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+    );
+    let target = insn.near_branch_target();
+    (insn.mnemonic() == Mnemonic::Jmp
+        && direct
+        && target >= insn.next_ip()
+        && target & !(PAGE_SIZE - 1) == page)
+        .then_some(target)
 }
 
 /// Before each direct exit whose target overwrites the flags unread (see
