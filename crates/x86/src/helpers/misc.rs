@@ -36,6 +36,11 @@ pub mod feature {
     pub const CX8: u32 = 1 << 8;
     /// Leaf 1 EDX: CMOVcc.
     pub const CMOV: u32 = 1 << 15;
+    /// Leaf 1 EDX: MMX technology.
+    pub const MMX: u32 = 1 << 23;
+    /// Leaf 1 EDX: FXSAVE/FXRSTOR (x86-64 baseline, with MMX: glibc's
+    /// dynamic loader refuses a CPU without them).
+    pub const FXSR: u32 = 1 << 24;
     /// Leaf 1 EDX: SSE.
     pub const SSE: u32 = 1 << 25;
     /// Leaf 1 EDX: SSE2.
@@ -153,7 +158,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
             SIGNATURE,
             (8 << 8) | (1 << 16),
             SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT,
-            FPU | TSC | CX8 | CMOV | SSE | SSE2,
+            FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2,
         ],
         // One round of descriptors: 0xff = "see leaf 4".
         2 => [0x0000_ff01, 0, 0, 0],
