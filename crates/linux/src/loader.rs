@@ -173,7 +173,7 @@ impl ElfFile {
             return Ok(None);
         };
         let (off, size) = (ph.p_offset(self.endian), ph.p_filesz(self.endian));
-        if size < 2 || size > INTERP_MAX || off.checked_add(size).is_none_or(|e| e > self.len) {
+        if !(2..=INTERP_MAX).contains(&size) || off.checked_add(size).is_none_or(|e| e > self.len) {
             return Err(malformed(&self.path, "bad PT_INTERP"));
         }
         let mut b = vec![0u8; size as usize];
