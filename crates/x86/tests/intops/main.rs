@@ -6,6 +6,7 @@
 mod aliasing;
 mod atomic;
 mod bits;
+mod fxsr;
 mod harness;
 mod muldiv;
 mod shift;

@@ -121,6 +121,7 @@ pub mod compare;
 pub mod convert;
 pub mod crc32;
 pub mod float;
+pub mod fxsr;
 mod host;
 pub use host::{clear_host_flags, sync_mxcsr_flags};
 pub mod int;
@@ -190,6 +191,7 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     convert::TO_GPR,
     crc32::HELPERS,
     float::MXCSR,
+    fxsr::HELPERS,
     int::PURE,
     pcmpstr::HELPERS,
     shift::PURE,

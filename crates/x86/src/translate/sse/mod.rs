@@ -1,6 +1,6 @@
-//! SSE through SSE4.2 in their legacy (non-VEX) encodings: each family
-//! has its own file; this one offers the instruction to each and holds the
-//! operand plumbing they share. Moves, logic and inserts/extracts are IR
+//! SSE through SSE4.2 in their legacy (non-VEX) encodings, and FXSAVE/
+//! FXRSTOR: each family has its own file; this one offers the instruction
+//! to each and holds the operand plumbing they share. Moves, logic and inserts/extracts are IR
 //! on the registers' 64-bit halves (`CpuState::xmm`, reached with
 //! `ld_env`/`st_env`); arithmetic calls `helpers::sse`, which works on XMM
 //! `d` in place with the source operand passed by value, so a memory
@@ -12,6 +12,7 @@ mod convert;
 mod crc32;
 mod extract;
 mod float;
+mod fxsr;
 mod int;
 mod logic;
 mod moves;
@@ -46,6 +47,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         mxcsr::translate,
         pcmpstr::translate,
         crc32::translate,
+        fxsr::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
