@@ -36,6 +36,8 @@ pub mod feature {
     pub const CX8: u32 = 1 << 8;
     /// Leaf 1 EDX: CMOVcc.
     pub const CMOV: u32 = 1 << 15;
+    /// Leaf 1 EDX: MMX.
+    pub const MMX: u32 = 1 << 23;
     /// Leaf 1 EDX: FXSAVE/FXRSTOR (and CR4.OSFXSR, set by the OS).
     pub const FXSR: u32 = 1 << 24;
     /// Leaf 1 EDX: SSE.
@@ -155,7 +157,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
             SIGNATURE,
             (8 << 8) | (1 << 16),
             SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT,
-            FPU | TSC | CX8 | CMOV | FXSR | SSE | SSE2,
+            FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2,
         ],
         // One round of descriptors: 0xff = "see leaf 4".
         2 => [0x0000_ff01, 0, 0, 0],
@@ -258,10 +260,9 @@ mod tests {
     fn features_are_the_implemented_set() {
         use feature::*;
         let l1 = cpuid(1, 0);
-        assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | FXSR | SSE | SSE2);
+        assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2);
         assert_eq!(l1[2], SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT);
-        // No MMX, XSAVE/OSXSAVE, AVX; leaf 7 is empty.
-        assert_eq!(l1[3] & (1 << 23), 0);
+        // No XSAVE/OSXSAVE, AVX; leaf 7 is empty.
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
         assert_eq!(cpuid(7, 0), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);

@@ -28,8 +28,9 @@ fn image(rng: &mut Rng) -> Vec<u8> {
     b
 }
 
-/// Clears the fields of the image at `at` that ox86 does not model.
-fn clear_unmodelled(a: &mut CodeAssembler, at: i32) -> Result<(), IcedError> {
+/// Clears the fields of the FXSAVE image at [rsi + at] that ox86 does not
+/// model (FOP, FIP, FDP, MXCSR_MASK).
+pub fn clear_unmodelled(a: &mut CodeAssembler, at: i32) -> Result<(), IcedError> {
     a.mov(word_ptr(rsi + at + 6), 0)?;
     a.mov(qword_ptr(rsi + at + 8), 0)?;
     a.mov(qword_ptr(rsi + at + 16), 0)?;

@@ -8,6 +8,7 @@ mod atomic;
 mod bits;
 mod fxsr;
 mod harness;
+mod mmx;
 mod muldiv;
 mod shift;
 mod string;
