@@ -6,6 +6,7 @@
 mod aliasing;
 mod atomic;
 mod bits;
+mod bmi;
 mod fxsr;
 mod harness;
 mod mmx;
