@@ -131,6 +131,7 @@ pub mod int;
 mod lanes;
 pub mod mmx;
 pub mod pcmpstr;
+mod pcmpstr_host;
 pub mod shift;
 pub mod shuffle;
 
