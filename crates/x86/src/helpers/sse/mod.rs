@@ -136,7 +136,7 @@ pub mod shift;
 pub mod shuffle;
 
 /// The helper register number of MMX register MM0 (MMn is `MM0 + n`).
-pub const MM0: u64 = 16;
+pub const MM0: u64 = 32;
 
 /// MMX register n: the mantissa of physical x87 register n.
 fn mm(env: &CpuState, n: u64) -> u64 {
