@@ -2,12 +2,15 @@
 //! of x86 instructions into IR. Each instruction family has its own file;
 //! `translate_tb` offers each instruction to the families in turn.
 
+mod adx;
 mod alu;
 mod atomic;
 mod bits;
+mod bmi;
 mod branch;
 pub mod flags;
 mod mov;
+mod movbe;
 mod muldiv;
 pub mod operand;
 mod shift;
@@ -99,6 +102,12 @@ impl Cx {
         self.b.call(helpers::id_of(h), args)
     }
 
+    /// Calls vector helper `h` on XMM `d` with source register `s` (an XMM
+    /// number or `XMM_SRC`) and immediate `imm`: `h(d, xmm[s].lo, xmm[s].hi, imm)`.
+    pub fn call_xmm(&mut self, h: &'static HelperInfo, d: usize, s: usize, imm: u64) {
+        self.b.call_xmm(helpers::id_of(h), d as u64, s as u64, imm);
+    }
+
     /// Calls a pure helper: one that only computes from its arguments (no
     /// guest state, no exceptions), so the optimiser may drop it.
     pub fn call_pure(&mut self, h: &'static HelperInfo, args: &[Temp]) -> Temp {
@@ -149,6 +158,9 @@ const FAMILIES: &[Family] = &[
     shift::translate,
     muldiv::translate,
     bits::translate,
+    bmi::translate,
+    adx::translate,
+    movbe::translate,
     string::translate,
     atomic::translate,
     system::translate,
