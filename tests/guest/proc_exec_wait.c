@@ -87,7 +87,18 @@ static void waits(void)
     CHECK(r > 0);
     CHECK_EQ(waitpid((pid_t)r, &status, 0), r);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 9);
-    printf("vfork and a raw fork-like clone: children exited with 3 and 9\n");
+    /* the kernel stores the child's id in the parent's and the child's copy of memory */
+    pid_t ptid = 0, ctid = 0;
+    fflush(stdout);
+    r = syscall(SYS_clone, (long)(SIGCHLD | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID), 0L, &ptid, &ctid, 0L);
+    if (r == 0)
+        _exit(ctid == syscall(SYS_gettid) && ptid == 0 ? 11 : 12);
+    CHECK(r > 0);
+    CHECK_EQ(ptid, r);
+    CHECK_EQ(ctid, 0);
+    CHECK_EQ(waitpid((pid_t)r, &status, 0), r);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 11);
+    printf("vfork and raw fork-like clones: children exited with 3, 9 and %d\n", WEXITSTATUS(status));
 
     struct rusage rc;
     CHECK_EQ(getrusage(RUSAGE_CHILDREN, &rc), 0);

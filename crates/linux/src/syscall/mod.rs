@@ -15,10 +15,6 @@ use ox86_x86::CpuState;
 
 /// System call numbers handled specially (arch/x86/entry/syscalls/syscall_64.tbl).
 pub mod nr {
-    pub const READ: u64 = 0;
-    pub const WRITE: u64 = 1;
-    pub const OPEN: u64 = 2;
-    pub const CLOSE: u64 = 3;
     pub const MMAP: u64 = 9;
     pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
@@ -36,14 +32,11 @@ pub mod nr {
     pub const EXIT: u64 = 60;
     pub const SIGALTSTACK: u64 = 131;
     pub const ARCH_PRCTL: u64 = 158;
-    pub const READLINK: u64 = 89;
     pub const SET_TID_ADDRESS: u64 = 218;
     pub const EXIT_GROUP: u64 = 231;
-    pub const READLINKAT: u64 = 267;
     pub const SET_ROBUST_LIST: u64 = 273;
     pub const CLONE3: u64 = 435;
     pub const RSEQ: u64 = 334;
-    pub const EXECVEAT: u64 = 322;
 }
 
 /// Calls that go to the host unchanged: they name only file descriptors,
@@ -241,9 +234,8 @@ impl Process {
             nr::RT_SIGSUSPEND => self.rt_sigsuspend(a[0], a[1]),
             nr::RT_SIGPROCMASK => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
             nr::SIGALTSTACK => self.sigaltstack(a[0], a[1]),
-            nr::CLONE => self.clone(env, a[0], a[1]),
-            nr::FORK => self.clone(env, libc::SIGCHLD as u64, 0),
-            nr::VFORK => self.clone(env, libc::SIGCHLD as u64, 0),
+            nr::CLONE => self.clone(env, a[0], a[1], a[2], a[3]),
+            nr::FORK | nr::VFORK => self.clone(env, libc::SIGCHLD as u64, 0, 0, 0),
             nr::EXECVE => self.execve(a[0], a[1], a[2]),
             nr::CLONE3 => ENOSYS,
             nr::MADVISE => self.madvise(a),
@@ -408,7 +400,10 @@ impl Process {
         0
     }
 
-    fn clone(&mut self, env: &mut CpuState, flags: u64, newsp: u64) -> i64 {
+    /// `clone` with fork-like flags (fork, vfork and `CLONE_VM | CLONE_VFORK`
+    /// become a host fork); `ptid` and `ctid` are guest addresses, which the
+    /// kernel writes in the parent's or the child's copy of guest memory.
+    fn clone(&mut self, env: &mut CpuState, flags: u64, newsp: u64, ptid: u64, ctid: u64) -> i64 {
         if flags & libc::CLONE_VM as u64 != 0 && flags & libc::CLONE_VFORK as u64 == 0 {
             // Threads need one host thread per guest thread: not yet.
             eprintln!(
@@ -423,7 +418,7 @@ impl Process {
             | libc::CLONE_PARENT_SETTID
             | 0xff;
         let host_flags = flags & keep as u64;
-        let r = host_syscall(nr::CLONE, [host_flags, 0, 0, 0, 0, 0]);
+        let r = host_syscall(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0]);
         if r == 0 && newsp != 0 {
             env.regs[reg::RSP] = newsp;
         }
