@@ -10,6 +10,7 @@ use common::{run, Outcome, Status};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Time limit for one run in these tests.
@@ -91,6 +92,20 @@ fn build(name: &str, source: &str, extra: &[&str]) -> PathBuf {
     bin
 }
 
+/// The probe program, built once per test run (the tests run in parallel); `-no-pie` gives
+/// an ET_EXEC program at fixed addresses, the default a PIE placed like the kernel does.
+fn probe(pie: bool) -> PathBuf {
+    static PIE: OnceLock<PathBuf> = OnceLock::new();
+    static NO_PIE: OnceLock<PathBuf> = OnceLock::new();
+    if pie {
+        PIE.get_or_init(|| build("probe", PROBE_C, &[])).clone()
+    } else {
+        NO_PIE
+            .get_or_init(|| build("probe-no-pie", PROBE_C, &["-no-pie"]))
+            .clone()
+    }
+}
+
 fn ox86(engine: &str, opts: &[&str], bin: &Path, args: &[&str]) -> Outcome {
     common::disable_core_dumps();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ox86"));
@@ -110,31 +125,34 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn dynamic_program_matches_native() {
-    let bin = build("probe", PROBE_C, &[]);
-    let native = run(
-        Command::new(&bin)
-            .arg("/etc/passwd")
-            .env("OX86_X", "1")
-            .stdin(Stdio::null()),
-        LIMIT,
-    )
-    .expect("run natively");
-    assert_eq!(native.status, Status::Exit(0));
-    for engine in engines() {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ox86"));
-        cmd.args(["--engine", &engine])
-            .arg(&bin)
-            .arg("/etc/passwd")
-            .env("OX86_X", "1")
-            .stdin(Stdio::null());
-        let out = run(&mut cmd, LIMIT).expect("start ox86");
-        assert_eq!(
-            (out.status, text(&out.stdout)),
-            (native.status, text(&native.stdout)),
-            "under {engine}; stderr: {}",
-            text(&out.stderr)
-        );
-        assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+    for pie in [true, false] {
+        let bin = probe(pie);
+        let native = run(
+            Command::new(&bin)
+                .arg("/etc/passwd")
+                .env("OX86_X", "1")
+                .stdin(Stdio::null()),
+            LIMIT,
+        )
+        .expect("run natively");
+        assert_eq!(native.status, Status::Exit(0));
+        for engine in engines() {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_ox86"));
+            cmd.args(["--engine", &engine])
+                .arg(&bin)
+                .arg("/etc/passwd")
+                .env("OX86_X", "1")
+                .stdin(Stdio::null());
+            let out = run(&mut cmd, LIMIT).expect("start ox86");
+            assert_eq!(
+                (out.status, text(&out.stdout)),
+                (native.status, text(&native.stdout)),
+                "{} under {engine}; stderr: {}",
+                bin.display(),
+                text(&out.stderr)
+            );
+            assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+        }
     }
 }
 
@@ -189,7 +207,7 @@ fn sysroot_prefix_is_tried_first() {
     fs::create_dir_all(root.join("etc")).expect("mkdir sysroot/etc");
     fs::write(root.join("etc/ox86-probe"), "from the sysroot\n").expect("write probe file");
     let root_s = root.to_str().expect("UTF-8 path");
-    let bin = build("probe", PROBE_C, &[]);
+    let bin = probe(true);
     let want = format!(
         "argv0 {bin}\nexe {exe}\nexecfn {bin}\nopen /proc/self/exe is the program: 1\n\
          /etc/ox86-probe: from the sysroot\n/etc/ox86-probe: access 0\n\
@@ -228,7 +246,7 @@ fn sysroot_prefix_is_tried_first() {
 
 #[test]
 fn environment_options_apply_in_order() {
-    let bin = build("probe", PROBE_C, &[]);
+    let bin = probe(true);
     for engine in engines() {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ox86"));
         cmd.args(["--engine", &engine])
