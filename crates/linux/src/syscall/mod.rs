@@ -41,58 +41,48 @@ pub mod nr {
 
 /// Calls that go to the host unchanged: they name only file descriptors,
 /// ids, buffers and structs whose layout is the same for guest and host.
+#[rustfmt::skip]
 const PASSTHROUGH: &[u64] = &[
-    0, 1, 3, 5, 7, 8, // read write close fstat poll lseek
-    16, 17, 18, 19, 20, // ioctl pread64 pwrite64 readv writev
-    22, 23, 24, 26, 27, // pipe select sched_yield msync mincore
-    32, 33, 34, 35, 36, 37, 38,
-    39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
-    40, 41, 42, 43, 44, 45, 46,
-    47, // sendfile socket connect accept sendto recvfrom sendmsg recvmsg
-    48, 49, 50, 51, 52, // shutdown bind listen getsockname getpeername
-    53, 54, 55, // socketpair setsockopt getsockopt
-    61, 62, 63, // wait4 kill uname
-    72, 73, 74, 75, 76, 77, 78,
-    79, // fcntl flock fsync fdatasync truncate ftruncate getdents getcwd
-    80, 81, 82, 83, 84, 85, 86, 87,
-    88, // chdir fchdir rename mkdir rmdir creat link unlink symlink
-    90, 91, 92, 93, 94, 95, // chmod fchmod chown fchown lchown umask
-    96, 97, 98, 99, 100, // gettimeofday getrlimit getrusage sysinfo times
-    102, 104, 105, 106, 107, 108, // getuid getgid setuid setgid geteuid getegid
-    109, 110, 111, 112, 113, 114, // setpgid getppid getpgrp setsid setreuid setregid
-    115, 116, 117, 118, 119,
-    120, // getgroups setgroups setresuid getresuid setresgid getresgid
-    121, 122, 123, 124, 125, 126, // getpgid setfsuid setfsgid getsid capget capset
-    127, 128, 129, // rt_sigpending rt_sigtimedwait rt_sigqueueinfo
-    132, 133, 135, 137, 138, // utime mknod personality statfs fstatfs
-    140, 141, 142, 143, 144,
-    145, // getpriority setpriority sched_{set,get}param sched_{set,get}scheduler
-    146, 147, 148, // sched_get_priority_{max,min} sched_rr_get_interval
-    149, 150, 151, 152, // mlock munlock mlockall munlockall
-    157, 160, 161, 162, // prctl setrlimit chroot sync
-    186, // gettid
-    188, 189, 190, 191, 192, 193, // setxattr lsetxattr fsetxattr getxattr lgetxattr fgetxattr
-    194, 195, 196, 197, 198,
-    199, // listxattr llistxattr flistxattr removexattr lremovexattr fremovexattr
-    200, 201, 202, 203, 204, // tkill time futex sched_setaffinity sched_getaffinity
-    213, 217, 221, // epoll_create getdents64 fadvise64
-    222, 223, 224, 225,
-    226, // timer_create timer_settime timer_gettime timer_getoverrun timer_delete
-    228, 229, 230, // clock_gettime clock_getres clock_nanosleep
-    232, 233, 234, 235, 247, // epoll_wait epoll_ctl tgkill utimes waitid
-    253, 254, 255, // inotify_init inotify_add_watch inotify_rm_watch
-    258, 259, 260, 261, // mkdirat mknodat fchownat futimesat
-    263, 264, 265, 266, 268, // unlinkat renameat linkat symlinkat fchmodat
-    275, 276, 277, 278, 280, // splice tee sync_file_range vmsplice utimensat
-    282, 283, 284, 285, 286,
-    287, // signalfd timerfd_create eventfd fallocate timerfd_{set,get}time
-    288, 289, 290, 291, 292, 293,
-    294, // accept4 signalfd4 eventfd2 epoll_create1 dup3 pipe2 inotify_init1
-    295, 296, 297, 299, 302, // preadv pwritev rt_tgsigqueueinfo recvmmsg prlimit64
-    306, 307, 309, 316, 318, 319, // syncfs sendmmsg getcpu renameat2 getrandom memfd_create
-    322, 324, 325, 326, 327,
-    328, // execveat membarrier mlock2 copy_file_range preadv2 pwritev2
-    424, 434, 436, // pidfd_send_signal pidfd_open close_range
+    0, 1, 3, 5, 7, 8,                   // read write close fstat poll lseek
+    16, 17, 18, 19, 20,                 // ioctl pread64 pwrite64 readv writev
+    22, 23, 24, 26, 27,                 // pipe select sched_yield msync mincore
+    32, 33, 34, 35, 36, 37, 38, 39,     // dup dup2 pause nanosleep getitimer alarm setitimer getpid
+    40, 41, 42, 43, 44, 45, 46, 47,     // sendfile socket connect accept sendto recvfrom sendmsg recvmsg
+    48, 49, 50, 51, 52,                 // shutdown bind listen getsockname getpeername
+    53, 54, 55,                         // socketpair setsockopt getsockopt
+    61, 62, 63,                         // wait4 kill uname
+    72, 73, 74, 75, 76, 77, 78, 79,     // fcntl flock fsync fdatasync truncate ftruncate getdents getcwd
+    80, 81, 82, 83, 84, 85, 86, 87, 88, // chdir fchdir rename mkdir rmdir creat link unlink symlink
+    90, 91, 92, 93, 94, 95,             // chmod fchmod chown fchown lchown umask
+    96, 97, 98, 99, 100,                // gettimeofday getrlimit getrusage sysinfo times
+    102, 104, 105, 106, 107, 108,       // getuid getgid setuid setgid geteuid getegid
+    109, 110, 111, 112, 113, 114,       // setpgid getppid getpgrp setsid setreuid setregid
+    115, 116, 117, 118, 119, 120,       // getgroups setgroups setresuid getresuid setresgid getresgid
+    121, 122, 123, 124, 125, 126,       // getpgid setfsuid setfsgid getsid capget capset
+    127, 128, 129,                      // rt_sigpending rt_sigtimedwait rt_sigqueueinfo
+    132, 133, 135, 137, 138,            // utime mknod personality statfs fstatfs
+    140, 141, 142, 143, 144, 145,       // get/setpriority sched_{set,get}param sched_{set,get}scheduler
+    146, 147, 148,                      // sched_get_priority_{max,min} sched_rr_get_interval
+    149, 150, 151, 152,                 // mlock munlock mlockall munlockall
+    157, 160, 161, 162,                 // prctl setrlimit chroot sync
+    186,                                // gettid
+    188, 189, 190, 191, 192, 193,       // setxattr lsetxattr fsetxattr getxattr lgetxattr fgetxattr
+    194, 195, 196, 197, 198, 199,       // listxattr llistxattr flistxattr removexattr l/fremovexattr
+    200, 201, 202, 203, 204,            // tkill time futex sched_setaffinity sched_getaffinity
+    213, 217, 221,                      // epoll_create getdents64 fadvise64
+    222, 223, 224, 225, 226,            // timer_create timer_settime timer_gettime timer_getoverrun timer_delete
+    228, 229, 230,                      // clock_gettime clock_getres clock_nanosleep
+    232, 233, 234, 235, 247,            // epoll_wait epoll_ctl tgkill utimes waitid
+    253, 254, 255,                      // inotify_init inotify_add_watch inotify_rm_watch
+    258, 259, 260, 261,                 // mkdirat mknodat fchownat futimesat
+    263, 264, 265, 266, 268,            // unlinkat renameat linkat symlinkat fchmodat
+    275, 276, 277, 278, 280,            // splice tee sync_file_range vmsplice utimensat
+    282, 283, 284, 285, 286, 287,       // signalfd timerfd_create eventfd fallocate timerfd_{set,get}time
+    288, 289, 290, 291, 292, 293, 294,  // accept4 signalfd4 eventfd2 epoll_create1 dup3 pipe2 inotify_init1
+    295, 296, 297, 299, 302,            // preadv pwritev rt_tgsigqueueinfo recvmmsg prlimit64
+    306, 307, 309, 316, 318, 319,       // syncfs sendmmsg getcpu renameat2 getrandom memfd_create
+    322, 324, 325, 326, 327, 328,       // execveat membarrier mlock2 copy_file_range preadv2 pwritev2
+    424, 434, 436,                      // pidfd_send_signal pidfd_open close_range
 ];
 
 fn host_syscall(nr: u64, a: [u64; 6]) -> i64 {
