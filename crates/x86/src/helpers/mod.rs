@@ -7,6 +7,7 @@ use crate::cpu::CpuState;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub mod bmi;
 pub mod flags;
 pub mod misc;
 pub mod mmu;
@@ -35,7 +36,7 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 7] = [
+        let families: [&'static [&'static HelperInfo]; 8] = [
             flags::HELPERS,
             misc::HELPERS,
             mmu::HELPERS,
@@ -43,6 +44,7 @@ fn registry() -> &'static Registry {
             sse::HELPERS,
             system::HELPERS,
             x87::HELPERS,
+            bmi::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =
             families.iter().flat_map(|f| f.iter().copied()).collect();
