@@ -103,6 +103,11 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             cx.b.mov_to(rsp, n);
             cx.b.mov_to(rbp, v);
         }
+        Mnemonic::Enter
+            if cx.mode.stack_bits != 64 || insn.code() != iced_x86::Code::Enterq_imm16_imm8 =>
+        {
+            enter_sized(cx)
+        }
         Mnemonic::Enter => enter(cx),
         _ => return Outcome::NotMine,
     }
@@ -141,6 +146,35 @@ fn enter(cx: &mut Cx) {
     let n = cx.b.sub(rsp, sz);
     cx.b.mov_to(rbp, frame);
     cx.b.mov_to(rsp, n);
+}
+
+/// ENTER with a 16- or 32-bit operand size or stack (outside 64-bit
+/// mode), per the SDM's pseudocode.
+fn enter_sized(cx: &mut Cx) {
+    let (size, bp_reg) = match cx.insn.code() {
+        iced_x86::Code::Enterw_imm16_imm8 => (2, iced_x86::Register::BP),
+        iced_x86::Code::Enterd_imm16_imm8 => (4, iced_x86::Register::EBP),
+        _ => (8, iced_x86::Register::RBP),
+    };
+    let alloc = cx.insn.immediate16() as i64;
+    let level = (cx.insn.immediate8_2nd() % 32) as i64;
+    let bp = cx.read_reg(bp_reg);
+    cx.push(size, bp);
+    let frame = cx.stack_ptr();
+    let frame = cx.b.mov(frame);
+    if level > 0 {
+        for i in 1..level {
+            let at = cx.stack_add(bp, -i * size as i64);
+            let a = cx.stack_addr(at);
+            let v = cx.load(size, a);
+            cx.push(size, v);
+        }
+        cx.push(size, frame);
+    }
+    cx.write_reg(bp_reg, frame);
+    let sp = cx.stack_ptr();
+    let n = cx.stack_add(sp, -alloc);
+    cx.set_stack_ptr(n);
 }
 
 /// The full RFLAGS value (arithmetic flags | DF | the rest).
