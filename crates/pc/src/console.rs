@@ -97,11 +97,12 @@ impl Shared {
         })
     }
 
-    /// Blocks until input, quit, or `until` (forever when None).
-    pub fn wait(&self, until: Option<Instant>) {
+    /// Blocks until input (if `want_input`: the UART has room), quit, or
+    /// `until` (forever when None).
+    pub fn wait(&self, until: Option<Instant>, want_input: bool) {
         let mut ev = self.events.lock().expect("events lock");
         loop {
-            if !ev.input.is_empty() || ev.quit {
+            if (want_input && !ev.input.is_empty()) || ev.quit {
                 return;
             }
             match until {

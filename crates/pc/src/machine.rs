@@ -139,12 +139,13 @@ impl Machine {
                     continue;
                 }
             }
-            let deadline = {
+            let (deadline, want_input) = {
                 let b = self.board.borrow();
-                b.next_event_ns().map(|ns| b.clock.instant_at(ns))
+                let t = b.next_event_ns().map(|ns| b.clock.instant_at(ns));
+                (t, b.uart.can_receive())
             };
             if self.halted {
-                self.shared.wait(deadline);
+                self.shared.wait(deadline, want_input);
                 continue;
             }
             self.shared.set_deadline(deadline);
