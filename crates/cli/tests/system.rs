@@ -9,8 +9,8 @@
 //! line by line), `stdin=TEXT` (typed on the console; `\n` for newline),
 //! `seconds=S` (the run lasts S seconds of host time within 10%, and the
 //! CPU mostly sleeps), `elf64` (a plain x86-64 ELF, not Multiboot),
-//! `reboot` (run without `-no-reboot`: a reset boots the kernel again) and
-//! `timeout=SECS`.
+//! `reboot` (run without `-no-reboot`: a reset boots the kernel again),
+//! `append=TEXT` (the kernel command line) and `timeout=SECS`.
 //!
 //! Knobs: `OX86_TEST_FILTER` (comma-separated substrings of kernel names),
 //! `OX86_ENGINES` (default `interp,jit`; `qemu` forces the QEMU check).
@@ -32,6 +32,7 @@ struct Spec {
     seconds: Option<f64>,
     elf64: bool,
     reboot: bool,
+    append: Option<String>,
     timeout: u64,
 }
 
@@ -54,6 +55,7 @@ fn parse_spec(src: &str) -> Spec {
             "seconds" => s.seconds = Some(val.parse().expect("seconds=S")),
             "elf64" => s.elf64 = true,
             "reboot" => s.reboot = true,
+            "append" => s.append = Some(val.to_string()),
             "timeout" => s.timeout = val.parse().expect("timeout=SECS"),
             other => panic!("unknown directive `{other}`"),
         }
@@ -227,6 +229,9 @@ fn kernels_boot_and_pass() {
             if !spec.reboot {
                 cmd.arg("-no-reboot");
             }
+            if let Some(a) = &spec.append {
+                cmd.args(["-append", a]);
+            }
             // Timing is measured on a shared host: a slow run gets two more tries.
             let tries = if spec.seconds.is_some() { 3 } else { 1 };
             let mut bad = Vec::new();
@@ -258,6 +263,9 @@ fn kernels_boot_and_pass() {
             ]);
             if !spec.reboot {
                 cmd.arg("-no-reboot");
+            }
+            if let Some(a) = &spec.append {
+                cmd.args(["-append", a]);
             }
             let r = run(cmd, &spec.stdin, limit);
             failures.extend(check(&name, "qemu", &spec, &r, true));

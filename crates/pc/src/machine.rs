@@ -80,7 +80,9 @@ impl Machine {
     /// Loads the kernel into RAM and puts the CPU at its entry (RAM is
     /// not cleared on a reboot, as on a PC).
     fn boot(&mut self) -> Result<(), PcError> {
-        let (path, append) = (self.cfg.kernel.clone(), self.cfg.append.clone());
+        // As GRUB and QEMU do: the kernel's path, then its arguments.
+        let path = self.cfg.kernel.clone();
+        let append = format!("{} {}", path, self.cfg.append);
         let kernel = std::mem::take(&mut self.kernel);
         let r = with_mmu(&mut self.env, |_, m| {
             boot::load(&path, &kernel, m.ram_mut(), &append)
