@@ -21,6 +21,7 @@
 _start:
     mov esp, offset stack_top
     call load_gdt32
+    call init_pic               /* user mode runs with IF set: mask the firmware's IRQs */
     ENTER_LONG_MODE lm_entry
 
     .code64

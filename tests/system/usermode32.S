@@ -16,6 +16,7 @@
 _start:
     mov esp, offset stack_top
     call load_gdt32
+    call init_pic               /* user mode runs with IF set: mask the firmware's IRQs */
     call init_idt32
     mov eax, 0x80
     mov edx, offset int80
