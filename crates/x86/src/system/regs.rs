@@ -189,11 +189,15 @@ pub struct SysRegs {
     pub gdtr: DescTable,
     /// Interrupt descriptor table register.
     pub idtr: DescTable,
-    /// Control registers.
+    /// CR0: protection, paging, write protect, FPU control.
     pub cr0: u64,
+    /// CR2: the linear address of the last page fault.
     pub cr2: u64,
+    /// CR3: the page-table root.
     pub cr3: u64,
+    /// CR4: paging and feature extensions.
     pub cr4: u64,
+    /// CR8: task priority (stored; there is no local APIC).
     pub cr8: u64,
     /// IA32_EFER.
     pub efer: u64,
@@ -201,15 +205,21 @@ pub struct SysRegs {
     pub dr: [u64; 8],
     /// Current privilege level (CS.RPL outside real mode).
     pub cpl: u64,
-    /// SYSCALL/SYSRET MSRs.
+    /// IA32_STAR: SYSCALL and SYSRET selectors (and the legacy entry).
     pub star: u64,
+    /// IA32_LSTAR: SYSCALL entry from 64-bit mode.
     pub lstar: u64,
+    /// IA32_CSTAR: SYSCALL entry from compatibility mode.
     pub cstar: u64,
+    /// IA32_FMASK: RFLAGS bits SYSCALL clears.
     pub fmask: u64,
+    /// IA32_KERNEL_GS_BASE: what SWAPGS exchanges with the GS base.
     pub kernel_gs_base: u64,
-    /// SYSENTER/SYSEXIT MSRs.
+    /// IA32_SYSENTER_CS.
     pub sysenter_cs: u64,
+    /// IA32_SYSENTER_ESP.
     pub sysenter_esp: u64,
+    /// IA32_SYSENTER_EIP.
     pub sysenter_eip: u64,
     /// IA32_PAT.
     pub pat: u64,
