@@ -2,6 +2,7 @@
  * prints every 100th tick and exits after 1000 (one second of host time).
  * ox86-test: exit=1
  * ox86-test: seconds=1
+ * ox86-test: idle
  */
 #include "mb.inc"
 

@@ -5,6 +5,7 @@
 //! per-page TB lists let a write to translated code drop exactly the TBs it
 //! hits, and the writing instruction then runs again on its own.
 
+use crate::cache::JumpCache;
 use crate::cpu_exec::Engine;
 use crate::tb::{Tb, TbKey};
 use ox86_interp::TbExit;
@@ -37,8 +38,20 @@ pub enum SysExit {
 pub(crate) struct SysState {
     /// TBs by the physical pages their code is on.
     pages: HashMap<u64, Vec<Arc<Tb>>>,
-    /// (mode flags, CS base, TLB generation) the jump caches were filled for.
-    filled_for: Option<(u32, u64, u64)>,
+    /// The TLB generation the jump caches were filled under.
+    tlb_generation: Option<u64>,
+    /// The mode key (`mode_key`) of the active jump caches.
+    mode: u64,
+    /// The engine's jump caches of other modes, by mode key.
+    spare_caches: Vec<(u64, JumpCache)>,
+}
+
+/// Jump caches kept for other modes.
+const KEPT_CACHES: usize = 8;
+
+/// What the jump caches of a mode are keyed by: its flags and CS base.
+fn mode_key(mode: &Mode) -> u64 {
+    mode.cs_base << 8 | mode.flags() as u64
 }
 
 /// Reads guest code through the softmmu at the current CPL.
@@ -123,6 +136,11 @@ impl Engine {
             self.drop_written_code(env);
             if exception {
                 let e = take_exception(env);
+                if e.vector as u64 == excp::NEW_STATE && !self.interrupt_possible(env) {
+                    // A new mode, nothing for the machine to do: go on.
+                    chain_from = None;
+                    continue;
+                }
                 if e.vector as u64 != excp::SMC {
                     return SysExit::Exception(e);
                 }
@@ -136,6 +154,16 @@ impl Engine {
         }
     }
 
+    /// True when the machine may have an interrupt to deliver now: IF set,
+    /// no interrupt shadow, and the bus's INTR asserted (or a request to
+    /// leave is pending).
+    fn interrupt_possible(&self, env: &mut CpuState) -> bool {
+        if env.sys.inhibit_irq != 0 || env.exit_request.load(Ordering::Acquire) != 0 {
+            return true;
+        }
+        env.eflags & ox86_x86::cpu::eflags::IF != 0 && with_mmu(env, |_, m| m.bus.intr())
+    }
+
     /// Drops every TB and every record of code pages (guest RAM was
     /// rewritten behind the softmmu's back, as by a boot loader).
     pub fn flush_system(&mut self, env: &mut CpuState) {
@@ -144,17 +172,38 @@ impl Engine {
         with_mmu(env, |_, m| m.clear_all_code());
     }
 
-    /// Clears the jump caches (engine and JIT) when the mode, CS base or
-    /// TLB changed since they were filled: they are keyed by rip only.
+    /// The jump caches (engine and JIT) are keyed by rip only: each mode
+    /// (flags and CS base) has its own, and all are cleared when the TLB
+    /// changes.
     fn sync_jump_caches(&mut self, env: &mut CpuState, mode: Mode) {
         let generation = with_mmu(env, |_, m| m.generation);
-        let now = Some((mode.flags(), mode.cs_base, generation));
-        if self.sys.filled_for != now {
-            self.sys.filled_for = now;
+        if self.sys.tlb_generation != Some(generation) {
+            self.sys.tlb_generation = Some(generation);
             self.jmp.clear();
+            self.sys.spare_caches.clear();
             if let Some(jit) = &mut self.jit {
                 jit.clear_jumps();
             }
+        }
+        let key = mode_key(&mode);
+        if key == self.sys.mode {
+            return;
+        }
+        let spares = &mut self.sys.spare_caches;
+        let next = match spares.iter().position(|(k, _)| *k == key) {
+            Some(i) => spares.remove(i).1,
+            None if spares.len() >= KEPT_CACHES => {
+                let mut c = spares.remove(0).1;
+                c.clear();
+                c
+            }
+            None => JumpCache::default(),
+        };
+        let old = std::mem::replace(&mut self.jmp, next);
+        spares.push((self.sys.mode, old));
+        self.sys.mode = key;
+        if let Some(jit) = &mut self.jit {
+            jit.select_jump_table(key);
         }
     }
 

@@ -87,6 +87,10 @@ pub struct Jit {
     stubs: Stubs,
     tbs: Vec<TbCode>,
     table: JmpTable,
+    /// System mode: the jump tables of other CPU modes, by mode key (the
+    /// active one's key is `table_key`).
+    spare_tables: Vec<(u64, JmpTable)>,
+    table_key: u64,
     opts: GenOptions,
     /// Direct jumps patched so far (chained exits).
     pub chains: u64,
@@ -115,6 +119,8 @@ impl Jit {
             stubs,
             tbs: Vec::new(),
             table: JmpTable::new(stubs.miss),
+            spare_tables: Vec::new(),
+            table_key: 0,
             opts: GenOptions {
                 count_hits: opts.count_hits,
                 store_hook: opts.check.map(|h| h as usize),
@@ -245,6 +251,9 @@ impl Jit {
         }
         let (pc, start) = (self.tbs[i].pc, self.tbs[i].start);
         self.table.clear_entry(pc, start);
+        for (_, t) in &mut self.spare_tables {
+            t.clear_entry(pc, start);
+        }
     }
 
     /// Enters or leaves checking mode (see `JitOptions::check`) for TBs
@@ -253,11 +262,11 @@ impl Jit {
         self.opts.store_hook = hook.map(|h| h as usize);
     }
 
-    /// Drops every TB and empties the code cache and the jump table.
+    /// Drops every TB and empties the code cache and the jump tables.
     pub fn flush(&mut self) {
         self.cache.flush();
         self.tbs.clear();
-        self.table.clear();
+        self.clear_jumps();
         self.flushes += 1;
     }
 
@@ -267,14 +276,39 @@ impl Jit {
         self.table.set(pc, start);
     }
 
-    /// Empties the jump table.
+    /// Empties the jump tables.
     pub fn clear_jumps(&mut self) {
         self.table.clear();
+        for (_, t) in &mut self.spare_tables {
+            t.clear();
+        }
+    }
+
+    /// System mode: makes the jump table of CPU mode `key` the one
+    /// generated code probes (guest pcs of different modes must not meet
+    /// in one table). A few tables are kept; the oldest is reused.
+    pub fn select_jump_table(&mut self, key: u64) {
+        const KEPT: usize = 8;
+        if key == self.table_key {
+            return;
+        }
+        let next = match self.spare_tables.iter().position(|(k, _)| *k == key) {
+            Some(i) => self.spare_tables.remove(i).1,
+            None if self.spare_tables.len() >= KEPT => {
+                let mut t = self.spare_tables.remove(0).1;
+                t.clear();
+                t
+            }
+            None => JmpTable::new(self.stubs.miss),
+        };
+        let old = std::mem::replace(&mut self.table, next);
+        self.spare_tables.push((self.table_key, old));
+        self.table_key = key;
     }
 
     /// Inline jump-table hits (when counting is on).
     pub fn jump_hits(&self) -> u64 {
-        self.table.hits()
+        self.table.hits() + self.spare_tables.iter().map(|(_, t)| t.hits()).sum::<u64>()
     }
 
     /// Bytes of code in the cache (shared stubs included).

@@ -3,6 +3,7 @@
 //! the requests the machine acts on (debug exit, reset, A20). As the CPU's
 //! `Bus`, the board answers IN/OUT and the physical addresses beyond RAM.
 
+use crate::console::Kick;
 use crate::devices::debug_exit::{DebugExit, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE};
 use crate::devices::i8042::{self, I8042};
 use crate::devices::pic8259::{self, PicIrq, PicPair};
@@ -10,7 +11,7 @@ use crate::devices::pit8254::{self, Pit8254};
 use crate::devices::post::{PostPort, POST_PORT};
 use crate::devices::rtc::{self, Rtc};
 use crate::devices::uart16550::{self, Uart16550};
-use crate::devices::Clock;
+use crate::devices::{Clock, IrqLine};
 use ox86_x86::system::Bus;
 use std::cell::RefCell;
 use std::io::Write;
@@ -21,6 +22,8 @@ use std::time::Instant;
 pub const PORT_A: u16 = 0x92;
 /// The reset control register: writing 0x06 or 0x0e resets.
 pub const RESET_CONTROL: u16 = 0xcf9;
+/// Most PIT periods made up for after the CPU ran late (a second at 1 kHz).
+const MAX_IRQ0_BACKLOG: u64 = 1000;
 /// Port A bit 0: fast reset.
 pub const PORT_A_RESET: u8 = 0b01;
 /// Port A bit 1: A20 gate.
@@ -81,6 +84,13 @@ pub struct Board {
     pub clock: HostClock,
     /// Where COM1's output goes.
     pub serial_out: Box<dyn Write>,
+    /// Makes the CPU return to the machine loop (for an exit or reset).
+    pub kick: Option<Kick>,
+    /// PIT periods that ended while IRQ0 was still requested (the host ran
+    /// the CPU late, or the guest had interrupts off): raised one by one as
+    /// the guest takes them, so a guest counting ticks keeps time (QEMU's
+    /// "delay" policy for lost ticks). Not kept while IRQ0 is masked.
+    irq0_backlog: u64,
 }
 
 impl Board {
@@ -119,6 +129,8 @@ impl Board {
             reset_requested: false,
             clock: HostClock::new(),
             serial_out,
+            kick: None,
+            irq0_backlog: 0,
         }
     }
 
@@ -133,6 +145,7 @@ impl Board {
         self.debug_exit = DebugExit::default();
         self.port_a = PORT_A_A20;
         self.reset_requested = false;
+        self.irq0_backlog = 0;
     }
 
     /// A20 is on (keyboard controller output port or port A).
@@ -274,14 +287,30 @@ impl Board {
 
     /// Brings time-driven device state up to now (PIT, RTC, UART timeout).
     pub fn poll(&mut self) {
-        let c = &self.clock;
-        self.pit.update(
-            c,
-            &mut PicIrq {
+        let c = &Now(self.clock.now_ns());
+        let mut irq0 = PicIrq {
+            pic: &mut self.pic,
+            irq: 0,
+        };
+        let edges = self.pit.update(c, &mut irq0);
+        // Ticks the guest masked are not made up for.
+        self.irq0_backlog = if self.pic.master.imr & 1 != 0 {
+            0
+        } else {
+            (self.irq0_backlog + edges.saturating_sub(1)).min(MAX_IRQ0_BACKLOG)
+        };
+        if edges == 0 && self.irq0_backlog > 0 && self.pic.master.irr & 1 == 0 {
+            // One made-up edge, the line then back at OUT0's level.
+            self.irq0_backlog -= 1;
+            let out = self.pit.out0(c);
+            let mut irq0 = PicIrq {
                 pic: &mut self.pic,
                 irq: 0,
-            },
-        );
+            };
+            irq0.set_level(false);
+            irq0.set_level(true);
+            irq0.set_level(out);
+        }
         self.rtc.update(
             c,
             &mut PicIrq {
@@ -313,14 +342,25 @@ impl Board {
 
     /// Guest time of the next device event that may raise an interrupt.
     pub fn next_event_ns(&self) -> Option<u64> {
+        let c = &Now(self.clock.now_ns());
         [
-            self.pit.next_irq_ns(&self.clock),
-            self.rtc.next_event_ns(&self.clock),
-            self.uart.next_event_ns(&self.clock),
+            self.pit.next_irq_ns(c),
+            self.rtc.next_event_ns(c),
+            self.uart.next_event_ns(c),
         ]
         .into_iter()
         .flatten()
         .min()
+    }
+}
+
+/// One reading of the guest clock, for a group of device calls that
+/// should see the same time (and cost one clock read).
+struct Now(u64);
+
+impl Clock for Now {
+    fn now_ns(&self) -> u64 {
+        self.0
     }
 }
 
@@ -329,7 +369,7 @@ impl Board {
 #[derive(Default)]
 struct Latched(Option<bool>);
 
-impl crate::devices::IrqLine for Latched {
+impl IrqLine for Latched {
     fn set_level(&mut self, level: bool) {
         self.0 = Some(level);
     }
@@ -363,5 +403,13 @@ impl Bus for BoardBus {
 
     fn now_ns(&self) -> u64 {
         self.0.borrow().clock.now_ns()
+    }
+
+    fn intr(&self) -> bool {
+        self.0.borrow().pic.intr()
+    }
+
+    fn a20(&self) -> bool {
+        self.0.borrow().a20_enabled()
     }
 }

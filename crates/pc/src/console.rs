@@ -5,7 +5,7 @@
 //! next device deadline.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -86,6 +86,8 @@ pub struct Shared {
     pub events: Mutex<Events>,
     /// Signalled on input, quit and deadline changes.
     pub cond: Condvar,
+    /// Set with input or quit, so the vCPU need not lock to find none.
+    pub pending: AtomicBool,
 }
 
 impl Shared {
@@ -94,6 +96,7 @@ impl Shared {
         Arc::new(Shared {
             events: Mutex::new(Events::default()),
             cond: Condvar::new(),
+            pending: AtomicBool::new(false),
         })
     }
 
@@ -185,6 +188,7 @@ pub fn spawn_input(shared: Arc<Shared>, kick: Kick) {
                     ev.input.push_back(b);
                 }
             }
+            shared.pending.store(true, Ordering::Release);
             drop(ev);
             shared.cond.notify_all();
             kick.kick();

@@ -18,6 +18,7 @@ use ox86_x86::system::{attach, with_mmu};
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// What to build and boot.
@@ -45,8 +46,9 @@ pub struct Machine {
     cfg: Config,
     shared: Arc<Shared>,
     halted: bool,
-    a20: bool,
     interrupts: u64,
+    /// The deadline last given to the timer thread.
+    published: Option<std::time::Instant>,
 }
 
 impl Machine {
@@ -70,8 +72,8 @@ impl Machine {
             cfg,
             shared: Shared::new(),
             halted: false,
-            a20: true,
             interrupts: 0,
+            published: None,
         };
         m.boot()?;
         Ok(m)
@@ -98,8 +100,7 @@ impl Machine {
     /// Resets the board and boots the kernel again.
     fn reboot(&mut self) -> Result<(), PcError> {
         self.board.borrow_mut().reset();
-        self.a20 = true;
-        with_mmu(&mut self.env, |_, m| m.a20_mask = u64::MAX);
+        with_mmu(&mut self.env, |_, m| m.sync_a20());
         self.boot()
     }
 
@@ -111,6 +112,7 @@ impl Machine {
             console::enter_raw_mode();
         }
         let kick = Kick::new(&self.env.exit_request);
+        self.board.borrow_mut().kick = Some(kick);
         console::spawn_timer(self.shared.clone(), kick);
         console::spawn_input(self.shared.clone(), kick);
         let status = self.main_loop();
@@ -150,7 +152,10 @@ impl Machine {
                 self.shared.wait(deadline, want_input);
                 continue;
             }
-            self.shared.set_deadline(deadline);
+            if deadline != self.published {
+                self.published = deadline;
+                self.shared.set_deadline(deadline);
+            }
             match self.engine.run_system(&mut self.env) {
                 SysExit::Interrupted => {}
                 SysExit::Exception(e) => self.exception(e)?,
@@ -161,40 +166,36 @@ impl Machine {
     /// Device housekeeping between runs; Some(status) when the machine stops.
     fn service_devices(&mut self) -> Result<Option<i32>, PcError> {
         let quit = {
-            let mut ev = self.shared.events.lock().expect("events lock");
             let mut b = self.board.borrow_mut();
             b.poll();
-            while let Some(&byte) = ev.input.front() {
-                if !b.serial_input(byte) {
-                    break;
+            let mut quit = false;
+            if self.shared.pending.load(Ordering::Acquire) {
+                let mut ev = self.shared.events.lock().expect("events lock");
+                while let Some(&byte) = ev.input.front() {
+                    if !b.serial_input(byte) {
+                        break;
+                    }
+                    ev.input.pop_front();
                 }
-                ev.input.pop_front();
+                quit = ev.quit;
+                self.shared
+                    .pending
+                    .store(!ev.input.is_empty() || quit, Ordering::Release);
             }
             if let Some(status) = b.debug_exit.status {
                 return Ok(Some(status));
             }
-            ev.quit
+            quit
         };
         if quit {
             eprint!("\nox86-system: terminated\n");
             return Ok(Some(0));
         }
-        let (reset, a20) = {
-            let b = self.board.borrow();
-            (b.reset_pending(), b.a20_enabled())
-        };
-        if reset {
+        if self.board.borrow().reset_pending() {
             if self.cfg.no_reboot {
                 return Ok(Some(0));
             }
             self.reboot()?;
-        }
-        if a20 != self.a20 {
-            self.a20 = a20;
-            with_mmu(&mut self.env, |_, m| {
-                m.a20_mask = if a20 { u64::MAX } else { !(1 << 20) };
-                m.flush_tlb();
-            });
         }
         Ok(None)
     }

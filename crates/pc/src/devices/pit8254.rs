@@ -368,21 +368,30 @@ impl Pit8254 {
         self.counters[2].set_gate(value & PORTB_TIM2_GATE != 0, clock.now_ns());
     }
 
-    /// Raises IRQ0 once if OUT0 had a rising edge since the last call
-    /// (several periods missed coalesce into one request, as a busy CPU
-    /// with an edge-triggered PIC sees them), then leaves it at OUT0's level.
-    pub fn update(&mut self, clock: &dyn Clock, irq0: &mut dyn IrqLine) {
+    /// Raises IRQ0 once if OUT0 had rising edges since the last call (an
+    /// edge-triggered PIC sees several as one), then leaves it at OUT0's
+    /// level. Returns how many edges there were, for a caller that makes
+    /// up for the ones a late call merged.
+    pub fn update(&mut self, clock: &dyn Clock, irq0: &mut dyn IrqLine) -> u64 {
         let c = &mut self.counters[0];
         let d = c.ticks(clock.now_ns());
         if d <= c.seen_ticks {
-            return;
+            return 0;
         }
-        if c.rising_edges(c.seen_ticks, d) > 0 {
+        let edges = c.rising_edges(c.seen_ticks, d);
+        if edges > 0 {
             irq0.set_level(false);
             irq0.set_level(true);
         }
         irq0.set_level(c.out_at(d));
         c.seen_ticks = d;
+        edges
+    }
+
+    /// The level of OUT0 now.
+    pub fn out0(&self, clock: &dyn Clock) -> bool {
+        let c = &self.counters[0];
+        c.out_at(c.ticks(clock.now_ns()))
     }
 
     /// Guest time of OUT0's next rising edge (the next IRQ0), if one is due.
@@ -438,7 +447,7 @@ mod tests {
         program(&mut pit, &clock, &mut irq, cw(0, 3, 3), 1193);
         let before = irq.edges;
         clock.advance(50 * MS);
-        pit.update(&clock, &mut irq);
+        assert_eq!(pit.update(&clock, &mut irq), 50);
         assert_eq!(irq.edges - before, 1);
     }
 

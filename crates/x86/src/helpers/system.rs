@@ -81,7 +81,10 @@ helper!(
     |env, port, size, value| {
         let r = control::check_io(env, port as u16, size as u32);
         if check(env, r.map(|_| true)) {
-            with_mmu(env, |_, m| m.bus.io_write(port as u16, size as u32, value as u32));
+            with_mmu(env, |_, m| {
+                m.bus.io_write(port as u16, size as u32, value as u32);
+                m.sync_a20();
+            });
         }
         0
     }

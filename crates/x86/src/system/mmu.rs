@@ -61,7 +61,7 @@ impl TlbEntry {
 
 /// The machine outside the CPU and its RAM: physical addresses beyond RAM
 /// (memory-mapped devices; unassigned ones read as all ones), the I/O port
-/// space, and the guest clock.
+/// space, the guest clock, and the CPU's INTR and A20M# inputs.
 pub trait Bus {
     /// Reads `size` bytes (1, 2, 4, 8) at physical `addr`.
     fn mmio_read(&mut self, addr: u64, size: u32) -> u64;
@@ -73,6 +73,14 @@ pub trait Bus {
     fn io_write(&mut self, port: u16, size: u32, value: u32);
     /// Guest time in nanoseconds (what RDTSC counts).
     fn now_ns(&self) -> u64;
+    /// The CPU's INTR input: an interrupt controller has a vector waiting.
+    fn intr(&self) -> bool {
+        false
+    }
+    /// The A20 gate: false while physical address bit 20 is forced to 0.
+    fn a20(&self) -> bool {
+        true
+    }
 }
 
 /// Code bytes of one physical page: bit i set when byte i is in a TB.
@@ -264,6 +272,16 @@ impl Mmu {
         let start = paddr & !PAGE_MASK;
         for b in start..(start + len).min(PAGE_SIZE) {
             bits[(b / 64) as usize] |= 1 << (b % 64);
+        }
+    }
+
+    /// Follows the bus's A20 gate: sets the physical address mask (and
+    /// drops the TLB) when it changed.
+    pub fn sync_a20(&mut self) {
+        let mask = if self.bus.a20() { u64::MAX } else { !(1 << 20) };
+        if mask != self.a20_mask {
+            self.a20_mask = mask;
+            self.flush_tlb();
         }
     }
 
