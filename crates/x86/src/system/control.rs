@@ -6,6 +6,7 @@
 use super::access::{with_mmu, Fault};
 use super::regs::{cr0, cr4, efer, msr, seg, sreg};
 use crate::cpu::{eflags, CpuState};
+use crate::translate::mode::fpu;
 use crate::translate::Mode;
 
 /// The TB mode of the CPU as it is now.
@@ -27,6 +28,7 @@ pub fn tb_mode(env: &CpuState) -> Mode {
     } else {
         16
     };
+    let bit = |on: bool, b: u8| if on { b } else { 0 };
     Mode {
         system: true,
         code_bits,
@@ -34,6 +36,10 @@ pub fn tb_mode(env: &CpuState) -> Mode {
         cpl: s.cpl as u8,
         pe,
         cs_base: if code_bits == 64 { 0 } else { cs.base },
+        fpu: bit(s.cr0 & cr0::EM != 0, fpu::EM)
+            | bit(s.cr0 & cr0::TS != 0, fpu::TS)
+            | bit(s.cr0 & cr0::MP != 0, fpu::MP)
+            | bit(s.cr4 & cr4::OSFXSR != 0, fpu::OSFXSR),
     }
 }
 

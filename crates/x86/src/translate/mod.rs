@@ -10,7 +10,7 @@ mod bmi;
 mod branch;
 pub mod flags;
 mod lookahead;
-mod mode;
+pub mod mode;
 mod mov;
 mod movbe;
 mod muldiv;
@@ -191,6 +191,11 @@ const FAMILIES: &[Family] = &[
 
 /// Translates one instruction into `cx.b`.
 fn translate_insn(cx: &mut Cx) {
+    if cx.mode.system {
+        if let Some(e) = fpu_fault(&cx.insn, cx.mode.fpu) {
+            return cx.raise(e);
+        }
+    }
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
             return;
@@ -264,6 +269,68 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         pc,
         n_insns,
     }
+}
+
+/// The fault an x87, MMX or SSE instruction raises under the CPU's
+/// CR0.EM/TS/MP and CR4.OSFXSR (`mode::fpu` bits), if any (SDM vol. 3A,
+/// 2.5 and 13.1): #NM for a task switch or x87 emulation, #UD for
+/// MMX/SSE under emulation or SSE without OSFXSR.
+fn fpu_fault(insn: &Instruction, f: u8) -> Option<u64> {
+    use iced_x86::CpuidFeature as F;
+    use mode::fpu;
+    let m = insn.mnemonic();
+    if m == Mnemonic::Wait {
+        return (f & fpu::TS != 0 && f & fpu::MP != 0).then_some(excp::NM);
+    }
+    // Fences, prefetches and the like touch no FPU state.
+    if matches!(
+        m,
+        Mnemonic::Sfence
+            | Mnemonic::Lfence
+            | Mnemonic::Mfence
+            | Mnemonic::Pause
+            | Mnemonic::Clflush
+            | Mnemonic::Movnti
+            | Mnemonic::Prefetchnta
+            | Mnemonic::Prefetcht0
+            | Mnemonic::Prefetcht1
+            | Mnemonic::Prefetcht2
+    ) {
+        return None;
+    }
+    let feats = insn.cpuid_features();
+    let has = |list: &[F]| feats.iter().any(|x| list.contains(x));
+    if has(&[
+        F::FPU,
+        F::FPU287,
+        F::FPU287XL_ONLY,
+        F::FPU387,
+        F::FPU387SL_ONLY,
+    ]) {
+        return (f & (fpu::EM | fpu::TS) != 0).then_some(excp::NM);
+    }
+    if has(&[F::FXSR]) {
+        return (f & (fpu::EM | fpu::TS) != 0).then_some(excp::NM);
+    }
+    let sse = has(&[
+        F::SSE,
+        F::SSE2,
+        F::SSE3,
+        F::SSSE3,
+        F::SSE4_1,
+        F::SSE4_2,
+        F::SSE4A,
+        F::AES,
+        F::PCLMULQDQ,
+        F::SHA,
+    ]);
+    if sse || has(&[F::MMX]) {
+        if f & fpu::EM != 0 || (sse && f & fpu::OSFXSR == 0) {
+            return Some(excp::UD);
+        }
+        return (f & fpu::TS != 0).then_some(excp::NM);
+    }
+    None
 }
 
 /// The target of a direct unconditional `jmp` forward on the TB's page

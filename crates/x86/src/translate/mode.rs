@@ -29,6 +29,21 @@ pub struct Mode {
     pub pe: bool,
     /// CS base: a TB's linear pc is `cs_base` + its rip.
     pub cs_base: u64,
+    /// System mode: CR0.EM, CR0.TS, CR0.MP and CR4.OSFXSR (`fpu::*`), which
+    /// decide whether x87, MMX and SSE instructions fault.
+    pub fpu: u8,
+}
+
+/// `Mode::fpu` bits.
+pub mod fpu {
+    /// CR0.EM: x87 emulation (x87 #NM, MMX/SSE #UD).
+    pub const EM: u8 = 1 << 0;
+    /// CR0.TS: task switched (#NM).
+    pub const TS: u8 = 1 << 1;
+    /// CR0.MP: WAIT honours TS.
+    pub const MP: u8 = 1 << 2;
+    /// CR4.OSFXSR: SSE enabled.
+    pub const OSFXSR: u8 = 1 << 3;
 }
 
 impl Mode {
@@ -40,6 +55,7 @@ impl Mode {
         cpl: 3,
         pe: true,
         cs_base: 0,
+        fpu: fpu::OSFXSR,
     };
 
     /// The mode bits as a number for the TB key (CS base not included).
@@ -54,6 +70,7 @@ impl Mode {
             | bits(self.stack_bits) << 3
             | (self.cpl as u32) << 5
             | (self.pe as u32) << 7
+            | (self.fpu as u32) << 8
     }
 
     /// 64-bit mode: no segment bases except FS and GS.

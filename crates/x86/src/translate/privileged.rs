@@ -228,6 +228,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let v = cx.b.ld_env(off);
             let v = cx.b.andi(v, !crate::system::regs::cr0::TS);
             cx.b.st_env(v, off);
+            // CR0.TS is part of the TB key.
+            end_tb(cx);
         }
         Mnemonic::Invlpg => {
             let a = cx.ea();
