@@ -79,6 +79,19 @@ int main(void) {
         __asm__("movbe %1, %0" : "=r"(n) : "m"(v));
         check(n == 0x44332211, "movbe");
     }
+    if (l1[2] & (1u << 25)) {
+        /* AESIMC of a column of ones: InvMixColumns maps {1,1,1,1} to itself. */
+        uint32_t v[4] __attribute__((aligned(16))) = {0x01010101, 0, 0, 0}, w[4];
+        __asm__("movdqa %1, %%xmm0\n\taesimc %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(w) : "m"(v) : "xmm0");
+        check(w[0] == 0x01010101 && w[1] == 0, "aes (aesimc)");
+    }
+    if (l1[2] & (1u << 1)) {
+        uint64_t v[2] __attribute__((aligned(16))) = {3, 0}, w[2];
+        __asm__("movdqa %1, %%xmm0\n\tpclmulqdq $0, %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(w) : "m"(v) : "xmm0");
+        check(w[0] == 5 && w[1] == 0, "pclmulqdq");
+    }
     uint32_t l7[4] = {0};
     if (max >= 7)
         cpuid(7, 0, l7);

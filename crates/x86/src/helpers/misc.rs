@@ -46,6 +46,8 @@ pub mod feature {
     pub const SSE2: u32 = 1 << 26;
     /// Leaf 1 ECX: SSE3.
     pub const SSE3: u32 = 1 << 0;
+    /// Leaf 1 ECX: PCLMULQDQ.
+    pub const PCLMULQDQ: u32 = 1 << 1;
     /// Leaf 1 ECX: SSSE3.
     pub const SSSE3: u32 = 1 << 9;
     /// Leaf 1 ECX: SSE4.1.
@@ -58,6 +60,8 @@ pub mod feature {
     pub const MOVBE: u32 = 1 << 22;
     /// Leaf 1 ECX: POPCNT.
     pub const POPCNT: u32 = 1 << 23;
+    /// Leaf 1 ECX: AES-NI.
+    pub const AES: u32 = 1 << 25;
     /// Leaf 7 EBX: BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
     pub const BMI1: u32 = 1 << 3;
     /// Leaf 7 EBX: BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX).
@@ -84,7 +88,8 @@ mod advertised {
     /// Leaf 1 EDX.
     pub const LEAF1_EDX: u32 = FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2;
     /// Leaf 1 ECX.
-    pub const LEAF1_ECX: u32 = SSE3 | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT;
+    pub const LEAF1_ECX: u32 =
+        SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES;
     /// Leaf 7 subleaf 0 EBX.
     pub const LEAF7_EBX: u32 = BMI1 | BMI2 | ADX;
     /// Leaf 8000_0001h ECX.
@@ -285,7 +290,7 @@ mod tests {
         assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2);
         assert_eq!(
             l1[2],
-            SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT
+            SSE3 | PCLMULQDQ | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT | AES
         );
         // No XSAVE/OSXSAVE, AVX.
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);

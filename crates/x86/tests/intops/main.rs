@@ -3,6 +3,7 @@
 //! registers, flags and memory, and must leave the same registers, memory
 //! and every flag the SDM defines for it.
 
+mod aes;
 mod aliasing;
 mod atomic;
 mod bits;
