@@ -92,6 +92,13 @@ int main(void) {
                 : "=m"(w) : "m"(v) : "xmm0");
         check(w[0] == 5 && w[1] == 0, "pclmulqdq");
     }
+    if (l1[2] & (1u << 30)) {
+        uint64_t v;
+        uint8_t ok = 0;
+        for (int i = 0; i < 10 && !ok; i++)
+            __asm__ volatile("rdrand %0\n\tsetc %1" : "=r"(v), "=r"(ok) : : "cc");
+        check(ok, "rdrand");
+    }
     uint32_t l7[4] = {0};
     if (max >= 7)
         cpuid(7, 0, l7);
@@ -104,6 +111,13 @@ int main(void) {
         uint64_t n, v = 0x1234, m = 0xff0;
         __asm__("pext %2, %1, %0" : "=r"(n) : "r"(v), "r"(m));
         check(n == 0x23, "bmi2 (pext)");
+    }
+    if (l7[1] & (1u << 18)) {
+        uint64_t v;
+        uint8_t ok = 0;
+        for (int i = 0; i < 100 && !ok; i++)
+            __asm__ volatile("rdseed %0\n\tsetc %1" : "=r"(v), "=r"(ok) : : "cc");
+        check(ok, "rdseed");
     }
     if (l7[1] & (1u << 19)) {
         uint64_t a = ~0ull, b = 1, c = 0;

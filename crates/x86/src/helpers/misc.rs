@@ -62,10 +62,14 @@ pub mod feature {
     pub const POPCNT: u32 = 1 << 23;
     /// Leaf 1 ECX: AES-NI.
     pub const AES: u32 = 1 << 25;
+    /// Leaf 1 ECX: RDRAND.
+    pub const RDRAND: u32 = 1 << 30;
     /// Leaf 7 EBX: BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
     pub const BMI1: u32 = 1 << 3;
     /// Leaf 7 EBX: BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX).
     pub const BMI2: u32 = 1 << 8;
+    /// Leaf 7 EBX: RDSEED.
+    pub const RDSEED: u32 = 1 << 18;
     /// Leaf 7 EBX: ADCX and ADOX.
     pub const ADX: u32 = 1 << 19;
     /// Leaf 8000_0001h ECX: LAHF/SAHF in 64-bit mode.
@@ -89,9 +93,9 @@ mod advertised {
     pub const LEAF1_EDX: u32 = FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2;
     /// Leaf 1 ECX.
     pub const LEAF1_ECX: u32 =
-        SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES;
+        SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES | RDRAND;
     /// Leaf 7 subleaf 0 EBX.
-    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | ADX;
+    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | RDSEED | ADX;
     /// Leaf 8000_0001h ECX.
     pub const EXT1_ECX: u32 = LAHF_LM | ABM;
     /// Leaf 8000_0001h EDX.
@@ -290,11 +294,11 @@ mod tests {
         assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2);
         assert_eq!(
             l1[2],
-            SSE3 | PCLMULQDQ | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT | AES
+            SSE3 | PCLMULQDQ | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT | AES | RDRAND
         );
         // No XSAVE/OSXSAVE, AVX.
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
-        assert_eq!(cpuid(7, 0), [0, BMI1 | BMI2 | ADX, 0, 0]);
+        assert_eq!(cpuid(7, 0), [0, BMI1 | BMI2 | RDSEED | ADX, 0, 0]);
         assert_eq!(cpuid(7, 1), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);
         assert_eq!(e1[2], LAHF_LM | ABM);

@@ -13,6 +13,7 @@ mod mov;
 mod movbe;
 mod muldiv;
 pub mod operand;
+mod random;
 mod shift;
 mod sse;
 mod stack;
@@ -164,6 +165,7 @@ const FAMILIES: &[Family] = &[
     string::translate,
     atomic::translate,
     system::translate,
+    random::translate,
     sse::translate,
     x87::translate,
 ];

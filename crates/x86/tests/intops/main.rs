@@ -12,6 +12,7 @@ mod fxsr;
 mod harness;
 mod mmx;
 mod muldiv;
+mod random;
 mod shift;
 mod string;
 mod system;
