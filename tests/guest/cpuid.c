@@ -74,6 +74,23 @@ int main(void) {
                          : "r"(m), "b"(3ull), "c"(4ull) : "cc", "memory");
         check(m[0] == 3 && m[1] == 4, "cmpxchg16b");
     }
+    if (l1[3] & (1u << 23)) {
+        uint64_t a = 0x0102030405060708ull, b = 0x1010101010101010ull, r;
+        __asm__("movq %1, %%mm0\n\tmovq %2, %%mm1\n\tpaddb %%mm1, %%mm0\n\tmovq %%mm0, %0\n\temms"
+                : "=r"(r) : "r"(a), "r"(b) : "mm0", "mm1");
+        check(r == 0x1112131415161718ull, "mmx (paddb)");
+    }
+    if (l1[3] & (1u << 24)) {
+        static uint8_t area[512] __attribute__((aligned(16)));
+        uint16_t cw;
+        __asm__ volatile("fxsave %0\n\tfnstcw %1" : "=m"(area), "=m"(cw));
+        check(area[0] == (cw & 0xff) && area[1] == cw >> 8, "fxsr (fxsave)");
+    }
+    static volatile uint64_t line = 42;
+    if (l1[3] & (1u << 19)) {
+        __asm__ volatile("clflush %0" : : "m"(line));
+        check(line == 42 && ((l1[1] >> 8) & 0xff) != 0, "clflush");
+    }
     if (l1[2] & (1u << 22)) {
         uint32_t v = 0x11223344, n;
         __asm__("movbe %1, %0" : "=r"(n) : "m"(v));
@@ -118,6 +135,24 @@ int main(void) {
         for (int i = 0; i < 100 && !ok; i++)
             __asm__ volatile("rdseed %0\n\tsetc %1" : "=r"(v), "=r"(ok) : : "cc");
         check(ok, "rdseed");
+    }
+    if (l7[1] & (1u << 23)) {
+        __asm__ volatile("clflushopt %0" : : "m"(line));
+        check(line == 42, "clflushopt");
+    }
+    if (l7[1] & (1u << 24)) {
+        __asm__ volatile("clwb %0" : : "m"(line));
+        check(line == 42, "clwb");
+    }
+    if (e1[2] & (1u << 8)) {
+        __asm__ volatile("prefetchw %0" : : "m"(line));
+        check(line == 42, "prefetchw");
+    }
+    if (e1[3] & (1u << 27)) {
+        uint32_t lo, hi, aux, lo2, hi2;
+        __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+        __asm__ volatile("rdtscp" : "=a"(lo2), "=d"(hi2), "=c"(aux));
+        check(((uint64_t)hi2 << 32 | lo2) > ((uint64_t)hi << 32 | lo), "rdtscp counts up");
     }
     if (l7[1] & (1u << 19)) {
         uint64_t a = ~0ull, b = 1, c = 0;

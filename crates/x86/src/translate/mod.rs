@@ -8,6 +8,7 @@ mod atomic;
 mod bits;
 mod bmi;
 mod branch;
+mod cache;
 pub mod flags;
 mod mov;
 mod movbe;
@@ -166,6 +167,7 @@ const FAMILIES: &[Family] = &[
     atomic::translate,
     system::translate,
     random::translate,
+    cache::translate,
     sse::translate,
     x87::translate,
 ];

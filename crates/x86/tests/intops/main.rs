@@ -8,6 +8,7 @@ mod aliasing;
 mod atomic;
 mod bits;
 mod bmi;
+mod cache;
 mod fxsr;
 mod harness;
 mod mmx;
