@@ -12,6 +12,7 @@ pub mod flags;
 pub mod misc;
 pub mod mmu;
 pub mod muldiv;
+pub mod random;
 pub mod sse;
 pub mod system;
 pub mod x87;
@@ -36,7 +37,7 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 8] = [
+        let families: [&'static [&'static HelperInfo]; 9] = [
             flags::HELPERS,
             misc::HELPERS,
             mmu::HELPERS,
@@ -45,6 +46,7 @@ fn registry() -> &'static Registry {
             system::HELPERS,
             x87::HELPERS,
             bmi::HELPERS,
+            random::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =
             families.iter().flat_map(|f| f.iter().copied()).collect();

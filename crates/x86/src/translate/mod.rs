@@ -8,6 +8,7 @@ mod atomic;
 mod bits;
 mod bmi;
 mod branch;
+mod cache;
 pub mod flags;
 mod lookahead;
 pub mod mode;
@@ -16,6 +17,7 @@ mod movbe;
 mod muldiv;
 pub mod operand;
 mod privileged;
+mod random;
 mod shift;
 mod sse;
 mod stack;
@@ -185,6 +187,8 @@ const FAMILIES: &[Family] = &[
     string::translate,
     atomic::translate,
     system::translate,
+    random::translate,
+    cache::translate,
     sse::translate,
     x87::translate,
 ];

@@ -3,7 +3,8 @@
 //! registers (MOV CR/DR, LGDT LIDT SGDT SIDT LLDT LTR SLDT STR LMSW SMSW
 //! CLTS INVLPG WBINVD), segment registers and far transfers (MOV/PUSH/POP
 //! Sreg, LDS..LSS, far JMP CALL RET), fast system calls, MSRs, SWAPGS,
-//! PUSHF/POPF with their privilege rules, RDTSC, and PUSHA/POPA. In user
+//! PUSHF/POPF with their privilege rules, RDTSC/RDTSCP on guest time, and
+//! PUSHA/POPA. In user
 //! mode this family declines everything.
 
 use super::mode::sreg_of;
@@ -144,11 +145,15 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             cx.call(&SYSEXIT, &[s]);
             leave_to_loop(cx);
         }
-        Mnemonic::Rdtsc => {
+        Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
             let hi = cx.b.shri(t, 32);
             cx.write_reg(Register::EAX, t);
             cx.write_reg(Register::EDX, hi);
+            if insn.mnemonic() == Mnemonic::Rdtscp {
+                let aux = cx.b.ld_env(offset_of!(CpuState, sys.tsc_aux));
+                cx.write_reg(Register::ECX, aux);
+            }
         }
         Mnemonic::Pusha | Mnemonic::Pushad => pusha(cx),
         Mnemonic::Popa | Mnemonic::Popad => popa(cx),
