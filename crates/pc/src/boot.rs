@@ -102,10 +102,9 @@ fn place(
     };
     let end = end.filter(|&e| e <= ram.len() as u64).ok_or_else(too_big)?;
     if addr < layout::END && end > layout::PML4 {
-        return Err(PcError::TooBig {
+        return Err(PcError::Overlaps {
             path: path.to_string(),
-            what: format!("segment at {addr:#x} (overlaps the boot data at 0x1000-0x9000)"),
-            ram_mib: ram.len() as u64 >> 20,
+            addr,
         });
     }
     let a = addr as usize;

@@ -23,7 +23,7 @@ pub enum PcError {
         /// What is wrong.
         what: String,
     },
-    /// A segment does not fit in guest RAM (or overlaps the boot data).
+    /// A segment does not fit in guest RAM.
     #[error("`{path}`: {what} does not fit in {ram_mib} MiB of RAM")]
     TooBig {
         /// Path as given.
@@ -32,6 +32,14 @@ pub enum PcError {
         what: String,
         /// RAM size.
         ram_mib: u64,
+    },
+    /// A segment would overwrite the loader's own data in low memory.
+    #[error("`{path}`: the segment at {addr:#x} overlaps the boot data at 0x1000-0x9000")]
+    Overlaps {
+        /// Path as given.
+        path: String,
+        /// The segment's physical address.
+        addr: u64,
     },
     /// The JIT could not start.
     #[error("cannot start the JIT: {0}")]
