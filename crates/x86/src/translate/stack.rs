@@ -5,7 +5,7 @@
 use super::{Cx, Outcome};
 use crate::cpu::eflags;
 use crate::cpu::reg::{RBP, RSP};
-use iced_x86::Mnemonic;
+use iced_x86::{Code, Mnemonic, Register};
 use ox86_ir::Temp;
 
 impl Cx {
@@ -66,12 +66,15 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             set_rflags(cx, v, size);
         }
         Mnemonic::Leave => {
+            // RSP = RBP, then pop (R)BP: 16-bit LEAVE pops only BP.
+            let size = if insn.code() == Code::Leavew { 2 } else { 8 };
             let rbp = cx.g(RBP);
-            let v = cx.load(8, rbp);
-            let n = cx.b.addi(rbp, 8);
+            let v = cx.load(size, rbp);
+            let n = cx.b.addi(rbp, size as u64);
             let rsp = cx.g(RSP);
             cx.b.mov_to(rsp, n);
-            cx.b.mov_to(rbp, v);
+            let bp = if size == 2 { Register::BP } else { Register::RBP };
+            cx.write_reg(bp, v);
         }
         Mnemonic::Enter => enter(cx),
         _ => return Outcome::NotMine,
