@@ -43,9 +43,20 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let rsp = cx.g(RSP);
             let v = cx.load(size, rsp);
             let n = cx.b.addi(rsp, size as u64);
-            // POP [rsp+x] computes its address with RSP already incremented.
-            cx.b.mov_to(rsp, n);
-            cx.write_op(0, size, v, &mut addr);
+            if cx.is_mem(0) {
+                // POP [rsp+x] computes its address with RSP already
+                // incremented, but a faulting store leaves RSP as it was.
+                let old = cx.b.mov(rsp);
+                cx.b.mov_to(rsp, n);
+                let a = cx.ea();
+                addr = Some(cx.b.mov(a));
+                cx.b.mov_to(rsp, old);
+                cx.write_op(0, size, v, &mut addr);
+                cx.b.mov_to(rsp, n);
+            } else {
+                cx.b.mov_to(rsp, n);
+                cx.write_op(0, size, v, &mut addr);
+            }
         }
         Mnemonic::Pushfq | Mnemonic::Pushf => {
             let size = if insn.mnemonic() == Mnemonic::Pushfq {
