@@ -24,6 +24,9 @@ pub struct Config {
     pub max_len: usize,
     /// Stop after this many mismatches.
     pub max_mismatches: usize,
+    /// Print each case to stderr before running it (to find one that
+    /// crashes ox86).
+    pub trace: bool,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             classes: Class::ALL.to_vec(),
             max_len: MAX_LEN,
             max_mismatches: 20,
+            trace: false,
         }
     }
 }
@@ -92,6 +96,9 @@ pub fn sweep(cfg: &Config, tester: &mut Tester, mut progress: impl FnMut(&Mismat
             code: code.clone(),
             input: input.clone(),
         };
+        if cfg.trace {
+            eprintln!("{}", case.to_row());
+        }
         let results = match tester.check(&case, None) {
             Ok(x) => x,
             Err(e) => {

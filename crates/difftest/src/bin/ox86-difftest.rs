@@ -48,6 +48,9 @@ struct Args {
     /// Print the coverage report after the sweep.
     #[arg(long)]
     coverage: bool,
+    /// Print each case to stderr before running it.
+    #[arg(long)]
+    trace: bool,
     /// Run one regression row (as printed for a mismatch) instead of a sweep.
     #[arg(long)]
     case: Option<String>,
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         classes: classes.clone(),
         max_len: args.max_len.clamp(1, 16),
         max_mismatches: args.max_mismatches,
+        trace: args.trace,
     };
     let t0 = Instant::now();
     let r = sweep(&cfg, &mut tester, |m| println!("{}", m.report()));
