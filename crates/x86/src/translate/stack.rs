@@ -84,7 +84,11 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let n = cx.b.addi(rbp, size as u64);
             let rsp = cx.g(RSP);
             cx.b.mov_to(rsp, n);
-            let bp = if size == 2 { Register::BP } else { Register::RBP };
+            let bp = if size == 2 {
+                Register::BP
+            } else {
+                Register::RBP
+            };
             cx.write_reg(bp, v);
         }
         Mnemonic::Enter => enter(cx),
