@@ -121,8 +121,9 @@ fn load128(cx: &mut Cx, a: Temp) -> Xmm {
     Xmm { lo, hi }
 }
 
-/// Stores 16 bytes at `a`.
+/// Stores 16 bytes at `a` (all or, if it faults, none).
 fn store128(cx: &mut Cx, a: Temp, v: Xmm) {
+    cx.probe_split_store(a, 16);
     cx.store(8, v.lo, a);
     let a8 = cx.b.addi(a, 8);
     cx.store(8, v.hi, a8);
