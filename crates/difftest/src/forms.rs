@@ -174,6 +174,9 @@ fn exclusion(code: Code, host: &HashSet<CpuidFeature>) -> Option<&'static str> {
     if op.is_reserved_nop() {
         return Some("reserved NOP");
     }
+    if op.fwait() {
+        return Some("FWAIT + the no-wait form (both generated)");
+    }
     if op.is_save_restore() {
         return Some("saves or restores state wholesale");
     }

@@ -327,9 +327,11 @@ impl Sequence {
     /// Encodes the sequence so that it ends exactly at `END`; returns its
     /// bytes (starting at `END - len`).
     pub fn encode(&self) -> Result<Vec<u8>, String> {
+        // Branches keep the form generated (rel8 or rel32) when it reaches.
         let enc = |rip: u64| -> Result<Vec<u8>, String> {
-            let block = InstructionBlock::new(&self.insns, rip);
-            BlockEncoder::encode(64, block, BlockEncoderOptions::NONE)
+            let block = || InstructionBlock::new(&self.insns, rip);
+            BlockEncoder::encode(64, block(), BlockEncoderOptions::DONT_FIX_BRANCHES)
+                .or_else(|_| BlockEncoder::encode(64, block(), BlockEncoderOptions::NONE))
                 .map(|r| r.code_buffer)
                 .map_err(|e| e.to_string())
         };
@@ -683,7 +685,7 @@ fn target(rng: &mut Rng, size: u64) -> u64 {
         _ => {
             let off = rng.below(4096 - size + 1);
             SCRATCH
-                + if rng.chance(50) && size.is_power_of_two() {
+                + if rng.chance(80) && size.is_power_of_two() {
                     off & !(size - 1)
                 } else {
                     off
