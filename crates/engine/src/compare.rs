@@ -6,7 +6,8 @@
 //! which is harmless as long as they write only `CpuState` (all do: guest
 //! memory is written by IR stores only). TBs calling helpers whose result
 //! differs from run to run (the time-stamp counter, random numbers) run
-//! under the JIT only.
+//! under the JIT only. The host MXCSR, where SSE helpers keep the guest's
+//! exception flags, is saved and restored around the two runs too.
 
 use crate::log::LogSink;
 use crate::tb::Tb;
@@ -56,6 +57,19 @@ fn write(addr: u64, size: u64, v: u64) {
         4 => guest_mem::st32(addr, v),
         _ => guest_mem::st64(addr, v),
     };
+}
+
+/// The host MXCSR (SSE helpers keep guest exception flags there).
+fn host_mxcsr() -> u32 {
+    let mut v = 0u32;
+    // SAFETY: STMXCSR stores 4 bytes to a valid local.
+    unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut v, options(nostack)) };
+    v
+}
+
+fn set_host_mxcsr(v: u32) {
+    // SAFETY: LDMXCSR of a value STMXCSR produced (no reserved bits set).
+    unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &v, options(nostack)) };
 }
 
 /// A bitwise copy of the CPU state.
@@ -158,8 +172,10 @@ impl Compare {
         let id = tb.jit.expect("JIT engine compiles every TB");
         let itb = tb.interp.as_ref().expect("comparison keeps the IR");
         let before = snapshot(env);
+        let csr = host_mxcsr();
         STORES.with(|s| s.borrow_mut().clear());
         let r = jit.run(env, id);
+        let jit_csr = host_mxcsr();
         let stores = STORES.with(|s| std::mem::take(&mut *s.borrow_mut()));
         let deterministic = itb.ir.ops.iter().all(|op| {
             !matches!(op.opc, Opcode::Call | Opcode::CallPure)
@@ -175,8 +191,16 @@ impl Compare {
             write(a, n, old);
         }
         let mut ienv = snapshot(&before);
+        set_host_mxcsr(csr);
         let ir_exit = ox86_interp::exec(itb, &mut ienv, locals);
         let mut diff = state_diff(&after, &ienv);
+        let interp_csr = host_mxcsr();
+        if jit_csr != interp_csr {
+            diff.push(format!(
+                "  host mxcsr: jit {jit_csr:#x}, interp {interp_csr:#x}"
+            ));
+        }
+        set_host_mxcsr(jit_csr);
         let jit_left = r != JitExit::Exception;
         let interp_left = !matches!(ir_exit, TbExit::Exception(_));
         if jit_left != interp_left {

@@ -144,7 +144,7 @@ impl Engine {
                     n => n,
                 },
                 count_hits: opts.stats,
-                store_hook: (opts.compare_engines > 0)
+                check: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),
             })?),
             EngineKind::Interp => None,
@@ -325,14 +325,16 @@ impl Engine {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
             }
             self.stats.tbs_executed += 1;
+            let epoch = self.jit_ref().flushes;
             let r = if self.compare.active() {
                 let jit = self.jit.as_mut().expect("JIT engine");
                 let r = self
                     .compare
                     .run(jit, &tb, env, &mut self.locals, &mut self.log);
                 if !self.compare.active() {
-                    // TBs compiled for the comparison call the store hook.
-                    self.jit_mut().set_store_hook(None);
+                    // TBs compiled for the comparison call the store hook
+                    // and run one loop iteration at a time.
+                    self.jit_mut().set_checking(None);
                     self.flush();
                 }
                 r
@@ -349,9 +351,7 @@ impl Engine {
                 jit.run(env, id)
             };
             match r {
-                JitExit::Direct { tb, exit } => {
-                    chain_from = Some((tb, exit, self.jit_ref().flushes))
-                }
+                JitExit::Direct { tb, exit } => chain_from = Some((tb, exit, epoch)),
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::Exception => return self.exception(env),
             }

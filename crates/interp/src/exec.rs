@@ -4,8 +4,8 @@
 
 use crate::guest_mem::{self, Access};
 use ox86_ir::eval::{eval1, eval_mul2};
-use ox86_ir::{Cond, IrBlock, Opcode, Temp};
-use ox86_x86::cpu::{excp, glob};
+use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Opcode, Temp};
+use ox86_x86::cpu::{excp, glob, xmm_offset};
 use ox86_x86::helpers;
 use ox86_x86::CpuState;
 
@@ -195,6 +195,17 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                     return TbExit::Exception(f.env.exception.vector as u64);
                 }
                 f.set(op.outs[0], v);
+            }
+            Opcode::CallXmm => {
+                let (d, s, imm) = unpack_xmm_operands(op.consts[1]);
+                let lo = *f.env_field(xmm_offset(s as usize, 0) as u64);
+                let hi = *f.env_field(xmm_offset(s as usize, 1) as u64);
+                let h = helpers::by_id(op.consts[0] as u32);
+                (h.func)(f.env, d, lo, hi, imm, 0);
+                if f.env.exception.pending != 0 {
+                    f.env.rip = pc_insn;
+                    return TbExit::Exception(f.env.exception.vector as u64);
+                }
             }
             Opcode::CallPure => {
                 let mut args = [0u64; 5];

@@ -279,6 +279,14 @@ impl IrBlock {
         d
     }
 
+    /// Calls vector helper `id` on vector register `d` with source register
+    /// `s` and immediate `imm` (see `Opcode::CallXmm`).
+    pub fn call_xmm(&mut self, id: u32, d: u64, s: u64, imm: u64) {
+        let mut op = Op::new(Opcode::CallXmm);
+        op.consts = [id as u64, pack_xmm_operands(d, s, imm)];
+        self.push(op);
+    }
+
     /// Leaves through direct-exit slot `n`.
     pub fn goto_tb(&mut self, n: u64) {
         let mut op = Op::new(Opcode::GotoTb);
@@ -297,4 +305,15 @@ impl IrBlock {
         op.consts[0] = excp;
         self.push(op);
     }
+}
+
+/// The second constant of `call_xmm`: registers `d` and `s` and the
+/// immediate, one byte each.
+pub const fn pack_xmm_operands(d: u64, s: u64, imm: u64) -> u64 {
+    (d & 0xff) | (s & 0xff) << 8 | (imm & 0xff) << 16
+}
+
+/// `(d, s, imm)` from the second constant of `call_xmm`.
+pub const fn unpack_xmm_operands(c: u64) -> (u64, u64, u64) {
+    (c & 0xff, c >> 8 & 0xff, c >> 16 & 0xff)
 }

@@ -162,6 +162,11 @@ ir_ops! {
     /// d = helper(inputs...) for a helper that neither reads nor writes guest
     /// state nor faults (removable when d is dead); constants as for `call`
     CallPure = "call_pure": 1, 6, 2, VAR_INPUTS;
+    /// helper(env, d, v[s].lo, v[s].hi, imm, 0) for a helper that reads and writes
+    /// only the 128-bit vector registers v[0..] of the state and its vector
+    /// control word, and may raise; constants: helper id, then d | s << 8 | imm << 16
+    /// (the text form lists d, s and imm apart)
+    CallXmm = "call_xmm": 0, 0, 2, SIDE_EFFECTS | CAN_FAULT;
     /// direct exit through patchable slot n (0 or 1); rip already written
     GotoTb = "goto_tb": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
     /// indirect exit: look rip up in the jump cache, else return to the loop

@@ -5,7 +5,7 @@
 //! conditions as `eq`, `ltu`, ...; labels as `L3`; helpers by name.
 
 use crate::error::IrError;
-use crate::func::{Global, IrBlock};
+use crate::func::{pack_xmm_operands, unpack_xmm_operands, Global, IrBlock};
 use crate::op::{Cond, Label, Op, Temp, MAX_INS};
 use crate::table::Opcode;
 use std::fmt::Write;
@@ -66,6 +66,15 @@ pub fn format_op(globals: &[Global], helpers: &dyn HelperNames, op: &Op) -> Stri
         Opcode::Call | Opcode::CallPure => {
             sep(&mut s);
             s.push_str(helpers.helper_name(op.consts[0] as u32));
+        }
+        Opcode::CallXmm => {
+            sep(&mut s);
+            s.push_str(helpers.helper_name(op.consts[0] as u32));
+            let (d, src, imm) = unpack_xmm_operands(op.consts[1]);
+            for c in [d, src, imm] {
+                sep(&mut s);
+                let _ = write!(s, "$0x{c:x}");
+            }
         }
         _ => {
             for &c in op.constants() {
@@ -174,6 +183,7 @@ pub fn parse_block(
         let (n_in, n_const_toks) = match opc {
             Opcode::Call | Opcode::CallPure => (toks.len().saturating_sub(n_out + 1), 1),
             Opcode::Brcond => (opc.n_ins(), 2),
+            Opcode::CallXmm => (0, 4),
             _ => (opc.n_ins(), opc.n_consts()),
         };
         if toks.len() != n_out + n_in + n_const_toks || n_in > MAX_INS {
@@ -209,6 +219,23 @@ pub fn parse_block(
                     msg: format!("unknown helper `{}`", c[0]),
                 })?;
                 op.consts = [id as u64, n_in as u64];
+            }
+            Opcode::CallXmm => {
+                op.consts[0] = helpers.helper_id(c[0]).ok_or_else(|| IrError::Parse {
+                    line,
+                    msg: format!("unknown helper `{}`", c[0]),
+                })? as u64;
+                let mut v = [0u64; 3];
+                for (k, tok) in c[1..].iter().enumerate() {
+                    v[k] = parse_const(tok, line)?;
+                    if v[k] > 0xff {
+                        return Err(IrError::Parse {
+                            line,
+                            msg: format!("`call_xmm` operand `{tok}` is over a byte"),
+                        });
+                    }
+                }
+                op.consts[1] = pack_xmm_operands(v[0], v[1], v[2]);
             }
             _ => {
                 for (k, tok) in c.iter().enumerate() {
@@ -252,6 +279,7 @@ mod tests {
         b.store(Opcode::St16, a, t);
         b.call(1, &[a, s]);
         b.call_pure(0, &[a]);
+        b.call_xmm(1, 3, 16, 0x1b);
         b.set_label(l);
         b.goto_tb(0);
         let text = format_block(&b, &HELPERS);
@@ -265,5 +293,6 @@ mod tests {
         assert!(parse_block("frob t1", &GLOBALS, &HELPERS).is_err());
         assert!(parse_block("add t2, rax", &GLOBALS, &HELPERS).is_err());
         assert!(parse_block("call t2, nosuch", &GLOBALS, &HELPERS).is_err());
+        assert!(parse_block("call_xmm cpuid, $0x1, $0x100, $0x0", &GLOBALS, &HELPERS).is_err());
     }
 }

@@ -54,7 +54,9 @@ pub fn verify(block: &IrBlock, helpers: &dyn HelperNames, n_helpers: u32) -> Res
                     Some(p) => *p = true,
                 }
             }
-            Opcode::Call | Opcode::CallPure if op.consts[0] >= n_helpers as u64 => {
+            Opcode::Call | Opcode::CallPure | Opcode::CallXmm
+                if op.consts[0] >= n_helpers as u64 =>
+            {
                 return Err(err(i, "unknown helper".into()));
             }
             Opcode::LdEnv | Opcode::StEnv

@@ -40,6 +40,8 @@ pub(crate) enum Cold {
     /// `exit_request` is set at a loop's back edge: write the loop globals
     /// back, set rip to the TB's pc and leave.
     LoopRequest { label: DynamicLabel },
+    /// A floating-point `call_xmm` under a non-default MXCSR.
+    Xmm(crate::xmm::SlowXmm),
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -60,7 +62,8 @@ pub(crate) struct GenOptions {
     pub count_hits: bool,
     /// The host has LZCNT and TZCNT (BMI1/ABM).
     pub lzcnt_tzcnt: bool,
-    /// Host address of a function to call before each guest store.
+    /// Checking mode: host address of a function to call before each guest
+    /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,
 }
 
@@ -160,7 +163,11 @@ impl<'a> Gen<'a> {
             tb_pc,
             rip_lazy: true,
             label_lazy: crate::rip::lazy_labels(ir),
-            canon: crate::loops::loop_globals(ir, tb_pc),
+            canon: if opts.store_hook.is_some() {
+                Vec::new()
+            } else {
+                crate::loops::loop_globals(ir, tb_pc)
+            },
             body: None,
             ng,
             loc,
@@ -252,6 +259,7 @@ impl<'a> Gen<'a> {
             Opcode::StEnv => self.st_env(i, op),
             Opcode::Call => self.call(i, op, false),
             Opcode::CallPure => self.call(i, op, true),
+            Opcode::CallXmm => self.call_xmm(op),
             Opcode::GotoTb => self.goto_tb(),
             Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
             Opcode::Raise => self.raise(op.consts[0]),
@@ -294,6 +302,7 @@ impl<'a> Gen<'a> {
                     self.st_env_imm(RIP_DISP, pc);
                     self.jmp_abs(self.stubs.request);
                 }
+                Cold::Xmm(slow) => self.emit_slow_xmm(slow),
                 Cold::LoopRequest { label } => {
                     self.a.dynamic_label(label);
                     self.loop_request_stub();

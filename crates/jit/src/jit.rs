@@ -49,9 +49,11 @@ pub struct JitOptions {
     pub cache_size: usize,
     /// Count inline jump-table hits (costs one increment per hit).
     pub count_hits: bool,
-    /// Called before every guest store with (address, size in bytes), all
-    /// registers preserved (`--compare-engines` logs old memory with it).
-    pub store_hook: Option<StoreHook>,
+    /// Checking mode (`--compare-engines`): this function is called before
+    /// every guest store with (address, size in bytes), all registers
+    /// preserved, and a TB that loops to itself runs one iteration per
+    /// `run`, as under the interpreter.
+    pub check: Option<StoreHook>,
 }
 
 /// A function generated code calls before each guest store.
@@ -62,7 +64,7 @@ impl Default for JitOptions {
         JitOptions {
             cache_size: 256 << 20,
             count_hits: false,
-            store_hook: None,
+            check: None,
         }
     }
 }
@@ -115,7 +117,7 @@ impl Jit {
             table: JmpTable::new(stubs.miss),
             opts: GenOptions {
                 count_hits: opts.count_hits,
-                store_hook: opts.store_hook.map(|h| h as usize),
+                store_hook: opts.check.map(|h| h as usize),
                 lzcnt_tzcnt: std::arch::is_x86_feature_detected!("lzcnt")
                     && std::arch::is_x86_feature_detected!("bmi1"),
             },
@@ -245,8 +247,9 @@ impl Jit {
         self.table.clear_entry(pc, start);
     }
 
-    /// Sets or removes the store hook for TBs compiled from now on.
-    pub fn set_store_hook(&mut self, hook: Option<StoreHook>) {
+    /// Enters or leaves checking mode (see `JitOptions::check`) for TBs
+    /// compiled from now on.
+    pub fn set_checking(&mut self, hook: Option<StoreHook>) {
         self.opts.store_hook = hook.map(|h| h as usize);
     }
 

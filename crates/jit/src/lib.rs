@@ -23,7 +23,9 @@ mod regalloc;
 mod rip;
 mod sites;
 mod stubs;
+mod xmm;
 
 pub use error::JitError;
 pub use fault::handle_host_fault;
 pub use jit::{Jit, JitExit, JitOptions, StoreHook, TbId};
+pub use xmm::inline_forms;

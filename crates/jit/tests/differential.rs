@@ -118,6 +118,7 @@ fn run_both(j: &mut Jit, ir: &IrBlock, env: &CpuState, buf: &mut Buf, what: &str
     }
     assert_eq!(jenv.eflags, ienv.eflags, "{what}: eflags\n{}", text());
     assert_eq!(jenv.xmm, ienv.xmm, "{what}: xmm\n{}", text());
+    assert_eq!(jenv.mxcsr, ienv.mxcsr, "{what}: mxcsr\n{}", text());
     assert_eq!(
         jenv.exception,
         ienv.exception,
@@ -581,6 +582,65 @@ fn random_loops_match_the_interpreter() {
                 text(),
                 j.disassemble(id)
             );
+        }
+    }
+}
+
+/// A float bit pattern likely to hit edge cases (zeros, denormals,
+/// infinities, NaNs, values near rounding boundaries), as one lane.
+fn float_lane(rng: &mut Rng) -> u64 {
+    const EDGES: [u64; 10] = [
+        0,
+        0x8000_0000_0000_0000,
+        0x0000_0000_0000_0001,
+        0x7ff0_0000_0000_0000,
+        0xfff8_0000_0000_0000,
+        0x7ff4_0000_0000_0001,
+        0x3ff0_0000_0000_0001,
+        0x4330_0000_0000_0000,
+        0x0000_0001_7f80_0000,
+        0x7fc0_0000_3f80_0001,
+    ];
+    match rng.below(3) {
+        0 => EDGES[rng.below(EDGES.len() as u64) as usize],
+        1 => rng.value(),
+        _ => rng.next(),
+    }
+}
+
+/// Every helper `call_xmm` inlines gives the helper's result (the
+/// interpreter calls the helper), under the default MXCSR and under other
+/// rounding modes, FTZ/DAZ and unmasked exceptions (the out-of-line path).
+#[test]
+fn call_xmm_inline_forms_match_their_helpers() {
+    let mut rng = Rng(0x0bad_cafe_f00d_1234);
+    let mut j = jit();
+    let ids: Vec<u32> = (0..helpers::count()).collect();
+    for name in ox86_jit::inline_forms() {
+        let id = *ids
+            .iter()
+            .find(|&&id| helpers::by_id(id).name == *name)
+            .expect("inline form names a helper");
+        for round in 0..48 {
+            let mut buf = Buf::new(&mut rng);
+            let mut env = random_env(&mut rng, &buf);
+            for x in env.xmm.iter_mut().chain([&mut env.xmm_src]) {
+                *x = [float_lane(&mut rng), float_lane(&mut rng)];
+            }
+            env.mxcsr = match round % 4 {
+                0 => 0x1f80,
+                1 => 0x1f80 | (rng.below(4) as u32) << 13,
+                2 => 0x1f80 | 0x8040,
+                _ => 0x1f80 & !(1 << (7 + rng.below(6))),
+            };
+            let mut b = block();
+            b.insn_start(0x1000);
+            let d = rng.below(16);
+            let s = rng.below(17);
+            b.call_xmm(id, d, s, rng.below(256));
+            goto(&mut b, 0x2000, 0);
+            ox86_ir::verify(&b, &helpers::Names, helpers::count()).unwrap();
+            run_both(&mut j, &b, &env, &mut buf, name);
         }
     }
 }

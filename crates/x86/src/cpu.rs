@@ -141,6 +141,10 @@ pub struct CpuState {
     pub _pad_xmm: u64,
     /// XMM0..XMM15, low quadword first.
     pub xmm: [[u64; 2]; 16],
+    /// A source operand from memory or an immediate, staged by the
+    /// translator for `call_xmm`, which reaches it as register `XMM_SRC`
+    /// (it directly follows `xmm`).
+    pub xmm_src: [u64; 2],
     /// SSE control/status register.
     pub mxcsr: u32,
     pub _pad0: u32,
@@ -238,7 +242,11 @@ pub static GLOBALS: [Global; glob::COUNT] = [
     g!("gs_base", gs_base),
 ];
 
-/// Byte offset of XMM register `n`'s low (`half` 0) or high (1) quadword.
+/// The register number `call_xmm` gives `CpuState::xmm_src`.
+pub const XMM_SRC: usize = 16;
+
+/// Byte offset of XMM register `n`'s low (`half` 0) or high (1) quadword
+/// (`n` = `XMM_SRC`: `CpuState::xmm_src`).
 pub const fn xmm_offset(n: usize, half: usize) -> usize {
     offset_of!(CpuState, xmm) + n * 16 + half * 8
 }
@@ -258,6 +266,7 @@ impl Default for CpuState {
             eflags: eflags::FIXED1 | eflags::IF,
             _pad_xmm: 0,
             xmm: [[0; 2]; 16],
+            xmm_src: [0; 2],
             mxcsr: 0x1f80,
             _pad0: 0,
             fpu: X87State {
@@ -316,5 +325,6 @@ mod tests {
         assert_eq!(GLOBALS[glob::RIP].offset, offset_of!(CpuState, rip));
         assert_eq!(GLOBALS[glob::GS_BASE].offset, offset_of!(CpuState, gs_base));
         assert_eq!(offset_of!(CpuState, xmm) % 16, 0);
+        assert_eq!(xmm_offset(XMM_SRC, 0), offset_of!(CpuState, xmm_src));
     }
 }

@@ -99,6 +99,12 @@ impl Cx {
         self.b.call(helpers::id_of(h), args)
     }
 
+    /// Calls vector helper `h` on XMM `d` with source register `s` (an XMM
+    /// number or `XMM_SRC`) and immediate `imm`: `h(d, xmm[s].lo, xmm[s].hi, imm)`.
+    pub fn call_xmm(&mut self, h: &'static HelperInfo, d: usize, s: usize, imm: u64) {
+        self.b.call_xmm(helpers::id_of(h), d as u64, s as u64, imm);
+    }
+
     /// Calls a pure helper: one that only computes from its arguments (no
     /// guest state, no exceptions), so the optimiser may drop it.
     pub fn call_pure(&mut self, h: &'static HelperInfo, args: &[Temp]) -> Temp {

@@ -126,6 +126,7 @@ pub use host::{clear_host_flags, sync_mxcsr_flags};
 pub mod int;
 mod lanes;
 pub mod pcmpstr;
+mod pcmpstr_host;
 pub mod shift;
 pub mod shuffle;
 

@@ -4,9 +4,11 @@
 //! second operand's halves, and for the explicit-length forms RAX and RDX
 //! (`imm` bit 16 set for the REX.W forms, whose lengths are 64-bit).
 //! Each returns its EFLAGS (CF ZF SF OF; AF PF clear), the index forms
-//! with the index in bits 32..; the mask forms write XMM0.
+//! with the index in bits 32..; the mask forms write XMM0. The host's own
+//! instruction runs them when it can (`pcmpstr_host`).
 
 use super::lanes::{from_fn, get, mask};
+use super::pcmpstr_host as host;
 use super::HelperInfo;
 use crate::cpu::eflags::{CF, OF, SF, ZF};
 use crate::cpu::CpuState;
@@ -118,52 +120,70 @@ fn mask_out(res2: u32, imm: u8) -> u128 {
     }
 }
 
-/// Operands and lengths of one call: (a, b, la, lb, imm).
-fn operands(
-    env: &CpuState,
-    arg: u64,
-    lo: u64,
-    hi: u64,
-    rax: u64,
-    rdx: u64,
-    explicit: bool,
-) -> (u128, u128, usize, usize, u8) {
+/// What one instruction leaves: ECX (index forms), XMM0 (mask forms) and
+/// EFLAGS (CF ZF SF OF; AF PF clear).
+pub(super) type Outputs = (u32, u128, u64);
+
+/// The four forms, in the order of `host::FORMS` rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Estri = 0,
+    Istri = 1,
+    Estrm = 2,
+    Istrm = 3,
+}
+
+/// Form `f` on XMM1 = `a`, XMM2 = `b` and (explicit forms) `rax`/`rdx`,
+/// by the portable core.
+fn emulate(f: Form, a: u128, b: u128, rax: u64, rdx: u64, imm: u8, wide: bool) -> Outputs {
+    let explicit = matches!(f, Form::Estri | Form::Estrm);
+    let (la, lb) = if explicit {
+        (explicit_len(rax, wide, imm), explicit_len(rdx, wide, imm))
+    } else {
+        (implicit_len(a, imm), implicit_len(b, imm))
+    };
+    let (res2, flags) = compare(a, b, la, lb, imm);
+    match f {
+        Form::Estri | Form::Istri => (index(res2, imm) as u32, 0, flags),
+        Form::Estrm | Form::Istrm => (0, mask_out(res2, imm), flags),
+    }
+}
+
+/// Form `f` for a helper call: on the host's own instruction when it has
+/// one for these operands, else by `emulate`.
+fn run(f: Form, env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64, rdx: u64) -> u64 {
     let a = super::xmm(env, arg & 0xff);
     let b = super::pair(lo, hi);
     let imm = (arg >> 8) as u8;
     let wide = arg & 1 << 16 != 0;
-    if explicit {
-        let (la, lb) = (explicit_len(rax, wide, imm), explicit_len(rdx, wide, imm));
-        (a, b, la, lb, imm)
+    let (ecx, m0, flags) = if !wide && host::available() {
+        host::FORMS[(imm & 0x7f) as usize][f as usize](a, b, rax, rdx)
     } else {
-        (a, b, implicit_len(a, imm), implicit_len(b, imm), imm)
+        emulate(f, a, b, rax, rdx, imm, wide)
+    };
+    match f {
+        Form::Estri | Form::Istri => flags | (ecx as u64) << 32,
+        Form::Estrm | Form::Istrm => {
+            super::set_xmm(env, 0, m0);
+            flags
+        }
     }
 }
 
 extern "C" fn pcmpestri(env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64, rdx: u64) -> u64 {
-    let (a, b, la, lb, imm) = operands(env, arg, lo, hi, rax, rdx, true);
-    let (res2, flags) = compare(a, b, la, lb, imm);
-    flags | index(res2, imm) << 32
+    run(Form::Estri, env, arg, lo, hi, rax, rdx)
 }
 
 extern "C" fn pcmpistri(env: &mut CpuState, arg: u64, lo: u64, hi: u64, _: u64, _: u64) -> u64 {
-    let (a, b, la, lb, imm) = operands(env, arg, lo, hi, 0, 0, false);
-    let (res2, flags) = compare(a, b, la, lb, imm);
-    flags | index(res2, imm) << 32
+    run(Form::Istri, env, arg, lo, hi, 0, 0)
 }
 
 extern "C" fn pcmpestrm(env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64, rdx: u64) -> u64 {
-    let (a, b, la, lb, imm) = operands(env, arg, lo, hi, rax, rdx, true);
-    let (res2, flags) = compare(a, b, la, lb, imm);
-    super::set_xmm(env, 0, mask_out(res2, imm));
-    flags
+    run(Form::Estrm, env, arg, lo, hi, rax, rdx)
 }
 
 extern "C" fn pcmpistrm(env: &mut CpuState, arg: u64, lo: u64, hi: u64, _: u64, _: u64) -> u64 {
-    let (a, b, la, lb, imm) = operands(env, arg, lo, hi, 0, 0, false);
-    let (res2, flags) = compare(a, b, la, lb, imm);
-    super::set_xmm(env, 0, mask_out(res2, imm));
-    flags
+    run(Form::Istrm, env, arg, lo, hi, 0, 0)
 }
 
 /// `pcmpestri(d | imm << 8 | wide << 16, lo, hi, rax, rdx)` -> EFLAGS | index << 32.
@@ -197,104 +217,6 @@ pub const HELPERS: &[&HelperInfo] = &[&PCMPESTRI, &PCMPISTRI, &PCMPESTRM, &PCMPI
 mod tests {
     use super::super::native::Rng;
     use super::*;
-    use core::arch::x86_64::__m128i;
-
-    /// What a native run leaves: ECX, XMM0, and CF ZF SF OF AF PF.
-    type Native = (u32, u128, u64);
-
-    /// Runs `pcmpXstrY xmm1, xmm2, I` natively with EAX/EDX as given.
-    macro_rules! native {
-        ($name:ident, $insn:literal) => {
-            fn $name<const I: u8>(a: u128, b: u128, eax: u64, edx: u64) -> Native {
-                // SAFETY: u128 and __m128i are both 16 bytes of plain data.
-                let x: __m128i = unsafe { core::mem::transmute::<u128, __m128i>(a) };
-                // SAFETY: as above.
-                let y: __m128i = unsafe { core::mem::transmute::<u128, __m128i>(b) };
-                // SAFETY: as above.
-                let mut m0: __m128i = unsafe { core::mem::transmute::<u128, __m128i>(0) };
-                let mut ecx: u64 = 0xdead;
-                let ah: u64;
-                let (c, z, s, o): (u8, u8, u8, u8);
-                // SAFETY: one SSE4.2 instruction on registers; the flags
-                // are read with SETcc and LAHF (AF, PF).
-                unsafe {
-                    core::arch::asm!(
-                        concat!($insn, " {x}, {y}, {i}"),
-                        "setc {c}",
-                        "setz {z}",
-                        "sets {s}",
-                        "seto {o}",
-                        "lahf",
-                        x = in(xmm_reg) x,
-                        y = in(xmm_reg) y,
-                        i = const I,
-                        c = out(reg_byte) c,
-                        z = out(reg_byte) z,
-                        s = out(reg_byte) s,
-                        o = out(reg_byte) o,
-                        inout("xmm0") m0,
-                        inout("rcx") ecx,
-                        inout("rax") eax => ah,
-                        in("rdx") edx,
-                        options(nostack),
-                    );
-                }
-                let (af, p) = ((ah >> 12) & 1, (ah >> 10) & 1);
-                let flags = (c as u64) * CF
-                    | (z as u64) * ZF
-                    | (s as u64) * SF
-                    | (o as u64) * OF
-                    | af << 4
-                    | p << 2;
-                // SAFETY: as above.
-                let m0 = unsafe { core::mem::transmute::<__m128i, u128>(m0) };
-                (ecx as u32, m0, flags)
-            }
-        };
-    }
-    native!(estri, "pcmpestri");
-    native!(istri, "pcmpistri");
-    native!(estrm, "pcmpestrm");
-    native!(istrm, "pcmpistrm");
-
-    /// The four native forms for immediate `I`.
-    type Table = [fn(u128, u128, u64, u64) -> Native; 4];
-
-    macro_rules! tables {
-        ($($hi:literal)*) => {{
-            let mut v: Vec<(u8, Table)> = Vec::new();
-            $(tables!(@row v, $hi, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);)*
-            v
-        }};
-        (@row $v:ident, $hi:literal, $($lo:literal)*) => {
-            $($v.push((
-                16 * $hi + $lo,
-                [
-                    estri::<{ 16 * $hi + $lo }>,
-                    istri::<{ 16 * $hi + $lo }>,
-                    estrm::<{ 16 * $hi + $lo }>,
-                    istrm::<{ 16 * $hi + $lo }>,
-                ],
-            ));)*
-        };
-    }
-
-    /// Runs a helper on the same operands; returns what `native` returns.
-    fn ours(h: &HelperInfo, index: bool, imm: u8, a: u128, b: u128, eax: u64, edx: u64) -> Native {
-        let mut env = CpuState::default();
-        env.xmm[1] = [a as u64, (a >> 64) as u64];
-        let r = (h.func)(
-            &mut env,
-            1 | (imm as u64) << 8,
-            b as u64,
-            (b >> 64) as u64,
-            eax,
-            edx,
-        );
-        let [lo, hi] = env.xmm[0];
-        let ecx = if index { (r >> 32) as u32 } else { 0xdead };
-        (ecx, lo as u128 | (hi as u128) << 64, r & 0xffff_ffff)
-    }
 
     /// Text-like operands: small alphabets so that matches, ranges and
     /// terminators all occur, both as bytes and as words.
@@ -318,33 +240,55 @@ mod tests {
         u128::from_le_bytes(bytes)
     }
 
+    /// The portable core gives the host's results for every immediate.
     #[test]
     fn every_immediate_matches_host() {
-        let table = tables!(0 1 2 3 4 5 6 7);
         let mut rng = Rng(0x5555_1234_abcd_0001);
         let lens: [u64; 9] = [0, 1, 3, 8, 15, 16, 17, (-5i64) as u64, 0x8000_0000];
         for _ in 0..60 {
             let (a, b) = (operand(&mut rng), operand(&mut rng));
             let eax = lens[(rng.next() % 9) as usize];
             let edx = lens[(rng.next() % 9) as usize];
-            for (imm, natives) in &table {
-                let imm = *imm;
-                let (want_ei, want_ii, want_em, want_im) = (
-                    natives[0](a, b, eax, edx),
-                    natives[1](a, b, eax, edx),
-                    natives[2](a, b, eax, edx),
-                    natives[3](a, b, eax, edx),
-                );
+            for (imm, natives) in host::FORMS.iter().enumerate() {
+                let imm = imm as u8;
                 let what = format!("imm {imm:#x} a {a:#x} b {b:#x} eax {eax:#x} edx {edx:#x}");
-                let got = ours(&PCMPESTRI, true, imm, a, b, eax, edx);
-                assert_eq!((got.0, got.2), (want_ei.0, want_ei.2), "pcmpestri {what}");
-                let got = ours(&PCMPISTRI, true, imm, a, b, eax, edx);
-                assert_eq!((got.0, got.2), (want_ii.0, want_ii.2), "pcmpistri {what}");
-                let got = ours(&PCMPESTRM, false, imm, a, b, eax, edx);
-                assert_eq!((got.1, got.2), (want_em.1, want_em.2), "pcmpestrm {what}");
-                let got = ours(&PCMPISTRM, false, imm, a, b, eax, edx);
-                assert_eq!((got.1, got.2), (want_im.1, want_im.2), "pcmpistrm {what}");
+                for f in [Form::Estri, Form::Istri, Form::Estrm, Form::Istrm] {
+                    let want = natives[f as usize](a, b, eax, edx);
+                    let got = emulate(f, a, b, eax, edx, imm, false);
+                    if matches!(f, Form::Estri | Form::Istri) {
+                        assert_eq!((got.0, got.2), (want.0, want.2), "index form {what}");
+                    } else {
+                        assert_eq!((got.1, got.2), (want.1, want.2), "mask form {what}");
+                    }
+                }
             }
+        }
+    }
+
+    /// The helpers give the portable core's results (through the host
+    /// path where there is one, and for the REX.W forms).
+    #[test]
+    fn helpers_match_the_core() {
+        let mut rng = Rng(0x77aa_0101_5a5a_0002);
+        for _ in 0..200 {
+            let (a, b) = (operand(&mut rng), operand(&mut rng));
+            let imm = rng.next() as u8;
+            let wide = rng.next() & 1 != 0;
+            let (rax, rdx) = (rng.next() % 20, (rng.next() % 20).wrapping_neg());
+            let mut env = CpuState::default();
+            super::super::set_xmm(&mut env, 1, a);
+            let arg = 1 | (imm as u64) << 8 | (wide as u64) << 16;
+            let (lo, hi) = (b as u64, (b >> 64) as u64);
+            let r = (PCMPESTRI.func)(&mut env, arg, lo, hi, rax, rdx);
+            let want = emulate(Form::Estri, a, b, rax, rdx, imm, wide);
+            assert_eq!(r, want.2 | (want.0 as u64) << 32, "pcmpestri {imm:#x}");
+            let r = (PCMPISTRM.func)(&mut env, arg, lo, hi, 0, 0);
+            let want = emulate(Form::Istrm, a, b, 0, 0, imm, wide);
+            assert_eq!(
+                (r, super::super::xmm(&env, 0)),
+                (want.2, want.1),
+                "pcmpistrm {imm:#x}"
+            );
         }
     }
 

@@ -21,7 +21,7 @@ mod shift;
 mod shuffle;
 
 use super::{Cx, Outcome};
-use crate::cpu::{excp, glob, xmm_offset};
+use crate::cpu::{excp, glob, xmm_offset, XMM_SRC};
 use crate::helpers::HelperInfo;
 use iced_x86::{Mnemonic, OpKind};
 use ox86_ir::{Cond, Temp};
@@ -168,22 +168,32 @@ fn imm(cx: &mut Cx, i: u32) -> Temp {
     cx.b.movi(v)
 }
 
+/// The register `call_xmm` reads source operand `i` from: the XMM
+/// register itself, or `XMM_SRC` with a memory or general-register source
+/// staged there (loaded, and so faulting, before any state changes).
+fn xmm_src(cx: &mut Cx, i: u32) -> usize {
+    if is_xmm_reg(cx, i) {
+        return xmm_of(cx, i);
+    }
+    let s = read_src(cx, i, false);
+    write_xmm(cx, XMM_SRC, s);
+    XMM_SRC
+}
+
 /// `h(d, src)` on XMM `d` = operand 0 and the source operand 1: the shape
 /// of most packed instructions.
 fn call_binary(cx: &mut Cx, h: &'static HelperInfo) {
     let d = xmm_of(cx, 0);
-    let s = read_src(cx, 1, false);
-    let dn = cx.b.movi(d as u64);
-    cx.call(h, &[dn, s.lo, s.hi]);
+    let s = xmm_src(cx, 1);
+    cx.call_xmm(h, d, s, 0);
 }
 
 /// `h(d, src, imm)` with the immediate as operand 2.
 fn call_binary_imm(cx: &mut Cx, h: &'static HelperInfo) {
     let d = xmm_of(cx, 0);
-    let s = read_src(cx, 1, false);
-    let dn = cx.b.movi(d as u64);
-    let c = imm(cx, 2);
-    cx.call(h, &[dn, s.lo, s.hi, c]);
+    let s = xmm_src(cx, 1);
+    let c = cx.insn.immediate(2) & 0xff;
+    cx.call_xmm(h, d, s, c);
 }
 
 /// A table from mnemonic to helper, for families that only call helpers.

@@ -1,7 +1,9 @@
 //! Packed shifts, by helper: PSLL/PSRL/PSRA (W, D, Q) with an immediate or
-//! an XMM/m128 count, and the byte shifts PSLLDQ/PSRLDQ.
+//! an XMM/m128 count, and the byte shifts PSLLDQ/PSRLDQ; an immediate
+//! count is staged as the source register.
 
-use super::{lookup, read_src, xmm_of, HelperTable};
+use super::{lookup, write_xmm, xmm_of, xmm_src, HelperTable, Xmm};
+use crate::cpu::XMM_SRC;
 use crate::helpers::sse::shift::*;
 use crate::translate::{Cx, Outcome};
 use iced_x86::{Mnemonic as M, OpKind};
@@ -24,13 +26,15 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         return Outcome::NotMine;
     };
     let d = xmm_of(cx, 0);
-    let count = if cx.insn.op_kind(1) == OpKind::Immediate8 {
-        let v = cx.insn.immediate(1) & 0xff;
-        cx.b.movi(v)
+    let s = if cx.insn.op_kind(1) == OpKind::Immediate8 {
+        let count = cx.insn.immediate(1) & 0xff;
+        let lo = cx.b.movi(count);
+        let hi = cx.b.movi(0);
+        write_xmm(cx, XMM_SRC, Xmm { lo, hi });
+        XMM_SRC
     } else {
-        read_src(cx, 1, false).lo
+        xmm_src(cx, 1)
     };
-    let dn = cx.b.movi(d as u64);
-    cx.call(h, &[dn, count]);
+    cx.call_xmm(h, d, s, 0);
     Outcome::Done
 }

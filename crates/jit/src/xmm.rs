@@ -1,0 +1,270 @@
+//! `call_xmm`: vector helpers on `CpuState`'s XMM registers. A helper the
+//! host runs as one SSE instruction becomes that instruction on the state
+//! in memory; the floating-point ones only while the guest MXCSR has the
+//! default control bits (the helpers' own fast path, see
+//! `ox86_x86::helpers::sse`), else an out-of-line call. Other helpers are
+//! called in place, with the live registers saved around the call.
+//!
+//! The translator writes XMM registers as two quadwords (`st_env`), so
+//! operands are read back as quadwords (`movq` + `movhps`), which the
+//! host forwards from those stores; scalar instructions read and write
+//! only their low lane.
+
+use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
+use crate::gen::{Asm, Cold, Gen, Loc};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+use ox86_ir::{unpack_xmm_operands, Op};
+use ox86_x86::cpu::{xmm_offset, CpuState, PendingException};
+use ox86_x86::helpers::{self, HelperInfo};
+use std::mem::offset_of;
+
+const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
+const MXCSR_DISP: i32 = env_disp(offset_of!(CpuState, mxcsr));
+/// MXCSR with every exception masked, round to nearest, no DAZ/FTZ.
+const MXCSR_DEFAULT: i32 = 0x1f80;
+/// MXCSR's exception flag bits.
+const MXCSR_FLAGS: i32 = 0x3f;
+
+/// How a helper is compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// A packed integer instruction: exact under any MXCSR, never raises.
+    Int,
+    /// The same with an immediate operand.
+    IntImm,
+    /// A packed floating-point instruction: inline under the default MXCSR.
+    Float,
+    /// A scalar double instruction (writes the low quadword only).
+    FloatSd,
+    /// A scalar single instruction (writes the low doubleword only).
+    FloatSs,
+}
+
+impl Class {
+    fn float(self) -> bool {
+        matches!(self, Class::Float | Class::FloatSd | Class::FloatSs)
+    }
+}
+
+/// Defines `class_of` (helper name to `Class`) and `emit_form` (the host
+/// instruction on XMM0 with the source at `[rbp + sd]`) from one list.
+macro_rules! sse_forms {
+    ($($class:ident: $($m:ident)*;)*) => {
+        /// The helpers `call_xmm` runs as one host instruction.
+        pub fn inline_forms() -> &'static [&'static str] {
+            &[$($(stringify!($m),)*)*]
+        }
+
+        fn class_of(name: &str) -> Option<Class> {
+            match name {
+                $($(stringify!($m) => Some(Class::$class),)*)*
+                _ => None,
+            }
+        }
+
+        fn emit_form(a: &mut Asm, name: &str, sd: i32, imm: i8) {
+            match name {
+                $($(stringify!($m) => sse_forms!(@emit $class, a, $m, sd, imm),)*)*
+                _ => unreachable!("helper {name} has no inline form"),
+            }
+        }
+    };
+    (@emit IntImm, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
+        let _ = $sd;
+        dynasm!($a ; .arch x64 ; $m xmm0, xmm1, $imm)
+    }};
+    (@emit FloatSd, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
+        let _ = $imm;
+        dynasm!($a ; .arch x64 ; $m xmm0, [rbp + $sd])
+    }};
+    (@emit FloatSs, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
+        let _ = $imm;
+        dynasm!($a ; .arch x64 ; $m xmm0, [rbp + $sd])
+    }};
+    (@emit $class:ident, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
+        let _ = ($sd, $imm);
+        dynasm!($a ; .arch x64 ; $m xmm0, xmm1)
+    }};
+}
+
+sse_forms! {
+    Int:
+        paddb paddw paddd paddq psubb psubw psubd psubq
+        paddsb paddsw paddusb paddusw psubsb psubsw psubusb psubusw
+        pmullw pmulhw pmulhuw pmuludq pmuldq pmulld pmaddwd psadbw pavgb pavgw
+        pminub pmaxub pminsw pmaxsw pminsb pmaxsb pminuw pmaxuw pminsd pmaxsd pminud pmaxud
+        pabsb pabsw pabsd psignb psignw psignd phaddw phaddd phaddsw phsubw phsubd phsubsw
+        pmaddubsw pmulhrsw
+        pcmpeqb pcmpeqw pcmpeqd pcmpeqq pcmpgtb pcmpgtw pcmpgtd pcmpgtq
+        punpcklbw punpcklwd punpckldq punpcklqdq punpckhbw punpckhwd punpckhdq punpckhqdq
+        packsswb packuswb packssdw packusdw pshufb
+        pmovsxbw pmovsxbd pmovsxbq pmovsxwd pmovsxwq pmovsxdq
+        pmovzxbw pmovzxbd pmovzxbq pmovzxwd pmovzxwq pmovzxdq
+        psllw pslld psllq psrlw psrld psrlq psraw psrad;
+    IntImm:
+        pshufd pshuflw pshufhw shufps shufpd palignr pblendw blendps blendpd;
+    Float:
+        addps addpd subps subpd mulps mulpd divps divpd sqrtps sqrtpd
+        minps minpd maxps maxpd rcpps rsqrtps
+        addsubps addsubpd haddps haddpd hsubps hsubpd
+        cvtps2pd cvtpd2ps cvtdq2ps cvtps2dq cvttps2dq cvtdq2pd cvtpd2dq cvttpd2dq;
+    FloatSd:
+        addsd subsd mulsd divsd sqrtsd minsd maxsd cvtss2sd;
+    FloatSs:
+        addss subss mulss divss sqrtss minss maxss rcpss rsqrtss cvtsd2ss;
+}
+
+/// The out-of-line path of an inline floating-point `call_xmm`.
+pub(crate) struct SlowXmm {
+    /// Entry, taken when the guest MXCSR is not the default.
+    pub label: DynamicLabel,
+    /// Where the inline code continues.
+    pub back: DynamicLabel,
+    /// The helper's entry point.
+    pub func: usize,
+    /// `call_xmm`'s packed d, s and imm.
+    pub operands: u64,
+    /// The guest instruction, for an exception.
+    pub pc: u64,
+    /// Dirty globals to write back before the call: (displacement, location).
+    pub dirty: Vec<(i32, Loc)>,
+}
+
+impl Gen<'_> {
+    /// `call_xmm h, d, s, imm`.
+    pub(crate) fn call_xmm(&mut self, op: &Op) {
+        let h = helpers::by_id(op.consts[0] as u32);
+        let operands = op.consts[1];
+        let (d, s, imm) = unpack_xmm_operands(operands);
+        let dd = env_disp(xmm_offset(d as usize, 0));
+        let sd = env_disp(xmm_offset(s as usize, 0));
+        match class_of(h.name) {
+            Some(class) => {
+                let slow = class.float().then(|| {
+                    dynasm!(self.a ; .arch x64
+                        ; mov r11d, [rbp + MXCSR_DISP]
+                        ; and r11d, !MXCSR_FLAGS
+                        ; cmp r11d, MXCSR_DEFAULT
+                    );
+                    let label = self.a.new_dynamic_label();
+                    self.jcc_label(0x5, label);
+                    label
+                });
+                match class {
+                    Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq xmm0, [rbp + dd]),
+                    Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd xmm0, [rbp + dd]),
+                    _ => dynasm!(self.a ; .arch x64
+                        ; movq xmm0, [rbp + dd]
+                        ; movhps xmm0, [rbp + dd + 8]
+                        ; movq xmm1, [rbp + sd]
+                        ; movhps xmm1, [rbp + sd + 8]
+                    ),
+                }
+                emit_form(&mut self.a, h.name, sd, imm as u8 as i8);
+                match class {
+                    Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq [rbp + dd], xmm0),
+                    Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd [rbp + dd], xmm0),
+                    _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], xmm0),
+                }
+                if let Some(label) = slow {
+                    let back = self.a.new_dynamic_label();
+                    self.a.dynamic_label(back);
+                    let dirty = self.dirty_globals();
+                    self.cold.push(Cold::Xmm(SlowXmm {
+                        label,
+                        back,
+                        func: h.func as usize,
+                        operands,
+                        pc: self.cur_pc,
+                        dirty,
+                    }));
+                }
+            }
+            None => self.call_xmm_helper(h, operands),
+        }
+    }
+
+    /// Calls `h` in place: the guest registers are written back first (it
+    /// may raise), and every caller-saved host register is kept.
+    fn call_xmm_helper(&mut self, h: &HelperInfo, operands: u64) {
+        self.sync_globals();
+        self.emit_xmm_call(h.func as usize, operands);
+        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
+        let label = self.a.new_dynamic_label();
+        self.jcc_label(0x5, label);
+        self.cold.push(Cold::Exception {
+            label,
+            pc: self.cur_pc,
+        });
+    }
+
+    /// The dirty globals and where their values are.
+    fn dirty_globals(&self) -> Vec<(i32, Loc)> {
+        (0..self.ng as u32)
+            .filter(|&g| self.dirty[g as usize])
+            .map(|g| (self.global_disp(g), self.loc[g as usize]))
+            .collect()
+    }
+
+    /// `func(env, d, xmm[s].lo, xmm[s].hi, imm, 0)` with every caller-saved
+    /// register preserved.
+    fn emit_xmm_call(&mut self, func: usize, operands: u64) {
+        let (d, s, imm) = unpack_xmm_operands(operands);
+        let sd = env_disp(xmm_offset(s as usize, 0));
+        dynasm!(self.a ; .arch x64
+            ; push rax ; push rcx ; push rdx ; push rsi ; push rdi
+            ; push r8 ; push r9 ; push r10 ; push r11 ; sub rsp, 8
+            ; lea rdi, [rbp - ENV_BIAS]
+            ; mov esi, d as i32
+            ; mov rdx, [rbp + sd]
+            ; mov rcx, [rbp + sd + 8]
+            ; mov r8d, imm as i32
+            ; xor r9d, r9d
+            ; mov rax, QWORD func as i64
+            ; call rax
+            ; add rsp, 8 ; pop r11 ; pop r10 ; pop r9 ; pop r8
+            ; pop rdi ; pop rsi ; pop rdx ; pop rcx ; pop rax
+        );
+    }
+
+    /// The out-of-line call of an inline floating-point `call_xmm`.
+    pub(crate) fn emit_slow_xmm(&mut self, slow: SlowXmm) {
+        self.a.dynamic_label(slow.label);
+        for &(disp, loc) in &slow.dirty {
+            match loc {
+                Loc::Reg(r) => self.st_env_reg(disp, r),
+                Loc::Const(c) => self.st_env_imm(disp, c),
+                Loc::Mem | Loc::Dead => {}
+            }
+        }
+        self.emit_xmm_call(slow.func, slow.operands);
+        let raised = self.a.new_dynamic_label();
+        dynasm!(self.a ; .arch x64
+            ; cmp DWORD [rbp + PENDING], 0
+            ; jne =>raised
+            ; jmp =>slow.back
+            ; =>raised
+        );
+        self.st_env_imm(RIP_DISP, slow.pc);
+        self.jmp_abs(self.stubs.exception);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_x86::helpers::sse;
+
+    /// Every inline form names a registered helper (the list is spelled
+    /// with helper names, so a rename must not silently drop a form).
+    #[test]
+    fn forms_name_helpers() {
+        let names: Vec<&str> = (0..helpers::count())
+            .map(|id| helpers::by_id(id).name)
+            .collect();
+        for name in inline_forms() {
+            assert!(names.contains(name), "{name} is no helper");
+        }
+        assert_eq!(class_of(sse::float::DPPS.name), None);
+    }
+}
