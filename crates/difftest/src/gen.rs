@@ -7,7 +7,7 @@
 //! branches only go forward within the sequence.
 
 use crate::forms::Form;
-use crate::layout::{CODE, END, GUARD_HI, GUARD_LO, REGION_END, SCRATCH};
+use crate::layout::{CODE, END, GUARD_HI, GUARD_LO, PAGE, REGION_END, SCRATCH};
 use crate::rng::Rng;
 use crate::state::{Regs, RSP};
 use iced_x86::{
@@ -16,6 +16,7 @@ use iced_x86::{
     OpCodeOperandKind as K, OpKind, Register, RflagsBits,
 };
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Placeholder address of a generated instruction `k` (`PLACE + 16 * k`);
 /// branch targets name instructions by these until the block encoder
@@ -28,6 +29,32 @@ pub const MAX_LEN: usize = 16;
 /// Longest rep count a string instruction may run with.
 const MAX_REP: u64 = 64;
 
+/// The initial state the analysis reasons from.
+#[derive(Clone, Copy, Debug)]
+pub struct Start<'a> {
+    /// The registers.
+    pub regs: &'a Regs,
+    /// The scratch page.
+    pub mem: &'a [u8],
+}
+
+/// The host's MXCSR_MASK (the MXCSR bits LDMXCSR accepts), from FXSAVE.
+fn host_mxcsr_mask() -> u32 {
+    static MASK: OnceLock<u32> = OnceLock::new();
+    *MASK.get_or_init(|| {
+        let mut image = [0u128; 32];
+        // SAFETY: FXSAVE64 writes 512 bytes to a 16-byte-aligned buffer of
+        // that size and changes no other state.
+        unsafe {
+            std::arch::asm!("fxsave64 [{}]", in(reg) image.as_mut_ptr(), options(nostack));
+        }
+        match (image[1] >> 96) as u32 {
+            0 => 0xffbf,
+            m => m,
+        }
+    })
+}
+
 /// What the analysis knows at one point of the sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Track {
@@ -37,6 +64,8 @@ struct Track {
     rsp: Option<i64>,
     /// iced-x86 `RflagsBits` whose values are undefined (x87 C0..C3 too).
     undef: u32,
+    /// 64-byte chunks of the scratch page stored to (contents unknown).
+    dirty: u64,
 }
 
 impl Track {
@@ -44,6 +73,7 @@ impl Track {
         written: 0,
         rsp: Some(0),
         undef: 0,
+        dirty: 0,
     };
 
     /// The state where paths meet.
@@ -52,22 +82,23 @@ impl Track {
             written: self.written | o.written,
             rsp: if self.rsp == o.rsp { self.rsp } else { None },
             undef: self.undef | o.undef,
+            dirty: self.dirty | o.dirty,
         }
     }
 
     /// The known full value of GPR `r`.
-    fn gpr(&self, init: &Regs, r: usize) -> Option<u64> {
+    fn gpr(&self, init: &Start, r: usize) -> Option<u64> {
         if r == RSP {
-            self.rsp.map(|d| init.gpr[RSP].wrapping_add(d as u64))
+            self.rsp.map(|d| init.regs.gpr[RSP].wrapping_add(d as u64))
         } else if self.written >> r & 1 == 0 {
-            Some(init.gpr[r])
+            Some(init.regs.gpr[r])
         } else {
             None
         }
     }
 
     /// The known value of `reg` (any GPR width; segment registers are 0).
-    fn reg(&self, init: &Regs, reg: Register) -> Option<u64> {
+    fn reg(&self, init: &Start, reg: Register) -> Option<u64> {
         if matches!(
             reg,
             Register::ES | Register::CS | Register::SS | Register::DS
@@ -91,6 +122,33 @@ impl Track {
 /// The GPR number (0..16) of any-width GPR `reg`.
 pub fn gpr_num(reg: Register) -> usize {
     (reg.full_register() as u32 - Register::RAX as u32) as usize
+}
+
+/// The 64-byte chunks of the scratch page that `[lo, hi)` touches.
+fn chunks_of(lo: u64, hi: u64) -> u64 {
+    let first = lo.max(SCRATCH).min(GUARD_HI);
+    let last = hi.max(SCRATCH).min(GUARD_HI);
+    if first >= last {
+        return 0;
+    }
+    let (c0, c1) = ((first - SCRATCH) / 64, (last - 1 - SCRATCH) / 64);
+    (c0..=c1).fold(0, |m, c| m | 1 << c)
+}
+
+/// Rejects an LDMXCSR whose (initial) operand the host and ox86's CPU model
+/// judge differently: bits the host's MXCSR_MASK has beyond ox86's
+/// (AMD's misaligned-exception mask, bit 17) load on the host but raise
+/// #GP under ox86.
+fn check_ldmxcsr(init: &Start, a: u64) -> Result<(), String> {
+    let Some(off) = a.checked_sub(SCRATCH).filter(|o| o + 4 <= PAGE) else {
+        return Ok(());
+    };
+    let o = off as usize;
+    let v = u32::from_le_bytes(init.mem[o..o + 4].try_into().unwrap());
+    if v & !0xffff != 0 && v & !host_mxcsr_mask() == 0 {
+        return Err("an MXCSR value only the host accepts".into());
+    }
+    Ok(())
 }
 
 /// The result of the analysis: undefined flags (iced-x86 `RflagsBits`) at
@@ -154,7 +212,7 @@ type Step = (Track, Option<(u64, Track)>, bool);
 fn step(
     insn: &Instruction,
     t: Track,
-    init: &Regs,
+    init: &Start,
     info: &mut InstructionInfoFactory,
 ) -> Result<Step, String> {
     if insn.rflags_read() & t.undef != 0 {
@@ -201,6 +259,7 @@ fn step(
     } else {
         1
     };
+    let mut stores = 0u64;
     for m in inf.used_memory() {
         let a = m
             .virtual_address(0, value)
@@ -225,6 +284,19 @@ fn step(
         if !in_region(lo, hi.wrapping_sub(lo)) {
             return Err("access outside the data region".into());
         }
+        let chunks = chunks_of(lo, hi);
+        if insn.mnemonic() == Mnemonic::Ldmxcsr {
+            if t.dirty & chunks != 0 {
+                return Err("LDMXCSR of stored memory".into());
+            }
+            check_ldmxcsr(init, lo)?;
+        }
+        if matches!(
+            m.access(),
+            OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite
+        ) {
+            stores |= chunks;
+        }
     }
     if matches!(insn.mnemonic(), Mnemonic::Shld | Mnemonic::Shrd) && insn.op0_register().size() == 2
         || insn.op0_kind() == OpKind::Memory
@@ -243,9 +315,10 @@ fn step(
     }
     let mut after = t;
     after.written |= written;
+    after.dirty |= stores;
     after.rsp = if insn.mnemonic() == Mnemonic::Leave {
         t.gpr(init, 5)
-            .map(|rbp| rbp.wrapping_add(8).wrapping_sub(init.gpr[RSP]) as i64)
+            .map(|rbp| rbp.wrapping_add(8).wrapping_sub(init.regs.gpr[RSP]) as i64)
     } else {
         t.rsp.map(|d| d + insn.stack_pointer_increment() as i64)
     };
@@ -273,7 +346,7 @@ fn step(
 fn walk(
     insns: &[Instruction],
     end_ip: u64,
-    init: &Regs,
+    init: &Start,
     open: bool,
 ) -> Result<(Analysis, Track), String> {
     let mut info = InstructionInfoFactory::new();
@@ -312,7 +385,7 @@ fn walk(
 /// Analyses `insns` (in order, branch targets naming instructions by their
 /// `ip()`, or `end_ip`) from `init`: checks every rule of the module doc
 /// and returns the undefined flags at each point.
-pub fn analyze(insns: &[Instruction], end_ip: u64, init: &Regs) -> Result<Analysis, String> {
+pub fn analyze(insns: &[Instruction], end_ip: u64, init: &Start) -> Result<Analysis, String> {
     walk(insns, end_ip, init, false).map(|(a, _)| a)
 }
 
@@ -400,7 +473,7 @@ impl<'a> Generator<'a> {
     }
 
     /// A random sequence of 1..=`max_len` instructions valid from `init`.
-    pub fn sequence(&mut self, rng: &mut Rng, init: &Regs, max_len: usize) -> Sequence {
+    pub fn sequence(&mut self, rng: &mut Rng, init: &Start, max_len: usize) -> Sequence {
         let n = 1 + rng.below(max_len as u64) as usize;
         let mut insns: Vec<Instruction> = Vec::with_capacity(n + 1);
         let mut tries = 0;
@@ -447,7 +520,7 @@ impl<'a> Generator<'a> {
         form: Form,
         k: usize,
         n: usize,
-        init: &Regs,
+        init: &Start,
         prev: &[Instruction],
     ) -> Option<Instruction> {
         let code = form.code;

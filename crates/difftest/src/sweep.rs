@@ -3,9 +3,9 @@
 //! generated, for the coverage report.
 
 use crate::forms::{Class, Form, Forms};
-use crate::gen::{Generator, MAX_LEN};
+use crate::gen::{Generator, Start, MAX_LEN};
 use crate::rng::Rng;
-use crate::state::Input;
+use crate::state::{scratch, Input};
 use crate::tester::{engine_name, instructions, Case, Mismatch, Tester};
 use iced_x86::Code;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -84,7 +84,12 @@ pub fn sweep(cfg: &Config, tester: &mut Tester, mut progress: impl FnMut(&Mismat
         }
         let mut rng = Rng::new(sequence_seed(cfg.seed, i));
         let input = Input::random(&mut rng);
-        let seq = generator.sequence(&mut rng, &input.regs, cfg.max_len);
+        let mem = scratch(input.mem_seed);
+        let start = Start {
+            regs: &input.regs,
+            mem: &mem,
+        };
+        let seq = generator.sequence(&mut rng, &start, cfg.max_len);
         let code = match seq.encode() {
             Ok(c) => c,
             Err(e) => {

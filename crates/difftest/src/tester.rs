@@ -5,7 +5,7 @@
 
 use crate::compare::diff;
 use crate::emu::Emu;
-use crate::gen::{analyze, decode, Sequence};
+use crate::gen::{analyze, decode, Sequence, Start};
 use crate::layout::END;
 use crate::native::Native;
 use crate::state::{hex, scratch, unhex, Input, GPR_NAMES};
@@ -176,8 +176,12 @@ impl Tester {
         only: Option<EngineKind>,
     ) -> Result<Vec<(EngineKind, Vec<String>)>, String> {
         let insns = decode(&case.code);
-        let a = analyze(&insns, END, &case.input.regs)?;
         let mem = scratch(case.input.mem_seed);
+        let start = Start {
+            regs: &case.input.regs,
+            mem: &mem,
+        };
+        let a = analyze(&insns, END, &start)?;
         let native = self.native.run(&case.code, &case.input, &mem)?;
         self.last_faulted = native.fault.is_some();
         let mut out = Vec::new();
