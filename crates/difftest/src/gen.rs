@@ -126,8 +126,8 @@ pub fn gpr_num(reg: Register) -> usize {
 
 /// The 64-byte chunks of the scratch page that `[lo, hi)` touches.
 fn chunks_of(lo: u64, hi: u64) -> u64 {
-    let first = lo.max(SCRATCH).min(GUARD_HI);
-    let last = hi.max(SCRATCH).min(GUARD_HI);
+    let first = lo.clamp(SCRATCH, GUARD_HI);
+    let last = hi.clamp(SCRATCH, GUARD_HI);
     if first >= last {
         return 0;
     }
