@@ -52,6 +52,7 @@ pub fn cpu_state(r: &Regs, rip: u64) -> CpuState {
         regs: r.gpr,
         rip,
         mxcsr: r.mxcsr,
+        gs_base: r.gs_base,
         ..Default::default()
     };
     env.set_rflags(r.rflags);
@@ -88,6 +89,7 @@ pub fn regs_of(env: &CpuState) -> Regs {
         fsw: env.fpu.fsw | ((env.fpu.top as u16 & 7) << 11),
         ftw: env.fpu.ftw,
         st,
+        gs_base: env.gs_base,
     }
 }
 

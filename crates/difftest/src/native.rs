@@ -31,6 +31,7 @@ mod ctx {
     pub const PC: u64 = 168;
     pub const ERR: u64 = 176;
     pub const ENTRY: u64 = 184;
+    pub const GS_BASE: u64 = 192;
     pub const FX: u64 = 256;
     pub const HOST_FX: u64 = 768;
 }
@@ -42,6 +43,7 @@ struct Shared {
     code: [u8; PAGE as usize],
     gpr: [u64; 16],
     rflags: u64,
+    gs_base: u64,
     fx: [u8; FXSAVE_SIZE],
     mem: [u8; PAGE as usize],
     signo: u64,
@@ -61,6 +63,13 @@ struct Stubs {
     store: Vec<u8>,
 }
 
+/// Whether user code may write the GS base (WRGSBASE enabled by the
+/// kernel: AT_HWCAP2 bit 1); without it sequences use no GS prefix.
+pub fn gs_base_writable() -> bool {
+    // SAFETY: getauxval only reads the process's auxiliary vector.
+    unsafe { libc::getauxval(libc::AT_HWCAP2) & 2 != 0 }
+}
+
 fn abs(off: u64) -> AsmMemoryOperand {
     qword_ptr((CTX + off) as usize)
 }
@@ -76,6 +85,10 @@ fn stubs() -> Result<Stubs, IcedError> {
     }
     a.mov(abs(ctx::HOST_RSP), rsp)?;
     a.fxrstor64(abs(ctx::FX))?;
+    if gs_base_writable() {
+        a.mov(rax, abs(ctx::GS_BASE))?;
+        a.wrgsbase(rax)?;
+    }
     a.mov(rsp, (CTX + ctx::RFLAGS) as i64)?;
     a.popfq()?;
     for (i, r) in regs.iter().enumerate() {
@@ -269,6 +282,7 @@ unsafe fn child(shared: *mut Shared, rd: libc::c_int, wr: libc::c_int, stubs: &S
             *c.add(i) = s.gpr[i];
         }
         *((CTX + ctx::RFLAGS) as *mut u64) = s.rflags;
+        *((CTX + ctx::GS_BASE) as *mut u64) = s.gs_base;
         *((CTX + ctx::ENTRY) as *mut u64) = END - len as u64;
         std::ptr::copy_nonoverlapping(s.fx.as_ptr(), (CTX + ctx::FX) as *mut u8, FXSAVE_SIZE);
         entry();
@@ -370,6 +384,7 @@ impl Native {
         s.code[..code.len()].copy_from_slice(code);
         s.gpr = input.regs.gpr;
         s.rflags = input.regs.rflags;
+        s.gs_base = input.regs.gs_base;
         s.fx = input.regs.to_fxsave();
         s.mem.copy_from_slice(mem);
         if let Err(e) = self.exchange(Duration::from_secs(5)) {

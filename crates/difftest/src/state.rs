@@ -60,6 +60,8 @@ pub struct Regs {
     pub ftw: u8,
     /// Physical x87 registers R0..R7 (80-bit, little-endian).
     pub st: [[u8; 10]; 8],
+    /// The GS segment base (GS-prefixed memory operands add it).
+    pub gs_base: u64,
 }
 
 /// A sequence's initial state: registers and the seed of the scratch page.
@@ -81,7 +83,8 @@ pub fn scratch(seed: u64) -> Vec<u8> {
             0 | 1 => rng.edge_u64(),
             2 => edge_f64(&mut rng),
             3 => edge_f32(&mut rng) as u64 | (edge_f32(&mut rng) as u64) << 32,
-            _ => rng.next_u64(),
+            // Any canonical address (WRGSBASE takes no other).
+            _ => ((rng.next_u64() << 16) as i64 >> 16) as u64,
         };
         mem.extend_from_slice(&v.to_le_bytes());
     }
@@ -240,6 +243,13 @@ impl Input {
         for r in st.iter_mut() {
             *r = edge_f80(rng);
         }
+        let gs_base = match rng.below(4) {
+            0 => 0,
+            1 => SCRATCH + rng.below(PAGE),
+            2 => rng.below(1 << 20),
+            // Any canonical address (WRGSBASE takes no other).
+            _ => ((rng.next_u64() << 16) as i64 >> 16) as u64,
+        };
         Input {
             regs: Regs {
                 gpr,
@@ -250,19 +260,21 @@ impl Input {
                 fsw,
                 ftw,
                 st,
+                gs_base,
             },
             mem_seed: rng.next_u64(),
         }
     }
 
-    /// The text form: `key=value` fields separated by spaces, hex numbers.
+    /// The text form: `key=value` fields separated by spaces, hex numbers
+    /// (`gs` may be left out: 0).
     pub fn to_text(&self) -> String {
         let r = &self.regs;
         let mut s = String::new();
         let list = |v: Vec<String>| v.join(",");
         let _ = write!(
             s,
-            "gpr={} rflags={:x} xmm={} mxcsr={:x} fcw={:x} fsw={:x} ftw={:x} st={} mem={:x}",
+            "gpr={} rflags={:x} xmm={} mxcsr={:x} fcw={:x} fsw={:x} ftw={:x} st={} gs={:x} mem={:x}",
             list(r.gpr.iter().map(|g| format!("{g:x}")).collect()),
             r.rflags,
             list(r.xmm.iter().map(|x| format!("{x:x}")).collect()),
@@ -271,6 +283,7 @@ impl Input {
             r.fsw,
             r.ftw,
             list(r.st.iter().map(|b| hex(b)).collect()),
+            r.gs_base,
             self.mem_seed
         );
         s
@@ -334,6 +347,11 @@ impl Input {
                     mem_seed = Some(num(v)? as u64);
                     256
                 }
+                // Optional (rows from before it existed have GS base 0).
+                "gs" => {
+                    regs.gs_base = num(v)? as u64;
+                    0
+                }
                 _ => 0,
             };
             seen |= bit;
@@ -394,6 +412,7 @@ impl Regs {
             fsw: 0,
             ftw: 0,
             st: [[0; 10]; 8],
+            gs_base: 0,
         }
     }
 
