@@ -4,8 +4,9 @@
 use crate::gen::Analysis;
 use crate::layout::END;
 use crate::outcome::{Fault, FaultKind, Outcome};
-use crate::state::{fsw, hex, rflags, GPR_NAMES};
+use crate::state::{fsw, hex, GPR_NAMES};
 use iced_x86::{Instruction, RflagsBits};
+use ox86_x86::cpu::eflags;
 
 /// RF: set in the RFLAGS image of a fault, not architectural state.
 const RF: u64 = 1 << 16;
@@ -13,12 +14,12 @@ const RF: u64 = 1 << 16;
 /// The RFLAGS and x87 status word bits that iced-x86 `RflagsBits` name.
 fn masks(bits: u32) -> (u64, u16) {
     let table: [(u32, u64, u16); 10] = [
-        (RflagsBits::OF, rflags::OF, 0),
-        (RflagsBits::SF, rflags::SF, 0),
-        (RflagsBits::ZF, rflags::ZF, 0),
-        (RflagsBits::AF, rflags::AF, 0),
-        (RflagsBits::CF, rflags::CF, 0),
-        (RflagsBits::PF, rflags::PF, 0),
+        (RflagsBits::OF, eflags::OF, 0),
+        (RflagsBits::SF, eflags::SF, 0),
+        (RflagsBits::ZF, eflags::ZF, 0),
+        (RflagsBits::AF, eflags::AF, 0),
+        (RflagsBits::CF, eflags::CF, 0),
+        (RflagsBits::PF, eflags::PF, 0),
         (RflagsBits::C0, 0, fsw::C0),
         (RflagsBits::C1, 0, fsw::C1),
         (RflagsBits::C2, 0, fsw::C2),

@@ -193,60 +193,12 @@ fn exclusion(code: Code, host: &HashSet<CpuidFeature>) -> Option<&'static str> {
     if !insn.cpuid_features().iter().all(|f| host.contains(f)) {
         return Some("not on the host");
     }
-    for &k in op.op_kinds() {
-        let ok = matches!(
-            k,
-            K::r8_or_mem
-                | K::r16_or_mem
-                | K::r32_or_mem
-                | K::r64_or_mem
-                | K::xmm_or_mem
-                | K::mem
-                | K::mem_offs
-                | K::r8_reg
-                | K::r8_opcode
-                | K::r16_reg
-                | K::r16_reg_mem
-                | K::r16_rm
-                | K::r16_opcode
-                | K::r32_reg
-                | K::r32_reg_mem
-                | K::r32_rm
-                | K::r32_opcode
-                | K::r32_vvvv
-                | K::r64_reg
-                | K::r64_reg_mem
-                | K::r64_rm
-                | K::r64_opcode
-                | K::r64_vvvv
-                | K::xmm_reg
-                | K::xmm_rm
-                | K::al
-                | K::cl
-                | K::ax
-                | K::eax
-                | K::rax
-                | K::st0
-                | K::sti_opcode
-                | K::imm8
-                | K::imm8_const_1
-                | K::imm8sex16
-                | K::imm8sex32
-                | K::imm8sex64
-                | K::imm16
-                | K::imm32
-                | K::imm32sex64
-                | K::imm64
-                | K::seg_rSI
-                | K::es_rDI
-                | K::seg_rDI
-                | K::seg_rBX_al
-                | K::br64_1
-                | K::br64_4
-        );
-        if !ok {
-            return Some("operand kind not generated");
-        }
+    if !op
+        .op_kinds()
+        .iter()
+        .all(|k| crate::gen::OPERAND_KINDS.contains(k))
+    {
+        return Some("operand kind not generated");
     }
     None
 }

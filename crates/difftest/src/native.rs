@@ -184,25 +184,7 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut l
         put(ctx::SI_ADDR, (*info).si_addr() as u64);
         put(ctx::PC, pc);
         put(ctx::ERR, g[libc::REG_ERR as usize] as u64);
-        let order = [
-            libc::REG_RAX,
-            libc::REG_RCX,
-            libc::REG_RDX,
-            libc::REG_RBX,
-            libc::REG_RSP,
-            libc::REG_RBP,
-            libc::REG_RSI,
-            libc::REG_RDI,
-            libc::REG_R8,
-            libc::REG_R9,
-            libc::REG_R10,
-            libc::REG_R11,
-            libc::REG_R12,
-            libc::REG_R13,
-            libc::REG_R14,
-            libc::REG_R15,
-        ];
-        for (i, r) in order.iter().enumerate() {
+        for (i, r) in ox86_jit::GREGS.iter().enumerate() {
             put(ctx::GPR + 8 * i as u64, g[*r as usize] as u64);
         }
         put(ctx::RFLAGS, g[libc::REG_EFL as usize] as u64);

@@ -5,22 +5,8 @@
 
 use crate::layout::{PAGE, SCRATCH};
 use crate::rng::Rng;
+use ox86_x86::cpu::eflags;
 use std::fmt::Write;
-
-/// RFLAGS bits (SDM vol. 1, 3.4.3).
-pub mod rflags {
-    pub const CF: u64 = 1 << 0;
-    pub const FIXED1: u64 = 1 << 1;
-    pub const PF: u64 = 1 << 2;
-    pub const AF: u64 = 1 << 4;
-    pub const ZF: u64 = 1 << 6;
-    pub const SF: u64 = 1 << 7;
-    pub const IF: u64 = 1 << 9;
-    pub const DF: u64 = 1 << 10;
-    pub const OF: u64 = 1 << 11;
-    /// The status flags a sequence may start with.
-    pub const STATUS: u64 = CF | PF | AF | ZF | SF | OF;
-}
 
 /// x87 status word bits (SDM vol. 1, 8.1.3).
 pub mod fsw {
@@ -203,9 +189,9 @@ impl Input {
                 }
             };
         }
-        let mut fl = rng.next_u64() & rflags::STATUS | rflags::FIXED1 | rflags::IF;
+        let mut fl = rng.next_u64() & eflags::ARITH | eflags::FIXED1 | eflags::IF;
         if rng.chance(25) {
-            fl |= rflags::DF;
+            fl |= eflags::DF;
         }
         let mut xmm = [0u128; 16];
         for x in xmm.iter_mut() {
