@@ -163,7 +163,11 @@ const EXCLUDED: &[(Mnemonic, &str)] = &[
 ];
 
 /// Why a form is not generated (`None`: it is).
-fn exclusion(code: Code, host: &HashSet<CpuidFeature>) -> Option<&'static str> {
+fn exclusion(
+    code: Code,
+    ox86: &HashSet<CpuidFeature>,
+    host: &HashSet<CpuidFeature>,
+) -> Option<&'static str> {
     let op = code.op_code();
     if let Some(&(_, why)) = EXCLUDED.iter().find(|(m, _)| *m == code.mnemonic()) {
         return Some(why);
@@ -192,6 +196,13 @@ fn exclusion(code: Code, host: &HashSet<CpuidFeature>) -> Option<&'static str> {
     }
     if !insn.cpuid_features().iter().all(|f| host.contains(f)) {
         return Some("not on the host");
+    }
+    let mmx = op
+        .op_kinds()
+        .iter()
+        .any(|k| matches!(k, K::mm_or_mem | K::mm_reg | K::mm_rm));
+    if mmx && !ox86.contains(&CpuidFeature::MMX) {
+        return Some("MMX registers (CPUID.MMX not advertised)");
     }
     if !op
         .op_kinds()
@@ -228,24 +239,25 @@ pub fn class_of(code: Code) -> Class {
         .any(|k| matches!(k, K::st0 | K::sti_opcode))
     {
         Class::X87
-    } else if op
-        .op_kinds()
-        .iter()
-        .any(|k| matches!(k, K::xmm_or_mem | K::xmm_reg | K::xmm_rm))
-        || f.iter().any(|f| {
-            matches!(
-                f,
-                CpuidFeature::SSE
-                    | CpuidFeature::SSE2
-                    | CpuidFeature::SSE3
-                    | CpuidFeature::SSSE3
-                    | CpuidFeature::SSE4_1
-                    | CpuidFeature::SSE4_2
-                    | CpuidFeature::AES
-                    | CpuidFeature::PCLMULQDQ
-            )
-        })
-    {
+    } else if op.op_kinds().iter().any(|k| {
+        matches!(
+            k,
+            K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::mm_or_mem | K::mm_reg | K::mm_rm
+        )
+    }) || f.iter().any(|f| {
+        matches!(
+            f,
+            CpuidFeature::SSE
+                | CpuidFeature::SSE2
+                | CpuidFeature::SSE3
+                | CpuidFeature::SSSE3
+                | CpuidFeature::SSE4_1
+                | CpuidFeature::SSE4_2
+                | CpuidFeature::AES
+                | CpuidFeature::PCLMULQDQ
+                | CpuidFeature::MMX
+        )
+    }) {
         Class::Sse
     } else {
         Class::Int
@@ -287,7 +299,7 @@ impl Forms {
                 code,
                 class: class_of(code),
             };
-            match exclusion(code, &host) {
+            match exclusion(code, &ox86, &host) {
                 None => generated.push(form),
                 Some(why) => excluded.push((form, why)),
             }

@@ -470,6 +470,9 @@ pub const OPERAND_KINDS: &[K] = &[
     K::r64_vvvv,
     K::xmm_reg,
     K::xmm_rm,
+    K::mm_or_mem,
+    K::mm_reg,
+    K::mm_rm,
     K::al,
     K::cl,
     K::ax,
@@ -597,7 +600,12 @@ impl<'a> Generator<'a> {
                 }
             };
             match kind {
-                K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem | K::xmm_or_mem
+                K::r8_or_mem
+                | K::r16_or_mem
+                | K::r32_or_mem
+                | K::r64_or_mem
+                | K::xmm_or_mem
+                | K::mm_or_mem
                     if rng.chance(50) =>
                 {
                     let r = match kind {
@@ -605,6 +613,7 @@ impl<'a> Generator<'a> {
                         K::r16_or_mem => reg(2, rng),
                         K::r32_or_mem => reg(4, rng),
                         K::r64_or_mem => reg(8, rng),
+                        K::mm_or_mem => mm(rng),
                         _ => xmm(rng),
                     };
                     insn.set_op_kind(i, OpKind::Register);
@@ -615,6 +624,7 @@ impl<'a> Generator<'a> {
                 | K::r32_or_mem
                 | K::r64_or_mem
                 | K::xmm_or_mem
+                | K::mm_or_mem
                 | K::mem => {
                     self.memory(rng, &mut insn, i, msize, &track, addr32)?;
                 }
@@ -634,6 +644,7 @@ impl<'a> Generator<'a> {
                     set_reg(&mut insn, i, reg(8, rng))
                 }
                 K::xmm_reg | K::xmm_rm => set_reg(&mut insn, i, xmm(rng)),
+                K::mm_reg | K::mm_rm => set_reg(&mut insn, i, mm(rng)),
                 K::al => set_reg(&mut insn, i, Register::AL),
                 K::cl => set_reg(&mut insn, i, Register::CL),
                 K::ax => set_reg(&mut insn, i, Register::AX),
@@ -827,6 +838,12 @@ fn xmm(rng: &mut Rng) -> Register {
     Register::values()
         .nth(Register::XMM0 as usize + rng.below(16) as usize)
         .expect("XMM number in range")
+}
+
+fn mm(rng: &mut Rng) -> Register {
+    Register::values()
+        .nth(Register::MM0 as usize + rng.below(8) as usize)
+        .expect("MM number in range")
 }
 
 fn st(i: usize) -> Register {
