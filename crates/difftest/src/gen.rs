@@ -877,3 +877,83 @@ fn immediate(rng: &mut Rng, kind: K, code: Code) -> (OpKind, u64) {
         _ => (OpKind::Immediate64, v),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Input;
+    use iced_x86::code_asm::*;
+
+    /// Assembles `f` at the placeholder of instruction 0 and decodes it back.
+    fn insns(f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Vec<Instruction> {
+        let mut a = CodeAssembler::new(64).unwrap();
+        f(&mut a).unwrap();
+        let code = a.assemble(CODE).unwrap();
+        Decoder::with_ip(64, &code, CODE, DecoderOptions::NONE)
+            .iter()
+            .collect()
+    }
+
+    fn check(
+        f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+    ) -> Result<Analysis, String> {
+        let input = Input::random(&mut Rng::new(1));
+        let mem = vec![0u8; PAGE as usize];
+        let start = Start {
+            regs: &input.regs,
+            mem: &mem,
+        };
+        let v = insns(f);
+        let end = v.last().map_or(CODE, |i| i.next_ip());
+        analyze(&v, end, &start)
+    }
+
+    #[test]
+    fn a_flag_left_undefined_may_not_be_read() {
+        assert!(check(|a| a.mul(rcx)).is_ok());
+        assert!(check(|a| {
+            a.mul(rcx)?;
+            a.setz(al)
+        })
+        .is_err());
+        // Redefined by an ADD before the read: fine.
+        assert!(check(|a| {
+            a.mul(rcx)?;
+            a.add(rax, rdx)?;
+            a.setz(al)
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn undefined_flags_are_reported_at_the_end() {
+        let a = check(|a| a.mul(rcx)).unwrap();
+        assert_ne!(a.undef_end & RflagsBits::ZF, 0);
+        assert_eq!(a.undef_end & RflagsBits::CF, 0);
+    }
+
+    #[test]
+    fn memory_must_be_in_the_data_region() {
+        assert!(check(|a| a.mov(rax, qword_ptr((SCRATCH + 8) as usize))).is_ok());
+        assert!(check(|a| a.mov(rax, qword_ptr(CODE as usize))).is_err());
+        // RAX's value is unknown once written.
+        assert!(check(|a| {
+            a.mov(rax, 0x1234u64)?;
+            a.mov(rcx, qword_ptr(rax))
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn rsp_moves_only_through_the_stack() {
+        assert!(check(|a| a.push(rax)).is_ok());
+        assert!(check(|a| a.mov(rsp, rax)).is_err());
+    }
+
+    #[test]
+    fn chunks_cover_the_bytes_touched() {
+        assert_eq!(chunks_of(SCRATCH, SCRATCH + 1), 1);
+        assert_eq!(chunks_of(SCRATCH + 60, SCRATCH + 68), 3);
+        assert_eq!(chunks_of(GUARD_LO, SCRATCH), 0);
+    }
+}
