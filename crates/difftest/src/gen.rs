@@ -151,6 +151,24 @@ fn check_ldmxcsr(init: &Start, a: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Rejects a POPF that would set TF (a single-step trap after every
+/// instruction) or AC (alignment checking: a misaligned access faults).
+fn check_popf(init: &Start, a: u64) -> Result<(), String> {
+    const TF: u64 = 1 << 8;
+    const AC: u64 = 1 << 18;
+    let o = a.checked_sub(SCRATCH).filter(|o| o + 2 <= PAGE);
+    let Some(o) = o.map(|o| o as usize) else {
+        return Ok(());
+    };
+    let mut b = [0u8; 8];
+    let n = (PAGE as usize - o).min(8);
+    b[..n].copy_from_slice(&init.mem[o..o + n]);
+    if u64::from_le_bytes(b) & (TF | AC) != 0 {
+        return Err("POPF would set TF or AC".into());
+    }
+    Ok(())
+}
+
 /// The result of the analysis: undefined flags (iced-x86 `RflagsBits`) at
 /// each instruction and at the end.
 #[derive(Clone, Debug, Default)]
@@ -291,6 +309,12 @@ fn step(
             }
             check_ldmxcsr(init, lo)?;
         }
+        if matches!(insn.mnemonic(), Mnemonic::Popf | Mnemonic::Popfq) {
+            if t.dirty & chunks != 0 {
+                return Err("POPF of stored memory".into());
+            }
+            check_popf(init, lo)?;
+        }
         if matches!(
             m.access(),
             OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite
@@ -317,8 +341,9 @@ fn step(
     after.written |= written;
     after.dirty |= stores;
     after.rsp = if insn.mnemonic() == Mnemonic::Leave {
+        let size = if insn.code() == Code::Leavew { 2 } else { 8 };
         t.gpr(init, 5)
-            .map(|rbp| rbp.wrapping_add(8).wrapping_sub(init.regs.gpr[RSP]) as i64)
+            .map(|rbp| rbp.wrapping_add(size).wrapping_sub(init.regs.gpr[RSP]) as i64)
     } else {
         t.rsp.map(|d| d + insn.stack_pointer_increment() as i64)
     };
