@@ -145,12 +145,16 @@ pub(super) fn set_rflags(cx: &mut Cx, v: Temp, size: u32) {
     let df = cx.b.movcond(ox86_ir::Cond::Ne, dfbit, zero, minus1, one);
     let gdf = cx.g(crate::cpu::glob::DF);
     cx.b.mov_to(gdf, df);
-    if size == 8 {
-        let off = std::mem::offset_of!(crate::cpu::CpuState, eflags);
-        let old = cx.b.ld_env(off);
-        let keep = cx.b.andi(old, !(eflags::AC | eflags::ID));
-        let new = cx.b.andi(v, eflags::AC | eflags::ID);
-        let r = cx.b.or(keep, new);
-        cx.b.st_env(r, off);
-    }
+    // At CPL 3 POPF also writes NT, and the 32/64-bit forms AC and ID.
+    let mask = if size == 8 {
+        eflags::NT | eflags::AC | eflags::ID
+    } else {
+        eflags::NT
+    };
+    let off = std::mem::offset_of!(crate::cpu::CpuState, eflags);
+    let old = cx.b.ld_env(off);
+    let keep = cx.b.andi(old, !mask);
+    let new = cx.b.andi(v, mask);
+    let r = cx.b.or(keep, new);
+    cx.b.st_env(r, off);
 }
