@@ -347,6 +347,14 @@ fn step(
     } else {
         t.rsp.map(|d| d + insn.stack_pointer_increment() as i64)
     };
+    if insn.mnemonic() == Mnemonic::Enter {
+        // Some hosts (AMD) probe the new stack top with a write; ox86's
+        // CPU model does not. Keep it inside the scratch page.
+        let top = after.rsp.map(|d| init.regs.gpr[RSP].wrapping_add(d as u64));
+        if !top.is_some_and(|a| (SCRATCH..GUARD_HI).contains(&a)) {
+            return Err("ENTER's new stack top outside the scratch page".into());
+        }
+    }
     let modified = if writes_flags_conditionally(insn) {
         0
     } else {
@@ -689,7 +697,14 @@ impl<'a> Generator<'a> {
                 | K::imm32
                 | K::imm32sex64
                 | K::imm64 => {
-                    let (kind_, v) = immediate(rng, kind, code);
+                    let (mut kind_, v) = immediate(rng, kind, code);
+                    // ENTER's second immediate has a kind of its own.
+                    if kind_ == OpKind::Immediate8
+                        && i > 0
+                        && insn.op_kind(i - 1) == OpKind::Immediate16
+                    {
+                        kind_ = OpKind::Immediate8_2nd;
+                    }
                     insn.set_op_kind(i, kind_);
                     insn.try_set_immediate_u64(i, v).ok()?;
                 }
