@@ -97,26 +97,40 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     Outcome::Done
 }
 
-/// ENTER imm16, imm8 (64-bit operand size), per the SDM's pseudocode.
+/// ENTER imm16, imm8 (64- or 16-bit operand size), per the SDM's
+/// pseudocode. The stores go below RSP through a temp, and RSP and (R)BP
+/// change only at the end, so a fault leaves both as they were.
 fn enter(cx: &mut Cx) {
+    let size: u32 = if cx.insn.code() == Code::Enterw_imm16_imm8 {
+        2
+    } else {
+        8
+    };
     let alloc = cx.insn.immediate16() as u64;
     let level = (cx.insn.immediate8_2nd() % 32) as u64;
     let rbp = cx.g(RBP);
     let rsp = cx.g(RSP);
     let old_rbp = cx.b.mov(rbp);
-    cx.push(8, old_rbp);
-    let frame = cx.b.mov(rsp);
+    let mut sp = cx.b.addi(rsp, (size as u64).wrapping_neg());
+    cx.store(size, old_rbp, sp);
+    let frame = cx.b.mov(sp);
     if level > 0 {
         for i in 1..level {
-            let src = cx.b.addi(old_rbp, (i * 8).wrapping_neg());
-            let v = cx.load(8, src);
-            cx.push(8, v);
+            let src = cx.b.addi(old_rbp, (i * size as u64).wrapping_neg());
+            let v = cx.load(size, src);
+            sp = cx.b.addi(sp, (size as u64).wrapping_neg());
+            cx.store(size, v, sp);
         }
-        cx.push(8, frame);
+        sp = cx.b.addi(sp, (size as u64).wrapping_neg());
+        cx.store(size, frame, sp);
     }
-    let sz = cx.b.movi(alloc);
-    let n = cx.b.sub(rsp, sz);
-    cx.b.mov_to(rbp, frame);
+    let n = cx.b.addi(sp, alloc.wrapping_neg());
+    let bp = if size == 2 {
+        Register::BP
+    } else {
+        Register::RBP
+    };
+    cx.write_reg(bp, frame);
     cx.b.mov_to(rsp, n);
 }
 
