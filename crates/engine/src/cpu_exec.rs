@@ -8,6 +8,7 @@ use crate::log::{LogMask, LogSink};
 use crate::tb::Tb;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use ox86_interp::{InterpTb, TbExit};
+use ox86_ir::Opcode;
 use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
@@ -224,7 +225,11 @@ impl Engine {
         self.stats.tbs_translated += 1;
         self.stats.insns_translated += t.n_insns as u64;
         if self.opts.log.in_asm {
-            let text = disassemble(pc, t.size);
+            let pcs = t.ir.ops.iter().filter(|o| o.opc == Opcode::InsnStart);
+            let text = pcs
+                .map(|o| disassemble(o.consts[0], 1))
+                .collect::<Vec<_>>()
+                .join("\n");
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
         if self.opts.log.op_opt {
