@@ -1,7 +1,7 @@
 //! Field-by-field comparison of a native and an ox86 outcome, with the
 //! flags the sequence leaves architecturally undefined masked out.
 
-use crate::gen::Analysis;
+use crate::analysis::Analysis;
 use crate::layout::END;
 use crate::outcome::{Fault, FaultKind, Outcome};
 use crate::state::{fsw, hex, GPR_NAMES};

@@ -4,6 +4,7 @@
 //! same state; every register, flag (undefined ones masked), the x87 and
 //! SSE state, the scratch page and any fault must agree.
 
+pub mod analysis;
 pub mod compare;
 pub mod emu;
 pub mod forms;

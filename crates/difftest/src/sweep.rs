@@ -2,8 +2,9 @@
 //! under the engines; mismatches minimised and reported; which forms were
 //! generated, for the coverage report.
 
+use crate::analysis::Start;
 use crate::forms::{Class, Form, Forms};
-use crate::gen::{Generator, Start, MAX_LEN};
+use crate::gen::{Generator, MAX_LEN};
 use crate::rng::Rng;
 use crate::state::{scratch, Input};
 use crate::tester::{engine_name, instructions, Case, Mismatch, Tester};

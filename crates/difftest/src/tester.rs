@@ -3,9 +3,10 @@
 //! sequence; and the report of a mismatch, with the regression row that
 //! reproduces it.
 
+use crate::analysis::{analyze, Start};
 use crate::compare::diff;
 use crate::emu::Emu;
-use crate::gen::{analyze, decode, Sequence, Start};
+use crate::gen::{decode, Sequence};
 use crate::layout::END;
 use crate::native::Native;
 use crate::state::{hex, scratch, unhex, Input, GPR_NAMES};
