@@ -159,6 +159,12 @@ const EXCLUDED: &[(Mnemonic, &str)] = &[
     (Mnemonic::Clflush, "no architectural effect"),
 ];
 
+/// Single forms never generated, with the reason.
+const EXCLUDED_FORMS: &[(Code, &str)] = &[(
+    Code::Movsxd_r16_rm16,
+    "vendors read 16 or 32 bits (a fault at a page end differs)",
+)];
+
 /// Why a form is not generated (`None`: it is).
 fn exclusion(
     code: Code,
@@ -167,6 +173,9 @@ fn exclusion(
 ) -> Option<&'static str> {
     let op = code.op_code();
     if let Some(&(_, why)) = EXCLUDED.iter().find(|(m, _)| *m == code.mnemonic()) {
+        return Some(why);
+    }
+    if let Some(&(_, why)) = EXCLUDED_FORMS.iter().find(|(c, _)| *c == code) {
         return Some(why);
     }
     if op.is_privileged() || op.is_input_output() || op.must_be_cpl0() {

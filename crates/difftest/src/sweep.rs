@@ -89,6 +89,7 @@ pub fn sweep(cfg: &Config, tester: &mut Tester, mut progress: impl FnMut(&Mismat
         let start = Start {
             regs: &input.regs,
             mem: &mem,
+            avoid_known_gaps: true,
         };
         let seq = generator.sequence(&mut rng, &start, cfg.max_len);
         let code = match seq.encode() {

@@ -181,6 +181,7 @@ impl Tester {
         let start = Start {
             regs: &case.input.regs,
             mem: &mem,
+            avoid_known_gaps: false,
         };
         let a = analyze(&insns, END, &start)?;
         let native = self.native.run(&case.code, &case.input, &mem)?;
