@@ -74,6 +74,29 @@ int main(void) {
                          : "r"(m), "b"(3ull), "c"(4ull) : "cc", "memory");
         check(m[0] == 3 && m[1] == 4, "cmpxchg16b");
     }
+    if (l1[2] & (1u << 22)) {
+        uint32_t v = 0x11223344, n;
+        __asm__("movbe %1, %0" : "=r"(n) : "m"(v));
+        check(n == 0x44332211, "movbe");
+    }
+    uint32_t l7[4] = {0};
+    if (max >= 7)
+        cpuid(7, 0, l7);
+    if (l7[1] & (1u << 3)) {
+        uint64_t n, v = 0xf0;
+        __asm__("blsr %1, %0" : "=r"(n) : "r"(v) : "cc");
+        check(n == 0xe0, "bmi1 (blsr)");
+    }
+    if (l7[1] & (1u << 8)) {
+        uint64_t n, v = 0x1234, m = 0xff0;
+        __asm__("pext %2, %1, %0" : "=r"(n) : "r"(v), "r"(m));
+        check(n == 0x23, "bmi2 (pext)");
+    }
+    if (l7[1] & (1u << 19)) {
+        uint64_t a = ~0ull, b = 1, c = 0;
+        __asm__("stc\n\tadcx %2, %0\n\tadcx %3, %1" : "+r"(a), "+r"(c) : "r"(b), "r"(0ull) : "cc");
+        check(a == 1 && c == 1, "adx (adcx)");
+    }
     if (e1[2] & 1u) {
         /* LAHF then SAHF with flipped bits round-trips SF ZF AF PF CF. */
         uint64_t ax = 0, f;

@@ -8,6 +8,7 @@
 use crate::process::{die_by_signal, Process};
 use crate::syscall::{guest_read_bytes, guest_write_bytes};
 use ox86_x86::cpu::{reg, CpuState};
+use ox86_x86::helpers::sse::fxsr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// Signals received by the host for the guest, not yet delivered (bit sig-1).
@@ -49,7 +50,7 @@ const SIGCONTEXT_GPRS: [usize; 16] = [
 /// Byte sizes of the kernel structures in the frame.
 const SIGINFO_SIZE: u64 = 128;
 const UCONTEXT_SIZE: u64 = 304;
-const FPSTATE_SIZE: u64 = 512;
+const FPSTATE_SIZE: u64 = fxsr::FXSAVE_SIZE as u64;
 /// Offset of `uc_mcontext` in `struct ucontext`, and of `uc_sigmask`.
 const UC_MCONTEXT: u64 = 40;
 const UC_SIGMASK: u64 = UC_MCONTEXT + 256;
@@ -67,6 +68,11 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _uc: 
         // lives as long as the process runs guest code.
         unsafe { (*req).store(1, Ordering::Release) };
     }
+}
+
+/// Host signals queued for the guest and not yet delivered (bit sig-1).
+pub(crate) fn pending_signals() -> u64 {
+    PENDING.load(Ordering::SeqCst)
 }
 
 /// Registers `env` as the CPU that host signals interrupt.
@@ -236,7 +242,7 @@ impl Process {
         let saved_mask = self.sigsuspend_saved.take().unwrap_or(self.sigmask);
         put(&mut ucb, UC_SIGMASK, saved_mask);
         ox86_x86::helpers::sse::sync_mxcsr_flags(env);
-        let ok = guest_write_bytes(fpstate, &fxsave_image(env))
+        let ok = guest_write_bytes(fpstate, &fxsr::fxsave_image(env))
             && guest_write_bytes(uc, &ucb)
             && guest_write_bytes(siginfo, info)
             && guest_write_bytes(frame, &restorer.to_le_bytes());
@@ -294,7 +300,7 @@ impl Process {
         if fp != 0 {
             let mut img = [0u8; FPSTATE_SIZE as usize];
             if guest_read_bytes(fp, &mut img) {
-                restore_fxsave_image(env, &img);
+                fxsr::fxrstor_image(env, &img);
                 ox86_x86::helpers::sse::clear_host_flags();
             }
         }
@@ -307,69 +313,5 @@ impl Process {
         let unblockable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
         self.sigmask = mask & !unblockable;
         crate::syscall::apply_host_mask(self.sigmask);
-    }
-}
-
-/// The guest's x87 and SSE state in FXSAVE layout (SDM vol. 1, 10.5.1).
-fn fxsave_image(env: &CpuState) -> [u8; FPSTATE_SIZE as usize] {
-    let mut b = [0u8; FPSTATE_SIZE as usize];
-    let f = &env.fpu;
-    b[0..2].copy_from_slice(&f.fcw.to_le_bytes());
-    let fsw = (f.fsw & !(7 << 11)) | ((f.top as u16 & 7) << 11);
-    b[2..4].copy_from_slice(&fsw.to_le_bytes());
-    b[4] = f.ftw;
-    b[24..28].copy_from_slice(&env.mxcsr.to_le_bytes());
-    b[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
-    for i in 0..8 {
-        let phys = (f.top as usize + i) & 7;
-        b[32 + 16 * i..32 + 16 * i + 10].copy_from_slice(&f.regs[phys][..10]);
-    }
-    for (i, x) in env.xmm.iter().enumerate() {
-        b[160 + 16 * i..168 + 16 * i].copy_from_slice(&x[0].to_le_bytes());
-        b[168 + 16 * i..176 + 16 * i].copy_from_slice(&x[1].to_le_bytes());
-    }
-    b
-}
-
-fn restore_fxsave_image(env: &mut CpuState, b: &[u8; FPSTATE_SIZE as usize]) {
-    let u16at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
-    let fsw = u16at(2);
-    env.fpu.fcw = u16at(0);
-    env.fpu.top = ((fsw >> 11) & 7) as u32;
-    env.fpu.fsw = fsw & !(7 << 11);
-    env.fpu.ftw = b[4];
-    env.mxcsr = u32::from_le_bytes(b[24..28].try_into().unwrap_or_default()) & 0xffff;
-    for i in 0..8 {
-        let phys = (env.fpu.top as usize + i) & 7;
-        env.fpu.regs[phys][..10].copy_from_slice(&b[32 + 16 * i..42 + 16 * i]);
-    }
-    for (i, x) in env.xmm.iter_mut().enumerate() {
-        x[0] = u64::from_le_bytes(b[160 + 16 * i..168 + 16 * i].try_into().unwrap_or_default());
-        x[1] = u64::from_le_bytes(b[168 + 16 * i..176 + 16 * i].try_into().unwrap_or_default());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fxsave_image_round_trips() {
-        let mut env = CpuState::default();
-        env.fpu.top = 5;
-        env.fpu.ftw = 0xe0;
-        env.fpu.regs[5][..10].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        env.xmm[3] = [0x1122, 0x3344];
-        env.mxcsr = 0x3f80;
-        let img = fxsave_image(&env);
-        // ST(0) is physical register TOP.
-        assert_eq!(&img[32..42], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        assert_eq!(u16::from_le_bytes([img[2], img[3]]) >> 11 & 7, 5);
-        let mut back = CpuState::default();
-        restore_fxsave_image(&mut back, &img);
-        assert_eq!(back.fpu.top, 5);
-        assert_eq!(back.fpu.regs[5], env.fpu.regs[5]);
-        assert_eq!(back.xmm[3], [0x1122, 0x3344]);
-        assert_eq!(back.mxcsr, 0x3f80);
     }
 }

@@ -55,6 +55,10 @@ pub mod eflags {
     pub const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
 }
 
+/// The MXCSR bits software may set (MXCSR_MASK, SDM vol. 1, 11.6.6): a
+/// processor with DAZ. LDMXCSR and FXRSTOR fault on the others.
+pub const MXCSR_MASK: u32 = 0xffff;
+
 /// The x87 FPU state: eight 80-bit registers (in 16-byte slots, physical
 /// order), top-of-stack, control, status and tag words.
 #[repr(C)]

@@ -36,6 +36,10 @@ pub mod feature {
     pub const CX8: u32 = 1 << 8;
     /// Leaf 1 EDX: CMOVcc.
     pub const CMOV: u32 = 1 << 15;
+    /// Leaf 1 EDX: MMX.
+    pub const MMX: u32 = 1 << 23;
+    /// Leaf 1 EDX: FXSAVE/FXRSTOR (and CR4.OSFXSR, set by the OS).
+    pub const FXSR: u32 = 1 << 24;
     /// Leaf 1 EDX: SSE.
     pub const SSE: u32 = 1 << 25;
     /// Leaf 1 EDX: SSE2.
@@ -50,8 +54,16 @@ pub mod feature {
     pub const SSE4_2: u32 = 1 << 20;
     /// Leaf 1 ECX: CMPXCHG16B.
     pub const CX16: u32 = 1 << 13;
+    /// Leaf 1 ECX: MOVBE.
+    pub const MOVBE: u32 = 1 << 22;
     /// Leaf 1 ECX: POPCNT.
     pub const POPCNT: u32 = 1 << 23;
+    /// Leaf 7 EBX: BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
+    pub const BMI1: u32 = 1 << 3;
+    /// Leaf 7 EBX: BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX).
+    pub const BMI2: u32 = 1 << 8;
+    /// Leaf 7 EBX: ADCX and ADOX.
+    pub const ADX: u32 = 1 << 19;
     /// Leaf 8000_0001h ECX: LAHF/SAHF in 64-bit mode.
     pub const LAHF_LM: u32 = 1 << 0;
     /// Leaf 8000_0001h ECX: LZCNT (AMD's "ABM").
@@ -62,6 +74,23 @@ pub mod feature {
     pub const NX: u32 = 1 << 20;
     /// Leaf 8000_0001h EDX: Intel 64 (long mode).
     pub const LM: u32 = 1 << 29;
+}
+
+/// The features ox86 implements, as each leaf reports them: x86-64-v2
+/// (CMPXCHG16B, LAHF/SAHF, POPCNT, SSE3 to SSE4.2) and the user-space
+/// extras, without AVX or XSAVE.
+mod advertised {
+    use super::feature::*;
+    /// Leaf 1 EDX.
+    pub const LEAF1_EDX: u32 = FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2;
+    /// Leaf 1 ECX.
+    pub const LEAF1_ECX: u32 = SSE3 | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT;
+    /// Leaf 7 subleaf 0 EBX.
+    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | ADX;
+    /// Leaf 8000_0001h ECX.
+    pub const EXT1_ECX: u32 = LAHF_LM | ABM;
+    /// Leaf 8000_0001h EDX.
+    pub const EXT1_EDX: u32 = SYSCALL | NX | LM;
 }
 
 /// Highest basic leaf.
@@ -134,7 +163,7 @@ fn text4(s: &[u8], i: usize) -> u32 {
 /// above the highest basic or extended leaf returns the highest basic
 /// leaf's data, as Intel processors do.
 pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
-    use feature::*;
+    use advertised::*;
     let leaf = if leaf > MAX_EXT_LEAF || (MAX_BASIC_LEAF < leaf && leaf < 0x8000_0000) {
         MAX_BASIC_LEAF
     } else {
@@ -149,12 +178,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         ],
         // EBX: CLFLUSH line size 8 * 8 bytes, one logical processor,
         // APIC id 0. No HTT, so software assumes nothing is shared.
-        1 => [
-            SIGNATURE,
-            (8 << 8) | (1 << 16),
-            SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT,
-            FPU | TSC | CX8 | CMOV | SSE | SSE2,
-        ],
+        1 => [SIGNATURE, (8 << 8) | (1 << 16), LEAF1_ECX, LEAF1_EDX],
         // One round of descriptors: 0xff = "see leaf 4".
         2 => [0x0000_ff01, 0, 0, 0],
         4 => match CACHES.get(subleaf as usize) {
@@ -166,8 +190,10 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
             ],
             None => [0; 4],
         },
+        // Structured extended features: subleaf 0 only (EAX = 0 subleaves more).
+        7 if subleaf == 0 => [0, LEAF7_EBX, 0, 0],
         0x8000_0000 => [MAX_EXT_LEAF, 0, 0, 0],
-        0x8000_0001 => [0, 0, LAHF_LM | ABM, SYSCALL | NX | LM],
+        0x8000_0001 => [0, 0, EXT1_ECX, EXT1_EDX],
         0x8000_0002..=0x8000_0004 => {
             let base = (leaf - 0x8000_0002) as usize * 16;
             [0, 4, 8, 12].map(|k| text4(BRAND, base + k))
@@ -176,7 +202,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         0x8000_0006 => [0, 0, (1024 << 16) | (8 << 12) | 64, 0],
         // 39 physical and 48 linear address bits.
         0x8000_0008 => [(48 << 8) | 39, 0, 0, 0],
-        // Leaves 3, 5, 6, 7 (no extended features), 8000_0005h, 8000_0007h.
+        // Leaves 3, 5, 6, 7 subleaves above 0, 8000_0005h, 8000_0007h.
         _ => [0; 4],
     }
 }
@@ -256,15 +282,19 @@ mod tests {
     fn features_are_the_implemented_set() {
         use feature::*;
         let l1 = cpuid(1, 0);
-        assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | SSE | SSE2);
-        assert_eq!(l1[2], SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | POPCNT);
-        // No MMX, FXSR, XSAVE/OSXSAVE, AVX; leaf 7 is empty.
-        assert_eq!(l1[3] & ((1 << 23) | (1 << 24)), 0);
+        assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2);
+        assert_eq!(
+            l1[2],
+            SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT
+        );
+        // No XSAVE/OSXSAVE, AVX.
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
-        assert_eq!(cpuid(7, 0), [0; 4]);
+        assert_eq!(cpuid(7, 0), [0, BMI1 | BMI2 | ADX, 0, 0]);
+        assert_eq!(cpuid(7, 1), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);
         assert_eq!(e1[2], LAHF_LM | ABM);
         assert_eq!(e1[3], SYSCALL | NX | LM);
+        assert_eq!(hwcap(), l1[3] as u64);
     }
 
     #[test]

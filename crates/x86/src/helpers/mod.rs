@@ -7,6 +7,7 @@ use crate::cpu::CpuState;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub mod bmi;
 pub mod flags;
 pub mod misc;
 pub mod muldiv;
@@ -33,12 +34,13 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 5] = [
+        let families: [&'static [&'static HelperInfo]; 6] = [
             flags::HELPERS,
             misc::HELPERS,
             muldiv::HELPERS,
             sse::HELPERS,
             x87::HELPERS,
+            bmi::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =
             families.iter().flat_map(|f| f.iter().copied()).collect();

@@ -2,13 +2,16 @@
 //! of x86 instructions into IR. Each instruction family has its own file;
 //! `translate_tb` offers each instruction to the families in turn.
 
+mod adx;
 mod alu;
 mod atomic;
 mod bits;
+mod bmi;
 mod branch;
 pub mod flags;
 mod lookahead;
 mod mov;
+mod movbe;
 mod muldiv;
 pub mod operand;
 mod shift;
@@ -156,6 +159,9 @@ const FAMILIES: &[Family] = &[
     shift::translate,
     muldiv::translate,
     bits::translate,
+    bmi::translate,
+    adx::translate,
+    movbe::translate,
     string::translate,
     atomic::translate,
     system::translate,

@@ -32,7 +32,7 @@ fn acc_regs(size: u32) -> (Register, Register) {
 }
 
 /// The full 128-bit product of two 64-bit temps as (low, high).
-fn mul2(cx: &mut Cx, signed: bool, a: Temp, b: Temp) -> (Temp, Temp) {
+pub(super) fn mul2(cx: &mut Cx, signed: bool, a: Temp, b: Temp) -> (Temp, Temp) {
     let (lo, hi) = (cx.b.temp(), cx.b.temp());
     let mut op = Op::new(if signed { Opcode::Muls2 } else { Opcode::Mulu2 });
     op.outs = [lo, hi];

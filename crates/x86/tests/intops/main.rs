@@ -6,7 +6,10 @@
 mod aliasing;
 mod atomic;
 mod bits;
+mod bmi;
+mod fxsr;
 mod harness;
+mod mmx;
 mod muldiv;
 mod shift;
 mod string;

@@ -8,7 +8,7 @@ use super::HelperInfo;
 use crate::cpu::CpuState;
 
 /// Horizontal op on adjacent pairs: lanes from `a` first, then from `b`.
-fn horizontal<L: super::lanes::Lane>(a: u128, b: u128, f: impl Fn(L, L) -> L) -> u128 {
+pub(super) fn horizontal<L: super::lanes::Lane>(a: u128, b: u128, f: impl Fn(L, L) -> L) -> u128 {
     let half = (64 / L::BITS) as usize;
     from_fn(|i| {
         let (v, j) = if i < half { (a, i) } else { (b, i - half) };

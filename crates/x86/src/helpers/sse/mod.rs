@@ -1,11 +1,14 @@
-//! SSE helpers (SSE through SSE4.2): the XMM work the translator does not
-//! inline. Packed integer, shuffle, shift and string-compare helpers and
+//! SSE helpers (SSE through SSE4.2, and the MMX-register forms): the XMM
+//! and MMX work the translator does not inline. Packed integer, shuffle, shift and string-compare helpers and
 //! CRC32 are plain Rust on `u128` lanes; floating-point helpers run the
 //! host's own SSE instruction under the guest MXCSR (`host.rs`) and merge
 //! the exception flags it raised.
 //!
 //! Calling convention: `d` is the destination XMM number (the helper reads
-//! and writes `env.xmm[d]`), `lo`/`hi` the source operand's 64-bit halves
+//! and writes `env.xmm[d]`), or `MM0` + n for MMX register n (read
+//! zero-extended to 128 bits, the low 64 bits of the result written back,
+//! as an MMX instruction writes: see `set_xmm`), `lo`/`hi` the source
+//! operand's 64-bit halves
 //! (the translator has already loaded a memory operand), and `c`/`c_hi` a
 //! third operand: an immediate, or XMM0 for the BLENDV forms.
 
@@ -121,23 +124,46 @@ pub mod compare;
 pub mod convert;
 pub mod crc32;
 pub mod float;
+pub mod fxsr;
 mod host;
 pub use host::{clear_host_flags, sync_mxcsr_flags};
 pub mod int;
 mod lanes;
+pub mod mmx;
 pub mod pcmpstr;
 mod pcmpstr_host;
 pub mod shift;
 pub mod shuffle;
 
-/// The value of XMM register `n`.
+/// The helper register number of MMX register MM0 (MMn is `MM0 + n`).
+pub const MM0: u64 = 32;
+
+/// MMX register n: the mantissa of physical x87 register n.
+fn mm(env: &CpuState, n: u64) -> u64 {
+    let r = &env.fpu.regs[n as usize];
+    u64::from_le_bytes(r[..8].try_into().expect("8 bytes"))
+}
+
+/// The value of XMM register `n` (or, from `MM0` up, an MMX register
+/// zero-extended).
 fn xmm(env: &CpuState, n: u64) -> u128 {
+    if n >= MM0 {
+        return mm(env, n - MM0) as u128;
+    }
     let [lo, hi] = env.xmm[n as usize];
     pair(lo, hi)
 }
 
-/// Sets XMM register `n`.
+/// Sets XMM register `n`; from `MM0` up, sets an MMX register to the low
+/// 64 bits of `v` and the x87 register's exponent and sign to all ones,
+/// as MMX instructions do (the translator updates TOP and the tags).
 fn set_xmm(env: &mut CpuState, n: u64, v: u128) {
+    if n >= MM0 {
+        let r = &mut env.fpu.regs[(n - MM0) as usize];
+        r[..8].copy_from_slice(&(v as u64).to_le_bytes());
+        r[8..].copy_from_slice(&0xffffu64.to_le_bytes());
+        return;
+    }
     env.xmm[n as usize] = [v as u64, (v >> 64) as u64];
 }
 
@@ -204,7 +230,9 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     convert::TO_GPR,
     crc32::HELPERS,
     float::MXCSR,
+    fxsr::HELPERS,
     int::PURE,
+    mmx::PURE,
     pcmpstr::HELPERS,
     shift::PURE,
     shuffle::PURE,

@@ -7,7 +7,7 @@ use super::HelperInfo;
 use crate::cpu::CpuState;
 
 /// Interleaves the low (or high) halves of `a` and `b`, `a` first.
-fn unpack<L: Lane>(a: u128, b: u128, high: bool) -> u128 {
+pub(super) fn unpack<L: Lane>(a: u128, b: u128, high: bool) -> u128 {
     let half = (64 / L::BITS) as usize;
     let base = if high { half } else { 0 };
     from_fn(|i| get::<L>(if i % 2 == 0 { a } else { b }, base + i / 2))
@@ -15,7 +15,7 @@ fn unpack<L: Lane>(a: u128, b: u128, high: bool) -> u128 {
 
 /// Narrows the lanes of `a` then `b` (type `S`) into type `D`, saturating
 /// to `D`'s range.
-fn pack<S: Lane, D: Lane>(a: u128, b: u128, lo: i128, hi: i128) -> u128 {
+pub(super) fn pack<S: Lane, D: Lane>(a: u128, b: u128, lo: i128, hi: i128) -> u128 {
     let half = (64 / D::BITS) as usize;
     from_fn(|i| {
         let (v, j) = if i < half { (a, i) } else { (b, i - half) };

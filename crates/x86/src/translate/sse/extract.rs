@@ -57,7 +57,7 @@ fn bit_to(cx: &mut Cx, v: Temp, from: u64, to: u64) -> Temp {
 /// The top bits of the eight bytes of `q` gathered into bits 0..8: the
 /// top bits moved to the bottom of each byte, then one multiply places
 /// byte i's bit at bit 56 + i without carries.
-fn byte_signs(cx: &mut Cx, q: Temp) -> Temp {
+pub(super) fn byte_signs(cx: &mut Cx, q: Temp) -> Temp {
     let t = cx.b.andi(q, 0x8080_8080_8080_8080);
     let t = cx.b.shri(t, 7);
     let magic = cx.b.movi(0x0102_0408_1020_4080);

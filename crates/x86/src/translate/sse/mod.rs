@@ -1,19 +1,21 @@
-//! SSE through SSE4.2 in their legacy (non-VEX) encodings: each family
-//! has its own file; this one offers the instruction to each and holds the
-//! operand plumbing they share. Moves, logic and inserts/extracts are IR
+//! SSE through SSE4.2 in their legacy (non-VEX) encodings, and FXSAVE/
+//! FXRSTOR: each family has its own file; this one offers the instruction
+//! to each and holds the operand plumbing they share. Moves, logic and inserts/extracts are IR
 //! on the registers' 64-bit halves (`CpuState::xmm`, reached with
 //! `ld_env`/`st_env`); arithmetic calls `helpers::sse`, which works on XMM
 //! `d` in place with the source operand passed by value, so a memory
 //! source is loaded (and faults) before any state changes. Forms with MMX
-//! registers are not handled here.
+//! registers go to `mmx.rs`.
 
 mod compare;
 mod convert;
 mod crc32;
 mod extract;
 mod float;
+mod fxsr;
 mod int;
 mod logic;
+mod mmx;
 mod moves;
 mod mxcsr;
 mod pcmpstr;
@@ -30,8 +32,8 @@ use ox86_ir::{Cond, Temp};
 pub fn translate(cx: &mut Cx) -> Outcome {
     let uses_mmx = (0..cx.insn.op_count())
         .any(|i| cx.insn.op_kind(i) == OpKind::Register && cx.insn.op_register(i).is_mm());
-    if uses_mmx {
-        return Outcome::NotMine;
+    if uses_mmx || cx.insn.mnemonic() == Mnemonic::Emms {
+        return mmx::translate(cx);
     }
     const FAMILIES: &[fn(&mut Cx) -> Outcome] = &[
         moves::translate,
@@ -46,6 +48,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         mxcsr::translate,
         pcmpstr::translate,
         crc32::translate,
+        fxsr::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -244,10 +247,10 @@ mod tests {
         )
     }
 
-    /// Every instruction of `FEATURES` iced decodes from the 0F, 0F 38
-    /// and 0F 3A maps with any mandatory prefix and REX.W, in register and
-    /// memory forms, except the MMX-register forms and `elsewhere`.
-    fn all_forms() -> Vec<Instruction> {
+    /// Every instruction iced decodes from the 0F, 0F 38 and 0F 3A maps
+    /// with any mandatory prefix and REX.W, in register and memory forms,
+    /// that `wanted` accepts.
+    fn decoded_forms(wanted: impl Fn(&Instruction) -> bool) -> Vec<Instruction> {
         let prefixes: [&[u8]; 9] = [
             &[],
             &[0x66, 0xf2],
@@ -265,18 +268,14 @@ mod tests {
             for map in maps {
                 for op in 0..=255u8 {
                     // ModRM: each reg field (group opcodes select by it)
-                    // with rm = xmm1/ecx, then with rm = [rcx].
+                    // with rm = xmm1/mm1/ecx, then with rm = [rcx].
                     for modrm in (0..8u8).flat_map(|reg| [0xc1 | reg << 3, 0x01 | reg << 3]) {
                         let mut bytes = prefix.to_vec();
                         bytes.extend_from_slice(map);
                         bytes.extend_from_slice(&[op, modrm, 0x05, 0x90, 0x90]);
                         let insn =
                             Decoder::with_ip(64, &bytes, 0x1000, DecoderOptions::NONE).decode();
-                        let wanted = insn.cpuid_features().iter().any(|f| FEATURES.contains(f));
-                        let mmx = (0..insn.op_count()).any(|i| {
-                            insn.op_kind(i) == OpKind::Register && insn.op_register(i).is_mm()
-                        });
-                        if !insn.is_invalid() && wanted && !mmx && !elsewhere(insn.mnemonic()) {
+                        if !insn.is_invalid() && wanted(&insn) {
                             out.push(insn);
                         }
                     }
@@ -286,13 +285,26 @@ mod tests {
         out
     }
 
-    #[test]
-    fn every_form_translates_to_valid_ir() {
-        let forms = all_forms();
+    fn uses_mmx(insn: &Instruction) -> bool {
+        (0..insn.op_count())
+            .any(|i| insn.op_kind(i) == OpKind::Register && insn.op_register(i).is_mm())
+    }
+
+    /// Every instruction of `FEATURES` in its XMM forms, except `elsewhere`.
+    fn all_forms() -> Vec<Instruction> {
+        decoded_forms(|insn| {
+            insn.cpuid_features().iter().any(|f| FEATURES.contains(f))
+                && !uses_mmx(insn)
+                && !elsewhere(insn.mnemonic())
+        })
+    }
+
+    /// Translates each of `forms` alone and verifies the IR; returns the
+    /// number of distinct instruction codes.
+    fn check_translates(forms: Vec<Instruction>) -> usize {
         let mut codes: Vec<_> = forms.iter().map(|i| i.code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), 289, "codes decoded");
         for insn in forms {
             let mut cx = Cx {
                 b: IrBlock::new(&GLOBALS),
@@ -314,22 +326,20 @@ mod tests {
                 panic!("{:?} ({insn}): {e}", insn.code());
             }
         }
+        codes.len()
     }
 
     #[test]
-    fn mmx_forms_are_left_alone() {
-        // PADDB mm0, mm1 and PMOVMSKB eax, mm1.
-        for bytes in [&[0x0f, 0xfc, 0xc1][..], &[0x0f, 0xd7, 0xc1]] {
-            let insn = Decoder::with_ip(64, bytes, 0, DecoderOptions::NONE).decode();
-            let mut cx = Cx {
-                b: IrBlock::new(&GLOBALS),
-                insn,
-                pc: 0,
-                next_pc: 3,
-                cc_known: None,
-                ended: false,
-            };
-            assert_eq!(translate(&mut cx), Outcome::NotMine);
-        }
+    fn every_form_translates_to_valid_ir() {
+        assert_eq!(check_translates(all_forms()), 289, "codes decoded");
+    }
+
+    #[test]
+    fn every_mmx_form_translates_to_valid_ir() {
+        let mut forms = decoded_forms(|insn| {
+            uses_mmx(insn) && !insn.cpuid_features().contains(&CpuidFeature::D3NOW)
+        });
+        forms.push(Decoder::with_ip(64, &[0x0f, 0x77], 0, DecoderOptions::NONE).decode());
+        assert_eq!(check_translates(forms), 103, "codes decoded");
     }
 }

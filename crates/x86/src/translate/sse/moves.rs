@@ -11,7 +11,7 @@ use crate::cpu::glob;
 use crate::cpu::reg::RDI;
 use crate::translate::{Cx, Outcome};
 use iced_x86::{Mnemonic, OpKind, Register};
-use ox86_ir::{Cond, Opcode};
+use ox86_ir::{Cond, Opcode, Temp};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     match cx.insn.mnemonic() {
@@ -151,10 +151,17 @@ fn dup_dword(cx: &mut Cx, q: ox86_ir::Temp, high: bool) -> ox86_ir::Temp {
 }
 
 /// MASKMOVDQU: stores the bytes of operand 1 whose byte in operand 2 has
-/// its top bit set, to [rDI] (DS, or a segment override).
+/// its top bit set, to [rDI].
 fn maskmovdqu(cx: &mut Cx) {
     let data = read_xmm(cx, xmm_of(cx, 1));
     let mask = read_xmm(cx, xmm_of(cx, 2));
+    masked_store(cx, &[data.lo, data.hi], &[mask.lo, mask.hi]);
+}
+
+/// MASKMOVDQU/MASKMOVQ: stores each byte of the quadwords `data` whose
+/// byte in `mask` has its top bit set, to [rDI] (DS, or a segment
+/// override; EDI with a 32-bit address size).
+pub(super) fn masked_store(cx: &mut Cx, data: &[Temp], mask: &[Temp]) {
     let mut base = cx.g(RDI);
     if cx.insn.op_kind(0) == OpKind::MemorySegEDI {
         base = cx.b.unop(Opcode::Ext32u, base);
@@ -164,19 +171,16 @@ fn maskmovdqu(cx: &mut Cx) {
         Register::GS => base = cx.b.add(base, cx.g(glob::GS_BASE)),
         _ => {}
     }
-    for i in 0..16u64 {
-        let (d, m) = if i < 8 {
-            (data.lo, mask.lo)
-        } else {
-            (data.hi, mask.hi)
-        };
-        let shift = (i % 8) * 8;
-        let skip = cx.b.label();
-        let bit = cx.b.movi(0x80 << shift);
-        cx.b.brcond(Cond::TstEq, m, bit, skip);
-        let byte = cx.b.shri(d, shift);
-        let a = cx.b.addi(base, i);
-        cx.store(1, byte, a);
-        cx.b.set_label(skip);
+    for (q, (&d, &m)) in data.iter().zip(mask).enumerate() {
+        for i in 0..8u64 {
+            let shift = i * 8;
+            let skip = cx.b.label();
+            let bit = cx.b.movi(0x80 << shift);
+            cx.b.brcond(Cond::TstEq, m, bit, skip);
+            let byte = cx.b.shri(d, shift);
+            let a = cx.b.addi(base, 8 * q as u64 + i);
+            cx.store(1, byte, a);
+            cx.b.set_label(skip);
+        }
     }
 }

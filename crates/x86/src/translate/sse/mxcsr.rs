@@ -1,14 +1,11 @@
 //! MXCSR access as IR: LDMXCSR (reserved bits set give #GP) and STMXCSR.
 
 use super::gp_unless;
-use crate::cpu::CpuState;
+use crate::cpu::{CpuState, MXCSR_MASK};
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic;
 use ox86_ir::Cond;
 use std::mem::offset_of;
-
-/// Bits of MXCSR software may set (the MXCSR_MASK of a CPU with DAZ).
-const MXCSR_MASK: u64 = 0xffff;
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     let off = offset_of!(CpuState, mxcsr);
@@ -16,7 +13,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         Mnemonic::Ldmxcsr => {
             let a = cx.ea();
             let v = cx.load(4, a);
-            let reserved = cx.b.movi(!MXCSR_MASK);
+            let reserved = cx.b.movi(!(MXCSR_MASK as u64));
             gp_unless(cx, Cond::TstEq, v, reserved);
             // The 64-bit field also covers the padding after MXCSR: zero.
             cx.b.st_env(v, off);
