@@ -156,7 +156,6 @@ const EXCLUDED: &[(Mnemonic, &str)] = &[
     (Mnemonic::Fnstenv, "stores the unmodelled FPU pointers"),
     (Mnemonic::Fstenv, "stores the unmodelled FPU pointers"),
     (Mnemonic::Fldenv, "loads state wholesale"),
-    (Mnemonic::Clflush, "no architectural effect"),
 ];
 
 /// Single forms never generated, with the reason.
