@@ -1,6 +1,6 @@
 //! System and flag-control instructions a user-mode program meets:
 //! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR64, PREFETCH),
-//! the traps INT3, UD2, HLT, and CPUID, RDTSC, LAHF, SAHF.
+//! the traps INT3, UD2, HLT, and CPUID, RDTSC, RDTSCP, LAHF, SAHF.
 
 use super::{Cx, Outcome};
 use crate::cpu::eflags::{AF, CF, FIXED1, OF, PF, SF, ZF};
@@ -49,11 +49,16 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht2
         | Mnemonic::Prefetchw => {}
         Mnemonic::Cpuid => cpuid(cx),
-        Mnemonic::Rdtsc => {
+        Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
             let hi = cx.b.shri(t, 32);
             cx.write_reg(Register::EAX, t);
             cx.write_reg(Register::EDX, hi);
+            if cx.insn.mnemonic() == Mnemonic::Rdtscp {
+                // IA32_TSC_AUX: processor 0 of node 0, as Linux would set it.
+                let aux = cx.b.movi(0);
+                cx.write_reg(Register::ECX, aux);
+            }
         }
         Mnemonic::Lahf => {
             // AH = SF:ZF:0:AF:0:PF:1:CF.

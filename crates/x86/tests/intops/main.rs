@@ -3,14 +3,17 @@
 //! registers, flags and memory, and must leave the same registers, memory
 //! and every flag the SDM defines for it.
 
+mod aes;
 mod aliasing;
 mod atomic;
 mod bits;
 mod bmi;
+mod cache;
 mod fxsr;
 mod harness;
 mod mmx;
 mod muldiv;
+mod random;
 mod shift;
 mod string;
 mod system;

@@ -69,3 +69,18 @@ fn rdtsc_counts_up_in_edx_eax() {
     let t1 = read();
     assert!(t1 > t0);
 }
+
+#[test]
+fn rdtscp_counts_up_with_tsc_aux_zero() {
+    let case = Case::regs([u64::MAX; 16], 0);
+    let read = || {
+        let (s, end) = run_ox86(&[0x0f, 0x01, 0xf9], &case);
+        assert_eq!(end, End::Done);
+        assert_eq!((s.gpr[RAX] >> 32, s.gpr[RDX] >> 32), (0, 0));
+        assert_eq!(s.gpr[RCX], 0);
+        s.gpr[RDX] << 32 | s.gpr[RAX]
+    };
+    let t0 = read();
+    let t1 = read();
+    assert!(t1 > t0);
+}

@@ -120,6 +120,7 @@ macro_rules! mxcsr_value_ops {
     };
 }
 
+pub mod aes;
 pub mod compare;
 pub mod convert;
 pub mod crc32;
@@ -223,6 +224,7 @@ const MXCSR_ACCESS: &[&HelperInfo] = &[&MXCSR_SYNC, &MXCSR_LOADED];
 
 const FAMILIES: &[&[&HelperInfo]] = &[
     MXCSR_ACCESS,
+    aes::PURE,
     compare::PURE,
     compare::MXCSR,
     compare::COMIS,

@@ -1,12 +1,14 @@
-//! SSE through SSE4.2 in their legacy (non-VEX) encodings, and FXSAVE/
-//! FXRSTOR: each family has its own file; this one offers the instruction
-//! to each and holds the operand plumbing they share. Moves, logic and inserts/extracts are IR
-//! on the registers' 64-bit halves (`CpuState::xmm`, reached with
+//! SSE through SSE4.2, AES-NI and PCLMULQDQ in their legacy (non-VEX)
+//! encodings, MMX, and FXSAVE/FXRSTOR: each family has its own file; this
+//! one offers the instruction to each and holds the operand plumbing they
+//! share. Moves, logic and inserts/extracts are IR on the registers'
+//! 64-bit halves (`CpuState::xmm`, reached with
 //! `ld_env`/`st_env`); arithmetic calls `helpers::sse`, which works on XMM
 //! `d` in place with the source operand passed by value, so a memory
 //! source is loaded (and faults) before any state changes. Forms with MMX
 //! registers go to `mmx.rs`.
 
+mod aes;
 mod compare;
 mod convert;
 mod crc32;
@@ -49,6 +51,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         pcmpstr::translate,
         crc32::translate,
         fxsr::translate,
+        aes::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -229,6 +232,8 @@ mod tests {
         CpuidFeature::SSSE3,
         CpuidFeature::SSE4_1,
         CpuidFeature::SSE4_2,
+        CpuidFeature::AES,
+        CpuidFeature::PCLMULQDQ,
     ];
 
     /// SSE-era instructions other families own: x87's FISTTP and the
@@ -331,7 +336,7 @@ mod tests {
 
     #[test]
     fn every_form_translates_to_valid_ir() {
-        assert_eq!(check_translates(all_forms()), 289, "codes decoded");
+        assert_eq!(check_translates(all_forms()), 296, "codes decoded");
     }
 
     #[test]
