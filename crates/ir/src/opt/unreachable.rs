@@ -1,41 +1,59 @@
 //! Unreachable-code removal: the ops after an unconditional branch or TB
-//! exit, up to the next label a branch still targets, never run. Folding a
+//! exit, up to the next label a reachable branch targets, never run. Folding a
 //! constant branch can leave such code reading temps whose definitions
 //! dead-code elimination then drops, so backends must not see it.
 
 use crate::func::IrBlock;
 use crate::table::Opcode;
 
-/// Runs the pass (to a fixpoint: removing code can orphan more labels).
+/// Runs the pass. A label is reachable when the code before it falls
+/// through to it or a reachable branch targets it (iterated to a fixpoint:
+/// a branch in dead code, such as a loop's back edge, does not count).
 pub fn remove_unreachable(block: &mut IrBlock) {
-    loop {
-        let mut targeted = vec![false; block.n_labels as usize];
+    let mut reached = vec![false; block.n_labels as usize];
+    let reachable_ops = |reached: &mut Vec<bool>| {
+        let mut keep = Vec::with_capacity(block.ops.len());
+        let mut live = true;
+        let mut changed = false;
         for op in &block.ops {
-            match op.opc {
-                Opcode::Br => targeted[op.consts[0] as usize] = true,
-                Opcode::Brcond => targeted[op.consts[1] as usize] = true,
-                _ => {}
-            }
-        }
-        let before = block.ops.len();
-        let mut reachable = true;
-        block.ops.retain(|op| {
             if op.opc == Opcode::SetLabel {
-                reachable |= targeted[op.consts[0] as usize];
+                let l = op.consts[0] as usize;
+                if live && !reached[l] {
+                    reached[l] = true;
+                    changed = true;
+                }
+                live = reached[l];
             }
-            let keep = reachable;
+            keep.push(live);
+            if !live {
+                continue;
+            }
+            let target = match op.opc {
+                Opcode::Br => Some(op.consts[0] as usize),
+                Opcode::Brcond => Some(op.consts[1] as usize),
+                _ => None,
+            };
+            if let Some(l) = target.filter(|&l| !reached[l]) {
+                reached[l] = true;
+                changed = true;
+            }
             if matches!(
                 op.opc,
                 Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
             ) {
-                reachable = false;
+                live = false;
             }
-            keep
-        });
-        if block.ops.len() == before {
-            return;
         }
-    }
+        (keep, changed)
+    };
+    let keep = loop {
+        let (keep, changed) = reachable_ops(&mut reached);
+        if !changed {
+            break keep;
+        }
+    };
+    let mut k = keep.into_iter();
+    block.ops.retain(|_| k.next().unwrap_or(true));
 }
 
 #[cfg(test)]
@@ -56,6 +74,24 @@ mod tests {
         b.set_label(l);
         let u = b.addi(t, 1);
         b.mov_to(crate::Temp(0), u);
+        super::remove_unreachable(&mut b);
+        assert_eq!(b.ops.len(), 2, "{:?}", b.ops);
+    }
+
+    #[test]
+    fn a_loop_after_a_raise_goes_too() {
+        static G: [Global; 1] = [Global {
+            name: "g",
+            offset: 0,
+        }];
+        let mut b = IrBlock::new(&G);
+        let top = b.label();
+        let t = b.movi(1);
+        b.raise(13);
+        b.set_label(top);
+        let u = b.addi(t, 1);
+        b.mov_to(crate::Temp(0), u);
+        b.br(top);
         super::remove_unreachable(&mut b);
         assert_eq!(b.ops.len(), 2, "{:?}", b.ops);
     }
