@@ -50,15 +50,30 @@ int main(int argc, char **argv, char **envp)
     printf("AT_PHENT = %lu\n", getauxval(AT_PHENT));
     unsigned long phnum = getauxval(AT_PHNUM);
     const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
-    int load_segments = 0, has_phdr_entry = 0;
+    int load_segments = 0, has_phdr_entry = 0, has_interp = 0;
+    unsigned long bias = 0, entry = getauxval(AT_ENTRY);
     for (unsigned long i = 0; ph && i < phnum; i++) {
         load_segments += ph[i].p_type == PT_LOAD;
         has_phdr_entry |= ph[i].p_type == PT_PHDR;
-        CHECK(ph[i].p_type != PT_INTERP);
+        has_interp |= ph[i].p_type == PT_INTERP;
+        if (ph[i].p_type == PT_PHDR)
+            bias = (unsigned long)ph - ph[i].p_vaddr;
     }
     printf("program headers: %lu, %d PT_LOAD\n", phnum, load_segments);
     CHECK(load_segments >= 1);
-    CHECK(getauxval(AT_ENTRY) != 0);
+    CHECK(entry != 0);
+    /* AT_ENTRY is the program's own entry, inside one of its executable segments */
+    int entry_in_text = 0;
+    for (unsigned long i = 0; ph && has_phdr_entry && i < phnum; i++)
+        entry_in_text |= ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && entry >= bias + ph[i].p_vaddr &&
+                         entry < bias + ph[i].p_vaddr + ph[i].p_memsz;
+    CHECK(entry_in_text || !has_phdr_entry);
+    /* AT_BASE is the interpreter's load address, 0 without one */
+    const unsigned char *interp = (const unsigned char *)getauxval(AT_BASE);
+    printf("interpreter: %s\n", has_interp ? "yes" : "no");
+    CHECK_EQ(interp != NULL, has_interp);
+    if (interp)
+        CHECK(memcmp(interp, ELFMAG, SELFMAG) == 0);
     const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
     CHECK(rnd != NULL);
     unsigned acc = 0;

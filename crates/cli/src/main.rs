@@ -1,9 +1,9 @@
 //! `ox86 [OPTIONS] PROGRAM [ARGS...]`: runs a Linux x86-64 program under
 //! ox86 (user mode). Argument parsing only; the work is in the crates.
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use ox86_engine::{Engine, EngineKind, EngineOptions, LogMask, LogSink};
-use ox86_linux::{Process, RunOptions};
+use ox86_linux::{Process, RunOptions, Sysroot};
 use std::process::ExitCode;
 
 /// The execution engine.
@@ -46,8 +46,18 @@ struct Args {
     #[arg(long, value_name = "KIB")]
     code_cache: Option<usize>,
     /// argv[0] for the guest (default: PROGRAM).
-    #[arg(long, value_name = "NAME")]
+    #[arg(short = '0', long, value_name = "NAME")]
     argv0: Option<String>,
+    /// Prefix for absolute paths the guest opens: the interpreter and
+    /// libraries are looked up under PATH first (a sysroot).
+    #[arg(short = 'L', value_name = "PATH")]
+    sysroot: Option<String>,
+    /// Set VAR to VALUE in the guest environment (repeatable).
+    #[arg(short = 'E', value_name = "VAR=VALUE")]
+    set_env: Vec<String>,
+    /// Remove VAR from the guest environment (repeatable).
+    #[arg(short = 'U', value_name = "VAR")]
+    unset_env: Vec<String>,
     /// The program to run, then its arguments (everything after PROGRAM
     /// goes to the guest, options included).
     #[arg(
@@ -60,8 +70,46 @@ struct Args {
     command: Vec<String>,
 }
 
+/// The guest environment: ox86's own, changed by the -E and -U options in
+/// the order they were given.
+fn guest_env(matches: &ArgMatches) -> Vec<String> {
+    let mut env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let edits = |id: &str| -> Vec<(usize, String)> {
+        match (matches.indices_of(id), matches.get_many::<String>(id)) {
+            (Some(i), Some(v)) => i.zip(v.cloned()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut all: Vec<(usize, bool, String)> = edits("set_env")
+        .into_iter()
+        .map(|(i, v)| (i, true, v))
+        .chain(edits("unset_env").into_iter().map(|(i, v)| (i, false, v)))
+        .collect();
+    all.sort_by_key(|e| e.0);
+    for (_, set, item) in all {
+        if set {
+            let (k, v) = item.split_once('=').unwrap_or((&item, ""));
+            match env.iter_mut().find(|e| e.0 == k) {
+                Some(e) => e.1 = v.to_string(),
+                None => env.push((k.to_string(), v.to_string())),
+            }
+        } else {
+            env.retain(|e| e.0 != item);
+        }
+    }
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let (program, guest_args) = args.command.split_first().expect("clap requires PROGRAM");
     let log = match args.log.as_deref().map(LogMask::parse).transpose() {
         Ok(m) => m.unwrap_or_default(),
@@ -101,34 +149,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut self_cmd = vec![
-        std::env::current_exe()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "ox86".into()),
-        "--engine".into(),
-        format!("{:?}", args.engine).to_lowercase(),
-    ];
-    if args.strace {
-        self_cmd.push("--strace".into());
-    }
-    if args.stats {
-        self_cmd.push("--stats".into());
-    }
-    if let Some(k) = args.code_cache {
-        self_cmd.push(format!("--code-cache={k}"));
-    }
-    if args.one_insn_per_tb {
-        self_cmd.push("--one-insn-per-tb".into());
-    }
     let opts = RunOptions {
         strace: args.strace,
         stats: args.stats,
-        self_cmd,
         argv0: args.argv0.clone(),
+        sysroot: Sysroot::new(args.sysroot.as_deref()),
     };
-    let envs: Vec<String> = std::env::vars_os()
-        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
-        .collect();
+    let envs = guest_env(&matches);
     match Process::load(engine, program, guest_args, &envs, &opts) {
         Ok((process, cpu)) => process.run(cpu),
         Err(e) => {

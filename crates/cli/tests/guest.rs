@@ -1,6 +1,7 @@
 //! Guest-program suite: every `tests/guest/*.c` and `tests/guest/*.S` is built in several
-//! variants (gcc/musl, static/static-pie, -O0/-O2; asm with `-nostdlib`), run natively and
-//! under each engine, and the runs must agree byte for byte on stdout, stderr and exit status.
+//! variants (gcc/musl, static/static-pie/dynamically linked, -O0/-O2; asm with `-nostdlib`),
+//! run natively and under each engine, and the runs must agree byte for byte on stdout, stderr
+//! and exit status.
 //!
 //! Knobs (environment variables):
 //! - `OX86_ENGINES`: comma-separated engines to compare with the native run (default
@@ -94,6 +95,12 @@ const VARIANTS: &[Variant] = &[
         lang: Lang::C,
         cc: "gcc",
         flags: &["-static-pie", "-O2"],
+    },
+    Variant {
+        name: "gcc-dyn-O2",
+        lang: Lang::C,
+        cc: "gcc",
+        flags: &["-O2"],
     },
     Variant {
         name: "musl-O0",

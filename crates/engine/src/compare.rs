@@ -193,6 +193,16 @@ impl Compare {
         let mut ienv = snapshot(&before);
         set_host_mxcsr(csr);
         let ir_exit = ox86_interp::exec(itb, &mut ienv, locals);
+        // A discarded global's value is undefined: the engines may differ.
+        for op in itb.ir.ops.iter().filter(|op| op.opc == Opcode::Discard) {
+            let off = ox86_x86::GLOBALS[op.outs[0].index()].offset;
+            // SAFETY: `off` is a global's 8-byte field inside CpuState,
+            // read from one state and written to another, distinct one.
+            unsafe {
+                let v = *((&after as *const CpuState as *const u8).add(off) as *const u64);
+                *((&mut ienv as *mut CpuState as *mut u8).add(off) as *mut u64) = v;
+            }
+        }
         let mut diff = state_diff(&after, &ienv);
         let interp_csr = host_mxcsr();
         if jit_csr != interp_csr {

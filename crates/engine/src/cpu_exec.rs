@@ -8,6 +8,7 @@ use crate::log::{LogMask, LogSink};
 use crate::tb::Tb;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use ox86_interp::{InterpTb, TbExit};
+use ox86_ir::Opcode;
 use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
@@ -86,7 +87,7 @@ pub struct Stats {
     pub tbs_translated: u64,
     /// Guest instructions translated.
     pub insns_translated: u64,
-    /// Time spent translating, in nanoseconds.
+    /// Thread CPU time spent translating, in nanoseconds.
     pub translate_ns: u64,
     /// TBs executed.
     pub tbs_executed: u64,
@@ -196,7 +197,8 @@ impl Engine {
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
-        let t0 = std::time::Instant::now();
+        let timed = self.opts.stats;
+        let t0 = if timed { thread_cpu_ns() } else { 0 };
         let mut max_insns = if self.opts.one_insn_per_tb {
             1
         } else {
@@ -220,11 +222,17 @@ impl Engine {
                 Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
             }
         };
-        self.stats.translate_ns += t0.elapsed().as_nanos() as u64;
+        if timed {
+            self.stats.translate_ns += thread_cpu_ns() - t0;
+        }
         self.stats.tbs_translated += 1;
         self.stats.insns_translated += t.n_insns as u64;
         if self.opts.log.in_asm {
-            let text = disassemble(pc, t.size);
+            let pcs = t.ir.ops.iter().filter(|o| o.opc == Opcode::InsnStart);
+            let text = pcs
+                .map(|o| disassemble(o.consts[0], 1))
+                .collect::<Vec<_>>()
+                .join("\n");
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
         if self.opts.log.op_opt {
@@ -390,6 +398,18 @@ impl Engine {
         };
         Exit::Fault(fault)
     }
+}
+
+/// CPU time this thread has used, in nanoseconds (translation time is
+/// measured in it, so other load on the host does not count).
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill in.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Intel-syntax disassembly of the guest instructions in `[pc, pc + size)`,

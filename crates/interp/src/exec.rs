@@ -196,6 +196,7 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 }
                 f.set(op.outs[0], v);
             }
+            Opcode::Discard => {}
             Opcode::CallXmm => {
                 let (d, s, imm) = unpack_xmm_operands(op.consts[1]);
                 let lo = *f.env_field(xmm_offset(s as usize, 0) as u64);

@@ -287,6 +287,13 @@ impl IrBlock {
         self.push(op);
     }
 
+    /// Marks global `g`'s value as no longer needed (see `Opcode::Discard`).
+    pub fn discard(&mut self, g: Temp) {
+        let mut op = Op::new(Opcode::Discard);
+        op.outs[0] = g;
+        self.push(op);
+    }
+
     /// Leaves through direct-exit slot `n`.
     pub fn goto_tb(&mut self, n: u64) {
         let mut op = Op::new(Opcode::GotoTb);

@@ -69,6 +69,8 @@ ir_ops! {
     Mov = "mov": 1, 1, 0, 0;
     /// d = constant
     Movi = "movi": 1, 0, 1, 0;
+    /// d's value is no longer needed: it becomes undefined (nothing stores it)
+    Discard = "discard": 1, 0, 0, 0;
     /// d = a + b
     Add = "add": 1, 2, 0, 0;
     /// d = a - b

@@ -204,6 +204,7 @@ impl<'a> Gen<'a> {
             }
             Opcode::Mov => self.mov(i, op),
             Opcode::Movi => self.movi(i, op),
+            Opcode::Discard => self.discard(op.outs[0]),
             Opcode::Add
             | Opcode::Sub
             | Opcode::Mul

@@ -66,6 +66,17 @@ impl Gen<'_> {
         }
     }
 
+    /// `discard t`: its value is dropped unwritten (its home keeps an
+    /// older, now meaningless value).
+    pub fn discard(&mut self, t: Temp) {
+        let ti = t.index();
+        if let Loc::Reg(r) = self.loc[ti] {
+            self.reg_temp[r as usize] = NONE;
+        }
+        self.loc[ti] = Loc::Mem;
+        self.dirty[ti] = false;
+    }
+
     /// Writes `t` to its home if the home is stale.
     pub fn write_home(&mut self, t: u32) {
         let ti = t as usize;

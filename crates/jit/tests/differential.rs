@@ -159,9 +159,11 @@ fn operand(b: &mut IrBlock, rng: &mut Rng, kind: u64) -> Temp {
     }
 }
 
+/// Ops computing a value from their inputs (`discard` leaves its value
+/// undefined, so it is exercised apart).
 fn data_op(opc: Opcode) -> bool {
     opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END) == 0
-        && !matches!(opc, Opcode::InsnStart | Opcode::CallPure)
+        && !matches!(opc, Opcode::InsnStart | Opcode::CallPure | Opcode::Discard)
 }
 
 /// Appends one use of `opc` with operands of kinds `ka`, `kb` (and
@@ -272,6 +274,14 @@ fn every_op_matches_the_interpreter() {
                         b.call_pure(id, &args)
                     };
                     b.mov_to(g(reg::RBX), r);
+                }
+                Opcode::Discard => {
+                    // The discarded value is dead: redefined before the exit.
+                    let x = operand(&mut b, &mut rng, ka);
+                    b.mov_to(g(reg::RDX), x);
+                    b.discard(g(reg::RDX));
+                    let y = operand(&mut b, &mut rng, kb);
+                    b.mov_to(g(reg::RDX), y);
                 }
                 Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => {}
                 _ => one_op(&mut b, &mut rng, opc, ka, kb, &buf),

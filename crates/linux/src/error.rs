@@ -37,13 +37,15 @@ pub enum LinuxError {
         /// What is wrong.
         what: String,
     },
-    /// Needs a dynamic loader (PT_INTERP).
-    #[error("`{path}` is dynamically linked (interpreter {interp}); only static programs are supported yet")]
-    Dynamic {
-        /// Path as given.
+    /// The program's interpreter (PT_INTERP) cannot be loaded.
+    #[error("cannot load the interpreter `{interp}` of `{path}`: {source}")]
+    Interpreter {
+        /// Path of the program as given.
         path: String,
         /// The PT_INTERP path.
         interp: String,
+        /// Why the interpreter cannot be loaded.
+        source: Box<LinuxError>,
     },
     /// A segment could not be mapped where the ELF asks.
     #[error("cannot map segment of `{path}` at {addr:#x}: {source}")]

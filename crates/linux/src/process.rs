@@ -3,10 +3,11 @@
 //! serves its system calls and faults (QEMU's `cpu_loop`).
 
 use crate::error::LinuxError;
-use crate::loader::load_elf;
+use crate::loader::load_program;
 use crate::mm::GuestMemory;
 use crate::signal::FaultInfo;
 use crate::stack::setup_stack;
+use crate::sysroot::Sysroot;
 use ox86_engine::{Engine, Exit, GuestFault};
 use ox86_x86::cpu::reg;
 use ox86_x86::CpuState;
@@ -19,8 +20,8 @@ pub struct RunOptions {
     pub strace: bool,
     /// Print engine statistics at exit.
     pub stats: bool,
-    /// The command that re-runs ox86 with the same options (for execve).
-    pub self_cmd: Vec<String>,
+    /// The `-L` prefix for absolute guest paths.
+    pub sysroot: Sysroot,
     /// argv[0] for the guest, if not the program path.
     pub argv0: Option<String>,
 }
@@ -37,8 +38,8 @@ pub struct Process {
     pub strace: bool,
     /// `--stats`.
     pub stats: bool,
-    /// Re-execution prefix for execve.
-    pub self_cmd: Vec<String>,
+    /// The `-L` prefix for absolute guest paths.
+    pub sysroot: Sysroot,
     /// Guest dispositions: (handler, flags, restorer, mask) per signal.
     pub sigactions: [[u64; 4]; 65],
     /// Guest signal mask.
@@ -67,18 +68,19 @@ impl Process {
         opts: &RunOptions,
     ) -> Result<(Process, CpuState), LinuxError> {
         let mut mem = GuestMemory::default();
-        let image = load_elf(path, &mut mem)?;
+        let loaded = load_program(path, &opts.sysroot, &mut mem)?;
+        let image = &loaded.program;
         mem.init_brk(image.brk, crate::loader::BRK_RESERVE, image.brk_reserved);
         let mut argv: Vec<String> = Vec::with_capacity(args.len() + 1);
         argv.push(opts.argv0.clone().unwrap_or_else(|| path.to_string()));
         argv.extend(args.iter().cloned());
         let hwcap = ox86_x86::helpers::misc::hwcap();
-        let sp = setup_stack(&mut mem, &image, path, &argv, envs, hwcap)?;
+        let sp = setup_stack(&mut mem, &loaded, path, &argv, envs, hwcap)?;
         let exe_abs = std::fs::canonicalize(path)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| path.to_string());
         let mut env = CpuState {
-            rip: image.entry,
+            rip: loaded.start(),
             ..Default::default()
         };
         env.regs[reg::RSP] = sp;
@@ -88,7 +90,7 @@ impl Process {
             exe_abs,
             strace: opts.strace,
             stats: opts.stats,
-            self_cmd: opts.self_cmd.clone(),
+            sysroot: opts.sysroot.clone(),
             sigactions: [[0; 4]; 65],
             sigmask: 0,
             altstack: [0; 3],
@@ -134,13 +136,19 @@ impl Process {
         } else {
             0.0
         };
+        let per_insn = if s.insns_translated > 0 {
+            s.translate_ns as f64 / 1e3 / s.insns_translated as f64
+        } else {
+            0.0
+        };
         eprintln!(
-            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, \
-             TBs entered from the exec loop {}, chained exits {}, jump-cache hit rate {:.1}%, \
-             code-cache bytes {}, code-cache flushes {}",
+            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms \
+             ({:.2} us per guest instruction), TBs entered from the exec loop {}, chained exits {}, \
+             jump-cache hit rate {:.1}%, code-cache bytes {}, code-cache flushes {}",
             s.tbs_translated,
             s.insns_translated,
             s.translate_ns as f64 / 1e6,
+            per_insn,
             s.tbs_executed,
             s.chained_exits,
             hit,

@@ -70,6 +70,11 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _uc: 
     }
 }
 
+/// Host signals queued for the guest and not yet delivered (bit sig-1).
+pub(crate) fn pending_signals() -> u64 {
+    PENDING.load(Ordering::SeqCst)
+}
+
 /// Registers `env` as the CPU that host signals interrupt.
 pub fn set_current_cpu(env: &CpuState) {
     EXIT_REQUEST.store(

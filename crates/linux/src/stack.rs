@@ -4,7 +4,7 @@
 //! 16-byte-aligned stack pointer.
 
 use crate::error::LinuxError;
-use crate::loader::LoadedImage;
+use crate::loader::Loaded;
 use crate::mm::{host_mmap, GuestMemory};
 
 /// Guest stack size (as the default RLIMIT_STACK).
@@ -36,7 +36,7 @@ pub mod at {
 /// Builds the stack; returns the initial RSP.
 pub fn setup_stack(
     mem: &mut GuestMemory,
-    image: &LoadedImage,
+    loaded: &Loaded,
     execfn: &str,
     argv: &[String],
     envp: &[String],
@@ -85,6 +85,7 @@ pub fn setup_stack(
     let random_p = put_bytes(&mut sp, &random);
     sp &= !15;
 
+    let image = &loaded.program;
     // SAFETY: libc getters with no preconditions.
     let (uid, euid, gid, egid) = unsafe {
         (
@@ -101,7 +102,7 @@ pub fn setup_stack(
         (at::PHDR, image.phdr),
         (at::PHENT, image.phent),
         (at::PHNUM, image.phnum),
-        (at::BASE, 0),
+        (at::BASE, loaded.interp.as_ref().map_or(0, |i| i.base)),
         (at::FLAGS, 0),
         (at::ENTRY, image.entry),
         (at::UID, uid as u64),

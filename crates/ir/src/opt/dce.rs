@@ -138,6 +138,18 @@ mod tests {
     }
 
     #[test]
+    fn a_discarded_global_is_not_stored() {
+        let mut b = IrBlock::new(&G);
+        let x = b.movi(1);
+        b.mov_to(b.global(0), x);
+        b.discard(b.global(0));
+        b.goto_tb(0);
+        eliminate_dead_code(&mut b);
+        assert!(!b.ops.iter().any(|o| o.opc == Opcode::Movi));
+        assert!(b.ops.iter().any(|o| o.opc == Opcode::Discard));
+    }
+
+    #[test]
     fn state_before_a_faulting_load_is_kept() {
         let mut b = IrBlock::new(&G);
         let x = b.movi(1);

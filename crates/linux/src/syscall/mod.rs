@@ -5,6 +5,8 @@
 //! program's own path) are emulated here.
 
 pub mod names;
+mod path;
+mod sigmask;
 pub mod strace;
 
 use crate::process::Process;
@@ -13,10 +15,6 @@ use ox86_x86::CpuState;
 
 /// System call numbers handled specially (arch/x86/entry/syscalls/syscall_64.tbl).
 pub mod nr {
-    pub const READ: u64 = 0;
-    pub const WRITE: u64 = 1;
-    pub const OPEN: u64 = 2;
-    pub const CLOSE: u64 = 3;
     pub const MMAP: u64 = 9;
     pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
@@ -26,6 +24,7 @@ pub mod nr {
     pub const RT_SIGRETURN: u64 = 15;
     pub const RT_SIGSUSPEND: u64 = 130;
     pub const MREMAP: u64 = 25;
+    pub const MADVISE: u64 = 28;
     pub const CLONE: u64 = 56;
     pub const FORK: u64 = 57;
     pub const VFORK: u64 = 58;
@@ -33,56 +32,57 @@ pub mod nr {
     pub const EXIT: u64 = 60;
     pub const SIGALTSTACK: u64 = 131;
     pub const ARCH_PRCTL: u64 = 158;
-    pub const READLINK: u64 = 89;
     pub const SET_TID_ADDRESS: u64 = 218;
     pub const EXIT_GROUP: u64 = 231;
-    pub const READLINKAT: u64 = 267;
     pub const SET_ROBUST_LIST: u64 = 273;
     pub const CLONE3: u64 = 435;
     pub const RSEQ: u64 = 334;
-    pub const EXECVEAT: u64 = 322;
 }
 
-/// Calls that go to the host unchanged.
+/// Calls that go to the host unchanged: they name only file descriptors,
+/// ids, buffers and structs whose layout is the same for guest and host.
+#[rustfmt::skip]
 const PASSTHROUGH: &[u64] = &[
-    0, 1, 2, 3, 4, 5, 6, 7, 8, // read write open close stat fstat lstat poll lseek
-    16, 17, 18, 19, 20, 21, 22, 23,
-    24, // ioctl pread64 pwrite64 readv writev access pipe select sched_yield
-    26, 27, 28, // msync mincore madvise
-    32, 33, 34, 35, 36, 37, 38,
-    39, // dup dup2 pause nanosleep getitimer alarm setitimer getpid
-    40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, // sendfile, sockets
-    61, 62, 63,  // wait4 kill uname
-    157, // prctl
-    127, 128, // rt_sigpending rt_sigtimedwait
-    72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
-    88, // fcntl..unlink..symlink
-    90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
-    100, // chmod..umask gettimeofday getrlimit getrusage sysinfo times
-    102, 104, 107, 108, 110, 111, 112, // getuid getgid geteuid getegid getppid getpgrp setsid
-    105, 106, 109, 113, 114, 115, 116, 117, 118, 119, 120, 121,
-    124, // set*id, getgroups, getsid...
-    132, 133, // utime mknod
-    137, 138, 140, 141, // statfs fstatfs getpriority setpriority
-    160, 161, 162, // setrlimit chroot sync
-    186, // gettid
-    200, 201, // tkill time
-    202, // futex
-    204, 203, // sched_getaffinity sched_setaffinity
-    217, // getdents64
-    228, 229, 230, // clock_gettime clock_getres clock_nanosleep
-    232, 233, 213, 291, // epoll_wait epoll_ctl epoll_create epoll_create1
-    234, // tgkill
-    257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 268, 269, // openat..faccessat
-    270, 271, 280, // pselect6 ppoll utimensat
-    284, 290, 292, 293, 294, 295, 296, // eventfd, dup3, pipe2, inotify_init1, preadv, pwritev
-    302, // prlimit64
-    316, 318, // renameat2 getrandom
-    319, 332, // memfd_create statx
-    439, // faccessat2
-    283, 286, 287, // timerfd
-    285, // fallocate
-    299, 288, // recvmmsg accept4
+    0, 1, 3, 5, 7, 8,                   // read write close fstat poll lseek
+    16, 17, 18, 19, 20,                 // ioctl pread64 pwrite64 readv writev
+    22, 23, 24, 26, 27,                 // pipe select sched_yield msync mincore
+    32, 33, 34, 35, 36, 37, 38, 39,     // dup dup2 pause nanosleep getitimer alarm setitimer getpid
+    40, 41, 42, 43, 44, 45, 46, 47,     // sendfile socket connect accept sendto recvfrom sendmsg recvmsg
+    48, 49, 50, 51, 52,                 // shutdown bind listen getsockname getpeername
+    53, 54, 55,                         // socketpair setsockopt getsockopt
+    61, 62, 63,                         // wait4 kill uname
+    72, 73, 74, 75, 76, 77, 78, 79,     // fcntl flock fsync fdatasync truncate ftruncate getdents getcwd
+    80, 81, 82, 83, 84, 85, 86, 87, 88, // chdir fchdir rename mkdir rmdir creat link unlink symlink
+    90, 91, 92, 93, 94, 95,             // chmod fchmod chown fchown lchown umask
+    96, 97, 98, 99, 100,                // gettimeofday getrlimit getrusage sysinfo times
+    102, 104, 105, 106, 107, 108,       // getuid getgid setuid setgid geteuid getegid
+    109, 110, 111, 112, 113, 114,       // setpgid getppid getpgrp setsid setreuid setregid
+    115, 116, 117, 118, 119, 120,       // getgroups setgroups setresuid getresuid setresgid getresgid
+    121, 122, 123, 124, 125, 126,       // getpgid setfsuid setfsgid getsid capget capset
+    127, 128, 129,                      // rt_sigpending rt_sigtimedwait rt_sigqueueinfo
+    132, 133, 135, 137, 138,            // utime mknod personality statfs fstatfs
+    140, 141, 142, 143, 144, 145,       // get/setpriority sched_{set,get}param sched_{set,get}scheduler
+    146, 147, 148,                      // sched_get_priority_{max,min} sched_rr_get_interval
+    149, 150, 151, 152,                 // mlock munlock mlockall munlockall
+    157, 160, 161, 162,                 // prctl setrlimit chroot sync
+    186,                                // gettid
+    188, 189, 190, 191, 192, 193,       // setxattr lsetxattr fsetxattr getxattr lgetxattr fgetxattr
+    194, 195, 196, 197, 198, 199,       // listxattr llistxattr flistxattr removexattr l/fremovexattr
+    200, 201, 202, 203, 204,            // tkill time futex sched_setaffinity sched_getaffinity
+    213, 217, 221,                      // epoll_create getdents64 fadvise64
+    222, 223, 224, 225, 226,            // timer_create timer_settime timer_gettime timer_getoverrun timer_delete
+    228, 229, 230,                      // clock_gettime clock_getres clock_nanosleep
+    232, 233, 234, 235, 247,            // epoll_wait epoll_ctl tgkill utimes waitid
+    253, 254, 255,                      // inotify_init inotify_add_watch inotify_rm_watch
+    258, 259, 260, 261,                 // mkdirat mknodat fchownat futimesat
+    263, 264, 265, 266, 268,            // unlinkat renameat linkat symlinkat fchmodat
+    275, 276, 277, 278, 280,            // splice tee sync_file_range vmsplice utimensat
+    282, 283, 284, 285, 286, 287,       // signalfd timerfd_create eventfd fallocate timerfd_{set,get}time
+    288, 289, 290, 291, 292, 293, 294,  // accept4 signalfd4 eventfd2 epoll_create1 dup3 pipe2 inotify_init1
+    295, 296, 297, 299, 302,            // preadv pwritev rt_tgsigqueueinfo recvmmsg prlimit64
+    306, 307, 309, 316, 318, 319,       // syncfs sendmmsg getcpu renameat2 getrandom memfd_create
+    322, 324, 325, 326, 327, 328,       // execveat membarrier mlock2 copy_file_range preadv2 pwritev2
+    424, 434, 436,                      // pidfd_send_signal pidfd_open close_range
 ];
 
 fn host_syscall(nr: u64, a: [u64; 6]) -> i64 {
@@ -99,8 +99,13 @@ fn host_syscall(nr: u64, a: [u64; 6]) -> i64 {
     }
 }
 
-/// Reads a NUL-terminated guest string (at most 4096 bytes).
+/// Reads a NUL-terminated guest string (at most 4096 bytes), lossily as UTF-8.
 pub fn guest_cstr(addr: u64) -> Option<String> {
+    guest_cstr_bytes(addr).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Reads the bytes of a NUL-terminated guest string (at most 4096 bytes).
+pub fn guest_cstr_bytes(addr: u64) -> Option<Vec<u8>> {
     if addr == 0 {
         return None;
     }
@@ -111,7 +116,7 @@ pub fn guest_cstr(addr: u64) -> Option<String> {
             return None;
         }
         if r.value == 0 {
-            return Some(String::from_utf8_lossy(&out).into_owned());
+            return Some(out);
         }
         out.push(r.value as u8);
     }
@@ -172,6 +177,9 @@ impl Process {
     }
 
     fn dispatch(&mut self, env: &mut CpuState, nr: u64, a: [u64; 6]) -> i64 {
+        if let Some(i) = path::path_arg(nr) {
+            return self.path_call(nr, i, a);
+        }
         match nr {
             nr::BRK => self.mem.do_brk(a[0]) as i64,
             nr::MMAP => self
@@ -216,19 +224,47 @@ impl Process {
             nr::RT_SIGSUSPEND => self.rt_sigsuspend(a[0], a[1]),
             nr::RT_SIGPROCMASK => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
             nr::SIGALTSTACK => self.sigaltstack(a[0], a[1]),
-            nr::READLINK => self.readlink(None, a[0], a[1], a[2]),
-            nr::READLINKAT => self.readlink(Some(a[0] as i32), a[1], a[2], a[3]),
-            nr::CLONE => self.clone(env, a[0], a[1]),
-            nr::FORK => self.clone(env, libc::SIGCHLD as u64, 0),
-            nr::VFORK => self.clone(env, libc::SIGCHLD as u64, 0),
+            nr::CLONE => self.clone(env, a[0], a[1], a[2], a[3]),
+            nr::FORK | nr::VFORK => self.clone(env, libc::SIGCHLD as u64, 0, 0, 0),
             nr::EXECVE => self.execve(a[0], a[1], a[2]),
             nr::CLONE3 => ENOSYS,
+            nr::MADVISE => self.madvise(a),
+            _ if sigmask::takes_sigmask(nr) => self.masked_wait(nr, a),
             _ if PASSTHROUGH.contains(&nr) => host_syscall(nr, a),
             _ => {
                 self.report_unimplemented(nr);
                 ENOSYS
             }
         }
+    }
+
+    /// `madvise`: only on guest memory (advice such as MADV_DONTNEED would
+    /// wipe ox86's own pages); pages whose contents may change drop their
+    /// translations.
+    fn madvise(&mut self, a: [u64; 6]) -> i64 {
+        let (addr, len, advice) = (a[0], a[1], a[2] as i32);
+        let Some(end) = len
+            .checked_add(4095)
+            .and_then(|l| addr.checked_add(l & !4095))
+        else {
+            return EINVAL;
+        };
+        if addr % 4096 != 0 {
+            return EINVAL;
+        }
+        if !self.mem.owns(addr, end) {
+            return -(libc::ENOMEM as i64);
+        }
+        let r = host_syscall(nr::MADVISE, a);
+        if r == 0
+            && matches!(
+                advice,
+                libc::MADV_DONTNEED | libc::MADV_FREE | libc::MADV_REMOVE
+            )
+        {
+            self.engine.invalidate(addr, end);
+        }
+        r
     }
 
     /// Names, once, a real Linux syscall ox86 does not implement. A number
@@ -239,24 +275,6 @@ impl Process {
         };
         if self.reported_syscalls.insert(nr) {
             eprintln!("ox86: unimplemented syscall {name} ({nr}); returning -ENOSYS");
-        }
-    }
-
-    fn readlink(&mut self, dirfd: Option<i32>, path: u64, buf: u64, size: u64) -> i64 {
-        let p = guest_cstr(path);
-        if p.as_deref() == Some("/proc/self/exe")
-            || p.as_deref() == Some(&format!("/proc/{}/exe", std::process::id()))
-        {
-            let target = self.exe_abs.as_bytes();
-            let n = target.len().min(size as usize);
-            if !guest_write_bytes(buf, &target[..n]) {
-                return EFAULT;
-            }
-            return n as i64;
-        }
-        match dirfd {
-            None => host_syscall(nr::READLINK, [path, buf, size, 0, 0, 0]),
-            Some(fd) => host_syscall(nr::READLINKAT, [fd as i64 as u64, path, buf, size, 0, 0]),
         }
     }
 
@@ -372,7 +390,10 @@ impl Process {
         0
     }
 
-    fn clone(&mut self, env: &mut CpuState, flags: u64, newsp: u64) -> i64 {
+    /// `clone` with fork-like flags (fork, vfork and `CLONE_VM | CLONE_VFORK`
+    /// become a host fork); `ptid` and `ctid` are guest addresses, which the
+    /// kernel writes in the parent's or the child's copy of guest memory.
+    fn clone(&mut self, env: &mut CpuState, flags: u64, newsp: u64, ptid: u64, ctid: u64) -> i64 {
         if flags & libc::CLONE_VM as u64 != 0 && flags & libc::CLONE_VFORK as u64 == 0 {
             // Threads need one host thread per guest thread: not yet.
             eprintln!(
@@ -387,63 +408,27 @@ impl Process {
             | libc::CLONE_PARENT_SETTID
             | 0xff;
         let host_flags = flags & keep as u64;
-        let r = host_syscall(nr::CLONE, [host_flags, 0, 0, 0, 0, 0]);
+        let r = host_syscall(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0]);
         if r == 0 && newsp != 0 {
             env.regs[reg::RSP] = newsp;
         }
         r
     }
 
+    /// `execve`: the new program runs natively on the host (child
+    /// processes are not translated); only `/proc/self/exe` is redirected
+    /// to the guest program, which would otherwise name ox86.
     fn execve(&mut self, path: u64, argv: u64, envp: u64) -> i64 {
-        let Some(p) = guest_cstr(path) else {
+        let Some(p) = guest_cstr_bytes(path) else {
             return EFAULT;
         };
-        let read_vec = |mut at: u64| -> Option<Vec<String>> {
-            let mut v = Vec::new();
-            if at == 0 {
-                return Some(v);
-            }
-            loop {
-                let r = ox86_interp::guest_mem::ld64(at);
-                if r.fault != 0 {
-                    return None;
-                }
-                if r.value == 0 {
-                    return Some(v);
-                }
-                v.push(guest_cstr(r.value)?);
-                at += 8;
-            }
-        };
-        let (Some(args), Some(envs)) = (read_vec(argv), read_vec(envp)) else {
-            return EFAULT;
-        };
-        // SAFETY: access() on a NUL-terminated path.
-        let cpath = std::ffi::CString::new(p.clone()).unwrap_or_default();
-        if unsafe { libc::access(cpath.as_ptr(), libc::X_OK) } != 0 {
-            return -(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ENOENT) as i64);
+        if self.is_self_exe(&p) {
+            let Ok(exe) = std::ffi::CString::new(self.exe_abs.as_str()) else {
+                return -(libc::ENOENT as i64);
+            };
+            return host_syscall(nr::EXECVE, [exe.as_ptr() as u64, argv, envp, 0, 0, 0]);
         }
-        // Re-execute ox86 on the new program, with the same options.
-        let mut cmd: Vec<String> = self.self_cmd.clone();
-        cmd.push("--argv0".into());
-        cmd.push(args.first().cloned().unwrap_or_else(|| p.clone()));
-        cmd.push("--".into());
-        cmd.push(p);
-        cmd.extend(args.into_iter().skip(1));
-        let c = |s: &String| std::ffi::CString::new(s.as_str()).unwrap_or_default();
-        let cargs: Vec<std::ffi::CString> = cmd.iter().map(c).collect();
-        let cenv: Vec<std::ffi::CString> = envs.iter().map(c).collect();
-        let mut pa: Vec<*const libc::c_char> = cargs.iter().map(|s| s.as_ptr()).collect();
-        pa.push(std::ptr::null());
-        let mut pe: Vec<*const libc::c_char> = cenv.iter().map(|s| s.as_ptr()).collect();
-        pe.push(std::ptr::null());
-        // SAFETY: NUL-terminated argument and environment arrays built above.
-        unsafe { libc::execve(pa[0], pa.as_ptr(), pe.as_ptr()) };
-        -(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::ENOEXEC) as i64)
+        host_syscall(nr::EXECVE, [path, argv, envp, 0, 0, 0])
     }
 }
 

@@ -10,6 +10,7 @@ mod bmi;
 mod branch;
 mod cache;
 pub mod flags;
+mod lookahead;
 mod mov;
 mod movbe;
 mod muldiv;
@@ -24,8 +25,8 @@ mod x87;
 
 use crate::cpu::{excp, glob, GLOBALS};
 use crate::helpers::{self, HelperInfo};
-use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
-use ox86_ir::{IrBlock, Temp};
+use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind};
+use ox86_ir::{IrBlock, Opcode, Temp};
 
 /// Bytes in a guest page; a TB never starts an instruction on a later page.
 pub const PAGE_SIZE: u64 = 4096;
@@ -221,7 +222,11 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         }
         cx.next_pc = here + insn.len() as u64;
         cx.insn = insn;
-        translate_insn(&mut cx);
+        match forward_jump(&insn, page) {
+            // The TB goes on at the target: the jump itself is no code.
+            Some(target) => cx.next_pc = target,
+            None => translate_insn(&mut cx),
+        }
         if cx.ended {
             break;
         }
@@ -231,11 +236,58 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
             break;
         }
     }
+    discard_dead_flags(&mut cx.b, code, page);
     TranslatedTb {
         size: cx.next_pc.max(pc + 1) - pc,
         ir: cx.b,
         pc,
         n_insns,
+    }
+}
+
+/// The target of a direct unconditional `jmp` forward on the TB's page,
+/// where translation continues (the TB still covers one contiguous
+/// range of its page, `[pc, end)`, for invalidation).
+fn forward_jump(insn: &Instruction, page: u64) -> Option<u64> {
+    let direct = matches!(
+        insn.op0_kind(),
+        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+    );
+    let target = insn.near_branch_target();
+    (insn.mnemonic() == Mnemonic::Jmp
+        && direct
+        && target >= insn.next_ip()
+        && target & !(PAGE_SIZE - 1) == page)
+        .then_some(target)
+}
+
+/// Before each direct exit whose target overwrites the flags unread (see
+/// `lookahead`), discards the lazy-flags globals so that their stores die.
+fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64) {
+    let rip = Temp(glob::RIP as u32);
+    let mut exits = Vec::new();
+    for (i, w) in b.ops.windows(2).enumerate() {
+        let sets_rip = w[0].opc == Opcode::Movi && w[0].outs[0] == rip;
+        if sets_rip
+            && w[1].opc == Opcode::GotoTb
+            && lookahead::flags_dead_at(code, w[0].consts[0], page)
+        {
+            exits.push(i);
+        }
+    }
+    if exits.is_empty() {
+        return;
+    }
+    let ops = std::mem::take(&mut b.ops);
+    let mut next = exits.iter().peekable();
+    for (i, op) in ops.into_iter().enumerate() {
+        if next.peek() == Some(&&i) {
+            next.next();
+            for g in [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2] {
+                b.discard(Temp(g as u32));
+            }
+        }
+        b.ops.push(op);
     }
 }
 

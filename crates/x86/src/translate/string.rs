@@ -1,14 +1,17 @@
 //! String instructions MOVS STOS LODS CMPS SCAS (b/w/d/q), with REP,
 //! REPE and REPNE translated as a loop inside the TB. Each element's loads
 //! and stores come before that element's RSI/RDI/RCX updates, so a fault
-//! mid-string leaves the registers precise for a restart.
+//! mid-string leaves the registers precise for a restart. REP MOVS and
+//! REP STOS of bytes, words and doublewords move a quadword at a time
+//! while it stays within a page on both sides (so it faults exactly where
+//! the elements would) and does not overlap its own source.
 
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
 use crate::cpu::glob;
 use crate::cpu::reg::{RCX, RDI, RSI};
 use iced_x86::{Mnemonic, OpKind, Register};
-use ox86_ir::{Cond, Opcode, Temp};
+use ox86_ir::{Cond, Label, Opcode, Temp};
 
 /// Which string operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -176,6 +179,65 @@ fn element(cx: &mut Cx, s: StrOp) -> Option<(Temp, Temp)> {
     }
 }
 
+/// The STOS accumulator of `size` bytes repeated over a quadword.
+fn broadcast(cx: &mut Cx, size: u32) -> Temp {
+    let v = cx.read_reg(acc(size));
+    let lanes = match size {
+        1 => 0x0101_0101_0101_0101,
+        2 => 0x0001_0001_0001_0001,
+        _ => 0x0000_0001_0000_0001,
+    };
+    let k = cx.b.movi(lanes);
+    cx.b.binop(Opcode::Mul, v, k)
+}
+
+/// Inside the REP loop (rCX != 0): if a quadword's worth of elements
+/// remains, DF is clear and neither quadword access crosses a page (nor
+/// does a MOVS destination lie less than 8 bytes above its source), moves
+/// one quadword and goes back to `top`; otherwise falls through to one
+/// element.
+fn quadword(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label) {
+    let one_element = cx.b.label();
+    let per_quad = 8 / s.size as u64;
+    let df = cx.g(glob::DF);
+    let forward = cx.b.movi(1);
+    cx.b.brcond(Cond::Ne, df, forward, one_element);
+    let rcx = cx.g(RCX);
+    let need = cx.b.movi(per_quad);
+    cx.b.brcond(Cond::Ltu, rcx, need, one_element);
+    let page_off = cx.b.movi(0xfff);
+    let last_start = cx.b.movi(0xff8);
+    let dst = cx.g(RDI);
+    let dst_off = cx.b.and(dst, page_off);
+    cx.b.brcond(Cond::Gtu, dst_off, last_start, one_element);
+    let v = match fill {
+        Some(v) => v,
+        None => {
+            let src = src_addr(cx, s);
+            let src_off = cx.b.and(src, page_off);
+            cx.b.brcond(Cond::Gtu, src_off, last_start, one_element);
+            let rsi = cx.g(RSI);
+            let gap = cx.b.sub(dst, rsi);
+            let eight = cx.b.movi(8);
+            cx.b.brcond(Cond::Ltu, gap, eight, one_element);
+            cx.load(8, src)
+        }
+    };
+    cx.store(8, v, dst);
+    let eight = cx.b.movi(8);
+    if fill.is_none() {
+        let rsi = cx.g(RSI);
+        let next = cx.b.add(rsi, eight);
+        cx.b.mov_to(rsi, next);
+    }
+    let next = cx.b.add(dst, eight);
+    cx.b.mov_to(dst, next);
+    let left = cx.b.sub(rcx, need);
+    cx.b.mov_to(rcx, left);
+    cx.b.br(top);
+    cx.b.set_label(one_element);
+}
+
 /// REP/REPE/REPNE: while rCX != 0, one element, rCX -= 1, and for
 /// CMPS/SCAS stop when ZF no longer matches the prefix.
 fn repeat(cx: &mut Cx, s: StrOp) {
@@ -184,10 +246,15 @@ fn repeat(cx: &mut Cx, s: StrOp) {
     // The body runs zero or more times: nothing about cc_op is known
     // inside or after it.
     cx.cc_known = None;
+    let bulk = matches!(s.kind, Kind::Movs | Kind::Stos) && !s.addr32 && s.size < 8;
+    let fill = (bulk && s.kind == Kind::Stos).then(|| broadcast(cx, s.size));
     cx.b.set_label(top);
     let count = addr_reg(cx, s, RCX);
     let zero = cx.b.movi(0);
     cx.b.brcond(Cond::Eq, count, zero, done);
+    if bulk {
+        quadword(cx, s, fill, top);
+    }
     let cmp = element(cx, s);
     cx.cc_known = None;
     let one = cx.b.movi(1);

@@ -1,0 +1,135 @@
+//! Flag liveness across a TB's direct exits: before the TB jumps to a
+//! target on its own page, the target's first instructions are decoded;
+//! if one of them writes every arithmetic flag before any reads one (and
+//! nothing before it can fault or leave), the lazy-flags state is dead at
+//! that exit and the translator discards it, so its stores disappear.
+//! The target must lie on the TB's page so that code invalidation, which
+//! works by page, never leaves this TB relying on replaced instructions.
+
+use super::{CodeFetch, PAGE_SIZE};
+use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, RflagsBits};
+
+/// CF PF AF ZF SF OF.
+const ARITH: u32 = RflagsBits::CF
+    | RflagsBits::PF
+    | RflagsBits::AF
+    | RflagsBits::ZF
+    | RflagsBits::SF
+    | RflagsBits::OF;
+
+/// How many instructions of the target are looked at.
+const WINDOW: usize = 4;
+
+/// True if the flags are overwritten at `target` before anything can
+/// read them (see the module doc).
+pub fn flags_dead_at(code: &mut dyn CodeFetch, target: u64, page: u64) -> bool {
+    let mut pc = target;
+    for _ in 0..WINDOW {
+        if pc & !(PAGE_SIZE - 1) != page {
+            return false;
+        }
+        let mut buf = [0u8; 15];
+        let room = (page + PAGE_SIZE - pc).min(15) as usize;
+        let avail = code.fetch(pc, &mut buf[..room]);
+        let insn = Decoder::with_ip(64, &buf[..avail], pc, DecoderOptions::NONE).decode();
+        if insn.is_invalid() || !harmless(&insn) || insn.rflags_read() & ARITH != 0 {
+            return false;
+        }
+        if insn.rflags_modified() & ARITH == ARITH {
+            return true;
+        }
+        pc = insn.next_ip();
+    }
+    false
+}
+
+/// An instruction that cannot fault, leave the block or read memory:
+/// general registers and immediates only (LEA's address too), no stack,
+/// no division, and no shift or rotate that may keep the flags (a count
+/// that is zero after masking, or any count in CL).
+fn harmless(insn: &Instruction) -> bool {
+    use Mnemonic as M;
+    let m = insn.mnemonic();
+    let count_known_nonzero = || {
+        let last = insn.op_count() - 1;
+        let width_mask = if insn.op0_register().size() == 8 {
+            63
+        } else {
+            31
+        };
+        insn.op_kind(last) != OpKind::Register && insn.immediate(last) & width_mask != 0
+    };
+    let keeps_flags = match m {
+        M::Shl | M::Sal | M::Shr | M::Sar => !count_known_nonzero(),
+        M::Rol | M::Ror | M::Rcl | M::Rcr | M::Shld | M::Shrd => true,
+        _ => false,
+    };
+    insn.flow_control() == FlowControl::Next
+        && insn.stack_pointer_increment() == 0
+        && !keeps_flags
+        && !matches!(m, M::Div | M::Idiv)
+        && (0..insn.op_count()).all(|i| match insn.op_kind(i) {
+            OpKind::Memory => m == M::Lea,
+            OpKind::Register => insn.op_register(i).is_gpr(),
+            OpKind::Immediate8
+            | OpKind::Immediate16
+            | OpKind::Immediate32
+            | OpKind::Immediate64
+            | OpKind::Immediate8to16
+            | OpKind::Immediate8to32
+            | OpKind::Immediate8to64
+            | OpKind::Immediate32to64 => true,
+            _ => false,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guest code at 0x1000.
+    struct Code(Vec<u8>);
+
+    impl CodeFetch for Code {
+        fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
+            let off = (addr - 0x1000) as usize;
+            let n = buf.len().min(self.0.len().saturating_sub(off));
+            buf[..n].copy_from_slice(&self.0[off..off + n]);
+            n
+        }
+    }
+
+    fn dead(bytes: &[u8]) -> bool {
+        flags_dead_at(&mut Code(bytes.to_vec()), 0x1000, 0x1000)
+    }
+
+    #[test]
+    fn a_full_flag_write_first_kills_the_flags() {
+        assert!(dead(&[0x48, 0x01, 0xd8])); // add rax, rbx
+        assert!(dead(&[0x48, 0x89, 0xd8, 0x48, 0x83, 0xf8, 0x01])); // mov rax, rbx; cmp rax, 1
+        assert!(dead(&[0x48, 0x8d, 0x43, 0x08, 0x85, 0xc0])); // lea rax, [rbx+8]; test eax, eax
+        assert!(dead(&[0x48, 0xd1, 0xea])); // shr rdx, 1
+        assert!(dead(&[0xc1, 0xe0, 0x05])); // shl eax, 5
+    }
+
+    #[test]
+    fn reads_faults_exits_and_kept_flags_keep_them() {
+        assert!(!dead(&[0x74, 0x00])); // jz
+        assert!(!dead(&[0x48, 0x11, 0xd8])); // adc rax, rbx
+        assert!(!dead(&[0x48, 0x0f, 0x44, 0xc3])); // cmovz rax, rbx
+        assert!(!dead(&[0x48, 0xd3, 0xe0])); // shl rax, cl
+        assert!(!dead(&[0xc1, 0xe0, 0x20])); // shl eax, 32: a zero count
+        assert!(!dead(&[0x48, 0x03, 0x03])); // add rax, [rbx]
+        assert!(!dead(&[0x50, 0x31, 0xc0])); // push rax; xor eax, eax
+        assert!(!dead(&[0x48, 0xf7, 0xf3])); // div rbx
+        assert!(!dead(&[0x90, 0x90, 0x90, 0x90, 0x31, 0xc0])); // past the window
+        assert!(!dead(&[0x0f, 0x0b])); // ud2
+        assert!(!dead(&[])); // nothing readable
+    }
+
+    #[test]
+    fn targets_off_the_page_are_not_looked_at() {
+        let mut code = Code(vec![0x48, 0x01, 0xd8]);
+        assert!(!flags_dead_at(&mut code, 0x1000, 0x2000));
+    }
+}
