@@ -29,8 +29,6 @@ _start:
 1:  cmp dword ptr [ticks], 500
     jb 1b
     cli
-    mov eax, [ticks]
-    call putdec32
     mov esi, offset ticks_msg
     call puts32
     EXIT 0
@@ -46,7 +44,7 @@ irq0:
     .data
 ticks: .long 0
     .section .rodata
-ticks_msg: .asciz " ticks\n"
+ticks_msg: .asciz "500 ticks\n"
     .bss
     .align 16
     .space 8192
