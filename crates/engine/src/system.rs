@@ -46,6 +46,9 @@ pub(crate) struct SysState {
     spare_caches: Vec<(u64, JumpCache)>,
 }
 
+/// Key flag of the cached one-instruction TBs run in an interrupt shadow.
+const ONE_INSN: u32 = 1 << 31;
+
 /// Jump caches kept for other modes.
 const KEPT_CACHES: usize = 8;
 
@@ -84,7 +87,7 @@ impl Engine {
         if env.sys.inhibit_irq != 0 {
             // The instruction after STI / MOV SS runs before any interrupt.
             env.sys.inhibit_irq = 0;
-            if let Some(e) = self.run_oneshot(env) {
+            if let Some(e) = self.run_shadowed(env) {
                 return SysExit::Exception(e);
             }
             return SysExit::Interrupted;
@@ -221,31 +224,47 @@ impl Engine {
             cs_base: mode.cs_base,
             phys,
         };
-        let hit = self.cache.get(&key).cloned().filter(|tb| match tb.phys2 {
-            // The second page must still map where it did.
-            Some(p2) => {
-                let next = lin.wrapping_add(first_len(lin, tb.size));
-                code_paddr(env, next).is_ok_and(|p| p & PAGE_MASK == p2)
-            }
-            None => true,
-        });
+        let hit = self.sys_cached(env, &key, lin);
         let tb = match hit {
             Some(tb) => tb,
-            None => self.sys_translate(env, mode, phys),
+            None => {
+                let max_insns = if self.opts.one_insn_per_tb {
+                    1
+                } else {
+                    TbFlags::default().max_insns
+                };
+                self.sys_translate(env, mode, phys, max_insns, 0)
+            }
         };
         self.jmp.set(tb.clone());
         Ok(tb)
     }
 
-    /// Translates the TB at rip and records its pages as code.
-    fn sys_translate(&mut self, env: &mut CpuState, mode: Mode, phys: u64) -> Arc<Tb> {
-        let max_insns = if self.opts.one_insn_per_tb {
-            1
-        } else {
-            TbFlags::default().max_insns
-        };
+    /// The cached TB for `key`, if its second page (if any) still maps
+    /// where it did.
+    fn sys_cached(&self, env: &mut CpuState, key: &TbKey, lin: u64) -> Option<Arc<Tb>> {
+        self.cache.get(key).cloned().filter(|tb| match tb.phys2 {
+            Some(p2) => {
+                let next = lin.wrapping_add(first_len(lin, tb.size));
+                code_paddr(env, next).is_ok_and(|p| p & PAGE_MASK == p2)
+            }
+            None => true,
+        })
+    }
+
+    /// Translates the TB at rip (at most `max_insns` instructions, `extra`
+    /// or-ed into its key's flags), caches it and records its pages as code.
+    fn sys_translate(
+        &mut self,
+        env: &mut CpuState,
+        mode: Mode,
+        phys: u64,
+        max_insns: usize,
+        extra: u32,
+    ) -> Arc<Tb> {
         let pc = env.rip;
         let mut tb = self.build_tb(pc, &mut SysCode(env), mode, max_insns);
+        tb.flags |= extra;
         let lin = mode.cs_base.wrapping_add(pc);
         let first = first_len(lin, tb.size);
         tb.phys = phys;
@@ -331,6 +350,56 @@ impl Engine {
         }
     }
 
+    /// Runs the one instruction at rip alone (it is in an interrupt
+    /// shadow), from a cached one-instruction TB; returns its exception.
+    fn run_shadowed(&mut self, env: &mut CpuState) -> Option<PendingException> {
+        let mode = tb_mode(env);
+        let lin = mode.cs_base.wrapping_add(env.rip);
+        let phys = match code_paddr(env, lin) {
+            Ok(p) => p,
+            Err(f) => {
+                f.raise(env);
+                return Some(take_exception(env));
+            }
+        };
+        let key = TbKey {
+            pc: env.rip,
+            flags: mode.flags() | ONE_INSN,
+            cs_base: mode.cs_base,
+            phys,
+        };
+        let tb = match self.sys_cached(env, &key, lin) {
+            Some(tb) => tb,
+            None => self.sys_translate(env, mode, phys, 1, ONE_INSN),
+        };
+        // The TB may end in a jump-table probe: the request sends it back here.
+        env.exit_request.store(1, Ordering::Release);
+        let exception = self.run_alone(env, &tb);
+        self.drop_written_code(env);
+        if !exception {
+            return None;
+        }
+        let e = take_exception(env);
+        if e.vector as u64 == excp::SMC {
+            return self.run_oneshot(env);
+        }
+        Some(e)
+    }
+
+    /// Runs `tb` once, unchained; true when it raised an exception.
+    fn run_alone(&mut self, env: &mut CpuState, tb: &Tb) -> bool {
+        match (&mut self.jit, tb.jit) {
+            (Some(jit), Some(id)) => jit.run(env, id) == JitExit::Exception,
+            _ => {
+                let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
+                matches!(
+                    ox86_interp::exec(itb, env, &mut self.locals),
+                    TbExit::Exception(_)
+                )
+            }
+        }
+    }
+
     /// Translates and runs the one instruction at rip, uncached, with its
     /// stores to translated code going through; returns its exception.
     fn run_oneshot(&mut self, env: &mut CpuState) -> Option<PendingException> {
@@ -343,16 +412,7 @@ impl Engine {
         with_mmu(env, |_, m| m.oneshot = true);
         // The TB may end in a jump-table probe: the request sends it back here.
         env.exit_request.store(1, Ordering::Release);
-        let exception = match (&mut self.jit, tb.jit) {
-            (Some(jit), Some(id)) => jit.run(env, id) == JitExit::Exception,
-            _ => {
-                let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
-                matches!(
-                    ox86_interp::exec(itb, env, &mut self.locals),
-                    TbExit::Exception(_)
-                )
-            }
-        };
+        let exception = self.run_alone(env, &tb);
         with_mmu(env, |_, m| m.oneshot = false);
         self.drop_written_code(env);
         exception.then(|| take_exception(env))
