@@ -74,10 +74,47 @@ int main(void) {
                          : "r"(m), "b"(3ull), "c"(4ull) : "cc", "memory");
         check(m[0] == 3 && m[1] == 4, "cmpxchg16b");
     }
+    if (l1[3] & (1u << 23)) {
+        uint64_t a = 0x0102030405060708ull, b = 0x1010101010101010ull, r;
+        __asm__("movq %1, %%mm0\n\tmovq %2, %%mm1\n\tpaddb %%mm1, %%mm0\n\tmovq %%mm0, %0\n\temms"
+                : "=r"(r) : "r"(a), "r"(b) : "mm0", "mm1");
+        check(r == 0x1112131415161718ull, "mmx (paddb)");
+    }
+    if (l1[3] & (1u << 24)) {
+        static uint8_t area[512] __attribute__((aligned(16)));
+        uint16_t cw;
+        __asm__ volatile("fxsave %0\n\tfnstcw %1" : "=m"(area), "=m"(cw));
+        check(area[0] == (cw & 0xff) && area[1] == cw >> 8, "fxsr (fxsave)");
+    }
+    static volatile uint64_t line = 42;
+    if (l1[3] & (1u << 19)) {
+        __asm__ volatile("clflush %0" : : "m"(line));
+        check(line == 42 && ((l1[1] >> 8) & 0xff) != 0, "clflush");
+    }
     if (l1[2] & (1u << 22)) {
         uint32_t v = 0x11223344, n;
         __asm__("movbe %1, %0" : "=r"(n) : "m"(v));
         check(n == 0x44332211, "movbe");
+    }
+    if (l1[2] & (1u << 25)) {
+        /* AESIMC of a column of ones: InvMixColumns maps {1,1,1,1} to itself. */
+        uint32_t v[4] __attribute__((aligned(16))) = {0x01010101, 0, 0, 0}, w[4];
+        __asm__("movdqa %1, %%xmm0\n\taesimc %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(w) : "m"(v) : "xmm0");
+        check(w[0] == 0x01010101 && w[1] == 0, "aes (aesimc)");
+    }
+    if (l1[2] & (1u << 1)) {
+        uint64_t v[2] __attribute__((aligned(16))) = {3, 0}, w[2];
+        __asm__("movdqa %1, %%xmm0\n\tpclmulqdq $0, %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(w) : "m"(v) : "xmm0");
+        check(w[0] == 5 && w[1] == 0, "pclmulqdq");
+    }
+    if (l1[2] & (1u << 30)) {
+        uint64_t v;
+        uint8_t ok = 0;
+        for (int i = 0; i < 10 && !ok; i++)
+            __asm__ volatile("rdrand %0\n\tsetc %1" : "=r"(v), "=r"(ok) : : "cc");
+        check(ok, "rdrand");
     }
     uint32_t l7[4] = {0};
     if (max >= 7)
@@ -91,6 +128,38 @@ int main(void) {
         uint64_t n, v = 0x1234, m = 0xff0;
         __asm__("pext %2, %1, %0" : "=r"(n) : "r"(v), "r"(m));
         check(n == 0x23, "bmi2 (pext)");
+    }
+    if (l7[1] & (1u << 18)) {
+        uint64_t v;
+        uint8_t ok = 0;
+        for (int i = 0; i < 100 && !ok; i++)
+            __asm__ volatile("rdseed %0\n\tsetc %1" : "=r"(v), "=r"(ok) : : "cc");
+        check(ok, "rdseed");
+    }
+    if (l7[1] & (1u << 23)) {
+        __asm__ volatile("clflushopt %0" : : "m"(line));
+        check(line == 42, "clflushopt");
+    }
+    if (l7[1] & (1u << 24)) {
+        __asm__ volatile("clwb %0" : : "m"(line));
+        check(line == 42, "clwb");
+    }
+    if (l7[1] & (1u << 29)) {
+        /* SHA1MSG1 of a value with itself: each result dword is W(i+2) ^ W(i). */
+        uint32_t v[4] __attribute__((aligned(16))) = {1, 2, 4, 8}, r[4];
+        __asm__("movdqa %1, %%xmm0\n\tsha1msg1 %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(r) : "m"(v) : "xmm0");
+        check(r[3] == (8 ^ 2) && r[2] == (4 ^ 1) && r[1] == (2 ^ 8) && r[0] == (1 ^ 4), "sha (sha1msg1)");
+    }
+    if (e1[2] & (1u << 8)) {
+        __asm__ volatile("prefetchw %0" : : "m"(line));
+        check(line == 42, "prefetchw");
+    }
+    if (e1[3] & (1u << 27)) {
+        uint32_t lo, hi, aux, lo2, hi2;
+        __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+        __asm__ volatile("rdtscp" : "=a"(lo2), "=d"(hi2), "=c"(aux));
+        check(((uint64_t)hi2 << 32 | lo2) > ((uint64_t)hi << 32 | lo), "rdtscp counts up");
     }
     if (l7[1] & (1u << 19)) {
         uint64_t a = ~0ull, b = 1, c = 0;

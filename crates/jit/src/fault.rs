@@ -17,7 +17,7 @@ thread_local! {
 }
 
 /// `ucontext` register slots in x86 encoding order.
-const GREGS: [libc::c_int; 16] = [
+pub const GREGS: [libc::c_int; 16] = [
     libc::REG_RAX,
     libc::REG_RCX,
     libc::REG_RDX,

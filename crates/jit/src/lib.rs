@@ -26,6 +26,6 @@ mod stubs;
 mod xmm;
 
 pub use error::JitError;
-pub use fault::handle_host_fault;
+pub use fault::{handle_host_fault, GREGS};
 pub use jit::{Jit, JitExit, JitOptions, StoreHook, TbId};
 pub use xmm::inline_forms;

@@ -136,13 +136,19 @@ impl Process {
         } else {
             0.0
         };
+        let per_insn = if s.insns_translated > 0 {
+            s.translate_ns as f64 / 1e3 / s.insns_translated as f64
+        } else {
+            0.0
+        };
         eprintln!(
-            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms, \
-             TBs entered from the exec loop {}, chained exits {}, jump-cache hit rate {:.1}%, \
-             code-cache bytes {}, code-cache flushes {}",
+            "ox86 stats: TBs translated {}, guest instructions translated {}, translation time {:.3} ms \
+             ({:.2} us per guest instruction), TBs entered from the exec loop {}, chained exits {}, \
+             jump-cache hit rate {:.1}%, code-cache bytes {}, code-cache flushes {}",
             s.tbs_translated,
             s.insns_translated,
             s.translate_ns as f64 / 1e6,
+            per_insn,
             s.tbs_executed,
             s.chained_exits,
             hit,

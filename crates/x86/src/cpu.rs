@@ -48,6 +48,7 @@ pub mod eflags {
     pub const IF: u64 = 1 << 9;
     pub const DF: u64 = 1 << 10;
     pub const OF: u64 = 1 << 11;
+    pub const NT: u64 = 1 << 14;
     pub const AC: u64 = 1 << 18;
     pub const ID: u64 = 1 << 21;
     /// The six arithmetic status flags kept lazily.

@@ -36,6 +36,8 @@ pub mod feature {
     pub const CX8: u32 = 1 << 8;
     /// Leaf 1 EDX: CMOVcc.
     pub const CMOV: u32 = 1 << 15;
+    /// Leaf 1 EDX: CLFLUSH (line size in EBX bits 15:8).
+    pub const CLFSH: u32 = 1 << 19;
     /// Leaf 1 EDX: MMX.
     pub const MMX: u32 = 1 << 23;
     /// Leaf 1 EDX: FXSAVE/FXRSTOR (and CR4.OSFXSR, set by the OS).
@@ -46,6 +48,8 @@ pub mod feature {
     pub const SSE2: u32 = 1 << 26;
     /// Leaf 1 ECX: SSE3.
     pub const SSE3: u32 = 1 << 0;
+    /// Leaf 1 ECX: PCLMULQDQ.
+    pub const PCLMULQDQ: u32 = 1 << 1;
     /// Leaf 1 ECX: SSSE3.
     pub const SSSE3: u32 = 1 << 9;
     /// Leaf 1 ECX: SSE4.1.
@@ -58,20 +62,36 @@ pub mod feature {
     pub const MOVBE: u32 = 1 << 22;
     /// Leaf 1 ECX: POPCNT.
     pub const POPCNT: u32 = 1 << 23;
+    /// Leaf 1 ECX: AES-NI.
+    pub const AES: u32 = 1 << 25;
+    /// Leaf 1 ECX: RDRAND.
+    pub const RDRAND: u32 = 1 << 30;
     /// Leaf 7 EBX: BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
     pub const BMI1: u32 = 1 << 3;
     /// Leaf 7 EBX: BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX).
     pub const BMI2: u32 = 1 << 8;
+    /// Leaf 7 EBX: RDSEED.
+    pub const RDSEED: u32 = 1 << 18;
     /// Leaf 7 EBX: ADCX and ADOX.
     pub const ADX: u32 = 1 << 19;
+    /// Leaf 7 EBX: CLFLUSHOPT.
+    pub const CLFLUSHOPT: u32 = 1 << 23;
+    /// Leaf 7 EBX: CLWB.
+    pub const CLWB: u32 = 1 << 24;
+    /// Leaf 7 EBX: the SHA extensions.
+    pub const SHA: u32 = 1 << 29;
     /// Leaf 8000_0001h ECX: LAHF/SAHF in 64-bit mode.
     pub const LAHF_LM: u32 = 1 << 0;
     /// Leaf 8000_0001h ECX: LZCNT (AMD's "ABM").
     pub const ABM: u32 = 1 << 5;
+    /// Leaf 8000_0001h ECX: PREFETCHW.
+    pub const PREFETCHW: u32 = 1 << 8;
     /// Leaf 8000_0001h EDX: SYSCALL/SYSRET.
     pub const SYSCALL: u32 = 1 << 11;
     /// Leaf 8000_0001h EDX: execute-disable bit.
     pub const NX: u32 = 1 << 20;
+    /// Leaf 8000_0001h EDX: RDTSCP (and IA32_TSC_AUX).
+    pub const RDTSCP: u32 = 1 << 27;
     /// Leaf 8000_0001h EDX: Intel 64 (long mode).
     pub const LM: u32 = 1 << 29;
 }
@@ -82,15 +102,16 @@ pub mod feature {
 mod advertised {
     use super::feature::*;
     /// Leaf 1 EDX.
-    pub const LEAF1_EDX: u32 = FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2;
+    pub const LEAF1_EDX: u32 = FPU | TSC | CX8 | CMOV | CLFSH | MMX | FXSR | SSE | SSE2;
     /// Leaf 1 ECX.
-    pub const LEAF1_ECX: u32 = SSE3 | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT;
+    pub const LEAF1_ECX: u32 =
+        SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES | RDRAND;
     /// Leaf 7 subleaf 0 EBX.
-    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | ADX;
+    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA;
     /// Leaf 8000_0001h ECX.
-    pub const EXT1_ECX: u32 = LAHF_LM | ABM;
+    pub const EXT1_ECX: u32 = LAHF_LM | ABM | PREFETCHW;
     /// Leaf 8000_0001h EDX.
-    pub const EXT1_EDX: u32 = SYSCALL | NX | LM;
+    pub const EXT1_EDX: u32 = SYSCALL | NX | RDTSCP | LM;
 }
 
 /// Highest basic leaf.
@@ -282,18 +303,29 @@ mod tests {
     fn features_are_the_implemented_set() {
         use feature::*;
         let l1 = cpuid(1, 0);
-        assert_eq!(l1[3], FPU | TSC | CX8 | CMOV | MMX | FXSR | SSE | SSE2);
+        assert_eq!(
+            l1[3],
+            FPU | TSC | CX8 | CMOV | CLFSH | MMX | FXSR | SSE | SSE2
+        );
         assert_eq!(
             l1[2],
-            SSE3 | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT
+            SSE3 | PCLMULQDQ | SSSE3 | SSE4_1 | SSE4_2 | CX16 | MOVBE | POPCNT | AES | RDRAND
         );
         // No XSAVE/OSXSAVE, AVX.
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
-        assert_eq!(cpuid(7, 0), [0, BMI1 | BMI2 | ADX, 0, 0]);
+        assert_eq!(
+            cpuid(7, 0),
+            [
+                0,
+                BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA,
+                0,
+                0
+            ]
+        );
         assert_eq!(cpuid(7, 1), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);
-        assert_eq!(e1[2], LAHF_LM | ABM);
-        assert_eq!(e1[3], SYSCALL | NX | LM);
+        assert_eq!(e1[2], LAHF_LM | ABM | PREFETCHW);
+        assert_eq!(e1[3], SYSCALL | NX | RDTSCP | LM);
         assert_eq!(hwcap(), l1[3] as u64);
     }
 

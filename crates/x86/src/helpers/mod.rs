@@ -11,6 +11,7 @@ pub mod bmi;
 pub mod flags;
 pub mod misc;
 pub mod muldiv;
+pub mod random;
 pub mod sse;
 pub mod x87;
 
@@ -34,13 +35,14 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 6] = [
+        let families: [&'static [&'static HelperInfo]; 7] = [
             flags::HELPERS,
             misc::HELPERS,
             muldiv::HELPERS,
             sse::HELPERS,
             x87::HELPERS,
             bmi::HELPERS,
+            random::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =
             families.iter().flat_map(|f| f.iter().copied()).collect();

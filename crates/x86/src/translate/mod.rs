@@ -8,12 +8,14 @@ mod atomic;
 mod bits;
 mod bmi;
 mod branch;
+mod cache;
 pub mod flags;
 mod lookahead;
 mod mov;
 mod movbe;
 mod muldiv;
 pub mod operand;
+mod random;
 mod shift;
 mod sse;
 mod stack;
@@ -165,6 +167,8 @@ const FAMILIES: &[Family] = &[
     string::translate,
     atomic::translate,
     system::translate,
+    random::translate,
+    cache::translate,
     sse::translate,
     x87::translate,
 ];

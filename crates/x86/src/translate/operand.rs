@@ -5,7 +5,7 @@
 use super::Cx;
 use crate::cpu::glob;
 use iced_x86::{OpKind, Register};
-use ox86_ir::{Opcode, Temp};
+use ox86_ir::{Cond, Opcode, Temp};
 
 /// Where a general-purpose register operand lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,6 +193,17 @@ impl Cx {
         self.b.store(opc, v, a);
     }
 
+    /// Before a store of `size` bytes done as several IR stores: when the
+    /// access crosses a page, reads the first byte of its second page, so
+    /// that a fault there comes before any byte is written (the CPU writes
+    /// nothing of a store that faults, and reports that byte's address).
+    pub fn probe_split_store(&mut self, a: Temp, size: u32) {
+        let end = self.b.addi(a, size as u64 - 1);
+        let page2 = self.b.andi(end, !(crate::translate::PAGE_SIZE - 1));
+        let probe = self.b.movcond(Cond::Gtu, page2, a, page2, a);
+        self.load(1, probe);
+    }
+
     /// Size in bytes of operand `i`.
     pub fn op_size(&self, i: u32) -> u32 {
         match self.insn.op_kind(i) {
@@ -248,6 +259,18 @@ impl Cx {
                 a
             }
         }
+    }
+
+    /// True if an operand is a segment, control or debug register: forms
+    /// the families leave unimplemented (they are privileged, or change
+    /// segmentation ox86 does not model), so they must not treat the
+    /// register as a GPR.
+    pub fn uses_special_register(&self) -> bool {
+        (0..self.insn.op_count()).any(|i| {
+            let r = self.insn.op_register(i);
+            self.insn.op_kind(i) == OpKind::Register
+                && (r.is_segment_register() || r.is_cr() || r.is_dr() || r.is_tr())
+        })
     }
 
     /// True if operand `i` is a memory operand.

@@ -5,7 +5,7 @@
 use super::{Cx, Outcome};
 use crate::cpu::eflags;
 use crate::cpu::reg::{RBP, RSP};
-use iced_x86::Mnemonic;
+use iced_x86::{Code, Mnemonic, Register};
 use ox86_ir::Temp;
 
 impl Cx {
@@ -32,20 +32,31 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     let insn = cx.insn;
     let mut addr = None;
     match insn.mnemonic() {
-        Mnemonic::Push => {
+        Mnemonic::Push if !cx.uses_special_register() => {
             // Immediates arrive sign-extended to the stack width.
             let size = insn.stack_pointer_increment().unsigned_abs();
             let v = cx.read_op(0, size, &mut addr);
             cx.push(size, v);
         }
-        Mnemonic::Pop => {
+        Mnemonic::Pop if !cx.uses_special_register() => {
             let size = cx.op_size(0);
             let rsp = cx.g(RSP);
             let v = cx.load(size, rsp);
             let n = cx.b.addi(rsp, size as u64);
-            // POP [rsp+x] computes its address with RSP already incremented.
-            cx.b.mov_to(rsp, n);
-            cx.write_op(0, size, v, &mut addr);
+            if cx.is_mem(0) {
+                // POP [rsp+x] computes its address with RSP already
+                // incremented, but a faulting store leaves RSP as it was.
+                let old = cx.b.mov(rsp);
+                cx.b.mov_to(rsp, n);
+                let a = cx.ea();
+                addr = Some(cx.b.mov(a));
+                cx.b.mov_to(rsp, old);
+                cx.write_op(0, size, v, &mut addr);
+                cx.b.mov_to(rsp, n);
+            } else {
+                cx.b.mov_to(rsp, n);
+                cx.write_op(0, size, v, &mut addr);
+            }
         }
         Mnemonic::Pushfq | Mnemonic::Pushf => {
             let size = if insn.mnemonic() == Mnemonic::Pushfq {
@@ -66,12 +77,19 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             set_rflags(cx, v, size);
         }
         Mnemonic::Leave => {
+            // RSP = RBP, then pop (R)BP: 16-bit LEAVE pops only BP.
+            let size = if insn.code() == Code::Leavew { 2 } else { 8 };
             let rbp = cx.g(RBP);
-            let v = cx.load(8, rbp);
-            let n = cx.b.addi(rbp, 8);
+            let v = cx.load(size, rbp);
+            let n = cx.b.addi(rbp, size as u64);
             let rsp = cx.g(RSP);
             cx.b.mov_to(rsp, n);
-            cx.b.mov_to(rbp, v);
+            let bp = if size == 2 {
+                Register::BP
+            } else {
+                Register::RBP
+            };
+            cx.write_reg(bp, v);
         }
         Mnemonic::Enter => enter(cx),
         _ => return Outcome::NotMine,
@@ -79,26 +97,40 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     Outcome::Done
 }
 
-/// ENTER imm16, imm8 (64-bit operand size), per the SDM's pseudocode.
+/// ENTER imm16, imm8 (64- or 16-bit operand size), per the SDM's
+/// pseudocode. The stores go below RSP through a temp, and RSP and (R)BP
+/// change only at the end, so a fault leaves both as they were.
 fn enter(cx: &mut Cx) {
+    let size: u32 = if cx.insn.code() == Code::Enterw_imm16_imm8 {
+        2
+    } else {
+        8
+    };
     let alloc = cx.insn.immediate16() as u64;
     let level = (cx.insn.immediate8_2nd() % 32) as u64;
     let rbp = cx.g(RBP);
     let rsp = cx.g(RSP);
     let old_rbp = cx.b.mov(rbp);
-    cx.push(8, old_rbp);
-    let frame = cx.b.mov(rsp);
+    let mut sp = cx.b.addi(rsp, (size as u64).wrapping_neg());
+    cx.store(size, old_rbp, sp);
+    let frame = cx.b.mov(sp);
     if level > 0 {
         for i in 1..level {
-            let src = cx.b.addi(old_rbp, (i * 8).wrapping_neg());
-            let v = cx.load(8, src);
-            cx.push(8, v);
+            let src = cx.b.addi(old_rbp, (i * size as u64).wrapping_neg());
+            let v = cx.load(size, src);
+            sp = cx.b.addi(sp, (size as u64).wrapping_neg());
+            cx.store(size, v, sp);
         }
-        cx.push(8, frame);
+        sp = cx.b.addi(sp, (size as u64).wrapping_neg());
+        cx.store(size, frame, sp);
     }
-    let sz = cx.b.movi(alloc);
-    let n = cx.b.sub(rsp, sz);
-    cx.b.mov_to(rbp, frame);
+    let n = cx.b.addi(sp, alloc.wrapping_neg());
+    let bp = if size == 2 {
+        Register::BP
+    } else {
+        Register::RBP
+    };
+    cx.write_reg(bp, frame);
     cx.b.mov_to(rsp, n);
 }
 
@@ -127,12 +159,16 @@ pub(super) fn set_rflags(cx: &mut Cx, v: Temp, size: u32) {
     let df = cx.b.movcond(ox86_ir::Cond::Ne, dfbit, zero, minus1, one);
     let gdf = cx.g(crate::cpu::glob::DF);
     cx.b.mov_to(gdf, df);
-    if size == 8 {
-        let off = std::mem::offset_of!(crate::cpu::CpuState, eflags);
-        let old = cx.b.ld_env(off);
-        let keep = cx.b.andi(old, !(eflags::AC | eflags::ID));
-        let new = cx.b.andi(v, eflags::AC | eflags::ID);
-        let r = cx.b.or(keep, new);
-        cx.b.st_env(r, off);
-    }
+    // At CPL 3 POPF also writes NT, and the 32/64-bit forms AC and ID.
+    let mask = if size == 8 {
+        eflags::NT | eflags::AC | eflags::ID
+    } else {
+        eflags::NT
+    };
+    let off = std::mem::offset_of!(crate::cpu::CpuState, eflags);
+    let old = cx.b.ld_env(off);
+    let keep = cx.b.andi(old, !mask);
+    let new = cx.b.andi(v, mask);
+    let r = cx.b.or(keep, new);
+    cx.b.st_env(r, off);
 }

@@ -1,6 +1,7 @@
 //! System and flag-control instructions a user-mode program meets:
-//! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR64, PREFETCH),
-//! the traps INT3, UD2, HLT, and CPUID, RDTSC, LAHF, SAHF.
+//! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR, PREFETCH,
+//! the reserved NOPs, RDSSP without shadow stacks),
+//! the traps INT3, UD2, HLT, and CPUID, RDTSC, RDTSCP, LAHF, SAHF.
 
 use super::{Cx, Outcome};
 use crate::cpu::eflags::{AF, CF, FIXED1, OF, PF, SF, ZF};
@@ -47,13 +48,26 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht0
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
-        | Mnemonic::Prefetchw => {}
+        | Mnemonic::Prefetchw
+        // 0F 0D /0 and the reserved /4../7: prefetches (NOPs) beside PREFETCHW.
+        | Mnemonic::Prefetch
+        | Mnemonic::Endbr32
+        // The hint space (0F 18..1F): NOPs, RDSSP among them while shadow
+        // stacks are off, as they are for every ox86 process.
+        | Mnemonic::Reservednop
+        | Mnemonic::Rdsspd
+        | Mnemonic::Rdsspq => {}
         Mnemonic::Cpuid => cpuid(cx),
-        Mnemonic::Rdtsc => {
+        Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
             let hi = cx.b.shri(t, 32);
             cx.write_reg(Register::EAX, t);
             cx.write_reg(Register::EDX, hi);
+            if cx.insn.mnemonic() == Mnemonic::Rdtscp {
+                // IA32_TSC_AUX: processor 0 of node 0, as Linux would set it.
+                let aux = cx.b.movi(0);
+                cx.write_reg(Register::ECX, aux);
+            }
         }
         Mnemonic::Lahf => {
             // AH = SF:ZF:0:AF:0:PF:1:CF.
@@ -74,6 +88,24 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         }
         Mnemonic::Int3 => cx.raise_after(excp::BP),
         Mnemonic::Ud2 | Mnemonic::Ud0 | Mnemonic::Ud1 => cx.raise(excp::UD),
+        // Extensions CPUID does not report, whose instructions are
+        // undefined without them: the rest of CET shadow stacks, RTM, PKU.
+        Mnemonic::Incsspd
+        | Mnemonic::Incsspq
+        | Mnemonic::Saveprevssp
+        | Mnemonic::Rstorssp
+        | Mnemonic::Wrssd
+        | Mnemonic::Wrssq
+        | Mnemonic::Wrussd
+        | Mnemonic::Wrussq
+        | Mnemonic::Setssbsy
+        | Mnemonic::Clrssbsy
+        | Mnemonic::Xbegin
+        | Mnemonic::Xend
+        | Mnemonic::Xabort
+        | Mnemonic::Xtest
+        | Mnemonic::Rdpkru
+        | Mnemonic::Wrpkru => cx.raise(excp::UD),
         // Privileged in user mode: #GP, which Linux turns into SIGSEGV.
         Mnemonic::Hlt | Mnemonic::Cli | Mnemonic::Sti | Mnemonic::In | Mnemonic::Out => {
             cx.raise(excp::GP)

@@ -114,3 +114,19 @@ fn misaligned_area_and_reserved_mxcsr_bits_raise_gp() {
     let code = asm(|a| a.fxrstor(ptr(rsi)));
     assert_eq!(run_ox86(&code, &c).1, End::Exception(excp::GP, 0));
 }
+
+#[test]
+fn xsave_family_is_undefined_without_osxsave() {
+    let mut rng = Rng::new(0xf88);
+    for code in [
+        asm(|a| a.xgetbv()),
+        asm(|a| a.xsave(ptr(rsi))),
+        asm(|a| a.xrstor64(ptr(rsi))),
+        asm(|a| a.xsaveopt(ptr(rsi))),
+    ] {
+        assert_eq!(
+            run_ox86(&code, &case(&mut rng)).1,
+            End::Exception(excp::UD, 0)
+        );
+    }
+}

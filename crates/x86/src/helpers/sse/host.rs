@@ -118,9 +118,51 @@ macro_rules! xx {
                     options(nostack, preserves_flags),
                 );
             }
-            (from_m(x), m[2] & FLAGS)
+            let r = from_m(x);
+            (r, m[2] & FLAGS | unmasked_exact_underflow(mxcsr, $insn, r))
         }
     )*};
+}
+
+/// MXCSR underflow mask.
+const UM: u32 = 1 << 11;
+/// MXCSR underflow flag.
+const UE: u32 = 1 << 4;
+
+/// UE for an exact tiny result when underflow is unmasked. Masked, the
+/// CPU reports underflow only for a tiny and inexact result, and the host
+/// runs every instruction masked; unmasked, a tiny result alone underflows
+/// (SDM vol. 1, 11.5.2.3). An exact tiny result is a denormal, so the
+/// arithmetic instructions' result lanes are checked for one.
+fn unmasked_exact_underflow(mxcsr: u32, insn: &str, r: u128) -> u32 {
+    if mxcsr & UM != 0 {
+        return 0;
+    }
+    let f32s = |n: u32| {
+        (0..n).any(|i| {
+            let v = (r >> (32 * i)) as u32;
+            v & 0x7f80_0000 == 0 && v & 0x7f_ffff != 0
+        })
+    };
+    let f64s = |n: u32| {
+        (0..n).any(|i| {
+            let v = (r >> (64 * i)) as u64;
+            v & 0x7ff0_0000_0000_0000 == 0 && v & 0xf_ffff_ffff_ffff != 0
+        })
+    };
+    let tiny = match insn {
+        "addps" | "subps" | "mulps" | "divps" | "addsubps" | "haddps" | "hsubps" => f32s(4),
+        "addss" | "subss" | "mulss" | "divss" | "cvtsd2ss" => f32s(1),
+        "cvtpd2ps" => f32s(2),
+        "addpd" | "subpd" | "mulpd" | "divpd" | "addsubpd" | "haddpd" | "hsubpd" => f64s(2),
+        "addsd" | "subsd" | "mulsd" | "divsd" => f64s(1),
+        _ => false,
+    };
+    if tiny {
+        UE
+    } else {
+        0
+    }
 }
 
 /// `insn x, y, imm` for the listed immediates (the caller masks `imm`).

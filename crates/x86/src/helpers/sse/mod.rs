@@ -120,6 +120,7 @@ macro_rules! mxcsr_value_ops {
     };
 }
 
+pub mod aes;
 pub mod compare;
 pub mod convert;
 pub mod crc32;
@@ -132,6 +133,7 @@ mod lanes;
 pub mod mmx;
 pub mod pcmpstr;
 mod pcmpstr_host;
+pub mod sha;
 pub mod shift;
 pub mod shuffle;
 
@@ -172,12 +174,25 @@ fn pair(lo: u64, hi: u64) -> u128 {
     lo as u128 | (hi as u128) << 64
 }
 
+/// MXCSR flags of the exceptions detected before a result is computed:
+/// invalid operation, denormal operand, divide by zero.
+const PRE_COMPUTATION: u32 = 0x7;
+
 /// Merges exception `flags` raised by an instruction into MXCSR. Returns
 /// false, with #XM raised, when one of them is unmasked: the destination
 /// must then keep its value.
 fn commit(env: &mut CpuState, flags: u32) -> bool {
+    let unmasked = !(env.mxcsr >> 7) & host::FLAGS;
+    // An unmasked pre-computation exception (IE, DE, ZE) stops the
+    // instruction before its result exists: the post-computation ones
+    // (OE, UE, PE) are not reported (SDM vol. 1, 11.5.2).
+    let flags = if flags & PRE_COMPUTATION & unmasked != 0 {
+        flags & PRE_COMPUTATION
+    } else {
+        flags
+    };
     env.mxcsr |= flags;
-    if flags & !(env.mxcsr >> 7) & host::FLAGS != 0 {
+    if flags & unmasked != 0 {
         env.raise(excp::XM, 0, false);
         return false;
     }
@@ -210,6 +225,8 @@ const MXCSR_ACCESS: &[&HelperInfo] = &[&MXCSR_SYNC, &MXCSR_LOADED];
 
 const FAMILIES: &[&[&HelperInfo]] = &[
     MXCSR_ACCESS,
+    aes::PURE,
+    sha::PURE,
     compare::PURE,
     compare::MXCSR,
     compare::COMIS,

@@ -150,6 +150,19 @@ x87_helper! {
     FSTP_STI = "fstp_sti", sti ["fstp st({i})"]
 }
 x87_helper! {
+    /// D9 D8+i, an alias of FSTP ST(i), run as itself: with an empty ST(0)
+    /// the host stores without a stack fault.
+    FSTP1_STI = "fstp1_sti", sti [".byte 0xd9, 0xd8 + {i}"]
+}
+x87_helper! {
+    /// DF D0+i, an alias of FSTP ST(i), run as itself (see `FSTP1_STI`).
+    FSTP8_STI = "fstp8_sti", sti [".byte 0xdf, 0xd0 + {i}"]
+}
+x87_helper! {
+    /// DF D8+i, an alias of FSTP ST(i), run as itself (see `FSTP1_STI`).
+    FSTP9_STI = "fstp9_sti", sti [".byte 0xdf, 0xd8 + {i}"]
+}
+x87_helper! {
     /// FXCH ST(i): exchange ST(0) and ST(i).
     FXCH = "fxch", sti ["fxch st({i})"]
 }
@@ -207,6 +220,9 @@ pub const LIST: &[&HelperInfo] = &[
     &FPOP,
     &FST_STI,
     &FSTP_STI,
+    &FSTP1_STI,
+    &FSTP8_STI,
+    &FSTP9_STI,
     &FXCH,
     &FCMOV,
 ];

@@ -4,10 +4,11 @@
 //! helpers, MXCSR and the XMM registers as IR. FXSAVE brings MXCSR's lazy
 //! exception flags up to date first, as STMXCSR does; FXRSTOR loads the
 //! whole area before changing anything and loads MXCSR as LDMXCSR does
-//! (#GP for reserved bits).
+//! (#GP for reserved bits). The XSAVE family and XGETBV raise #UD: ox86's
+//! CPU has no XSAVE, as if the OS left CR4.OSXSAVE clear.
 
 use super::{check_align16, gp_unless, load128, read_xmm, store128, write_xmm};
-use crate::cpu::{CpuState, MXCSR_MASK};
+use crate::cpu::{excp, CpuState, MXCSR_MASK};
 use crate::helpers::sse::fxsr::{FXRSTOR_WORDS, FXSAVE_PEEK, MXCSR, ST, XMM};
 use crate::helpers::sse::{MXCSR_LOADED, MXCSR_SYNC};
 use crate::helpers::x87::control::FRSTOR_ST;
@@ -20,6 +21,20 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     match cx.insn.mnemonic() {
         Mnemonic::Fxsave | Mnemonic::Fxsave64 => fxsave(cx),
         Mnemonic::Fxrstor | Mnemonic::Fxrstor64 => fxrstor(cx),
+        Mnemonic::Xgetbv
+        | Mnemonic::Xsetbv
+        | Mnemonic::Xsave
+        | Mnemonic::Xsave64
+        | Mnemonic::Xsavec
+        | Mnemonic::Xsavec64
+        | Mnemonic::Xsaveopt
+        | Mnemonic::Xsaveopt64
+        | Mnemonic::Xsaves
+        | Mnemonic::Xsaves64
+        | Mnemonic::Xrstor
+        | Mnemonic::Xrstor64
+        | Mnemonic::Xrstors
+        | Mnemonic::Xrstors64 => cx.raise(excp::UD),
         _ => return Outcome::NotMine,
     }
     Outcome::Done

@@ -5,9 +5,10 @@
 //! instructions first raises #MF if an x87 exception is pending, then puts
 //! the x87 unit in MMX state (TOP = 0, every register valid); a write to an
 //! MMX register sets that register's exponent and sign bits to ones. EMMS
-//! marks every register empty. Arithmetic goes through the XMM helpers with
-//! an MMX destination (`helpers::sse::MM0`), or `helpers::sse::mmx` where
-//! the 64-bit result differs; moves, logic and element access are IR.
+//! marks every register empty and sets TOP to 0. Arithmetic goes through
+//! the XMM helpers with an MMX destination (`helpers::sse::MM0`), or
+//! `helpers::sse::mmx` where the 64-bit result differs; moves, logic and
+//! element access are IR.
 
 use super::extract::byte_signs;
 use super::moves::masked_store;
@@ -137,7 +138,10 @@ const FROM_MM: &HelperTable = &[(M::Cvtpi2ps, &CVTPI2PS), (M::Cvtpi2pd, &CVTDQ2P
 pub fn translate(cx: &mut Cx) -> Outcome {
     let m = cx.insn.mnemonic();
     if m == M::Emms {
-        check_pending(cx);
+        // Every register empty and TOP = 0 (SDM vol. 1, table 9-2).
+        let status = check_pending(cx);
+        let top0 = cx.b.andi(status, !0xffff_ffff);
+        cx.b.st_env(top0, STATUS);
         let empty = cx.b.movi(0);
         cx.b.st_env(empty, TAGS);
     } else if let Some(h) = lookup(cx, BINARY) {

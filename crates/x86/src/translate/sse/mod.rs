@@ -1,7 +1,8 @@
-//! SSE through SSE4.2 in their legacy (non-VEX) encodings, and FXSAVE/
-//! FXRSTOR: each family has its own file; this one offers the instruction
-//! to each and holds the operand plumbing they share. Moves, logic and inserts/extracts are IR
-//! on the registers' 64-bit halves (`CpuState::xmm`, reached with
+//! SSE through SSE4.2, AES-NI, PCLMULQDQ and SHA in their legacy (non-VEX)
+//! encodings, MMX, and FXSAVE/FXRSTOR: each family has its own file; this
+//! one offers the instruction to each and holds the operand plumbing they
+//! share. Moves, logic and inserts/extracts are IR on the registers'
+//! 64-bit halves (`CpuState::xmm`, reached with
 //! `ld_env`/`st_env`); arithmetic calls `helpers::sse`, which works on XMM
 //! `d` in place with the source operand passed by value, so a memory
 //! source is loaded (and faults) before any state changes. Forms with MMX
@@ -10,6 +11,7 @@
 mod compare;
 mod convert;
 mod crc32;
+mod crypto;
 mod extract;
 mod float;
 mod fxsr;
@@ -49,6 +51,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         pcmpstr::translate,
         crc32::translate,
         fxsr::translate,
+        crypto::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -124,8 +127,9 @@ fn load128(cx: &mut Cx, a: Temp) -> Xmm {
     Xmm { lo, hi }
 }
 
-/// Stores 16 bytes at `a`.
+/// Stores 16 bytes at `a` (all or, if it faults, none).
 fn store128(cx: &mut Cx, a: Temp, v: Xmm) {
+    cx.probe_split_store(a, 16);
     cx.store(8, v.lo, a);
     let a8 = cx.b.addi(a, 8);
     cx.store(8, v.hi, a8);
@@ -174,10 +178,16 @@ fn imm(cx: &mut Cx, i: u32) -> Temp {
 /// register itself, or `XMM_SRC` with a memory or general-register source
 /// staged there (loaded, and so faulting, before any state changes).
 fn xmm_src(cx: &mut Cx, i: u32) -> usize {
+    xmm_src_maybe_unaligned(cx, i, false)
+}
+
+/// `xmm_src`, with a 16-byte memory operand that need not be aligned if
+/// `unaligned`.
+fn xmm_src_maybe_unaligned(cx: &mut Cx, i: u32, unaligned: bool) -> usize {
     if is_xmm_reg(cx, i) {
         return xmm_of(cx, i);
     }
-    let s = read_src(cx, i, false);
+    let s = read_src(cx, i, unaligned);
     write_xmm(cx, XMM_SRC, s);
     XMM_SRC
 }
@@ -228,6 +238,9 @@ mod tests {
         CpuidFeature::SSSE3,
         CpuidFeature::SSE4_1,
         CpuidFeature::SSE4_2,
+        CpuidFeature::AES,
+        CpuidFeature::PCLMULQDQ,
+        CpuidFeature::SHA,
     ];
 
     /// SSE-era instructions other families own: x87's FISTTP and the
@@ -330,7 +343,7 @@ mod tests {
 
     #[test]
     fn every_form_translates_to_valid_ir() {
-        assert_eq!(check_translates(all_forms()), 289, "codes decoded");
+        assert_eq!(check_translates(all_forms()), 303, "codes decoded");
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             cx.store(2, cw, a);
         }
         Code::Fldcw_m2byte => {
+            // A waiting instruction: a pending #MF comes before the load.
+            plain(cx, &FWAIT);
             let a = cx.ea();
             let cw = cx.load(2, a);
             cx.call(&FLDCW, &[cw]);

@@ -8,6 +8,7 @@ mod control;
 mod transfer;
 
 use super::{Cx, Outcome};
+use crate::helpers::x87::control::FWAIT;
 use crate::helpers::x87::transfer::FPOP;
 use crate::helpers::HelperInfo;
 use iced_x86::{OpKind, Register};
@@ -62,8 +63,10 @@ fn load_mem(cx: &mut Cx, a: Temp) -> (Temp, Option<Temp>) {
     }
 }
 
-/// A memory source: loads it and calls `h(lo[, hi])`.
+/// A memory source: loads it and calls `h(lo[, hi])`. A pending unmasked
+/// exception (#MF) comes before any fault of the access.
 fn load(cx: &mut Cx, h: &'static HelperInfo) {
+    plain(cx, &FWAIT);
     let a = cx.ea();
     let (lo, hi) = load_mem(cx, a);
     match hi {
@@ -75,8 +78,9 @@ fn load(cx: &mut Cx, h: &'static HelperInfo) {
 /// A store to memory: the old bytes are read (an instruction whose unmasked
 /// exception suppresses the store hands them back), `lo` (and for 10-byte
 /// operands `hi`) compute the bytes to write, the memory is written, and
-/// only then do the popping forms pop.
+/// only then do the popping forms pop. #MF comes first, as for loads.
 fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInfo>, pop: bool) {
+    plain(cx, &FWAIT);
     let a = cx.ea();
     let (old_lo, old_hi) = load_mem(cx, a);
     match (old_hi, hi_h) {
@@ -167,15 +171,16 @@ mod tests {
 
     #[test]
     fn stores_write_memory_before_popping() {
-        // fstp qword ptr [rax]: old value loaded, converted, stored, popped.
+        // fstp qword ptr [rax]: pending #MF checked, old value loaded,
+        // converted, stored, popped.
         let ir = translate_one(&[0xdd, 0x18]).unwrap();
         assert!(ir.contains("fst_m64") && ir.contains("fpop"), "{ir}");
-        assert_eq!(calls(&ir), ["ld64", "call", "st64", "call"], "{ir}");
+        assert_eq!(calls(&ir), ["call", "ld64", "call", "st64", "call"], "{ir}");
         // fstp tbyte ptr [rax]: both halves computed before either is stored.
         let ir = translate_one(&[0xdb, 0x38]).unwrap();
         assert_eq!(
             calls(&ir),
-            ["ld64", "ld16u", "call", "call", "st64", "st16", "call"],
+            ["call", "ld64", "ld16u", "call", "call", "st64", "st16", "call"],
             "{ir}"
         );
         // fst dword ptr [rax] does not pop.

@@ -38,10 +38,12 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         Code::Fisttp_m64int => store(cx, &FISTTP_M64, None, true),
         Code::Fbstp_m80bcd => store(cx, &FBST_LO, Some(&FBST_HI), true),
         Code::Fst_sti => sti(cx, &FST_STI),
-        // D9 D8+i, DF D0+i and DF D8+i are aliases of FSTP ST(i).
-        Code::Fstp_sti | Code::Fstpnce_sti | Code::Fstp_sti_DFD0 | Code::Fstp_sti_DFD8 => {
-            sti(cx, &FSTP_STI)
-        }
+        Code::Fstp_sti => sti(cx, &FSTP_STI),
+        // D9 D8+i, DF D0+i and DF D8+i: aliases of FSTP ST(i) that differ
+        // from it on an empty ST(0); the host runs them as they are.
+        Code::Fstpnce_sti => sti(cx, &FSTP1_STI),
+        Code::Fstp_sti_DFD0 => sti(cx, &FSTP8_STI),
+        Code::Fstp_sti_DFD8 => sti(cx, &FSTP9_STI),
         // DD C8+i and DF C8+i are aliases of FXCH ST(i).
         Code::Fxch_st0_sti | Code::Fxch_st0_sti_DDC8 | Code::Fxch_st0_sti_DFC8 => sti(cx, &FXCH),
         code => match fcmov_condition(code) {
