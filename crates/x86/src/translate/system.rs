@@ -49,6 +49,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
         | Mnemonic::Prefetchw
+        // 0F 0D /0 and the reserved /4../7: prefetches (NOPs) beside PREFETCHW.
+        | Mnemonic::Prefetch
         | Mnemonic::Endbr32
         // The hint space (0F 18..1F): NOPs, RDSSP among them while shadow
         // stacks are off, as they are for every ox86 process.

@@ -1,8 +1,13 @@
 //! AES-NI (AESENC, AESENCLAST, AESDEC, AESDECLAST, AESIMC, AESKEYGENASSIST),
-//! PCLMULQDQ and the SHA extensions, by helper; their m128 operands must be
-//! aligned. SHA256RNDS2 takes XMM0 as its implicit third operand.
+//! PCLMULQDQ and the SHA extensions, by helper. The AES-NI and PCLMULQDQ
+//! m128 operands must be aligned; the SHA ones need not be (the host CPU
+//! this is checked against does not fault on them). SHA256RNDS2 takes XMM0
+//! as its implicit third operand.
 
-use super::{call_binary, call_binary_imm, lookup, read_src, read_xmm, xmm_of, HelperTable};
+use super::{
+    call_binary, call_binary_imm, lookup, read_src, read_xmm, xmm_of, xmm_src_maybe_unaligned,
+    HelperTable,
+};
 use crate::helpers::sse::aes::*;
 use crate::helpers::sse::sha::*;
 use crate::translate::{Cx, Outcome};
@@ -14,16 +19,20 @@ const BINARY: &HelperTable = &[
     (M::Aesdec, &AESDEC),
     (M::Aesdeclast, &AESDECLAST),
     (M::Aesimc, &AESIMC),
-    (M::Sha1nexte, &SHA1NEXTE),
-    (M::Sha1msg1, &SHA1MSG1),
-    (M::Sha1msg2, &SHA1MSG2),
-    (M::Sha256msg1, &SHA256MSG1),
-    (M::Sha256msg2, &SHA256MSG2),
 ];
 
 const WITH_IMM: &HelperTable = &[
     (M::Aeskeygenassist, &AESKEYGENASSIST),
     (M::Pclmulqdq, &PCLMULQDQ),
+];
+
+/// SHA forms: `h(d, src, imm)`, the source unaligned.
+const SHA: &HelperTable = &[
+    (M::Sha1nexte, &SHA1NEXTE),
+    (M::Sha1msg1, &SHA1MSG1),
+    (M::Sha1msg2, &SHA1MSG2),
+    (M::Sha256msg1, &SHA256MSG1),
+    (M::Sha256msg2, &SHA256MSG2),
     (M::Sha1rnds4, &SHA1RNDS4),
 ];
 
@@ -32,9 +41,18 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         call_binary(cx, h);
     } else if let Some(h) = lookup(cx, WITH_IMM) {
         call_binary_imm(cx, h);
+    } else if let Some(h) = lookup(cx, SHA) {
+        let d = xmm_of(cx, 0);
+        let s = xmm_src_maybe_unaligned(cx, 1, true);
+        let imm = if cx.insn.op_count() > 2 {
+            cx.insn.immediate(2) & 0xff
+        } else {
+            0
+        };
+        cx.call_xmm(h, d, s, imm);
     } else if cx.insn.mnemonic() == M::Sha256rnds2 {
         let d = xmm_of(cx, 0);
-        let s = read_src(cx, 1, false);
+        let s = read_src(cx, 1, true);
         let wk = read_xmm(cx, 0);
         let dn = cx.b.movi(d as u64);
         cx.call(&SHA256RNDS2, &[dn, s.lo, s.hi, wk.lo, wk.hi]);

@@ -178,10 +178,16 @@ fn imm(cx: &mut Cx, i: u32) -> Temp {
 /// register itself, or `XMM_SRC` with a memory or general-register source
 /// staged there (loaded, and so faulting, before any state changes).
 fn xmm_src(cx: &mut Cx, i: u32) -> usize {
+    xmm_src_maybe_unaligned(cx, i, false)
+}
+
+/// `xmm_src`, with a 16-byte memory operand that need not be aligned if
+/// `unaligned`.
+fn xmm_src_maybe_unaligned(cx: &mut Cx, i: u32, unaligned: bool) -> usize {
     if is_xmm_reg(cx, i) {
         return xmm_of(cx, i);
     }
-    let s = read_src(cx, i, false);
+    let s = read_src(cx, i, unaligned);
     write_xmm(cx, XMM_SRC, s);
     XMM_SRC
 }
