@@ -47,7 +47,11 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht0
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
-        | Mnemonic::Prefetchw => {}
+        | Mnemonic::Prefetchw
+        // The rest of the 0F 0D group: prefetch hints (NOPs) on a CPU with
+        // PREFETCHW.
+        | Mnemonic::Prefetch
+        | Mnemonic::Prefetchwt1 => {}
         Mnemonic::Cpuid => cpuid(cx),
         Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
