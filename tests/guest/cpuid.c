@@ -144,6 +144,13 @@ int main(void) {
         __asm__ volatile("clwb %0" : : "m"(line));
         check(line == 42, "clwb");
     }
+    if (l7[1] & (1u << 29)) {
+        /* SHA1MSG1 of a value with itself: each result dword is W(i+2) ^ W(i). */
+        uint32_t v[4] __attribute__((aligned(16))) = {1, 2, 4, 8}, r[4];
+        __asm__("movdqa %1, %%xmm0\n\tsha1msg1 %%xmm0, %%xmm0\n\tmovdqu %%xmm0, %0"
+                : "=m"(r) : "m"(v) : "xmm0");
+        check(r[3] == (8 ^ 2) && r[2] == (4 ^ 1) && r[1] == (2 ^ 8) && r[0] == (1 ^ 4), "sha (sha1msg1)");
+    }
     if (e1[2] & (1u << 8)) {
         __asm__ volatile("prefetchw %0" : : "m"(line));
         check(line == 42, "prefetchw");

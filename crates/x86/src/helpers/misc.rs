@@ -78,6 +78,8 @@ pub mod feature {
     pub const CLFLUSHOPT: u32 = 1 << 23;
     /// Leaf 7 EBX: CLWB.
     pub const CLWB: u32 = 1 << 24;
+    /// Leaf 7 EBX: the SHA extensions.
+    pub const SHA: u32 = 1 << 29;
     /// Leaf 8000_0001h ECX: LAHF/SAHF in 64-bit mode.
     pub const LAHF_LM: u32 = 1 << 0;
     /// Leaf 8000_0001h ECX: LZCNT (AMD's "ABM").
@@ -105,7 +107,7 @@ mod advertised {
     pub const LEAF1_ECX: u32 =
         SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES | RDRAND;
     /// Leaf 7 subleaf 0 EBX.
-    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB;
+    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA;
     /// Leaf 8000_0001h ECX.
     pub const EXT1_ECX: u32 = LAHF_LM | ABM | PREFETCHW;
     /// Leaf 8000_0001h EDX.
@@ -313,7 +315,12 @@ mod tests {
         assert_eq!(l1[2] & ((1 << 26) | (1 << 27) | (1 << 28)), 0);
         assert_eq!(
             cpuid(7, 0),
-            [0, BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB, 0, 0]
+            [
+                0,
+                BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA,
+                0,
+                0
+            ]
         );
         assert_eq!(cpuid(7, 1), [0; 4]);
         let e1 = cpuid(0x8000_0001, 0);

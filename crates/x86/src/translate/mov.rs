@@ -9,7 +9,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     let insn = cx.insn;
     let mut addr = None;
     match insn.mnemonic() {
-        Mnemonic::Mov => {
+        Mnemonic::Mov if !cx.uses_special_register() => {
             let size = cx.op_size(0);
             let v = cx.read_op(1, size, &mut addr);
             cx.write_op(0, size, v, &mut addr);

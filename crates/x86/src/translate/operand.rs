@@ -261,6 +261,18 @@ impl Cx {
         }
     }
 
+    /// True if an operand is a segment, control or debug register: forms
+    /// the families leave unimplemented (they are privileged, or change
+    /// segmentation ox86 does not model), so they must not treat the
+    /// register as a GPR.
+    pub fn uses_special_register(&self) -> bool {
+        (0..self.insn.op_count()).any(|i| {
+            let r = self.insn.op_register(i);
+            self.insn.op_kind(i) == OpKind::Register
+                && (r.is_segment_register() || r.is_cr() || r.is_dr() || r.is_tr())
+        })
+    }
+
     /// True if operand `i` is a memory operand.
     pub fn is_mem(&self, i: u32) -> bool {
         self.insn.op_kind(i) == OpKind::Memory

@@ -32,13 +32,13 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     let insn = cx.insn;
     let mut addr = None;
     match insn.mnemonic() {
-        Mnemonic::Push => {
+        Mnemonic::Push if !cx.uses_special_register() => {
             // Immediates arrive sign-extended to the stack width.
             let size = insn.stack_pointer_increment().unsigned_abs();
             let v = cx.read_op(0, size, &mut addr);
             cx.push(size, v);
         }
-        Mnemonic::Pop => {
+        Mnemonic::Pop if !cx.uses_special_register() => {
             let size = cx.op_size(0);
             let rsp = cx.g(RSP);
             let v = cx.load(size, rsp);

@@ -1,5 +1,6 @@
 //! System and flag-control instructions a user-mode program meets:
-//! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR64, PREFETCH),
+//! SYSCALL, CLD/STD/CLC/STC/CMC, hints (PAUSE, fences, ENDBR, PREFETCH,
+//! the reserved NOPs, RDSSP without shadow stacks),
 //! the traps INT3, UD2, HLT, and CPUID, RDTSC, RDTSCP, LAHF, SAHF.
 
 use super::{Cx, Outcome};
@@ -48,6 +49,12 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
         | Mnemonic::Prefetchw
+        | Mnemonic::Endbr32
+        // The hint space (0F 18..1F): NOPs, RDSSP among them while shadow
+        // stacks are off, as they are for every ox86 process.
+        | Mnemonic::Reservednop
+        | Mnemonic::Rdsspd
+        | Mnemonic::Rdsspq
         // The rest of the 0F 0D group: prefetch hints (NOPs) on a CPU with
         // PREFETCHW.
         | Mnemonic::Prefetch
@@ -83,6 +90,24 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         }
         Mnemonic::Int3 => cx.raise_after(excp::BP),
         Mnemonic::Ud2 | Mnemonic::Ud0 | Mnemonic::Ud1 => cx.raise(excp::UD),
+        // Extensions CPUID does not report, whose instructions are
+        // undefined without them: the rest of CET shadow stacks, RTM, PKU.
+        Mnemonic::Incsspd
+        | Mnemonic::Incsspq
+        | Mnemonic::Saveprevssp
+        | Mnemonic::Rstorssp
+        | Mnemonic::Wrssd
+        | Mnemonic::Wrssq
+        | Mnemonic::Wrussd
+        | Mnemonic::Wrussq
+        | Mnemonic::Setssbsy
+        | Mnemonic::Clrssbsy
+        | Mnemonic::Xbegin
+        | Mnemonic::Xend
+        | Mnemonic::Xabort
+        | Mnemonic::Xtest
+        | Mnemonic::Rdpkru
+        | Mnemonic::Wrpkru => cx.raise(excp::UD),
         // Privileged in user mode: #GP, which Linux turns into SIGSEGV.
         Mnemonic::Hlt | Mnemonic::Cli | Mnemonic::Sti | Mnemonic::In | Mnemonic::Out => {
             cx.raise(excp::GP)

@@ -3,12 +3,12 @@
 //! registers, flags and memory, and must leave the same registers, memory
 //! and every flag the SDM defines for it.
 
-mod aes;
 mod aliasing;
 mod atomic;
 mod bits;
 mod bmi;
 mod cache;
+mod crypto;
 mod fxsr;
 mod harness;
 mod mmx;

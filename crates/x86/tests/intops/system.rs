@@ -3,6 +3,7 @@
 
 use crate::harness::*;
 use ox86_x86::cpu::eflags::ARITH;
+use ox86_x86::cpu::excp;
 use ox86_x86::helpers::misc::cpuid;
 
 #[test]
@@ -83,4 +84,53 @@ fn rdtscp_counts_up_with_tsc_aux_zero() {
     let t0 = read();
     let t1 = read();
     assert!(t1 > t0);
+}
+
+#[test]
+fn hint_space_nops_change_nothing() {
+    let mut rng = Rng::new(0x4e0);
+    let snippets: [&[u8]; 5] = [
+        &[0xf3, 0x48, 0x0f, 0x1e, 0xc8], // rdsspq rax (shadow stacks off)
+        &[0xf3, 0x0f, 0x1e, 0xc9],       // rdsspd ecx
+        &[0x0f, 0x19, 0x04, 0x24],       // nop dword [rsp], eax (reserved NOP)
+        &[0x0f, 0x1c, 0xc0],             // reserved NOP, register form
+        &[0xf3, 0x0f, 0x1e, 0xfb],       // endbr32
+    ];
+    for code in snippets {
+        for _ in 0..50 {
+            check(code, &rng.case(), ARITH);
+        }
+    }
+}
+
+#[test]
+fn extensions_not_reported_are_undefined() {
+    let case = Case::regs([0; 16], 0);
+    let snippets: [&[u8]; 5] = [
+        &[0xf3, 0x48, 0x0f, 0xae, 0xe9], // incsspq rcx
+        &[0x0f, 0x01, 0xd6],             // xtest
+        &[0x0f, 0x01, 0xd5],             // xend
+        &[0x0f, 0x01, 0xee],             // rdpkru
+        &[0xc6, 0xf8, 0x00],             // xabort 0
+    ];
+    for code in snippets {
+        assert_eq!(run_ox86(code, &case).1, End::Exception(excp::UD, 0));
+    }
+}
+
+#[test]
+fn segment_register_forms_are_reported_not_mistranslated() {
+    let case = Case::regs([0; 16], 0);
+    let snippets: [&[u8]; 4] = [
+        &[0x8e, 0x07], // mov es, [rdi]
+        &[0x8c, 0xd8], // mov eax, ds
+        &[0x0f, 0xa0], // push fs
+        &[0x0f, 0xa9], // pop gs
+    ];
+    for code in snippets {
+        assert_eq!(
+            run_ox86(code, &case).1,
+            End::Exception(excp::UNIMPLEMENTED, 0)
+        );
+    }
 }

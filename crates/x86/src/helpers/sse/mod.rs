@@ -133,6 +133,7 @@ mod lanes;
 pub mod mmx;
 pub mod pcmpstr;
 mod pcmpstr_host;
+pub mod sha;
 pub mod shift;
 pub mod shuffle;
 
@@ -225,6 +226,7 @@ const MXCSR_ACCESS: &[&HelperInfo] = &[&MXCSR_SYNC, &MXCSR_LOADED];
 const FAMILIES: &[&[&HelperInfo]] = &[
     MXCSR_ACCESS,
     aes::PURE,
+    sha::PURE,
     compare::PURE,
     compare::MXCSR,
     compare::COMIS,

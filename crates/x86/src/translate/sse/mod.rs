@@ -1,4 +1,4 @@
-//! SSE through SSE4.2, AES-NI and PCLMULQDQ in their legacy (non-VEX)
+//! SSE through SSE4.2, AES-NI, PCLMULQDQ and SHA in their legacy (non-VEX)
 //! encodings, MMX, and FXSAVE/FXRSTOR: each family has its own file; this
 //! one offers the instruction to each and holds the operand plumbing they
 //! share. Moves, logic and inserts/extracts are IR on the registers'
@@ -8,10 +8,10 @@
 //! source is loaded (and faults) before any state changes. Forms with MMX
 //! registers go to `mmx.rs`.
 
-mod aes;
 mod compare;
 mod convert;
 mod crc32;
+mod crypto;
 mod extract;
 mod float;
 mod fxsr;
@@ -51,7 +51,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         pcmpstr::translate,
         crc32::translate,
         fxsr::translate,
-        aes::translate,
+        crypto::translate,
     ];
     for family in FAMILIES {
         if family(cx) == Outcome::Done {
@@ -234,6 +234,7 @@ mod tests {
         CpuidFeature::SSE4_2,
         CpuidFeature::AES,
         CpuidFeature::PCLMULQDQ,
+        CpuidFeature::SHA,
     ];
 
     /// SSE-era instructions other families own: x87's FISTTP and the
@@ -336,7 +337,7 @@ mod tests {
 
     #[test]
     fn every_form_translates_to_valid_ir() {
-        assert_eq!(check_translates(all_forms()), 296, "codes decoded");
+        assert_eq!(check_translates(all_forms()), 303, "codes decoded");
     }
 
     #[test]

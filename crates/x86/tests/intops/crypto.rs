@@ -1,6 +1,6 @@
-//! AES-NI and PCLMULQDQ against the host, register and (aligned) memory
-//! forms, with the XMM operands loaded from and stored to the case memory;
-//! a misaligned memory operand raises #GP.
+//! AES-NI, PCLMULQDQ and the SHA extensions against the host, register
+//! and (aligned) memory forms, with the XMM operands loaded from and stored
+//! to the case memory; a misaligned memory operand raises #GP.
 
 use crate::harness::*;
 use iced_x86::code_asm::*;
@@ -52,8 +52,8 @@ fn case(rng: &mut Rng) -> Case {
 }
 
 #[test]
-fn aes_and_pclmulqdq_match_host() {
-    let ops: [(Emit, &[u32]); 7] = [
+fn aes_pclmulqdq_and_sha_match_host() {
+    let ops: [(Emit, &[u32]); 13] = [
         (form!(aesenc), &[0]),
         (form!(aesenclast), &[0]),
         (form!(aesdec), &[0]),
@@ -61,6 +61,12 @@ fn aes_and_pclmulqdq_match_host() {
         (form!(aesimc), &[0]),
         (form!(aeskeygenassist, imm), &[0, 1, 0x1b, 0x36, 0x80, 0xff]),
         (form!(pclmulqdq, imm), &[0, 1, 0x10, 0x11, 0xfe]),
+        (form!(sha1rnds4, imm), &[0, 1, 2, 3]),
+        (form!(sha1nexte), &[0]),
+        (form!(sha1msg1), &[0]),
+        (form!(sha1msg2), &[0]),
+        (form!(sha256msg1), &[0]),
+        (form!(sha256msg2), &[0]),
     ];
     let mut rng = Rng::new(0xae5);
     for (op, imms) in ops {
@@ -71,6 +77,27 @@ fn aes_and_pclmulqdq_match_host() {
                     check(&code, &case(&mut rng), ARITH);
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn sha256rnds2_takes_xmm0() {
+    let mut rng = Rng::new(0x5a2);
+    for mem in [false, true] {
+        let code = asm(|a| {
+            a.movdqu(xmm1, xmmword_ptr(rsi))?;
+            a.movdqu(xmm2, xmmword_ptr(rsi + 16))?;
+            a.movdqu(xmm0, xmmword_ptr(rsi + 32))?;
+            if mem {
+                a.sha256rnds2(xmm1, xmmword_ptr(rsi + 16))?;
+            } else {
+                a.sha256rnds2(xmm1, xmm2)?;
+            }
+            a.movdqu(xmmword_ptr(rsi + 32), xmm1)
+        });
+        for _ in 0..100 {
+            check(&code, &case(&mut rng), ARITH);
         }
     }
 }
