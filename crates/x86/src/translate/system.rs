@@ -58,7 +58,12 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         // The rest of the 0F 0D group: prefetch hints (NOPs) on a CPU with
         // PREFETCHW.
         | Mnemonic::Prefetch
-        | Mnemonic::Prefetchwt1 => {}
+        | Mnemonic::Prefetchwt1
+        // Hint-space encodings that later CPUs gave a meaning: NOPs on a CPU
+        // without CLDEMOTE or PREFETCHI.
+        | Mnemonic::Cldemote
+        | Mnemonic::Prefetchit0
+        | Mnemonic::Prefetchit1 => {}
         Mnemonic::Cpuid => cpuid(cx),
         Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
