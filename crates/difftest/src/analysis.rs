@@ -116,6 +116,16 @@ pub fn gpr_num(reg: Register) -> usize {
     (reg.full_register() as u32 - Register::RAX as u32) as usize
 }
 
+/// The SHA extensions: Intel's SDM requires their 128-bit memory operand to
+/// be aligned (exception type 4), the AMD host does not check.
+fn is_sha(insn: &Instruction) -> bool {
+    use Mnemonic::*;
+    matches!(
+        insn.mnemonic(),
+        Sha1msg1 | Sha1msg2 | Sha1nexte | Sha1rnds4 | Sha256msg1 | Sha256msg2 | Sha256rnds2
+    )
+}
+
 /// The 64-byte chunks of the scratch page that `[lo, hi)` touches.
 fn chunks_of(lo: u64, hi: u64) -> u64 {
     let first = lo.clamp(SCRATCH, GUARD_HI);
@@ -300,6 +310,9 @@ fn step(
         };
         if !in_region(lo, hi.wrapping_sub(lo)) {
             return Err("access outside the data region".into());
+        }
+        if is_sha(insn) && lo % 16 != 0 {
+            return Err("misaligned SHA operand (vendors differ)".into());
         }
         let chunks = chunks_of(lo, hi);
         if insn.mnemonic() == Mnemonic::Ldmxcsr {

@@ -180,8 +180,8 @@ fn exclusion(
     if op.is_privileged() || op.is_input_output() || op.must_be_cpl0() {
         return Some("privileged");
     }
-    if op.is_reserved_nop() {
-        return Some("reserved NOP");
+    if op.is_reserved_nop() && op.op_code() == 0x0d {
+        return Some("0F 0D reserved NOP (AMD decodes it as a prefetch)");
     }
     if op.fwait() {
         return Some("FWAIT + the no-wait form (both generated)");

@@ -56,7 +56,16 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         // stacks are off, as they are for every ox86 process.
         | Mnemonic::Reservednop
         | Mnemonic::Rdsspd
-        | Mnemonic::Rdsspq => {}
+        | Mnemonic::Rdsspq
+        // The rest of the 0F 0D group: prefetch hints (NOPs) on a CPU with
+        // PREFETCHW.
+        | Mnemonic::Prefetch
+        | Mnemonic::Prefetchwt1
+        // Hint-space encodings that later CPUs gave a meaning: NOPs on a CPU
+        // without CLDEMOTE or PREFETCHI.
+        | Mnemonic::Cldemote
+        | Mnemonic::Prefetchit0
+        | Mnemonic::Prefetchit1 => {}
         Mnemonic::Cpuid => cpuid(cx),
         Mnemonic::Rdtsc | Mnemonic::Rdtscp => {
             let t = cx.call(&RDTSC, &[]);
