@@ -49,16 +49,14 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Prefetcht1
         | Mnemonic::Prefetcht2
         | Mnemonic::Prefetchw
-        // 0F 0D /0 and the reserved /4../7: prefetches (NOPs) beside PREFETCHW.
-        | Mnemonic::Prefetch
         | Mnemonic::Endbr32
         // The hint space (0F 18..1F): NOPs, RDSSP among them while shadow
         // stacks are off, as they are for every ox86 process.
         | Mnemonic::Reservednop
         | Mnemonic::Rdsspd
         | Mnemonic::Rdsspq
-        // The rest of the 0F 0D group: prefetch hints (NOPs) on a CPU with
-        // PREFETCHW.
+        // The 0F 0D group besides PREFETCHW (/0 and the reserved /2../7):
+        // prefetch hints, NOPs on a CPU with PREFETCHW.
         | Mnemonic::Prefetch
         | Mnemonic::Prefetchwt1
         // Hint-space encodings that later CPUs gave a meaning: NOPs on a CPU
