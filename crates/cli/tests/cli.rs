@@ -498,3 +498,37 @@ fn jit_out_asm_stats_and_engine_comparison() {
     );
     assert!(!text.contains("differs"), "comparison: {text}");
 }
+
+/// A TB that has dropped out of the jump cache is found again in the TB
+/// hash, not translated anew: 8,192 small functions (twice the jump cache)
+/// called indirectly in two rounds are translated once each.
+#[test]
+fn tb_hash_finds_tbs_evicted_from_the_jump_cache() {
+    let bin = asm_binary(
+        "tb_hash",
+        ".globl _start\n_start:\n\
+         xor %ebx, %ebx\n lea funcs(%rip), %r12\n mov $2, %r13d\n\
+         2: xor %ecx, %ecx\n\
+         1: lea (%r12,%rcx,8), %rax\n call *%rax\n inc %ecx\n cmp $8192, %ecx\n jne 1b\n\
+         dec %r13d\n jnz 2b\n\
+         mov %ebx, %edi\n shr $8, %edi\n mov $60, %eax\n syscall\n\
+         .balign 8\n funcs:\n .rept 8192\n add $1, %rbx\n ret\n .balign 8\n .endr\n",
+    );
+    for engine in engines() {
+        let mut cmd = ox86();
+        cmd.args(["--engine", &engine, "--stats"]).arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
+        assert_eq!(out.status, Status::Exit(16384 >> 8), "under {engine}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let translated: u64 = err
+            .split("TBs translated ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("--stats under {engine}: {err}"));
+        assert!(
+            (8192..8192 + 16).contains(&translated),
+            "{translated} TBs translated under {engine}: {err}"
+        );
+    }
+}

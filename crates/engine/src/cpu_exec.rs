@@ -320,7 +320,7 @@ impl Engine {
         }
         let key = crate::tb::TbKey {
             pc,
-            flags: 0,
+            flags: Mode::USER64.flags(),
             cs_base: 0,
             phys: pc,
         };

@@ -9,7 +9,7 @@ use ox86_jit::TbId;
 pub struct TbKey {
     /// rip of the first instruction.
     pub pc: u64,
-    /// Mode flags (`Mode::flags`; 0 in user mode).
+    /// Mode flags (`Mode::flags`; `Mode::USER64.flags()` in user mode).
     pub flags: u32,
     /// CS base (linear pc = CS base + pc).
     pub cs_base: u64,
@@ -22,7 +22,7 @@ pub struct TbKey {
 pub struct Tb {
     /// rip of the first instruction (the linear pc in user mode).
     pub pc: u64,
-    /// Mode flags that were part of the key (0 in user mode).
+    /// Mode flags that were part of the key (`Mode::flags`).
     pub flags: u32,
     /// CS base the TB was translated for.
     pub cs_base: u64,
