@@ -12,8 +12,9 @@ fn const_width(c: u64) -> u8 {
 }
 
 /// Per temp: every value it holds fits in this many low bits (64 for
-/// globals and for locals defined more than once). `rot` marks the
-/// `ext32u` ops that are rotates (see `find_rotates`).
+/// globals and for locals defined more than once). `rot` marks (nonzero)
+/// the ops whose result fits in 32 bits: rotates (see `find_rotates`) and
+/// 32-bit ops (see `demand`).
 pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8]) -> Vec<u8> {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();

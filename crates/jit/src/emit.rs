@@ -56,6 +56,14 @@ impl Gen<'_> {
         }
     }
 
+    /// `d = s` for an instruction that reads only the low 32 bits of `d`
+    /// and zero-extends its result: nothing if the same register.
+    pub fn mov_rr32(&mut self, d: u8, s: u8) {
+        if d != s {
+            dynasm!(self.a ; .arch x64 ; mov Rd(d), Rd(s));
+        }
+    }
+
     /// Register-to-register moves `(dst, src)` done as if all at once
     /// (cycles broken through the scratch register); flags are left alone.
     pub fn parallel_move(&mut self, mut moves: Vec<(u8, u8)>) {

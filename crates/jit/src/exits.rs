@@ -7,7 +7,7 @@ use crate::abi::{
     JMP_CACHE_DISP, MAX_EXITS,
 };
 use crate::emit::fits_i32;
-use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::gen::{Cold, Gen, Loc};
 use crate::jmp_table::{HITS_OFFSET, JMP_TABLE_SIZE};
 use crate::rip::RIP;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
@@ -33,11 +33,14 @@ impl Gen<'_> {
         dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
         self.call_abs(h.func as usize);
         for r in 0..16u8 {
-            let t = self.reg_temp[r as usize];
-            let forget = CALLER_SAVED & (1 << r) != 0 || (!pure && self.is_global(t));
-            if t != NONE && forget {
-                self.reg_temp[r as usize] = NONE;
-                self.loc[t as usize] = Loc::Mem;
+            let clobbered = CALLER_SAVED & (1 << r) != 0;
+            let mut k = 0;
+            while let Some(&t) = self.holders(r).get(k) {
+                if clobbered || (!pure && self.is_global(t)) {
+                    self.forget(t);
+                } else {
+                    k += 1;
+                }
             }
         }
         if !pure {
@@ -72,25 +75,27 @@ impl Gen<'_> {
                 .any(|(k, u)| u.0 == t && dead & (1 << k) != 0)
         };
         for r in 0..16u8 {
-            let t = self.reg_temp[r as usize];
-            if CALLER_SAVED & (1 << r) == 0 || t == NONE || dying(t) {
+            if CALLER_SAVED & (1 << r) == 0 {
                 continue;
             }
-            if !pure && self.is_global(t) {
+            let needed = |g: &Self, t: u32| !dying(t) && (pure || !g.is_global(t));
+            if !self.holders(r).iter().any(|&t| needed(self, t)) {
                 continue;
             }
             let free = CALLEE_SAVED
                 .iter()
                 .copied()
-                .find(|&s| self.reg_temp[s as usize] == NONE && self.locked & (1 << s) == 0);
+                .find(|&s| self.is_free(s) && self.locked & (1 << s) == 0);
             match free {
-                Some(s) => {
-                    self.mov_rr(s, r);
-                    self.reg_temp[r as usize] = NONE;
-                    self.reg_temp[s as usize] = t;
-                    self.loc[t as usize] = Loc::Reg(s);
+                Some(s) => self.move_holders(s, r),
+                None => {
+                    for k in 0..self.holders(r).len() {
+                        let t = self.holders(r)[k];
+                        if needed(self, t) {
+                            self.write_home(t);
+                        }
+                    }
                 }
-                None => self.write_home(t),
             }
         }
     }

@@ -25,8 +25,11 @@ pub(crate) enum Loc {
     Const(u64),
 }
 
-/// "No temp" in `reg_temp`, "no slot" in `slot`.
+/// "No slot" in `slot`.
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// Most temps one host register holds at once (copies of one value).
+pub(crate) const MAX_HOLDERS: usize = 6;
 
 /// Code emitted after the TB body, reached only on rare paths.
 pub(crate) enum Cold {
@@ -92,6 +95,8 @@ pub(crate) struct Gen<'a> {
     pub narrow: Vec<crate::bits::Narrow>,
     /// Per op: an `ext32u` that is a 32-bit rotate right by this much (see `bits`).
     pub rot32: Vec<u8>,
+    /// Per op: a 32-bit operation (see `demand`).
+    pub op32: crate::demand::Op32,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -112,8 +117,12 @@ pub(crate) struct Gen<'a> {
     pub loc: Vec<Loc>,
     pub dirty: Vec<bool>,
     pub slot: Vec<u32>,
-    pub reg_temp: [u32; 16],
-    pub age: [u32; 16],
+    /// Per host register: the temps it holds, `held[r][..n_held[r]]`.
+    pub held: [[u32; MAX_HOLDERS]; 16],
+    pub n_held: [u8; 16],
+    /// Per temp: the op that reads its current value next (see `nextuse`).
+    pub next_use: Vec<u32>,
+    pub nu: crate::nextuse::NextUse,
     pub tick: u32,
     pub locked: u16,
     pub free_slots: Vec<u32>,
@@ -135,6 +144,8 @@ impl<'a> Gen<'a> {
         disp: Vec<i32>,
         narrow: Vec<crate::bits::Narrow>,
         rot32: Vec<u8>,
+        op32: crate::demand::Op32,
+        width: Vec<u8>,
         id: u32,
         tb_pc: u64,
         base: usize,
@@ -148,15 +159,18 @@ impl<'a> Gen<'a> {
         let mut loc = vec![Loc::Dead; n];
         loc[..ng].fill(Loc::Mem);
         loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
+        let live = Liveness::new(ir);
+        let nu = crate::nextuse::NextUse::new(ir, &live.dead_op);
         Gen {
             a,
             base,
             ir,
-            live: Liveness::new(ir),
-            width: crate::bits::known_widths(ir, &rot32),
+            live,
+            width,
             disp,
             narrow,
             rot32,
+            op32,
             stubs,
             opts,
             id,
@@ -173,8 +187,10 @@ impl<'a> Gen<'a> {
             loc,
             dirty: vec![false; n],
             slot: vec![NONE; n],
-            reg_temp: [NONE; 16],
-            age: [0; 16],
+            held: [[NONE; MAX_HOLDERS]; 16],
+            n_held: [0; 16],
+            next_use: vec![crate::nextuse::NEVER; n],
+            nu,
             tick: 0,
             locked: 0,
             free_slots: Vec::new(),
@@ -330,14 +346,18 @@ pub(crate) fn compile(
     crate::bits::recover_compare_operands(&mut ir);
     let narrow = crate::bits::narrow_compares(&mut ir);
     let rot32 = crate::bits::find_rotates(&mut ir);
-    let width = crate::bits::known_widths(&ir, &rot32);
+    let op32 = crate::demand::narrow_ops(&mut ir, &rot32, &narrow);
+    let width = crate::bits::known_widths(&ir, &crate::demand::wide32(&rot32, &op32));
     crate::bits::propagate_copies(&mut ir, &width, &rot32);
-    let mut g = Gen::new(&ir, disp, narrow, rot32, id, tb_pc, base, stubs, opts);
+    let mut g = Gen::new(
+        &ir, disp, narrow, rot32, op32, width, id, tb_pc, base, stubs, opts,
+    );
     if !g.canon.is_empty() {
         g.preheader();
     }
     for (i, op) in ir.ops.iter().enumerate() {
         g.op(i, op);
+        g.note_uses(i, op);
         g.locked = 0;
         g.tick += 1;
     }

@@ -7,6 +7,7 @@ mod abi;
 mod addr;
 mod bits;
 mod cache;
+mod demand;
 #[cfg(feature = "disas")]
 mod disas;
 mod emit;
@@ -19,6 +20,7 @@ pub mod jmp_table;
 mod liveness;
 mod loops;
 mod mmu;
+mod nextuse;
 mod ops;
 mod regalloc;
 mod rip;

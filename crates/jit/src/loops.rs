@@ -6,7 +6,7 @@
 //! body, after a preheader that loaded the globals once.
 
 use crate::abi::{hreg, EXIT_REQUEST_DISP};
-use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::gen::{Cold, Gen, Loc};
 use crate::rip::RIP;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ox86_ir::{IrBlock, Opcode};
@@ -89,23 +89,15 @@ impl Gen<'_> {
     pub fn canonical_state(&mut self) {
         for i in 0..self.canon.len() {
             let (g, r) = self.canon[i];
-            let old = self.reg_temp[r as usize];
-            if old != NONE && old != g {
-                self.loc[old as usize] = if self.is_global(old) || self.live.crossing[old as usize]
-                {
-                    Loc::Mem
-                } else {
-                    Loc::Dead
-                };
-            }
-            if let Loc::Reg(s) = self.loc[g as usize] {
-                if s != r {
-                    self.reg_temp[s as usize] = NONE;
+            while let Some(&old) = self.holders(r).iter().find(|&&t| t != g) {
+                self.forget(old);
+                if !self.is_global(old) && !self.live.crossing[old as usize] {
+                    self.loc[old as usize] = Loc::Dead;
                 }
             }
-            self.reg_temp[r as usize] = g;
-            self.loc[g as usize] = Loc::Reg(r);
+            self.place(g, r);
             self.dirty[g as usize] = true;
+            self.next_use[g as usize] = self.tick;
         }
     }
 

@@ -8,7 +8,7 @@
 
 use crate::abi::{env_disp, hreg, CALLER_SAVED, ENV_BIAS};
 use crate::exits::PENDING;
-use crate::gen::{Cold, Gen, Loc, NONE};
+use crate::gen::{Cold, Gen};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ox86_ir::{Op, Opcode};
 use ox86_x86::helpers::mmu::{LD_MMU, ST_MMU};
@@ -87,10 +87,10 @@ impl Gen<'_> {
             pc: self.cur_pc,
         });
         for r in 0..16u8 {
-            let t = self.reg_temp[r as usize];
-            if t != NONE && CALLER_SAVED & (1 << r) != 0 {
-                self.reg_temp[r as usize] = NONE;
-                self.loc[t as usize] = Loc::Mem;
+            if CALLER_SAVED & (1 << r) != 0 {
+                while let Some(&t) = self.holders(r).first() {
+                    self.forget(t);
+                }
             }
         }
         self.kill_inputs(i, op);

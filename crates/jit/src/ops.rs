@@ -16,37 +16,29 @@ fn cond(c: u64) -> Cond {
 }
 
 impl Gen<'_> {
-    /// `d = s`, moving a register over when `s` dies.
-    fn copy(&mut self, d: Temp, s: Temp, s_dies: bool) {
+    /// Op `i` as `d = s`: `d` shares `s`'s register (`s` is loaded into
+    /// one first). Retires the op's inputs and outputs.
+    fn copy(&mut self, i: usize, op: &Op, d: Temp, s: Temp) {
         if d == s {
-            return;
+            return self.kill_outputs(i, op);
         }
-        match self.loc[s.index()] {
-            Loc::Const(c) => self.def_const(d, c),
-            Loc::Reg(rs) if s_dies && !self.is_global(s.0) => {
-                self.kill(s.0);
-                self.def_reg(d, rs);
-            }
-            Loc::Reg(rs) => {
-                self.locked |= 1 << rs;
-                let rd = self.own_reg(d);
-                self.mov_rr(rd, rs);
-                self.def_reg(d, rd);
-            }
-            Loc::Mem => {
-                let rd = self.own_reg(d);
-                self.load_value(rd, s.0);
-                self.def_reg(d, rd);
-            }
-            Loc::Dead => panic!("TB reads temp t{} before writing it", s.0),
+        if let Some(c) = self.konst(s) {
+            return self.finish_const(i, op, c);
         }
+        let rs = self.in_reg(s, 0);
+        self.kill_inputs(i, op);
+        if self.can_share(rs) {
+            self.def_copy(d, rs);
+        } else {
+            let rd = self.own_reg(d);
+            self.mov_rr(rd, rs);
+            self.def_reg(d, rd);
+        }
+        self.kill_outputs(i, op);
     }
 
     pub(crate) fn mov(&mut self, i: usize, op: &Op) {
-        let dies = self.live.dead_ins[i] & 1 != 0;
-        self.copy(op.outs[0], op.ins[0], dies);
-        self.kill_inputs(i, op);
-        self.kill_outputs(i, op);
+        self.copy(i, op, op.outs[0], op.ins[0]);
     }
 
     pub(crate) fn movi(&mut self, i: usize, op: &Op) {
@@ -66,12 +58,35 @@ impl Gen<'_> {
         self.kill_outputs(i, op);
     }
 
+    /// True if op `i` is a 32-bit operation (see `demand`).
+    fn is32(&self, i: usize) -> bool {
+        self.op32.get(i).copied().unwrap_or(false)
+    }
+
+    /// A folded result of op `i`: zero-extended from 32 bits for a 32-bit op.
+    fn folded(&self, i: usize, v: u64) -> u64 {
+        if self.is32(i) {
+            v as u32 as u64
+        } else {
+            v
+        }
+    }
+
+    /// `t` as an operand of a 32-bit instruction: a constant's low 32 bits
+    /// as an immediate, else a register.
+    fn val32(&mut self, t: Temp, avoid: u16) -> Val {
+        match self.loc[t.index()] {
+            Loc::Const(c) => Val::Imm(c as u32 as i32),
+            _ => Val::Reg(self.in_reg(t, avoid)),
+        }
+    }
+
     pub(crate) fn binop(&mut self, i: usize, op: &Op) {
         let opc = op.opc;
         let (d, mut a, mut b) = (op.outs[0], op.ins[0], op.ins[1]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
             let v = eval1(opc, [x, y, 0, 0], [0; 2]).expect("binary ops fold");
-            return self.finish_const(i, op, v);
+            return self.finish_const(i, op, self.folded(i, v));
         }
         if matches!(
             opc,
@@ -93,10 +108,25 @@ impl Gen<'_> {
             std::mem::swap(&mut a, &mut b);
             ka = 1;
         }
-        let vb = self.val(b, 0);
+        let w32 = self.is32(i);
+        let vb = if w32 {
+            self.val32(b, 0)
+        } else {
+            self.val(b, 0)
+        };
         let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[ka]);
         debug_assert!(rd == ra || vb != Val::Reg(rd));
+        if w32 {
+            self.binop32(opc, rd, ra, vb);
+        } else {
+            self.binop64(opc, rd, ra, vb);
+        }
+        self.finish(i, op, rd);
+    }
+
+    /// `rd = ra op vb` in 64 bits (`rd` is `ra` or not `vb`).
+    fn binop64(&mut self, opc: Opcode, rd: u8, ra: u8, vb: Val) {
         match (opc, vb) {
             (Opcode::Add, Val::Imm(c)) if rd != ra => {
                 dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) + c])
@@ -128,7 +158,41 @@ impl Gen<'_> {
                 }
             }
         }
-        self.finish(i, op, rd);
+    }
+
+    /// `rd = ra op vb` in 32 bits, zero-extended (`rd` is `ra` or not `vb`).
+    fn binop32(&mut self, opc: Opcode, rd: u8, ra: u8, vb: Val) {
+        match (opc, vb) {
+            (Opcode::Add, Val::Imm(c)) if rd != ra => {
+                dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) + c])
+            }
+            (Opcode::Add, Val::Reg(rb)) if rd != ra => {
+                dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) + Rq(rb)])
+            }
+            (Opcode::Sub, Val::Imm(c)) if rd != ra && c != i32::MIN => {
+                dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) - c])
+            }
+            (Opcode::Mul, Val::Imm(c)) => {
+                dynasm!(self.a ; .arch x64 ; imul Rd(rd), Rd(ra), c)
+            }
+            _ => {
+                self.mov_rr32(rd, ra);
+                match (opc, vb) {
+                    (Opcode::Add, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; add Rd(rd), c),
+                    (Opcode::Add, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; add Rd(rd), Rd(r)),
+                    (Opcode::Sub, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; sub Rd(rd), c),
+                    (Opcode::Sub, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; sub Rd(rd), Rd(r)),
+                    (Opcode::Mul, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rd(rd), Rd(r)),
+                    (Opcode::And, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; and Rd(rd), c),
+                    (Opcode::And, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; and Rd(rd), Rd(r)),
+                    (Opcode::Or, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; or Rd(rd), c),
+                    (Opcode::Or, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; or Rd(rd), Rd(r)),
+                    (Opcode::Xor, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), c),
+                    (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), Rd(r)),
+                    _ => unreachable!("{opc:?} is not a plain binary op"),
+                }
+            }
+        }
     }
 
     fn shift(&mut self, i: usize, op: &Op) {
@@ -137,8 +201,17 @@ impl Gen<'_> {
         if let Some(c) = self.konst(b) {
             let ra = self.in_reg(a, 0);
             let rd = self.dst_reg(i, op, d, &[0]);
-            self.mov_rr(rd, ra);
             let n = (c & 63) as i8;
+            if self.is32(i) {
+                // `demand` marks only counts below 32.
+                self.mov_rr32(rd, ra);
+                match opc {
+                    Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rd(rd), n),
+                    _ => dynasm!(self.a ; .arch x64 ; shr Rd(rd), n),
+                }
+                return self.finish(i, op, rd);
+            }
+            self.mov_rr(rd, ra);
             if n != 0 {
                 match opc {
                     Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rq(rd), n),
@@ -182,23 +255,29 @@ impl Gen<'_> {
             let k = k as i8;
             let ra = self.in_reg(a, 0);
             let rd = self.dst_reg(i, op, d, &[0]);
-            dynasm!(self.a ; .arch x64 ; mov Rd(rd), Rd(ra) ; ror Rd(rd), k);
+            self.mov_rr32(rd, ra);
+            dynasm!(self.a ; .arch x64 ; ror Rd(rd), k);
             return self.finish(i, op, rd);
         }
         if let Some(x) = self.konst(a) {
             let v = eval1(opc, [x, 0, 0, 0], [0; 2]).expect("unary ops fold");
-            return self.finish_const(i, op, v);
+            return self.finish_const(i, op, self.folded(i, v));
         }
         if crate::bits::ext_is_copy(opc, self.width[a.index()]) {
-            let dies = self.live.dead_ins[i] & 1 != 0;
-            self.copy(d, a, dies);
-            self.kill_inputs(i, op);
-            return self.kill_outputs(i, op);
+            return self.copy(i, op, d, a);
         }
         let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[0]);
         const R11: u8 = hreg::R11;
         match opc {
+            Opcode::Not if self.is32(i) => {
+                self.mov_rr32(rd, ra);
+                dynasm!(self.a ; .arch x64 ; not Rd(rd));
+            }
+            Opcode::Neg if self.is32(i) => {
+                self.mov_rr32(rd, ra);
+                dynasm!(self.a ; .arch x64 ; neg Rd(rd));
+            }
             Opcode::Not => {
                 self.mov_rr(rd, ra);
                 dynasm!(self.a ; .arch x64 ; not Rq(rd));
@@ -234,7 +313,8 @@ impl Gen<'_> {
                 dynasm!(self.a ; .arch x64 ; bswap Rq(rd));
             }
             Opcode::Bswap32 => {
-                dynasm!(self.a ; .arch x64 ; mov Rd(rd), Rd(ra) ; bswap Rd(rd));
+                self.mov_rr32(rd, ra);
+                dynasm!(self.a ; .arch x64 ; bswap Rd(rd));
             }
             _ => unreachable!("{opc:?} is not a unary op"),
         }
@@ -312,12 +392,8 @@ impl Gen<'_> {
         let c = cond(op.consts[0]);
         let (d, a, b, t, f) = (op.outs[0], op.ins[0], op.ins[1], op.ins[2], op.ins[3]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
-            let (s, k) = if c.eval(x, y) { (t, 2) } else { (f, 3) };
-            let dies = self.live.dead_ins[i] & (1 << k) != 0
-                && op.inputs().iter().filter(|&&u| u == s).count() == 1;
-            self.copy(d, s, dies);
-            self.kill_inputs(i, op);
-            return self.kill_outputs(i, op);
+            let s = if c.eval(x, y) { t } else { f };
+            return self.copy(i, op, d, s);
         }
         let (c, ra, vb) = self.cmp_operands(c, a, b);
         let rt = self.in_reg(t, 0);

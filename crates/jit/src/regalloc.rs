@@ -1,11 +1,14 @@
 //! Register allocation inside one TB, done on the fly while emitting
 //! (in the manner of TCG): every temp is dead, in its home (`CpuState`
-//! field or frame slot), in a host register, or a known constant. Globals
-//! are written back at block ends, helper calls and ops that can fault;
+//! field or frame slot), in a host register, or a known constant. A copy
+//! shares its source's register. When registers run out, the value read
+//! again furthest ahead is spilled. Globals are written back at block
+//! ends and helper calls (fault sites record where they are instead);
 //! locals that cross a block boundary go through their frame slot.
 
 use crate::abi::{env_disp, ALLOCATABLE, N_SLOTS};
 use crate::emit::fits_i32;
+use crate::gen::MAX_HOLDERS;
 use crate::gen::{Gen, Loc, NONE};
 use ox86_ir::{Op, Temp};
 
@@ -66,13 +69,72 @@ impl Gen<'_> {
         }
     }
 
+    /// The temps register `r` holds (all with the same value).
+    pub fn holders(&self, r: u8) -> &[u32] {
+        &self.held[r as usize][..self.n_held[r as usize] as usize]
+    }
+
+    /// True if register `r` holds no temp.
+    pub fn is_free(&self, r: u8) -> bool {
+        self.n_held[r as usize] == 0
+    }
+
+    /// True if register `r` can take one more holder.
+    fn has_room(&self, r: u8) -> bool {
+        (self.n_held[r as usize] as usize) < MAX_HOLDERS
+    }
+
+    /// Removes `t` from the holders of the register it is in (its `loc`
+    /// is left for the caller to set).
+    fn detach(&mut self, t: u32) {
+        if let Loc::Reg(r) = self.loc[t as usize] {
+            let r = r as usize;
+            let n = self.n_held[r] as usize;
+            if let Some(k) = self.held[r][..n].iter().position(|&h| h == t) {
+                self.held[r][k] = self.held[r][n - 1];
+                self.n_held[r] -= 1;
+            }
+        }
+    }
+
+    /// `t` is now (also) in register `r`.
+    fn bind(&mut self, t: u32, r: u8) {
+        self.detach(t);
+        let n = self.n_held[r as usize] as usize;
+        debug_assert!(n < MAX_HOLDERS, "r{r} holds too many temps");
+        self.held[r as usize][n] = t;
+        self.n_held[r as usize] += 1;
+        self.loc[t as usize] = Loc::Reg(r);
+    }
+
+    /// `t` leaves its register for its home, unwritten (the register is
+    /// about to be clobbered, and the home is current or `t` was saved).
+    pub fn forget(&mut self, t: u32) {
+        self.detach(t);
+        self.loc[t as usize] = Loc::Mem;
+    }
+
+    /// `t` is in register `r` from now on (its value put there already).
+    pub fn place(&mut self, t: u32, r: u8) {
+        self.bind(t, r);
+    }
+
+    /// Moves every holder of `from` to register `to` (free), with the move.
+    pub fn move_holders(&mut self, to: u8, from: u8) {
+        self.mov_rr(to, from);
+        self.held[to as usize] = self.held[from as usize];
+        self.n_held[to as usize] = self.n_held[from as usize];
+        self.n_held[from as usize] = 0;
+        for k in 0..self.n_held[to as usize] as usize {
+            self.loc[self.held[to as usize][k] as usize] = Loc::Reg(to);
+        }
+    }
+
     /// `discard t`: its value is dropped unwritten (its home keeps an
     /// older, now meaningless value).
     pub fn discard(&mut self, t: Temp) {
         let ti = t.index();
-        if let Loc::Reg(r) = self.loc[ti] {
-            self.reg_temp[r as usize] = NONE;
-        }
+        self.detach(t.0);
         self.loc[ti] = Loc::Mem;
         self.dirty[ti] = false;
     }
@@ -100,63 +162,59 @@ impl Gen<'_> {
         }
     }
 
-    fn bind(&mut self, t: u32, r: u8) {
-        self.reg_temp[r as usize] = t;
-        self.loc[t as usize] = Loc::Reg(r);
-        self.age[r as usize] = self.tick;
-    }
-
     /// Moves `t` out of its register to its home.
     pub fn spill(&mut self, t: u32) {
         self.write_home(t);
-        if let Loc::Reg(r) = self.loc[t as usize] {
-            self.reg_temp[r as usize] = NONE;
-        }
+        self.detach(t);
         self.loc[t as usize] = Loc::Mem;
     }
 
-    /// A register not locked and not in `avoid`: a free one, else the
-    /// least recently used one (clean values first), spilled.
+    /// Frees register `r`: every holder goes to its home.
+    fn evict(&mut self, r: u8) {
+        while let Some(&t) = self.holders(r).first() {
+            self.spill(t);
+        }
+    }
+
+    /// A register not locked and not in `avoid`: a free one, else the one
+    /// whose value is read again furthest ahead (clean values first on a
+    /// tie), spilled.
     pub fn alloc_reg(&mut self, avoid: u16) -> u8 {
         let blocked = self.locked | avoid;
         let usable = |r: u8| blocked & (1 << r) == 0;
-        if let Some(&r) = ALLOCATABLE
-            .iter()
-            .find(|&&r| usable(r) && self.reg_temp[r as usize] == NONE)
-        {
+        if let Some(&r) = ALLOCATABLE.iter().find(|&&r| usable(r) && self.is_free(r)) {
             return r;
         }
         let victim = ALLOCATABLE
             .iter()
             .copied()
             .filter(|&r| usable(r))
-            .min_by_key(|&r| {
-                let t = self.reg_temp[r as usize] as usize;
-                (self.dirty[t], self.age[r as usize])
+            .max_by_key(|&r| {
+                let hs = self.holders(r);
+                let next = hs.iter().map(|&t| self.next_use[t as usize]).min();
+                let clean = hs.iter().all(|&t| !self.dirty[t as usize]);
+                (next, clean)
             })
             .expect("an op locks fewer registers than there are");
-        self.spill(self.reg_temp[victim as usize]);
+        self.evict(victim);
         victim
     }
 
     /// Makes register `r` free for this op's own use (it stays unbound and
-    /// locked): its temp moves to another free register or is spilled.
+    /// locked): its temps move to another free register or are spilled.
     pub fn claim(&mut self, r: u8) {
-        let t = self.reg_temp[r as usize];
         self.locked |= 1 << r;
-        if t == NONE {
+        if self.is_free(r) {
             return;
         }
         let blocked = self.locked;
         if let Some(&s) = ALLOCATABLE
             .iter()
-            .find(|&&s| blocked & (1 << s) == 0 && self.reg_temp[s as usize] == NONE)
+            .find(|&&s| blocked & (1 << s) == 0 && self.is_free(s))
         {
-            self.mov_rr(s, r);
-            self.reg_temp[r as usize] = NONE;
-            self.bind(t, s);
+            self.move_holders(s, r);
         } else {
-            self.spill(t);
+            self.evict(r);
         }
     }
 
@@ -166,15 +224,11 @@ impl Gen<'_> {
         if let Loc::Reg(r) = self.loc[ti as usize] {
             if avoid & (1 << r) == 0 {
                 self.locked |= 1 << r;
-                self.age[r as usize] = self.tick;
                 return r;
             }
         }
         let r = self.alloc_reg(avoid);
         self.load_value(r, ti);
-        if let Loc::Reg(old) = self.loc[ti as usize] {
-            self.reg_temp[old as usize] = NONE;
-        }
         if ti == crate::rip::RIP.0 && self.rip_lazy {
             // In a register rip can be spilled: it must be stored then.
             self.rip_lazy = false;
@@ -201,29 +255,45 @@ impl Gen<'_> {
         }
     }
 
-    /// True if input `k` of op `i` dies there and sits in a register.
+    /// True if input `k` of op `i` is not needed after the op: a local
+    /// read for the last time or a global about to be overwritten.
+    pub fn dies(&self, i: usize, k: usize) -> bool {
+        (self.live.dead_ins[i] | self.nu.gdies[i]) & (1 << k) != 0
+    }
+
+    /// True if op `i` may overwrite register `r`: each of its temps is an
+    /// input that dies there or `d`, the op's output.
+    fn reusable(&self, i: usize, op: &Op, r: u8, d: Temp) -> bool {
+        self.holders(r).iter().all(|&h| {
+            h == d.0
+                || op
+                    .inputs()
+                    .iter()
+                    .enumerate()
+                    .any(|(k, t)| t.0 == h && self.dies(i, k))
+        })
+    }
+
+    /// The register of input `k` of op `i` if the op's output may go
+    /// there (see `reusable`).
     pub fn dies_in_reg(&self, i: usize, op: &Op, k: usize) -> Option<u8> {
-        if self.live.dead_ins[i] & (1 << k) == 0 {
+        if !self.dies(i, k) {
             return None;
         }
         match self.loc[op.ins[k].index()] {
-            Loc::Reg(r) => Some(r),
+            Loc::Reg(r) if self.reusable(i, op, r, op.outs[0]) => Some(r),
             _ => None,
         }
     }
 
     /// A destination register for output `d` of op `i`: the register of
-    /// the first input in `reuse` that dies here, else `d`'s own register
-    /// if `d` is not an input, else a fresh one. Locked.
+    /// the first input in `reuse` that may be overwritten, else `d`'s own
+    /// register if `d` is not an input, else a fresh one. Locked.
     pub fn dst_reg(&mut self, i: usize, op: &Op, d: Temp, reuse: &[usize]) -> u8 {
         for &k in reuse {
             if let Some(r) = self.dies_in_reg(i, op, k) {
+                self.locked |= 1 << r;
                 return r;
-            }
-            if op.ins[k] == d {
-                if let Loc::Reg(r) = self.loc[d.index()] {
-                    return r;
-                }
             }
         }
         if op.inputs().contains(&d) {
@@ -234,11 +304,11 @@ impl Gen<'_> {
         self.own_reg(d)
     }
 
-    /// `d`'s own register if it has one that is not locked (its old value
-    /// is about to be overwritten), else a fresh one. Locked.
+    /// `d`'s own register if it holds nothing else and is not locked (its
+    /// old value is about to be overwritten), else a fresh one. Locked.
     pub fn own_reg(&mut self, d: Temp) -> u8 {
         if let Loc::Reg(r) = self.loc[d.index()] {
-            if self.locked & (1 << r) == 0 {
+            if self.locked & (1 << r) == 0 && self.holders(r) == [d.0] {
                 self.locked |= 1 << r;
                 return r;
             }
@@ -251,12 +321,19 @@ impl Gen<'_> {
     /// Frees the inputs of op `i` that die there.
     pub fn kill_inputs(&mut self, i: usize, op: &Op) {
         let mask = self.live.dead_ins[i];
-        if mask == 0 {
+        let gmask = self.nu.gdies[i];
+        if mask | gmask == 0 {
             return;
         }
         for (k, &t) in op.inputs().iter().enumerate() {
             if mask & (1 << k) != 0 {
                 self.kill(t.0);
+            } else if gmask & (1 << k) != 0 {
+                // Overwritten before anything reads it or needs it in
+                // `CpuState`: the stale home is never seen.
+                self.detach(t.0);
+                self.loc[t.index()] = Loc::Mem;
+                self.dirty[t.index()] = false;
             }
         }
     }
@@ -274,11 +351,7 @@ impl Gen<'_> {
     /// Marks `t` dead and frees its register and slot.
     pub fn kill(&mut self, t: u32) {
         let ti = t as usize;
-        if let Loc::Reg(r) = self.loc[ti] {
-            if self.reg_temp[r as usize] == t {
-                self.reg_temp[r as usize] = NONE;
-            }
-        }
+        self.detach(t);
         self.loc[ti] = Loc::Dead;
         self.dirty[ti] = false;
         let s = self.slot[ti];
@@ -299,17 +372,15 @@ impl Gen<'_> {
         }
     }
 
-    /// `t` is now the value in register `r` (which is free or held by a
-    /// temp that just died or by `t` itself).
+    /// `t` is now the value in register `r` (which is free or held by
+    /// temps that just died or by `t` itself).
     pub fn def_reg(&mut self, t: Temp, r: u8) {
         let ti = t.0;
-        if let Loc::Reg(old) = self.loc[ti as usize] {
-            if old != r {
-                self.reg_temp[old as usize] = NONE;
-            }
+        self.detach(ti);
+        if self.loc[ti as usize] == Loc::Reg(r) {
+            self.loc[ti as usize] = Loc::Mem;
         }
-        let prev = self.reg_temp[r as usize];
-        if prev != NONE && prev != ti {
+        while let Some(&prev) = self.holders(r).first() {
             debug_assert!(false, "t{ti} defined into r{r}, still held by live t{prev}");
             self.spill(prev);
         }
@@ -317,14 +388,36 @@ impl Gen<'_> {
         self.note_def(ti);
     }
 
+    /// `t` is now a copy of `s`, which is in register `r`: both share it.
+    pub fn def_copy(&mut self, t: Temp, r: u8) {
+        self.bind(t.0, r);
+        self.note_def(t.0);
+    }
+
+    /// True if register `r` can take one more holder.
+    pub fn can_share(&self, r: u8) -> bool {
+        self.has_room(r)
+    }
+
     /// `t` is now the constant `c`.
     pub fn def_const(&mut self, t: Temp, c: u64) {
         let ti = t.0;
-        if let Loc::Reg(old) = self.loc[ti as usize] {
-            self.reg_temp[old as usize] = NONE;
-        }
+        self.detach(ti);
         self.loc[ti as usize] = Loc::Const(c);
         self.note_def(ti);
+    }
+
+    /// Records where the temps op `i` read and wrote are read next.
+    pub fn note_uses(&mut self, i: usize, op: &Op) {
+        if self.live.dead_op[i] {
+            return;
+        }
+        for (k, &t) in op.inputs().iter().enumerate() {
+            self.next_use[t.index()] = self.nu.ins[i][k];
+        }
+        for (k, &t) in op.outputs().iter().enumerate() {
+            self.next_use[t.index()] = self.nu.outs[i][k];
+        }
     }
 
     /// Writes every dirty global to `CpuState` (they stay where they are).
@@ -349,13 +442,13 @@ impl Gen<'_> {
     /// `loops`), other globals (but a lazy rip) and crossing locals in their
     /// homes, block-local temps are dead.
     pub fn reset(&mut self) {
-        for r in 0..16 {
-            let t = self.reg_temp[r];
-            if t != NONE {
-                self.reg_temp[r] = NONE;
+        for r in 0..16u8 {
+            for k in 0..self.n_held[r as usize] as usize {
+                let t = self.held[r as usize][k];
                 let keep = self.is_global(t) || self.live.crossing[t as usize];
                 self.loc[t as usize] = if keep { Loc::Mem } else { Loc::Dead };
             }
+            self.n_held[r as usize] = 0;
         }
         for g in 0..self.ng {
             let lazy_rip = self.rip_lazy && g == crate::rip::RIP.index();
