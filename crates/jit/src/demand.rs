@@ -13,18 +13,43 @@ use ox86_ir::{opf, IrBlock, Opcode, Temp};
 /// 32-bit result (`add r32, r32` and the like).
 pub(crate) type Op32 = Vec<bool>;
 
-/// Number of definitions and the index of the last one, per temp.
-fn defs(ir: &IrBlock) -> (Vec<u32>, Vec<usize>) {
-    let n = ir.n_temps as usize;
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
+/// Per temp: how many ops define it and the index of the last one.
+struct Defs {
+    count: Vec<u32>,
+    at: Vec<usize>,
+}
+
+impl Defs {
+    fn new(ir: &IrBlock) -> Defs {
+        let n = ir.n_temps as usize;
+        let mut d = Defs {
+            count: vec![0; n],
+            at: vec![usize::MAX; n],
+        };
+        for (i, op) in ir.ops.iter().enumerate() {
+            for &t in op.outputs() {
+                d.count[t.index()] += 1;
+                d.at[t.index()] = i;
+            }
         }
+        d
     }
-    (defs, def_at)
+
+    /// The op defining `t` if `t` is a local defined once, before op `i`.
+    fn single_before(&self, ir: &IrBlock, t: Temp, i: usize) -> Option<usize> {
+        let ti = t.index();
+        (ti >= ir.globals.len() && self.count[ti] == 1 && self.at[ti] < i).then_some(self.at[ti])
+    }
+
+    /// The constant `t` holds if it is a local defined once by a `movi`.
+    fn konst(&self, ir: &IrBlock, t: Temp) -> Option<u64> {
+        let ti = t.index();
+        if ti < ir.globals.len() || self.count[ti] != 1 {
+            return None;
+        }
+        let d = &ir.ops[self.at[ti]];
+        (d.opc == Opcode::Movi).then_some(d.consts[0])
+    }
 }
 
 /// True if no op in `from+1..to` changes `x` or ends the block.
@@ -37,87 +62,105 @@ fn stable(ir: &IrBlock, from: usize, to: usize, x: Temp) -> bool {
     })
 }
 
-/// The constant a single-definition local holds, if it is one.
-fn konst(ir: &IrBlock, defs: &[u32], def_at: &[usize], t: Temp) -> Option<u64> {
-    let ti = t.index();
-    if ti < ir.globals.len() || defs[ti] != 1 {
-        return None;
-    }
-    let d = &ir.ops[def_at[ti]];
-    (d.opc == Opcode::Movi).then_some(d.consts[0])
-}
-
 /// True if a pure op whose outputs nobody reads is dead code.
 fn removable(opc: Opcode) -> bool {
     opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
         && opc != Opcode::InsnStart
 }
 
-/// Per temp: the number of low bits some reader demands (64 for globals,
-/// 0 for values nobody reads); ops marked in `op32` read 32 bits at most. Flow-insensitive, so a temp defined more
-/// than once gets the union over all its readers; iterated to a fixpoint.
-pub(crate) fn demanded(ir: &IrBlock, rot: &[u8], narrow: &[Narrow], op32: &[bool]) -> Vec<u8> {
-    let n = ir.n_temps as usize;
-    let ng = ir.globals.len();
-    let (defs, def_at) = defs(ir);
-    let mut dem = vec![0u8; n];
-    dem[..ng].fill(64);
-    loop {
-        let mut changed = false;
-        for (i, op) in ir.ops.iter().enumerate().rev() {
-            let outs = op.outputs();
-            if removable(op.opc) && !outs.is_empty() && outs.iter().all(|t| dem[t.index()] == 0) {
-                continue;
+/// Bits up to and including the highest set bit of `c`.
+fn const_width(c: u64) -> u8 {
+    (64 - c.leading_zeros()) as u8
+}
+
+/// The analysis inputs shared by its steps.
+struct Cx<'a> {
+    ir: &'a IrBlock,
+    defs: &'a Defs,
+    rot: &'a [u8],
+    narrow: &'a [Narrow],
+    op32: &'a [bool],
+}
+
+impl Cx<'_> {
+    /// How many low bits of each input op `i` reads when `d` low bits of
+    /// its output are demanded.
+    fn need(&self, i: usize, d: u8) -> [u8; MAX_INS] {
+        let op = &self.ir.ops[i];
+        let count = |k: usize| self.defs.konst(self.ir, op.ins[k]).map_or(64, |c| c & 63);
+        let mask = |k: usize| self.defs.konst(self.ir, op.ins[k]).map_or(64, const_width);
+        let mut need = [64u8; MAX_INS];
+        match op.opc {
+            _ if self.rot.get(i).is_some_and(|&k| k != 0) => need[0] = 32,
+            Opcode::And => need = [d.min(mask(1)), d.min(mask(0)), 0, 0, 0, 0],
+            Opcode::Mov
+            | Opcode::Add
+            | Opcode::Sub
+            | Opcode::Mul
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Not
+            | Opcode::Neg => need = [d; MAX_INS],
+            Opcode::Shl => need = [d, 8, 0, 0, 0, 0],
+            Opcode::Shr => need = [(d as u64 + count(1)).min(64) as u8, 8, 0, 0, 0, 0],
+            Opcode::Sar => {
+                let w = d as u64 + count(1);
+                need = [if w >= 64 { 64 } else { w as u8 }, 8, 0, 0, 0, 0];
             }
-            let d = outs.first().map_or(64, |t| dem[t.index()]);
-            let count = |k: usize| konst(ir, &defs, &def_at, op.ins[k]);
-            let mut need = [64u8; MAX_INS];
-            match op.opc {
-                _ if rot.get(i).is_some_and(|&k| k != 0) => need[0] = 32,
-                Opcode::Mov
-                | Opcode::Add
-                | Opcode::Sub
-                | Opcode::Mul
-                | Opcode::And
-                | Opcode::Or
-                | Opcode::Xor
-                | Opcode::Not
-                | Opcode::Neg => need = [d; MAX_INS],
-                Opcode::Shl => need = [d, 8, 0, 0, 0, 0],
-                Opcode::Shr => {
-                    let c = count(1).map_or(64, |c| c & 63);
-                    need = [(d as u64 + c).min(64) as u8, 8, 0, 0, 0, 0];
-                }
-                Opcode::Sar => {
-                    let c = count(1).map_or(64, |c| c & 63);
-                    let w = d as u64 + c;
-                    need = [if w >= 64 { 64 } else { w as u8 }, 8, 0, 0, 0, 0];
-                }
-                Opcode::Ext8u | Opcode::Ext8s => need[0] = d.min(8),
-                Opcode::Ext16u | Opcode::Ext16s => need[0] = d.min(16),
-                Opcode::Ext32u | Opcode::Ext32s | Opcode::Bswap32 => need[0] = d.min(32),
-                Opcode::Movcond => need = [64, 64, d, d, 0, 0],
-                Opcode::Brcond if narrow.get(i).is_some_and(|&k| k != Narrow::No) => {
-                    need = [32; MAX_INS]
-                }
-                Opcode::St8 => need[0] = 8,
-                Opcode::St16 => need[0] = 16,
-                Opcode::St32 => need[0] = 32,
-                _ => {}
+            Opcode::Ext8u | Opcode::Ext8s => need[0] = d.min(8),
+            Opcode::Ext16u | Opcode::Ext16s => need[0] = d.min(16),
+            Opcode::Ext32u | Opcode::Ext32s | Opcode::Bswap32 => need[0] = d.min(32),
+            Opcode::Movcond => need = [64, 64, d, d, 0, 0],
+            Opcode::Brcond if self.narrow.get(i).is_some_and(|&k| k != Narrow::No) => {
+                need = [32; MAX_INS]
             }
-            if op32[i] {
-                need.iter_mut().for_each(|w| *w = (*w).min(32));
-            }
-            for (k, &t) in op.inputs().iter().enumerate() {
-                let ti = t.index();
-                if need[k] > dem[ti] {
-                    dem[ti] = need[k];
-                    changed = true;
-                }
-            }
+            Opcode::St8 => need[0] = 8,
+            Opcode::St16 => need[0] = 16,
+            Opcode::St32 => need[0] = 32,
+            _ => {}
         }
-        if !changed {
-            return dem;
+        if self.op32[i] {
+            need.iter_mut().for_each(|w| *w = (*w).min(32));
+        }
+        need
+    }
+
+    /// Per temp: the number of low bits some reader demands (64 for
+    /// globals, 0 for values nobody reads). Flow-insensitive, so a temp
+    /// defined more than once gets the union over all its readers; a
+    /// backward pass, repeated only when a demand grows after the temp's
+    /// definition was passed (a read before a later definition).
+    fn demanded(&self) -> Vec<u8> {
+        let ir = self.ir;
+        let n = ir.n_temps as usize;
+        let ng = ir.globals.len();
+        let mut dem = vec![0u8; n];
+        dem[..ng].fill(64);
+        let mut passed = vec![false; n];
+        loop {
+            let mut again = false;
+            passed.fill(false);
+            for (i, op) in ir.ops.iter().enumerate().rev() {
+                let outs = op.outputs();
+                for &t in outs {
+                    passed[t.index()] = true;
+                }
+                if removable(op.opc) && !outs.is_empty() && outs.iter().all(|t| dem[t.index()] == 0)
+                {
+                    continue;
+                }
+                let need = self.need(i, outs.first().map_or(64, |t| dem[t.index()]));
+                for (k, &t) in op.inputs().iter().enumerate() {
+                    let ti = t.index();
+                    if need[k] > dem[ti] {
+                        dem[ti] = need[k];
+                        again |= passed[ti];
+                    }
+                }
+            }
+            if !again {
+                return dem;
+            }
         }
     }
 }
@@ -140,37 +183,71 @@ fn low_half_op(opc: Opcode) -> bool {
 
 /// Rewrites `ir` for 32-bit code and returns the per-op `op32` marks:
 /// - `shr(ext32u(x), c)` with `0 < c < 32` reads `x` and is a 32-bit shift;
+/// - a reader of the `or` of a 32-bit rotate (see `bits::find_rotates`)
+///   that wants at most its low 32 bits reads the rotate instead;
 /// - an extension whose result is demanded no wider than it extends from
 ///   becomes a `mov`;
 /// - `add sub mul and or xor not neg` and `shl` by a constant below 32,
 ///   when at most 32 bits of the result are demanded, are 32-bit ops.
 pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op32 {
-    let ng = ir.globals.len();
-    let (defs, def_at) = defs(ir);
+    let defs = Defs::new(ir);
+    let low = rotate_halves(ir, &defs, rot);
     let mut op32 = vec![false; ir.ops.len()];
-    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
-        if op.opc != Opcode::Shr {
+        if op.opc != Opcode::Shr
+            || !defs
+                .konst(ir, op.ins[1])
+                .is_some_and(|c| (1..32).contains(&c))
+        {
             continue;
         }
-        let Some(c) = konst(ir, &defs, &def_at, op.ins[1]) else {
+        let Some(e) = defs.single_before(ir, op.ins[0], i) else {
             continue;
         };
-        let e = op.ins[0];
-        if !(1..32).contains(&c) || !single(e) || def_at[e.index()] > i {
-            continue;
-        }
-        let ext = ir.ops[def_at[e.index()]];
-        if ext.opc == Opcode::Ext32u
-            && rot.get(def_at[e.index()]).is_none_or(|&k| k == 0)
-            && stable(ir, def_at[e.index()], i, ext.ins[0])
-        {
-            ir.ops[i].ins[0] = ext.ins[0];
+        let x = ir.ops[e].ins[0];
+        if ir.ops[e].opc == Opcode::Ext32u && rot[e] == 0 && stable(ir, e, i, x) {
+            ir.ops[i].ins[0] = x;
             *is32 = true;
         }
     }
-    let dem = demanded(ir, rot, narrow, &op32);
+    let cx = Cx {
+        ir,
+        defs: &defs,
+        rot,
+        narrow,
+        op32: &op32,
+    };
+    let dem = cx.demanded();
+    let mut reads = Vec::new();
+    for i in 0..ir.ops.len() {
+        let op = &ir.ops[i];
+        if !op
+            .inputs()
+            .iter()
+            .any(|t| low[t.index()].is_some_and(|(_, at)| at < i))
+        {
+            continue;
+        }
+        let cx = Cx {
+            ir,
+            defs: &defs,
+            rot,
+            narrow,
+            op32: &op32,
+        };
+        let need = cx.need(i, op.outputs().first().map_or(64, |t| dem[t.index()]));
+        for (k, t) in op.inputs().iter().enumerate() {
+            if let Some((r, at)) = low[t.index()] {
+                if at < i && need[k] <= 32 {
+                    reads.push((i, k, r));
+                }
+            }
+        }
+    }
+    for (i, k, r) in reads {
+        ir.ops[i].ins[k] = r;
+    }
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
         let Some(&d) = op.outputs().first() else {
@@ -180,7 +257,7 @@ pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op3
         let from = match op.opc {
             Opcode::Ext8u | Opcode::Ext8s => 8,
             Opcode::Ext16u | Opcode::Ext16s => 16,
-            Opcode::Ext32u | Opcode::Ext32s if rot.get(i).is_none_or(|&k| k == 0) => 32,
+            Opcode::Ext32u | Opcode::Ext32s if rot[i] == 0 => 32,
             _ => 0,
         };
         if from != 0 && d <= from {
@@ -188,10 +265,45 @@ pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op3
         } else if d <= 32 && low_half_op(op.opc) {
             *is32 = true;
         } else if d <= 32 && op.opc == Opcode::Shl {
-            *is32 = konst(ir, &defs, &def_at, op.ins[1]).is_some_and(|c| c < 32);
+            *is32 = defs.konst(ir, op.ins[1]).is_some_and(|c| c < 32);
         }
     }
     op32
+}
+
+/// Per temp: for the `or` of a 32-bit rotate (`or(shr(x, k), shl(x, 32 -
+/// k))` with `x` of width 32 at most, as `bits::find_rotates` found it),
+/// the rotate's result, equal in the low 32 bits, and its op index.
+fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8]) -> Vec<Option<(Temp, usize)>> {
+    let ng = ir.globals.len();
+    let mut low = vec![None; ir.n_temps as usize];
+    for (j, &k) in rot.iter().enumerate() {
+        // The front end emits the `or` right before the extension.
+        if k == 0 || j == 0 || ir.ops[j - 1].opc != Opcode::Or {
+            continue;
+        }
+        let (or, ext) = (&ir.ops[j - 1], &ir.ops[j]);
+        let x = ext.ins[0];
+        let shift = |t: Temp| {
+            let d = &ir.ops[defs.single_before(ir, t, j - 1)?];
+            let c = defs.konst(ir, d.ins[1])?;
+            (d.ins[0] == x).then_some((d.opc, c))
+        };
+        let (k, back) = (k as u64, 32 - k as u64);
+        let matches = match (shift(or.ins[0]), shift(or.ins[1])) {
+            (Some(a), Some(b)) => {
+                (a, b) == ((Opcode::Shr, k), (Opcode::Shl, back))
+                    || (a, b) == ((Opcode::Shl, back), (Opcode::Shr, k))
+            }
+            _ => false,
+        };
+        let (o, r) = (or.outs[0], ext.outs[0]);
+        let single = |t: Temp| t.index() >= ng && defs.count[t.index()] == 1;
+        if matches && single(o) && single(r) {
+            low[o.index()] = Some((r, j));
+        }
+    }
+    low
 }
 
 /// Per op: 1 where the output is known to fit in 32 bits (a rotate of

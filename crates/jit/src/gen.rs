@@ -349,6 +349,7 @@ pub(crate) fn compile(
     let op32 = crate::demand::narrow_ops(&mut ir, &rot32, &narrow);
     let width = crate::bits::known_widths(&ir, &crate::demand::wide32(&rot32, &op32));
     crate::bits::propagate_copies(&mut ir, &width, &rot32);
+    crate::globcopy::read_globals(&mut ir, &width);
     let mut g = Gen::new(
         &ir, disp, narrow, rot32, op32, width, id, tb_pc, base, stubs, opts,
     );

@@ -15,6 +15,7 @@ mod error;
 mod exits;
 mod fault;
 mod gen;
+mod globcopy;
 mod jit;
 pub mod jmp_table;
 mod liveness;
