@@ -52,6 +52,24 @@ impl Defs {
     }
 }
 
+impl Defs {
+    /// True if `t` is below 32: a constant, or a local masked by one.
+    fn below_32(&self, ir: &IrBlock, t: Temp) -> bool {
+        if let Some(c) = self.konst(ir, t) {
+            return c < 32;
+        }
+        let ti = t.index();
+        if ti < ir.globals.len() || self.count[ti] != 1 {
+            return false;
+        }
+        let d = &ir.ops[self.at[ti]];
+        d.opc == Opcode::And
+            && d.inputs()
+                .iter()
+                .any(|&m| self.konst(ir, m).is_some_and(|c| c < 32))
+    }
+}
+
 /// True if no op in `from+1..to` changes `x` or ends the block.
 fn stable(ir: &IrBlock, from: usize, to: usize, x: Temp) -> bool {
     let ng = ir.globals.len();
@@ -182,24 +200,21 @@ fn low_half_op(opc: Opcode) -> bool {
 }
 
 /// Rewrites `ir` for 32-bit code and returns the per-op `op32` marks:
-/// - `shr(ext32u(x), c)` with `0 < c < 32` reads `x` and is a 32-bit shift;
+/// - `shr(ext32u(x), c)` with `c` below 32 (a constant or masked) reads
+///   `x` and is a 32-bit shift;
 /// - a reader of the `or` of a 32-bit rotate (see `bits::find_rotates`)
 ///   that wants at most its low 32 bits reads the rotate instead;
 /// - an extension whose result is demanded no wider than it extends from
 ///   becomes a `mov`;
-/// - `add sub mul and or xor not neg` and `shl` by a constant below 32,
-///   when at most 32 bits of the result are demanded, are 32-bit ops.
+/// - `add sub mul and or xor not neg` and `shl` by a count below 32, when
+///   at most 32 bits of the result are demanded, are 32-bit ops.
 pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op32 {
     let defs = Defs::new(ir);
     let low = rotate_halves(ir, &defs, rot);
     let mut op32 = vec![false; ir.ops.len()];
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
-        if op.opc != Opcode::Shr
-            || !defs
-                .konst(ir, op.ins[1])
-                .is_some_and(|c| (1..32).contains(&c))
-        {
+        if op.opc != Opcode::Shr || !defs.below_32(ir, op.ins[1]) {
             continue;
         }
         let Some(e) = defs.single_before(ir, op.ins[0], i) else {
@@ -265,7 +280,7 @@ pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op3
         } else if d <= 32 && low_half_op(op.opc) {
             *is32 = true;
         } else if d <= 32 && op.opc == Opcode::Shl {
-            *is32 = defs.konst(ir, op.ins[1]).is_some_and(|c| c < 32);
+            *is32 = defs.below_32(ir, op.ins[1]);
         }
     }
     op32

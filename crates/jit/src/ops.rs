@@ -108,7 +108,8 @@ impl Gen<'_> {
             std::mem::swap(&mut a, &mut b);
             ka = 1;
         }
-        let w32 = self.is32(i);
+        // A result known to fit in 32 bits is the same computed in 32 bits.
+        let w32 = self.is32(i) || self.width[d.index()] <= 32;
         let vb = if w32 {
             self.val32(b, 0)
         } else {
@@ -233,6 +234,15 @@ impl Gen<'_> {
         let ra = self.in_reg(a, 1 << RCX);
         let rd = self.dst_reg(i, op, d, &[0]);
         debug_assert_ne!(rd, RCX);
+        if self.is32(i) {
+            // `demand` marks only counts below 32.
+            self.mov_rr32(rd, ra);
+            match opc {
+                Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rd(rd), cl),
+                _ => dynasm!(self.a ; .arch x64 ; shr Rd(rd), cl),
+            }
+            return self.finish(i, op, rd);
+        }
         self.mov_rr(rd, ra);
         match opc {
             Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rq(rd), cl),

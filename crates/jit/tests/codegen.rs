@@ -1,0 +1,444 @@
+//! Code-generation rules, one test each: the IR a rule rewrites runs under
+//! the JIT and the interpreter from the same states (edge values, high
+//! halves that must not leak) and must give the same guest state; the
+//! host code is checked for the shape the rule promises.
+
+mod common;
+
+use common::{block, g, goto, guard_page, jit, snapshot};
+use ox86_interp::{InterpTb, TbExit};
+use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_jit::{Jit, JitExit};
+use ox86_x86::cpu::{glob, reg};
+use ox86_x86::CpuState;
+
+const PC: u64 = 0x40_1000;
+
+/// Values with interesting high and low halves.
+const VALUES: [u64; 10] = [
+    0,
+    1,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0xdead_beef_8765_4321,
+    0xffff_ffff_8000_0000,
+    u64::MAX,
+    0x0123_4567_89ab_cdef,
+];
+
+/// Compiles `ir`, runs it under both engines from each state `VALUES`
+/// gives the first global registers (RSI points at `mem`, or is kept if
+/// `keep_rsi`), and compares the guest state, the exit and `mem`.
+/// Returns the JIT's listing.
+fn check(j: &mut Jit, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> String {
+    let id = j.compile(ir, PC).expect("compiles");
+    for (n, &v) in VALUES.iter().enumerate() {
+        let mut env = CpuState::default();
+        for (k, r) in env.regs.iter_mut().enumerate() {
+            *r = VALUES[(n + k) % VALUES.len()].rotate_left(k as u32 * 7) ^ v;
+        }
+        env.regs[reg::RSI] = keep_rsi.unwrap_or(mem.as_ptr() as u64);
+        env.cc_dst = v;
+        env.cc_src = !v;
+        let mem0 = mem.to_vec();
+        let mut jenv = snapshot(&env);
+        let jr = j.run(&mut jenv, id);
+        let jmem = mem.to_vec();
+        mem.copy_from_slice(&mem0);
+        let mut ienv = snapshot(&env);
+        let ir_exit = ox86_interp::exec(&InterpTb::new(ir.clone()), &mut ienv, &mut Vec::new());
+        let text = || ox86_ir::format_block(ir, &ox86_x86::helpers::Names);
+        let same_exit = matches!(
+            (jr, ir_exit),
+            (JitExit::Direct { .. }, TbExit::Direct(_))
+                | (JitExit::Exception, TbExit::Exception(_))
+        );
+        assert!(same_exit, "exit jit {jr:?} interp {ir_exit:?}\n{}", text());
+        assert_eq!(jenv.regs, ienv.regs, "registers from {v:#x}\n{}", text());
+        assert_eq!(
+            (jenv.cc_op, jenv.cc_dst, jenv.cc_src),
+            (ienv.cc_op, ienv.cc_dst, ienv.cc_src),
+            "flags state from {v:#x}\n{}",
+            text()
+        );
+        assert_eq!(jenv.rip, ienv.rip, "rip\n{}", text());
+        assert_eq!(jenv.exception, ienv.exception, "exception\n{}", text());
+        assert_eq!(jmem, mem, "memory from {v:#x}\n{}", text());
+        mem.copy_from_slice(&jmem);
+    }
+    j.disassemble(id)
+}
+
+/// The listing's instructions (mnemonic and operands), exit stubs included.
+fn insns(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.split_once(":  ").map(|(_, i)| i.trim().to_string()))
+        .collect()
+}
+
+/// True if `i` is a move between two 64-bit registers.
+fn is_reg_copy(i: &str) -> bool {
+    let Some(ops) = i.strip_prefix("mov ") else {
+        return false;
+    };
+    let regs = [
+        "rax", "rcx", "rdx", "rbx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+        "r15",
+    ];
+    ops.split(',').all(|o| regs.contains(&o))
+}
+
+/// True if `i` is mnemonic `m` with a 32-bit register destination.
+fn is_32_bit(i: &str, m: &str) -> bool {
+    let Some(ops) = i.strip_prefix(m).and_then(|o| o.strip_prefix(' ')) else {
+        return false;
+    };
+    let dst = ops.split(',').next().unwrap_or("");
+    (dst.starts_with('e') && dst.len() == 3) || (dst.starts_with('r') && dst.ends_with('d'))
+}
+
+/// True if `i` is `mov r32, r32` of one register (a zero-extension).
+fn is_self_zext(i: &str) -> bool {
+    i.strip_prefix("mov ")
+        .and_then(|o| o.split_once(','))
+        .is_some_and(|(a, b)| a == b && is_32_bit(&format!("mov {a}"), "mov"))
+}
+
+fn r(i: usize) -> Temp {
+    g(i)
+}
+
+fn finish(b: &mut IrBlock) {
+    goto(b, PC + 0x10, 0);
+}
+
+#[test]
+fn ext32u_of_an_op_is_one_32_bit_instruction() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    let ops = [
+        Opcode::Add,
+        Opcode::Sub,
+        Opcode::Mul,
+        Opcode::And,
+        Opcode::Or,
+        Opcode::Xor,
+        Opcode::Shl,
+    ];
+    for opc in ops {
+        for konst in [None, Some(5u64), Some(0xffff_ffff_0000_0003)] {
+            let mut b = block();
+            b.insn_start(PC);
+            let y = match konst {
+                Some(c) if opc == Opcode::Shl => b.movi(c & 31),
+                Some(c) => b.movi(c),
+                None => r(reg::RBX),
+            };
+            let t = b.binop(opc, r(reg::RAX), y);
+            let e = b.unop(Opcode::Ext32u, t);
+            b.mov_to(r(reg::RDX), e);
+            // RAX stays live: the result goes to another register.
+            let u = b.binop(
+                opc,
+                r(reg::RCX),
+                if opc == Opcode::Shl { y } else { r(reg::RAX) },
+            );
+            let f = b.unop(Opcode::Ext32u, u);
+            b.mov_to(r(reg::RCX), f);
+            finish(&mut b);
+            if opc == Opcode::Shl && konst.is_none() {
+                // Variable counts mask to 6 bits: stays 64-bit.
+                check(&mut j, &b, &mut mem, None);
+                continue;
+            }
+            let code = insns(&check(&mut j, &b, &mut mem, None));
+            let m = match opc {
+                Opcode::Mul => "imul",
+                _ => opc.name(),
+            };
+            assert!(
+                code.iter()
+                    .any(|i| is_32_bit(i, m) || (opc == Opcode::Add && is_32_bit(i, "lea"))),
+                "{opc:?}: no 32-bit form\n{code:#?}"
+            );
+            assert!(
+                !code.iter().any(|i| is_self_zext(i)),
+                "{opc:?}: a separate zero-extension\n{code:#?}"
+            );
+        }
+    }
+    for opc in [Opcode::Not, Opcode::Neg] {
+        let mut b = block();
+        b.insn_start(PC);
+        let t = b.unop(opc, r(reg::RAX));
+        let e = b.unop(Opcode::Ext32u, t);
+        b.mov_to(r(reg::RDX), e);
+        finish(&mut b);
+        check(&mut j, &b, &mut mem, None);
+    }
+}
+
+#[test]
+fn extension_read_only_in_32_bits_is_a_copy() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    for ext in [
+        Opcode::Ext32u,
+        Opcode::Ext32s,
+        Opcode::Ext16u,
+        Opcode::Ext8s,
+    ] {
+        let mut b = block();
+        b.insn_start(PC);
+        let x = b.unop(ext, r(reg::RAX));
+        let y = b.unop(Opcode::Ext32u, r(reg::RBX));
+        let s = b.add(x, y);
+        let e = b.unop(Opcode::Ext32u, s);
+        b.mov_to(r(reg::RAX), e);
+        // A narrow store demands fewer bits still.
+        let n = b.unop(ext, r(reg::RCX));
+        b.store(Opcode::St8, n, r(reg::RSI));
+        // A mask below 2^8 demands at most 8 bits.
+        let m = b.unop(ext, r(reg::RDX));
+        let k = b.movi(0xf0);
+        let a = b.and(m, k);
+        b.mov_to(r(reg::RDX), a);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        // Only the extension the 32-bit add reads in full remains.
+        let exts = code
+            .iter()
+            .filter(|i| i.starts_with("movzx") || i.starts_with("movsx") || is_self_zext(i))
+            .count();
+        let want = if matches!(ext, Opcode::Ext32u | Opcode::Ext32s) {
+            0
+        } else {
+            1
+        };
+        assert_eq!(exts, want, "{ext:?}\n{code:#?}");
+    }
+}
+
+#[test]
+fn shift_right_of_a_zero_extension_is_32_bit() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    for c in [1u64, 10, 31, 32, 40] {
+        for opc in [Opcode::Shr, Opcode::Sar] {
+            let mut b = block();
+            b.insn_start(PC);
+            let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+            let k = b.movi(c);
+            let s = b.binop(opc, x, k);
+            b.mov_to(r(reg::RDX), s);
+            // The extension is still read in full elsewhere.
+            b.mov_to(r(reg::RCX), x);
+            let s2 = b.binop(opc, x, k);
+            let e = b.unop(Opcode::Ext32u, s2);
+            b.mov_to(r(reg::RBX), e);
+            finish(&mut b);
+            check(&mut j, &b, &mut mem, None);
+        }
+    }
+}
+
+/// `ext32u(or(shr(x, k), shl(x, 32 - k)))` as the front end spells a
+/// 32-bit rotate right by `k`, with `x` a zero-extended register.
+fn rotate(b: &mut IrBlock, x: Temp, k: u64) -> (Temp, Temp) {
+    let (c, back) = (b.movi(k), b.movi(32 - k));
+    let lo = b.binop(Opcode::Shr, x, c);
+    let hi = b.binop(Opcode::Shl, x, back);
+    let or = b.or(lo, hi);
+    (or, b.unop(Opcode::Ext32u, or))
+}
+
+#[test]
+fn readers_of_a_rotates_or_read_the_rotate() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    for k in [1u64, 7, 31] {
+        let mut b = block();
+        b.insn_start(PC);
+        let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+        let (or, rot) = rotate(&mut b, x, k);
+        b.mov_to(r(reg::RAX), rot);
+        // CF of ROR: bit 31 of the result; of ROL: bit 0.
+        let one = b.movi(1);
+        let cf = b.and(or, one);
+        b.mov_to(r(reg::RDX), cf);
+        let s = b.shri(rot, 31);
+        b.mov_to(r(reg::RBX), s);
+        // A 64-bit reader of the `or` keeps it.
+        let w = b.add(or, one);
+        b.mov_to(r(reg::RDI), w);
+        finish(&mut b);
+        check(&mut j, &b, &mut mem, None);
+
+        let mut b = block();
+        b.insn_start(PC);
+        let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+        let (or, rot) = rotate(&mut b, x, k);
+        b.mov_to(r(reg::RAX), rot);
+        let one = b.movi(1);
+        let cf = b.and(or, one);
+        b.mov_to(r(reg::RDX), cf);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        assert!(
+            !code
+                .iter()
+                .any(|i| i.starts_with("shl") || i.starts_with("or ")),
+            "the or is computed\n{code:#?}"
+        );
+    }
+}
+
+#[test]
+fn copies_share_a_register() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    let mut b = block();
+    b.insn_start(PC);
+    let t = b.add(r(reg::RAX), r(reg::RBX));
+    b.mov_to(r(reg::RCX), t);
+    b.mov_to(g(glob::CC_DST), t);
+    b.mov_to(r(reg::RDX), r(reg::RCX));
+    // Modified in place while its copies live on.
+    let one = b.movi(1);
+    let u = b.add(t, one);
+    b.mov_to(r(reg::RDI), u);
+    let v = b.add(r(reg::RCX), one);
+    b.mov_to(r(reg::RCX), v);
+    let w = b.add(r(reg::RDX), r(reg::RCX));
+    b.mov_to(r(reg::R8), w);
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    assert!(
+        !code.iter().any(|i| is_reg_copy(i)),
+        "a register copy\n{code:#?}"
+    );
+}
+
+#[test]
+fn a_local_moved_into_a_global_is_read_as_the_global() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    let mut b = block();
+    b.insn_start(PC);
+    let t = b.add(r(reg::RAX), r(reg::RBX));
+    b.mov_to(r(reg::RAX), t);
+    let u = b.add(t, r(reg::RBX)); // reads RAX
+    b.mov_to(r(reg::RBX), u);
+    b.mov_to(r(reg::RAX), u); // RAX changes: t is itself again
+    let v = b.add(t, t);
+    b.mov_to(r(reg::RCX), v);
+    let l = b.label();
+    b.brcond(ox86_ir::Cond::Eq, v, v, l);
+    b.set_label(l);
+    // Another block: t is read from its own home.
+    let w = b.add(t, r(reg::RDX));
+    b.mov_to(r(reg::RDX), w);
+    finish(&mut b);
+    check(&mut j, &b, &mut mem, None);
+}
+
+#[test]
+fn spills_keep_values_used_soon() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    // More live values than registers, read back in an order unlike the
+    // order they were made in.
+    let mut b = block();
+    b.insn_start(PC);
+    let mut vals = Vec::new();
+    for k in 0..20u64 {
+        let c = b.movi(k * 0x1111);
+        let v = b.add(r(k as usize % 8), c);
+        vals.push(v);
+    }
+    let mut acc = b.movi(0);
+    for k in [
+        19, 0, 18, 1, 17, 2, 3, 4, 16, 5, 6, 7, 15, 8, 9, 14, 10, 13, 11, 12,
+    ] {
+        acc = b.xor(acc, vals[k]);
+        let t = b.shli(acc, 1);
+        acc = b.add(t, vals[(k + 3) % 20]);
+    }
+    b.mov_to(r(reg::RAX), acc);
+    finish(&mut b);
+    check(&mut j, &b, &mut mem, None);
+}
+
+#[test]
+fn globals_overwritten_later_keep_their_value_for_fault_sites() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    let page = guard_page();
+    for fault in [false, true] {
+        let mut b = block();
+        b.insn_start(PC);
+        // The old RAX dies here only if nothing can fault before it is
+        // overwritten.
+        let one = b.movi(1);
+        let t = b.add(r(reg::RAX), one);
+        let u = b.add(r(reg::RCX), one);
+        b.mov_to(r(reg::RCX), u);
+        b.insn_start(PC + 4);
+        let v = b.load(Opcode::Ld64, r(reg::RSI));
+        b.mov_to(r(reg::RDX), v);
+        b.insn_start(PC + 8);
+        b.mov_to(r(reg::RAX), t);
+        let w = b.add(r(reg::RBX), one);
+        b.mov_to(r(reg::RBX), w);
+        finish(&mut b);
+        let rsi = fault.then_some(page + 8);
+        check(&mut j, &b, &mut mem, rsi);
+    }
+}
+
+#[test]
+fn constants_fold_to_32_bits_in_32_bit_ops() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    let mut b = block();
+    b.insn_start(PC);
+    let x = b.movi(0xffff_ffff_ffff_fff0);
+    let y = b.movi(0x20);
+    let s = b.add(x, y);
+    let e = b.unop(Opcode::Ext32u, s);
+    let z = b.xor(e, r(reg::RAX));
+    b.mov_to(r(reg::RAX), z);
+    finish(&mut b);
+    check(&mut j, &b, &mut mem, None);
+}
+
+#[test]
+fn shifts_by_a_masked_count_are_32_bit() {
+    let mut j = jit();
+    let mut mem = [0u64; 4];
+    for opc in [Opcode::Shl, Opcode::Shr] {
+        for mask in [31u64, 63] {
+            let mut b = block();
+            b.insn_start(PC);
+            let m = b.movi(mask);
+            let n = b.and(r(reg::RCX), m);
+            let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+            let s = b.binop(opc, x, n);
+            let e = b.unop(Opcode::Ext32u, s);
+            b.mov_to(r(reg::RAX), e);
+            // The count also shifts a full register.
+            let s2 = b.binop(opc, r(reg::RDX), n);
+            b.mov_to(r(reg::RDX), s2);
+            finish(&mut b);
+            let code = insns(&check(&mut j, &b, &mut mem, None));
+            assert_eq!(
+                code.iter().any(|i| is_32_bit(i, opc.name())),
+                mask == 31,
+                "{opc:?} masked by {mask}\n{code:#?}"
+            );
+        }
+    }
+}
