@@ -127,7 +127,9 @@ impl Cx<'_> {
             }
             Opcode::Ext8u | Opcode::Ext8s => need[0] = d.min(8),
             Opcode::Ext16u | Opcode::Ext16s => need[0] = d.min(16),
-            Opcode::Ext32u | Opcode::Ext32s | Opcode::Bswap32 => need[0] = d.min(32),
+            Opcode::Ext32u | Opcode::Ext32s => need[0] = d.min(32),
+            // Its low bits come from the top of the low half.
+            Opcode::Bswap32 => need[0] = 32,
             Opcode::Movcond => need = [64, 64, d, d, 0, 0],
             Opcode::Brcond if self.narrow.get(i).is_some_and(|&k| k != Narrow::No) => {
                 need = [32; MAX_INS]

@@ -65,6 +65,10 @@ pub(crate) struct GenOptions {
     pub count_hits: bool,
     /// The host has LZCNT and TZCNT (BMI1/ABM).
     pub lzcnt_tzcnt: bool,
+    /// The host has BMI1's ANDN.
+    pub bmi1: bool,
+    /// The host has BMI2 (RORX, SHLX, SHRX, SARX).
+    pub bmi2: bool,
     /// Checking mode: host address of a function to call before each guest
     /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,
@@ -97,6 +101,8 @@ pub(crate) struct Gen<'a> {
     pub rot32: Vec<u8>,
     /// Per op: a 32-bit operation (see `demand`).
     pub op32: crate::demand::Op32,
+    /// Per op: an `and` that is an `andn` (see `fuse`).
+    pub andn: crate::fuse::Andn,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -171,6 +177,7 @@ impl<'a> Gen<'a> {
             narrow,
             rot32,
             op32,
+            andn: Vec::new(),
             stubs,
             opts,
             id,
@@ -350,9 +357,15 @@ pub(crate) fn compile(
     let width = crate::bits::known_widths(&ir, &crate::demand::wide32(&rot32, &op32));
     crate::bits::propagate_copies(&mut ir, &width, &rot32);
     crate::globcopy::read_globals(&mut ir, &width);
+    let andn = if opts.bmi1 {
+        crate::fuse::fuse_andn(&mut ir)
+    } else {
+        Vec::new()
+    };
     let mut g = Gen::new(
         &ir, disp, narrow, rot32, op32, width, id, tb_pc, base, stubs, opts,
     );
+    g.andn = andn;
     if !g.canon.is_empty() {
         g.preheader();
     }

@@ -49,6 +49,9 @@ pub struct JitOptions {
     pub cache_size: usize,
     /// Count inline jump-table hits (costs one increment per hit).
     pub count_hits: bool,
+    /// Generate only baseline x86-64 code (with POPCNT), as for a host
+    /// without LZCNT, TZCNT, BMI1 and BMI2 (for tests of both forms).
+    pub baseline: bool,
     /// Checking mode (`--compare-engines`): this function is called before
     /// every guest store with (address, size in bytes), all registers
     /// preserved, and a TB that loops to itself runs one iteration per
@@ -64,6 +67,7 @@ impl Default for JitOptions {
         JitOptions {
             cache_size: 256 << 20,
             count_hits: false,
+            baseline: false,
             check: None,
         }
     }
@@ -124,8 +128,11 @@ impl Jit {
             opts: GenOptions {
                 count_hits: opts.count_hits,
                 store_hook: opts.check.map(|h| h as usize),
-                lzcnt_tzcnt: std::arch::is_x86_feature_detected!("lzcnt")
+                lzcnt_tzcnt: !opts.baseline
+                    && std::arch::is_x86_feature_detected!("lzcnt")
                     && std::arch::is_x86_feature_detected!("bmi1"),
+                bmi1: !opts.baseline && std::arch::is_x86_feature_detected!("bmi1"),
+                bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
             },
             chains: 0,
             flushes: 0,

@@ -14,6 +14,7 @@ mod emit;
 mod error;
 mod exits;
 mod fault;
+mod fuse;
 mod gen;
 mod globcopy;
 mod jit;

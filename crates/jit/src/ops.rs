@@ -63,13 +63,15 @@ impl Gen<'_> {
         self.op32.get(i).copied().unwrap_or(false)
     }
 
-    /// A folded result of op `i`: zero-extended from 32 bits for a 32-bit op.
-    fn folded(&self, i: usize, v: u64) -> u64 {
-        if self.is32(i) {
-            v as u32 as u64
+    /// Op `i` evaluated on constants: on their low 32 bits, with the
+    /// result zero-extended, for a 32-bit op.
+    fn fold(&self, i: usize, opc: Opcode, x: u64, y: u64) -> u64 {
+        let v = if self.is32(i) {
+            eval1(opc, [x as u32 as u64, y as u32 as u64, 0, 0], [0; 2]).map(|v| v as u32 as u64)
         } else {
-            v
-        }
+            eval1(opc, [x, y, 0, 0], [0; 2])
+        };
+        v.expect("data ops fold")
     }
 
     /// `t` as an operand of a 32-bit instruction: a constant's low 32 bits
@@ -85,14 +87,26 @@ impl Gen<'_> {
         let opc = op.opc;
         let (d, mut a, mut b) = (op.outs[0], op.ins[0], op.ins[1]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {
-            let v = eval1(opc, [x, y, 0, 0], [0; 2]).expect("binary ops fold");
-            return self.finish_const(i, op, self.folded(i, v));
+            let x = if self.andn.get(i).is_some_and(|&k| k == 1) {
+                !x
+            } else {
+                x
+            };
+            let y = if self.andn.get(i).is_some_and(|&k| k == 2) {
+                !y
+            } else {
+                y
+            };
+            return self.finish_const(i, op, self.fold(i, opc, x, y));
         }
         if matches!(
             opc,
             Opcode::Shl | Opcode::Shr | Opcode::Sar | Opcode::Rotl | Opcode::Rotr
         ) {
             return self.shift(i, op);
+        }
+        if let Some(&k) = self.andn.get(i).filter(|&&k| k != 0) {
+            return self.andn(i, op, k as usize - 1);
         }
         let commutative = matches!(
             opc,
@@ -122,6 +136,19 @@ impl Gen<'_> {
             self.binop32(opc, rd, ra, vb);
         } else {
             self.binop64(opc, rd, ra, vb);
+        }
+        self.finish(i, op, rd);
+    }
+
+    /// `d = !ins[k] & ins[1 - k]` with BMI1's ANDN (see `fuse`).
+    fn andn(&mut self, i: usize, op: &Op, k: usize) {
+        let ry = self.in_reg(op.ins[1 - k], 0);
+        let rx = self.in_reg(op.ins[k], 0);
+        let rd = self.dst_reg(i, op, op.outs[0], &[0, 1]);
+        if self.is32(i) || self.width[op.outs[0].index()] <= 32 {
+            dynasm!(self.a ; .arch x64 ; andn Rd(rd), Rd(rx), Rd(ry));
+        } else {
+            dynasm!(self.a ; .arch x64 ; andn Rq(rd), Rq(rx), Rq(ry));
         }
         self.finish(i, op, rd);
     }
@@ -212,6 +239,11 @@ impl Gen<'_> {
                 }
                 return self.finish(i, op, rd);
             }
+            if n != 0 && rd != ra && self.opts.bmi2 && matches!(opc, Opcode::Rotl | Opcode::Rotr) {
+                let k = if opc == Opcode::Rotr { n } else { 64 - n };
+                dynasm!(self.a ; .arch x64 ; rorx Rq(rd), Rq(ra), k);
+                return self.finish(i, op, rd);
+            }
             self.mov_rr(rd, ra);
             if n != 0 {
                 match opc {
@@ -223,6 +255,9 @@ impl Gen<'_> {
                 }
             }
             return self.finish(i, op, rd);
+        }
+        if self.opts.bmi2 && matches!(opc, Opcode::Shl | Opcode::Shr | Opcode::Sar) {
+            return self.shift_bmi2(i, op);
         }
         const RCX: u8 = hreg::RCX;
         if self.loc[b.index()] == Loc::Reg(RCX) {
@@ -254,6 +289,24 @@ impl Gen<'_> {
         self.finish(i, op, rd);
     }
 
+    /// A shift by a register count with BMI2's SHLX, SHRX or SARX (any
+    /// count register, any destination, flags untouched).
+    fn shift_bmi2(&mut self, i: usize, op: &Op) {
+        let (d, a, b) = (op.outs[0], op.ins[0], op.ins[1]);
+        let rb = self.in_reg(b, 0);
+        let ra = self.in_reg(a, 0);
+        let rd = self.dst_reg(i, op, d, &[0, 1]);
+        match (op.opc, self.is32(i)) {
+            // `demand` marks only counts below 32, and only SHL and SHR.
+            (Opcode::Shl, true) => dynasm!(self.a ; .arch x64 ; shlx Rd(rd), Rd(ra), Rd(rb)),
+            (Opcode::Shr, true) => dynasm!(self.a ; .arch x64 ; shrx Rd(rd), Rd(ra), Rd(rb)),
+            (Opcode::Shl, _) => dynasm!(self.a ; .arch x64 ; shlx Rq(rd), Rq(ra), Rq(rb)),
+            (Opcode::Shr, _) => dynasm!(self.a ; .arch x64 ; shrx Rq(rd), Rq(ra), Rq(rb)),
+            _ => dynasm!(self.a ; .arch x64 ; sarx Rq(rd), Rq(ra), Rq(rb)),
+        }
+        self.finish(i, op, rd);
+    }
+
     pub(crate) fn unop(&mut self, i: usize, op: &Op) {
         let opc = op.opc;
         let (d, a) = (op.outs[0], op.ins[0]);
@@ -265,13 +318,16 @@ impl Gen<'_> {
             let k = k as i8;
             let ra = self.in_reg(a, 0);
             let rd = self.dst_reg(i, op, d, &[0]);
-            self.mov_rr32(rd, ra);
-            dynasm!(self.a ; .arch x64 ; ror Rd(rd), k);
+            if rd != ra && self.opts.bmi2 {
+                dynasm!(self.a ; .arch x64 ; rorx Rd(rd), Rd(ra), k);
+            } else {
+                self.mov_rr32(rd, ra);
+                dynasm!(self.a ; .arch x64 ; ror Rd(rd), k);
+            }
             return self.finish(i, op, rd);
         }
         if let Some(x) = self.konst(a) {
-            let v = eval1(opc, [x, 0, 0, 0], [0; 2]).expect("unary ops fold");
-            return self.finish_const(i, op, self.folded(i, v));
+            return self.finish_const(i, op, self.fold(i, opc, x, 0));
         }
         if crate::bits::ext_is_copy(opc, self.width[a.index()]) {
             return self.copy(i, op, d, a);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{block, g, goto, guard_page, jit, snapshot};
+use common::{baseline_jit, block, g, goto, guard_page, jit, snapshot};
 use ox86_interp::{InterpTb, TbExit};
 use ox86_ir::{IrBlock, Opcode, Temp};
 use ox86_jit::{Jit, JitExit};
@@ -28,11 +28,25 @@ const VALUES: [u64; 10] = [
     0x0123_4567_89ab_cdef,
 ];
 
-/// Compiles `ir`, runs it under both engines from each state `VALUES`
-/// gives the first global registers (RSI points at `mem`, or is kept if
+/// The JIT as it runs on this host, and one limited to baseline x86-64.
+struct Jits(Jit, Jit);
+
+fn jits() -> Jits {
+    Jits(jit(), baseline_jit())
+}
+
+/// Compiles `ir` for both JITs, runs it under each and the interpreter
+/// (see `check_one`). Returns the host JIT's listing.
+fn check(j: &mut Jits, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> String {
+    check_one(&mut j.1, ir, mem, keep_rsi);
+    check_one(&mut j.0, ir, mem, keep_rsi)
+}
+
+/// Compiles `ir`, runs it under the JIT and the interpreter from each
+/// state `VALUES` gives the registers (RSI points at `mem`, or is
 /// `keep_rsi`), and compares the guest state, the exit and `mem`.
-/// Returns the JIT's listing.
-fn check(j: &mut Jit, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> String {
+/// Returns the listing.
+fn check_one(j: &mut Jit, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> String {
     let id = j.compile(ir, PC).expect("compiles");
     for (n, &v) in VALUES.iter().enumerate() {
         let mut env = CpuState::default();
@@ -117,7 +131,7 @@ fn finish(b: &mut IrBlock) {
 
 #[test]
 fn ext32u_of_an_op_is_one_32_bit_instruction() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     let ops = [
         Opcode::Add,
@@ -183,7 +197,7 @@ fn ext32u_of_an_op_is_one_32_bit_instruction() {
 
 #[test]
 fn extension_read_only_in_32_bits_is_a_copy() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     for ext in [
         Opcode::Ext32u,
@@ -224,7 +238,7 @@ fn extension_read_only_in_32_bits_is_a_copy() {
 
 #[test]
 fn shift_right_of_a_zero_extension_is_32_bit() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     for c in [1u64, 10, 31, 32, 40] {
         for opc in [Opcode::Shr, Opcode::Sar] {
@@ -257,7 +271,7 @@ fn rotate(b: &mut IrBlock, x: Temp, k: u64) -> (Temp, Temp) {
 
 #[test]
 fn readers_of_a_rotates_or_read_the_rotate() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     for k in [1u64, 7, 31] {
         let mut b = block();
@@ -298,7 +312,7 @@ fn readers_of_a_rotates_or_read_the_rotate() {
 
 #[test]
 fn copies_share_a_register() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     let mut b = block();
     b.insn_start(PC);
@@ -324,7 +338,7 @@ fn copies_share_a_register() {
 
 #[test]
 fn a_local_moved_into_a_global_is_read_as_the_global() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     let mut b = block();
     b.insn_start(PC);
@@ -347,7 +361,7 @@ fn a_local_moved_into_a_global_is_read_as_the_global() {
 
 #[test]
 fn spills_keep_values_used_soon() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     // More live values than registers, read back in an order unlike the
     // order they were made in.
@@ -374,7 +388,7 @@ fn spills_keep_values_used_soon() {
 
 #[test]
 fn globals_overwritten_later_keep_their_value_for_fault_sites() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     let page = guard_page();
     for fault in [false, true] {
@@ -401,7 +415,7 @@ fn globals_overwritten_later_keep_their_value_for_fault_sites() {
 
 #[test]
 fn constants_fold_to_32_bits_in_32_bit_ops() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     let mut b = block();
     b.insn_start(PC);
@@ -417,7 +431,7 @@ fn constants_fold_to_32_bits_in_32_bit_ops() {
 
 #[test]
 fn shifts_by_a_masked_count_are_32_bit() {
-    let mut j = jit();
+    let mut j = jits();
     let mut mem = [0u64; 4];
     for opc in [Opcode::Shl, Opcode::Shr] {
         for mask in [31u64, 63] {
@@ -434,11 +448,84 @@ fn shifts_by_a_masked_count_are_32_bit() {
             b.mov_to(r(reg::RDX), s2);
             finish(&mut b);
             let code = insns(&check(&mut j, &b, &mut mem, None));
+            let x = format!("{}x", opc.name());
             assert_eq!(
-                code.iter().any(|i| is_32_bit(i, opc.name())),
+                code.iter()
+                    .any(|i| is_32_bit(i, opc.name()) || is_32_bit(i, &x)),
                 mask == 31,
                 "{opc:?} masked by {mask}\n{code:#?}"
             );
         }
+    }
+}
+
+#[test]
+fn rotates_and_variable_shifts_use_bmi2_forms() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    for (opc, k) in [(Opcode::Rotl, 5u64), (Opcode::Rotr, 13), (Opcode::Rotl, 0)] {
+        let mut b = block();
+        b.insn_start(PC);
+        let c = b.movi(k);
+        let t = b.binop(opc, r(reg::RAX), c);
+        b.mov_to(r(reg::RDX), t);
+        // 32-bit rotate into another register.
+        let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+        let (_, rot) = rotate(&mut b, x, 7);
+        b.mov_to(r(reg::RBX), rot);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let rorx = code.iter().filter(|i| i.starts_with("rorx")).count();
+        assert_eq!(rorx, if k == 0 { 1 } else { 2 }, "{opc:?} {k}\n{code:#?}");
+    }
+    for opc in [Opcode::Shl, Opcode::Shr, Opcode::Sar] {
+        let mut b = block();
+        b.insn_start(PC);
+        let t = b.binop(opc, r(reg::RAX), r(reg::RBX));
+        b.mov_to(r(reg::RDX), t);
+        // The count in RCX, shifted itself.
+        let u = b.binop(opc, r(reg::RCX), r(reg::RCX));
+        b.mov_to(r(reg::RCX), u);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let x = format!("{}x", opc.name());
+        assert_eq!(
+            code.iter().filter(|i| i.starts_with(&x)).count(),
+            2,
+            "{opc:?}\n{code:#?}"
+        );
+    }
+}
+
+#[test]
+fn and_with_a_negated_operand_is_andn() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    for (k, wide) in [(0, true), (1, true), (0, false)] {
+        let mut b = block();
+        b.insn_start(PC);
+        let n = b.unop(Opcode::Not, r(reg::RAX));
+        let (x, y) = if k == 0 {
+            (n, r(reg::RBX))
+        } else {
+            (r(reg::RBX), n)
+        };
+        let a = b.and(x, y);
+        let a = if wide { a } else { b.unop(Opcode::Ext32u, a) };
+        b.mov_to(r(reg::RAX), a);
+        // A constant operand, and two constants.
+        let n2 = b.unop(Opcode::Not, r(reg::RCX));
+        let c = b.movi(0xff00_ff00_ff00_ff00);
+        let a2 = b.and(n2, c);
+        b.mov_to(r(reg::RCX), a2);
+        let c2 = b.movi(0xf0);
+        let n3 = b.unop(Opcode::Not, c2);
+        let a3 = b.and(c, n3);
+        b.mov_to(r(reg::RDX), a3);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let andn = code.iter().filter(|i| i.starts_with("andn")).count();
+        assert_eq!(andn, 3, "{code:#?}");
+        assert!(!code.iter().any(|i| i.starts_with("not")), "{code:#?}");
     }
 }

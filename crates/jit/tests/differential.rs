@@ -351,6 +351,62 @@ fn mmu_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64) {
 
 /// A random program: instructions of random data ops, loads and stores,
 /// helper calls and forward branches, over globals and locals.
+/// A 32-bit operation as the front end spells it (operands and result
+/// zero-extended, rotates as shifts, ANDN as NOT and AND), for the
+/// backend's 32-bit rewrites.
+fn idiom32(b: &mut IrBlock, rng: &mut Rng, x: Temp, y: Temp) -> Temp {
+    let xe = b.unop(Opcode::Ext32u, x);
+    let ye = b.unop(Opcode::Ext32u, y);
+    let r = match rng.below(6) {
+        0 => {
+            let ops = [
+                Opcode::Add,
+                Opcode::Sub,
+                Opcode::Mul,
+                Opcode::And,
+                Opcode::Or,
+                Opcode::Xor,
+            ];
+            b.binop(ops[rng.below(6) as usize], xe, ye)
+        }
+        1 => {
+            // A rotate right by k, and its CF (bit 31 or bit 0 of the `or`).
+            let k = 1 + rng.below(31);
+            let (c, back) = (b.movi(k), b.movi(32 - k));
+            let lo = b.binop(Opcode::Shr, xe, c);
+            let hi = b.binop(Opcode::Shl, xe, back);
+            let or = b.or(lo, hi);
+            let rot = b.unop(Opcode::Ext32u, or);
+            let cf = if rng.below(2) == 0 {
+                b.shri(or, 31)
+            } else {
+                let one = b.movi(1);
+                b.and(or, one)
+            };
+            b.add(rot, cf)
+        }
+        2 => {
+            let n = b.unop(Opcode::Not, xe);
+            b.and(n, ye)
+        }
+        3 => {
+            let m = b.movi(31);
+            let c = b.and(y, m);
+            let opc = [Opcode::Shl, Opcode::Shr, Opcode::Sar][rng.below(3) as usize];
+            b.binop(opc, xe, c)
+        }
+        4 => {
+            let c = b.movi(rng.below(40));
+            b.binop(Opcode::Shr, xe, c)
+        }
+        _ => {
+            let opc = [Opcode::Not, Opcode::Neg][rng.below(2) as usize];
+            b.unop(opc, xe)
+        }
+    };
+    b.unop(Opcode::Ext32u, r)
+}
+
 fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
     let mut b = block();
     let mut locals: Vec<(Temp, usize)> = Vec::new();
@@ -385,6 +441,15 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
                 }
             };
             match rng.below(20) {
+                10..=11 if rng.below(2) == 0 => {
+                    let x = pick(&mut b, rng, &locals);
+                    let y = pick(&mut b, rng, &locals);
+                    let t = idiom32(&mut b, rng, x, y);
+                    if rng.below(2) == 0 {
+                        b.mov_to(g(rng.below(16) as usize), t);
+                    }
+                    locals.push((t, pos));
+                }
                 0..=11 => {
                     let opc = data[rng.below(data.len() as u64) as usize];
                     let mut op = Op::new(opc);
@@ -550,6 +615,20 @@ fn random_programs_match_the_interpreter() {
     let mut j = jit();
     let guard = common::guard_page();
     for n in 0..3000 {
+        let ir = random_program(&mut rng, guard, Exit::Random);
+        let mut buf = Buf::new(&mut rng);
+        let env = random_env(&mut rng, &buf);
+        run_both(&mut j, &ir, &env, &mut buf, &format!("program {n}"));
+    }
+}
+
+/// As above, for code limited to baseline x86-64 (no BMI forms).
+#[test]
+fn random_baseline_programs_match_the_interpreter() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut j = common::baseline_jit();
+    let guard = common::guard_page();
+    for n in 0..1000 {
         let ir = random_program(&mut rng, guard, Exit::Random);
         let mut buf = Buf::new(&mut rng);
         let env = random_env(&mut rng, &buf);

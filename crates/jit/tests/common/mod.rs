@@ -57,6 +57,18 @@ pub fn jit() -> Jit {
     .expect("JIT starts")
 }
 
+/// A JIT with a small code cache that uses only baseline x86-64 (with
+/// POPCNT), as on a host without BMI.
+pub fn baseline_jit() -> Jit {
+    install_handler();
+    Jit::new(JitOptions {
+        cache_size: 1 << 20,
+        baseline: true,
+        ..JitOptions::default()
+    })
+    .expect("JIT starts")
+}
+
 /// An empty IR block over the real globals.
 pub fn block() -> IrBlock {
     IrBlock::new(&GLOBALS)

@@ -1,0 +1,93 @@
+//! Instruction fusion for hosts with BMI1: `and(not(x), y)` whose `not`
+//! has no other reader becomes one `andn`. Rewrites the backend's copy of
+//! the TB's ops (the `not` is then dead code) and marks the `and`.
+
+use ox86_ir::{IrBlock, Opcode};
+
+/// Per op: for an `and` that is an `andn`, 1 + the index of its input
+/// that is negated; 0 elsewhere.
+pub(crate) type Andn = Vec<u8>;
+
+/// Finds `and(not(x), y)` (either order) with `x` unchanged in between
+/// and the `not` read nowhere else, and makes the `and` read `x`.
+pub(crate) fn fuse_andn(ir: &mut IrBlock) -> Andn {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![usize::MAX; n];
+    let mut uses = vec![0u32; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.inputs() {
+            uses[t.index()] += 1;
+        }
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    let mut andn = vec![0u8; ir.ops.len()];
+    for (i, mark) in andn.iter_mut().enumerate() {
+        let op = ir.ops[i];
+        if op.opc != Opcode::And {
+            continue;
+        }
+        for k in 0..2 {
+            let t = op.ins[k];
+            let ti = t.index();
+            if ti < ng || defs[ti] != 1 || uses[ti] != 1 || def_at[ti] > i {
+                continue;
+            }
+            let not = ir.ops[def_at[ti]];
+            if not.opc != Opcode::Not {
+                continue;
+            }
+            let x = not.ins[0];
+            let changed = ir.ops[def_at[ti] + 1..i].iter().any(|o| {
+                crate::liveness::ends_bb(o.opc)
+                    || o.outputs().contains(&x)
+                    || (o.opc == Opcode::Call && x.index() < ng)
+            });
+            if !changed {
+                ir.ops[i].ins[k] = x;
+                *mark = k as u8 + 1;
+                break;
+            }
+        }
+    }
+    andn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_ir::Global;
+
+    static GLOBALS: [Global; 2] = [
+        Global {
+            name: "rax",
+            offset: 0,
+        },
+        Global {
+            name: "rcx",
+            offset: 8,
+        },
+    ];
+
+    #[test]
+    fn and_of_a_lone_not_is_fused() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let (rax, rcx) = (b.global(0), b.global(1));
+        let n = b.unop(Opcode::Not, rax);
+        let a = b.and(rcx, n);
+        b.mov_to(rcx, a);
+        let n2 = b.unop(Opcode::Not, rax);
+        let a2 = b.and(n2, rcx);
+        b.mov_to(rax, n2); // n2 is read again: no fusion
+        b.mov_to(rcx, a2);
+        b.goto_tb(0);
+        let andn = fuse_andn(&mut b);
+        let at = |t| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
+        assert_eq!((andn[at(a)], b.ops[at(a)].ins[1]), (2, rax));
+        assert_eq!((andn[at(a2)], b.ops[at(a2)].ins[0]), (0, n2));
+    }
+}
