@@ -155,6 +155,7 @@ impl Engine {
                 count_hits: opts.stats,
                 check: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),
+                ..JitOptions::default()
             })?),
             EngineKind::Interp => None,
         };
