@@ -129,6 +129,7 @@ pub(crate) struct Gen<'a> {
     /// Per temp: the op that reads its current value next (see `nextuse`).
     pub next_use: Vec<u32>,
     pub nu: crate::nextuse::NextUse,
+    /// The index of the op being compiled.
     pub tick: u32,
     pub locked: u16,
     pub free_slots: Vec<u32>,

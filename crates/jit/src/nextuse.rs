@@ -1,9 +1,9 @@
 //! Next uses, for the register allocator: for each op, where the temps it
 //! reads and writes are read next inside the basic block (so that the
-//! value used furthest ahead is the one spilled), and which globals it
-//! reads for the last time before they are overwritten (their registers
-//! are free from there on: no fault site, helper call or block end needs
-//! the old value in between).
+//! value used furthest ahead is the one spilled), and which globals hold
+//! values that are overwritten before anything reads them (their
+//! registers are free from there on: no fault site, helper call or block
+//! end needs the old value in between).
 
 use crate::liveness::ends_bb;
 use crate::rip::RIP;
@@ -23,6 +23,9 @@ pub(crate) struct NextUse {
     /// Per op: bit k set if input k is a global whose value nothing needs
     /// after this op (the next thing to happen to it is a write).
     pub gdies: Vec<u8>,
+    /// Per op: bit g set if global g (of the first 64) is overwritten
+    /// after this op before anything reads or needs it.
+    pub gdead: Vec<u64>,
 }
 
 /// What happens next to a global.
@@ -50,16 +53,27 @@ impl NextUse {
             ins: vec![[NEVER; MAX_INS]; len],
             outs: vec![[NEVER; 2]; len],
             gdies: vec![0; len],
+            gdead: vec![0; len],
         };
         // `next[t]` is valid while `stamp[t]` is the current block's number.
         let mut next = vec![NEVER; n];
         let mut stamp = vec![0u32; n];
         let mut block = 1u32;
         let mut gnext = vec![Next::Needed; ng];
+        // `gnext` as a mask of the `Written` globals among the first 64.
+        let mut written = 0u64;
+        let bit = |t: usize| {
+            if t < 64 && t != RIP.index() {
+                1u64 << t
+            } else {
+                0
+            }
+        };
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if dead_op[i] {
                 continue;
             }
+            nu.gdead[i] = written;
             if ends_bb(op.opc) {
                 block += 1;
             }
@@ -89,10 +103,12 @@ impl NextUse {
                 stamp[ti] = block;
                 if ti < ng {
                     gnext[ti] = Next::Written;
+                    written |= bit(ti);
                 }
             }
             if event {
                 gnext.fill(Next::Needed);
+                written = 0;
             }
             for &t in op.inputs() {
                 let ti = t.index();
@@ -100,6 +116,7 @@ impl NextUse {
                 stamp[ti] = block;
                 if ti < ng {
                     gnext[ti] = Next::Needed;
+                    written &= !bit(ti);
                 }
             }
         }
@@ -151,5 +168,9 @@ mod tests {
         assert_eq!(nu.ins[5][..2], [NEVER, NEVER]);
         assert_eq!(nu.outs[4][0], NEVER);
         assert_eq!(nu.gdies[7], 0);
+        // After op 0 rax is overwritten first; after the load nothing is.
+        assert_eq!(nu.gdead[0], 0b001);
+        assert_eq!(nu.gdead[3], 0b010);
+        assert_eq!(nu.gdead[2], 0);
     }
 }

@@ -262,16 +262,46 @@ impl Gen<'_> {
     }
 
     /// True if op `i` may overwrite register `r`: each of its temps is an
-    /// input that dies there or `d`, the op's output.
+    /// input that dies there, `d` (the op's output), or a global
+    /// overwritten later before anything needs it (unless the op can
+    /// fault: its fault site comes first).
     fn reusable(&self, i: usize, op: &Op, r: u8, d: Temp) -> bool {
+        let can_fault = op.opc.flags() & ox86_ir::opf::CAN_FAULT != 0;
         self.holders(r).iter().all(|&h| {
             h == d.0
+                || (!can_fault && self.dead_global(i, h))
                 || op
                     .inputs()
                     .iter()
                     .enumerate()
                     .any(|(k, t)| t.0 == h && self.dies(i, k))
         })
+    }
+
+    /// True if `t` is a global whose value nothing needs after op `i`.
+    fn dead_global(&self, i: usize, t: u32) -> bool {
+        t < 64 && self.is_global(t) && self.nu.gdead[i] & (1 << t) != 0
+    }
+
+    /// Drops the globals whose values nothing needs after op `i`.
+    fn drop_dead_globals(&mut self, i: usize) {
+        let mut mask = self.nu.gdead[i];
+        while mask != 0 {
+            let g = mask.trailing_zeros();
+            mask &= mask - 1;
+            if let Loc::Reg(_) | Loc::Const(_) = self.loc[g as usize] {
+                self.drop_global(g);
+            }
+        }
+    }
+
+    /// Global `g`'s value is overwritten before anything reads it or needs
+    /// it in `CpuState`: its register is free and its stale home is never
+    /// seen.
+    fn drop_global(&mut self, g: u32) {
+        self.detach(g);
+        self.loc[g as usize] = Loc::Mem;
+        self.dirty[g as usize] = false;
     }
 
     /// The register of input `k` of op `i` if the op's output may go
@@ -329,11 +359,7 @@ impl Gen<'_> {
             if mask & (1 << k) != 0 {
                 self.kill(t.0);
             } else if gmask & (1 << k) != 0 {
-                // Overwritten before anything reads it or needs it in
-                // `CpuState`: the stale home is never seen.
-                self.detach(t.0);
-                self.loc[t.index()] = Loc::Mem;
-                self.dirty[t.index()] = false;
+                self.drop_global(t.0);
             }
         }
     }
@@ -381,6 +407,10 @@ impl Gen<'_> {
             self.loc[ti as usize] = Loc::Mem;
         }
         while let Some(&prev) = self.holders(r).first() {
+            if self.dead_global(self.tick as usize, prev) {
+                self.drop_global(prev);
+                continue;
+            }
             debug_assert!(false, "t{ti} defined into r{r}, still held by live t{prev}");
             self.spill(prev);
         }
@@ -407,11 +437,13 @@ impl Gen<'_> {
         self.note_def(ti);
     }
 
-    /// Records where the temps op `i` read and wrote are read next.
+    /// After op `i`: records where the temps it read and wrote are read
+    /// next, and drops globals nothing needs any more.
     pub fn note_uses(&mut self, i: usize, op: &Op) {
         if self.live.dead_op[i] {
             return;
         }
+        self.drop_dead_globals(i);
         for (k, &t) in op.inputs().iter().enumerate() {
             self.next_use[t.index()] = self.nu.ins[i][k];
         }
