@@ -103,6 +103,8 @@ pub(crate) struct Gen<'a> {
     pub op32: crate::demand::Op32,
     /// Per op: an `and` that is an `andn` (see `fuse`).
     pub andn: crate::fuse::Andn,
+    /// Per op: scaled-index address fusion (see `sib`).
+    pub sib: Vec<crate::sib::Fused>,
     pub stubs: &'a Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
@@ -179,6 +181,7 @@ impl<'a> Gen<'a> {
             rot32,
             op32,
             andn: Vec::new(),
+            sib: Vec::new(),
             stubs,
             opts,
             id,
@@ -219,7 +222,7 @@ impl<'a> Gen<'a> {
     }
 
     fn op(&mut self, i: usize, op: &Op) {
-        if self.live.dead_op[i] {
+        if self.live.dead_op[i] || self.fused_away(i) {
             return;
         }
         match op.opc {
@@ -367,6 +370,7 @@ pub(crate) fn compile(
         &ir, disp, narrow, rot32, op32, width, id, tb_pc, base, stubs, opts,
     );
     g.andn = andn;
+    g.sib = crate::sib::fuse_scaled_index(&ir);
     if !g.canon.is_empty() {
         g.preheader();
     }

@@ -26,6 +26,7 @@ mod nextuse;
 mod ops;
 mod regalloc;
 mod rip;
+mod sib;
 mod sites;
 mod stubs;
 mod xmm;

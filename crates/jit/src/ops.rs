@@ -515,6 +515,9 @@ impl Gen<'_> {
     }
 
     pub(crate) fn load(&mut self, i: usize, op: &Op) {
+        if self.sib[i] != crate::sib::Fused::No {
+            return self.access_sib(i, op);
+        }
         let ra = self.in_reg(op.ins[0], 0);
         let rd = self.dst_reg(i, op, op.outs[0], &[0]);
         let d = self.disp[i];
@@ -532,6 +535,9 @@ impl Gen<'_> {
     }
 
     pub(crate) fn store(&mut self, i: usize, op: &Op) {
+        if self.sib[i] != crate::sib::Fused::No {
+            return self.access_sib(i, op);
+        }
         let vv = self.val(op.ins[0], 0);
         let ra = self.in_reg(op.ins[1], 0);
         if let Some(hook) = self.opts.store_hook {
@@ -565,7 +571,7 @@ impl Gen<'_> {
     }
 
     /// Calls `hook(ra + disp, size)` with every register preserved.
-    fn call_store_hook(&mut self, hook: usize, ra: u8, disp: i32, opc: Opcode) {
+    pub(crate) fn call_store_hook(&mut self, hook: usize, ra: u8, disp: i32, opc: Opcode) {
         let size = match opc {
             Opcode::St8 => 1,
             Opcode::St16 => 2,

@@ -529,3 +529,113 @@ fn and_with_a_negated_operand_is_andn() {
         assert!(!code.iter().any(|i| i.starts_with("not")), "{code:#?}");
     }
 }
+
+/// True if `i` has a memory operand with a base and an index register.
+fn has_index(i: &str) -> bool {
+    let Some((_, rest)) = i.split_once('[') else {
+        return false;
+    };
+    let inside = rest.split(']').next().unwrap_or("");
+    inside.split('+').filter(|p| p.starts_with('r')).count() == 2
+}
+
+/// Every guest access at `[base + (index << k) + disp]`, with host
+/// registers varied by more or fewer live values around it.
+fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
+    let mut b = block();
+    b.insn_start(PC);
+    let mut held = Vec::new();
+    for n in 0..live {
+        let c = b.movi(n as u64 + 1);
+        held.push(b.add(r(reg::RBX), c));
+    }
+    let m = b.movi(3);
+    let idx = b.and(r(reg::RAX), m);
+    let s = if k == 0 { idx } else { b.shli(idx, k) };
+    let a = b.add(r(reg::RSI), s);
+    let a = b.addi(a, disp as u64);
+    if opc.n_outs() == 1 {
+        let v = b.load(opc, a);
+        b.mov_to(r(reg::RDX), v);
+    } else {
+        b.store(opc, r(reg::RCX), a);
+        let c = b.movi(0x5a5a_1234_8765_a5a5);
+        let s2 = b.shli(idx, k);
+        let a2 = b.add(r(reg::RSI), s2);
+        let a2 = b.addi(a2, disp as u64);
+        b.store(opc, c, a2);
+    }
+    for (n, &h) in held.iter().enumerate() {
+        b.mov_to(r(reg::R8 + n % 8), h);
+    }
+    finish(&mut b);
+    b
+}
+
+#[test]
+fn scaled_index_addresses_are_one_access() {
+    let mut j = jits();
+    let mut mem = [0u64; 16];
+    let page = guard_page();
+    let accesses = [
+        Opcode::Ld8u,
+        Opcode::Ld8s,
+        Opcode::Ld16u,
+        Opcode::Ld16s,
+        Opcode::Ld32u,
+        Opcode::Ld32s,
+        Opcode::Ld64,
+        Opcode::St8,
+        Opcode::St16,
+        Opcode::St32,
+        Opcode::St64,
+    ];
+    let mut seen = Vec::new();
+    for opc in accesses {
+        for k in 0..4 {
+            // Every number of other live values, so that base and index
+            // land in every host register (R13 as a base needs a disp8).
+            let cases = (0..13).map(|live| ([0, 8, 56, 200][live % 4], live));
+            for (disp, live) in cases {
+                let b = scaled_index_block(opc, k, disp, live);
+                let code = insns(&check(&mut j, &b, &mut mem, None));
+                let sib: Vec<_> = code.iter().filter(|i| has_index(i)).collect();
+                assert_eq!(sib.len(), opc.n_ins(), "{opc:?} << {k}\n{code:#?}");
+                seen.extend(sib.iter().map(|i| i.to_string()));
+                assert!(
+                    !code.iter().any(|i| i.starts_with("shl")),
+                    "{opc:?} << {k}\n{code:#?}"
+                );
+                // A fault there leaves the state of the instruction before.
+                check(&mut j, &b, &mut mem, Some(page + 64));
+            }
+        }
+    }
+    // The encodings with special cases came up.
+    for special in ["[r13+r", "+r12", "[rbx+r", "*8]", "*2+"] {
+        assert!(seen.iter().any(|i| i.contains(special)), "{special}");
+    }
+}
+
+/// Addresses the checking mode's store hook saw.
+static HOOKED: std::sync::Mutex<Vec<(u64, u64)>> = std::sync::Mutex::new(Vec::new());
+
+extern "sysv64" fn hook(addr: u64, size: u64) {
+    HOOKED.lock().unwrap().push((addr, size));
+}
+
+#[test]
+fn store_hook_sees_scaled_index_addresses() {
+    let mut j = jit();
+    j.set_checking(Some(hook));
+    let mut mem = [0u64; 16];
+    let b = scaled_index_block(Opcode::St32, 2, 8, 5);
+    let id = j.compile(&b, PC).expect("compiles");
+    let mut env = CpuState::default();
+    env.regs[reg::RSI] = mem.as_mut_ptr() as u64;
+    env.regs[reg::RAX] = 6; // index 2
+    HOOKED.lock().unwrap().clear();
+    j.run(&mut env, id);
+    let at = mem.as_ptr() as u64 + 2 * 4 + 8;
+    assert_eq!(*HOOKED.lock().unwrap(), [(at, 4), (at, 4)]);
+}

@@ -481,6 +481,15 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
                         // A faulting access: the state must be precise.
                         let page = b.movi(guard);
                         b.add(page, off)
+                    } else if rng.below(3) == 0 {
+                        // A scaled index: [rsi + (x & 0x3f) * 2^k + d].
+                        let x = pick(&mut b, rng, &locals);
+                        let m = b.movi(0x3f);
+                        let idx = b.and(x, m);
+                        let k = rng.below(4);
+                        let s = if k == 0 { idx } else { b.shli(idx, k) };
+                        let a = b.add(g(reg::RSI), s);
+                        b.addi(a, rng.below(64))
                     } else {
                         b.add(g(reg::RSI), off)
                     };

@@ -1,0 +1,321 @@
+//! Scaled-index addressing: a guest load or store whose address is
+//! `base + (index << k)` (k = 0..3), computed for it alone by the ops right
+//! before it (constants aside), uses the host addressing mode `[base +
+//! index * 2^k + disp]`; the address ops emit nothing. Also the encoder
+//! for such memory operands (dynasm takes only literal scales).
+
+use crate::gen::Gen;
+use crate::regalloc::Val;
+use dynasmrt::DynasmApi;
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
+
+/// What address fusion does with an op.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Fused {
+    /// Nothing.
+    #[default]
+    No,
+    /// An address op the access after it computes.
+    Away,
+    /// A guest access at `[base + index * scale + disp]`, whose address
+    /// ops start at op `from`.
+    Access {
+        base: Temp,
+        index: Temp,
+        scale: u8,
+        from: u32,
+    },
+}
+
+/// Index of the address input of a guest access, if `opc` is one.
+fn addr_input(opc: Opcode) -> Option<usize> {
+    match opc {
+        Opcode::Ld8u
+        | Opcode::Ld8s
+        | Opcode::Ld16u
+        | Opcode::Ld16s
+        | Opcode::Ld32u
+        | Opcode::Ld32s
+        | Opcode::Ld64 => Some(0),
+        Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => Some(1),
+        _ => None,
+    }
+}
+
+/// Finds the accesses at `add(base, shl(index, k))` or `add(base, index)`
+/// with the `add` (and the `shl`) right before them, constants aside, and
+/// read nowhere else.
+pub(crate) fn fuse_scaled_index(ir: &IrBlock) -> Vec<Fused> {
+    let n = ir.n_temps as usize;
+    let ng = ir.globals.len();
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![0usize; n];
+    let mut uses = vec![0u32; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.inputs() {
+            uses[t.index()] += 1;
+        }
+        for &t in op.outputs() {
+            defs[t.index()] += 1;
+            def_at[t.index()] = i;
+        }
+    }
+    // A local defined once, by op `at`, and read only once.
+    let lone = |t: Temp, at: usize| {
+        t.index() >= ng
+            && defs[t.index()] == 1
+            && uses[t.index()] == 1
+            && ir.ops[at].outputs().first() == Some(&t)
+    };
+    let konst = |t: Temp| {
+        let d = &ir.ops[def_at[t.index()]];
+        (t.index() >= ng && defs[t.index()] == 1 && d.opc == Opcode::Movi).then_some(d.consts[0])
+    };
+    let mut fused = vec![Fused::No; ir.ops.len()];
+    // The op before `j`, passing over constants that define none of `ts`.
+    let before = |j: usize, ts: &[Temp]| {
+        (0..j)
+            .rev()
+            .find(|&p| ir.ops[p].opc != Opcode::Movi || ts.contains(&ir.ops[p].outs[0]))
+    };
+    for j in 1..ir.ops.len() {
+        let Some(k) = addr_input(ir.ops[j].opc) else {
+            continue;
+        };
+        let a = ir.ops[j].ins[k];
+        let Some(pa) = before(j, &[a]) else {
+            continue;
+        };
+        let add = &ir.ops[pa];
+        if add.opc != Opcode::Add || !lone(a, pa) || konst(add.ins[0]).is_some() {
+            continue;
+        }
+        let (p, q) = (add.ins[0], add.ins[1]);
+        let mut found = None;
+        if let Some(ps) = before(pa, &[a, p, q]) {
+            let shl = &ir.ops[ps];
+            let t = shl.outs[0];
+            let scale = konst(shl.ins[1]).filter(|&c| (1..=3).contains(&c));
+            let (base, x) = (if q == t { p } else { q }, shl.ins[0]);
+            // Nothing between the shl and the access writes its operands.
+            let kept = (ps + 1..j).all(|m| {
+                let outs = ir.ops[m].outputs();
+                !outs.contains(&x) && !outs.contains(&base)
+            });
+            if let (Some(c), true, true) = (scale, shl.opc == Opcode::Shl && lone(t, ps), kept) {
+                if (p == t) != (q == t) && konst(base).is_none() {
+                    found = Some((base, x, 1u8 << c, ps));
+                }
+            }
+        }
+        let kept = (pa + 1..j).all(|m| {
+            let outs = ir.ops[m].outputs();
+            !outs.contains(&p) && !outs.contains(&q)
+        });
+        if found.is_none() && konst(q).is_none() && kept {
+            found = Some((p, q, 1, pa));
+        }
+        if let Some((base, index, scale, from)) = found {
+            fused[from] = Fused::Away;
+            fused[pa] = Fused::Away;
+            fused[j] = Fused::Access {
+                base,
+                index,
+                scale,
+                from: from as u32,
+            };
+        }
+    }
+    fused
+}
+
+impl Gen<'_> {
+    /// True if op `i` is an address op its access computes.
+    pub fn fused_away(&self, i: usize) -> bool {
+        self.sib.get(i) == Some(&Fused::Away)
+    }
+
+    /// Emits `[prefix] [REX] opcode ModRM SIB disp` for the memory operand
+    /// `[b + x * scale + disp]` with `r` in the ModRM reg field. `w` sets
+    /// REX.W; `byte` asks for a REX so that registers 4..7 are SPL..DIL.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_sib(
+        &mut self,
+        p66: bool,
+        w: bool,
+        byte: bool,
+        opcode: &[u8],
+        r: u8,
+        b: u8,
+        x: u8,
+        scale: u8,
+        disp: i32,
+    ) {
+        if p66 {
+            self.a.push(0x66);
+        }
+        let rex = 0x40 | (w as u8) << 3 | (r >> 3) << 2 | (x >> 3) << 1 | (b >> 3);
+        if rex != 0x40 || (byte && r >= 4) {
+            self.a.push(rex);
+        }
+        self.a.extend(opcode.iter().copied());
+        // RBP and R13 as a base need a displacement.
+        let md = if disp == 0 && b & 7 != 5 {
+            0
+        } else if (-128..128).contains(&disp) {
+            1
+        } else {
+            2
+        };
+        self.a.push(md << 6 | (r & 7) << 3 | 0b100);
+        self.a
+            .push((scale.trailing_zeros() as u8) << 6 | (x & 7) << 3 | (b & 7));
+        match md {
+            0 => {}
+            1 => self.a.push(disp as i8 as u8),
+            _ => self.a.push_i32(disp),
+        }
+    }
+
+    /// A guest load or store at a scaled-index address (see `Fused`).
+    pub(crate) fn access_sib(&mut self, i: usize, op: &Op) {
+        let Fused::Access {
+            base,
+            index,
+            scale,
+            from,
+        } = self.sib[i]
+        else {
+            unreachable!("op {i} is not a fused access");
+        };
+        let disp = self.disp[i];
+        let store = op.outputs().is_empty();
+        let vv = store.then(|| self.val(op.ins[0], 0));
+        let rb = self.in_reg(base, 0);
+        let rx = self.in_reg(index, 0);
+        if let Some(hook) = self.opts.store_hook.filter(|_| store) {
+            self.call_store_hook_sib(hook, rb, rx, scale, disp, op.opc);
+        }
+        let rd = (!store).then(|| self.own_reg(op.outs[0]));
+        self.fault_site();
+        let e = |g: &mut Self, p66, w, byte, opc: &[u8], r| {
+            g.emit_sib(p66, w, byte, opc, r, rb, rx, scale, disp)
+        };
+        match (op.opc, vv, rd) {
+            (Opcode::Ld8u, _, Some(d)) => e(self, false, false, false, &[0x0f, 0xb6], d),
+            (Opcode::Ld8s, _, Some(d)) => e(self, false, true, false, &[0x0f, 0xbe], d),
+            (Opcode::Ld16u, _, Some(d)) => e(self, false, false, false, &[0x0f, 0xb7], d),
+            (Opcode::Ld16s, _, Some(d)) => e(self, false, true, false, &[0x0f, 0xbf], d),
+            (Opcode::Ld32u, _, Some(d)) => e(self, false, false, false, &[0x8b], d),
+            (Opcode::Ld32s, _, Some(d)) => e(self, false, true, false, &[0x63], d),
+            (Opcode::Ld64, _, Some(d)) => e(self, false, true, false, &[0x8b], d),
+            (Opcode::St8, Some(Val::Reg(v)), _) => e(self, false, false, true, &[0x88], v),
+            (Opcode::St16, Some(Val::Reg(v)), _) => e(self, true, false, false, &[0x89], v),
+            (Opcode::St32, Some(Val::Reg(v)), _) => e(self, false, false, false, &[0x89], v),
+            (Opcode::St64, Some(Val::Reg(v)), _) => e(self, false, true, false, &[0x89], v),
+            (Opcode::St8, Some(Val::Imm(c)), _) => {
+                e(self, false, false, false, &[0xc6], 0);
+                self.a.push(c as u8);
+            }
+            (Opcode::St16, Some(Val::Imm(c)), _) => {
+                e(self, true, false, false, &[0xc7], 0);
+                self.a.extend((c as u16).to_le_bytes());
+            }
+            (Opcode::St32 | Opcode::St64, Some(Val::Imm(c)), _) => {
+                e(self, false, op.opc == Opcode::St64, false, &[0xc7], 0);
+                self.a.push_i32(c);
+            }
+            _ => unreachable!("{:?} is not a guest access", op.opc),
+        }
+        let ir = self.ir;
+        for k in from as usize..i {
+            self.kill_inputs(k, &ir.ops[k]);
+        }
+        self.kill_inputs(i, op);
+        if let Some(d) = rd {
+            self.def_reg(op.outs[0], d);
+            self.kill_outputs(i, op);
+        }
+    }
+
+    /// `call_store_hook` for a scaled-index address.
+    fn call_store_hook_sib(
+        &mut self,
+        hook: usize,
+        rb: u8,
+        rx: u8,
+        scale: u8,
+        disp: i32,
+        opc: Opcode,
+    ) {
+        // LEA SCRATCH, [b + x * scale + disp] into the hook's own RDI below.
+        self.emit_sib(
+            false,
+            true,
+            false,
+            &[0x8d],
+            crate::abi::SCRATCH,
+            rb,
+            rx,
+            scale,
+            disp,
+        );
+        self.call_store_hook(hook, crate::abi::SCRATCH, 0, opc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_ir::Global;
+
+    static GLOBALS: [Global; 2] = [
+        Global {
+            name: "rax",
+            offset: 0,
+        },
+        Global {
+            name: "rcx",
+            offset: 8,
+        },
+    ];
+
+    #[test]
+    fn base_plus_scaled_index_right_before_an_access() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let (rax, rcx) = (b.global(0), b.global(1));
+        let three = b.movi(3);
+        let s = b.binop(Opcode::Shl, rcx, three);
+        let a = b.add(rax, s);
+        let v = b.load(Opcode::Ld64, a); // [rax + rcx * 8]
+        let a2 = b.add(v, rcx);
+        b.store(Opcode::St32, rax, a2); // [v + rcx]
+        let s3 = b.binop(Opcode::Shl, rcx, three);
+        let a3 = b.add(s3, rax);
+        b.mov_to(rcx, a3); // the address is read twice: not fused
+        b.store(Opcode::St8, rax, a3);
+        b.goto_tb(0);
+        let f = fuse_scaled_index(&b);
+        let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
+        assert_eq!(f[at(s)], Fused::Away);
+        assert_eq!(
+            f[at(v)],
+            Fused::Access {
+                base: rax,
+                index: rcx,
+                scale: 8,
+                from: at(s) as u32
+            }
+        );
+        assert_eq!(
+            f[at(a2) + 1],
+            Fused::Access {
+                base: v,
+                index: rcx,
+                scale: 1,
+                from: at(a2) as u32
+            }
+        );
+        assert_eq!(f[at(a3) + 2], Fused::No);
+    }
+}
