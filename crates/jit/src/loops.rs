@@ -58,9 +58,11 @@ impl Gen<'_> {
     }
 
     /// At a block boundary: writes back globals that are not loop globals
-    /// and crossing locals, and moves loop globals into their registers.
+    /// (but those overwritten first on every path from here) and crossing
+    /// locals, and moves loop globals into their registers.
     /// Flags are left alone (a `brcond` compares before this).
     pub fn canonicalize(&mut self) {
+        self.drop_dead_globals(self.tick as usize);
         for g in 0..self.ng {
             if self.canon_reg(g).is_none() {
                 self.write_home(g as u32);

@@ -8,7 +8,7 @@
 use crate::liveness::ends_bb;
 use crate::rip::RIP;
 use ox86_ir::op::MAX_INS;
-use ox86_ir::{opf, IrBlock};
+use ox86_ir::{opf, IrBlock, Opcode};
 
 /// "Not read again in this block".
 pub(crate) const NEVER: u32 = u32::MAX;
@@ -24,7 +24,8 @@ pub(crate) struct NextUse {
     /// after this op (the next thing to happen to it is a write).
     pub gdies: Vec<u8>,
     /// Per op: bit g set if global g (of the first 64) is overwritten
-    /// after this op before anything reads or needs it.
+    /// after this op before anything reads or needs it (on every path
+    /// after a branch).
     pub gdead: Vec<u64>,
 }
 
@@ -69,11 +70,23 @@ impl NextUse {
                 0
             }
         };
+        // Per label: the globals overwritten first after it (known for
+        // labels after their branches; none for the others).
+        let mut label_dead = vec![0u64; ir.n_labels as usize];
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if dead_op[i] {
                 continue;
             }
-            nu.gdead[i] = written;
+            nu.gdead[i] = match op.opc {
+                Opcode::SetLabel => {
+                    label_dead[op.consts[0] as usize] = written;
+                    written
+                }
+                // Dead on both paths.
+                Opcode::Brcond => written & label_dead[op.consts[1] as usize],
+                Opcode::Br => label_dead[op.consts[0] as usize],
+                _ => written,
+            };
             if ends_bb(op.opc) {
                 block += 1;
             }

@@ -283,9 +283,13 @@ impl Gen<'_> {
         t < 64 && self.is_global(t) && self.nu.gdead[i] & (1 << t) != 0
     }
 
-    /// Drops the globals whose values nothing needs after op `i`.
-    fn drop_dead_globals(&mut self, i: usize) {
+    /// Drops the globals whose values nothing needs after op `i` (loop
+    /// globals stay in their registers).
+    pub fn drop_dead_globals(&mut self, i: usize) {
         let mut mask = self.nu.gdead[i];
+        for &(g, _) in &self.canon {
+            mask &= !(1u64.checked_shl(g).unwrap_or(0));
+        }
         while mask != 0 {
             let g = mask.trailing_zeros();
             mask &= mask - 1;

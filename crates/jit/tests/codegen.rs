@@ -639,3 +639,32 @@ fn store_hook_sees_scaled_index_addresses() {
     let at = mem.as_ptr() as u64 + 2 * 4 + 8;
     assert_eq!(*HOOKED.lock().unwrap(), [(at, 4), (at, 4)]);
 }
+
+#[test]
+fn globals_overwritten_on_every_path_are_not_stored_at_a_branch() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    for both in [true, false] {
+        let mut b = block();
+        b.insn_start(PC);
+        let t = b.add(r(reg::RAX), r(reg::RBX));
+        b.mov_to(g(glob::CC_DST), t);
+        b.mov_to(r(reg::RCX), t);
+        let taken = b.label();
+        b.brcond(ox86_ir::Cond::Ltu, r(reg::RAX), r(reg::RBX), taken);
+        let one = b.movi(1);
+        b.mov_to(g(glob::CC_DST), one);
+        goto(&mut b, PC + 0x10, 0);
+        b.set_label(taken);
+        if both {
+            let two = b.movi(2);
+            b.mov_to(g(glob::CC_DST), two);
+        }
+        goto(&mut b, PC + 0x20, 1);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        // CC_DST is stored before the branch only if one path reads it.
+        let before: Vec<_> = code.iter().take_while(|i| !i.starts_with('j')).collect();
+        let stores = before.iter().filter(|i| i.starts_with("mov [rbp")).count();
+        assert_eq!(stores, if both { 1 } else { 2 }, "{code:#?}");
+    }
+}
