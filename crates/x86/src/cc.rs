@@ -36,6 +36,12 @@ pub enum CcKind {
 /// `cc_op` value for flags held in `cc_src`.
 pub const CC_OP_EFLAGS: u64 = 0;
 
+/// Bit of a `cc_op`: a rotate by a nonzero count came after the
+/// instruction the rest of the state describes. CF and OF are those of
+/// `cc_src2` (EFLAGS layout), the other flags those the state gives
+/// without this bit (whose kind must not use `cc_src2`).
+pub const CC_OP_ROT: u64 = 1 << 8;
+
 impl CcKind {
     /// Encodes kind and operand size (bytes: 1, 2, 4, 8) as a `cc_op`.
     pub const fn op(self, size: u32) -> u64 {
@@ -85,6 +91,10 @@ pub fn parity(v: u64) -> u64 {
 
 /// The six arithmetic flags for a lazy state.
 pub fn compute_all(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
+    if cc_op & CC_OP_ROT != 0 {
+        let rest = compute_all(cc_op & !CC_OP_ROT, dst, src, 0);
+        return (rest & !(CF | OF)) | (src2 & (CF | OF));
+    }
     let (kind, size) = CcKind::decode(cc_op);
     let bits = size * 8;
     let mask = if bits == 64 {
@@ -199,6 +209,20 @@ mod tests {
         assert_eq!(flags(CcKind::Mul, 4, 1, 1, 0) & (CF | OF), CF | OF);
         assert_eq!(flags(CcKind::Mul, 4, 1, 0, 0) & (CF | OF), 0);
         assert_eq!(compute_all(CC_OP_EFLAGS, 0, CF | ZF | 0x200, 0), CF | ZF);
+    }
+
+    #[test]
+    fn rotate_replaces_cf_and_of_only() {
+        // sub 0x80 - 1 = 0x7f (OF, AF), then a rotate setting CF only.
+        let sub = CcKind::Sub.op(1);
+        assert_eq!(compute_all(sub, 0x7f, 1, 0), OF | AF);
+        assert_eq!(compute_all(sub | CC_OP_ROT, 0x7f, 1, CF), CF | AF);
+        // and 0 (ZF, PF), then a rotate setting OF.
+        let logic = CcKind::Logic.op(4);
+        assert_eq!(
+            compute_all(logic | CC_OP_ROT, 0, 0, OF | 0x40),
+            ZF | PF | OF
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! when the producing `cc_op` is known and by helper otherwise.
 
 use super::Cx;
-use crate::cc::{CcKind, CC_OP_EFLAGS};
+use crate::cc::{CcKind, CC_OP_EFLAGS, CC_OP_ROT};
 use crate::cpu::eflags::{AF, ARITH, CF, OF, PF, SF, ZF};
 use crate::cpu::glob;
 use crate::helpers::flags::CC_COMPUTE_ALL;
@@ -20,10 +20,45 @@ impl Cx {
         );
         self.b.mov_to(gd, dst);
         self.b.mov_to(gs, src);
-        if let Some(s2) = src2 {
-            self.b.mov_to(gs2, s2);
+        match src2 {
+            Some(s2) => self.b.mov_to(gs2, s2),
+            None => self.drop_src2(),
         }
         self.set_cc_op(kind.op(size));
+    }
+
+    /// Before a new state whose kind does not use `cc_src2`: discards it if
+    /// the current one may, so that its last write dies when nothing
+    /// reads it (a rotate's CF and OF, see `CC_OP_ROT`).
+    fn drop_src2(&mut self) {
+        let uses = |op: u64| {
+            let (kind, _) = CcKind::decode(op);
+            op & CC_OP_ROT != 0 || matches!(kind, CcKind::Adc | CcKind::Sbb)
+        };
+        if self.cc_known.is_none_or(uses) {
+            let gs2 = self.g(glob::CC_SRC2);
+            self.b.discard(gs2);
+        }
+    }
+
+    /// Records new CF and OF (each 0/1) over the lazy state, the other
+    /// flags unchanged, without computing them (see `CC_OP_ROT`): possible
+    /// when the state's `cc_op` is known and its kind leaves `cc_src2`
+    /// free. Returns false (nothing recorded) otherwise.
+    pub fn set_cc_cf_of(&mut self, cf: Temp, of: Temp) -> bool {
+        let Some(op) = self.cc_known else {
+            return false;
+        };
+        let (kind, _) = CcKind::decode(op & !CC_OP_ROT);
+        if matches!(kind, CcKind::Eflags | CcKind::Adc | CcKind::Sbb) {
+            return false;
+        }
+        let of = self.b.shli(of, OF.trailing_zeros() as u64);
+        let v = self.b.or(cf, of);
+        let gs2 = self.g(glob::CC_SRC2);
+        self.b.mov_to(gs2, v);
+        self.set_cc_op(op | CC_OP_ROT);
+        true
     }
 
     /// Sets the `cc_op` global to a constant.
@@ -39,6 +74,7 @@ impl Cx {
     pub fn set_cc_eflags(&mut self, flags: Temp) {
         let gs = self.g(glob::CC_SRC);
         self.b.mov_to(gs, flags);
+        self.drop_src2();
         self.set_cc_op(CC_OP_EFLAGS);
     }
 
@@ -73,6 +109,22 @@ impl Cx {
     /// formula of `cc::compute_all` for its kind (None for the kinds
     /// with a carry in, which stay with the helper).
     fn flags_inline(&mut self, op: u64, mask: u64) -> Option<Temp> {
+        if op & CC_OP_ROT != 0 {
+            let keep = mask & !(CF | OF);
+            let rest = match keep {
+                0 => None,
+                _ => Some(self.flags_inline(op & !CC_OP_ROT, keep)?),
+            };
+            let cf_of = (mask & (CF | OF) != 0).then(|| {
+                let src2 = self.g(glob::CC_SRC2);
+                self.b.andi(src2, mask & (CF | OF))
+            });
+            return Some(match (rest, cf_of) {
+                (Some(a), Some(b)) => self.b.or(a, b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => self.b.movi(0),
+            });
+        }
         let (kind, size) = CcKind::decode(op);
         if !matches!(
             kind,
@@ -211,6 +263,10 @@ impl Cx {
 
     /// CF as 0 or 1.
     pub fn compute_cf(&mut self) -> Temp {
+        if self.cc_known.is_some_and(|op| op & CC_OP_ROT != 0) {
+            let src2 = self.g(glob::CC_SRC2);
+            return self.b.andi(src2, CF);
+        }
         if let Some(op) = self.cc_known {
             let (kind, size) = CcKind::decode(op);
             let dst = self.g(glob::CC_DST);
@@ -298,6 +354,23 @@ impl Cx {
     }
 
     fn cond_fast(&mut self, op: u64, cc: ConditionCode) -> Option<(Cond, Temp, Temp)> {
+        if op & CC_OP_ROT != 0 {
+            let flag = |cx: &mut Self, f: u64, c: Cond| {
+                let src2 = cx.g(glob::CC_SRC2);
+                let m = cx.b.movi(f);
+                Some((c, src2, m))
+            };
+            return match cc {
+                ConditionCode::b => flag(self, CF, Cond::TstNe),
+                ConditionCode::ae => flag(self, CF, Cond::TstEq),
+                ConditionCode::o => flag(self, OF, Cond::TstNe),
+                ConditionCode::no => flag(self, OF, Cond::TstEq),
+                ConditionCode::e | ConditionCode::ne | ConditionCode::s | ConditionCode::ns => {
+                    self.cond_fast(op & !CC_OP_ROT, cc)
+                }
+                _ => None,
+            };
+        }
         let (kind, size) = CcKind::decode(op);
         let dst = self.g(glob::CC_DST);
         let src = self.g(glob::CC_SRC);

@@ -178,12 +178,6 @@ fn rotate(cx: &mut Cx, left: bool) {
         cx.zext(size, v)
     };
     cx.write_op(0, size, res, &mut addr);
-    // A constant count replaces CF and OF for sure: only the others are
-    // carried over.
-    let all = match n {
-        Count::Const(_) => cx.compute_flags(PF | AF | ZF | SF),
-        Count::Dyn(_) => cx.compute_all(),
-    };
     let msb = bit(cx, res, w - 1);
     let (cf, of) = if left {
         let cf = cx.b.andi(res, 1);
@@ -191,6 +185,17 @@ fn rotate(cx: &mut Cx, left: bool) {
     } else {
         let next = bit(cx, res, w - 2);
         (msb, cx.b.xor(msb, next))
+    };
+    // A constant count replaces CF and OF for sure: the others are
+    // carried over, lazily if the state allows.
+    if let Count::Const(_) = n {
+        if cx.set_cc_cf_of(cf, of) {
+            return;
+        }
+    }
+    let all = match n {
+        Count::Const(_) => cx.compute_flags(PF | AF | ZF | SF),
+        Count::Dyn(_) => cx.compute_all(),
     };
     let new = with_cf_of(cx, all, cf, of);
     let new = unless_zero(cx, n, all, new);

@@ -143,6 +143,22 @@ fn flags_read_back_after_each_kind() {
                 let setcc = [&produce[..], &[0x0f, 0x90 + cc, 0xc0]].concat();
                 forms.push((setcc, p.defined));
             }
+            // ROR ECX, 1 (CF and OF its own), once or twice, then each
+            // reader: SETcc, LAHF, ADC (CF alone).
+            let rotated = p.defined | CF | OF;
+            for twice in [false, true] {
+                let mut ror1 = [&produce[..], &[0xd1, 0xc9]].concat();
+                if twice {
+                    ror1.extend([0xd1, 0xca]);
+                }
+                for cc in (0..16).filter(|&cc| reads(cc) & !rotated == 0) {
+                    forms.push(([&ror1[..], &[0x0f, 0x90 + cc, 0xc0]].concat(), rotated));
+                }
+                let keep = (rotated & (SF | ZF | AF | PF | CF)) as u8 | 2;
+                forms.push(([&ror1[..], &[0x9f, 0x80, 0xe4, keep]].concat(), ARITH & !AF));
+                // ADC ESI, EDI.
+                forms.push(([&ror1[..], &[0x11, 0xfe]].concat(), ARITH & !AF));
+            }
             for (code, mask) in &forms {
                 for _ in 0..24 {
                     let case = rng.case();
