@@ -5,16 +5,23 @@
  * blocks" hangs the program; a watchdog alarm then kills it instead of the test timing out. */
 #include "check.h"
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define ROUNDS 2000
 #define TICKS 500
+/* Bound of the parent's spin before a read, in steps; and the time after which it stops
+ * spinning (keeps a slow engine's run short, or one where the signal never comes during the
+ * spin, as on a busy machine). */
+#define MAX_SPIN 20000
+#define SPIN_MS 300
 
-static volatile sig_atomic_t got;
+static volatile sig_atomic_t got, arrived;
 static int self_pipe[2];
 
 static void on_signal(int sig)
@@ -26,6 +33,7 @@ static void on_signal(int sig)
 static void on_signal_write(int sig)
 {
     (void)sig;
+    arrived = 1;
     char b = 'x';
     if (write(self_pipe[1], &b, 1) != 1)
         _exit(101);
@@ -53,14 +61,6 @@ static void wait_for_signal(const sigset_t *open, int use_ppoll)
     got = 0;
 }
 
-/* A busy delay of `n` steps, so that the peer's signal lands at varying points before the
- * next blocking call. */
-static void spin(unsigned n)
-{
-    for (volatile unsigned i = 0; i < n; i++)
-        ;
-}
-
 /* ROUNDS round trips: the child sends SIGUSR1 and waits for SIGUSR2; the parent waits for
  * SIGUSR1 and answers. Both keep the signals blocked outside the wait. */
 static void ping_pong(int use_ppoll)
@@ -81,7 +81,6 @@ static void ping_pong(int use_ppoll)
         for (int i = 0; i < ROUNDS; i++) {
             if (kill(parent, SIGUSR1) != 0)
                 _exit(102);
-            spin(i % 97);
             wait_for_signal(&open, use_ppoll);
         }
         _exit(0);
@@ -89,7 +88,6 @@ static void ping_pong(int use_ppoll)
     int answered = 0;
     for (int i = 0; i < ROUNDS; i++) {
         wait_for_signal(&open, use_ppoll);
-        spin(i % 89);
         CHECK_EQ(kill(child, SIGUSR2), 0);
         answered++;
     }
@@ -101,43 +99,63 @@ static void ping_pong(int use_ppoll)
            answered, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+/* Spins until the signal has come or `steps` steps have passed; returns the steps taken. */
+static unsigned spin_until_signal(unsigned steps)
+{
+    unsigned n = 0;
+    while (n < steps && !arrived)
+        n++;
+    return n;
+}
+
 /* ROUNDS signals, each caught by a handler that writes to a pipe the parent blocks reading
- * (SA_RESTART, signal never blocked); the parent acknowledges each byte through a second pipe. */
+ * (SA_RESTART, signal never blocked). The child sends the next signal as soon as it sees the
+ * parent's acknowledgement in shared memory; the parent spins a while before each read,
+ * learning how long after its acknowledgement the signal comes and sweeping the start of the
+ * read across that moment. */
 static void self_pipe_reads(void)
 {
-    int ack[2];
+    int *acked = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(acked != MAP_FAILED);
     CHECK_EQ(pipe(self_pipe), 0);
-    CHECK_EQ(pipe(ack), 0);
     install(SIGUSR1, on_signal_write, SA_RESTART);
     pid_t parent = getpid();
     pid_t child = fork();
     CHECK(child >= 0);
     if (child == 0) {
         alarm(20);
-        close(ack[1]);
         for (int i = 0; i < ROUNDS; i++) {
-            char b;
-            if (kill(parent, SIGUSR1) != 0 || read(ack[0], &b, 1) != 1)
+            while (__atomic_load_n(acked, __ATOMIC_ACQUIRE) < i)
+                sched_yield();
+            if (kill(parent, SIGUSR1) != 0)
                 _exit(103);
         }
         _exit(0);
     }
-    close(ack[0]);
     int bytes = 0;
+    unsigned when = 256; /* spin steps from the acknowledgement to the signal, estimated */
+    struct timespec start, now;
+    CHECK_EQ(clock_gettime(CLOCK_MONOTONIC, &start), 0);
     for (int i = 0; i < ROUNDS; i++) {
-        spin(i % 101);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        unsigned n = spin_until_signal(ms < SPIN_MS ? when - when * (i % 32) / 64 : 0);
+        if (arrived)
+            when = when - when / 8 + n / 8 + 1;
+        else if (when < MAX_SPIN)
+            when += when / 8 + 1;
         char b;
-        ssize_t n = read(self_pipe[0], &b, 1);
-        if (n == 1 && b == 'x')
+        if (read(self_pipe[0], &b, 1) == 1 && b == 'x')
             bytes++;
-        CHECK_EQ(write(ack[1], "a", 1), 1);
+        arrived = 0;
+        __atomic_store_n(acked, i + 1, __ATOMIC_RELEASE);
     }
     int status;
     CHECK_EQ(waitpid(child, &status, 0), child);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    close(ack[1]);
     close(self_pipe[0]);
     close(self_pipe[1]);
+    munmap(acked, 4096);
     printf("self-pipe reads: %d bytes from %d signals\n", bytes, ROUNDS);
 }
 

@@ -135,4 +135,29 @@ mod tests {
         assert_eq!(stopped, ERESTARTSYS);
         assert_eq!(blocked, std::process::id() as i64);
     }
+
+    #[test]
+    fn only_a_pc_inside_the_window_goes_back_to_the_check() {
+        // SAFETY: only the addresses of the asm labels are taken; a zeroed
+        // ucontext_t is a valid plain-data value.
+        let (start, end, mut ctx) = unsafe {
+            (
+                &ox86_safe_syscall_start as *const u8 as i64,
+                &ox86_safe_syscall_end as *const u8 as i64,
+                std::mem::zeroed::<libc::ucontext_t>(),
+            )
+        };
+        let rip = libc::REG_RIP as usize;
+        for (pc, want) in [
+            (start - 1, start - 1),
+            (start, start),
+            (start + 3, start),
+            (end - 2, start),
+            (end, end),
+        ] {
+            ctx.uc_mcontext.gregs[rip] = pc;
+            rewind_if_in_window(&mut ctx);
+            assert_eq!(ctx.uc_mcontext.gregs[rip], want, "pc {pc:#x}");
+        }
+    }
 }
