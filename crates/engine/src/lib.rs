@@ -5,6 +5,7 @@ pub mod cache;
 mod compare;
 pub mod cpu_exec;
 pub mod log;
+pub mod perfmap;
 pub mod signal;
 mod system;
 pub mod tb;

@@ -163,6 +163,12 @@ impl Jit {
         self.tbs[id.0 as usize].start
     }
 
+    /// Host address and length of a TB's code.
+    pub fn code_range(&self, id: TbId) -> (usize, usize) {
+        let tb = &self.tbs[id.0 as usize];
+        (tb.start, tb.len)
+    }
+
     /// Runs generated code from TB `id` until it returns to the exec loop.
     pub fn run(&mut self, env: &mut CpuState, id: TbId) -> JitExit {
         env.jmp_cache = self.table.addr();
