@@ -1,6 +1,7 @@
 //! The TB cache: a per-vCPU direct-mapped jump cache in front of a global
 //! hash keyed by (pc, flags), as in QEMU's `tb_jmp_cache` + `tb_htable`.
 
+use crate::hash::BuildWordHasher;
 use crate::tb::{Tb, TbKey};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
 /// The global TB hash.
 #[derive(Default)]
 pub struct TbCache {
-    map: HashMap<TbKey, Arc<Tb>>,
+    map: HashMap<TbKey, Arc<Tb>, BuildWordHasher>,
     /// Bumped on every flush, so jump caches can tell they are stale.
     pub generation: u64,
 }

@@ -29,22 +29,27 @@ macro_rules! ir_ops {
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant),*];
 
             /// The name used in the text form.
+            #[inline]
             pub const fn name(self) -> &'static str {
                 match self { $(Opcode::$variant => $name,)* }
             }
             /// Number of output temps.
+            #[inline]
             pub const fn n_outs(self) -> usize {
                 match self { $(Opcode::$variant => $outs,)* }
             }
             /// Number of input temps (for `VAR_INPUTS` ops: the maximum).
+            #[inline]
             pub const fn n_ins(self) -> usize {
                 match self { $(Opcode::$variant => $ins,)* }
             }
             /// Number of constant operands.
+            #[inline]
             pub const fn n_consts(self) -> usize {
                 match self { $(Opcode::$variant => $consts,)* }
             }
             /// The `opf` property bits.
+            #[inline]
             pub const fn flags(self) -> u8 {
                 match self { $(Opcode::$variant => $flags,)* }
             }
