@@ -5,7 +5,7 @@
 use crate::abi::exit;
 use crate::cache::CodeCache;
 use crate::error::JitError;
-use crate::gen::{self, ExitSite, GenOptions};
+use crate::gen::{ExitSite, Gen, GenOptions};
 use crate::jmp_table::JmpTable;
 use crate::sites::{Site, Sites};
 use crate::stubs::{self, Stubs};
@@ -92,6 +92,8 @@ pub struct Jit {
     spare_tables: Vec<(u64, JmpTable)>,
     table_key: u64,
     opts: GenOptions,
+    /// The code generator, with its buffers reused from TB to TB.
+    gen: Gen,
     /// Direct jumps patched so far (chained exits).
     pub chains: u64,
     /// Code cache flushes so far.
@@ -114,6 +116,12 @@ impl Jit {
         }
         let mut cache = CodeCache::new(opts.cache_size.max(MIN_CACHE_SIZE))?;
         let stubs = stubs::install(&mut cache)?;
+        let opts = GenOptions {
+            count_hits: opts.count_hits,
+            store_hook: opts.check.map(|h| h as usize),
+            lzcnt_tzcnt: std::arch::is_x86_feature_detected!("lzcnt")
+                && std::arch::is_x86_feature_detected!("bmi1"),
+        };
         Ok(Jit {
             cache,
             stubs,
@@ -121,12 +129,8 @@ impl Jit {
             table: JmpTable::new(stubs.miss),
             spare_tables: Vec::new(),
             table_key: 0,
-            opts: GenOptions {
-                count_hits: opts.count_hits,
-                store_hook: opts.check.map(|h| h as usize),
-                lzcnt_tzcnt: std::arch::is_x86_feature_detected!("lzcnt")
-                    && std::arch::is_x86_feature_detected!("bmi1"),
-            },
+            opts,
+            gen: Gen::new(stubs, opts),
             chains: 0,
             flushes: 0,
         })
@@ -141,17 +145,18 @@ impl Jit {
             return Err(JitError::CacheFull);
         }
         let base = self.cache.top_addr();
-        let c = gen::compile(ir, id, pc, base, &self.stubs, self.opts)?;
-        let start = self.cache.push(&c.code)?;
+        let g = &mut self.gen;
+        g.compile(ir, id, pc, base, self.opts)?;
+        let start = self.cache.push(g.a.code())?;
         debug_assert_eq!(start, base);
         self.tbs.push(TbCode {
             pc,
             start,
-            len: c.code.len(),
-            out: vec![None; c.exits.len()],
-            exits: c.exits,
+            len: g.a.code().len(),
+            out: vec![None; g.exits.len()],
+            exits: g.exits.clone(),
             incoming: Vec::new(),
-            sites: c.sites,
+            sites: g.sites.clone(),
             globals: ir.globals,
             alive: true,
         });

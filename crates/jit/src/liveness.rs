@@ -5,7 +5,8 @@
 
 use ox86_ir::{opf, IrBlock, Opcode};
 
-/// Per-TB liveness facts.
+/// Per-TB liveness facts (buffers reused across TBs).
+#[derive(Default)]
 pub(crate) struct Liveness {
     /// Bit k set: input k of op i is a block-local temp read for the last time here.
     pub dead_ins: Vec<u8>,
@@ -15,6 +16,10 @@ pub(crate) struct Liveness {
     pub crossing: Vec<bool>,
     /// Op i computes only values nothing reads (no side effects): skip it.
     pub dead_op: Vec<bool>,
+    /// Scratch: per temp, the first block using it.
+    bb_of: Vec<u32>,
+    /// Scratch: per temp, read later in the current block.
+    live: Vec<bool>,
 }
 
 /// True if `opc` ends a basic block (branch, label or TB exit).
@@ -24,11 +29,24 @@ pub(crate) fn ends_bb(opc: Opcode) -> bool {
 
 impl Liveness {
     /// Computes liveness for `ir`.
+    #[cfg(test)]
     pub fn new(ir: &IrBlock) -> Liveness {
+        let mut lv = Liveness::default();
+        lv.compute(ir);
+        lv
+    }
+
+    /// Recomputes liveness for `ir`.
+    pub fn compute(&mut self, ir: &IrBlock) {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
-        let mut crossing = vec![false; n];
-        let mut bb_of = vec![u32::MAX; n];
+        let n_ops = ir.ops.len();
+        let crossing = &mut self.crossing;
+        crossing.clear();
+        crossing.resize(n, false);
+        let bb_of = &mut self.bb_of;
+        bb_of.clear();
+        bb_of.resize(n, u32::MAX);
         let mut bb = 0u32;
         for op in &ir.ops {
             if op.opc == Opcode::SetLabel {
@@ -49,10 +67,17 @@ impl Liveness {
                 bb += 1;
             }
         }
-        let mut dead_ins = vec![0u8; ir.ops.len()];
-        let mut dead_outs = vec![0u8; ir.ops.len()];
-        let mut dead_op = vec![false; ir.ops.len()];
-        let mut live = vec![false; n];
+        let (dead_ins, dead_outs, dead_op) =
+            (&mut self.dead_ins, &mut self.dead_outs, &mut self.dead_op);
+        dead_ins.clear();
+        dead_ins.resize(n_ops, 0);
+        dead_outs.clear();
+        dead_outs.resize(n_ops, 0);
+        dead_op.clear();
+        dead_op.resize(n_ops, false);
+        let live = &mut self.live;
+        live.clear();
+        live.resize(n, false);
         let local = |i: usize| i >= ng && !crossing[i];
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if ends_bb(op.opc) {
@@ -89,12 +114,6 @@ impl Liveness {
                     live[t.index()] = true;
                 }
             }
-        }
-        Liveness {
-            dead_ins,
-            dead_outs,
-            crossing,
-            dead_op,
         }
     }
 }

@@ -23,13 +23,20 @@ const LOOP_REGS: [u8; 8] = [
     hreg::R8,
 ];
 
-/// For a TB at `tb_pc` that jumps back to itself: its most-used globals
-/// (rip aside) with the host register each lives in; empty otherwise.
-pub(crate) fn loop_globals(ir: &IrBlock, tb_pc: u64) -> Vec<(u32, u8)> {
+/// Fills `canon`, for a TB at `tb_pc` that jumps back to itself, with its
+/// most-used globals (rip aside) and the host register each lives in;
+/// empties it otherwise. `uses` is a scratch buffer.
+pub(crate) fn loop_globals(
+    ir: &IrBlock,
+    tb_pc: u64,
+    uses: &mut Vec<u32>,
+    canon: &mut Vec<(u32, u8)>,
+) {
+    canon.clear();
     let ng = ir.globals.len();
     let mut rip_value = None;
     let mut loops = false;
-    let mut uses = vec![0u32; ng];
+    // A self-loop ends in `movi rip, tb_pc; goto_tb`: look for it before counting.
     for op in &ir.ops {
         match op.opc {
             Opcode::Movi if op.outs[0] == RIP => rip_value = Some(op.consts[0]),
@@ -37,21 +44,25 @@ pub(crate) fn loop_globals(ir: &IrBlock, tb_pc: u64) -> Vec<(u32, u8)> {
             _ if op.outputs().contains(&RIP) => rip_value = None,
             _ => {}
         }
+    }
+    if !loops {
+        return;
+    }
+    uses.clear();
+    uses.resize(ng, 0);
+    for op in &ir.ops {
         for &t in op.inputs().iter().chain(op.outputs()) {
             if t.index() < ng && t != RIP {
                 uses[t.index()] += 1;
             }
         }
     }
-    if !loops {
-        return Vec::new();
-    }
     let mut used: Vec<u32> = (0..ng as u32).filter(|&g| uses[g as usize] > 0).collect();
     used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
-    used.into_iter().zip(LOOP_REGS).collect()
+    canon.extend(used.into_iter().zip(LOOP_REGS));
 }
 
-impl Gen<'_> {
+impl Gen {
     /// The canonical register of global `g`, if it is a loop global.
     fn canon_reg(&self, g: usize) -> Option<u8> {
         self.canon.iter().find(|c| c.0 as usize == g).map(|c| c.1)
@@ -71,17 +82,22 @@ impl Gen<'_> {
             self.write_home(t);
         }
         self.crossing_active = active;
-        let mut moves = Vec::new();
-        let mut later = Vec::new();
+        if self.canon.is_empty() {
+            return;
+        }
+        let mut moves = std::mem::take(&mut self.moves);
         for &(g, r) in &self.canon {
-            match self.loc[g as usize] {
-                Loc::Reg(s) => moves.push((r, s)),
-                _ => later.push((r, g)),
+            if let Loc::Reg(s) = self.loc[g as usize] {
+                moves.push((r, s));
             }
         }
-        self.parallel_move(moves);
-        for (r, g) in later {
-            self.load_value(r, g);
+        self.parallel_move(&mut moves);
+        self.moves = moves;
+        for i in 0..self.canon.len() {
+            let (g, r) = self.canon[i];
+            if !matches!(self.loc[g as usize], Loc::Reg(_)) {
+                self.load_value(r, g);
+            }
         }
     }
 

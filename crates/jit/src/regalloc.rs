@@ -18,7 +18,7 @@ pub(crate) enum Val {
     Imm(i32),
 }
 
-impl Gen<'_> {
+impl Gen {
     /// True if temp index `t` is a global.
     pub fn is_global(&self, t: u32) -> bool {
         (t as usize) < self.ng

@@ -13,15 +13,20 @@ use ox86_x86::cpu::glob;
 /// The IR temp of rip.
 pub(crate) const RIP: Temp = Temp(glob::RIP as u32);
 
-/// For each label: true if every path reaching it has a lazy rip.
-pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
-    let mut lazy_at = vec![true; ir.n_labels as usize];
+/// Fills `lazy_at` with, for each label, true if every path reaching it
+/// has a lazy rip.
+pub(crate) fn lazy_labels(ir: &IrBlock, lazy_at: &mut Vec<bool>) {
+    lazy_at.clear();
+    lazy_at.resize(ir.n_labels as usize, true);
+    if ir.n_labels == 0 {
+        return;
+    }
     loop {
         let mut changed = false;
         let mut lazy = true;
         let mut reachable = true;
         for op in &ir.ops {
-            let mut leave = |l: u64, lazy: bool, lazy_at: &mut Vec<bool>| {
+            let mut leave = |l: u64, lazy: bool, lazy_at: &mut [bool]| {
                 let l = l as usize;
                 if !lazy && lazy_at[l] {
                     lazy_at[l] = false;
@@ -31,15 +36,15 @@ pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
             match op.opc {
                 Opcode::SetLabel => {
                     if reachable {
-                        leave(op.consts[0], lazy, &mut lazy_at);
+                        leave(op.consts[0], lazy, lazy_at);
                     }
                     lazy = lazy_at[op.consts[0] as usize];
                     reachable = true;
                 }
-                Opcode::Brcond if reachable => leave(op.consts[1], lazy, &mut lazy_at),
+                Opcode::Brcond if reachable => leave(op.consts[1], lazy, lazy_at),
                 Opcode::Br => {
                     if reachable {
-                        leave(op.consts[0], lazy, &mut lazy_at);
+                        leave(op.consts[0], lazy, lazy_at);
                     }
                     reachable = false;
                 }
@@ -50,12 +55,12 @@ pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
             }
         }
         if !changed {
-            return lazy_at;
+            return;
         }
     }
 }
 
-impl Gen<'_> {
+impl Gen {
     /// Stores the lazy rip (the TB's pc) so that `CpuState.rip` is exact.
     pub fn materialize_rip(&mut self) {
         if self.rip_lazy {

@@ -31,13 +31,19 @@ pub(crate) struct Site {
 }
 
 /// A TB's fault sites, sorted by code offset.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub(crate) struct Sites {
     pub sites: Vec<Site>,
     pub vals: Vec<(u8, SiteVal)>,
 }
 
 impl Sites {
+    /// Empties the table (keeping its buffers).
+    pub fn clear(&mut self) {
+        self.sites.clear();
+        self.vals.clear();
+    }
+
     /// The site whose access instruction starts at code offset `off`.
     pub fn at(&self, off: u32) -> Option<&Site> {
         let i = self.sites.partition_point(|s| s.off < off);
@@ -62,7 +68,7 @@ impl Sites {
     }
 }
 
-impl Gen<'_> {
+impl Gen {
     /// Records a fault site for the access instruction emitted next.
     pub fn fault_site(&mut self) {
         let start = self.sites.vals.len() as u32;

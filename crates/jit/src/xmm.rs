@@ -130,7 +130,7 @@ pub(crate) struct SlowXmm {
     pub dirty: Vec<(i32, Loc)>,
 }
 
-impl Gen<'_> {
+impl Gen {
     /// `call_xmm h, d, s, imm`.
     pub(crate) fn call_xmm(&mut self, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
