@@ -13,7 +13,7 @@ use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
 use ox86_x86::translate::Mode;
-use ox86_x86::{translate_tb, CodeFetch, CpuState, TbFlags};
+use ox86_x86::{translate_tb_into, CodeFetch, CpuState, TbFlags};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -119,6 +119,10 @@ pub struct Engine {
     compare: crate::compare::Compare,
     /// System-mode bookkeeping.
     pub(crate) sys: crate::system::SysState,
+    /// The optimiser's buffers, reused for every TB.
+    opt: ox86_ir::opt::Optimizer,
+    /// The last TB's IR when nothing kept it: its buffer is reused.
+    spare_ir: Option<ox86_ir::IrBlock>,
 }
 
 struct GuestCode;
@@ -163,6 +167,8 @@ impl Engine {
             stats: Stats::default(),
             compare: crate::compare::Compare::new(opts.compare_engines),
             sys: Default::default(),
+            opt: Default::default(),
+            spare_ir: None,
         })
     }
 
@@ -231,12 +237,16 @@ impl Engine {
         let t0 = if timed { thread_cpu_ns() } else { 0 };
         let mut max_insns = max_insns;
         let (t, jit) = loop {
-            let mut t = translate_tb(pc, code, TbFlags { max_insns, mode });
+            let ir = match self.spare_ir.take() {
+                Some(ir) => ir,
+                None => ox86_ir::IrBlock::new(&ox86_x86::GLOBALS),
+            };
+            let mut t = translate_tb_into(ir, pc, code, TbFlags { max_insns, mode });
             if self.opts.log.op {
                 let text = ox86_ir::format_block(&t.ir, &helpers::Names);
                 self.log.write(&format!("OP:\n{text}\n"));
             }
-            ox86_ir::opt::optimize(&mut t.ir);
+            self.opt.run(&mut t.ir);
             if cfg!(debug_assertions) {
                 if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
                     panic!("translator produced invalid IR at {pc:#x}: {e}");
@@ -267,6 +277,12 @@ impl Engine {
         }
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();
+        let interp = if keep_ir {
+            Some(InterpTb::new(t.ir))
+        } else {
+            self.spare_ir = Some(t.ir);
+            None
+        };
         Tb {
             pc,
             flags: mode.flags(),
@@ -275,7 +291,7 @@ impl Engine {
             phys2: None,
             size: t.size,
             n_insns: t.n_insns,
-            interp: keep_ir.then(|| InterpTb::new(t.ir)),
+            interp,
             jit,
         }
     }

@@ -38,6 +38,13 @@ impl IrBlock {
         }
     }
 
+    /// Empties the block (keeping its op buffer) for the next TB's ops.
+    pub fn clear(&mut self) {
+        self.ops.clear();
+        self.n_temps = self.globals.len() as u32;
+        self.n_labels = 0;
+    }
+
     /// The temp naming global `i`.
     #[inline]
     pub fn global(&self, i: usize) -> Temp {

@@ -135,6 +135,7 @@ struct PassScratch {
     low_of: Vec<Option<(Temp, u8, usize)>>,
     subst: Vec<Option<Temp>>,
     from_globals: Vec<Temp>,
+    passed: Vec<bool>,
 }
 
 impl Gen {
@@ -233,7 +234,7 @@ impl Gen {
         self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
         self.live.compute(&self.ir);
         self.rip_lazy = true;
-        crate::rip::lazy_labels(&self.ir, &mut self.label_lazy);
+        crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         if opts.store_hook.is_some() {
             self.canon.clear();
         } else {

@@ -18,8 +18,9 @@ pub(crate) struct Liveness {
     pub dead_op: Vec<bool>,
     /// Scratch: per temp, the first block using it.
     bb_of: Vec<u32>,
-    /// Scratch: per temp, read later in the current block.
-    live: Vec<bool>,
+    /// Scratch: per temp, the number of the block in which it is read
+    /// later (so that moving to the next block clears every entry).
+    live: Vec<u32>,
 }
 
 /// True if `opc` ends a basic block (branch, label or TB exit).
@@ -77,17 +78,22 @@ impl Liveness {
         dead_op.resize(n_ops, false);
         let live = &mut self.live;
         live.clear();
-        live.resize(n, false);
+        live.resize(n, 0);
+        let mut cur = 1;
         let local = |i: usize| i >= ng && !crossing[i];
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if ends_bb(op.opc) {
                 // Block-local temps are never live across a boundary.
-                live.iter_mut().for_each(|l| *l = false);
+                cur += 1;
             }
             let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
                 && op.opc != Opcode::InsnStart;
             let outs = op.outputs();
-            if pure && !outs.is_empty() && outs.iter().all(|t| local(t.index()) && !live[t.index()])
+            if pure
+                && !outs.is_empty()
+                && outs
+                    .iter()
+                    .all(|t| local(t.index()) && live[t.index()] != cur)
             {
                 // Its inputs are not read on its account: dead code goes
                 // transitively in this one backward pass.
@@ -97,21 +103,21 @@ impl Liveness {
             for (k, &t) in op.outputs().iter().enumerate() {
                 let ti = t.index();
                 if local(ti) {
-                    if !live[ti] {
+                    if live[ti] != cur {
                         dead_outs[i] |= 1 << k;
                     }
-                    live[ti] = false;
+                    live[ti] = 0;
                 }
             }
             for (k, &t) in op.inputs().iter().enumerate() {
                 let ti = t.index();
-                if local(ti) && !live[ti] {
+                if local(ti) && live[ti] != cur {
                     dead_ins[i] |= 1 << k;
                 }
             }
             for &t in op.inputs() {
                 if local(t.index()) {
-                    live[t.index()] = true;
+                    live[t.index()] = cur;
                 }
             }
         }

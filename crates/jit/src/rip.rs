@@ -14,37 +14,41 @@ use ox86_x86::cpu::glob;
 pub(crate) const RIP: Temp = Temp(glob::RIP as u32);
 
 /// Fills `lazy_at` with, for each label, true if every path reaching it
-/// has a lazy rip.
-pub(crate) fn lazy_labels(ir: &IrBlock, lazy_at: &mut Vec<bool>) {
+/// has a lazy rip. The walk is repeated only when a branch changes a
+/// label already passed (a back edge); `passed` is a scratch buffer.
+pub(crate) fn lazy_labels(ir: &IrBlock, lazy_at: &mut Vec<bool>, passed: &mut Vec<bool>) {
     lazy_at.clear();
     lazy_at.resize(ir.n_labels as usize, true);
     if ir.n_labels == 0 {
         return;
     }
     loop {
+        passed.clear();
+        passed.resize(ir.n_labels as usize, false);
         let mut changed = false;
         let mut lazy = true;
         let mut reachable = true;
         for op in &ir.ops {
-            let mut leave = |l: u64, lazy: bool, lazy_at: &mut [bool]| {
+            let mut leave = |l: u64, lazy: bool, lazy_at: &mut [bool], passed: &[bool]| {
                 let l = l as usize;
                 if !lazy && lazy_at[l] {
                     lazy_at[l] = false;
-                    changed = true;
+                    changed |= passed[l];
                 }
             };
             match op.opc {
                 Opcode::SetLabel => {
                     if reachable {
-                        leave(op.consts[0], lazy, lazy_at);
+                        leave(op.consts[0], lazy, lazy_at, passed);
                     }
+                    passed[op.consts[0] as usize] = true;
                     lazy = lazy_at[op.consts[0] as usize];
                     reachable = true;
                 }
-                Opcode::Brcond if reachable => leave(op.consts[1], lazy, lazy_at),
+                Opcode::Brcond if reachable => leave(op.consts[1], lazy, lazy_at, passed),
                 Opcode::Br => {
                     if reachable {
-                        leave(op.consts[0], lazy, lazy_at);
+                        leave(op.consts[0], lazy, lazy_at, passed);
                     }
                     reachable = false;
                 }

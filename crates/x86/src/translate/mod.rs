@@ -28,7 +28,7 @@ mod x87;
 use crate::cpu::{excp, glob, GLOBALS};
 use crate::helpers::{self, HelperInfo};
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind};
-use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Bytes in a guest page; a TB never starts an instruction on a later page.
 pub const PAGE_SIZE: u64 = 4096;
@@ -211,11 +211,24 @@ fn translate_insn(cx: &mut Cx) {
 /// Translates the TB starting at `pc` (a rip value: the linear address is
 /// `flags.mode.cs_base` + `pc`; `code` is read at linear addresses).
 pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> TranslatedTb {
+    translate_tb_into(IrBlock::new(&GLOBALS), pc, code, flags)
+}
+
+/// `translate_tb`, building the IR in `ir` (an earlier TB's block, whose
+/// buffer is reused; its ops are dropped).
+pub fn translate_tb_into(
+    mut ir: IrBlock,
+    pc: u64,
+    code: &mut dyn CodeFetch,
+    flags: TbFlags,
+) -> TranslatedTb {
     let mode = flags.mode;
     let lin = |eip: u64| mode.cs_base.wrapping_add(eip);
     let page = lin(pc) & !(PAGE_SIZE - 1);
+    ir.globals = &GLOBALS;
+    ir.clear();
     let mut cx = Cx {
-        b: IrBlock::new(&GLOBALS),
+        b: ir,
         insn: Instruction::default(),
         pc,
         next_pc: pc,
@@ -371,16 +384,25 @@ fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64, mode
     if exits.is_empty() {
         return;
     }
-    let ops = std::mem::take(&mut b.ops);
-    let mut next = exits.iter().peekable();
-    for (i, op) in ops.into_iter().enumerate() {
-        if next.peek() == Some(&&i) {
-            next.next();
-            for g in [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2] {
-                b.discard(Temp(g as u32));
-            }
+    // Make room, then move ops up from the end, inserting the discards
+    // before each chosen exit.
+    const FLAGS: [usize; 4] = [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2];
+    let old_len = b.ops.len();
+    let mut discard = Op::new(Opcode::Discard);
+    b.ops.resize(old_len + FLAGS.len() * exits.len(), discard);
+    let mut w = b.ops.len();
+    let mut r = old_len;
+    for &e in exits.iter().rev() {
+        while r > e {
+            r -= 1;
+            w -= 1;
+            b.ops[w] = b.ops[r];
         }
-        b.ops.push(op);
+        for &g in FLAGS.iter().rev() {
+            w -= 1;
+            discard.outs[0] = Temp(g as u32);
+            b.ops[w] = discard;
+        }
     }
 }
 
