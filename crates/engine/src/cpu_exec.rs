@@ -278,7 +278,7 @@ impl Engine {
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();
         let interp = if keep_ir {
-            Some(InterpTb::new(t.ir))
+            Some(Box::new(InterpTb::new(t.ir)))
         } else {
             self.spare_ir = Some(t.ir);
             None
@@ -290,7 +290,7 @@ impl Engine {
             phys: pc,
             phys2: None,
             size: t.size,
-            n_insns: t.n_insns,
+            n_insns: t.n_insns as u32,
             interp,
             jit,
         }

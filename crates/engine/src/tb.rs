@@ -34,9 +34,10 @@ pub struct Tb {
     /// Guest bytes covered.
     pub size: u64,
     /// Guest instructions translated.
-    pub n_insns: usize,
-    /// The IR, prepared for the interpreter (interp engine, engine comparison).
-    pub interp: Option<InterpTb>,
+    pub n_insns: u32,
+    /// The IR, prepared for the interpreter (interp engine, engine
+    /// comparison); boxed, so that JIT-only TBs stay small.
+    pub interp: Option<Box<InterpTb>>,
     /// The compiled code (JIT engine).
     pub jit: Option<TbId>,
 }

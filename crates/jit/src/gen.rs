@@ -120,7 +120,7 @@ pub(crate) struct Gen {
     pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
     /// The chainable exits, once compiled.
     pub exits: Vec<ExitSite>,
-    pub sites: crate::sites::Sites,
+    pub sites: crate::sites::SiteWriter,
     pub cur_pc: u64,
     /// Scratch for the rewrite passes.
     pass: PassScratch,
@@ -256,13 +256,13 @@ impl Gen {
         self.cold.clear();
         self.exit_labels.clear();
         self.exits.clear();
-        self.sites.clear();
+        self.sites.start(tb_pc);
         self.cur_pc = 0;
     }
 
     /// Compiles `src` as TB `id` (guest pc `tb_pc`) for code placed at
     /// host address `base`: the code is then `self.a.code()`, its exits
-    /// `self.exits` and its fault sites `self.sites`.
+    /// `self.exits` and its fault sites `self.sites.bytes`.
     pub fn compile(
         &mut self,
         src: &IrBlock,
