@@ -129,8 +129,20 @@ struct GuestCode;
 
 impl CodeFetch for GuestCode {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
-        for (i, b) in buf.iter_mut().enumerate() {
-            let r = ox86_interp::guest_mem::ld8u(addr.wrapping_add(i as u64));
+        use ox86_interp::guest_mem::{ld64, ld8u};
+        // Eight bytes at a time while they are readable, then byte by
+        // byte up to the first unreadable one.
+        let mut done = 0;
+        while buf.len() - done >= 8 {
+            let r = ld64(addr.wrapping_add(done as u64));
+            if r.fault != 0 {
+                break;
+            }
+            buf[done..done + 8].copy_from_slice(&r.value.to_le_bytes());
+            done += 8;
+        }
+        for (i, b) in buf.iter_mut().enumerate().skip(done) {
+            let r = ld8u(addr.wrapping_add(i as u64));
             if r.fault != 0 {
                 return i;
             }

@@ -323,40 +323,43 @@ pub(crate) fn find_rotates(ir: &mut IrBlock, defs: &Defs, width: &[u8], rot: &mu
 /// shows leaves its value unchanged) read its source instead, so the two
 /// need not both sit in registers; the copy itself becomes dead. Sources
 /// that are globals are followed only within a block and until written.
-/// `subst` and `from_globals` are scratch buffers.
+/// `subst` (per temp: source and 1 + index of the copy) and `last_write`
+/// (per global: 1 + index of its last write) are scratch buffers.
 pub(crate) fn propagate_copies(
     ir: &mut IrBlock,
     defs: &Defs,
     width: &[u8],
     rot: &[u8],
-    subst: &mut Vec<Option<Temp>>,
-    from_globals: &mut Vec<Temp>,
+    subst: &mut Vec<(Temp, u32)>,
+    last_write: &mut Vec<u32>,
 ) {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();
     let defs = &defs.count;
     subst.clear();
-    subst.resize(n, None);
-    from_globals.clear();
+    subst.resize(n, (Temp(0), 0));
+    last_write.clear();
+    last_write.resize(ng, 0);
+    // 1 + index of the last block end or helper call.
+    let mut barrier = 0;
     for i in 0..ir.ops.len() {
         let n_ins = ir.ops[i].n_ins();
         for k in 0..n_ins {
-            if let Some(s) = subst[ir.ops[i].ins[k].index()] {
+            let (s, at) = subst[ir.ops[i].ins[k].index()];
+            // A global source must not have been written since the copy.
+            if at != 0 && (s.index() >= ng || (last_write[s.index()] < at && barrier < at)) {
                 ir.ops[i].ins[k] = s;
             }
         }
         let op = ir.ops[i];
-        // Writes end substitutions by the globals written.
         let clobbers_all = ends_bb_or_call(op.opc);
-        if clobbers_all || op.outputs().iter().any(|t| t.index() < ng) {
-            from_globals.retain(|&d| {
-                let s = subst[d.index()].expect("recorded substitution");
-                let keep = !clobbers_all && !op.outputs().contains(&s);
-                if !keep {
-                    subst[d.index()] = None;
-                }
-                keep
-            });
+        if clobbers_all {
+            barrier = i as u32 + 1;
+        }
+        for &t in op.outputs() {
+            if t.index() < ng {
+                last_write[t.index()] = i as u32 + 1;
+            }
         }
         let copy = match op.opc {
             Opcode::Mov => true,
@@ -371,10 +374,7 @@ pub(crate) fn propagate_copies(
         let (d, src) = (op.outs[0], op.ins[0]);
         let src_ok = src.index() < ng || defs[src.index()] == 1;
         if copy && d.index() >= ng && defs[d.index()] == 1 && src_ok && !clobbers_all {
-            subst[d.index()] = Some(src);
-            if src.index() < ng {
-                from_globals.push(d);
-            }
+            subst[d.index()] = (src, i as u32 + 1);
         }
     }
 }

@@ -133,8 +133,8 @@ struct PassScratch {
     uses: Vec<u32>,
     removed: Vec<bool>,
     low_of: Vec<Option<(Temp, u8, usize)>>,
-    subst: Vec<Option<Temp>>,
-    from_globals: Vec<Temp>,
+    subst: Vec<(Temp, u32)>,
+    last_write: Vec<u32>,
     passed: Vec<bool>,
 }
 
@@ -209,7 +209,7 @@ impl Gen {
             &self.width,
             &self.rot32,
             &mut p.subst,
-            &mut p.from_globals,
+            &mut p.last_write,
         );
     }
 

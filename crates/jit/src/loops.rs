@@ -34,17 +34,15 @@ pub(crate) fn loop_globals(
 ) {
     canon.clear();
     let ng = ir.globals.len();
-    let mut rip_value = None;
-    let mut loops = false;
-    // A self-loop ends in `movi rip, tb_pc; goto_tb`: look for it before counting.
-    for op in &ir.ops {
-        match op.opc {
-            Opcode::Movi if op.outs[0] == RIP => rip_value = Some(op.consts[0]),
-            Opcode::GotoTb => loops |= rip_value == Some(tb_pc),
-            _ if op.outputs().contains(&RIP) => rip_value = None,
-            _ => {}
-        }
-    }
+    // A `goto_tb` loops if the last write to rip before it is `movi rip, tb_pc`.
+    let loops = ir.ops.iter().enumerate().any(|(i, op)| {
+        op.opc == Opcode::GotoTb
+            && ir.ops[..i]
+                .iter()
+                .rev()
+                .find(|o| o.outputs().contains(&RIP))
+                .is_some_and(|o| o.opc == Opcode::Movi && o.consts[0] == tb_pc)
+    });
     if !loops {
         return;
     }

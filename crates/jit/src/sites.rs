@@ -65,16 +65,29 @@ impl SiteWriter {
     }
 
     /// Begins a site at code offset `off` (not below the previous one) for
-    /// the instruction at `pc`, with `n` dirty globals to follow.
-    fn site(&mut self, off: u32, pc: u64, n: usize) {
+    /// the instruction at `pc`; its dirty globals follow, then `end`.
+    /// Returns where the count goes.
+    fn site(&mut self, off: u32, pc: u64) -> usize {
         put(&mut self.bytes, (off - self.last_off) as u64);
         put(
             &mut self.bytes,
             zigzag(pc.wrapping_sub(self.last_pc) as i64),
         );
-        put(&mut self.bytes, n as u64);
+        self.bytes.push(0);
         self.last_off = off;
         self.last_pc = pc;
+        self.bytes.len() - 1
+    }
+
+    /// Ends the site whose count goes at `at`: it has `n` dirty globals.
+    fn end(&mut self, at: usize, n: usize) {
+        if n < 0x80 {
+            self.bytes[at] = n as u8;
+        } else {
+            let mut count = Vec::new();
+            put(&mut count, n as u64);
+            self.bytes.splice(at..at + 1, count);
+        }
     }
 
     /// A dirty global at `CpuState` byte offset `field` holds `v`.
@@ -168,16 +181,16 @@ impl Gen {
 
     /// Records a fault site for the access instruction emitted next.
     pub fn fault_site(&mut self) {
-        let n = (0..self.ng)
-            .filter(|&g| self.site_value(g).is_some())
-            .count();
         let off = self.off() as u32;
-        self.sites.site(off, self.cur_pc, n);
+        let at = self.sites.site(off, self.cur_pc);
+        let mut n = 0;
         for g in 0..self.ng {
             if let Some(v) = self.site_value(g) {
                 self.sites.value(self.ir.globals[g].offset, v);
+                n += 1;
             }
         }
+        self.sites.end(at, n);
     }
 }
 
@@ -191,12 +204,15 @@ mod tests {
         let rdx = rcx + 8;
         let mut w = SiteWriter::default();
         w.start(0x40_1000);
-        w.site(3, 0x40_1000, 1);
+        let at = w.site(3, 0x40_1000);
         w.value(rcx, Loc::Reg(12));
-        w.site(200, 0x40_0ff0, 2);
+        w.end(at, 1);
+        let at = w.site(200, 0x40_0ff0);
         w.value(rcx, Loc::Const(u64::MAX));
         w.value(rdx, Loc::Reg(3));
-        w.site(201, 0x40_2000, 0);
+        w.end(at, 2);
+        let at = w.site(201, 0x40_2000);
+        w.end(at, 0);
         assert!(find(&w.bytes, 0x40_1000, 4).is_none());
         assert!(find(&w.bytes, 0x40_1000, 202).is_none());
         let s = find(&w.bytes, 0x40_1000, 200).unwrap();

@@ -37,6 +37,9 @@ impl State {
     /// Forgets what is known about `t` and about every copy of it.
     fn clobber(&mut self, t: Temp) {
         self.vals[t.index()] = Val::Unknown;
+        if self.copies[t.index()].is_empty() {
+            return;
+        }
         let mut copies = std::mem::take(&mut self.copies[t.index()]);
         for &c in &copies {
             if self.vals[c.index()] == Val::Copy(t) {
@@ -49,6 +52,9 @@ impl State {
 
     fn set(&mut self, t: Temp, v: Val) {
         self.clobber(t);
+        if v == Val::Unknown {
+            return;
+        }
         if let Val::Copy(src) = v {
             if src == t {
                 return;

@@ -36,6 +36,12 @@ pub const PAGE_SIZE: u64 = 4096;
 /// Most guest instructions in one TB.
 pub const MAX_INSNS: usize = 512;
 
+/// The longest x86 instruction, in bytes.
+const MAX_INSN_LEN: usize = 15;
+
+/// Guest code bytes fetched at once for decoding.
+const WINDOW: usize = 64;
+
 /// What a family did with an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -238,45 +244,63 @@ pub fn translate_tb_into(
         tb_page: page,
     };
     let mut n_insns = 0;
-    let mut buf = [0u8; 16];
-    loop {
-        let here = cx.next_pc;
-        let avail = code.fetch(lin(here), &mut buf[..15]);
-        let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], here, DecoderOptions::NONE);
-        let insn = dec.decode();
-        cx.pc = here;
-        cx.b.insn_start(here);
-        n_insns += 1;
-        if insn.is_invalid() {
-            // Bytes ran out inside the instruction: the fetch of the next
-            // page faults (#PF at the first missing byte); otherwise #UD.
-            if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
-                let rip = cx.g(glob::RIP);
-                cx.b.movi_to(rip, here);
-                let addr = cx.b.movi(lin(here) + avail as u64);
-                let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
-                cx.call(h, &[addr]);
-                cx.b.raise(excp::PF);
-                cx.ended = true;
-            } else {
-                cx.raise(excp::UD);
+    // Code is fetched a window at a time (within the page, but for an
+    // instruction that crosses its end) and decoded from there.
+    let mut buf = [0u8; WINDOW];
+    'window: loop {
+        let start = cx.next_pc;
+        let room = (page + PAGE_SIZE).wrapping_sub(lin(start));
+        let want = room.clamp(MAX_INSN_LEN as u64, WINDOW as u64) as usize;
+        let fetched = code.fetch(lin(start), &mut buf[..want]);
+        // Fewer bytes than asked for: the rest is not readable.
+        let short = fetched < want;
+        let mut dec =
+            Decoder::with_ip(mode.code_bits, &buf[..fetched], start, DecoderOptions::NONE);
+        loop {
+            let here = cx.next_pc;
+            let off = here.wrapping_sub(start);
+            if off > fetched as u64 || (fetched as u64 - off < MAX_INSN_LEN as u64 && !short) {
+                continue 'window;
             }
-            break;
-        }
-        cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
-        cx.insn = insn;
-        match forward_jump(&insn, page, mode.cs_base) {
-            // The TB goes on at the target: the jump itself is no code.
-            Some(target) => cx.next_pc = target,
-            None => translate_insn(&mut cx),
-        }
-        if cx.ended {
-            break;
-        }
-        if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
-            let next = cx.next_pc;
-            cx.goto(next, 0);
-            break;
+            let avail = fetched - off as usize;
+            dec.set_position(off as usize)
+                .expect("position inside the window");
+            dec.set_ip(here);
+            let insn = dec.decode();
+            cx.pc = here;
+            cx.b.insn_start(here);
+            n_insns += 1;
+            if insn.is_invalid() {
+                // Bytes ran out inside the instruction: the fetch of the next
+                // page faults (#PF at the first missing byte); otherwise #UD.
+                if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < MAX_INSN_LEN {
+                    let rip = cx.g(glob::RIP);
+                    cx.b.movi_to(rip, here);
+                    let addr = cx.b.movi(lin(here) + avail as u64);
+                    let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
+                    cx.call(h, &[addr]);
+                    cx.b.raise(excp::PF);
+                    cx.ended = true;
+                } else {
+                    cx.raise(excp::UD);
+                }
+                break 'window;
+            }
+            cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
+            cx.insn = insn;
+            match forward_jump(&insn, page, mode.cs_base) {
+                // The TB goes on at the target: the jump itself is no code.
+                Some(target) => cx.next_pc = target,
+                None => translate_insn(&mut cx),
+            }
+            if cx.ended {
+                break 'window;
+            }
+            if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
+                let next = cx.next_pc;
+                cx.goto(next, 0);
+                break 'window;
+            }
         }
     }
     discard_dead_flags(&mut cx.b, code, page, &mode);
