@@ -33,14 +33,7 @@ pub(crate) fn fold_addresses(
     removed: &mut Vec<bool>,
 ) {
     let ng = ir.globals.len();
-    defs.compute(ir);
-    uses.clear();
-    uses.resize(ir.n_temps as usize, 0);
-    for op in &ir.ops {
-        for &t in op.inputs() {
-            uses[t.index()] += 1;
-        }
-    }
+    defs.compute_with_uses(ir, uses);
     let konst = |ops: &[Op], t: Temp| -> Option<u64> {
         let i = defs.at(t);
         (defs.single(t) && ops[i].opc == Opcode::Movi).then(|| ops[i].consts[0])

@@ -5,7 +5,7 @@
 //! (`ext32u` around every 32-bit operation, `ext8u` before `test r8, imm`).
 
 use crate::defs::Defs;
-use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Width of a constant: bits up to and including its highest set bit.
 fn const_width(c: u64) -> u8 {
@@ -324,7 +324,8 @@ pub(crate) fn find_rotates(ir: &mut IrBlock, defs: &Defs, width: &[u8], rot: &mu
 /// need not both sit in registers; the copy itself becomes dead. Sources
 /// that are globals are followed only within a block and until written.
 /// `subst` (per temp: source and 1 + index of the copy) and `last_write`
-/// (per global: 1 + index of its last write) are scratch buffers.
+/// (per global: 1 + index of its last write) are scratch buffers. `done`
+/// sees each op once its inputs are final.
 pub(crate) fn propagate_copies(
     ir: &mut IrBlock,
     defs: &Defs,
@@ -332,6 +333,7 @@ pub(crate) fn propagate_copies(
     rot: &[u8],
     subst: &mut Vec<(Temp, u32)>,
     last_write: &mut Vec<u32>,
+    mut done: impl FnMut(&Op),
 ) {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();
@@ -352,6 +354,7 @@ pub(crate) fn propagate_copies(
             }
         }
         let op = ir.ops[i];
+        done(&op);
         let clobbers_all = ends_bb_or_call(op.opc);
         if clobbers_all {
             barrier = i as u32 + 1;
@@ -489,7 +492,15 @@ mod tests {
         b.goto_tb(0);
         let (d, w) = (Defs::of(&b), widths(&b));
         let rot = vec![0; b.ops.len()];
-        propagate_copies(&mut b, &d, &w, &rot, &mut Vec::new(), &mut Vec::new());
+        propagate_copies(
+            &mut b,
+            &d,
+            &w,
+            &rot,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            |_| {},
+        );
         let at = |t: Temp| *b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
         assert_eq!((at(s1).ins[0], at(s1).ins[1]), (b.global(0), x));
         assert_eq!((at(s2).ins[0], at(s2).ins[1]), (m, x));

@@ -27,18 +27,39 @@ impl Defs {
 
     /// Recomputes the table for `ir`.
     pub fn compute(&mut self, ir: &IrBlock) {
-        let n = ir.n_temps as usize;
-        self.ng = ir.globals.len();
-        self.count.clear();
-        self.count.resize(n, 0);
-        self.at.clear();
-        self.at.resize(n, u32::MAX);
+        self.start(ir);
         for (i, op) in ir.ops.iter().enumerate() {
             for &t in op.outputs() {
                 self.count[t.index()] += 1;
                 self.at[t.index()] = i as u32;
             }
         }
+    }
+
+    /// Recomputes the table for `ir` and fills `uses` with the number of
+    /// reads of each temp, in the same walk.
+    pub fn compute_with_uses(&mut self, ir: &IrBlock, uses: &mut Vec<u32>) {
+        self.start(ir);
+        uses.clear();
+        uses.resize(ir.n_temps as usize, 0);
+        for (i, op) in ir.ops.iter().enumerate() {
+            for &t in op.inputs() {
+                uses[t.index()] += 1;
+            }
+            for &t in op.outputs() {
+                self.count[t.index()] += 1;
+                self.at[t.index()] = i as u32;
+            }
+        }
+    }
+
+    fn start(&mut self, ir: &IrBlock) {
+        let n = ir.n_temps as usize;
+        self.ng = ir.globals.len();
+        self.count.clear();
+        self.count.resize(n, 0);
+        self.at.clear();
+        self.at.resize(n, u32::MAX);
     }
 
     /// True if `t` is a local temp written by exactly one op.

@@ -203,6 +203,10 @@ impl Gen {
         if crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32) {
             crate::bits::known_widths(ir, &self.rot32, &p.defs, &mut self.width);
         }
+        // Liveness finds the temps that cross blocks as the last rewrite
+        // finalises each op.
+        let live = &mut self.live;
+        live.start_blocks(ir);
         crate::bits::propagate_copies(
             ir,
             &p.defs,
@@ -210,6 +214,7 @@ impl Gen {
             &self.rot32,
             &mut p.subst,
             &mut p.last_write,
+            |op| live.note_op(op),
         );
     }
 
@@ -232,7 +237,7 @@ impl Gen {
         self.loc.resize(n, Loc::Dead);
         self.loc[..ng].fill(Loc::Mem);
         self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
-        self.live.compute(&self.ir);
+        self.live.compute_deaths(&self.ir);
         self.rip_lazy = true;
         crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         if opts.store_hook.is_some() {

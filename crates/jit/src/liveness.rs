@@ -3,7 +3,7 @@
 //! code; and which local temps cross a basic-block boundary (those live in
 //! a frame slot between blocks).
 
-use ox86_ir::{opf, IrBlock, Opcode};
+use ox86_ir::{opf, IrBlock, Op, Opcode};
 
 /// Per-TB liveness facts (buffers reused across TBs).
 #[derive(Default)]
@@ -18,6 +18,10 @@ pub(crate) struct Liveness {
     pub dead_op: Vec<bool>,
     /// Scratch: per temp, the first block using it.
     bb_of: Vec<u32>,
+    /// Scratch: the current block while ops are noted.
+    bb: u32,
+    /// Scratch: the number of globals.
+    ng: usize,
     /// Scratch: per temp, the number of the block in which it is read
     /// later (so that moving to the next block clears every entry).
     live: Vec<u32>,
@@ -33,41 +37,61 @@ impl Liveness {
     #[cfg(test)]
     pub fn new(ir: &IrBlock) -> Liveness {
         let mut lv = Liveness::default();
-        lv.compute(ir);
+        lv.start_blocks(ir);
+        for op in &ir.ops {
+            lv.note_op(op);
+        }
+        lv.compute_deaths(ir);
         lv
     }
 
-    /// Recomputes liveness for `ir`.
-    pub fn compute(&mut self, ir: &IrBlock) {
+    /// Starts finding the temps of `ir` that cross blocks (see `note_op`).
+    pub fn start_blocks(&mut self, ir: &IrBlock) {
+        let n = ir.n_temps as usize;
+        self.ng = ir.globals.len();
+        self.crossing.clear();
+        self.crossing.resize(n, false);
+        self.bb_of.clear();
+        self.bb_of.resize(n, u32::MAX);
+        self.bb = 0;
+    }
+
+    /// Notes the next op of the TB, in order, once its operands are final.
+    #[inline]
+    pub fn note_op(&mut self, op: &Op) {
+        if op.opc == Opcode::SetLabel {
+            self.bb += 1;
+        }
+        for &t in op.inputs() {
+            self.note_use(t.index());
+        }
+        for &t in op.outputs() {
+            self.note_use(t.index());
+        }
+        if ends_bb(op.opc) && op.opc != Opcode::SetLabel {
+            self.bb += 1;
+        }
+    }
+
+    #[inline]
+    fn note_use(&mut self, i: usize) {
+        if i < self.ng {
+            return;
+        }
+        let b = &mut self.bb_of[i];
+        if *b == u32::MAX {
+            *b = self.bb;
+        } else if *b != self.bb {
+            self.crossing[i] = true;
+        }
+    }
+
+    /// Computes the per-op facts for `ir`, every op of which was noted.
+    pub fn compute_deaths(&mut self, ir: &IrBlock) {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
         let n_ops = ir.ops.len();
-        let crossing = &mut self.crossing;
-        crossing.clear();
-        crossing.resize(n, false);
-        let bb_of = &mut self.bb_of;
-        bb_of.clear();
-        bb_of.resize(n, u32::MAX);
-        let mut bb = 0u32;
-        for op in &ir.ops {
-            if op.opc == Opcode::SetLabel {
-                bb += 1;
-            }
-            for &t in op.inputs().iter().chain(op.outputs()) {
-                let i = t.index();
-                if i < ng {
-                    continue;
-                }
-                if bb_of[i] == u32::MAX {
-                    bb_of[i] = bb;
-                } else if bb_of[i] != bb {
-                    crossing[i] = true;
-                }
-            }
-            if ends_bb(op.opc) && op.opc != Opcode::SetLabel {
-                bb += 1;
-            }
-        }
+        let crossing = &self.crossing;
         let (dead_ins, dead_outs, dead_op) =
             (&mut self.dead_ins, &mut self.dead_outs, &mut self.dead_op);
         dead_ins.clear();
@@ -82,13 +106,14 @@ impl Liveness {
         let mut cur = 1;
         let local = |i: usize| i >= ng && !crossing[i];
         for (i, op) in ir.ops.iter().enumerate().rev() {
-            if ends_bb(op.opc) {
+            let flags = op.opc.flags();
+            if flags & opf::BB_END != 0 {
                 // Block-local temps are never live across a boundary.
                 cur += 1;
             }
-            let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
+            let pure = flags & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
                 && op.opc != Opcode::InsnStart;
-            let outs = op.outputs();
+            let (outs, ins) = (op.outputs(), op.inputs());
             if pure
                 && !outs.is_empty()
                 && outs
@@ -100,22 +125,26 @@ impl Liveness {
                 dead_op[i] = true;
                 continue;
             }
-            for (k, &t) in op.outputs().iter().enumerate() {
+            let mut dead = 0;
+            for (k, &t) in outs.iter().enumerate() {
                 let ti = t.index();
                 if local(ti) {
                     if live[ti] != cur {
-                        dead_outs[i] |= 1 << k;
+                        dead |= 1 << k;
                     }
                     live[ti] = 0;
                 }
             }
-            for (k, &t) in op.inputs().iter().enumerate() {
+            dead_outs[i] = dead;
+            let mut dead = 0;
+            for (k, &t) in ins.iter().enumerate() {
                 let ti = t.index();
                 if local(ti) && live[ti] != cur {
-                    dead_ins[i] |= 1 << k;
+                    dead |= 1 << k;
                 }
             }
-            for &t in op.inputs() {
+            dead_ins[i] = dead;
+            for &t in ins {
                 if local(t.index()) {
                     live[t.index()] = cur;
                 }
