@@ -296,10 +296,12 @@ impl Engine {
             None
         };
         Tb {
-            pc,
-            flags: mode.flags(),
-            cs_base: mode.cs_base,
-            phys: pc,
+            key: crate::tb::TbKey {
+                pc,
+                flags: mode.flags(),
+                cs_base: mode.cs_base,
+                phys: pc,
+            },
             phys2: None,
             size: t.size,
             n_insns: t.n_insns as u32,
@@ -371,7 +373,7 @@ impl Engine {
             }
             let tb = self.lookup(env.rip);
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
@@ -395,7 +397,7 @@ impl Engine {
             let tb = self.lookup(env.rip);
             let id = tb.jit.expect("JIT engine compiles every TB");
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let epoch = self.jit_ref().flushes;
@@ -416,7 +418,7 @@ impl Engine {
                 let direct = !self.opts.log.exec;
                 let jit = self.jit_mut();
                 if direct {
-                    jit.set_jump(tb.pc, id);
+                    jit.set_jump(tb.key.pc, id);
                     if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
                         jit.chain(from, k, id);
                     }
