@@ -122,7 +122,7 @@ impl Gen {
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
                 // Chained, the target does not need `CpuState.rip`; the
                 // exit stub stores it.
-                self.dirty[RIP.index()] = false;
+                self.set_dirty(RIP.index(), false);
                 self.sync_all();
                 if pc <= self.tb_pc {
                     self.check_exit_request(pc);
@@ -143,7 +143,7 @@ impl Gen {
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
         // The target does not need `CpuState.rip`; the miss path stores it.
-        self.dirty[RIP.index()] = false;
+        self.set_dirty(RIP.index(), false);
         self.sync_all();
         self.emit_lookup();
         self.reset();

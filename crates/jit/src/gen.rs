@@ -103,6 +103,8 @@ pub(crate) struct Gen {
     // Allocator state (see `regalloc`).
     pub loc: Vec<Loc>,
     pub dirty: Vec<bool>,
+    /// Bit g set: global g is dirty (mirrors `dirty`, see `set_dirty`).
+    pub dirty_mask: u64,
     pub slot: Vec<u32>,
     pub reg_temp: [u32; 16],
     pub age: [u32; 16],
@@ -166,6 +168,7 @@ impl Gen {
             ng: 0,
             loc: Vec::new(),
             dirty: Vec::new(),
+            dirty_mask: 0,
             slot: Vec::new(),
             reg_temp: [NONE; 16],
             age: [0; 16],
@@ -222,6 +225,7 @@ impl Gen {
     fn begin(&mut self, id: u32, tb_pc: u64, base: usize, opts: GenOptions) {
         let n = self.ir.n_temps as usize;
         let ng = self.ir.globals.len();
+        assert!(ng <= 64, "the backend handles at most 64 globals");
         self.a.reset(base);
         self.base = base;
         self.opts = opts;
@@ -248,6 +252,7 @@ impl Gen {
         self.body = None;
         self.dirty.clear();
         self.dirty.resize(n, false);
+        self.dirty_mask = 0;
         self.slot.clear();
         self.slot.resize(n, NONE);
         self.reg_temp = [NONE; 16];

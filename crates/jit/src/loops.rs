@@ -70,9 +70,9 @@ impl Gen {
     /// and crossing locals, and moves loop globals into their registers.
     /// Flags are left alone (a `brcond` compares before this).
     pub fn canonicalize(&mut self) {
-        for g in 0..self.ng {
-            if self.canon_reg(g).is_none() {
-                self.write_home(g as u32);
+        for g in self.dirty_globals() {
+            if self.canon_reg(g as usize).is_none() {
+                self.write_home(g);
             }
         }
         let active = std::mem::take(&mut self.crossing_active);
@@ -119,7 +119,7 @@ impl Gen {
             }
             self.reg_temp[r as usize] = g;
             self.loc[g as usize] = Loc::Reg(r);
-            self.dirty[g as usize] = true;
+            self.set_dirty(g as usize, true);
         }
     }
 
@@ -139,7 +139,7 @@ impl Gen {
     /// registers, check `exit_request`, jump to the body.
     pub fn back_edge(&mut self) {
         let body = self.body.expect("loop TB has a body label");
-        self.dirty[RIP.index()] = false;
+        self.set_dirty(RIP.index(), false);
         self.canonicalize();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();

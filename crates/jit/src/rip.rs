@@ -85,7 +85,7 @@ impl Gen {
         self.rip_lazy = self.label_lazy[l as usize];
         if self.rip_lazy {
             self.loc[RIP.index()] = Loc::Const(self.tb_pc);
-            self.dirty[RIP.index()] = false;
+            self.set_dirty(RIP.index(), false);
         }
     }
 }

@@ -184,9 +184,9 @@ impl Gen {
         let off = self.off() as u32;
         let at = self.sites.site(off, self.cur_pc);
         let mut n = 0;
-        for g in 0..self.ng {
-            if let Some(v) = self.site_value(g) {
-                self.sites.value(self.ir.globals[g].offset, v);
+        for g in self.dirty_globals() {
+            if let Some(v) = self.site_value(g as usize) {
+                self.sites.value(self.ir.globals[g as usize].offset, v);
                 n += 1;
             }
         }
