@@ -34,6 +34,10 @@ struct Args {
     /// Print engine statistics at exit.
     #[arg(long)]
     stats: bool,
+    /// List each compiled TB in /tmp/perf-PID.map, so that `perf report`
+    /// names JIT samples by guest pc (JIT engine).
+    #[arg(long)]
+    perfmap: bool,
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
             stats: args.stats,
             compare_engines: args.compare_engines.unwrap_or(0),
             code_cache_size: args.code_cache.map_or(0, |k| k << 10),
+            perfmap: args.perfmap,
         },
         sink,
     ) {

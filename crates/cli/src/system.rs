@@ -51,11 +51,15 @@ struct Args {
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
+    /// List each compiled TB in /tmp/perf-PID.map, so that `perf report`
+    /// names JIT samples by guest pc (JIT engine).
+    #[arg(long)]
+    perfmap: bool,
 }
 
 /// Rewrites QEMU-style `-kernel` into `--kernel` for the long options.
 fn qemu_style(args: impl Iterator<Item = String>) -> Vec<String> {
-    const LONG: [&str; 7] = [
+    const LONG: [&str; 8] = [
         "kernel",
         "append",
         "nographic",
@@ -63,6 +67,7 @@ fn qemu_style(args: impl Iterator<Item = String>) -> Vec<String> {
         "no-reboot",
         "engine",
         "one-insn-per-tb",
+        "perfmap",
     ];
     args.map(|a| match a.strip_prefix('-') {
         Some(rest) if LONG.contains(&rest) => format!("-{a}"),
@@ -129,6 +134,7 @@ fn main() -> ExitCode {
             kind,
             log,
             one_insn_per_tb: args.one_insn_per_tb,
+            perfmap: args.perfmap,
             ..Default::default()
         },
         stdio_console: args.nographic || args.serial.is_some(),

@@ -532,3 +532,61 @@ fn tb_hash_finds_tbs_evicted_from_the_jump_cache() {
         );
     }
 }
+
+/// `--perfmap` lists each compiled TB in `/tmp/perf-PID.map` as perf reads
+/// it: host start and size in hex, then a symbol naming the guest pc. The
+/// entry point's TB is there, and no two TBs overlap.
+#[test]
+fn perfmap_lists_compiled_tbs() {
+    let bin = asm_binary(
+        "perfmap",
+        ".globl _start\n_start:\n\
+         mov $3, %ecx\n 1: call f\n dec %ecx\n jnz 1b\n\
+         mov $60, %eax\n xor %edi, %edi\n syscall\n\
+         f: ret\n",
+    );
+    let entry = Command::new("readelf")
+        .arg("-h")
+        .arg(&bin)
+        .output()
+        .expect("readelf (binutils) is needed");
+    let entry = String::from_utf8_lossy(&entry.stdout)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Entry point address:")
+                .map(|v| v.trim().to_string())
+        })
+        .expect("entry point");
+    let child = ox86()
+        .args(["--engine", "jit", "--perfmap"])
+        .arg(&bin)
+        .spawn()
+        .expect("start ox86");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("ox86 runs");
+    assert!(out.status.success());
+    let path = format!("/tmp/perf-{pid}.map");
+    let text = fs::read_to_string(&path).expect("perf map written");
+    fs::remove_file(&path).expect("remove the perf map");
+    let mut ranges = Vec::new();
+    for line in text.lines() {
+        let mut f = line.splitn(3, ' ');
+        let start = u64::from_str_radix(f.next().unwrap_or(""), 16);
+        let len = u64::from_str_radix(f.next().unwrap_or(""), 16);
+        let sym = f.next().unwrap_or("");
+        match (start, len) {
+            (Ok(s), Ok(l)) if l > 0 && sym.starts_with("guest_0x") => ranges.push((s, l)),
+            _ => panic!("malformed perf map line {line:?}"),
+        }
+    }
+    assert!(
+        text.lines().any(|l| l.ends_with(&format!("guest_{entry}"))),
+        "no TB at the entry {entry}: {text}"
+    );
+    assert!(ranges.len() >= 3, "{text}");
+    ranges.sort();
+    for w in ranges.windows(2) {
+        assert!(w[0].0 + w[0].1 <= w[1].0, "TBs overlap: {text}");
+    }
+}

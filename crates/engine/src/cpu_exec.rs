@@ -5,6 +5,7 @@
 
 use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
+use crate::perfmap::PerfMap;
 use crate::tb::Tb;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use ox86_interp::{InterpTb, TbExit};
@@ -42,6 +43,8 @@ pub struct EngineOptions {
     pub compare_engines: u64,
     /// JIT: code cache size in bytes (0: the default).
     pub code_cache_size: usize,
+    /// JIT: list each compiled TB in `/tmp/perf-PID.map` for `perf`.
+    pub perfmap: bool,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -123,6 +126,8 @@ pub struct Engine {
     opt: ox86_ir::opt::Optimizer,
     /// The last TB's IR when nothing kept it: its buffer is reused.
     spare_ir: Option<ox86_ir::IrBlock>,
+    /// `--perfmap`: where compiled TBs are listed for `perf`.
+    perfmap: Option<PerfMap>,
 }
 
 struct GuestCode;
@@ -169,6 +174,12 @@ impl Engine {
             })?),
             EngineKind::Interp => None,
         };
+        let perfmap = match (opts.perfmap, &jit) {
+            (true, Some(_)) => PerfMap::create()
+                .map_err(|e| eprintln!("ox86: no perf map: {}: {e}", PerfMap::path()))
+                .ok(),
+            _ => None,
+        };
         Ok(Engine {
             opts,
             cache: TbCache::default(),
@@ -181,6 +192,7 @@ impl Engine {
             sys: Default::default(),
             opt: Default::default(),
             spare_ir: None,
+            perfmap,
         })
     }
 
@@ -320,14 +332,19 @@ impl Engine {
         let Some(jit) = &mut self.jit else {
             return Ok(None);
         };
-        match jit.compile(ir, pc) {
+        let id = match jit.compile(ir, pc) {
             Err(JitError::CacheFull) => {
                 self.flush();
                 let jit = self.jit.as_mut().expect("JIT engine");
-                jit.compile(ir, pc).map(Some)
+                jit.compile(ir, pc)?
             }
-            r => r.map(Some),
+            r => r?,
+        };
+        if let (Some(map), Some(jit)) = (&mut self.perfmap, &self.jit) {
+            let (start, len) = jit.code_range(id);
+            map.record(start, len, pc);
         }
+        Ok(Some(id))
     }
 
     #[cfg(feature = "disas")]

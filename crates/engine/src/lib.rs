@@ -6,6 +6,7 @@ mod compare;
 pub mod cpu_exec;
 mod hash;
 pub mod log;
+pub mod perfmap;
 pub mod signal;
 mod system;
 pub mod tb;

@@ -212,6 +212,11 @@ impl Jit {
         self.cache.addr_of(self.tbs[id.0 as usize].start)
     }
 
+    /// Host address and length of a TB's code.
+    pub fn code_range(&self, id: TbId) -> (usize, usize) {
+        (self.code_addr(id), self.tbs[id.0 as usize].len as usize)
+    }
+
     /// Runs generated code from TB `id` until it returns to the exec loop.
     pub fn run(&mut self, env: &mut CpuState, id: TbId) -> JitExit {
         env.jmp_cache = self.table.addr();

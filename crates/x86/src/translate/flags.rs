@@ -4,11 +4,11 @@
 
 use super::Cx;
 use crate::cc::{CcKind, CC_OP_EFLAGS};
-use crate::cpu::eflags::{CF, OF, PF, SF, ZF};
+use crate::cpu::eflags::{AF, ARITH, CF, OF, PF, SF, ZF};
 use crate::cpu::glob;
 use crate::helpers::flags::CC_COMPUTE_ALL;
 use iced_x86::ConditionCode;
-use ox86_ir::{Cond, Temp};
+use ox86_ir::{Cond, Opcode, Temp};
 
 impl Cx {
     /// Records the lazy-flags state left by an instruction.
@@ -44,8 +44,21 @@ impl Cx {
 
     /// The six arithmetic flags as an EFLAGS-layout value.
     pub fn compute_all(&mut self) -> Temp {
+        self.compute_flags(ARITH)
+    }
+
+    /// A value (EFLAGS layout) whose bits in `mask` are those arithmetic
+    /// flags; its other bits are 0 or other flags. Computed inline when
+    /// the producing `cc_op` is known, so that only the flags asked for
+    /// cost anything, else by the `cc_compute_all` helper.
+    pub fn compute_flags(&mut self, mask: u64) -> Temp {
         if self.cc_known == Some(CC_OP_EFLAGS) {
             return self.g(glob::CC_SRC);
+        }
+        if let Some(op) = self.cc_known {
+            if let Some(t) = self.flags_inline(op, mask) {
+                return t;
+            }
         }
         let args = [
             self.g(glob::CC_OP),
@@ -54,6 +67,146 @@ impl Cx {
             self.g(glob::CC_SRC2),
         ];
         self.call_pure(&CC_COMPUTE_ALL, &args)
+    }
+
+    /// `compute_flags(mask)` as IR for a known `cc_op`: each flag by the
+    /// formula of `cc::compute_all` for its kind (None for the kinds
+    /// with a carry in, which stay with the helper).
+    fn flags_inline(&mut self, op: u64, mask: u64) -> Option<Temp> {
+        let (kind, size) = CcKind::decode(op);
+        if !matches!(
+            kind,
+            CcKind::Add
+                | CcKind::Sub
+                | CcKind::Logic
+                | CcKind::Inc
+                | CcKind::Dec
+                | CcKind::Shl
+                | CcKind::Sar
+                | CcKind::Mul
+        ) {
+            return None;
+        }
+        let bits = u64::from(size) * 8;
+        let dst = self.g(glob::CC_DST);
+        let src = self.g(glob::CC_SRC);
+        let d = self.zext(size, dst);
+        // The first operand of an addition or subtraction (`d = s1 ± src`).
+        let s1 = match kind {
+            CcKind::Add => Some(self.b.sub(d, src)),
+            CcKind::Sub => Some(self.b.add(d, src)),
+            _ => None,
+        };
+        let mut parts = Vec::new();
+        for flag in [CF, PF, AF, ZF, SF, OF] {
+            if mask & flag == 0 {
+                continue;
+            }
+            let bit = match flag {
+                CF => match kind {
+                    CcKind::Add => {
+                        let s2 = self.zext(size, src);
+                        Some(self.b.setcond(Cond::Ltu, d, s2))
+                    }
+                    CcKind::Sub => {
+                        let a = self.zext(size, s1.expect("sub operand"));
+                        let s2 = self.zext(size, src);
+                        Some(self.b.setcond(Cond::Ltu, a, s2))
+                    }
+                    CcKind::Inc | CcKind::Dec => Some(self.b.andi(src, CF)),
+                    CcKind::Shl => Some(self.bit_of(src, bits - 1)),
+                    CcKind::Sar => Some(self.b.andi(src, 1)),
+                    CcKind::Mul => {
+                        let zero = self.b.movi(0);
+                        Some(self.b.setcond(Cond::Ne, src, zero))
+                    }
+                    _ => None,
+                },
+                PF => {
+                    let low = self.b.andi(d, 0xff);
+                    let n = self.b.unop(Opcode::Ctpop, low);
+                    let odd = self.b.andi(n, 1);
+                    let one = self.b.movi(1);
+                    let even = self.b.xor(odd, one);
+                    Some(self.b.shli(even, 2))
+                }
+                AF => {
+                    let other = match kind {
+                        CcKind::Add | CcKind::Sub => s1.map(|s1| (s1, src)),
+                        CcKind::Inc => {
+                            let m1 = self.b.addi(d, u64::MAX);
+                            Some((m1, self.b.movi(1)))
+                        }
+                        CcKind::Dec => {
+                            let p1 = self.b.addi(d, 1);
+                            Some((p1, self.b.movi(1)))
+                        }
+                        _ => None,
+                    };
+                    other.map(|(a, b)| {
+                        let x = self.b.xor(d, a);
+                        let x = self.b.xor(x, b);
+                        self.b.andi(x, AF)
+                    })
+                }
+                ZF => {
+                    let zero = self.b.movi(0);
+                    let z = self.b.setcond(Cond::Eq, d, zero);
+                    Some(self.b.shli(z, 6))
+                }
+                SF => {
+                    let s = self.bit_of(d, bits - 1);
+                    Some(self.b.shli(s, 7))
+                }
+                _ => {
+                    let of = match kind {
+                        CcKind::Add | CcKind::Sub => {
+                            let s1 = s1.expect("add/sub operand");
+                            let ab = self.b.xor(s1, src);
+                            let ad = self.b.xor(s1, d);
+                            let x = if kind == CcKind::Add {
+                                let ones = self.b.movi(u64::MAX);
+                                let nab = self.b.xor(ab, ones);
+                                self.b.and(nab, ad)
+                            } else {
+                                self.b.and(ab, ad)
+                            };
+                            Some(self.bit_of(x, bits - 1))
+                        }
+                        CcKind::Inc | CcKind::Dec => {
+                            let sign = 1u64 << (bits - 1);
+                            let at = if kind == CcKind::Inc { sign } else { sign - 1 };
+                            let c = self.b.movi(at);
+                            Some(self.b.setcond(Cond::Eq, d, c))
+                        }
+                        CcKind::Shl | CcKind::Sar => {
+                            let x = self.b.xor(src, d);
+                            Some(self.bit_of(x, bits - 1))
+                        }
+                        CcKind::Mul => {
+                            let zero = self.b.movi(0);
+                            Some(self.b.setcond(Cond::Ne, src, zero))
+                        }
+                        _ => None,
+                    };
+                    of.map(|b| self.b.shli(b, 11))
+                }
+            };
+            if let Some(b) = bit {
+                parts.push(b);
+            }
+        }
+        let mut acc = parts.pop().unwrap_or_else(|| self.b.movi(0));
+        while let Some(p) = parts.pop() {
+            acc = self.b.or(acc, p);
+        }
+        Some(acc)
+    }
+
+    /// Bit `n` of `v` as 0 or 1.
+    fn bit_of(&mut self, v: Temp, n: u64) -> Temp {
+        let s = self.b.shri(v, n);
+        self.b.andi(s, 1)
     }
 
     /// CF as 0 or 1.
@@ -91,7 +244,17 @@ impl Cx {
                 return c;
             }
         }
-        let all = self.compute_all();
+        let needed = match cc {
+            ConditionCode::o | ConditionCode::no => OF,
+            ConditionCode::b | ConditionCode::ae => CF,
+            ConditionCode::e | ConditionCode::ne => ZF,
+            ConditionCode::be | ConditionCode::a => CF | ZF,
+            ConditionCode::s | ConditionCode::ns => SF,
+            ConditionCode::p | ConditionCode::np => PF,
+            ConditionCode::l | ConditionCode::ge => SF | OF,
+            _ => SF | OF | ZF,
+        };
+        let all = self.compute_flags(needed);
         let zero = self.b.movi(0);
         let (mask, negate) = match cc {
             ConditionCode::o => (OF, false),

@@ -5,7 +5,7 @@
 
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
-use crate::cpu::eflags::{CF, OF};
+use crate::cpu::eflags::{AF, CF, OF, PF, SF, ZF};
 use crate::cpu::glob;
 use iced_x86::{Mnemonic, OpKind, Register};
 use ox86_ir::{Cond, Opcode, Temp};
@@ -178,7 +178,12 @@ fn rotate(cx: &mut Cx, left: bool) {
         cx.zext(size, v)
     };
     cx.write_op(0, size, res, &mut addr);
-    let all = cx.compute_all();
+    // A constant count replaces CF and OF for sure: only the others are
+    // carried over.
+    let all = match n {
+        Count::Const(_) => cx.compute_flags(PF | AF | ZF | SF),
+        Count::Dyn(_) => cx.compute_all(),
+    };
     let msb = bit(cx, res, w - 1);
     let (cf, of) = if left {
         let cf = cx.b.andi(res, 1);

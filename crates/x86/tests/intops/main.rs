@@ -9,6 +9,7 @@ mod bits;
 mod bmi;
 mod cache;
 mod crypto;
+mod flags;
 mod fxsr;
 mod harness;
 mod mmx;
