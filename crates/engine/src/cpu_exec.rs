@@ -14,7 +14,7 @@ use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
 use ox86_x86::translate::Mode;
-use ox86_x86::{translate_tb, CodeFetch, CpuState, TbFlags};
+use ox86_x86::{translate_tb_into, CodeFetch, CpuState, TbFlags};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -122,6 +122,10 @@ pub struct Engine {
     compare: crate::compare::Compare,
     /// System-mode bookkeeping.
     pub(crate) sys: crate::system::SysState,
+    /// The optimiser's buffers, reused for every TB.
+    opt: ox86_ir::opt::Optimizer,
+    /// The last TB's IR when nothing kept it: its buffer is reused.
+    spare_ir: Option<ox86_ir::IrBlock>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
 }
@@ -130,8 +134,20 @@ struct GuestCode;
 
 impl CodeFetch for GuestCode {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
-        for (i, b) in buf.iter_mut().enumerate() {
-            let r = ox86_interp::guest_mem::ld8u(addr.wrapping_add(i as u64));
+        use ox86_interp::guest_mem::{ld64, ld8u};
+        // Eight bytes at a time while they are readable, then byte by
+        // byte up to the first unreadable one.
+        let mut done = 0;
+        while buf.len() - done >= 8 {
+            let r = ld64(addr.wrapping_add(done as u64));
+            if r.fault != 0 {
+                break;
+            }
+            buf[done..done + 8].copy_from_slice(&r.value.to_le_bytes());
+            done += 8;
+        }
+        for (i, b) in buf.iter_mut().enumerate().skip(done) {
+            let r = ld8u(addr.wrapping_add(i as u64));
             if r.fault != 0 {
                 return i;
             }
@@ -174,6 +190,8 @@ impl Engine {
             stats: Stats::default(),
             compare: crate::compare::Compare::new(opts.compare_engines),
             sys: Default::default(),
+            opt: Default::default(),
+            spare_ir: None,
             perfmap,
         })
     }
@@ -243,12 +261,16 @@ impl Engine {
         let t0 = if timed { thread_cpu_ns() } else { 0 };
         let mut max_insns = max_insns;
         let (t, jit) = loop {
-            let mut t = translate_tb(pc, code, TbFlags { max_insns, mode });
+            let ir = match self.spare_ir.take() {
+                Some(ir) => ir,
+                None => ox86_ir::IrBlock::new(&ox86_x86::GLOBALS),
+            };
+            let mut t = translate_tb_into(ir, pc, code, TbFlags { max_insns, mode });
             if self.opts.log.op {
                 let text = ox86_ir::format_block(&t.ir, &helpers::Names);
                 self.log.write(&format!("OP:\n{text}\n"));
             }
-            ox86_ir::opt::optimize(&mut t.ir);
+            self.opt.run(&mut t.ir);
             if cfg!(debug_assertions) {
                 if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
                     panic!("translator produced invalid IR at {pc:#x}: {e}");
@@ -279,15 +301,23 @@ impl Engine {
         }
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();
+        let interp = if keep_ir {
+            Some(Box::new(InterpTb::new(t.ir)))
+        } else {
+            self.spare_ir = Some(t.ir);
+            None
+        };
         Tb {
-            pc,
-            flags: mode.flags(),
-            cs_base: mode.cs_base,
-            phys: pc,
+            key: crate::tb::TbKey {
+                pc,
+                flags: mode.flags(),
+                cs_base: mode.cs_base,
+                phys: pc,
+            },
             phys2: None,
             size: t.size,
-            n_insns: t.n_insns,
-            interp: keep_ir.then(|| InterpTb::new(t.ir)),
+            n_insns: t.n_insns as u32,
+            interp,
             jit,
         }
     }
@@ -360,7 +390,7 @@ impl Engine {
             }
             let tb = self.lookup(env.rip);
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
@@ -384,7 +414,7 @@ impl Engine {
             let tb = self.lookup(env.rip);
             let id = tb.jit.expect("JIT engine compiles every TB");
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let epoch = self.jit_ref().flushes;
@@ -405,7 +435,7 @@ impl Engine {
                 let direct = !self.opts.log.exec;
                 let jit = self.jit_mut();
                 if direct {
-                    jit.set_jump(tb.pc, id);
+                    jit.set_jump(tb.key.pc, id);
                     if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
                         jit.chain(from, k, id);
                     }

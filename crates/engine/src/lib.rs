@@ -4,6 +4,7 @@
 pub mod cache;
 mod compare;
 pub mod cpu_exec;
+mod hash;
 pub mod log;
 pub mod perfmap;
 pub mod signal;

@@ -15,7 +15,7 @@ fn cond(c: u64) -> Cond {
     Cond::from_u64(c).expect("verified condition")
 }
 
-impl Gen<'_> {
+impl Gen {
     /// `d = s`, moving a register over when `s` dies.
     fn copy(&mut self, d: Temp, s: Temp, s_dies: bool) {
         if d == s {

@@ -18,10 +18,36 @@ pub(crate) enum Val {
     Imm(i32),
 }
 
-impl Gen<'_> {
+impl Gen {
     /// True if temp index `t` is a global.
     pub fn is_global(&self, t: u32) -> bool {
         (t as usize) < self.ng
+    }
+
+    /// Marks temp `t`'s home stale (`true`) or current.
+    #[inline]
+    pub fn set_dirty(&mut self, t: usize, dirty: bool) {
+        self.dirty[t] = dirty;
+        if t < self.ng {
+            let bit = 1u64 << t;
+            if dirty {
+                self.dirty_mask |= bit;
+            } else {
+                self.dirty_mask &= !bit;
+            }
+        }
+    }
+
+    /// The dirty globals, in index order.
+    pub fn dirty_globals(&self) -> impl Iterator<Item = u32> + use<> {
+        let mut m = self.dirty_mask;
+        std::iter::from_fn(move || {
+            (m != 0).then(|| {
+                let g = m.trailing_zeros();
+                m &= m - 1;
+                g
+            })
+        })
     }
 
     /// `ENV_REG` displacement of global `t`.
@@ -74,7 +100,7 @@ impl Gen<'_> {
             self.reg_temp[r as usize] = NONE;
         }
         self.loc[ti] = Loc::Mem;
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
     }
 
     /// Writes `t` to its home if the home is stale.
@@ -83,7 +109,7 @@ impl Gen<'_> {
         if !self.dirty[ti] {
             return;
         }
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
         let global = self.is_global(t);
         match self.loc[ti] {
             Loc::Reg(r) if global => self.st_env_reg(self.global_disp(t), r),
@@ -178,7 +204,7 @@ impl Gen<'_> {
         if ti == crate::rip::RIP.0 && self.rip_lazy {
             // In a register rip can be spilled: it must be stored then.
             self.rip_lazy = false;
-            self.dirty[ti as usize] = true;
+            self.set_dirty(ti as usize, true);
         }
         self.bind(ti, r);
         self.locked |= 1 << r;
@@ -280,7 +306,7 @@ impl Gen<'_> {
             }
         }
         self.loc[ti] = Loc::Dead;
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
         let s = self.slot[ti];
         if s != NONE && !self.live.crossing[ti] {
             self.slot[ti] = NONE;
@@ -290,7 +316,7 @@ impl Gen<'_> {
 
     fn note_def(&mut self, t: u32) {
         let ti = t as usize;
-        self.dirty[ti] = true;
+        self.set_dirty(ti, true);
         if t == crate::rip::RIP.0 {
             self.rip_lazy = false;
         }
@@ -329,7 +355,7 @@ impl Gen<'_> {
 
     /// Writes every dirty global to `CpuState` (they stay where they are).
     pub fn sync_globals(&mut self) {
-        for g in 0..self.ng as u32 {
+        for g in self.dirty_globals() {
             self.write_home(g);
         }
     }
