@@ -10,6 +10,7 @@ pub mod perfmap;
 pub mod signal;
 mod system;
 pub mod tb;
+mod tier;
 
 pub use cpu_exec::{disassemble, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats};
 pub use log::{LogMask, LogSink};
