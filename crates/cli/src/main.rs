@@ -38,6 +38,10 @@ struct Args {
     /// names JIT samples by guest pc (JIT engine).
     #[arg(long)]
     perfmap: bool,
+    /// JIT: compile a TB when it runs for the Nth time; its earlier runs
+    /// use the interpreter (1: compile every TB at once).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    jit_after: u32,
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
             compare_engines: args.compare_engines.unwrap_or(0),
             code_cache_size: args.code_cache.map_or(0, |k| k << 10),
             perfmap: args.perfmap,
+            jit_after: args.jit_after,
         },
         sink,
     ) {

@@ -559,7 +559,7 @@ fn perfmap_lists_compiled_tbs() {
         })
         .expect("entry point");
     let child = ox86()
-        .args(["--engine", "jit", "--perfmap"])
+        .args(["--engine", "jit", "--jit-after=1", "--perfmap"])
         .arg(&bin)
         .spawn()
         .expect("start ox86");
@@ -589,4 +589,75 @@ fn perfmap_lists_compiled_tbs() {
     for w in ranges.windows(2) {
         assert!(w[0].0 + w[0].1 <= w[1].0, "TBs overlap: {text}");
     }
+}
+
+/// Builds a static C program from source text.
+fn c_binary(name: &str, text: &str) -> PathBuf {
+    let src = scratch(&format!("{name}.c"));
+    fs::write(&src, text).expect("write source");
+    let bin = scratch(name);
+    let status = Command::new("gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .expect("gcc is needed (see tests/run)");
+    assert!(status.success(), "gcc failed");
+    bin
+}
+
+/// The JIT's first tier (`--jit-after`): start-up code is interpreted until
+/// its Nth run, then compiled. Code rewritten between its runs (through
+/// mprotect, as a JIT does it) runs as rewritten, whether its first
+/// translation is kept or not; the output matches the native run, and
+/// `--stats` shows the interpreted runs.
+#[test]
+fn first_tier_runs_rewritten_code_afresh() {
+    let bin = c_binary(
+        "first_tier",
+        r#"#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+int main(void) {
+    unsigned char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int sum = 0;
+    for (int v = 1; v <= 5; v++) {
+        /* mov eax, v; ret */
+        unsigned char code[] = {0xb8, (unsigned char)v, 0, 0, 0, 0xc3};
+        mprotect(p, 4096, PROT_READ | PROT_WRITE);
+        memcpy(p, code, sizeof code);
+        mprotect(p, 4096, PROT_READ | PROT_EXEC);
+        for (int k = 0; k < v; k++) sum += ((int (*)(void))p)();
+        printf("%d %d\n", v, sum);
+    }
+    return 0;
+}
+"#,
+    );
+    let native = Command::new(&bin).output().expect("native run");
+    assert!(native.status.success());
+    for after in ["1", "2", "3"] {
+        let mut cmd = ox86();
+        cmd.args([
+            "--engine",
+            "jit",
+            "--stats",
+            &format!("--jit-after={after}"),
+        ])
+        .arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
+        assert_eq!(out.status, Status::Exit(0), "--jit-after={after}");
+        assert_eq!(out.stdout, native.stdout, "--jit-after={after}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let interpreted: u64 = err
+            .split("interpreted before compiling ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("--stats: {err}"));
+        assert_eq!(interpreted == 0, after == "1", "--jit-after={after}: {err}");
+    }
+    let out = run_ox86(&["--jit-after=0", bin.to_str().expect("UTF-8 path")]);
+    assert!(matches!(out.status, Status::Exit(2)), "usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'--jit-after <N>'"));
 }

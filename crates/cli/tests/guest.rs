@@ -5,7 +5,8 @@
 //!
 //! Knobs (environment variables):
 //! - `OX86_ENGINES`: comma-separated engines to compare with the native run (default
-//!   `interp,jit`). A name runs `ox86 --engine NAME`; `native` runs the binary again directly and
+//!   `interp,jit`). A name runs `ox86 --engine NAME` (`jit` with `--jit-after=1`, so that every
+//!   TB is compiled; `jit-tiered` is the JIT as run by default); `native` runs the binary again directly and
 //!   `qemu` runs it under `qemu-x86_64` (both check the tests themselves, not ox86).
 //! - `OX86_TEST_FILTER`: comma-separated substrings; only programs whose name contains one run.
 //! - `OX86_TEST_VARIANTS`: comma-separated variant names to build (default: all).
@@ -327,7 +328,14 @@ fn run_guest(
         }
         Some(Engine::Ox86(name)) => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_ox86"));
-            c.arg("--engine").arg(name).arg(binary);
+            match name.as_str() {
+                // Every TB compiled, so that the JIT sees all the code (by
+                // default start-up code runs first in the interpreter).
+                "jit" => c.args(["--engine", "jit", "--jit-after=1"]),
+                "jit-tiered" => c.args(["--engine", "jit"]),
+                _ => c.arg("--engine").arg(name),
+            };
+            c.arg(binary);
             c
         }
     };

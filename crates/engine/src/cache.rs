@@ -1,17 +1,41 @@
 //! The TB cache: a per-vCPU direct-mapped jump cache in front of a global
 //! hash keyed by (pc, flags), as in QEMU's `tb_jmp_cache` + `tb_htable`.
 
+use crate::hash::BuildWordHasher;
 use crate::tb::{Tb, TbKey};
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// Jump-cache entries (a power of two).
-pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
+/// A cached TB, hashed and compared by its key (which it holds, so the
+/// table stores one pointer per TB).
+struct Entry(Arc<Tb>);
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.0.key == other.0.key
+    }
+}
+
+impl Eq for Entry {}
+
+impl Hash for Entry {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.key.hash(h)
+    }
+}
+
+impl Borrow<TbKey> for Entry {
+    fn borrow(&self) -> &TbKey {
+        &self.0.key
+    }
+}
 
 /// The global TB hash.
 #[derive(Default)]
 pub struct TbCache {
-    map: HashMap<TbKey, Arc<Tb>>,
+    set: HashSet<Entry, BuildWordHasher>,
     /// Bumped on every flush, so jump caches can tell they are stale.
     pub generation: u64,
 }
@@ -19,17 +43,17 @@ pub struct TbCache {
 impl TbCache {
     /// Looks a TB up by key.
     pub fn get(&self, key: &TbKey) -> Option<&Arc<Tb>> {
-        self.map.get(key)
+        self.set.get(key).map(|e| &e.0)
     }
 
-    /// Inserts a freshly translated TB.
+    /// Inserts a freshly translated TB (replacing one with the same key).
     pub fn insert(&mut self, tb: Arc<Tb>) {
-        self.map.insert(tb.key(), tb);
+        self.set.replace(Entry(tb));
     }
 
     /// Drops one TB (system mode: its code was overwritten).
     pub fn remove(&mut self, tb: &Tb) {
-        if self.map.remove(&tb.key()).is_some() {
+        if self.set.remove(&tb.key) {
             self.generation += 1;
         }
     }
@@ -37,8 +61,8 @@ impl TbCache {
     /// Drops every TB overlapping guest range `[start, end)`; returns them.
     pub fn invalidate_range(&mut self, start: u64, end: u64) -> Vec<Arc<Tb>> {
         let mut gone = Vec::new();
-        self.map.retain(|_, tb| {
-            let keep = tb.pc + tb.size <= start || tb.pc >= end;
+        self.set.retain(|Entry(tb)| {
+            let keep = tb.key.pc + tb.size <= start || tb.key.pc >= end;
             if !keep {
                 gone.push(tb.clone());
             }
@@ -52,20 +76,23 @@ impl TbCache {
 
     /// Drops everything.
     pub fn flush(&mut self) {
-        self.map.clear();
+        self.set.clear();
         self.generation += 1;
     }
 
     /// Number of cached TBs.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.set.len()
     }
 
     /// True when no TB is cached.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.set.is_empty()
     }
 }
+
+/// Jump-cache entries (a power of two).
+pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
 
 /// The per-vCPU jump cache: pc-indexed, direct-mapped.
 pub struct JumpCache {
@@ -96,7 +123,7 @@ impl JumpCache {
             return None;
         }
         match &self.entries[jmp_cache_hash(pc)] {
-            Some(tb) if tb.pc == pc => Some(tb.clone()),
+            Some(tb) if tb.key.pc == pc => Some(tb.clone()),
             _ => None,
         }
     }
@@ -108,7 +135,7 @@ impl JumpCache {
 
     /// Remembers `tb` in its slot.
     pub fn set(&mut self, tb: Arc<Tb>) {
-        let h = jmp_cache_hash(tb.pc);
+        let h = jmp_cache_hash(tb.key.pc);
         self.entries[h] = Some(tb);
     }
 }

@@ -230,7 +230,7 @@ impl Compare {
             let ir = ox86_ir::format_block(&itb.ir, &helpers::Names);
             log.write(&format!(
                 "compare-engines: TB {:#x} differs after {} compared runs:\n{}\nIR:\n{ir}\n",
-                tb.pc,
+                tb.key.pc,
                 self.compared,
                 diff.join("\n")
             ));

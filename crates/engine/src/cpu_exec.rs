@@ -7,6 +7,7 @@ use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
 use crate::perfmap::PerfMap;
 use crate::tb::Tb;
+use crate::tier::FirstTier;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use ox86_interp::{InterpTb, TbExit};
 use ox86_ir::Opcode;
@@ -14,7 +15,8 @@ use ox86_jit::{Jit, JitError, JitExit, JitOptions, TbId};
 use ox86_x86::cpu::excp;
 use ox86_x86::helpers;
 use ox86_x86::translate::Mode;
-use ox86_x86::{translate_tb, CodeFetch, CpuState, TbFlags};
+use ox86_x86::translate::TranslatedTb;
+use ox86_x86::{translate_tb_into, CodeFetch, CpuState, TbFlags};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -45,6 +47,9 @@ pub struct EngineOptions {
     pub code_cache_size: usize,
     /// JIT: list each compiled TB in `/tmp/perf-PID.map` for `perf`.
     pub perfmap: bool,
+    /// JIT, user mode: compile a TB on its `jit_after`th run; the runs
+    /// before go to the interpreter (0 or 1: compile every TB at once).
+    pub jit_after: u32,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -91,6 +96,8 @@ pub struct Stats {
     pub tbs_translated: u64,
     /// Guest instructions translated.
     pub insns_translated: u64,
+    /// TB runs in the interpreter before the TB was compiled (`jit_after`).
+    pub tbs_interpreted: u64,
     /// Thread CPU time spent translating, in nanoseconds.
     pub translate_ns: u64,
     /// TBs executed.
@@ -105,6 +112,14 @@ pub struct Stats {
     pub code_bytes: u64,
     /// Code cache flushes.
     pub cache_flushes: u64,
+}
+
+/// What `run_first_tier` did.
+enum FirstTierRun {
+    /// Compiled and cached the TB, for the caller to run.
+    Compiled(Arc<Tb>),
+    /// Interpreted the code; `Some` when the exec loop must stop.
+    Interpreted(Option<Exit>),
 }
 
 /// One vCPU's engine: its caches, options and log.
@@ -122,6 +137,12 @@ pub struct Engine {
     compare: crate::compare::Compare,
     /// System-mode bookkeeping.
     pub(crate) sys: crate::system::SysState,
+    /// The optimiser's buffers, reused for every TB.
+    opt: ox86_ir::opt::Optimizer,
+    /// The last TB's IR when nothing kept it: its buffer is reused.
+    /// Code not yet compiled (`run_first_tier`).
+    tier: FirstTier,
+    spare_ir: Option<ox86_ir::IrBlock>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
 }
@@ -130,8 +151,20 @@ struct GuestCode;
 
 impl CodeFetch for GuestCode {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
-        for (i, b) in buf.iter_mut().enumerate() {
-            let r = ox86_interp::guest_mem::ld8u(addr.wrapping_add(i as u64));
+        use ox86_interp::guest_mem::{ld64, ld8u};
+        // Eight bytes at a time while they are readable, then byte by
+        // byte up to the first unreadable one.
+        let mut done = 0;
+        while buf.len() - done >= 8 {
+            let r = ld64(addr.wrapping_add(done as u64));
+            if r.fault != 0 {
+                break;
+            }
+            buf[done..done + 8].copy_from_slice(&r.value.to_le_bytes());
+            done += 8;
+        }
+        for (i, b) in buf.iter_mut().enumerate().skip(done) {
+            let r = ld8u(addr.wrapping_add(i as u64));
             if r.fault != 0 {
                 return i;
             }
@@ -175,6 +208,9 @@ impl Engine {
             stats: Stats::default(),
             compare: crate::compare::Compare::new(opts.compare_engines),
             sys: Default::default(),
+            opt: Default::default(),
+            spare_ir: None,
+            tier: FirstTier::default(),
             perfmap,
         })
     }
@@ -200,6 +236,7 @@ impl Engine {
 
     /// Drops TBs overlapping `[start, end)` (guest code changed or unmapped).
     pub fn invalidate(&mut self, start: u64, end: u64) {
+        self.tier.invalidate(start, end);
         let gone = self.cache.invalidate_range(start, end);
         if let Some(jit) = &mut self.jit {
             for tb in gone {
@@ -219,14 +256,75 @@ impl Engine {
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
-        let max_insns = if self.opts.one_insn_per_tb {
+        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
+        self.cache.insert(tb.clone());
+        tb
+    }
+
+    fn max_insns(&self) -> usize {
+        if self.opts.one_insn_per_tb {
             1
         } else {
             TbFlags::default().max_insns
+        }
+    }
+
+    /// Whether the code at `pc` starts in the interpreter (JIT engine, user
+    /// mode, `jit_after` above 1, start-up code, no engine comparison).
+    fn tiered(&self, pc: u64) -> bool {
+        self.jit.is_some()
+            && self.opts.jit_after > 1
+            && !self.compare.active()
+            && self.tier.admits(pc)
+    }
+
+    /// A run of the code at `env.rip`, which has no cached TB, in the
+    /// first tier (`tier.rs`): interpreted on each of its first
+    /// `jit_after - 1` runs, compiled and cached on the next.
+    fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
+        let pc = env.rip;
+        let kept = self.tier.take(pc);
+        if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
+            let tb = match kept {
+                Some(t) => self.finish(t, &mut GuestCode, Mode::USER64),
+                None => self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()),
+            };
+            let tb = Arc::new(tb);
+            self.cache.insert(tb.clone());
+            self.jmp.set(tb.clone());
+            return FirstTierRun::Compiled(tb);
+        }
+        let t = match kept {
+            Some(t) => t,
+            None => self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns()),
         };
-        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max_insns));
-        self.cache.insert(tb.clone());
-        tb
+        let tb = Tb {
+            key: crate::tb::TbKey {
+                pc,
+                flags: Mode::USER64.flags(),
+                cs_base: 0,
+                phys: pc,
+            },
+            phys2: None,
+            size: t.size,
+            n_insns: t.n_insns as u32,
+            interp: Some(Box::new(InterpTb::new(t.ir))),
+            jit: None,
+        };
+        self.stats.tbs_interpreted += 1;
+        let exit = self.interpret(env, &tb);
+        // The IR is kept in a block of its own size; the translator's
+        // buffer goes back for reuse.
+        let ir = tb.interp.expect("built with its IR").ir;
+        let kept = TranslatedTb {
+            pc,
+            size: tb.size,
+            n_insns: tb.n_insns as usize,
+            ir: ir.clone(),
+        };
+        self.spare_ir = Some(ir);
+        self.tier.keep(kept);
+        FirstTierRun::Interpreted(exit)
     }
 
     /// Translates and compiles the TB at `pc` (at most `max_insns`
@@ -240,27 +338,26 @@ impl Engine {
         mode: Mode,
         max_insns: usize,
     ) -> Tb {
+        let t = self.front(pc, code, mode, max_insns);
+        self.finish(t, code, mode)
+    }
+
+    /// The front end: the guest code at `pc` as IR (not optimised), with
+    /// the `in_asm` and `op` logs.
+    fn front(
+        &mut self,
+        pc: u64,
+        code: &mut dyn CodeFetch,
+        mode: Mode,
+        max_insns: usize,
+    ) -> TranslatedTb {
         let timed = self.opts.stats;
         let t0 = if timed { thread_cpu_ns() } else { 0 };
-        let mut max_insns = max_insns;
-        let (t, jit) = loop {
-            let mut t = translate_tb(pc, code, TbFlags { max_insns, mode });
-            if self.opts.log.op {
-                let text = ox86_ir::format_block(&t.ir, &helpers::Names);
-                self.log.write(&format!("OP:\n{text}\n"));
-            }
-            ox86_ir::opt::optimize(&mut t.ir);
-            if cfg!(debug_assertions) {
-                if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
-                    panic!("translator produced invalid IR at {pc:#x}: {e}");
-                }
-            }
-            match self.compile(&t.ir, pc) {
-                Ok(id) => break (t, id),
-                Err(JitError::TooManySpills(_)) if t.n_insns > 1 => max_insns = t.n_insns / 2,
-                Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
-            }
+        let ir = match self.spare_ir.take() {
+            Some(ir) => ir,
+            None => ox86_ir::IrBlock::new(&ox86_x86::GLOBALS),
         };
+        let t = translate_tb_into(ir, pc, code, TbFlags { max_insns, mode });
         if timed {
             self.stats.translate_ns += thread_cpu_ns() - t0;
         }
@@ -274,21 +371,63 @@ impl Engine {
                 .join("\n");
             self.log.write(&format!("----------------\nIN: \n{text}\n"));
         }
+        if self.opts.log.op {
+            let text = ox86_ir::format_block(&t.ir, &helpers::Names);
+            self.log.write(&format!("OP:\n{text}\n"));
+        }
+        t
+    }
+
+    /// The back end: optimises `t`'s IR and compiles it (JIT engine; when
+    /// the JIT runs out of spill slots the TB is translated again with half
+    /// the instructions), with the `op_opt` and `out_asm` logs.
+    fn finish(&mut self, mut t: TranslatedTb, code: &mut dyn CodeFetch, mode: Mode) -> Tb {
+        let pc = t.pc;
+        let jit = loop {
+            let timed = self.opts.stats;
+            let t0 = if timed { thread_cpu_ns() } else { 0 };
+            self.opt.run(&mut t.ir);
+            if cfg!(debug_assertions) {
+                if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
+                    panic!("translator produced invalid IR at {pc:#x}: {e}");
+                }
+            }
+            let r = self.compile(&t.ir, pc);
+            if timed {
+                self.stats.translate_ns += thread_cpu_ns() - t0;
+            }
+            match r {
+                Ok(id) => break id,
+                Err(JitError::TooManySpills(_)) if t.n_insns > 1 => {
+                    self.spare_ir = Some(t.ir);
+                    t = self.front(pc, code, mode, t.n_insns / 2);
+                }
+                Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
+            }
+        };
         if self.opts.log.op_opt {
             let text = ox86_ir::format_block(&t.ir, &helpers::Names);
             self.log.write(&format!("OP after optimization:\n{text}\n"));
         }
         self.log_out_asm(jit);
         let keep_ir = jit.is_none() || self.compare.active();
+        let interp = if keep_ir {
+            Some(Box::new(InterpTb::new(t.ir)))
+        } else {
+            self.spare_ir = Some(t.ir);
+            None
+        };
         Tb {
-            pc,
-            flags: mode.flags(),
-            cs_base: mode.cs_base,
-            phys: pc,
+            key: crate::tb::TbKey {
+                pc,
+                flags: mode.flags(),
+                cs_base: mode.cs_base,
+                phys: pc,
+            },
             phys2: None,
             size: t.size,
-            n_insns: t.n_insns,
-            interp: keep_ir.then(|| InterpTb::new(t.ir)),
+            n_insns: t.n_insns as u32,
+            interp,
             jit,
         }
     }
@@ -331,10 +470,22 @@ impl Engine {
     fn log_out_asm(&mut self, _id: Option<TbId>) {}
 
     fn lookup(&mut self, pc: u64) -> Arc<Tb> {
+        match self.lookup_cached(pc) {
+            Some(tb) => tb,
+            None => {
+                let tb = self.translate(pc);
+                self.jmp.set(tb.clone());
+                tb
+            }
+        }
+    }
+
+    /// The cached TB at `pc`: the jump cache, then the TB hash.
+    fn lookup_cached(&mut self, pc: u64) -> Option<Arc<Tb>> {
         self.stats.jmp_cache_lookups += 1;
         if let Some(tb) = self.jmp.get(pc, self.cache.generation) {
             self.stats.jmp_cache_hits += 1;
-            return tb;
+            return Some(tb);
         }
         let key = crate::tb::TbKey {
             pc,
@@ -342,12 +493,9 @@ impl Engine {
             cs_base: 0,
             phys: pc,
         };
-        let tb = match self.cache.get(&key) {
-            Some(tb) => tb.clone(),
-            None => self.translate(pc),
-        };
+        let tb = self.cache.get(&key)?.clone();
         self.jmp.set(tb.clone());
-        tb
+        Some(tb)
     }
 
     /// Runs guest code from `env.rip` until a syscall, a fault or an exit request.
@@ -360,15 +508,22 @@ impl Engine {
                 return Exit::Interrupted;
             }
             let tb = self.lookup(env.rip);
-            if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+            if let Some(exit) = self.interpret(env, &tb) {
+                return exit;
             }
-            self.stats.tbs_executed += 1;
-            let itb = tb.interp.as_ref().expect("interp engine keeps the IR");
-            match ox86_interp::exec(itb, env, &mut self.locals) {
-                TbExit::Direct(_) | TbExit::Indirect => {}
-                TbExit::Exception(_) => return self.exception(env),
-            }
+        }
+    }
+
+    /// Runs `tb` in the interpreter; `Some` when the loop must stop.
+    fn interpret(&mut self, env: &mut CpuState, tb: &Tb) -> Option<Exit> {
+        if self.opts.log.exec {
+            self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
+        }
+        self.stats.tbs_executed += 1;
+        let itb = tb.interp.as_ref().expect("an interpreted TB keeps its IR");
+        match ox86_interp::exec(itb, env, &mut self.locals) {
+            TbExit::Direct(_) | TbExit::Indirect => None,
+            TbExit::Exception(_) => Some(self.exception(env)),
         }
     }
 
@@ -382,10 +537,27 @@ impl Engine {
             if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
                 return Exit::Interrupted;
             }
-            let tb = self.lookup(env.rip);
-            let id = tb.jit.expect("JIT engine compiles every TB");
+            let tb = match self.lookup_cached(env.rip) {
+                Some(tb) => tb,
+                None if self.tiered(env.rip) => match self.run_first_tier(env) {
+                    FirstTierRun::Compiled(tb) => tb,
+                    FirstTierRun::Interpreted(exit) => {
+                        chain_from = None;
+                        match exit {
+                            Some(exit) => return exit,
+                            None => continue,
+                        }
+                    }
+                },
+                None => {
+                    let tb = self.translate(env.rip);
+                    self.jmp.set(tb.clone());
+                    tb
+                }
+            };
+            let id = tb.jit.expect("JIT engine compiles every TB it caches");
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let epoch = self.jit_ref().flushes;
@@ -406,7 +578,7 @@ impl Engine {
                 let direct = !self.opts.log.exec;
                 let jit = self.jit_mut();
                 if direct {
-                    jit.set_jump(tb.pc, id);
+                    jit.set_jump(tb.key.pc, id);
                     if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
                         jit.chain(from, k, id);
                     }

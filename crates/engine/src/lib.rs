@@ -4,11 +4,13 @@
 pub mod cache;
 mod compare;
 pub mod cpu_exec;
+mod hash;
 pub mod log;
 pub mod perfmap;
 pub mod signal;
 mod system;
 pub mod tb;
+mod tier;
 
 pub use cpu_exec::{disassemble, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats};
 pub use log::{LogMask, LogSink};

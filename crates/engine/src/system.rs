@@ -107,13 +107,13 @@ impl Engine {
                 }
             };
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
             }
             self.stats.tbs_executed += 1;
             let exception = match (&mut self.jit, tb.jit) {
                 (Some(jit), Some(id)) => {
                     if !self.opts.log.exec {
-                        jit.set_jump(tb.pc, id);
+                        jit.set_jump(tb.key.pc, id);
                         if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes)
                         {
                             jit.chain(from, k, id);
@@ -264,10 +264,10 @@ impl Engine {
     ) -> Arc<Tb> {
         let pc = env.rip;
         let mut tb = self.build_tb(pc, &mut SysCode(env), mode, max_insns);
-        tb.flags |= extra;
+        tb.key.flags |= extra;
         let lin = mode.cs_base.wrapping_add(pc);
         let first = first_len(lin, tb.size);
-        tb.phys = phys;
+        tb.key.phys = phys;
         if tb.size > first {
             tb.phys2 = code_paddr(env, lin.wrapping_add(first))
                 .ok()
@@ -275,7 +275,7 @@ impl Engine {
         }
         let tb = Arc::new(tb);
         self.add_tb_pages(env, &tb);
-        if let Some(old) = self.cache.get(&tb.key()).cloned() {
+        if let Some(old) = self.cache.get(&tb.key).cloned() {
             self.drop_tb(env, &old);
         }
         self.cache.insert(tb.clone());
@@ -284,8 +284,8 @@ impl Engine {
 
     /// The byte ranges of `tb`'s code: (physical start, length) per page.
     fn tb_ranges(tb: &Tb) -> impl Iterator<Item = (u64, u64)> {
-        let first = first_len(tb.phys, tb.size);
-        std::iter::once((tb.phys, first)).chain(tb.phys2.map(|p| (p, tb.size - first)))
+        let first = first_len(tb.key.phys, tb.size);
+        std::iter::once((tb.key.phys, first)).chain(tb.phys2.map(|p| (p, tb.size - first)))
     }
 
     fn add_tb_pages(&mut self, env: &mut CpuState, tb: &Arc<Tb>) {

@@ -20,35 +20,19 @@ pub struct TbKey {
 /// One cached translation block.
 #[derive(Debug)]
 pub struct Tb {
-    /// rip of the first instruction (the linear pc in user mode).
-    pub pc: u64,
-    /// Mode flags that were part of the key (`Mode::flags`).
-    pub flags: u32,
-    /// CS base the TB was translated for.
-    pub cs_base: u64,
-    /// Physical address of its first byte (user mode: `pc`).
-    pub phys: u64,
+    /// What identifies it: rip of the first instruction (the linear pc in
+    /// user mode), mode flags, CS base, physical address of the first byte.
+    pub key: TbKey,
     /// Physical address of the page its last bytes are on, when it
     /// crosses a page boundary (system mode).
     pub phys2: Option<u64>,
     /// Guest bytes covered.
     pub size: u64,
     /// Guest instructions translated.
-    pub n_insns: usize,
-    /// The IR, prepared for the interpreter (interp engine, engine comparison).
-    pub interp: Option<InterpTb>,
+    pub n_insns: u32,
+    /// The IR, prepared for the interpreter (interp engine, engine
+    /// comparison); boxed, so that JIT-only TBs stay small.
+    pub interp: Option<Box<InterpTb>>,
     /// The compiled code (JIT engine).
     pub jit: Option<TbId>,
-}
-
-impl Tb {
-    /// The TB's cache key.
-    pub fn key(&self) -> TbKey {
-        TbKey {
-            pc: self.pc,
-            flags: self.flags,
-            cs_base: self.cs_base,
-            phys: self.phys,
-        }
-    }
 }

@@ -38,18 +38,28 @@ impl IrBlock {
         }
     }
 
+    /// Empties the block (keeping its op buffer) for the next TB's ops.
+    pub fn clear(&mut self) {
+        self.ops.clear();
+        self.n_temps = self.globals.len() as u32;
+        self.n_labels = 0;
+    }
+
     /// The temp naming global `i`.
+    #[inline]
     pub fn global(&self, i: usize) -> Temp {
         debug_assert!(i < self.globals.len());
         Temp(i as u32)
     }
 
     /// True if `t` is a global.
+    #[inline]
     pub fn is_global(&self, t: Temp) -> bool {
         t.index() < self.globals.len()
     }
 
     /// A fresh TB-local temp.
+    #[inline]
     pub fn temp(&mut self) -> Temp {
         let t = Temp(self.n_temps);
         self.n_temps += 1;
@@ -57,6 +67,7 @@ impl IrBlock {
     }
 
     /// A fresh label.
+    #[inline]
     pub fn label(&mut self) -> Label {
         let l = Label(self.n_labels);
         self.n_labels += 1;
@@ -64,6 +75,7 @@ impl IrBlock {
     }
 
     /// Appends an op.
+    #[inline]
     pub fn push(&mut self, op: Op) {
         self.ops.push(op);
     }

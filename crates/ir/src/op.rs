@@ -12,6 +12,7 @@ pub struct Temp(pub u32);
 
 impl Temp {
     /// The temp's index.
+    #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -154,6 +155,7 @@ pub struct Op {
 
 impl Op {
     /// An op with all operand slots empty.
+    #[inline]
     pub fn new(opc: Opcode) -> Op {
         Op {
             opc,
@@ -164,6 +166,7 @@ impl Op {
     }
 
     /// Number of inputs this op actually uses.
+    #[inline]
     pub fn n_ins(&self) -> usize {
         if self.opc.flags() & opf::VAR_INPUTS != 0 {
             self.consts[1] as usize
@@ -173,16 +176,19 @@ impl Op {
     }
 
     /// The used outputs.
+    #[inline]
     pub fn outputs(&self) -> &[Temp] {
         &self.outs[..self.opc.n_outs()]
     }
 
     /// The used inputs.
+    #[inline]
     pub fn inputs(&self) -> &[Temp] {
         &self.ins[..self.n_ins()]
     }
 
     /// The used constants.
+    #[inline]
     pub fn constants(&self) -> &[u64] {
         &self.consts[..self.opc.n_consts()]
     }

@@ -24,29 +24,39 @@ macro_rules! ir_ops {
             $( $(#[doc = $doc])* $variant, )*
         }
 
+        /// Per opcode, in table order: outputs, inputs, constants, `opf`
+        /// bits. A table rather than a `match`, so that reading an op's
+        /// shape is one load, not a jump on the opcode.
+        const SHAPE: &[[u8; 4]] = &[$([$outs, $ins, $consts, $flags]),*];
+
         impl Opcode {
             /// Every opcode, in table order.
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant),*];
 
             /// The name used in the text form.
+            #[inline]
             pub const fn name(self) -> &'static str {
                 match self { $(Opcode::$variant => $name,)* }
             }
             /// Number of output temps.
+            #[inline]
             pub const fn n_outs(self) -> usize {
-                match self { $(Opcode::$variant => $outs,)* }
+                SHAPE[self as usize][0] as usize
             }
             /// Number of input temps (for `VAR_INPUTS` ops: the maximum).
+            #[inline]
             pub const fn n_ins(self) -> usize {
-                match self { $(Opcode::$variant => $ins,)* }
+                SHAPE[self as usize][1] as usize
             }
             /// Number of constant operands.
+            #[inline]
             pub const fn n_consts(self) -> usize {
-                match self { $(Opcode::$variant => $consts,)* }
+                SHAPE[self as usize][2] as usize
             }
             /// The `opf` property bits.
+            #[inline]
             pub const fn flags(self) -> u8 {
-                match self { $(Opcode::$variant => $flags,)* }
+                SHAPE[self as usize][3]
             }
             /// One-line description.
             pub const fn doc(self) -> &'static str {

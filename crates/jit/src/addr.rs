@@ -1,10 +1,11 @@
 //! Address folding: a guest load or store whose address is `base ± const`,
 //! computed just for it, uses the host addressing mode `[base + disp]`
-//! instead. Rewrites a copy of the TB's ops before code generation.
+//! instead. Rewrites the backend's copy of the TB's ops before code generation.
 
+use crate::defs::Defs;
 use crate::emit::fits_i32;
 use crate::liveness::ends_bb;
-use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Index of the address input of a guest access, if `opc` is one.
 fn addr_input(opc: Opcode) -> Option<usize> {
@@ -21,51 +22,50 @@ fn addr_input(opc: Opcode) -> Option<usize> {
     }
 }
 
-/// Returns `ir` with folded address computations removed, and per op the
-/// displacement its access adds to its address input.
-pub(crate) fn fold_addresses(ir: &IrBlock) -> (IrBlock, Vec<i32>) {
-    let n = ir.n_temps as usize;
+/// Removes folded address computations from `ir` and fills `disp` with,
+/// per op, the displacement its access adds to its address input. `uses`
+/// and `removed` are scratch buffers; `defs` is left describing `ir`.
+pub(crate) fn fold_addresses(
+    ir: &mut IrBlock,
+    disp: &mut Vec<i32>,
+    defs: &mut Defs,
+    uses: &mut Vec<u32>,
+    removed: &mut Vec<bool>,
+) {
     let ng = ir.globals.len();
-    let mut uses = vec![0u32; n];
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.inputs() {
-            uses[t.index()] += 1;
-        }
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let konst = |t: Temp| -> Option<u64> {
-        let i = def_at[t.index()];
-        (t.index() >= ng && defs[t.index()] == 1 && ir.ops[i].opc == Opcode::Movi)
-            .then(|| ir.ops[i].consts[0])
+    defs.compute_with_uses(ir, uses);
+    let konst = |ops: &[Op], t: Temp| -> Option<u64> {
+        let i = defs.at(t);
+        (defs.single(t) && ops[i].opc == Opcode::Movi).then(|| ops[i].consts[0])
     };
-    let mut ops = ir.ops.clone();
-    let mut disp = vec![0i32; ops.len()];
-    let mut removed = vec![false; ops.len()];
-    for j in 0..ops.len() {
-        let Some(k) = addr_input(ops[j].opc) else {
+    let n = ir.ops.len();
+    disp.clear();
+    disp.resize(n, 0);
+    removed.clear();
+    removed.resize(n, false);
+    let mut any = false;
+    for (j, disp_j) in disp.iter_mut().enumerate() {
+        let Some(k) = addr_input(ir.ops[j].opc) else {
             continue;
         };
-        let a = ops[j].ins[k];
-        if a.index() < ng || defs[a.index()] != 1 || uses[a.index()] != 1 {
+        let a = ir.ops[j].ins[k];
+        if a.index() < ng || defs.count[a.index()] != 1 || uses[a.index()] != 1 {
             continue;
         }
-        let i = def_at[a.index()];
+        let i = defs.at(a);
         if i > j {
             continue;
         }
-        let d = &ir.ops[i];
+        // Only the address inputs of accesses change below, so `d` and the
+        // ops between it and the access read as before.
+        let d = ir.ops[i];
         let (base, off) = match d.opc {
-            Opcode::Add => match (konst(d.ins[0]), konst(d.ins[1])) {
+            Opcode::Add => match (konst(&ir.ops, d.ins[0]), konst(&ir.ops, d.ins[1])) {
                 (_, Some(c)) => (d.ins[0], c),
                 (Some(c), None) => (d.ins[1], c),
                 _ => continue,
             },
-            Opcode::Sub => match konst(d.ins[1]) {
+            Opcode::Sub => match konst(&ir.ops, d.ins[1]) {
                 Some(c) => (d.ins[0], c.wrapping_neg()),
                 None => continue,
             },
@@ -84,23 +84,24 @@ pub(crate) fn fold_addresses(ir: &IrBlock) -> (IrBlock, Vec<i32>) {
             continue;
         }
         removed[i] = true;
-        ops[j].ins[k] = base;
-        disp[j] = off as i32;
+        any = true;
+        ir.ops[j].ins[k] = base;
+        *disp_j = off as i32;
     }
-    let mut out = IrBlock {
-        ops: Vec::with_capacity(ops.len()),
-        ..IrBlock::new(ir.globals)
-    };
-    out.n_temps = ir.n_temps;
-    out.n_labels = ir.n_labels;
-    let mut out_disp = Vec::with_capacity(ops.len());
-    for (i, op) in ops.into_iter().enumerate() {
-        if !removed[i] {
-            out.ops.push(op);
-            out_disp.push(disp[i]);
+    if !any {
+        return;
+    }
+    let mut w = 0;
+    for r in 0..n {
+        if !removed[r] {
+            ir.ops[w] = ir.ops[r];
+            disp[w] = disp[r];
+            w += 1;
         }
     }
-    (out, out_disp)
+    ir.ops.truncate(w);
+    disp.truncate(w);
+    defs.compute(ir);
 }
 
 #[cfg(test)]
@@ -131,7 +132,16 @@ mod tests {
         b.mov_to(b.global(0), c2); // base changes: no fold
         b.store(Opcode::St64, v, a2);
         b.goto_tb(0);
-        let (out, disp) = fold_addresses(&b);
+        let mut out = b.clone();
+        let mut disp = Vec::new();
+        let mut defs = Defs::default();
+        fold_addresses(
+            &mut out,
+            &mut disp,
+            &mut defs,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        );
         assert_eq!(out.ops.len(), b.ops.len() - 1);
         let ld = out.ops.iter().position(|o| o.opc == Opcode::Ld64).unwrap();
         assert_eq!((out.ops[ld].ins[0], disp[ld]), (b.global(0), 16));

@@ -4,7 +4,8 @@
 //! zero-extension of their operand redundant. The front end emits many
 //! (`ext32u` around every 32-bit operation, `ext8u` before `test r8, imm`).
 
-use ox86_ir::{IrBlock, Opcode, Temp};
+use crate::defs::Defs;
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Width of a constant: bits up to and including its highest set bit.
 fn const_width(c: u64) -> u8 {
@@ -15,16 +16,9 @@ fn const_width(c: u64) -> u8 {
 /// globals and for locals defined more than once). `rot` marks (nonzero)
 /// the ops whose result fits in 32 bits: rotates (see `find_rotates`) and
 /// 32-bit ops (see `demand`).
-pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8]) -> Vec<u8> {
-    let n = ir.n_temps as usize;
-    let ng = ir.globals.len();
-    let mut w = vec![64u8; n];
-    let mut defs = vec![0u32; n];
-    for op in &ir.ops {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-        }
-    }
+pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8], defs: &Defs, w: &mut Vec<u8>) {
+    w.clear();
+    w.resize(ir.n_temps as usize, 64);
     for (at, op) in ir.ops.iter().enumerate() {
         let i = |k: usize| w[op.ins[k].index()];
         let v = match op.opc {
@@ -49,40 +43,30 @@ pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8]) -> Vec<u8> {
             Opcode::Movcond => i(2).max(i(3)),
             _ => 64,
         };
-        for (k, &t) in op.outputs().iter().enumerate() {
-            let ti = t.index();
-            if ti >= ng && defs[ti] == 1 && k == 0 {
-                w[ti] = v;
+        if let Some(&t) = op.outputs().first() {
+            if defs.single(t) {
+                w[t.index()] = v;
             }
         }
     }
-    w
 }
 
 /// Rewrites `and(extNu(x), c)` with `c` below 2^N to `and(x, c)`; the
 /// extension, if nothing else reads it, is then dead.
-pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
-    let n = ir.n_temps as usize;
+pub(crate) fn strip_masked_extensions(ir: &mut IrBlock, defs: &Defs) {
     let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
+    let single = |t: Temp| defs.single(t);
+    let def_at = |t: Temp| defs.at(t);
     for i in 0..ir.ops.len() {
         if ir.ops[i].opc != Opcode::And {
             continue;
         }
         for k in 0..2 {
             let (e, m) = (ir.ops[i].ins[k], ir.ops[i].ins[1 - k]);
-            if !single(e) || !single(m) || def_at[m.index()] > i || def_at[e.index()] > i {
+            if !single(e) || !single(m) || def_at(m) > i || def_at(e) > i {
                 continue;
             }
-            let (ext, mask) = (ir.ops[def_at[e.index()]], ir.ops[def_at[m.index()]]);
+            let (ext, mask) = (ir.ops[def_at(e)], ir.ops[def_at(m)]);
             let bits = match ext.opc {
                 Opcode::Ext8u => 8,
                 Opcode::Ext16u => 16,
@@ -91,7 +75,7 @@ pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
             };
             let x = ext.ins[0];
             // `x` must still hold the extended value here, on every path.
-            let clobbered = ir.ops[def_at[e.index()] + 1..i].iter().any(|o| {
+            let clobbered = ir.ops[def_at(e) + 1..i].iter().any(|o| {
                 crate::liveness::ends_bb(o.opc)
                     || o.outputs().contains(&x)
                     || (o.opc == Opcode::Call && x.index() < ng)
@@ -109,18 +93,16 @@ pub(crate) fn strip_masked_extensions(ir: &mut IrBlock) {
 /// that a `brcond` compares `a` and `b` directly:
 /// `add(sub(a, b), b)` becomes `mov a`, and an N-bit extension of
 /// `add(extMu(sub(a, b)), b)` with N <= M extends `a`.
-pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
+/// `low_of` is a scratch buffer.
+pub(crate) fn recover_compare_operands(
+    ir: &mut IrBlock,
+    defs: &Defs,
+    low_of: &mut Vec<Option<(Temp, u8, usize)>>,
+) {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let single = |t: Temp| t.index() >= ng && defs[t.index()] == 1;
+    let single = |t: Temp| defs.single(t);
+    let def_at = |t: Temp| defs.at(t);
     // No op in `from+1..to` may change `ts` or end the block.
     let stable = |ops: &[ox86_ir::Op], from: usize, to: usize, ts: &[Temp]| {
         !ops[from + 1..to].iter().any(|o| {
@@ -130,32 +112,33 @@ pub(crate) fn recover_compare_operands(ir: &mut IrBlock) {
         })
     };
     // Per temp defined by such an add: (a, bits of it that equal a, sub index).
-    let mut low_of: Vec<Option<(Temp, u8, usize)>> = vec![None; n];
+    low_of.clear();
+    low_of.resize(n, None);
     for i in 0..ir.ops.len() {
         let op = ir.ops[i];
         match op.opc {
             Opcode::Add => {
                 for k in 0..2 {
                     let (x, y) = (op.ins[k], op.ins[1 - k]);
-                    if !single(x) || def_at[x.index()] > i {
+                    if !single(x) || def_at(x) > i {
                         continue;
                     }
-                    let mut d = ir.ops[def_at[x.index()]];
+                    let mut d = ir.ops[def_at(x)];
                     let mut bits = 64;
                     if let (Opcode::Ext32u | Opcode::Ext16u | Opcode::Ext8u, true) =
-                        (d.opc, single(d.ins[0]) && def_at[d.ins[0].index()] < i)
+                        (d.opc, single(d.ins[0]) && def_at(d.ins[0]) < i)
                     {
                         bits = match d.opc {
                             Opcode::Ext32u => 32,
                             Opcode::Ext16u => 16,
                             _ => 8,
                         };
-                        d = ir.ops[def_at[d.ins[0].index()]];
+                        d = ir.ops[def_at(d.ins[0])];
                     }
                     if d.opc != Opcode::Sub || d.ins[1] != y {
                         continue;
                     }
-                    let s = def_at[d.outs[0].index()];
+                    let s = def_at(d.outs[0]);
                     let a = d.ins[0];
                     if !stable(&ir.ops, s, i, &[a, y]) {
                         continue;
@@ -218,32 +201,21 @@ impl Narrow {
 
 /// Rewrites `brcond` on `ext32s`/`ext32u` values (or one such value and a
 /// constant the extension leaves unchanged) to compare the unextended
-/// values in 32 bits; returns the per-op narrowing.
-pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
-    let n = ir.n_temps as usize;
+/// values in 32 bits; fills `narrow` with the per-op narrowing.
+pub(crate) fn narrow_compares(ir: &mut IrBlock, defs: &Defs, narrow: &mut Vec<Narrow>) {
     let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let mut narrow = vec![Narrow::No; ir.ops.len()];
+    narrow.clear();
+    narrow.resize(ir.ops.len(), Narrow::No);
     for (i, kind_at) in narrow.iter_mut().enumerate() {
         let op = ir.ops[i];
         if op.opc != Opcode::Brcond {
             continue;
         }
-        let def = |t: Temp| {
-            (t.index() >= ng && defs[t.index()] == 1 && def_at[t.index()] < i)
-                .then(|| ir.ops[def_at[t.index()]])
-        };
+        let def = |t: Temp| (defs.single(t) && defs.at(t) < i).then(|| ir.ops[defs.at(t)]);
         let ext = |t: Temp| {
             def(t).and_then(|d| match d.opc {
-                Opcode::Ext32s => Some((Narrow::S32, d.ins[0], def_at[t.index()])),
-                Opcode::Ext32u => Some((Narrow::U32, d.ins[0], def_at[t.index()])),
+                Opcode::Ext32s => Some((Narrow::S32, d.ins[0], defs.at(t))),
+                Opcode::Ext32u => Some((Narrow::U32, d.ins[0], defs.at(t))),
                 _ => None,
             })
         };
@@ -291,34 +263,24 @@ pub(crate) fn narrow_compares(ir: &mut IrBlock) -> Vec<Narrow> {
         }
         *kind_at = kind;
     }
-    narrow
 }
 
 /// Finds 32-bit rotates the front end spells as shifts:
 /// `ext32u(or(shr(x, k), shl(x, 32 - k)))` with `x` of width 32 at most.
-/// The `ext32u` then reads `x` and the returned table holds `k` for it
-/// (0 elsewhere): it compiles to `ror r32, k`.
-pub(crate) fn find_rotates(ir: &mut IrBlock) -> Vec<u8> {
-    let n = ir.n_temps as usize;
+/// The `ext32u` then reads `x` and `rot` holds `k` for it (0 elsewhere):
+/// it compiles to `ror r32, k`. `width` is `known_widths` without rotates.
+/// Returns true if any was found.
+pub(crate) fn find_rotates(ir: &mut IrBlock, defs: &Defs, width: &[u8], rot: &mut Vec<u8>) -> bool {
     let ng = ir.globals.len();
-    let width = known_widths(ir, &[]);
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let mut rot = vec![0u8; ir.ops.len()];
+    rot.clear();
+    rot.resize(ir.ops.len(), 0);
+    let mut found = false;
     for (i, rot_at) in rot.iter_mut().enumerate() {
         if ir.ops[i].opc != Opcode::Ext32u {
             continue;
         }
-        let def = |t: Temp| {
-            (t.index() >= ng && defs[t.index()] == 1 && def_at[t.index()] < i)
-                .then(|| (ir.ops[def_at[t.index()]], def_at[t.index()]))
-        };
+        let def =
+            |t: Temp| (defs.single(t) && defs.at(t) < i).then(|| (ir.ops[defs.at(t)], defs.at(t)));
         let konst = |t: Temp| {
             def(t)
                 .filter(|d| d.0.opc == Opcode::Movi)
@@ -352,45 +314,56 @@ pub(crate) fn find_rotates(ir: &mut IrBlock) -> Vec<u8> {
         {
             ir.ops[i].ins[0] = x;
             *rot_at = k as u8;
+            found = true;
         }
     }
-    rot
+    found
 }
 
 /// Copy propagation: reads of a copy (a `mov`, or an extension `width`
 /// shows leaves its value unchanged) read its source instead, so the two
 /// need not both sit in registers; the copy itself becomes dead. Sources
 /// that are globals are followed only within a block and until written.
-pub(crate) fn propagate_copies(ir: &mut IrBlock, width: &[u8], rot: &[u8]) {
+/// `subst` (per temp: source and 1 + index of the copy) and `last_write`
+/// (per global: 1 + index of its last write) are scratch buffers. `done`
+/// sees each op once its inputs are final.
+pub(crate) fn propagate_copies(
+    ir: &mut IrBlock,
+    defs: &Defs,
+    width: &[u8],
+    rot: &[u8],
+    subst: &mut Vec<(Temp, u32)>,
+    last_write: &mut Vec<u32>,
+    mut done: impl FnMut(&Op),
+) {
     let n = ir.n_temps as usize;
     let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    for op in &ir.ops {
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-        }
-    }
-    let mut subst: Vec<Option<Temp>> = vec![None; n];
-    let mut from_globals: Vec<Temp> = Vec::new();
+    let defs = &defs.count;
+    subst.clear();
+    subst.resize(n, (Temp(0), 0));
+    last_write.clear();
+    last_write.resize(ng, 0);
+    // 1 + index of the last block end or helper call.
+    let mut barrier = 0;
     for i in 0..ir.ops.len() {
         let n_ins = ir.ops[i].n_ins();
         for k in 0..n_ins {
-            if let Some(s) = subst[ir.ops[i].ins[k].index()] {
+            let (s, at) = subst[ir.ops[i].ins[k].index()];
+            // A global source must not have been written since the copy.
+            if at != 0 && (s.index() >= ng || (last_write[s.index()] < at && barrier < at)) {
                 ir.ops[i].ins[k] = s;
             }
         }
         let op = ir.ops[i];
-        // Writes end substitutions by the globals written.
+        done(&op);
         let clobbers_all = ends_bb_or_call(op.opc);
-        if clobbers_all || op.outputs().iter().any(|t| t.index() < ng) {
-            from_globals.retain(|&d| {
-                let s = subst[d.index()].expect("recorded substitution");
-                let keep = !clobbers_all && !op.outputs().contains(&s);
-                if !keep {
-                    subst[d.index()] = None;
-                }
-                keep
-            });
+        if clobbers_all {
+            barrier = i as u32 + 1;
+        }
+        for &t in op.outputs() {
+            if t.index() < ng {
+                last_write[t.index()] = i as u32 + 1;
+            }
         }
         let copy = match op.opc {
             Opcode::Mov => true,
@@ -405,10 +378,7 @@ pub(crate) fn propagate_copies(ir: &mut IrBlock, width: &[u8], rot: &[u8]) {
         let (d, src) = (op.outs[0], op.ins[0]);
         let src_ok = src.index() < ng || defs[src.index()] == 1;
         if copy && d.index() >= ng && defs[d.index()] == 1 && src_ok && !clobbers_all {
-            subst[d.index()] = Some(src);
-            if src.index() < ng {
-                from_globals.push(d);
-            }
+            subst[d.index()] = (src, i as u32 + 1);
         }
     }
 }
@@ -435,6 +405,12 @@ mod tests {
     use super::*;
     use ox86_ir::Global;
 
+    fn widths(b: &IrBlock) -> Vec<u8> {
+        let mut w = Vec::new();
+        known_widths(b, &[], &Defs::of(b), &mut w);
+        w
+    }
+
     #[test]
     fn compare_operand_is_recovered() {
         let mut b = IrBlock::new(&GLOBALS);
@@ -446,7 +422,8 @@ mod tests {
         b.mov_to(b.global(0), s1);
         b.mov_to(b.global(1), x);
         b.goto_tb(0);
-        recover_compare_operands(&mut b);
+        let d = Defs::of(&b);
+        recover_compare_operands(&mut b, &d, &mut Vec::new());
         let at = |t: Temp| b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
         assert_eq!((at(s1).opc, at(s1).ins[0]), (Opcode::Mov, b.global(0)));
         assert_eq!(at(s2).opc, Opcode::Add);
@@ -467,7 +444,9 @@ mod tests {
         b.brcond(ox86_ir::Cond::Ltu, x, y, l); // unsigned on ext32s: stays
         b.set_label(l);
         b.goto_tb(0);
-        let n = narrow_compares(&mut b);
+        let mut n = Vec::new();
+        let d = Defs::of(&b);
+        narrow_compares(&mut b, &d, &mut n);
         let br: Vec<usize> = (0..b.ops.len())
             .filter(|&i| b.ops[i].opc == Opcode::Brcond)
             .collect();
@@ -493,7 +472,9 @@ mod tests {
         b.mov_to(b.global(0), r);
         b.mov_to(b.global(1), r2);
         b.goto_tb(0);
-        let rot = find_rotates(&mut b);
+        let (d, w) = (Defs::of(&b), widths(&b));
+        let mut rot = Vec::new();
+        find_rotates(&mut b, &d, &w, &mut rot);
         let at = |t: Temp| b.ops.iter().position(|o| o.outputs().contains(&t)).unwrap();
         assert_eq!((rot[at(r)], b.ops[at(r)].ins[0]), (7, x));
         assert_eq!(rot[at(r2)], 0);
@@ -510,9 +491,17 @@ mod tests {
         let s2 = b.add(m, e); // m is the old rax: stays
         b.mov_to(b.global(1), s2);
         b.goto_tb(0);
-        let w = known_widths(&b, &[]);
+        let (d, w) = (Defs::of(&b), widths(&b));
         let rot = vec![0; b.ops.len()];
-        propagate_copies(&mut b, &w, &rot);
+        propagate_copies(
+            &mut b,
+            &d,
+            &w,
+            &rot,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            |_| {},
+        );
         let at = |t: Temp| *b.ops.iter().find(|o| o.outputs().contains(&t)).unwrap();
         assert_eq!((at(s1).ins[0], at(s1).ins[1]), (b.global(0), x));
         assert_eq!((at(s2).ins[0], at(s2).ins[1]), (m, x));
@@ -529,7 +518,8 @@ mod tests {
         b.mov_to(b.global(0), a);
         b.mov_to(b.global(0), a2);
         b.goto_tb(0);
-        strip_masked_extensions(&mut b);
+        let d = Defs::of(&b);
+        strip_masked_extensions(&mut b, &d);
         let ands: Vec<_> = b.ops.iter().filter(|o| o.opc == Opcode::And).collect();
         assert_eq!(ands[0].ins[0], b.global(0));
         assert_eq!(ands[1].ins[0], e);
@@ -553,7 +543,7 @@ mod tests {
         let m = b.movi(0xff);
         let x = b.and(a, m);
         let y = b.xor(a, x);
-        let w = known_widths(&b, &[]);
+        let w = widths(&b);
         assert_eq!(w[b.global(0).index()], 64);
         assert_eq!((w[a.index()], w[x.index()], w[y.index()]), (32, 8, 32));
         assert!(ext_is_copy(Opcode::Ext32u, w[y.index()]));

@@ -64,6 +64,17 @@ impl CodeCache {
         self.base as usize + self.top
     }
 
+    /// The offset of host address `addr`, inside the cache, from its start.
+    pub fn offset_of(&self, addr: usize) -> u32 {
+        debug_assert!(self.contains(addr));
+        (addr - self.base as usize) as u32
+    }
+
+    /// The host address of cache offset `off`.
+    pub fn addr_of(&self, off: u32) -> usize {
+        self.base as usize + off as usize
+    }
+
     /// Bytes in use (shared stubs included).
     pub fn used(&self) -> usize {
         self.top

@@ -6,6 +6,7 @@
 //! ops (`op32`), before widths and copies are worked out.
 
 use crate::bits::Narrow;
+use crate::defs::Defs;
 use ox86_ir::op::MAX_INS;
 use ox86_ir::{opf, IrBlock, Opcode, Temp};
 
@@ -13,61 +14,33 @@ use ox86_ir::{opf, IrBlock, Opcode, Temp};
 /// 32-bit result (`add r32, r32` and the like).
 pub(crate) type Op32 = Vec<bool>;
 
-/// Per temp: how many ops define it and the index of the last one.
-struct Defs {
-    count: Vec<u32>,
-    at: Vec<usize>,
+/// The op defining `t` if `t` is a local defined once, before op `i`.
+fn single_before(defs: &Defs, t: Temp, i: usize) -> Option<usize> {
+    (defs.single(t) && defs.at(t) < i).then(|| defs.at(t))
 }
 
-impl Defs {
-    fn new(ir: &IrBlock) -> Defs {
-        let n = ir.n_temps as usize;
-        let mut d = Defs {
-            count: vec![0; n],
-            at: vec![usize::MAX; n],
-        };
-        for (i, op) in ir.ops.iter().enumerate() {
-            for &t in op.outputs() {
-                d.count[t.index()] += 1;
-                d.at[t.index()] = i;
-            }
-        }
-        d
+/// The constant `t` holds if it is a local defined once by a `movi`.
+fn konst(ir: &IrBlock, defs: &Defs, t: Temp) -> Option<u64> {
+    if !defs.single(t) {
+        return None;
     }
-
-    /// The op defining `t` if `t` is a local defined once, before op `i`.
-    fn single_before(&self, ir: &IrBlock, t: Temp, i: usize) -> Option<usize> {
-        let ti = t.index();
-        (ti >= ir.globals.len() && self.count[ti] == 1 && self.at[ti] < i).then_some(self.at[ti])
-    }
-
-    /// The constant `t` holds if it is a local defined once by a `movi`.
-    fn konst(&self, ir: &IrBlock, t: Temp) -> Option<u64> {
-        let ti = t.index();
-        if ti < ir.globals.len() || self.count[ti] != 1 {
-            return None;
-        }
-        let d = &ir.ops[self.at[ti]];
-        (d.opc == Opcode::Movi).then_some(d.consts[0])
-    }
+    let d = &ir.ops[defs.at(t)];
+    (d.opc == Opcode::Movi).then_some(d.consts[0])
 }
 
-impl Defs {
-    /// True if `t` is below 32: a constant, or a local masked by one.
-    fn below_32(&self, ir: &IrBlock, t: Temp) -> bool {
-        if let Some(c) = self.konst(ir, t) {
-            return c < 32;
-        }
-        let ti = t.index();
-        if ti < ir.globals.len() || self.count[ti] != 1 {
-            return false;
-        }
-        let d = &ir.ops[self.at[ti]];
-        d.opc == Opcode::And
-            && d.inputs()
-                .iter()
-                .any(|&m| self.konst(ir, m).is_some_and(|c| c < 32))
+/// True if `t` is below 32: a constant, or a local masked by one.
+fn below_32(ir: &IrBlock, defs: &Defs, t: Temp) -> bool {
+    if let Some(c) = konst(ir, defs, t) {
+        return c < 32;
     }
+    if !defs.single(t) {
+        return false;
+    }
+    let d = &ir.ops[defs.at(t)];
+    d.opc == Opcode::And
+        && d.inputs()
+            .iter()
+            .any(|&m| konst(ir, defs, m).is_some_and(|c| c < 32))
 }
 
 /// True if no op in `from+1..to` changes `x` or ends the block.
@@ -105,8 +78,8 @@ impl Cx<'_> {
     /// its output are demanded.
     fn need(&self, i: usize, d: u8) -> [u8; MAX_INS] {
         let op = &self.ir.ops[i];
-        let count = |k: usize| self.defs.konst(self.ir, op.ins[k]).map_or(64, |c| c & 63);
-        let mask = |k: usize| self.defs.konst(self.ir, op.ins[k]).map_or(64, const_width);
+        let count = |k: usize| konst(self.ir, self.defs, op.ins[k]).map_or(64, |c| c & 63);
+        let mask = |k: usize| konst(self.ir, self.defs, op.ins[k]).map_or(64, const_width);
         let mut need = [64u8; MAX_INS];
         match op.opc {
             _ if self.rot.get(i).is_some_and(|&k| k != 0) => need[0] = 32,
@@ -150,13 +123,15 @@ impl Cx<'_> {
     /// defined more than once gets the union over all its readers; a
     /// backward pass, repeated only when a demand grows after the temp's
     /// definition was passed (a read before a later definition).
-    fn demanded(&self) -> Vec<u8> {
+    fn demanded(&self, dem: &mut Vec<u8>, passed: &mut Vec<bool>) {
         let ir = self.ir;
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
-        let mut dem = vec![0u8; n];
+        dem.clear();
+        dem.resize(n, 0);
         dem[..ng].fill(64);
-        let mut passed = vec![false; n];
+        passed.clear();
+        passed.resize(n, false);
         loop {
             let mut again = false;
             passed.fill(false);
@@ -179,7 +154,7 @@ impl Cx<'_> {
                 }
             }
             if !again {
-                return dem;
+                return;
             }
         }
     }
@@ -210,16 +185,26 @@ fn low_half_op(opc: Opcode) -> bool {
 ///   becomes a `mov`;
 /// - `add sub mul and or xor not neg` and `shl` by a count below 32, when
 ///   at most 32 bits of the result are demanded, are 32-bit ops.
-pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op32 {
-    let defs = Defs::new(ir);
-    let low = rotate_halves(ir, &defs, rot);
-    let mut op32 = vec![false; ir.ops.len()];
+pub(crate) fn narrow_ops(
+    ir: &mut IrBlock,
+    rot: &[u8],
+    narrow: &[Narrow],
+    defs: &Defs,
+    sc: &mut Scratch,
+    op32: &mut Vec<bool>,
+) {
+    let rotates = rot.iter().any(|&k| k != 0);
+    if rotates {
+        rotate_halves(ir, defs, rot, &mut sc.low);
+    }
+    op32.clear();
+    op32.resize(ir.ops.len(), false);
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
-        if op.opc != Opcode::Shr || !defs.below_32(ir, op.ins[1]) {
+        if op.opc != Opcode::Shr || !below_32(ir, defs, op.ins[1]) {
             continue;
         }
-        let Some(e) = defs.single_before(ir, op.ins[0], i) else {
+        let Some(e) = single_before(defs, op.ins[0], i) else {
             continue;
         };
         let x = ir.ops[e].ins[0];
@@ -230,41 +215,35 @@ pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op3
     }
     let cx = Cx {
         ir,
-        defs: &defs,
+        defs,
         rot,
         narrow,
-        op32: &op32,
+        op32,
     };
-    let dem = cx.demanded();
-    let mut reads = Vec::new();
-    for i in 0..ir.ops.len() {
-        let op = &ir.ops[i];
-        if !op
-            .inputs()
-            .iter()
-            .any(|t| low[t.index()].is_some_and(|(_, at)| at < i))
-        {
-            continue;
-        }
-        let cx = Cx {
-            ir,
-            defs: &defs,
-            rot,
-            narrow,
-            op32: &op32,
-        };
-        let need = cx.need(i, op.outputs().first().map_or(64, |t| dem[t.index()]));
-        for (k, t) in op.inputs().iter().enumerate() {
-            if let Some((r, at)) = low[t.index()] {
-                if at < i && need[k] <= 32 {
-                    reads.push((i, k, r));
+    cx.demanded(&mut sc.dem, &mut sc.passed);
+    let dem = &sc.dem;
+    if rotates {
+        sc.reads.clear();
+        for i in 0..ir.ops.len() {
+            let op = &ir.ops[i];
+            let after = |t: &Temp| sc.low[t.index()].is_some_and(|(_, at)| (at as usize) < i);
+            if !op.inputs().iter().any(after) {
+                continue;
+            }
+            let need = cx.need(i, op.outputs().first().map_or(64, |t| dem[t.index()]));
+            for (k, t) in op.inputs().iter().enumerate() {
+                if let Some((r, at)) = sc.low[t.index()] {
+                    if (at as usize) < i && need[k] <= 32 {
+                        sc.reads.push((i as u32, k as u8, r));
+                    }
                 }
             }
         }
     }
-    for (i, k, r) in reads {
-        ir.ops[i].ins[k] = r;
+    for &(i, k, r) in &sc.reads {
+        ir.ops[i as usize].ins[k as usize] = r;
     }
+    sc.reads.clear();
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
         let Some(&d) = op.outputs().first() else {
@@ -282,18 +261,17 @@ pub(crate) fn narrow_ops(ir: &mut IrBlock, rot: &[u8], narrow: &[Narrow]) -> Op3
         } else if d <= 32 && low_half_op(op.opc) {
             *is32 = true;
         } else if d <= 32 && op.opc == Opcode::Shl {
-            *is32 = defs.below_32(ir, op.ins[1]);
+            *is32 = below_32(ir, defs, op.ins[1]);
         }
     }
-    op32
 }
 
 /// Per temp: for the `or` of a 32-bit rotate (`or(shr(x, k), shl(x, 32 -
 /// k))` with `x` of width 32 at most, as `bits::find_rotates` found it),
 /// the rotate's result, equal in the low 32 bits, and its op index.
-fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8]) -> Vec<Option<(Temp, usize)>> {
-    let ng = ir.globals.len();
-    let mut low = vec![None; ir.n_temps as usize];
+fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8], low: &mut Vec<Option<(Temp, u32)>>) {
+    low.clear();
+    low.resize(ir.n_temps as usize, None);
     for (j, &k) in rot.iter().enumerate() {
         // The front end emits the `or` right before the extension.
         if k == 0 || j == 0 || ir.ops[j - 1].opc != Opcode::Or {
@@ -302,8 +280,8 @@ fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8]) -> Vec<Option<(Temp, usi
         let (or, ext) = (&ir.ops[j - 1], &ir.ops[j]);
         let x = ext.ins[0];
         let shift = |t: Temp| {
-            let d = &ir.ops[defs.single_before(ir, t, j - 1)?];
-            let c = defs.konst(ir, d.ins[1])?;
+            let d = &ir.ops[single_before(defs, t, j - 1)?];
+            let c = konst(ir, defs, d.ins[1])?;
             (d.ins[0] == x).then_some((d.opc, c))
         };
         let (k, back) = (k as u64, 32 - k as u64);
@@ -315,19 +293,24 @@ fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8]) -> Vec<Option<(Temp, usi
             _ => false,
         };
         let (o, r) = (or.outs[0], ext.outs[0]);
-        let single = |t: Temp| t.index() >= ng && defs.count[t.index()] == 1;
-        if matches && single(o) && single(r) {
-            low[o.index()] = Some((r, j));
+        if matches && defs.single(o) && defs.single(r) {
+            low[o.index()] = Some((r, j as u32));
         }
     }
-    low
 }
 
 /// Per op: 1 where the output is known to fit in 32 bits (a rotate of
 /// `rot` or an `op32` op), in the form `bits::known_widths` takes.
-pub(crate) fn wide32(rot: &[u8], op32: &[bool]) -> Vec<u8> {
-    rot.iter()
-        .zip(op32)
-        .map(|(&k, &w)| (k != 0 || w) as u8)
-        .collect()
+pub(crate) fn wide32(rot: &[u8], op32: &[bool], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(rot.iter().zip(op32).map(|(&k, &w)| (k != 0 || w) as u8));
+}
+
+/// The pass's buffers, kept from TB to TB.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    dem: Vec<u8>,
+    passed: Vec<bool>,
+    low: Vec<Option<(Temp, u32)>>,
+    reads: Vec<(u32, u8, Temp)>,
 }

@@ -48,7 +48,7 @@ fn rex(w: bool, reg: u8, base: u8) -> u8 {
     0x40 | (w as u8) << 3 | (reg >> 3) << 2 | (base >> 3)
 }
 
-impl Gen<'_> {
+impl Gen {
     /// `d = s` (64-bit), nothing if the same register.
     pub fn mov_rr(&mut self, d: u8, s: u8) {
         if d != s {
@@ -66,7 +66,8 @@ impl Gen<'_> {
 
     /// Register-to-register moves `(dst, src)` done as if all at once
     /// (cycles broken through the scratch register); flags are left alone.
-    pub fn parallel_move(&mut self, mut moves: Vec<(u8, u8)>) {
+    /// Empties `moves`.
+    pub fn parallel_move(&mut self, moves: &mut Vec<(u8, u8)>) {
         moves.retain(|&(d, s)| d != s);
         while !moves.is_empty() {
             let free = moves

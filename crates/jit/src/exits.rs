@@ -19,7 +19,7 @@ use std::mem::offset_of;
 /// `ENV_REG` displacement of `CpuState.exception.pending`.
 pub(crate) const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
 
-impl Gen<'_> {
+impl Gen {
     /// `call` (`pure` false: the helper may read and write every global
     /// and raise) or `call_pure` (it touches no guest state).
     pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
@@ -104,19 +104,20 @@ impl Gen<'_> {
     /// moves first (cycles broken through the scratch register), then
     /// constants and values from memory.
     pub(crate) fn move_args(&mut self, op: &Op) {
-        let mut moves: Vec<(u8, u8)> = Vec::new();
-        let mut later: Vec<(u8, u32)> = Vec::new();
+        let mut moves = std::mem::take(&mut self.moves);
         for (k, &t) in op.inputs().iter().enumerate() {
             let dst = ARG_REGS[k];
             match self.loc[t.index()] {
                 Loc::Reg(r) if r != dst => moves.push((dst, r)),
-                Loc::Reg(_) => {}
-                _ => later.push((dst, t.0)),
+                _ => {}
             }
         }
-        self.parallel_move(moves);
-        for (d, t) in later {
-            self.load_value(d, t);
+        self.parallel_move(&mut moves);
+        self.moves = moves;
+        for (k, &t) in op.inputs().iter().enumerate() {
+            if !matches!(self.loc[t.index()], Loc::Reg(_)) {
+                self.load_value(ARG_REGS[k], t.0);
+            }
         }
     }
 
@@ -126,7 +127,7 @@ impl Gen<'_> {
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
                 // Chained, the target does not need `CpuState.rip`; the
                 // exit stub stores it.
-                self.dirty[RIP.index()] = false;
+                self.set_dirty(RIP.index(), false);
                 self.sync_all();
                 if pc <= self.tb_pc {
                     self.check_exit_request(pc);
@@ -147,7 +148,7 @@ impl Gen<'_> {
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
         // The target does not need `CpuState.rip`; the miss path stores it.
-        self.dirty[RIP.index()] = false;
+        self.set_dirty(RIP.index(), false);
         self.sync_all();
         self.emit_lookup();
         self.reset();

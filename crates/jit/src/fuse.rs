@@ -2,6 +2,7 @@
 //! has no other reader becomes one `andn`. Rewrites the backend's copy of
 //! the TB's ops (the `not` is then dead code) and marks the `and`.
 
+use crate::defs::Defs;
 use ox86_ir::{IrBlock, Opcode};
 
 /// Per op: for an `and` that is an `andn`, 1 + the index of its input
@@ -9,23 +10,13 @@ use ox86_ir::{IrBlock, Opcode};
 pub(crate) type Andn = Vec<u8>;
 
 /// Finds `and(not(x), y)` (either order) with `x` unchanged in between
-/// and the `not` read nowhere else, and makes the `and` read `x`.
-pub(crate) fn fuse_andn(ir: &mut IrBlock) -> Andn {
-    let n = ir.n_temps as usize;
+/// and the `not` read nowhere else, and makes the `and` read `x`. `uses`
+/// is a scratch buffer.
+pub(crate) fn fuse_andn(ir: &mut IrBlock, defs: &Defs, uses: &mut Vec<u32>, andn: &mut Andn) {
     let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![usize::MAX; n];
-    let mut uses = vec![0u32; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.inputs() {
-            uses[t.index()] += 1;
-        }
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
-    let mut andn = vec![0u8; ir.ops.len()];
+    count_uses(ir, uses);
+    andn.clear();
+    andn.resize(ir.ops.len(), 0);
     for (i, mark) in andn.iter_mut().enumerate() {
         let op = ir.ops[i];
         if op.opc != Opcode::And {
@@ -33,16 +24,15 @@ pub(crate) fn fuse_andn(ir: &mut IrBlock) -> Andn {
         }
         for k in 0..2 {
             let t = op.ins[k];
-            let ti = t.index();
-            if ti < ng || defs[ti] != 1 || uses[ti] != 1 || def_at[ti] > i {
+            if !defs.single(t) || uses[t.index()] != 1 || defs.at(t) > i {
                 continue;
             }
-            let not = ir.ops[def_at[ti]];
+            let not = ir.ops[defs.at(t)];
             if not.opc != Opcode::Not {
                 continue;
             }
             let x = not.ins[0];
-            let changed = ir.ops[def_at[ti] + 1..i].iter().any(|o| {
+            let changed = ir.ops[defs.at(t) + 1..i].iter().any(|o| {
                 crate::liveness::ends_bb(o.opc)
                     || o.outputs().contains(&x)
                     || (o.opc == Opcode::Call && x.index() < ng)
@@ -54,7 +44,17 @@ pub(crate) fn fuse_andn(ir: &mut IrBlock) -> Andn {
             }
         }
     }
-    andn
+}
+
+/// The number of reads of each temp of `ir`.
+pub(crate) fn count_uses(ir: &IrBlock, uses: &mut Vec<u32>) {
+    uses.clear();
+    uses.resize(ir.n_temps as usize, 0);
+    for op in &ir.ops {
+        for &t in op.inputs() {
+            uses[t.index()] += 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -85,7 +85,9 @@ mod tests {
         b.mov_to(rax, n2); // n2 is read again: no fusion
         b.mov_to(rcx, a2);
         b.goto_tb(0);
-        let andn = fuse_andn(&mut b);
+        let mut andn = Vec::new();
+        let defs = Defs::of(&b);
+        fuse_andn(&mut b, &defs, &mut Vec::new(), &mut andn);
         let at = |t| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!((andn[at(a)], b.ops[at(a)].ins[1]), (2, rax));
         assert_eq!((andn[at(a2)], b.ops[at(a2)].ins[0]), (0, n2));

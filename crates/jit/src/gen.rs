@@ -1,16 +1,15 @@
-//! Compiles one TB's IR to host code: the per-TB generator state (assembler,
-//! allocator state, labels, out-of-line stubs) and the op-by-op driver.
+//! Compiles one TB's IR to host code: the generator state (assembler,
+//! allocator state, labels, out-of-line stubs), reused from TB to TB, and
+//! the op-by-op driver.
 
 use crate::abi::{exit, EXIT_REQUEST_DISP, N_SLOTS, RIP_DISP};
+pub(crate) use crate::asm::Asm;
+use crate::defs::Defs;
 use crate::error::JitError;
 use crate::liveness::Liveness;
 use crate::stubs::Stubs;
-use dynasmrt::x64::X64Relocation;
-use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use ox86_ir::{IrBlock, Op, Opcode};
-
-/// The assembler type used everywhere in the backend.
-pub(crate) type Asm = VecAssembler<X64Relocation>;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Where a temp's current value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,22 +73,15 @@ pub(crate) struct GenOptions {
     pub store_hook: Option<usize>,
 }
 
-/// A compiled TB before it is copied into the code cache.
-pub(crate) struct Compiled {
-    /// Machine code, assembled for the base address given to `compile`.
-    pub code: Vec<u8>,
-    /// Its chainable exits.
-    pub exits: Vec<ExitSite>,
-    /// Its guest memory accesses.
-    pub sites: crate::sites::Sites,
-}
-
-/// The generator for one TB.
-pub(crate) struct Gen<'a> {
+/// The generator: per-TB state (assembler, allocator state, labels,
+/// out-of-line stubs) in buffers that are reset, not reallocated, for
+/// each TB.
+pub(crate) struct Gen {
     pub a: Asm,
     /// Host address of offset 0.
     pub base: usize,
-    pub ir: &'a IrBlock,
+    /// The TB's ops, rewritten by the backend's passes (`addr`, `bits`).
+    pub ir: IrBlock,
     pub live: Liveness,
     /// Known value widths (see `bits`).
     pub width: Vec<u8>,
@@ -105,7 +97,7 @@ pub(crate) struct Gen<'a> {
     pub andn: crate::fuse::Andn,
     /// Per op: scaled-index address fusion (see `sib`).
     pub sib: Vec<crate::sib::Fused>,
-    pub stubs: &'a Stubs,
+    pub stubs: Stubs,
     pub opts: GenOptions,
     /// The TB id put in direct exit codes.
     pub id: u32,
@@ -124,6 +116,8 @@ pub(crate) struct Gen<'a> {
     // Allocator state (see `regalloc`).
     pub loc: Vec<Loc>,
     pub dirty: Vec<bool>,
+    /// Bit g set: global g is dirty (mirrors `dirty`, see `set_dirty`).
+    pub dirty_mask: u64,
     pub slot: Vec<u32>,
     /// Per host register: the temps it holds, `held[r][..n_held[r]]`.
     pub held: [[u32; MAX_HOLDERS]; 16],
@@ -138,82 +132,234 @@ pub(crate) struct Gen<'a> {
     pub next_slot: u32,
     pub overflow: bool,
     pub crossing_active: Vec<u32>,
+    /// Scratch for `parallel_move` callers.
+    pub moves: Vec<(u8, u8)>,
     // Control flow.
     pub labels: Vec<DynamicLabel>,
     pub cold: Vec<Cold>,
     pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
-    pub sites: crate::sites::Sites,
+    /// The chainable exits, once compiled.
+    pub exits: Vec<ExitSite>,
+    pub sites: crate::sites::SiteWriter,
     pub cur_pc: u64,
+    /// Scratch for the rewrite passes.
+    pass: PassScratch,
 }
 
-impl<'a> Gen<'a> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        ir: &'a IrBlock,
-        disp: Vec<i32>,
-        narrow: Vec<crate::bits::Narrow>,
-        rot32: Vec<u8>,
-        op32: crate::demand::Op32,
-        width: Vec<u8>,
-        id: u32,
-        tb_pc: u64,
-        base: usize,
-        stubs: &'a Stubs,
-        opts: GenOptions,
-    ) -> Self {
-        let n = ir.n_temps as usize;
-        let ng = ir.globals.len();
-        let mut a = Asm::new(base);
-        let labels = (0..ir.n_labels).map(|_| a.new_dynamic_label()).collect();
-        let mut loc = vec![Loc::Dead; n];
-        loc[..ng].fill(Loc::Mem);
-        loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
-        let live = Liveness::new(ir);
-        let nu = crate::nextuse::NextUse::new(ir, &live.dead_op);
+/// Buffers the rewrite passes use and drop (kept for the next TB).
+#[derive(Default)]
+struct PassScratch {
+    defs: Defs,
+    uses: Vec<u32>,
+    removed: Vec<bool>,
+    low_of: Vec<Option<(Temp, u8, usize)>>,
+    subst: Vec<(Temp, u32)>,
+    last_write: Vec<u32>,
+    passed: Vec<bool>,
+    demand: crate::demand::Scratch,
+    wide: Vec<u8>,
+    copy_of: Vec<Option<Temp>>,
+    active: Vec<Temp>,
+}
+
+impl Gen {
+    /// A generator whose code jumps to `stubs`.
+    pub fn new(stubs: Stubs, opts: GenOptions) -> Gen {
         Gen {
-            a,
-            base,
-            ir,
-            live,
-            width,
-            disp,
-            narrow,
-            rot32,
-            op32,
+            a: Asm::new(0),
+            base: 0,
+            ir: IrBlock {
+                globals: &[],
+                ops: Vec::new(),
+                n_temps: 0,
+                n_labels: 0,
+            },
+            live: Liveness::default(),
+            width: Vec::new(),
+            disp: Vec::new(),
+            narrow: Vec::new(),
+            rot32: Vec::new(),
+            op32: Vec::new(),
             andn: Vec::new(),
             sib: Vec::new(),
             stubs,
             opts,
-            id,
-            tb_pc,
+            id: 0,
+            tb_pc: 0,
             rip_lazy: true,
-            label_lazy: crate::rip::lazy_labels(ir),
-            canon: if opts.store_hook.is_some() {
-                Vec::new()
-            } else {
-                crate::loops::loop_globals(ir, tb_pc)
-            },
+            label_lazy: Vec::new(),
+            canon: Vec::new(),
             body: None,
-            ng,
-            loc,
-            dirty: vec![false; n],
-            slot: vec![NONE; n],
+            ng: 0,
+            loc: Vec::new(),
+            dirty: Vec::new(),
+            dirty_mask: 0,
+            slot: Vec::new(),
             held: [[NONE; MAX_HOLDERS]; 16],
             n_held: [0; 16],
-            next_use: vec![crate::nextuse::NEVER; n],
-            nu,
+            next_use: Vec::new(),
+            nu: Default::default(),
             tick: 0,
             locked: 0,
             free_slots: Vec::new(),
             next_slot: 0,
             overflow: false,
             crossing_active: Vec::new(),
-            labels,
+            moves: Vec::new(),
+            labels: Vec::new(),
             cold: Vec::new(),
             exit_labels: Vec::new(),
+            exits: Vec::new(),
             sites: Default::default(),
             cur_pc: 0,
+            pass: PassScratch::default(),
         }
+    }
+
+    /// Copies `src` in and runs the rewrite passes on it (`andn`: the
+    /// host has ANDN).
+    fn prepare(&mut self, src: &IrBlock, andn: bool) {
+        let ir = &mut self.ir;
+        ir.globals = src.globals;
+        ir.n_temps = src.n_temps;
+        ir.n_labels = src.n_labels;
+        ir.ops.clear();
+        ir.ops.extend_from_slice(&src.ops);
+        let p = &mut self.pass;
+        crate::addr::fold_addresses(ir, &mut self.disp, &mut p.defs, &mut p.uses, &mut p.removed);
+        crate::bits::strip_masked_extensions(ir, &p.defs);
+        crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
+        crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
+        crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
+        crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32);
+        crate::demand::narrow_ops(
+            ir,
+            &self.rot32,
+            &self.narrow,
+            &p.defs,
+            &mut p.demand,
+            &mut self.op32,
+        );
+        crate::demand::wide32(&self.rot32, &self.op32, &mut p.wide);
+        crate::bits::known_widths(ir, &p.wide, &p.defs, &mut self.width);
+        crate::globcopy::read_globals(ir, &self.width, &mut p.copy_of, &mut p.active);
+        if andn {
+            crate::fuse::fuse_andn(ir, &p.defs, &mut p.uses, &mut self.andn);
+        } else {
+            self.andn.clear();
+        }
+        // Liveness finds the temps that cross blocks as the last rewrite
+        // finalises each op.
+        let live = &mut self.live;
+        live.start_blocks(ir);
+        crate::bits::propagate_copies(
+            ir,
+            &p.defs,
+            &self.width,
+            &self.rot32,
+            &mut p.subst,
+            &mut p.last_write,
+            |op| live.note_op(op),
+        );
+        crate::sib::fuse_scaled_index(ir, &p.defs, &mut p.uses, &mut self.sib);
+    }
+
+    /// Resets the per-TB state for the prepared ops.
+    fn begin(&mut self, id: u32, tb_pc: u64, base: usize, opts: GenOptions) {
+        let n = self.ir.n_temps as usize;
+        let ng = self.ir.globals.len();
+        assert!(ng <= 64, "the backend handles at most 64 globals");
+        self.a.reset(base);
+        self.base = base;
+        self.opts = opts;
+        self.id = id;
+        self.tb_pc = tb_pc;
+        self.ng = ng;
+        self.labels.clear();
+        for _ in 0..self.ir.n_labels {
+            let l = self.a.new_dynamic_label();
+            self.labels.push(l);
+        }
+        self.loc.clear();
+        self.loc.resize(n, Loc::Dead);
+        self.loc[..ng].fill(Loc::Mem);
+        self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
+        self.live.compute_deaths(&self.ir);
+        self.rip_lazy = true;
+        crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
+        if opts.store_hook.is_some() {
+            self.canon.clear();
+        } else {
+            crate::loops::loop_globals(&self.ir, tb_pc, &mut self.pass.uses, &mut self.canon);
+        }
+        self.body = None;
+        self.dirty.clear();
+        self.dirty.resize(n, false);
+        self.dirty_mask = 0;
+        self.slot.clear();
+        self.slot.resize(n, NONE);
+        self.n_held = [0; 16];
+        self.next_use.clear();
+        self.next_use.resize(n, crate::nextuse::NEVER);
+        self.nu.compute(&self.ir, &self.live.dead_op);
+        self.tick = 0;
+        self.locked = 0;
+        self.free_slots.clear();
+        self.next_slot = 0;
+        self.overflow = false;
+        self.crossing_active.clear();
+        self.cold.clear();
+        self.exit_labels.clear();
+        self.exits.clear();
+        self.sites.start(tb_pc);
+        self.cur_pc = 0;
+    }
+
+    /// Compiles `src` as TB `id` (guest pc `tb_pc`) for code placed at
+    /// host address `base`: the code is then `self.a.code()`, its exits
+    /// `self.exits` and its fault sites `self.sites.bytes`.
+    pub fn compile(
+        &mut self,
+        src: &IrBlock,
+        id: u32,
+        tb_pc: u64,
+        base: usize,
+        opts: GenOptions,
+    ) -> Result<(), JitError> {
+        self.prepare(src, opts.bmi1);
+        self.begin(id, tb_pc, base, opts);
+        if !self.canon.is_empty() {
+            self.preheader();
+        }
+        for i in 0..self.ir.ops.len() {
+            let op = self.ir.ops[i];
+            self.op(i, &op);
+            self.note_uses(i, &op);
+            self.locked = 0;
+            self.tick += 1;
+        }
+        self.emit_cold();
+        if self.overflow {
+            return Err(JitError::TooManySpills(N_SLOTS));
+        }
+        self.a
+            .commit()
+            .expect("relocations inside one TB always resolve");
+        for k in 0..self.exit_labels.len() {
+            let (label, field, target_pc) = self.exit_labels[k];
+            let stub = self
+                .a
+                .labels()
+                .resolve_dynamic(label)
+                .expect("exit stub placed")
+                .0;
+            self.exits.push(ExitSite {
+                field,
+                stub,
+                target_pc,
+            });
+        }
+        Ok(())
     }
 
     /// Current code offset.
@@ -341,67 +487,4 @@ impl<'a> Gen<'a> {
             }
         }
     }
-}
-
-/// Compiles `ir` as TB `id` (guest pc `tb_pc`) for code placed at host address `base`.
-pub(crate) fn compile(
-    ir: &IrBlock,
-    id: u32,
-    tb_pc: u64,
-    base: usize,
-    stubs: &Stubs,
-    opts: GenOptions,
-) -> Result<Compiled, JitError> {
-    let (mut ir, disp) = crate::addr::fold_addresses(ir);
-    crate::bits::strip_masked_extensions(&mut ir);
-    crate::bits::recover_compare_operands(&mut ir);
-    let narrow = crate::bits::narrow_compares(&mut ir);
-    let rot32 = crate::bits::find_rotates(&mut ir);
-    let op32 = crate::demand::narrow_ops(&mut ir, &rot32, &narrow);
-    let width = crate::bits::known_widths(&ir, &crate::demand::wide32(&rot32, &op32));
-    crate::bits::propagate_copies(&mut ir, &width, &rot32);
-    crate::globcopy::read_globals(&mut ir, &width);
-    let andn = if opts.bmi1 {
-        crate::fuse::fuse_andn(&mut ir)
-    } else {
-        Vec::new()
-    };
-    let mut g = Gen::new(
-        &ir, disp, narrow, rot32, op32, width, id, tb_pc, base, stubs, opts,
-    );
-    g.andn = andn;
-    g.sib = crate::sib::fuse_scaled_index(&ir);
-    if !g.canon.is_empty() {
-        g.preheader();
-    }
-    for (i, op) in ir.ops.iter().enumerate() {
-        g.op(i, op);
-        g.note_uses(i, op);
-        g.locked = 0;
-        g.tick += 1;
-    }
-    g.emit_cold();
-    if g.overflow {
-        return Err(JitError::TooManySpills(N_SLOTS));
-    }
-    g.a.commit()
-        .expect("relocations inside one TB always resolve");
-    let mut exits = Vec::with_capacity(g.exit_labels.len());
-    for &(label, field, target_pc) in &g.exit_labels {
-        let stub =
-            g.a.labels()
-                .resolve_dynamic(label)
-                .expect("exit stub placed")
-                .0;
-        exits.push(ExitSite {
-            field,
-            stub,
-            target_pc,
-        });
-    }
-    let sites = std::mem::take(&mut g.sites);
-    let code =
-        g.a.finalize()
-            .expect("relocations inside one TB always resolve");
-    Ok(Compiled { code, exits, sites })
 }

@@ -8,12 +8,18 @@ use ox86_ir::{IrBlock, Opcode, Temp};
 
 /// Rewrites reads of locals copied into globals (see the module doc).
 /// Extensions that `width` makes copies keep reading the local, whose
-/// width is known.
-pub(crate) fn read_globals(ir: &mut IrBlock, width: &[u8]) {
+/// width is known. `copy_of` and `active` are scratch buffers.
+pub(crate) fn read_globals(
+    ir: &mut IrBlock,
+    width: &[u8],
+    copy_of: &mut Vec<Option<Temp>>,
+    active: &mut Vec<Temp>,
+) {
     let ng = ir.globals.len();
     // Per local: the global it was copied into, while that holds.
-    let mut copy_of: Vec<Option<Temp>> = vec![None; ir.n_temps as usize];
-    let mut active: Vec<Temp> = Vec::new();
+    copy_of.clear();
+    copy_of.resize(ir.n_temps as usize, None);
+    active.clear();
     for i in 0..ir.ops.len() {
         let op = ir.ops[i];
         let ext = matches!(
@@ -86,7 +92,7 @@ mod tests {
         b.mov_to(rcx, v);
         b.goto_tb(0);
         let width = vec![64; b.n_temps as usize];
-        read_globals(&mut b, &width);
+        read_globals(&mut b, &width, &mut Vec::new(), &mut Vec::new());
         let def = |x: Temp| *b.ops.iter().find(|o| o.outs[0] == x).unwrap();
         assert_eq!(def(u).ins[0], rax);
         assert_eq!((def(v).ins[0], def(v).ins[1]), (t, t));

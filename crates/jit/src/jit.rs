@@ -5,11 +5,11 @@
 use crate::abi::exit;
 use crate::cache::CodeCache;
 use crate::error::JitError;
-use crate::gen::{self, ExitSite, GenOptions};
+use crate::gen::{Gen, GenOptions};
 use crate::jmp_table::JmpTable;
-use crate::sites::{Site, Sites};
+use crate::sites::{self, Site};
 use crate::stubs::{self, Stubs};
-use ox86_ir::{Global, IrBlock};
+use ox86_ir::IrBlock;
 use ox86_x86::CpuState;
 
 /// A compiled TB, valid until the next `Jit::flush`.
@@ -42,10 +42,13 @@ pub enum JitExit {
 /// The smallest code cache: room for the stubs and the largest TB.
 const MIN_CACHE_SIZE: usize = 64 << 10;
 
+/// The largest code cache: chained jumps are rel32 (and cache offsets u32).
+const MAX_CACHE_SIZE: usize = 1 << 31;
+
 /// JIT settings.
 #[derive(Clone, Copy, Debug)]
 pub struct JitOptions {
-    /// Code cache size in bytes (at least 64 KiB are mapped).
+    /// Code cache size in bytes (at least 64 KiB and at most 2 GiB are mapped).
     pub cache_size: usize,
     /// Count inline jump-table hits (costs one increment per hit).
     pub count_hits: bool,
@@ -73,15 +76,42 @@ impl Default for JitOptions {
     }
 }
 
+/// "No TB" in `Exit::out`, "no exit" at the end of an incoming list.
+const NONE: u32 = u32::MAX;
+
+/// One chainable exit of a compiled TB (kept in `Jit::exits`).
+#[derive(Clone, Copy, Debug)]
+struct Exit {
+    /// Guest pc this exit always goes to.
+    target_pc: u64,
+    /// Cache offset of the jump's rel32 field.
+    field: u32,
+    /// Cache offset of the exit stub the jump leads to while unchained.
+    stub: u32,
+    /// The TB the jump is chained to (`NONE`: unchained).
+    out: u32,
+    /// The next exit chained to the same TB (`NONE`: the last one).
+    next_in: u32,
+}
+
+/// A compiled TB: its code, and where its exits and fault sites are in
+/// the `Jit`'s shared arrays (TBs die only together, at a flush, so one
+/// array of each serves all of them with no allocation per TB).
+#[derive(Clone, Copy, Debug)]
 struct TbCode {
     pc: u64,
-    start: usize,
-    len: usize,
-    exits: Vec<ExitSite>,
-    out: Vec<Option<TbId>>,
-    incoming: Vec<(TbId, usize)>,
-    sites: Sites,
-    globals: &'static [Global],
+    /// Cache offset of the code.
+    start: u32,
+    /// Bytes of code.
+    len: u32,
+    /// Index of its first exit in `Jit::exits`.
+    exits: u32,
+    /// Offset of its fault sites in `Jit::sites` (they end where the next
+    /// TB's begin).
+    sites: u32,
+    /// The first exit chained to this TB (`NONE`: none), linked by `next_in`.
+    incoming: u32,
+    n_exits: u8,
     alive: bool,
 }
 
@@ -90,12 +120,18 @@ pub struct Jit {
     cache: CodeCache,
     stubs: Stubs,
     tbs: Vec<TbCode>,
+    /// Every TB's exits, in TB order.
+    exits: Vec<Exit>,
+    /// Every TB's fault sites (see `sites`), in TB order.
+    sites: Vec<u8>,
     table: JmpTable,
     /// System mode: the jump tables of other CPU modes, by mode key (the
     /// active one's key is `table_key`).
     spare_tables: Vec<(u64, JmpTable)>,
     table_key: u64,
     opts: GenOptions,
+    /// The code generator, with its buffers reused from TB to TB.
+    gen: Gen,
     /// Direct jumps patched so far (chained exits).
     pub chains: u64,
     /// Code cache flushes so far.
@@ -116,24 +152,28 @@ impl Jit {
         if !std::arch::is_x86_feature_detected!("popcnt") {
             return Err(JitError::HostCpu("POPCNT"));
         }
-        let mut cache = CodeCache::new(opts.cache_size.max(MIN_CACHE_SIZE))?;
+        let mut cache = CodeCache::new(opts.cache_size.clamp(MIN_CACHE_SIZE, MAX_CACHE_SIZE))?;
         let stubs = stubs::install(&mut cache)?;
+        let opts = GenOptions {
+            count_hits: opts.count_hits,
+            store_hook: opts.check.map(|h| h as usize),
+            lzcnt_tzcnt: !opts.baseline
+                && std::arch::is_x86_feature_detected!("lzcnt")
+                && std::arch::is_x86_feature_detected!("bmi1"),
+            bmi1: !opts.baseline && std::arch::is_x86_feature_detected!("bmi1"),
+            bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
+        };
         Ok(Jit {
             cache,
             stubs,
             tbs: Vec::new(),
+            exits: Vec::new(),
+            sites: Vec::new(),
             table: JmpTable::new(stubs.miss),
             spare_tables: Vec::new(),
             table_key: 0,
-            opts: GenOptions {
-                count_hits: opts.count_hits,
-                store_hook: opts.check.map(|h| h as usize),
-                lzcnt_tzcnt: !opts.baseline
-                    && std::arch::is_x86_feature_detected!("lzcnt")
-                    && std::arch::is_x86_feature_detected!("bmi1"),
-                bmi1: !opts.baseline && std::arch::is_x86_feature_detected!("bmi1"),
-                bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
-            },
+            opts,
+            gen: Gen::new(stubs, opts),
             chains: 0,
             flushes: 0,
         })
@@ -148,32 +188,40 @@ impl Jit {
             return Err(JitError::CacheFull);
         }
         let base = self.cache.top_addr();
-        let c = gen::compile(ir, id, pc, base, &self.stubs, self.opts)?;
-        let start = self.cache.push(&c.code)?;
-        debug_assert_eq!(start, base);
+        let g = &mut self.gen;
+        g.compile(ir, id, pc, base, self.opts)?;
+        let at = self.cache.push(g.a.code())?;
+        debug_assert_eq!(at, base);
+        let start = self.cache.offset_of(at);
         self.tbs.push(TbCode {
             pc,
             start,
-            len: c.code.len(),
-            out: vec![None; c.exits.len()],
-            exits: c.exits,
-            incoming: Vec::new(),
-            sites: c.sites,
-            globals: ir.globals,
+            len: g.a.code().len() as u32,
+            exits: self.exits.len() as u32,
+            sites: self.sites.len() as u32,
+            incoming: NONE,
+            n_exits: g.exits.len() as u8,
             alive: true,
         });
+        self.exits.extend(g.exits.iter().map(|e| Exit {
+            target_pc: e.target_pc,
+            field: start + e.field as u32,
+            stub: start + e.stub as u32,
+            out: NONE,
+            next_in: NONE,
+        }));
+        self.sites.extend_from_slice(&g.sites.bytes);
         Ok(TbId(id))
     }
 
     /// Host address of a TB's code.
     pub fn code_addr(&self, id: TbId) -> usize {
-        self.tbs[id.0 as usize].start
+        self.cache.addr_of(self.tbs[id.0 as usize].start)
     }
 
     /// Host address and length of a TB's code.
     pub fn code_range(&self, id: TbId) -> (usize, usize) {
-        let tb = &self.tbs[id.0 as usize];
-        (tb.start, tb.len)
+        (self.code_addr(id), self.tbs[id.0 as usize].len as usize)
     }
 
     /// Runs generated code from TB `id` until it returns to the exec loop.
@@ -197,10 +245,9 @@ impl Jit {
             exit::EXCEPTION => JitExit::Exception,
             exit::HOST_FAULT => {
                 let regs = crate::fault::fault_regs();
-                let (tb, site) = self
-                    .site_at(r.rdx as usize)
-                    .expect("host faults in generated code are at guest accesses");
-                tb.sites.recover(site, tb.globals, &regs, env);
+                self.site_at(r.rdx as usize)
+                    .expect("host faults in generated code are at guest accesses")
+                    .recover(&regs, env);
                 JitExit::Exception
             }
             exit::REQUEST => JitExit::ExitRequest,
@@ -215,30 +262,53 @@ impl Jit {
         if !self.tbs[f].alive || !self.tbs[t].alive {
             return false;
         }
-        let site = self.tbs[f].exits[exit];
-        if site.target_pc != self.tbs[t].pc {
+        assert!(
+            exit < self.tbs[f].n_exits as usize,
+            "TB {f} has no exit {exit}"
+        );
+        let e = self.tbs[f].exits as usize + exit;
+        if self.exits[e].target_pc != self.tbs[t].pc {
             return false;
         }
-        match self.tbs[f].out[exit] {
-            Some(old) if old == to => return true,
-            Some(old) => self.tbs[old.0 as usize]
-                .incoming
-                .retain(|&e| e != (from, exit)),
-            None => {}
+        match self.exits[e].out {
+            old if old == to.0 => return true,
+            NONE => {}
+            old => self.unlink(old, e),
         }
-        let target = self.tbs[t].start;
-        self.patch(from, exit, target);
-        self.tbs[f].out[exit] = Some(to);
-        self.tbs[t].incoming.push((from, exit));
+        let target = self.code_addr(to);
+        self.patch(e, target);
+        self.exits[e].out = to.0;
+        self.exits[e].next_in = self.tbs[t].incoming;
+        self.tbs[t].incoming = e as u32;
         self.chains += 1;
         true
     }
 
-    fn patch(&mut self, from: TbId, exit: usize, target: usize) {
-        let tb = &self.tbs[from.0 as usize];
-        let field = tb.start + tb.exits[exit].field;
+    /// Points the jump of exit `e` at host address `target`.
+    fn patch(&mut self, e: usize, target: usize) {
+        let field = self.cache.addr_of(self.exits[e].field);
         let rel = target as i64 - (field as i64 + 4);
         self.cache.patch_u32(field, rel as i32 as u32);
+    }
+
+    /// Takes exit `e` off the incoming list of TB `tb`.
+    fn unlink(&mut self, tb: u32, e: usize) {
+        let next = self.exits[e].next_in;
+        self.exits[e].next_in = NONE;
+        let head = &mut self.tbs[tb as usize].incoming;
+        if *head == e as u32 {
+            *head = next;
+            return;
+        }
+        let mut cur = *head;
+        while cur != NONE {
+            let after = self.exits[cur as usize].next_in;
+            if after == e as u32 {
+                self.exits[cur as usize].next_in = next;
+                return;
+            }
+            cur = after;
+        }
     }
 
     /// Drops TB `id`: jumps chained to it go back to their exit stubs, its
@@ -249,20 +319,24 @@ impl Jit {
             return;
         }
         self.tbs[i].alive = false;
-        for (src, k) in std::mem::take(&mut self.tbs[i].incoming) {
-            let s = &self.tbs[src.0 as usize];
-            if s.alive && s.out[k] == Some(id) {
-                let stub = s.start + s.exits[k].stub;
-                self.patch(src, k, stub);
-                self.tbs[src.0 as usize].out[k] = None;
+        let mut e = std::mem::replace(&mut self.tbs[i].incoming, NONE);
+        while e != NONE {
+            let exit = self.exits[e as usize];
+            if exit.out == id.0 {
+                self.patch(e as usize, self.cache.addr_of(exit.stub));
+                self.exits[e as usize].out = NONE;
+            }
+            self.exits[e as usize].next_in = NONE;
+            e = exit.next_in;
+        }
+        let first = self.tbs[i].exits as usize;
+        for e in first..first + self.tbs[i].n_exits as usize {
+            let t = std::mem::replace(&mut self.exits[e].out, NONE);
+            if t != NONE {
+                self.unlink(t, e);
             }
         }
-        for k in 0..self.tbs[i].out.len() {
-            if let Some(t) = self.tbs[i].out[k].take() {
-                self.tbs[t.0 as usize].incoming.retain(|&e| e != (id, k));
-            }
-        }
-        let (pc, start) = (self.tbs[i].pc, self.tbs[i].start);
+        let (pc, start) = (self.tbs[i].pc, self.code_addr(id));
         self.table.clear_entry(pc, start);
         for (_, t) in &mut self.spare_tables {
             t.clear_entry(pc, start);
@@ -279,6 +353,8 @@ impl Jit {
     pub fn flush(&mut self) {
         self.cache.flush();
         self.tbs.clear();
+        self.exits.clear();
+        self.sites.clear();
         self.clear_jumps();
         self.flushes += 1;
     }
@@ -329,18 +405,26 @@ impl Jit {
         self.cache.used()
     }
 
-    fn site_at(&self, host_pc: usize) -> Option<(&TbCode, &Site)> {
-        let i = self.tbs.partition_point(|t| t.start <= host_pc);
-        let tb = self.tbs.get(i.checked_sub(1)?)?;
-        if host_pc >= tb.start + tb.len {
+    fn site_at(&self, host_pc: usize) -> Option<Site<'_>> {
+        if !self.cache.contains(host_pc) {
             return None;
         }
-        Some((tb, tb.sites.at((host_pc - tb.start) as u32)?))
+        let off = self.cache.offset_of(host_pc);
+        let i = self.tbs.partition_point(|t| t.start <= off);
+        let tb = self.tbs.get(i.checked_sub(1)?)?;
+        if off >= tb.start + tb.len {
+            return None;
+        }
+        let end = self
+            .tbs
+            .get(i)
+            .map_or(self.sites.len(), |t| t.sites as usize);
+        sites::find(&self.sites[tb.sites as usize..end], tb.pc, off - tb.start)
     }
 
     /// The guest pc of the guest memory access at host address `host_pc`.
     pub fn guest_pc(&self, host_pc: usize) -> Option<u64> {
-        self.site_at(host_pc).map(|(_, s)| s.pc)
+        self.site_at(host_pc).map(|s| s.pc)
     }
 
     /// The guest pc TB `id` was compiled for.
@@ -351,7 +435,7 @@ impl Jit {
     /// Intel-syntax listing of TB `id`'s host code.
     #[cfg(feature = "disas")]
     pub fn disassemble(&self, id: TbId) -> String {
-        let tb = &self.tbs[id.0 as usize];
-        crate::disas::listing(self.cache.bytes(tb.start, tb.len), tb.start as u64)
+        let (start, len) = (self.code_addr(id), self.tbs[id.0 as usize].len as usize);
+        crate::disas::listing(self.cache.bytes(start, len), start as u64)
     }
 }

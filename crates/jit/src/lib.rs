@@ -5,8 +5,10 @@
 
 mod abi;
 mod addr;
+mod asm;
 mod bits;
 mod cache;
+mod defs;
 mod demand;
 #[cfg(feature = "disas")]
 mod disas;

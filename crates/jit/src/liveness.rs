@@ -3,9 +3,10 @@
 //! code; and which local temps cross a basic-block boundary (those live in
 //! a frame slot between blocks).
 
-use ox86_ir::{opf, IrBlock, Opcode};
+use ox86_ir::{opf, IrBlock, Op, Opcode};
 
-/// Per-TB liveness facts.
+/// Per-TB liveness facts (buffers reused across TBs).
+#[derive(Default)]
 pub(crate) struct Liveness {
     /// Bit k set: input k of op i is a block-local temp read for the last time here.
     pub dead_ins: Vec<u8>,
@@ -15,6 +16,15 @@ pub(crate) struct Liveness {
     pub crossing: Vec<bool>,
     /// Op i computes only values nothing reads (no side effects): skip it.
     pub dead_op: Vec<bool>,
+    /// Scratch: per temp, the first block using it.
+    bb_of: Vec<u32>,
+    /// Scratch: the current block while ops are noted.
+    bb: u32,
+    /// Scratch: the number of globals.
+    ng: usize,
+    /// Scratch: per temp, the number of the block in which it is read
+    /// later (so that moving to the next block clears every entry).
+    live: Vec<u32>,
 }
 
 /// True if `opc` ends a basic block (branch, label or TB exit).
@@ -24,77 +34,121 @@ pub(crate) fn ends_bb(opc: Opcode) -> bool {
 
 impl Liveness {
     /// Computes liveness for `ir`.
+    #[cfg(test)]
     pub fn new(ir: &IrBlock) -> Liveness {
+        let mut lv = Liveness::default();
+        lv.start_blocks(ir);
+        for op in &ir.ops {
+            lv.note_op(op);
+        }
+        lv.compute_deaths(ir);
+        lv
+    }
+
+    /// Starts finding the temps of `ir` that cross blocks (see `note_op`).
+    pub fn start_blocks(&mut self, ir: &IrBlock) {
+        let n = ir.n_temps as usize;
+        self.ng = ir.globals.len();
+        self.crossing.clear();
+        self.crossing.resize(n, false);
+        self.bb_of.clear();
+        self.bb_of.resize(n, u32::MAX);
+        self.bb = 0;
+    }
+
+    /// Notes the next op of the TB, in order, once its operands are final.
+    #[inline]
+    pub fn note_op(&mut self, op: &Op) {
+        if op.opc == Opcode::SetLabel {
+            self.bb += 1;
+        }
+        for &t in op.inputs() {
+            self.note_use(t.index());
+        }
+        for &t in op.outputs() {
+            self.note_use(t.index());
+        }
+        if ends_bb(op.opc) && op.opc != Opcode::SetLabel {
+            self.bb += 1;
+        }
+    }
+
+    #[inline]
+    fn note_use(&mut self, i: usize) {
+        if i < self.ng {
+            return;
+        }
+        let b = &mut self.bb_of[i];
+        if *b == u32::MAX {
+            *b = self.bb;
+        } else if *b != self.bb {
+            self.crossing[i] = true;
+        }
+    }
+
+    /// Computes the per-op facts for `ir`, every op of which was noted.
+    pub fn compute_deaths(&mut self, ir: &IrBlock) {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
-        let mut crossing = vec![false; n];
-        let mut bb_of = vec![u32::MAX; n];
-        let mut bb = 0u32;
-        for op in &ir.ops {
-            if op.opc == Opcode::SetLabel {
-                bb += 1;
-            }
-            for &t in op.inputs().iter().chain(op.outputs()) {
-                let i = t.index();
-                if i < ng {
-                    continue;
-                }
-                if bb_of[i] == u32::MAX {
-                    bb_of[i] = bb;
-                } else if bb_of[i] != bb {
-                    crossing[i] = true;
-                }
-            }
-            if ends_bb(op.opc) && op.opc != Opcode::SetLabel {
-                bb += 1;
-            }
-        }
-        let mut dead_ins = vec![0u8; ir.ops.len()];
-        let mut dead_outs = vec![0u8; ir.ops.len()];
-        let mut dead_op = vec![false; ir.ops.len()];
-        let mut live = vec![false; n];
+        let n_ops = ir.ops.len();
+        let crossing = &self.crossing;
+        let (dead_ins, dead_outs, dead_op) =
+            (&mut self.dead_ins, &mut self.dead_outs, &mut self.dead_op);
+        dead_ins.clear();
+        dead_ins.resize(n_ops, 0);
+        dead_outs.clear();
+        dead_outs.resize(n_ops, 0);
+        dead_op.clear();
+        dead_op.resize(n_ops, false);
+        let live = &mut self.live;
+        live.clear();
+        live.resize(n, 0);
+        let mut cur = 1;
         let local = |i: usize| i >= ng && !crossing[i];
         for (i, op) in ir.ops.iter().enumerate().rev() {
-            if ends_bb(op.opc) {
+            let flags = op.opc.flags();
+            if flags & opf::BB_END != 0 {
                 // Block-local temps are never live across a boundary.
-                live.iter_mut().for_each(|l| *l = false);
+                cur += 1;
             }
-            let pure = op.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
+            let pure = flags & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0
                 && op.opc != Opcode::InsnStart;
-            let outs = op.outputs();
-            if pure && !outs.is_empty() && outs.iter().all(|t| local(t.index()) && !live[t.index()])
+            let (outs, ins) = (op.outputs(), op.inputs());
+            if pure
+                && !outs.is_empty()
+                && outs
+                    .iter()
+                    .all(|t| local(t.index()) && live[t.index()] != cur)
             {
                 // Its inputs are not read on its account: dead code goes
                 // transitively in this one backward pass.
                 dead_op[i] = true;
                 continue;
             }
-            for (k, &t) in op.outputs().iter().enumerate() {
+            let mut dead = 0;
+            for (k, &t) in outs.iter().enumerate() {
                 let ti = t.index();
                 if local(ti) {
-                    if !live[ti] {
-                        dead_outs[i] |= 1 << k;
+                    if live[ti] != cur {
+                        dead |= 1 << k;
                     }
-                    live[ti] = false;
+                    live[ti] = 0;
                 }
             }
-            for (k, &t) in op.inputs().iter().enumerate() {
+            dead_outs[i] = dead;
+            let mut dead = 0;
+            for (k, &t) in ins.iter().enumerate() {
                 let ti = t.index();
-                if local(ti) && !live[ti] {
-                    dead_ins[i] |= 1 << k;
+                if local(ti) && live[ti] != cur {
+                    dead |= 1 << k;
                 }
             }
-            for &t in op.inputs() {
+            dead_ins[i] = dead;
+            for &t in ins {
                 if local(t.index()) {
-                    live[t.index()] = true;
+                    live[t.index()] = cur;
                 }
             }
-        }
-        Liveness {
-            dead_ins,
-            dead_outs,
-            crossing,
-            dead_op,
         }
     }
 }

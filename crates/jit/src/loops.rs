@@ -23,35 +23,44 @@ const LOOP_REGS: [u8; 8] = [
     hreg::R8,
 ];
 
-/// For a TB at `tb_pc` that jumps back to itself: its most-used globals
-/// (rip aside) with the host register each lives in; empty otherwise.
-pub(crate) fn loop_globals(ir: &IrBlock, tb_pc: u64) -> Vec<(u32, u8)> {
+/// Fills `canon`, for a TB at `tb_pc` that jumps back to itself, with its
+/// most-used globals (rip aside) and the host register each lives in;
+/// empties it otherwise. `uses` is a scratch buffer.
+pub(crate) fn loop_globals(
+    ir: &IrBlock,
+    tb_pc: u64,
+    uses: &mut Vec<u32>,
+    canon: &mut Vec<(u32, u8)>,
+) {
+    canon.clear();
     let ng = ir.globals.len();
-    let mut rip_value = None;
-    let mut loops = false;
-    let mut uses = vec![0u32; ng];
+    // A `goto_tb` loops if the last write to rip before it is `movi rip, tb_pc`.
+    let loops = ir.ops.iter().enumerate().any(|(i, op)| {
+        op.opc == Opcode::GotoTb
+            && ir.ops[..i]
+                .iter()
+                .rev()
+                .find(|o| o.outputs().contains(&RIP))
+                .is_some_and(|o| o.opc == Opcode::Movi && o.consts[0] == tb_pc)
+    });
+    if !loops {
+        return;
+    }
+    uses.clear();
+    uses.resize(ng, 0);
     for op in &ir.ops {
-        match op.opc {
-            Opcode::Movi if op.outs[0] == RIP => rip_value = Some(op.consts[0]),
-            Opcode::GotoTb => loops |= rip_value == Some(tb_pc),
-            _ if op.outputs().contains(&RIP) => rip_value = None,
-            _ => {}
-        }
         for &t in op.inputs().iter().chain(op.outputs()) {
             if t.index() < ng && t != RIP {
                 uses[t.index()] += 1;
             }
         }
     }
-    if !loops {
-        return Vec::new();
-    }
     let mut used: Vec<u32> = (0..ng as u32).filter(|&g| uses[g as usize] > 0).collect();
     used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
-    used.into_iter().zip(LOOP_REGS).collect()
+    canon.extend(used.into_iter().zip(LOOP_REGS));
 }
 
-impl Gen<'_> {
+impl Gen {
     /// The canonical register of global `g`, if it is a loop global.
     fn canon_reg(&self, g: usize) -> Option<u8> {
         self.canon.iter().find(|c| c.0 as usize == g).map(|c| c.1)
@@ -63,9 +72,9 @@ impl Gen<'_> {
     /// Flags are left alone (a `brcond` compares before this).
     pub fn canonicalize(&mut self) {
         self.drop_dead_globals(self.tick as usize);
-        for g in 0..self.ng {
-            if self.canon_reg(g).is_none() {
-                self.write_home(g as u32);
+        for g in self.dirty_globals() {
+            if self.canon_reg(g as usize).is_none() {
+                self.write_home(g);
             }
         }
         let active = std::mem::take(&mut self.crossing_active);
@@ -73,17 +82,22 @@ impl Gen<'_> {
             self.write_home(t);
         }
         self.crossing_active = active;
-        let mut moves = Vec::new();
-        let mut later = Vec::new();
+        if self.canon.is_empty() {
+            return;
+        }
+        let mut moves = std::mem::take(&mut self.moves);
         for &(g, r) in &self.canon {
-            match self.loc[g as usize] {
-                Loc::Reg(s) => moves.push((r, s)),
-                _ => later.push((r, g)),
+            if let Loc::Reg(s) = self.loc[g as usize] {
+                moves.push((r, s));
             }
         }
-        self.parallel_move(moves);
-        for (r, g) in later {
-            self.load_value(r, g);
+        self.parallel_move(&mut moves);
+        self.moves = moves;
+        for i in 0..self.canon.len() {
+            let (g, r) = self.canon[i];
+            if !matches!(self.loc[g as usize], Loc::Reg(_)) {
+                self.load_value(r, g);
+            }
         }
     }
 
@@ -98,7 +112,7 @@ impl Gen<'_> {
                 }
             }
             self.place(g, r);
-            self.dirty[g as usize] = true;
+            self.set_dirty(g as usize, true);
             self.next_use[g as usize] = self.tick;
         }
     }
@@ -119,7 +133,7 @@ impl Gen<'_> {
     /// registers, check `exit_request`, jump to the body.
     pub fn back_edge(&mut self) {
         let body = self.body.expect("loop TB has a body label");
-        self.dirty[RIP.index()] = false;
+        self.set_dirty(RIP.index(), false);
         self.canonicalize();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();

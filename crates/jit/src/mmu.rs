@@ -20,7 +20,7 @@ use std::mem::{offset_of, size_of};
 /// `ENV_REG` displacement of `CpuState.sys.mmu`.
 const MMU_DISP: i32 = env_disp(offset_of!(CpuState, sys.mmu));
 
-impl Gen<'_> {
+impl Gen {
     /// `ld_mmu` or `st_mmu`.
     pub(crate) fn mmu_access(&mut self, i: usize, op: &Op) {
         let m = op.consts[0];

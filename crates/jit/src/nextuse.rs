@@ -13,7 +13,7 @@ use ox86_ir::{opf, IrBlock, Opcode};
 /// "Not read again in this block".
 pub(crate) const NEVER: u32 = u32::MAX;
 
-/// Per-op next-use facts.
+/// Per-op next-use facts (buffers kept from TB to TB).
 #[derive(Default)]
 pub(crate) struct NextUse {
     /// Per op and input: the next op of the block that reads that input's temp.
@@ -27,113 +27,109 @@ pub(crate) struct NextUse {
     /// after this op before anything reads or needs it (on every path
     /// after a branch).
     pub gdead: Vec<u64>,
-}
-
-/// What happens next to a global.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Next {
-    /// It is read, or its value may be needed (fault site, call, block end).
-    Needed,
-    /// It is overwritten first.
-    Written,
+    /// Scratch: per temp, the next read, valid while `stamp` is the block.
+    next: Vec<u32>,
+    stamp: Vec<u32>,
+    /// Scratch: per label, the globals overwritten first after it.
+    label_dead: Vec<u64>,
 }
 
 /// True if op `opc` needs every global's current value: it can fault
 /// (fault sites and helpers see guest state) or it ends a block.
-fn needs_globals(opc: ox86_ir::Opcode) -> bool {
+fn needs_globals(opc: Opcode) -> bool {
     opc.flags() & (opf::CAN_FAULT | opf::BB_END) != 0
 }
 
 impl NextUse {
-    /// Computes next uses for `ir`, skipping the ops `dead_op` marks.
+    /// Next uses for `ir`, skipping the ops `dead_op` marks.
+    #[cfg(test)]
     pub fn new(ir: &IrBlock, dead_op: &[bool]) -> NextUse {
+        let mut nu = NextUse::default();
+        nu.compute(ir, dead_op);
+        nu
+    }
+
+    /// Computes next uses for `ir`, skipping the ops `dead_op` marks.
+    pub fn compute(&mut self, ir: &IrBlock, dead_op: &[bool]) {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
         let len = ir.ops.len();
-        let mut nu = NextUse {
-            ins: vec![[NEVER; MAX_INS]; len],
-            outs: vec![[NEVER; 2]; len],
-            gdies: vec![0; len],
-            gdead: vec![0; len],
-        };
-        // `next[t]` is valid while `stamp[t]` is the current block's number.
-        let mut next = vec![NEVER; n];
-        let mut stamp = vec![0u32; n];
+        self.ins.clear();
+        self.ins.resize(len, [NEVER; MAX_INS]);
+        self.outs.clear();
+        self.outs.resize(len, [NEVER; 2]);
+        self.gdies.clear();
+        self.gdies.resize(len, 0);
+        self.gdead.clear();
+        self.gdead.resize(len, 0);
+        self.next.clear();
+        self.next.resize(n, NEVER);
+        self.stamp.clear();
+        self.stamp.resize(n, 0);
+        self.label_dead.clear();
+        self.label_dead.resize(ir.n_labels as usize, 0);
         let mut block = 1u32;
-        let mut gnext = vec![Next::Needed; ng];
-        // `gnext` as a mask of the `Written` globals among the first 64.
+        // The globals (of the first 64) overwritten before anything reads
+        // or needs them, from the current point on.
         let mut written = 0u64;
         let bit = |t: usize| {
-            if t < 64 && t != RIP.index() {
+            if t < 64 && t < ng && t != RIP.index() {
                 1u64 << t
             } else {
                 0
             }
         };
-        // Per label: the globals overwritten first after it (known for
-        // labels after their branches; none for the others).
-        let mut label_dead = vec![0u64; ir.n_labels as usize];
         for (i, op) in ir.ops.iter().enumerate().rev() {
             if dead_op[i] {
                 continue;
             }
-            nu.gdead[i] = match op.opc {
+            self.gdead[i] = match op.opc {
                 Opcode::SetLabel => {
-                    label_dead[op.consts[0] as usize] = written;
+                    self.label_dead[op.consts[0] as usize] = written;
                     written
                 }
                 // Dead on both paths.
-                Opcode::Brcond => written & label_dead[op.consts[1] as usize],
-                Opcode::Br => label_dead[op.consts[0] as usize],
+                Opcode::Brcond => written & self.label_dead[op.consts[1] as usize],
+                Opcode::Br => self.label_dead[op.consts[0] as usize],
                 _ => written,
             };
             if ends_bb(op.opc) {
                 block += 1;
             }
-            let read = |t: usize, next: &[u32], stamp: &[u32]| {
-                if stamp[t] == block {
-                    next[t]
-                } else {
-                    NEVER
-                }
-            };
             let event = needs_globals(op.opc);
             for (k, &t) in op.inputs().iter().enumerate() {
                 let ti = t.index();
-                nu.ins[i][k] = read(ti, &next, &stamp);
-                let dies = ti < ng
-                    && t != RIP
-                    && !event
-                    && (op.outputs().contains(&t) || gnext[ti] == Next::Written);
-                if dies {
-                    nu.gdies[i] |= 1 << k;
+                self.ins[i][k] = if self.stamp[ti] == block {
+                    self.next[ti]
+                } else {
+                    NEVER
+                };
+                let b = bit(ti);
+                if b != 0 && !event && (op.outputs().contains(&t) || written & b != 0) {
+                    self.gdies[i] |= 1 << k;
                 }
             }
             for (k, &t) in op.outputs().iter().enumerate() {
                 let ti = t.index();
-                nu.outs[i][k] = read(ti, &next, &stamp);
-                next[ti] = NEVER;
-                stamp[ti] = block;
-                if ti < ng {
-                    gnext[ti] = Next::Written;
-                    written |= bit(ti);
-                }
+                self.outs[i][k] = if self.stamp[ti] == block {
+                    self.next[ti]
+                } else {
+                    NEVER
+                };
+                self.next[ti] = NEVER;
+                self.stamp[ti] = block;
+                written |= bit(ti);
             }
             if event {
-                gnext.fill(Next::Needed);
                 written = 0;
             }
             for &t in op.inputs() {
                 let ti = t.index();
-                next[ti] = i as u32;
-                stamp[ti] = block;
-                if ti < ng {
-                    gnext[ti] = Next::Needed;
-                    written &= !bit(ti);
-                }
+                self.next[ti] = i as u32;
+                self.stamp[ti] = block;
+                written &= !bit(ti);
             }
         }
-        nu
     }
 }
 

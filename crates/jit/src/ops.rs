@@ -15,7 +15,7 @@ fn cond(c: u64) -> Cond {
     Cond::from_u64(c).expect("verified condition")
 }
 
-impl Gen<'_> {
+impl Gen {
     /// Op `i` as `d = s`: `d` shares `s`'s register (`s` is loaded into
     /// one first). Retires the op's inputs and outputs.
     fn copy(&mut self, i: usize, op: &Op, d: Temp, s: Temp) {

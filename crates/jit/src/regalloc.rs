@@ -21,10 +21,36 @@ pub(crate) enum Val {
     Imm(i32),
 }
 
-impl Gen<'_> {
+impl Gen {
     /// True if temp index `t` is a global.
     pub fn is_global(&self, t: u32) -> bool {
         (t as usize) < self.ng
+    }
+
+    /// Marks temp `t`'s home stale (`true`) or current.
+    #[inline]
+    pub fn set_dirty(&mut self, t: usize, dirty: bool) {
+        self.dirty[t] = dirty;
+        if t < self.ng {
+            let bit = 1u64 << t;
+            if dirty {
+                self.dirty_mask |= bit;
+            } else {
+                self.dirty_mask &= !bit;
+            }
+        }
+    }
+
+    /// The dirty globals, in index order.
+    pub fn dirty_globals(&self) -> impl Iterator<Item = u32> + use<> {
+        let mut m = self.dirty_mask;
+        std::iter::from_fn(move || {
+            (m != 0).then(|| {
+                let g = m.trailing_zeros();
+                m &= m - 1;
+                g
+            })
+        })
     }
 
     /// `ENV_REG` displacement of global `t`.
@@ -136,7 +162,7 @@ impl Gen<'_> {
         let ti = t.index();
         self.detach(t.0);
         self.loc[ti] = Loc::Mem;
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
     }
 
     /// Writes `t` to its home if the home is stale.
@@ -145,7 +171,7 @@ impl Gen<'_> {
         if !self.dirty[ti] {
             return;
         }
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
         let global = self.is_global(t);
         match self.loc[ti] {
             Loc::Reg(r) if global => self.st_env_reg(self.global_disp(t), r),
@@ -232,7 +258,7 @@ impl Gen<'_> {
         if ti == crate::rip::RIP.0 && self.rip_lazy {
             // In a register rip can be spilled: it must be stored then.
             self.rip_lazy = false;
-            self.dirty[ti as usize] = true;
+            self.set_dirty(ti as usize, true);
         }
         self.bind(ti, r);
         self.locked |= 1 << r;
@@ -305,7 +331,7 @@ impl Gen<'_> {
     fn drop_global(&mut self, g: u32) {
         self.detach(g);
         self.loc[g as usize] = Loc::Mem;
-        self.dirty[g as usize] = false;
+        self.set_dirty(g as usize, false);
     }
 
     /// The register of input `k` of op `i` if the op's output may go
@@ -383,7 +409,7 @@ impl Gen<'_> {
         let ti = t as usize;
         self.detach(t);
         self.loc[ti] = Loc::Dead;
-        self.dirty[ti] = false;
+        self.set_dirty(ti, false);
         let s = self.slot[ti];
         if s != NONE && !self.live.crossing[ti] {
             self.slot[ti] = NONE;
@@ -393,7 +419,7 @@ impl Gen<'_> {
 
     fn note_def(&mut self, t: u32) {
         let ti = t as usize;
-        self.dirty[ti] = true;
+        self.set_dirty(ti, true);
         if t == crate::rip::RIP.0 {
             self.rip_lazy = false;
         }
@@ -458,7 +484,7 @@ impl Gen<'_> {
 
     /// Writes every dirty global to `CpuState` (they stay where they are).
     pub fn sync_globals(&mut self) {
-        for g in 0..self.ng as u32 {
+        for g in self.dirty_globals() {
             self.write_home(g);
         }
     }

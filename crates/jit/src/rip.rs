@@ -13,33 +13,42 @@ use ox86_x86::cpu::glob;
 /// The IR temp of rip.
 pub(crate) const RIP: Temp = Temp(glob::RIP as u32);
 
-/// For each label: true if every path reaching it has a lazy rip.
-pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
-    let mut lazy_at = vec![true; ir.n_labels as usize];
+/// Fills `lazy_at` with, for each label, true if every path reaching it
+/// has a lazy rip. The walk is repeated only when a branch changes a
+/// label already passed (a back edge); `passed` is a scratch buffer.
+pub(crate) fn lazy_labels(ir: &IrBlock, lazy_at: &mut Vec<bool>, passed: &mut Vec<bool>) {
+    lazy_at.clear();
+    lazy_at.resize(ir.n_labels as usize, true);
+    if ir.n_labels == 0 {
+        return;
+    }
     loop {
+        passed.clear();
+        passed.resize(ir.n_labels as usize, false);
         let mut changed = false;
         let mut lazy = true;
         let mut reachable = true;
         for op in &ir.ops {
-            let mut leave = |l: u64, lazy: bool, lazy_at: &mut Vec<bool>| {
+            let mut leave = |l: u64, lazy: bool, lazy_at: &mut [bool], passed: &[bool]| {
                 let l = l as usize;
                 if !lazy && lazy_at[l] {
                     lazy_at[l] = false;
-                    changed = true;
+                    changed |= passed[l];
                 }
             };
             match op.opc {
                 Opcode::SetLabel => {
                     if reachable {
-                        leave(op.consts[0], lazy, &mut lazy_at);
+                        leave(op.consts[0], lazy, lazy_at, passed);
                     }
+                    passed[op.consts[0] as usize] = true;
                     lazy = lazy_at[op.consts[0] as usize];
                     reachable = true;
                 }
-                Opcode::Brcond if reachable => leave(op.consts[1], lazy, &mut lazy_at),
+                Opcode::Brcond if reachable => leave(op.consts[1], lazy, lazy_at, passed),
                 Opcode::Br => {
                     if reachable {
-                        leave(op.consts[0], lazy, &mut lazy_at);
+                        leave(op.consts[0], lazy, lazy_at, passed);
                     }
                     reachable = false;
                 }
@@ -50,12 +59,12 @@ pub(crate) fn lazy_labels(ir: &IrBlock) -> Vec<bool> {
             }
         }
         if !changed {
-            return lazy_at;
+            return;
         }
     }
 }
 
-impl Gen<'_> {
+impl Gen {
     /// Stores the lazy rip (the TB's pc) so that `CpuState.rip` is exact.
     pub fn materialize_rip(&mut self) {
         if self.rip_lazy {
@@ -76,7 +85,7 @@ impl Gen<'_> {
         self.rip_lazy = self.label_lazy[l as usize];
         if self.rip_lazy {
             self.loc[RIP.index()] = Loc::Const(self.tb_pc);
-            self.dirty[RIP.index()] = false;
+            self.set_dirty(RIP.index(), false);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! index * 2^k + disp]`; the address ops emit nothing. Also the encoder
 //! for such memory operands (dynasm takes only literal scales).
 
+use crate::defs::Defs;
 use crate::gen::Gen;
 use crate::regalloc::Val;
 use dynasmrt::DynasmApi;
@@ -44,34 +45,22 @@ fn addr_input(opc: Opcode) -> Option<usize> {
 
 /// Finds the accesses at `add(base, shl(index, k))` or `add(base, index)`
 /// with the `add` (and the `shl`) right before them, constants aside, and
-/// read nowhere else.
-pub(crate) fn fuse_scaled_index(ir: &IrBlock) -> Vec<Fused> {
-    let n = ir.n_temps as usize;
-    let ng = ir.globals.len();
-    let mut defs = vec![0u32; n];
-    let mut def_at = vec![0usize; n];
-    let mut uses = vec![0u32; n];
-    for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.inputs() {
-            uses[t.index()] += 1;
-        }
-        for &t in op.outputs() {
-            defs[t.index()] += 1;
-            def_at[t.index()] = i;
-        }
-    }
+/// read nowhere else. `uses` is a scratch buffer.
+pub(crate) fn fuse_scaled_index(
+    ir: &IrBlock,
+    defs: &Defs,
+    uses: &mut Vec<u32>,
+    fused: &mut Vec<Fused>,
+) {
+    crate::fuse::count_uses(ir, uses);
     // A local defined once, by op `at`, and read only once.
-    let lone = |t: Temp, at: usize| {
-        t.index() >= ng
-            && defs[t.index()] == 1
-            && uses[t.index()] == 1
-            && ir.ops[at].outputs().first() == Some(&t)
-    };
+    let lone = |t: Temp, at: usize| defs.single(t) && uses[t.index()] == 1 && defs.at(t) == at;
     let konst = |t: Temp| {
-        let d = &ir.ops[def_at[t.index()]];
-        (t.index() >= ng && defs[t.index()] == 1 && d.opc == Opcode::Movi).then_some(d.consts[0])
+        (defs.single(t) && ir.ops[defs.at(t)].opc == Opcode::Movi)
+            .then(|| ir.ops[defs.at(t)].consts[0])
     };
-    let mut fused = vec![Fused::No; ir.ops.len()];
+    fused.clear();
+    fused.resize(ir.ops.len(), Fused::No);
     // The op before `j`, passing over constants that define none of `ts`.
     let before = |j: usize, ts: &[Temp]| {
         (0..j)
@@ -126,10 +115,9 @@ pub(crate) fn fuse_scaled_index(ir: &IrBlock) -> Vec<Fused> {
             };
         }
     }
-    fused
 }
 
-impl Gen<'_> {
+impl Gen {
     /// True if op `i` is an address op its access computes.
     pub fn fused_away(&self, i: usize) -> bool {
         self.sib.get(i) == Some(&Fused::Away)
@@ -227,9 +215,9 @@ impl Gen<'_> {
             }
             _ => unreachable!("{:?} is not a guest access", op.opc),
         }
-        let ir = self.ir;
         for k in from as usize..i {
-            self.kill_inputs(k, &ir.ops[k]);
+            let addr_op = self.ir.ops[k];
+            self.kill_inputs(k, &addr_op);
         }
         self.kill_inputs(i, op);
         if let Some(d) = rd {
@@ -295,7 +283,8 @@ mod tests {
         b.mov_to(rcx, a3); // the address is read twice: not fused
         b.store(Opcode::St8, rax, a3);
         b.goto_tb(0);
-        let f = fuse_scaled_index(&b);
+        let mut f = Vec::new();
+        fuse_scaled_index(&b, &Defs::of(&b), &mut Vec::new(), &mut f);
         let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!(f[at(s)], Fused::Away);
         assert_eq!(

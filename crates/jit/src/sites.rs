@@ -3,86 +3,226 @@
 //! a constant). Guest state is not synced before memory accesses; after a
 //! host fault, `recover` rebuilds the exact state from this table and the
 //! registers the fault handler saved.
+//!
+//! A TB's sites are a byte string, read only after a fault: per site, in
+//! code order, the code offset (as a delta from the previous site's), the
+//! guest pc (as a delta from the previous site's, starting at the TB's pc),
+//! the number of dirty globals, then per global its `CpuState` offset in
+//! words with a constant flag, and the host register or the constant. All
+//! numbers are LEB128 varints, signed deltas zigzag-encoded.
 
 use crate::gen::{Gen, Loc};
 use crate::rip::RIP;
-use ox86_ir::Global;
 use ox86_x86::CpuState;
 
-/// Where a dirty global's value is at a fault site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SiteVal {
-    /// In this host register.
-    Reg(u8),
-    /// This constant.
-    Const(u64),
+/// Appends `v` as an unsigned LEB128 varint.
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
-/// One guest memory access in a TB's code.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Site {
-    /// Code offset of the accessing host instruction.
-    pub off: u32,
-    /// Guest pc of the instruction it belongs to.
-    pub pc: u64,
-    /// Its dirty globals: `vals[start..start + len]`.
-    pub start: u32,
-    pub len: u32,
+/// Reads an unsigned LEB128 varint at `*at`.
+fn get(bytes: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        v |= ((b & 0x7f) as u64) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
 }
 
-/// A TB's fault sites, sorted by code offset.
+fn zigzag(v: i64) -> u64 {
+    (v << 1 ^ v >> 63) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+/// Builds one TB's site string (the generator's buffer, reused per TB).
 #[derive(Default, Debug)]
-pub(crate) struct Sites {
-    pub sites: Vec<Site>,
-    pub vals: Vec<(u8, SiteVal)>,
+pub(crate) struct SiteWriter {
+    /// The encoded sites.
+    pub bytes: Vec<u8>,
+    last_off: u32,
+    last_pc: u64,
 }
 
-impl Sites {
-    /// The site whose access instruction starts at code offset `off`.
-    pub fn at(&self, off: u32) -> Option<&Site> {
-        let i = self.sites.partition_point(|s| s.off < off);
-        self.sites.get(i).filter(|s| s.off == off)
+impl SiteWriter {
+    /// Starts the sites of a TB at guest `tb_pc`.
+    pub fn start(&mut self, tb_pc: u64) {
+        self.bytes.clear();
+        self.last_off = 0;
+        self.last_pc = tb_pc;
     }
 
-    /// Writes the guest state at site `s` into `env`: dirty globals from
+    /// Begins a site at code offset `off` (not below the previous one) for
+    /// the instruction at `pc`; its dirty globals follow, then `end`.
+    /// Returns where the count goes.
+    fn site(&mut self, off: u32, pc: u64) -> usize {
+        put(&mut self.bytes, (off - self.last_off) as u64);
+        put(
+            &mut self.bytes,
+            zigzag(pc.wrapping_sub(self.last_pc) as i64),
+        );
+        self.bytes.push(0);
+        self.last_off = off;
+        self.last_pc = pc;
+        self.bytes.len() - 1
+    }
+
+    /// Ends the site whose count goes at `at`: it has `n` dirty globals.
+    fn end(&mut self, at: usize, n: usize) {
+        if n < 0x80 {
+            self.bytes[at] = n as u8;
+        } else {
+            let mut count = Vec::new();
+            put(&mut count, n as u64);
+            self.bytes.splice(at..at + 1, count);
+        }
+    }
+
+    /// A dirty global at `CpuState` byte offset `field` holds `v`.
+    fn value(&mut self, field: usize, v: Loc) {
+        let word = (field / 8) as u64;
+        match v {
+            Loc::Reg(r) => {
+                put(&mut self.bytes, word << 1);
+                self.bytes.push(r);
+            }
+            Loc::Const(c) => {
+                put(&mut self.bytes, word << 1 | 1);
+                put(&mut self.bytes, c);
+            }
+            Loc::Mem | Loc::Dead => unreachable!("only values outside CpuState are recorded"),
+        }
+    }
+}
+
+/// One site found in a TB's string: its guest pc and where its values start.
+pub(crate) struct Site<'a> {
+    /// Guest pc of the instruction the access belongs to.
+    pub pc: u64,
+    bytes: &'a [u8],
+    vals: usize,
+    n: usize,
+}
+
+/// The site of the access instruction at code offset `off` in `bytes`, the
+/// site string of a TB at guest `tb_pc`.
+pub(crate) fn find(bytes: &[u8], tb_pc: u64, off: u32) -> Option<Site<'_>> {
+    let (mut at, mut cur_off, mut pc) = (0, 0u64, tb_pc);
+    while at < bytes.len() {
+        cur_off += get(bytes, &mut at);
+        pc = pc.wrapping_add(unzigzag(get(bytes, &mut at)) as u64);
+        let n = get(bytes, &mut at) as usize;
+        if cur_off == off as u64 {
+            return Some(Site {
+                pc,
+                bytes,
+                vals: at,
+                n,
+            });
+        }
+        if cur_off > off as u64 {
+            return None;
+        }
+        for _ in 0..n {
+            let head = get(bytes, &mut at);
+            if head & 1 == 0 {
+                at += 1;
+            } else {
+                get(bytes, &mut at);
+            }
+        }
+    }
+    None
+}
+
+impl Site<'_> {
+    /// Writes the guest state at this site into `env`: dirty globals from
     /// `regs` (host registers at the fault, in encoding order) or
     /// constants, and rip.
-    pub fn recover(&self, s: &Site, globals: &[Global], regs: &[u64; 16], env: &mut CpuState) {
-        let vals = &self.vals[s.start as usize..(s.start + s.len) as usize];
-        for &(g, v) in vals {
-            let value = match v {
-                SiteVal::Reg(r) => regs[r as usize],
-                SiteVal::Const(c) => c,
+    pub fn recover(&self, regs: &[u64; 16], env: &mut CpuState) {
+        let mut at = self.vals;
+        for _ in 0..self.n {
+            let head = get(self.bytes, &mut at);
+            let value = if head & 1 == 0 {
+                at += 1;
+                regs[self.bytes[at - 1] as usize]
+            } else {
+                get(self.bytes, &mut at)
             };
-            let off = globals[g as usize].offset;
-            // SAFETY: `off` is a global's 8-byte, 8-aligned field of CpuState.
+            let off = (head >> 1) as usize * 8;
+            assert!(off + 8 <= std::mem::size_of::<CpuState>());
+            // SAFETY: `off` is a global's 8-byte, 8-aligned field of
+            // CpuState (recorded from the TB's globals; bounds checked).
             unsafe { *((env as *mut CpuState as *mut u8).add(off) as *mut u64) = value };
         }
-        env.rip = s.pc;
+        env.rip = self.pc;
     }
 }
 
-impl Gen<'_> {
+impl Gen {
+    /// Where global `g` is at a fault site, if `CpuState` does not hold it.
+    fn site_value(&self, g: usize) -> Option<Loc> {
+        let v = self.loc[g];
+        let outside = matches!(v, Loc::Reg(_) | Loc::Const(_));
+        (self.dirty[g] && g != RIP.index() && outside).then_some(v)
+    }
+
     /// Records a fault site for the access instruction emitted next.
     pub fn fault_site(&mut self) {
-        let start = self.sites.vals.len() as u32;
-        for g in 0..self.ng {
-            if !self.dirty[g] || g == RIP.index() {
-                continue;
+        let off = self.off() as u32;
+        let at = self.sites.site(off, self.cur_pc);
+        let mut n = 0;
+        for g in self.dirty_globals() {
+            if let Some(v) = self.site_value(g as usize) {
+                self.sites.value(self.ir.globals[g as usize].offset, v);
+                n += 1;
             }
-            let v = match self.loc[g] {
-                Loc::Reg(r) => SiteVal::Reg(r),
-                Loc::Const(c) => SiteVal::Const(c),
-                Loc::Mem | Loc::Dead => continue,
-            };
-            self.sites.vals.push((g as u8, v));
         }
-        let site = Site {
-            off: self.off() as u32,
-            pc: self.cur_pc,
-            start,
-            len: self.sites.vals.len() as u32 - start,
-        };
-        self.sites.sites.push(site);
+        self.sites.end(at, n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_round_trip() {
+        let rcx = std::mem::offset_of!(CpuState, regs) + 8;
+        let rdx = rcx + 8;
+        let mut w = SiteWriter::default();
+        w.start(0x40_1000);
+        let at = w.site(3, 0x40_1000);
+        w.value(rcx, Loc::Reg(12));
+        w.end(at, 1);
+        let at = w.site(200, 0x40_0ff0);
+        w.value(rcx, Loc::Const(u64::MAX));
+        w.value(rdx, Loc::Reg(3));
+        w.end(at, 2);
+        let at = w.site(201, 0x40_2000);
+        w.end(at, 0);
+        assert!(find(&w.bytes, 0x40_1000, 4).is_none());
+        assert!(find(&w.bytes, 0x40_1000, 202).is_none());
+        let s = find(&w.bytes, 0x40_1000, 200).unwrap();
+        assert_eq!(s.pc, 0x40_0ff0);
+        let mut env = CpuState::default();
+        let mut regs = [0u64; 16];
+        regs[3] = 0x1234;
+        s.recover(&regs, &mut env);
+        assert_eq!(env.rip, 0x40_0ff0);
+        assert_eq!((env.regs[1], env.regs[2]), (u64::MAX, 0x1234));
+        assert_eq!(find(&w.bytes, 0x40_1000, 201).unwrap().pc, 0x40_2000);
     }
 }

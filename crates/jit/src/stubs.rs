@@ -70,8 +70,8 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
     let exception = exit_stub(&mut a, exit::EXCEPTION);
     let request = exit_stub(&mut a, exit::REQUEST);
     let fault = exit_stub(&mut a, exit::HOST_FAULT);
-    let code = a.finalize().expect("stubs have no relocations");
-    let at = cache.push(&code)?;
+    a.commit().expect("stubs have no relocations");
+    let at = cache.push(a.code())?;
     debug_assert_eq!(at, base);
     let stubs = Stubs {
         enter: base + enter,

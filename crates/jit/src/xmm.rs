@@ -130,7 +130,7 @@ pub(crate) struct SlowXmm {
     pub dirty: Vec<(i32, Loc)>,
 }
 
-impl Gen<'_> {
+impl Gen {
     /// `call_xmm h, d, s, imm`.
     pub(crate) fn call_xmm(&mut self, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
@@ -169,7 +169,7 @@ impl Gen<'_> {
                 if let Some(label) = slow {
                     let back = self.a.new_dynamic_label();
                     self.a.dynamic_label(back);
-                    let dirty = self.dirty_globals();
+                    let dirty = self.dirty_global_values();
                     self.cold.push(Cold::Xmm(SlowXmm {
                         label,
                         back,
@@ -199,9 +199,8 @@ impl Gen<'_> {
     }
 
     /// The dirty globals and where their values are.
-    fn dirty_globals(&self) -> Vec<(i32, Loc)> {
-        (0..self.ng as u32)
-            .filter(|&g| self.dirty[g as usize])
+    fn dirty_global_values(&self) -> Vec<(i32, Loc)> {
+        self.dirty_globals()
             .map(|g| (self.global_disp(g), self.loc[g as usize]))
             .collect()
     }

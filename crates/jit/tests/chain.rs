@@ -87,6 +87,37 @@ fn invalidated_source_leaves_target_incoming_list() {
 }
 
 #[test]
+fn incoming_lists_survive_rechaining_and_invalidation() {
+    let mut j = jit();
+    let srcs: Vec<_> = (0..3u64)
+        .map(|k| {
+            let pc = PC_A + k * 0x100;
+            j.compile(&adder(pc, 1, PC_B), pc).unwrap()
+        })
+        .collect();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let b2 = j.compile(&adder(PC_B, 100, PC_C), PC_B).unwrap();
+    for &s in &srcs {
+        assert!(j.chain(s, 0, b));
+    }
+    // The middle source moves to b2, then the first source dies.
+    assert!(j.chain(srcs[1], 0, b2));
+    j.invalidate(srcs[0]);
+    // Only the last source still jumps to b: it is unchained when b goes.
+    j.invalidate(b);
+    let run = |j: &mut ox86_jit::Jit, s| {
+        let mut env = CpuState::default();
+        let r = j.run(&mut env, s);
+        (r, env.regs[reg::RAX])
+    };
+    let direct = |tb| JitExit::Direct { tb, exit: 0 };
+    assert_eq!(run(&mut j, srcs[2]), (direct(srcs[2]), 1));
+    assert_eq!(run(&mut j, srcs[1]), (direct(b2), 101));
+    j.invalidate(b2);
+    assert_eq!(run(&mut j, srcs[1]), (direct(srcs[1]), 1));
+}
+
+#[test]
 fn flush_while_chained_drops_everything() {
     let mut j = jit();
     let a = j.compile(&adder(PC_A, 1, PC_B), PC_A).unwrap();

@@ -1,6 +1,7 @@
 //! Guest signals in user mode: host signals aimed at guest handlers are
 //! queued by a host handler and delivered at a TB boundary (the exec loop
-//! leaves chained code through `exit_request`); synchronous guest faults
+//! leaves chained code through `exit_request`) or before a host system call
+//! starts (see `syscall::safe_syscall`); synchronous guest faults
 //! are delivered the same way. Delivery builds the kernel's x86-64
 //! `rt_sigframe` (siginfo, ucontext with sigcontext and an FXSAVE-format
 //! FPU image) on the guest stack; `rt_sigreturn` restores from it.
@@ -55,7 +56,7 @@ const FPSTATE_SIZE: u64 = fxsr::FXSAVE_SIZE as u64;
 const UC_MCONTEXT: u64 = 40;
 const UC_SIGMASK: u64 = UC_MCONTEXT + 256;
 
-extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _uc: *mut libc::c_void) {
+extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     // SAFETY: the kernel hands an SA_SIGINFO handler a valid siginfo_t.
     let (code, pid, uid) = unsafe { ((*info).si_code, (*info).si_pid(), (*info).si_uid()) };
     let packed = (code as u32 as u64) | ((pid as u32 as u64) << 32);
@@ -68,11 +69,17 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _uc: 
         // lives as long as the process runs guest code.
         unsafe { (*req).store(1, Ordering::Release) };
     }
+    // SAFETY: the kernel hands an SA_SIGINFO handler a valid ucontext_t,
+    // whose saved pc is only moved within the safe-syscall stub.
+    crate::syscall::safe_syscall::rewind_if_in_window(unsafe {
+        &mut *(uc as *mut libc::ucontext_t)
+    });
 }
 
-/// Host signals queued for the guest and not yet delivered (bit sig-1).
-pub(crate) fn pending_signals() -> u64 {
-    PENDING.load(Ordering::SeqCst)
+/// The word of host signals queued for the guest and not yet delivered
+/// (bit sig-1), which the safe-syscall stub reads.
+pub(crate) fn pending_word() -> &'static AtomicU64 {
+    &PENDING
 }
 
 /// Registers `env` as the CPU that host signals interrupt.

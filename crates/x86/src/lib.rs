@@ -8,4 +8,4 @@ pub mod system;
 pub mod translate;
 
 pub use cpu::{CpuState, GLOBALS};
-pub use translate::{translate_tb, CodeFetch, TbFlags, TranslatedTb};
+pub use translate::{translate_tb, translate_tb_into, CodeFetch, TbFlags, TranslatedTb};

@@ -7,89 +7,126 @@
 use crate::func::IrBlock;
 use crate::table::{opf, Opcode};
 
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn new(n: usize) -> Bits {
-        Bits(vec![0; n.div_ceil(64)])
-    }
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 != 0
-    }
-    fn set(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
-    }
-    fn clear(&mut self, i: usize) {
-        self.0[i / 64] &= !(1 << (i % 64));
-    }
-    fn union(&mut self, o: &Bits) {
-        self.0.iter_mut().zip(&o.0).for_each(|(a, b)| *a |= b);
-    }
-    fn set_range(&mut self, n: usize) {
-        (0..n).for_each(|i| self.set(i));
-    }
+/// Buffers reused from one TB to the next.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Live temps, one bit each, at the current op.
+    live: Vec<u64>,
+    /// Live temps at each label, `words` words per label.
+    at_label: Vec<u64>,
+    /// Per label: a branch after it (a back edge) read its live set in
+    /// this pass.
+    read_early: Vec<bool>,
+    dead: Vec<bool>,
 }
 
-impl Clone for Bits {
-    fn clone(&self) -> Bits {
-        Bits(self.0.clone())
+fn get(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 != 0
+}
+
+fn set(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+fn clear(bits: &mut [u64], i: usize) {
+    bits[i / 64] &= !(1 << (i % 64));
+}
+
+/// Sets bits `0..n` and clears the rest.
+fn set_first(bits: &mut [u64], n: usize) {
+    for (w, word) in bits.iter_mut().enumerate() {
+        let lo = w * 64;
+        *word = match n.saturating_sub(lo) {
+            0 => 0,
+            k if k >= 64 => u64::MAX,
+            k => (1u64 << k) - 1,
+        };
     }
 }
 
 /// Runs the pass.
 pub fn eliminate_dead_code(block: &mut IrBlock) {
+    run(block, &mut Scratch::default());
+}
+
+/// Runs the pass with the buffers of `s`. A label's live set is final
+/// after one backward walk unless a branch below it (a loop's back edge)
+/// read it before the walk reached the label; only then is it repeated.
+pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
     let n = block.n_temps as usize;
     let ng = block.globals.len();
     let nl = block.n_labels as usize;
-    let mut at_label: Vec<Bits> = (0..nl).map(|_| Bits::new(n)).collect();
-    let mut dead = vec![false; block.ops.len()];
+    let words = n.div_ceil(64);
+    s.at_label.clear();
+    s.at_label.resize(nl * words, 0);
+    s.live.clear();
+    s.live.resize(words, 0);
+    s.dead.clear();
+    s.dead.resize(block.ops.len(), false);
+    let (live, at_label, dead) = (&mut s.live, &mut s.at_label, &mut s.dead);
+    let label = |l: u64| l as usize * words..(l as usize + 1) * words;
     loop {
         let mut changed = false;
-        let mut live = Bits::new(n);
+        live.fill(0);
+        s.read_early.clear();
+        s.read_early.resize(nl, false);
         for (i, op) in block.ops.iter().enumerate().rev() {
             let flags = op.opc.flags();
             match op.opc {
                 Opcode::SetLabel => {
-                    let l = op.consts[0] as usize;
-                    if at_label[l].0 != live.0 {
-                        at_label[l] = live.clone();
-                        changed = true;
+                    let l = label(op.consts[0]);
+                    if at_label[l.clone()] != live[..] {
+                        at_label[l].copy_from_slice(live);
+                        changed |= s.read_early[op.consts[0] as usize];
                     }
                     continue;
                 }
                 Opcode::Br => {
-                    live = at_label[op.consts[0] as usize].clone();
+                    s.read_early[op.consts[0] as usize] = true;
+                    live.copy_from_slice(&at_label[label(op.consts[0])]);
                     continue;
                 }
-                Opcode::Brcond => live.union(&at_label[op.consts[1] as usize]),
+                Opcode::Brcond => {
+                    s.read_early[op.consts[1] as usize] = true;
+                    let l = label(op.consts[1]);
+                    live.iter_mut().zip(&at_label[l]).for_each(|(a, b)| *a |= b);
+                }
                 _ => {}
             }
             if flags & opf::TB_EXIT != 0 {
-                live = Bits::new(n);
-                live.set_range(ng);
+                set_first(live, ng);
             }
             let removable = flags & opf::SIDE_EFFECTS == 0
                 && flags & opf::BB_END == 0
                 && op.opc != Opcode::InsnStart
                 && !op.outputs().is_empty()
-                && op.outputs().iter().all(|t| !live.get(t.index()));
+                && op.outputs().iter().all(|t| !get(live, t.index()));
             dead[i] = removable;
             if removable {
                 continue;
             }
             for t in op.outputs() {
-                live.clear(t.index());
+                clear(live, t.index());
             }
             if flags & (opf::CAN_FAULT | opf::TB_EXIT) != 0 || op.opc == Opcode::Call {
-                live.set_range(ng);
+                live.iter_mut()
+                    .take(ng.div_ceil(64))
+                    .enumerate()
+                    .for_each(|(w, word)| {
+                        let k = ng - w * 64;
+                        *word |= if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+                    });
             }
             for t in op.inputs() {
-                live.set(t.index());
+                set(live, t.index());
             }
         }
         if !changed {
             break;
         }
+    }
+    if !dead.contains(&true) {
+        return;
     }
     let mut i = 0;
     block.ops.retain(|_| {

@@ -15,11 +15,18 @@ enum Val {
     Copy(Temp),
 }
 
-struct State {
+/// What is known about the temps at the current op, in buffers reused
+/// from one TB to the next.
+#[derive(Default)]
+pub(crate) struct State {
     vals: Vec<Val>,
     /// For each temp, the temps currently recorded as copies of it.
     copies: Vec<Vec<Temp>>,
+    /// Temps whose `vals` or `copies` entry may be set (cleared at labels).
+    touched: Vec<Temp>,
     n_globals: usize,
+    /// The rewritten ops (swapped with the block's).
+    out: Vec<Op>,
 }
 
 impl State {
@@ -30,27 +37,41 @@ impl State {
     /// Forgets what is known about `t` and about every copy of it.
     fn clobber(&mut self, t: Temp) {
         self.vals[t.index()] = Val::Unknown;
-        for c in std::mem::take(&mut self.copies[t.index()]) {
+        if self.copies[t.index()].is_empty() {
+            return;
+        }
+        let mut copies = std::mem::take(&mut self.copies[t.index()]);
+        for &c in &copies {
             if self.vals[c.index()] == Val::Copy(t) {
                 self.vals[c.index()] = Val::Unknown;
             }
         }
+        copies.clear();
+        self.copies[t.index()] = copies;
     }
 
     fn set(&mut self, t: Temp, v: Val) {
         self.clobber(t);
+        if v == Val::Unknown {
+            return;
+        }
         if let Val::Copy(src) = v {
             if src == t {
                 return;
             }
             self.copies[src.index()].push(t);
+            self.touched.push(src);
         }
         self.vals[t.index()] = v;
+        self.touched.push(t);
     }
 
+    /// Forgets everything (at a label).
     fn reset_all(&mut self) {
-        self.vals.iter_mut().for_each(|v| *v = Val::Unknown);
-        self.copies.iter_mut().for_each(Vec::clear);
+        for t in self.touched.drain(..) {
+            self.vals[t.index()] = Val::Unknown;
+            self.copies[t.index()].clear();
+        }
     }
 
     fn reset_globals(&mut self) {
@@ -65,6 +86,18 @@ impl State {
             Val::Copy(s) => s,
             _ => t,
         }
+    }
+
+    /// Empty knowledge for `n` temps, `n_globals` of them globals.
+    fn start(&mut self, n: usize, n_globals: usize) {
+        self.reset_all();
+        self.vals.clear();
+        self.vals.resize(n, Val::Unknown);
+        if self.copies.len() < n {
+            self.copies.resize_with(n, Vec::new);
+        }
+        self.n_globals = n_globals;
+        self.out.clear();
     }
 }
 
@@ -110,13 +143,13 @@ fn simplify(op: &Op, st: &State) -> Option<Op> {
 
 /// Runs the pass.
 pub fn fold_constants(block: &mut IrBlock) {
-    let n = block.n_temps as usize;
-    let mut st = State {
-        vals: vec![Val::Unknown; n],
-        copies: vec![Vec::new(); n],
-        n_globals: block.globals.len(),
-    };
-    let mut out: Vec<Op> = Vec::with_capacity(block.ops.len());
+    run(block, &mut State::default());
+}
+
+/// Runs the pass with the buffers of `st`.
+pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
+    st.start(block.n_temps as usize, block.globals.len());
+    let mut out = std::mem::take(&mut st.out);
     let mut unreachable = false;
     for op in block.ops.iter() {
         let mut op = *op;
@@ -177,7 +210,7 @@ pub fn fold_constants(block: &mut IrBlock) {
                 if let Some(v) = eval1(op.opc, ins, op.consts) {
                     op = movi(op.outs[0], v);
                 }
-            } else if let Some(s) = simplify(&op, &st) {
+            } else if let Some(s) = simplify(&op, st) {
                 op = s;
                 if op.opc == Opcode::Mov {
                     op.ins[0] = st.canonical(op.ins[0]);
@@ -224,7 +257,8 @@ pub fn fold_constants(block: &mut IrBlock) {
         }
         out.push(op);
     }
-    block.ops = out;
+    std::mem::swap(&mut block.ops, &mut out);
+    st.out = out;
 }
 
 #[cfg(test)]

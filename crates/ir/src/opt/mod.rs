@@ -15,7 +15,23 @@ use crate::func::IrBlock;
 /// code that folding made unreachable, then dead-code elimination (which
 /// also removes flag computations overwritten before they are read).
 pub fn optimize(block: &mut IrBlock) {
-    fold_constants(block);
-    remove_unreachable(block);
-    eliminate_dead_code(block);
+    Optimizer::default().run(block);
+}
+
+/// The passes' working buffers, kept from one TB to the next so that
+/// optimising a TB allocates nothing once they have grown.
+#[derive(Default)]
+pub struct Optimizer {
+    fold: fold::State,
+    unreachable: unreachable::Scratch,
+    dce: dce::Scratch,
+}
+
+impl Optimizer {
+    /// Runs every pass on `block`, as `optimize` does.
+    pub fn run(&mut self, block: &mut IrBlock) {
+        fold::run(block, &mut self.fold);
+        unreachable::run(block, &mut self.unreachable);
+        dce::run(block, &mut self.dce);
+    }
 }

@@ -6,25 +6,42 @@
 use crate::func::IrBlock;
 use crate::table::Opcode;
 
+/// Buffers reused from one TB to the next.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    reached: Vec<bool>,
+    /// Per label: its `set_label` was passed in the current walk.
+    passed: Vec<bool>,
+    keep: Vec<bool>,
+}
+
 /// Runs the pass. A label is reachable when the code before it falls
 /// through to it or a reachable branch targets it (iterated to a fixpoint:
 /// a branch in dead code, such as a loop's back edge, does not count).
 pub fn remove_unreachable(block: &mut IrBlock) {
-    let mut reached = vec![false; block.n_labels as usize];
-    let reachable_ops = |reached: &mut Vec<bool>| {
-        let mut keep = Vec::with_capacity(block.ops.len());
+    run(block, &mut Scratch::default());
+}
+
+/// Runs the pass with the buffers of `s`. The walk is repeated only when
+/// a branch reaches a label the walk has already passed (a back edge).
+pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
+    let nl = block.n_labels as usize;
+    s.reached.clear();
+    s.reached.resize(nl, false);
+    loop {
+        s.passed.clear();
+        s.passed.resize(nl, false);
+        s.keep.clear();
         let mut live = true;
         let mut changed = false;
         for op in &block.ops {
             if op.opc == Opcode::SetLabel {
                 let l = op.consts[0] as usize;
-                if live && !reached[l] {
-                    reached[l] = true;
-                    changed = true;
-                }
-                live = reached[l];
+                s.reached[l] |= live;
+                s.passed[l] = true;
+                live = s.reached[l];
             }
-            keep.push(live);
+            s.keep.push(live);
             if !live {
                 continue;
             }
@@ -33,9 +50,9 @@ pub fn remove_unreachable(block: &mut IrBlock) {
                 Opcode::Brcond => Some(op.consts[1] as usize),
                 _ => None,
             };
-            if let Some(l) = target.filter(|&l| !reached[l]) {
-                reached[l] = true;
-                changed = true;
+            if let Some(l) = target.filter(|&l| !s.reached[l]) {
+                s.reached[l] = true;
+                changed |= s.passed[l];
             }
             if matches!(
                 op.opc,
@@ -44,16 +61,15 @@ pub fn remove_unreachable(block: &mut IrBlock) {
                 live = false;
             }
         }
-        (keep, changed)
-    };
-    let keep = loop {
-        let (keep, changed) = reachable_ops(&mut reached);
         if !changed {
-            break keep;
+            break;
         }
-    };
-    let mut k = keep.into_iter();
-    block.ops.retain(|_| k.next().unwrap_or(true));
+    }
+    if s.keep.iter().all(|&k| k) {
+        return;
+    }
+    let mut k = s.keep.iter();
+    block.ops.retain(|_| k.next().copied().unwrap_or(true));
 }
 
 #[cfg(test)]

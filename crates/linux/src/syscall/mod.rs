@@ -6,6 +6,7 @@
 
 pub mod names;
 mod path;
+pub(crate) mod safe_syscall;
 mod sigmask;
 pub mod strace;
 
@@ -85,20 +86,6 @@ const PASSTHROUGH: &[u64] = &[
     424, 434, 436,                      // pidfd_send_signal pidfd_open close_range
 ];
 
-fn host_syscall(nr: u64, a: [u64; 6]) -> i64 {
-    // SAFETY: a guest system call passed through unchanged: every pointer
-    // argument is a guest pointer, which is a host pointer in user mode; the
-    // kernel validates it and answers EFAULT for bad ones.
-    let r = unsafe { libc::syscall(nr as i64, a[0], a[1], a[2], a[3], a[4], a[5]) };
-    if r == -1 {
-        -(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::ENOSYS) as i64)
-    } else {
-        r
-    }
-}
-
 /// Reads a NUL-terminated guest string (at most 4096 bytes), lossily as UTF-8.
 pub fn guest_cstr(addr: u64) -> Option<String> {
     guest_cstr_bytes(addr).map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -148,8 +135,15 @@ pub fn guest_read_bytes(addr: u64, out: &mut [u8]) -> bool {
 const EFAULT: i64 = -(libc::EFAULT as i64);
 const EINVAL: i64 = -(libc::EINVAL as i64);
 const ENOSYS: i64 = -(libc::ENOSYS as i64);
+const EINTR: i64 = -(libc::EINTR as i64);
 
 impl Process {
+    /// Runs call `nr` on the host under the guest's signal mask; a guest
+    /// signal queued before the call starts makes it [`safe_syscall::ERESTARTSYS`].
+    fn host_syscall(&self, nr: u64, a: [u64; 6]) -> i64 {
+        safe_syscall::call(nr, a, self.sigmask)
+    }
+
     /// Handles the `syscall` the guest just executed.
     pub fn syscall(&mut self, env: &mut CpuState) {
         let nr = env.regs[reg::RAX];
@@ -169,7 +163,18 @@ impl Process {
             }
             return;
         }
-        self.interrupted_syscall = (r == -(libc::EINTR as i64)).then_some(nr);
+        if r == safe_syscall::ERESTARTSYS {
+            // A signal came before the host call started: it is delivered
+            // now and the call runs again after the handler, as if the
+            // signal had come just before the `syscall` instruction.
+            self.interrupted_syscall = None;
+            env.rip -= 2;
+            if let Some(pre) = pre {
+                strace::print(&pre, nr, r);
+            }
+            return;
+        }
+        self.interrupted_syscall = (r == EINTR).then_some(nr);
         env.regs[reg::RAX] = r as u64;
         if let Some(pre) = pre {
             strace::print(&pre, nr, r);
@@ -209,7 +214,7 @@ impl Process {
             nr::ARCH_PRCTL => arch_prctl(env, a[0], a[1]),
             nr::SET_TID_ADDRESS => {
                 self.clear_child_tid = a[0];
-                host_syscall(186, [0; 6])
+                self.host_syscall(186, [0; 6])
             }
             nr::SET_ROBUST_LIST => {
                 if a[1] != 24 {
@@ -230,7 +235,7 @@ impl Process {
             nr::CLONE3 => ENOSYS,
             nr::MADVISE => self.madvise(a),
             _ if sigmask::takes_sigmask(nr) => self.masked_wait(nr, a),
-            _ if PASSTHROUGH.contains(&nr) => host_syscall(nr, a),
+            _ if PASSTHROUGH.contains(&nr) => self.host_syscall(nr, a),
             _ => {
                 self.report_unimplemented(nr);
                 ENOSYS
@@ -255,7 +260,7 @@ impl Process {
         if !self.mem.owns(addr, end) {
             return -(libc::ENOMEM as i64);
         }
-        let r = host_syscall(nr::MADVISE, a);
+        let r = self.host_syscall(nr::MADVISE, a);
         if r == 0
             && matches!(
                 advice,
@@ -336,7 +341,8 @@ impl Process {
 
     /// `rt_sigsuspend`: waits with the given mask in force; the handler of
     /// the signal that ends the wait also runs under it, and the old mask
-    /// comes back when that handler returns (through its frame).
+    /// comes back when that handler returns (through its frame). The host
+    /// call gets the mask itself, so unblocking and waiting stay atomic.
     fn rt_sigsuspend(&mut self, set: u64, sigsetsize: u64) -> i64 {
         if sigsetsize != 8 {
             return EINVAL;
@@ -345,13 +351,26 @@ impl Process {
         if !guest_read_bytes(set, &mut b) {
             return EFAULT;
         }
+        let temp = u64::from_le_bytes(b);
+        let host = [host_mask(temp)];
+        safe_syscall::call(
+            nr::RT_SIGSUSPEND,
+            [host.as_ptr() as u64, 8, 0, 0, 0, 0],
+            temp,
+        );
+        // The wait only ends when a guest signal the mask lets through is
+        // queued (before the call or during it).
+        self.wait_interrupted(temp)
+    }
+
+    /// A wait under the temporary mask `temp` ended with a signal: the
+    /// handler runs under `temp`, and the current mask comes back through
+    /// its frame. Returns EINTR.
+    fn wait_interrupted(&mut self, temp: u64) -> i64 {
         let old = self.sigmask;
-        self.set_sigmask(u64::from_le_bytes(b));
+        self.set_sigmask(temp);
         self.sigsuspend_saved = Some(old);
-        let mut host = [0u8; 8];
-        let mask = self.sigmask & !((1 << (libc::SIGSEGV - 1)) | (1 << (libc::SIGBUS - 1)));
-        host.copy_from_slice(&mask.to_le_bytes());
-        host_syscall(nr::RT_SIGSUSPEND, [host.as_ptr() as u64, 8, 0, 0, 0, 0])
+        EINTR
     }
 
     fn sigaltstack(&mut self, ss: u64, old: u64) -> i64 {
@@ -408,7 +427,7 @@ impl Process {
             | libc::CLONE_PARENT_SETTID
             | 0xff;
         let host_flags = flags & keep as u64;
-        let r = host_syscall(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0]);
+        let r = self.host_syscall(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0]);
         if r == 0 && newsp != 0 {
             env.regs[reg::RSP] = newsp;
         }
@@ -426,9 +445,9 @@ impl Process {
             let Ok(exe) = std::ffi::CString::new(self.exe_abs.as_str()) else {
                 return -(libc::ENOENT as i64);
             };
-            return host_syscall(nr::EXECVE, [exe.as_ptr() as u64, argv, envp, 0, 0, 0]);
+            return self.host_syscall(nr::EXECVE, [exe.as_ptr() as u64, argv, envp, 0, 0, 0]);
         }
-        host_syscall(nr::EXECVE, [path, argv, envp, 0, 0, 0])
+        self.host_syscall(nr::EXECVE, [path, argv, envp, 0, 0, 0])
     }
 }
 
@@ -459,13 +478,15 @@ pub(crate) fn apply_host_disposition(sig: i32, handler: u64) {
     unsafe { libc::signal(sig, h) };
 }
 
+/// The host mask for guest mask `mask`: ox86's own signals stay unblocked.
+fn host_mask(mask: u64) -> u64 {
+    mask & !((1u64 << (libc::SIGSEGV - 1)) | (1u64 << (libc::SIGBUS - 1)))
+}
+
 /// Applies the guest's signal mask to the host thread, except for the
 /// signals ox86 needs; pending and blocked signals then behave as on Linux.
 pub(crate) fn apply_host_mask(mask: u64) {
-    let mut set = mask;
-    for sig in [libc::SIGSEGV, libc::SIGBUS] {
-        set &= !(1u64 << (sig - 1));
-    }
+    let set = host_mask(mask);
     // SAFETY: the set is built through the libc API and only changes this
     // thread's mask.
     unsafe {

@@ -2,7 +2,7 @@
 //! `-L` prefix is applied to absolute paths, and `/proc/self/exe` names the
 //! guest program instead of ox86.
 
-use super::{guest_cstr_bytes, guest_write_bytes, host_syscall, EFAULT, EINVAL};
+use super::{guest_cstr_bytes, guest_write_bytes, EFAULT, EINVAL};
 use crate::process::Process;
 use std::ffi::CString;
 
@@ -30,7 +30,7 @@ impl Process {
     pub(super) fn path_call(&mut self, nr: u64, i: usize, mut a: [u64; 6]) -> i64 {
         let Some(path) = guest_cstr_bytes(a[i]) else {
             // The kernel reports the bad pointer or the over-long path.
-            return host_syscall(nr, a);
+            return self.host_syscall(nr, a);
         };
         let readlink = matches!(nr, 89 | 267);
         let replacement = if self.is_self_exe(&path) {
@@ -46,10 +46,10 @@ impl Process {
                 .filter(|p| p.as_bytes() != path.as_slice())
         };
         let Some(host) = replacement.and_then(|p| CString::new(p).ok()) else {
-            return host_syscall(nr, a);
+            return self.host_syscall(nr, a);
         };
         a[i] = host.as_ptr() as u64;
-        host_syscall(nr, a)
+        self.host_syscall(nr, a)
     }
 }
 

@@ -4,7 +4,7 @@
 //! signal ends the wait, its handler runs under the temporary mask and the
 //! old one comes back through the handler's frame, as with sigsuspend.
 
-use super::{guest_read_bytes, host_syscall, EFAULT, EINVAL};
+use super::{guest_read_bytes, host_mask, safe_syscall, EFAULT, EINTR, EINVAL};
 use crate::process::Process;
 
 /// ppoll(fds, nfds, tsp, sigmask, sigsetsize).
@@ -15,8 +15,6 @@ const PSELECT6: u64 = 270;
 const EPOLL_PWAIT: u64 = 281;
 /// epoll_pwait2(epfd, events, maxevents, tsp, sigmask, sigsetsize).
 const EPOLL_PWAIT2: u64 = 441;
-
-const EINTR: i64 = -(libc::EINTR as i64);
 
 /// True for the calls this module handles.
 pub(super) fn takes_sigmask(nr: u64) -> bool {
@@ -41,7 +39,7 @@ impl Process {
             _ => (a[4], a[5]),
         };
         if set == 0 {
-            return host_syscall(nr, a);
+            return self.host_syscall(nr, a);
         }
         if size != 8 {
             return EINVAL;
@@ -49,29 +47,20 @@ impl Process {
         let Some(mask) = read_u64(set) else {
             return EFAULT;
         };
-        let old = self.sigmask;
         let unblockable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
         let temp = mask & !unblockable;
-        // A signal the temporary mask lets through is already queued: the
-        // wait ends at once and the signal is delivered under that mask.
-        if crate::signal::pending_signals() & !temp != 0 {
-            self.set_sigmask(temp);
-            self.sigsuspend_saved = Some(old);
-            return EINTR;
-        }
-        let host_mask = temp & !((1u64 << (libc::SIGSEGV - 1)) | (1u64 << (libc::SIGBUS - 1)));
-        let host_set = [host_mask];
+        let host_set = [host_mask(temp)];
         let host_pselect = [host_set.as_ptr() as u64, 8];
         match nr {
             PPOLL => a[3] = host_set.as_ptr() as u64,
             PSELECT6 => a[5] = host_pselect.as_ptr() as u64,
             _ => a[4] = host_set.as_ptr() as u64,
         }
-        let r = host_syscall(nr, a);
-        if r == EINTR {
-            self.set_sigmask(temp);
-            self.sigsuspend_saved = Some(old);
+        // A signal the temporary mask lets through, queued before the call
+        // (ERESTARTSYS) or arriving during it (EINTR), ends the wait.
+        match safe_syscall::call(nr, a, temp) {
+            EINTR | safe_syscall::ERESTARTSYS => self.wait_interrupted(temp),
+            r => r,
         }
-        r
     }
 }

@@ -161,7 +161,9 @@ pub fn format_call(nr: u64, a: &[u64; 6]) -> String {
 
 /// Prints a finished call with its result.
 pub fn print(pre: &str, nr: u64, r: i64) {
-    let res = if (-4095..0).contains(&r) {
+    let res = if r == super::safe_syscall::ERESTARTSYS {
+        "? ERESTARTSYS (to be restarted after the signal)".to_string()
+    } else if (-4095..0).contains(&r) {
         let e = std::io::Error::from_raw_os_error(-r as i32);
         format!("-1 errno={} ({})", -r, e.kind())
     } else if matches!(nr, 9 | 12 | 25) {

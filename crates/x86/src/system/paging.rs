@@ -60,6 +60,14 @@ pub struct Walk {
 /// Bits 51..MAXPHYADDR of an address field.
 const HIGH_RSVD: u64 = ((1 << 52) - 1) & !((1 << MAXPHYADDR) - 1);
 
+/// Bits 62..MAXPHYADDR: reserved in every PAE-paging entry (4-level
+/// paging leaves 62:52 to software).
+const PAE_HIGH_RSVD: u64 = ((1 << 63) - 1) & !((1 << MAXPHYADDR) - 1);
+
+/// Bits 21:(MAXPHYADDR - 19) of a 4 MiB PDE: above the PSE-36 address
+/// bits (MAXPHYADDR - 1):32 held in bits (MAXPHYADDR - 20):13.
+const PSE36_RSVD: u64 = ((1 << 22) - 1) & !((1 << (MAXPHYADDR - 19)) - 1);
+
 /// Translates linear `va` for `access` at user (CPL 3) or supervisor
 /// privilege, setting accessed and dirty bits. Err is the #PF error code.
 pub fn translate(
@@ -82,7 +90,12 @@ pub fn translate(
             perm: all,
         });
     }
-    let nxe = s.efer & efer::NXE != 0;
+    let lma = s.efer & efer::LMA != 0;
+    // PAE paging (PAE without long mode): PDPTEs carry no access rights
+    // and no accessed bit (bits 8:5 are reserved).
+    let pae32 = !lma && s.cr4 & cr4::PAE != 0;
+    // EFER.NXE has no effect on 32-bit paging, whose entries have no XD bit.
+    let nxe = s.efer & efer::NXE != 0 && s.cr4 & cr4::PAE != 0;
     let fault = |present: bool, rsvd: bool| {
         let mut e = 0;
         if present {
@@ -113,8 +126,10 @@ pub fn translate(
         v
     };
     let nx_rsvd = if nxe { 0 } else { pte::NX };
-    // (leaf entry, page offset mask, PAE-format entries).
-    let (leaf_off_mask, wide) = if s.efer & efer::LMA != 0 {
+    // Reserved bits of a PDE or PTE.
+    let rsvd = nx_rsvd | if pae32 { PAE_HIGH_RSVD } else { HIGH_RSVD };
+    // (page offset mask, PAE-format entries).
+    let (leaf_off_mask, wide) = if lma {
         let pml4e = push(
             mmu,
             (s.cr3 & 0x000f_ffff_ffff_f000) | ((va >> 36) & 0xff8),
@@ -143,24 +158,24 @@ pub fn translate(
             }
             (0x3fff_ffff, true)
         } else {
-            pde_pte(mmu, &mut push, pdpte, va, nx_rsvd).map_err(|(p, r)| fault(p, r))?
+            pde_pte(mmu, &mut push, pdpte, va, rsvd).map_err(|(p, r)| fault(p, r))?
         }
-    } else if s.cr4 & cr4::PAE != 0 {
+    } else if pae32 {
         let pdpte = push(mmu, (s.cr3 & 0xffff_ffe0) | ((va >> 27) & 0x18), 8);
         if pdpte & pte::P == 0 {
             return Err(fault(false, false));
         }
-        if pdpte & (HIGH_RSVD | pte::NX | 0x1e6) != 0 {
+        if pdpte & (PAE_HIGH_RSVD | pte::NX | 0x1e6) != 0 {
             return Err(fault(true, true));
         }
-        pde_pte(mmu, &mut push, pdpte, va, nx_rsvd).map_err(|(p, r)| fault(p, r))?
+        pde_pte(mmu, &mut push, pdpte, va, rsvd).map_err(|(p, r)| fault(p, r))?
     } else {
         let pde = push(mmu, (s.cr3 & 0xffff_f000) | ((va >> 20) & 0xffc), 4);
         if pde & pte::P == 0 {
             return Err(fault(false, false));
         }
         if pde & pte::PS != 0 && s.cr4 & cr4::PSE != 0 {
-            if pde & (1 << 21) != 0 {
+            if pde & PSE36_RSVD != 0 {
                 return Err(fault(true, true));
             }
             (0x3f_ffff, false)
@@ -173,14 +188,10 @@ pub fn translate(
         }
     };
     let chain = &entries[..n];
-    // PAE's PDPTEs carry no access rights.
-    let rights = if s.efer & efer::LMA == 0 && s.cr4 & cr4::PAE != 0 {
-        &chain[1..]
-    } else {
-        chain
-    };
-    let rw = rights.iter().all(|&(_, e)| e & pte::RW != 0);
-    let us = rights.iter().all(|&(_, e)| e & pte::US != 0);
+    // The entries that grant rights and get accessed bits.
+    let used = if pae32 { &chain[1..] } else { chain };
+    let rw = used.iter().all(|&(_, e)| e & pte::RW != 0);
+    let us = used.iter().all(|&(_, e)| e & pte::US != 0);
     let nx = nxe && chain.iter().any(|&(_, e)| e & pte::NX != 0);
     let wp = s.cr0 & cr0::WP != 0;
     let may_write = if user { us && rw } else { rw || !wp };
@@ -195,7 +206,7 @@ pub fn translate(
         return Err(fault(true, false));
     }
     let (leaf_addr, leaf) = chain[n - 1];
-    for &(addr, e) in &chain[..n - 1] {
+    for &(addr, e) in &used[..used.len() - 1] {
         if e & pte::A == 0 {
             mmu.phys_write(addr, if wide { 8 } else { 4 }, e | pte::A);
         }
@@ -222,14 +233,15 @@ pub fn translate(
     })
 }
 
-/// The PDE and PTE levels of PAE and 4-level paging below `parent`.
-/// Returns (page offset mask, true) or Err((present, reserved)).
+/// The PDE and PTE levels of PAE and 4-level paging below `parent`, with
+/// `rsvd` the reserved bits of either. Returns (page offset mask, true) or
+/// Err((present, reserved)).
 fn pde_pte(
     mmu: &mut Mmu,
     push: &mut impl FnMut(&mut Mmu, u64, u32) -> u64,
     parent: u64,
     va: u64,
-    nx_rsvd: u64,
+    rsvd: u64,
 ) -> Result<(u64, bool), (bool, bool)> {
     let pde = push(
         mmu,
@@ -239,7 +251,7 @@ fn pde_pte(
     if pde & pte::P == 0 {
         return Err((false, false));
     }
-    if pde & (HIGH_RSVD | nx_rsvd) != 0 {
+    if pde & rsvd != 0 {
         return Err((true, true));
     }
     if pde & pte::PS != 0 {
@@ -252,8 +264,120 @@ fn pde_pte(
     if pte & pte::P == 0 {
         return Err((false, false));
     }
-    if pte & (HIGH_RSVD | nx_rsvd) != 0 {
+    if pte & rsvd != 0 {
         return Err((true, true));
     }
     Ok((0xfff, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::mmu::testing::NullBus;
+
+    /// A CPU and 1 MiB of RAM, paging with `cr4` (PAE or PSE) and `efer`.
+    fn machine(cr4: u64, efer: u64) -> (Box<CpuState>, Mmu) {
+        let mut env = Box::<CpuState>::default();
+        env.sys.cr0 = cr0::PE | cr0::PG | cr0::WP;
+        env.sys.cr4 = cr4;
+        env.sys.efer = efer;
+        env.sys.cr3 = 0x1000;
+        (env, Mmu::new(1 << 20, Box::new(NullBus)))
+    }
+
+    /// PAE paging: PDPT at 0x1000 (entry 0), PD at 0x2000, PT at 0x3000;
+    /// linear 0x5000 -> physical 0x7000 through PTE 5 = `leaf`.
+    fn pae(efer: u64, leaf: u64) -> (Box<CpuState>, Mmu) {
+        let (env, mut m) = machine(cr4::PAE, efer);
+        m.phys_write(0x1000, 8, 0x2000 | pte::P);
+        m.phys_write(0x2000, 8, 0x3000 | pte::P | pte::RW);
+        m.phys_write(0x3000 + 5 * 8, 8, leaf);
+        (env, m)
+    }
+
+    const RSVD: u32 = pf::P | pf::RSVD;
+
+    #[test]
+    fn pae_walks_set_accessed_bits_below_the_pdpte_only() {
+        let (env, mut m) = pae(0, 0x7000 | pte::P | pte::RW);
+        for access in [Access::Read, Access::Write, Access::Fetch] {
+            let w = translate(&env, &mut m, 0x5123, access, false).unwrap();
+            assert_eq!(w.paddr, 0x7123);
+        }
+        assert_eq!(m.phys_read(0x1000, 8), 0x2000 | pte::P, "bits 8:5 reserved");
+        assert_eq!(m.phys_read(0x2000, 8), 0x3000 | pte::P | pte::RW | pte::A);
+        let leaf = 0x7000 | pte::P | pte::RW | pte::A | pte::D;
+        assert_eq!(m.phys_read(0x3028, 8), leaf);
+    }
+
+    #[test]
+    fn pae_reserves_bits_62_to_maxphyaddr() {
+        for bit in [MAXPHYADDR, 52, 62] {
+            let (env, mut m) = pae(efer::NXE, 0x7000 | pte::P | 1 << bit);
+            assert_eq!(
+                translate(&env, &mut m, 0x5000, Access::Read, false),
+                Err(RSVD)
+            );
+            let (env, mut m) = pae(efer::NXE, 0x7000 | pte::P);
+            m.phys_write(0x2000, 8, 0x3000 | pte::P | pte::RW | 1 << bit);
+            let e = translate(&env, &mut m, 0x5000, Access::Write, true);
+            assert_eq!(e, Err(RSVD | pf::W | pf::U));
+        }
+        let (env, mut m) = pae(0, 0x7000 | pte::P);
+        m.phys_write(0x1000, 8, 0x2000 | pte::P | 1 << 52);
+        assert_eq!(
+            translate(&env, &mut m, 0x5000, Access::Read, false),
+            Err(RSVD)
+        );
+    }
+
+    #[test]
+    fn four_level_paging_leaves_bits_62_to_52_to_software() {
+        let (mut env, mut m) = machine(cr4::PAE, efer::LME | efer::LMA);
+        env.sys.cr3 = 0x4000;
+        m.phys_write(0x4000, 8, 0x1000 | pte::P | 1 << 52);
+        m.phys_write(0x1000, 8, 0x2000 | pte::P | 1 << 62);
+        m.phys_write(0x2000, 8, 0x3000 | pte::P | pte::RW);
+        m.phys_write(0x3028, 8, 0x7000 | pte::P | 0x7ff << 52);
+        let w = translate(&env, &mut m, 0x5008, Access::Read, false).unwrap();
+        assert_eq!(w.paddr, 0x7008);
+    }
+
+    #[test]
+    fn xd_is_reserved_unless_nxe() {
+        let leaf = 0x7000 | pte::P | pte::NX;
+        let (env, mut m) = pae(0, leaf);
+        assert_eq!(
+            translate(&env, &mut m, 0x5000, Access::Read, false),
+            Err(RSVD)
+        );
+        let (env, mut m) = pae(efer::NXE, leaf);
+        assert!(translate(&env, &mut m, 0x5000, Access::Read, false).is_ok());
+        let e = translate(&env, &mut m, 0x5000, Access::Fetch, false);
+        assert_eq!(e, Err(pf::P | pf::ID));
+        let e = translate(&env, &mut m, 0x6000, Access::Fetch, false);
+        assert_eq!(e, Err(pf::ID), "not present");
+    }
+
+    #[test]
+    fn nxe_does_not_apply_to_32_bit_paging() {
+        let (env, mut m) = machine(cr4::PSE, efer::NXE);
+        m.phys_write(0x1000, 4, 0x2000 | pte::P);
+        let e = translate(&env, &mut m, 0x5000, Access::Fetch, false);
+        assert_eq!(e, Err(0), "no I/D: CR4.PAE is clear");
+    }
+
+    #[test]
+    fn pse36_address_bits_end_below_maxphyaddr() {
+        let (env, mut m) = machine(cr4::PSE, 0);
+        let big = pte::P | pte::PS;
+        // Bit MAXPHYADDR - 20 holds address bit MAXPHYADDR - 1.
+        let top = MAXPHYADDR - 20;
+        m.phys_write(0x1004, 4, big | 1 << top);
+        let w = translate(&env, &mut m, 0x40_0010, Access::Read, false).unwrap();
+        assert_eq!(w.paddr, 1 << (MAXPHYADDR - 1) | 0x10);
+        m.phys_write(0x1004, 4, big | 1 << (top + 1));
+        let e = translate(&env, &mut m, 0x40_0010, Access::Read, false);
+        assert_eq!(e, Err(RSVD));
+    }
 }

@@ -23,24 +23,27 @@ const WINDOW: usize = 4;
 /// True if the flags are overwritten at `target` before anything can
 /// read them (see the module doc). `target` is a rip of code of `mode`.
 pub fn flags_dead_at(code: &mut dyn CodeFetch, target: u64, page: u64, mode: &Mode) -> bool {
-    let mut pc = target;
+    let lin = mode.cs_base.wrapping_add(target);
+    if lin & !(PAGE_SIZE - 1) != page {
+        return false;
+    }
+    // Enough bytes for `WINDOW` instructions of at most 15 bytes, but
+    // nothing past the page.
+    let mut buf = [0u8; 15 * WINDOW];
+    let room = (page + PAGE_SIZE - lin).min(buf.len() as u64) as usize;
+    let avail = code.fetch(lin, &mut buf[..room]);
+    let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], target, DecoderOptions::NONE);
     for _ in 0..WINDOW {
-        let lin = mode.cs_base.wrapping_add(pc);
-        if lin & !(PAGE_SIZE - 1) != page {
+        if !dec.can_decode() {
             return false;
         }
-        let mut buf = [0u8; 15];
-        let room = (page + PAGE_SIZE - lin).min(15) as usize;
-        let avail = code.fetch(lin, &mut buf[..room]);
-        let insn =
-            Decoder::with_ip(mode.code_bits, &buf[..avail], pc, DecoderOptions::NONE).decode();
+        let insn = dec.decode();
         if insn.is_invalid() || !harmless(&insn) || insn.rflags_read() & ARITH != 0 {
             return false;
         }
         if insn.rflags_modified() & ARITH == ARITH {
             return true;
         }
-        pc = insn.next_ip();
     }
     false
 }

@@ -28,13 +28,19 @@ mod x87;
 use crate::cpu::{excp, glob, GLOBALS};
 use crate::helpers::{self, HelperInfo};
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind};
-use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Bytes in a guest page; a TB never starts an instruction on a later page.
 pub const PAGE_SIZE: u64 = 4096;
 
 /// Most guest instructions in one TB.
 pub const MAX_INSNS: usize = 512;
+
+/// The longest x86 instruction, in bytes.
+const MAX_INSN_LEN: usize = 15;
+
+/// Guest code bytes fetched at once for decoding.
+const WINDOW: usize = 64;
 
 /// What a family did with an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,11 +217,24 @@ fn translate_insn(cx: &mut Cx) {
 /// Translates the TB starting at `pc` (a rip value: the linear address is
 /// `flags.mode.cs_base` + `pc`; `code` is read at linear addresses).
 pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> TranslatedTb {
+    translate_tb_into(IrBlock::new(&GLOBALS), pc, code, flags)
+}
+
+/// `translate_tb`, building the IR in `ir` (an earlier TB's block, whose
+/// buffer is reused; its ops are dropped).
+pub fn translate_tb_into(
+    mut ir: IrBlock,
+    pc: u64,
+    code: &mut dyn CodeFetch,
+    flags: TbFlags,
+) -> TranslatedTb {
     let mode = flags.mode;
     let lin = |eip: u64| mode.cs_base.wrapping_add(eip);
     let page = lin(pc) & !(PAGE_SIZE - 1);
+    ir.globals = &GLOBALS;
+    ir.clear();
     let mut cx = Cx {
-        b: IrBlock::new(&GLOBALS),
+        b: ir,
         insn: Instruction::default(),
         pc,
         next_pc: pc,
@@ -225,45 +244,63 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
         tb_page: page,
     };
     let mut n_insns = 0;
-    let mut buf = [0u8; 16];
-    loop {
-        let here = cx.next_pc;
-        let avail = code.fetch(lin(here), &mut buf[..15]);
-        let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], here, DecoderOptions::NONE);
-        let insn = dec.decode();
-        cx.pc = here;
-        cx.b.insn_start(here);
-        n_insns += 1;
-        if insn.is_invalid() {
-            // Bytes ran out inside the instruction: the fetch of the next
-            // page faults (#PF at the first missing byte); otherwise #UD.
-            if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
-                let rip = cx.g(glob::RIP);
-                cx.b.movi_to(rip, here);
-                let addr = cx.b.movi(lin(here) + avail as u64);
-                let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
-                cx.call(h, &[addr]);
-                cx.b.raise(excp::PF);
-                cx.ended = true;
-            } else {
-                cx.raise(excp::UD);
+    // Code is fetched a window at a time (within the page, but for an
+    // instruction that crosses its end) and decoded from there.
+    let mut buf = [0u8; WINDOW];
+    'window: loop {
+        let start = cx.next_pc;
+        let room = (page + PAGE_SIZE).wrapping_sub(lin(start));
+        let want = room.clamp(MAX_INSN_LEN as u64, WINDOW as u64) as usize;
+        let fetched = code.fetch(lin(start), &mut buf[..want]);
+        // Fewer bytes than asked for: the rest is not readable.
+        let short = fetched < want;
+        let mut dec =
+            Decoder::with_ip(mode.code_bits, &buf[..fetched], start, DecoderOptions::NONE);
+        loop {
+            let here = cx.next_pc;
+            let off = here.wrapping_sub(start);
+            if off > fetched as u64 || (fetched as u64 - off < MAX_INSN_LEN as u64 && !short) {
+                continue 'window;
             }
-            break;
-        }
-        cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
-        cx.insn = insn;
-        match forward_jump(&insn, page, mode.cs_base) {
-            // The TB goes on at the target: the jump itself is no code.
-            Some(target) => cx.next_pc = target,
-            None => translate_insn(&mut cx),
-        }
-        if cx.ended {
-            break;
-        }
-        if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
-            let next = cx.next_pc;
-            cx.goto(next, 0);
-            break;
+            let avail = fetched - off as usize;
+            dec.set_position(off as usize)
+                .expect("position inside the window");
+            dec.set_ip(here);
+            let insn = dec.decode();
+            cx.pc = here;
+            cx.b.insn_start(here);
+            n_insns += 1;
+            if insn.is_invalid() {
+                // Bytes ran out inside the instruction: the fetch of the next
+                // page faults (#PF at the first missing byte); otherwise #UD.
+                if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < MAX_INSN_LEN {
+                    let rip = cx.g(glob::RIP);
+                    cx.b.movi_to(rip, here);
+                    let addr = cx.b.movi(lin(here) + avail as u64);
+                    let h = &crate::helpers::misc::RAISE_FETCH_FAULT;
+                    cx.call(h, &[addr]);
+                    cx.b.raise(excp::PF);
+                    cx.ended = true;
+                } else {
+                    cx.raise(excp::UD);
+                }
+                break 'window;
+            }
+            cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
+            cx.insn = insn;
+            match forward_jump(&insn, page, mode.cs_base) {
+                // The TB goes on at the target: the jump itself is no code.
+                Some(target) => cx.next_pc = target,
+                None => translate_insn(&mut cx),
+            }
+            if cx.ended {
+                break 'window;
+            }
+            if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
+                let next = cx.next_pc;
+                cx.goto(next, 0);
+                break 'window;
+            }
         }
     }
     discard_dead_flags(&mut cx.b, code, page, &mode);
@@ -371,16 +408,25 @@ fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64, mode
     if exits.is_empty() {
         return;
     }
-    let ops = std::mem::take(&mut b.ops);
-    let mut next = exits.iter().peekable();
-    for (i, op) in ops.into_iter().enumerate() {
-        if next.peek() == Some(&&i) {
-            next.next();
-            for g in [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2] {
-                b.discard(Temp(g as u32));
-            }
+    // Make room, then move ops up from the end, inserting the discards
+    // before each chosen exit.
+    const FLAGS: [usize; 4] = [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2];
+    let old_len = b.ops.len();
+    let mut discard = Op::new(Opcode::Discard);
+    b.ops.resize(old_len + FLAGS.len() * exits.len(), discard);
+    let mut w = b.ops.len();
+    let mut r = old_len;
+    for &e in exits.iter().rev() {
+        while r > e {
+            r -= 1;
+            w -= 1;
+            b.ops[w] = b.ops[r];
         }
-        b.ops.push(op);
+        for &g in FLAGS.iter().rev() {
+            w -= 1;
+            discard.outs[0] = Temp(g as u32);
+            b.ops[w] = discard;
+        }
     }
 }
 
