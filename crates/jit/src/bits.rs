@@ -13,41 +13,48 @@ fn const_width(c: u64) -> u8 {
 }
 
 /// Per temp: every value it holds fits in this many low bits (64 for
-/// globals and for locals defined more than once). `rot` marks (nonzero)
-/// the ops whose result fits in 32 bits: rotates (see `find_rotates`) and
-/// 32-bit ops (see `demand`).
+/// globals and for locals defined more than once). `rot` marks the
+/// `ext32u` ops that are rotates (see `find_rotates`).
 pub(crate) fn known_widths(ir: &IrBlock, rot: &[u8], defs: &Defs, w: &mut Vec<u8>) {
     w.clear();
     w.resize(ir.n_temps as usize, 64);
     for (at, op) in ir.ops.iter().enumerate() {
-        let i = |k: usize| w[op.ins[k].index()];
-        let v = match op.opc {
-            _ if rot.get(at).is_some_and(|&k| k != 0) => 32,
-            Opcode::Mov => i(0),
-            Opcode::Movi => const_width(op.consts[0]),
-            Opcode::And => i(0).min(i(1)),
-            Opcode::Or | Opcode::Xor => i(0).max(i(1)),
-            Opcode::Add => (i(0).max(i(1)) + 1).min(64),
-            Opcode::Mul => (i(0) + i(1)).min(64),
-            Opcode::Ext8u => i(0).min(8),
-            Opcode::Ext16u => i(0).min(16),
-            Opcode::Ext32u => i(0).min(32),
-            Opcode::Ext8s if i(0) < 8 => i(0),
-            Opcode::Ext16s if i(0) < 16 => i(0),
-            Opcode::Ext32s if i(0) < 32 => i(0),
-            Opcode::Ld8u => 8,
-            Opcode::Ld16u => 16,
-            Opcode::Ld32u | Opcode::Bswap32 => 32,
-            Opcode::Setcond => 1,
-            Opcode::Ctz | Opcode::Clz | Opcode::Ctpop => 7,
-            Opcode::Movcond => i(2).max(i(3)),
-            _ => 64,
-        };
+        let v = width_of(op, w, rot.get(at).is_some_and(|&k| k != 0));
         if let Some(&t) = op.outputs().first() {
             if defs.single(t) {
                 w[t.index()] = v;
             }
         }
+    }
+}
+
+/// The width of `op`'s first output given its inputs' widths `w`;
+/// `wide32`: the op is known to produce a 32-bit value (a rotate, or a
+/// 32-bit op, see `demand`).
+#[inline]
+pub(crate) fn width_of(op: &Op, w: &[u8], wide32: bool) -> u8 {
+    let i = |k: usize| w[op.ins[k].index()];
+    match op.opc {
+        _ if wide32 => 32,
+        Opcode::Mov => i(0),
+        Opcode::Movi => const_width(op.consts[0]),
+        Opcode::And => i(0).min(i(1)),
+        Opcode::Or | Opcode::Xor => i(0).max(i(1)),
+        Opcode::Add => (i(0).max(i(1)) + 1).min(64),
+        Opcode::Mul => (i(0) + i(1)).min(64),
+        Opcode::Ext8u => i(0).min(8),
+        Opcode::Ext16u => i(0).min(16),
+        Opcode::Ext32u => i(0).min(32),
+        Opcode::Ext8s if i(0) < 8 => i(0),
+        Opcode::Ext16s if i(0) < 16 => i(0),
+        Opcode::Ext32s if i(0) < 32 => i(0),
+        Opcode::Ld8u => 8,
+        Opcode::Ld16u => 16,
+        Opcode::Ld32u | Opcode::Bswap32 => 32,
+        Opcode::Setcond => 1,
+        Opcode::Ctz | Opcode::Clz | Opcode::Ctpop => 7,
+        Opcode::Movcond => i(2).max(i(3)),
+        _ => 64,
     }
 }
 
@@ -270,6 +277,15 @@ pub(crate) fn narrow_compares(ir: &mut IrBlock, defs: &Defs, narrow: &mut Vec<Na
 /// The `ext32u` then reads `x` and `rot` holds `k` for it (0 elsewhere):
 /// it compiles to `ror r32, k`. `width` is `known_widths` without rotates.
 /// Returns true if any was found.
+/// True if some `ext32u` reads an `or` (what `find_rotates` looks for), a
+/// quick check before computing the widths it needs.
+pub(crate) fn may_rotate(ir: &IrBlock, defs: &Defs) -> bool {
+    ir.ops.iter().any(|op| {
+        let t = op.ins[0];
+        op.opc == Opcode::Ext32u && defs.single(t) && ir.ops[defs.at(t)].opc == Opcode::Or
+    })
+}
+
 pub(crate) fn find_rotates(ir: &mut IrBlock, defs: &Defs, width: &[u8], rot: &mut Vec<u8>) -> bool {
     let ng = ir.globals.len();
     rot.clear();

@@ -76,13 +76,14 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// How many low bits of each input op `i` reads when `d` low bits of
     /// its output are demanded.
+    #[inline]
     fn need(&self, i: usize, d: u8) -> [u8; MAX_INS] {
         let op = &self.ir.ops[i];
         let count = |k: usize| konst(self.ir, self.defs, op.ins[k]).map_or(64, |c| c & 63);
         let mask = |k: usize| konst(self.ir, self.defs, op.ins[k]).map_or(64, const_width);
         let mut need = [64u8; MAX_INS];
         match op.opc {
-            _ if self.rot.get(i).is_some_and(|&k| k != 0) => need[0] = 32,
+            _ if self.rot[i] != 0 => need[0] = 32,
             Opcode::And => need = [d.min(mask(1)), d.min(mask(0)), 0, 0, 0, 0],
             Opcode::Mov
             | Opcode::Add
@@ -104,9 +105,7 @@ impl Cx<'_> {
             // Its low bits come from the top of the low half.
             Opcode::Bswap32 => need[0] = 32,
             Opcode::Movcond => need = [64, 64, d, d, 0, 0],
-            Opcode::Brcond if self.narrow.get(i).is_some_and(|&k| k != Narrow::No) => {
-                need = [32; MAX_INS]
-            }
+            Opcode::Brcond if self.narrow[i] != Narrow::No => need = [32; MAX_INS],
             Opcode::St8 => need[0] = 8,
             Opcode::St16 => need[0] = 16,
             Opcode::St32 => need[0] = 32,
@@ -140,7 +139,10 @@ impl Cx<'_> {
                 for &t in outs {
                     passed[t.index()] = true;
                 }
-                if removable(op.opc) && !outs.is_empty() && outs.iter().all(|t| dem[t.index()] == 0)
+                if op.inputs().is_empty()
+                    || (removable(op.opc)
+                        && !outs.is_empty()
+                        && outs.iter().all(|t| dem[t.index()] == 0))
                 {
                     continue;
                 }
@@ -176,7 +178,7 @@ fn low_half_op(opc: Opcode) -> bool {
     )
 }
 
-/// Rewrites `ir` for 32-bit code and returns the per-op `op32` marks:
+/// Rewrites `ir` for 32-bit code and fills the per-op `op32` marks:
 /// - `shr(ext32u(x), c)` with `c` below 32 (a constant or masked) reads
 ///   `x` and is a 32-bit shift;
 /// - a reader of the `or` of a 32-bit rotate (see `bits::find_rotates`)
@@ -185,6 +187,11 @@ fn low_half_op(opc: Opcode) -> bool {
 ///   becomes a `mov`;
 /// - `add sub mul and or xor not neg` and `shl` by a count below 32, when
 ///   at most 32 bits of the result are demanded, are 32-bit ops.
+///
+/// Its last walk, in op order, also computes the widths (see
+/// `bits::known_widths`) and runs `copies` (see `globcopy`), which counts
+/// each temp's reads into `uses`. Returns true if there is a `not`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn narrow_ops(
     ir: &mut IrBlock,
     rot: &[u8],
@@ -192,25 +199,35 @@ pub(crate) fn narrow_ops(
     defs: &Defs,
     sc: &mut Scratch,
     op32: &mut Vec<bool>,
-) {
+    width: &mut Vec<u8>,
+    copies: &mut crate::globcopy::Copies,
+    uses: &mut Vec<u32>,
+) -> bool {
     let rotates = rot.iter().any(|&k| k != 0);
     if rotates {
         rotate_halves(ir, defs, rot, &mut sc.low);
     }
     op32.clear();
     op32.resize(ir.ops.len(), false);
-    for (i, is32) in op32.iter_mut().enumerate() {
-        let op = ir.ops[i];
-        if op.opc != Opcode::Shr || !below_32(ir, defs, op.ins[1]) {
-            continue;
-        }
-        let Some(e) = single_before(defs, op.ins[0], i) else {
-            continue;
-        };
-        let x = ir.ops[e].ins[0];
-        if ir.ops[e].opc == Opcode::Ext32u && rot[e] == 0 && stable(ir, e, i, x) {
-            ir.ops[i].ins[0] = x;
-            *is32 = true;
+    // Without an op that reads fewer than 64 bits, every demand is 64 (or
+    // 0): nothing to narrow.
+    let mut narrows = rotates;
+    for (i, &kind) in narrow.iter().enumerate() {
+        match ir.ops[i].opc {
+            Opcode::Shr => fold_shr_input(ir, defs, rot, i, op32),
+            Opcode::Ext8u
+            | Opcode::Ext8s
+            | Opcode::Ext16u
+            | Opcode::Ext16s
+            | Opcode::Ext32u
+            | Opcode::Ext32s
+            | Opcode::Bswap32
+            | Opcode::And
+            | Opcode::St8
+            | Opcode::St16
+            | Opcode::St32 => narrows = true,
+            Opcode::Brcond => narrows |= kind != Narrow::No,
+            _ => {}
         }
     }
     let cx = Cx {
@@ -220,7 +237,12 @@ pub(crate) fn narrow_ops(
         narrow,
         op32,
     };
-    cx.demanded(&mut sc.dem, &mut sc.passed);
+    if narrows {
+        cx.demanded(&mut sc.dem, &mut sc.passed);
+    } else {
+        sc.dem.clear();
+        sc.dem.resize(ir.n_temps as usize, 64);
+    }
     let dem = &sc.dem;
     if rotates {
         sc.reads.clear();
@@ -244,25 +266,52 @@ pub(crate) fn narrow_ops(
         ir.ops[i as usize].ins[k as usize] = r;
     }
     sc.reads.clear();
+    width.clear();
+    width.resize(ir.n_temps as usize, 64);
+    copies.start(ir, uses);
+    let mut not = false;
     for (i, is32) in op32.iter_mut().enumerate() {
         let op = ir.ops[i];
-        let Some(&d) = op.outputs().first() else {
-            continue;
-        };
-        let d = dem[d.index()];
-        let from = match op.opc {
-            Opcode::Ext8u | Opcode::Ext8s => 8,
-            Opcode::Ext16u | Opcode::Ext16s => 16,
-            Opcode::Ext32u | Opcode::Ext32s if rot[i] == 0 => 32,
-            _ => 0,
-        };
-        if from != 0 && d <= from {
-            ir.ops[i].opc = Opcode::Mov;
-        } else if d <= 32 && low_half_op(op.opc) {
-            *is32 = true;
-        } else if d <= 32 && op.opc == Opcode::Shl {
-            *is32 = below_32(ir, defs, op.ins[1]);
+        if let Some(&out) = op.outputs().first() {
+            let d = dem[out.index()];
+            let from = match op.opc {
+                Opcode::Ext8u | Opcode::Ext8s => 8,
+                Opcode::Ext16u | Opcode::Ext16s => 16,
+                Opcode::Ext32u | Opcode::Ext32s if rot[i] == 0 => 32,
+                _ => 0,
+            };
+            if from != 0 && d <= from {
+                ir.ops[i].opc = Opcode::Mov;
+            } else if d <= 32 && low_half_op(op.opc) {
+                *is32 = true;
+            } else if d <= 32 && op.opc == Opcode::Shl {
+                *is32 = below_32(ir, defs, op.ins[1]);
+            }
+            let w = crate::bits::width_of(&ir.ops[i], width, *is32 || rot[i] != 0);
+            if defs.single(out) {
+                width[out.index()] = w;
+            }
+            not |= op.opc == Opcode::Not;
         }
+        copies.step(ir, i, width, uses);
+    }
+    not
+}
+
+/// `shr(ext32u(x), c)` at op `i` with `c` below 32: reads `x` and is a
+/// 32-bit shift.
+fn fold_shr_input(ir: &mut IrBlock, defs: &Defs, rot: &[u8], i: usize, op32: &mut [bool]) {
+    let op = ir.ops[i];
+    if !below_32(ir, defs, op.ins[1]) {
+        return;
+    }
+    let Some(e) = single_before(defs, op.ins[0], i) else {
+        return;
+    };
+    let x = ir.ops[e].ins[0];
+    if ir.ops[e].opc == Opcode::Ext32u && rot[e] == 0 && stable(ir, e, i, x) {
+        ir.ops[i].ins[0] = x;
+        op32[i] = true;
     }
 }
 
@@ -297,13 +346,6 @@ fn rotate_halves(ir: &IrBlock, defs: &Defs, rot: &[u8], low: &mut Vec<Option<(Te
             low[o.index()] = Some((r, j as u32));
         }
     }
-}
-
-/// Per op: 1 where the output is known to fit in 32 bits (a rotate of
-/// `rot` or an `op32` op), in the form `bits::known_widths` takes.
-pub(crate) fn wide32(rot: &[u8], op32: &[bool], out: &mut Vec<u8>) {
-    out.clear();
-    out.extend(rot.iter().zip(op32).map(|(&k, &w)| (k != 0 || w) as u8));
 }
 
 /// The pass's buffers, kept from TB to TB.

@@ -10,11 +10,10 @@ use ox86_ir::{IrBlock, Opcode};
 pub(crate) type Andn = Vec<u8>;
 
 /// Finds `and(not(x), y)` (either order) with `x` unchanged in between
-/// and the `not` read nowhere else, and makes the `and` read `x`. `uses`
-/// is a scratch buffer.
-pub(crate) fn fuse_andn(ir: &mut IrBlock, defs: &Defs, uses: &mut Vec<u32>, andn: &mut Andn) {
+/// and the `not` read nowhere else (`uses`: reads per temp), and makes
+/// the `and` read `x`.
+pub(crate) fn fuse_andn(ir: &mut IrBlock, defs: &Defs, uses: &[u32], andn: &mut Andn) {
     let ng = ir.globals.len();
-    count_uses(ir, uses);
     andn.clear();
     andn.resize(ir.ops.len(), 0);
     for (i, mark) in andn.iter_mut().enumerate() {
@@ -42,17 +41,6 @@ pub(crate) fn fuse_andn(ir: &mut IrBlock, defs: &Defs, uses: &mut Vec<u32>, andn
                 *mark = k as u8 + 1;
                 break;
             }
-        }
-    }
-}
-
-/// The number of reads of each temp of `ir`.
-pub(crate) fn count_uses(ir: &IrBlock, uses: &mut Vec<u32>) {
-    uses.clear();
-    uses.resize(ir.n_temps as usize, 0);
-    for op in &ir.ops {
-        for &t in op.inputs() {
-            uses[t.index()] += 1;
         }
     }
 }
@@ -87,7 +75,11 @@ mod tests {
         b.goto_tb(0);
         let mut andn = Vec::new();
         let defs = Defs::of(&b);
-        fuse_andn(&mut b, &defs, &mut Vec::new(), &mut andn);
+        let mut uses = vec![0; b.n_temps as usize];
+        for op in &b.ops {
+            op.inputs().iter().for_each(|t| uses[t.index()] += 1);
+        }
+        fuse_andn(&mut b, &defs, &uses, &mut andn);
         let at = |t| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!((andn[at(a)], b.ops[at(a)].ins[1]), (2, rax));
         assert_eq!((andn[at(a2)], b.ops[at(a2)].ins[0]), (0, n2));

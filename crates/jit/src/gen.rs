@@ -122,11 +122,12 @@ pub(crate) struct Gen {
     /// Per host register: the temps it holds, `held[r][..n_held[r]]`.
     pub held: [[u32; MAX_HOLDERS]; 16],
     pub n_held: [u8; 16],
-    /// Per temp: the op that reads its current value next (see `nextuse`).
-    pub next_use: Vec<u32>,
+    /// Per op: globals whose values die (see `nextuse`).
     pub nu: crate::nextuse::NextUse,
     /// The index of the op being compiled.
     pub tick: u32,
+    /// `nu.gdead` of the last op compiled (see `note_uses`).
+    pub prev_dead: u64,
     pub locked: u16,
     pub free_slots: Vec<u32>,
     pub next_slot: u32,
@@ -157,9 +158,7 @@ struct PassScratch {
     last_write: Vec<u32>,
     passed: Vec<bool>,
     demand: crate::demand::Scratch,
-    wide: Vec<u8>,
-    copy_of: Vec<Option<Temp>>,
-    active: Vec<Temp>,
+    copies: crate::globcopy::Copies,
 }
 
 impl Gen {
@@ -197,9 +196,9 @@ impl Gen {
             slot: Vec::new(),
             held: [[NONE; MAX_HOLDERS]; 16],
             n_held: [0; 16],
-            next_use: Vec::new(),
             nu: Default::default(),
             tick: 0,
+            prev_dead: 0,
             locked: 0,
             free_slots: Vec::new(),
             next_slot: 0,
@@ -230,21 +229,27 @@ impl Gen {
         crate::bits::strip_masked_extensions(ir, &p.defs);
         crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
         crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
-        crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
-        crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32);
-        crate::demand::narrow_ops(
+        if crate::bits::may_rotate(ir, &p.defs) {
+            crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
+            crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32);
+        } else {
+            self.rot32.clear();
+            self.rot32.resize(ir.ops.len(), 0);
+        }
+        // Also the widths again (32-bit ops included) and `globcopy`.
+        let not = crate::demand::narrow_ops(
             ir,
             &self.rot32,
             &self.narrow,
             &p.defs,
             &mut p.demand,
             &mut self.op32,
+            &mut self.width,
+            &mut p.copies,
+            &mut p.uses,
         );
-        crate::demand::wide32(&self.rot32, &self.op32, &mut p.wide);
-        crate::bits::known_widths(ir, &p.wide, &p.defs, &mut self.width);
-        crate::globcopy::read_globals(ir, &self.width, &mut p.copy_of, &mut p.active);
-        if andn {
-            crate::fuse::fuse_andn(ir, &p.defs, &mut p.uses, &mut self.andn);
+        if andn && not {
+            crate::fuse::fuse_andn(ir, &p.defs, &p.uses, &mut self.andn);
         } else {
             self.andn.clear();
         }
@@ -261,7 +266,6 @@ impl Gen {
             &mut p.last_write,
             |op| live.note_op(op),
         );
-        crate::sib::fuse_scaled_index(ir, &p.defs, &mut p.uses, &mut self.sib);
     }
 
     /// Resets the per-TB state for the prepared ops.
@@ -285,6 +289,12 @@ impl Gen {
         self.loc[..ng].fill(Loc::Mem);
         self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
         self.live.compute_deaths(&self.ir);
+        crate::sib::fuse_scaled_index(
+            &self.ir,
+            &self.pass.defs,
+            &self.live.dead_ins,
+            &mut self.sib,
+        );
         self.rip_lazy = true;
         crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         if opts.store_hook.is_some() {
@@ -299,10 +309,9 @@ impl Gen {
         self.slot.clear();
         self.slot.resize(n, NONE);
         self.n_held = [0; 16];
-        self.next_use.clear();
-        self.next_use.resize(n, crate::nextuse::NEVER);
         self.nu.compute(&self.ir, &self.live.dead_op);
         self.tick = 0;
+        self.prev_dead = 0;
         self.locked = 0;
         self.free_slots.clear();
         self.next_slot = 0;

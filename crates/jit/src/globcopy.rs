@@ -6,21 +6,37 @@
 use crate::rip::RIP;
 use ox86_ir::{IrBlock, Opcode, Temp};
 
-/// Rewrites reads of locals copied into globals (see the module doc).
-/// Extensions that `width` makes copies keep reading the local, whose
-/// width is known. `copy_of` and `active` are scratch buffers.
-pub(crate) fn read_globals(
-    ir: &mut IrBlock,
-    width: &[u8],
-    copy_of: &mut Vec<Option<Temp>>,
-    active: &mut Vec<Temp>,
-) {
-    let ng = ir.globals.len();
-    // Per local: the global it was copied into, while that holds.
-    copy_of.clear();
-    copy_of.resize(ir.n_temps as usize, None);
-    active.clear();
-    for i in 0..ir.ops.len() {
+/// The pass's state, walking the ops in order (buffers kept from TB to
+/// TB).
+#[derive(Default)]
+pub(crate) struct Copies {
+    /// Per local: the global it was copied into and the op that did it.
+    copy_of: Vec<Option<(Temp, u32)>>,
+    /// Per global: the op that last wrote it.
+    wrote: Vec<u32>,
+    /// The last op that ended a block or called a helper.
+    barrier: u32,
+}
+
+impl Copies {
+    /// Starts a walk over `ir`; `uses` is zeroed for `step` to count in.
+    pub fn start(&mut self, ir: &IrBlock, uses: &mut Vec<u32>) {
+        let n = ir.n_temps as usize;
+        self.copy_of.clear();
+        self.copy_of.resize(n, None);
+        self.wrote.clear();
+        self.wrote.resize(ir.globals.len(), u32::MAX);
+        self.barrier = 0;
+        uses.clear();
+        uses.resize(n, 0);
+    }
+
+    /// Op `i`: rewrites its reads of copied locals (see the module doc),
+    /// but in extensions that `width` makes copies, which keep reading the
+    /// local, whose width is known; counts its reads into `uses`; notes
+    /// the copies it makes.
+    pub fn step(&mut self, ir: &mut IrBlock, i: usize, width: &[u8], uses: &mut [u32]) {
+        let ng = ir.globals.len();
         let op = ir.ops[i];
         let ext = matches!(
             op.opc,
@@ -32,34 +48,41 @@ pub(crate) fn read_globals(
                 | Opcode::Ext32s
         );
         for k in 0..op.n_ins() {
-            let t = op.ins[k];
-            if let Some(g) = copy_of[t.index()] {
-                if !(ext && crate::bits::ext_is_copy(op.opc, width[t.index()])) {
+            let mut t = op.ins[k];
+            if let Some((g, at)) = self.copy_of[t.index()] {
+                let holds = self.wrote[g.index()] == at && self.barrier < at;
+                if holds && !(ext && crate::bits::ext_is_copy(op.opc, width[t.index()])) {
+                    t = g;
                     ir.ops[i].ins[k] = g;
                 }
             }
+            uses[t.index()] += 1;
         }
-        let all = crate::liveness::ends_bb(op.opc) || op.opc == Opcode::Call;
-        let outs = op.outputs();
-        if all || !outs.is_empty() {
-            active.retain(|&t| {
-                let g = copy_of[t.index()].expect("active copy");
-                let keep = !all && !outs.contains(&g) && !outs.contains(&t);
-                if !keep {
-                    copy_of[t.index()] = None;
-                }
-                keep
-            });
+        for &o in op.outputs() {
+            if o.index() < ng {
+                self.wrote[o.index()] = i as u32;
+            } else {
+                self.copy_of[o.index()] = None;
+            }
+        }
+        if crate::liveness::ends_bb(op.opc) || op.opc == Opcode::Call {
+            self.barrier = i as u32;
         }
         let (d, s) = (op.outs[0], op.ins[0]);
-        if op.opc == Opcode::Mov
-            && d.index() < ng
-            && d != RIP
-            && s.index() >= ng
-            && copy_of[s.index()].replace(d).is_none()
-        {
-            active.push(s);
+        if op.opc == Opcode::Mov && d.index() < ng && d != RIP && s.index() >= ng && i > 0 {
+            self.copy_of[s.index()] = Some((d, i as u32));
         }
+    }
+}
+
+/// Rewrites reads of locals copied into globals in all of `ir` (see
+/// `Copies::step`), counting each temp's reads into `uses`.
+#[cfg(test)]
+pub(crate) fn read_globals(ir: &mut IrBlock, width: &[u8], uses: &mut Vec<u32>) {
+    let mut c = Copies::default();
+    c.start(ir, uses);
+    for i in 0..ir.ops.len() {
+        c.step(ir, i, width, uses);
     }
 }
 
@@ -92,7 +115,7 @@ mod tests {
         b.mov_to(rcx, v);
         b.goto_tb(0);
         let width = vec![64; b.n_temps as usize];
-        read_globals(&mut b, &width, &mut Vec::new(), &mut Vec::new());
+        read_globals(&mut b, &width, &mut Vec::new());
         let def = |x: Temp| *b.ops.iter().find(|o| o.outs[0] == x).unwrap();
         assert_eq!(def(u).ins[0], rax);
         assert_eq!((def(v).ins[0], def(v).ins[1]), (t, t));

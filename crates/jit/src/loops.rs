@@ -113,7 +113,6 @@ impl Gen {
             }
             self.place(g, r);
             self.set_dirty(g as usize, true);
-            self.next_use[g as usize] = self.tick;
         }
     }
 

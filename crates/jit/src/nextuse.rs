@@ -1,25 +1,42 @@
-//! Next uses, for the register allocator: for each op, where the temps it
-//! reads and writes are read next inside the basic block (so that the
-//! value used furthest ahead is the one spilled), and which globals hold
-//! values that are overwritten before anything reads them (their
-//! registers are free from there on: no fault site, helper call or block
-//! end needs the old value in between).
+//! Next uses, for the register allocator: where a temp is read next inside
+//! its basic block (so that the value used furthest ahead is the one
+//! spilled; looked up only when a register must be freed), and which
+//! globals hold values that are overwritten before anything reads them
+//! (their registers are free from there on: no fault site, helper call or
+//! block end needs the old value in between).
 
 use crate::liveness::ends_bb;
 use crate::rip::RIP;
-use ox86_ir::op::MAX_INS;
-use ox86_ir::{opf, IrBlock, Opcode};
+use ox86_ir::{opf, IrBlock, Opcode, Temp};
 
 /// "Not read again in this block".
 pub(crate) const NEVER: u32 = u32::MAX;
 
-/// Per-op next-use facts (buffers kept from TB to TB).
+/// How far ahead `next_read` looks (reads further on count as never).
+const HORIZON: usize = 256;
+
+/// The first op from `from` on that reads the value `t` has before op
+/// `from`, if one does in the block within `HORIZON` ops (`NEVER`
+/// otherwise, also when `t` is overwritten first).
+pub(crate) fn next_read(ir: &IrBlock, dead_op: &[bool], t: Temp, from: usize) -> u32 {
+    let end = ir.ops.len().min(from + HORIZON);
+    for (i, op) in ir.ops.iter().enumerate().take(end).skip(from) {
+        if dead_op[i] {
+            continue;
+        }
+        if op.inputs().contains(&t) {
+            return i as u32;
+        }
+        if op.outputs().contains(&t) || ends_bb(op.opc) {
+            return NEVER;
+        }
+    }
+    NEVER
+}
+
+/// Per-op global deaths (buffers kept from TB to TB).
 #[derive(Default)]
 pub(crate) struct NextUse {
-    /// Per op and input: the next op of the block that reads that input's temp.
-    pub ins: Vec<[u32; MAX_INS]>,
-    /// Per op and output: the first op of the block that reads the new value.
-    pub outs: Vec<[u32; 2]>,
     /// Per op: bit k set if input k is a global whose value nothing needs
     /// after this op (the next thing to happen to it is a write).
     pub gdies: Vec<u8>,
@@ -27,9 +44,6 @@ pub(crate) struct NextUse {
     /// after this op before anything reads or needs it (on every path
     /// after a branch).
     pub gdead: Vec<u64>,
-    /// Scratch: per temp, the next read, valid while `stamp` is the block.
-    next: Vec<u32>,
-    stamp: Vec<u32>,
     /// Scratch: per label, the globals overwritten first after it.
     label_dead: Vec<u64>,
 }
@@ -41,7 +55,7 @@ fn needs_globals(opc: Opcode) -> bool {
 }
 
 impl NextUse {
-    /// Next uses for `ir`, skipping the ops `dead_op` marks.
+    /// Global deaths for `ir`, skipping the ops `dead_op` marks.
     #[cfg(test)]
     pub fn new(ir: &IrBlock, dead_op: &[bool]) -> NextUse {
         let mut nu = NextUse::default();
@@ -49,26 +63,16 @@ impl NextUse {
         nu
     }
 
-    /// Computes next uses for `ir`, skipping the ops `dead_op` marks.
+    /// Computes global deaths for `ir`, skipping the ops `dead_op` marks.
     pub fn compute(&mut self, ir: &IrBlock, dead_op: &[bool]) {
-        let n = ir.n_temps as usize;
         let ng = ir.globals.len();
         let len = ir.ops.len();
-        self.ins.clear();
-        self.ins.resize(len, [NEVER; MAX_INS]);
-        self.outs.clear();
-        self.outs.resize(len, [NEVER; 2]);
         self.gdies.clear();
         self.gdies.resize(len, 0);
         self.gdead.clear();
         self.gdead.resize(len, 0);
-        self.next.clear();
-        self.next.resize(n, NEVER);
-        self.stamp.clear();
-        self.stamp.resize(n, 0);
         self.label_dead.clear();
         self.label_dead.resize(ir.n_labels as usize, 0);
-        let mut block = 1u32;
         // The globals (of the first 64) overwritten before anything reads
         // or needs them, from the current point on.
         let mut written = 0u64;
@@ -93,41 +97,25 @@ impl NextUse {
                 Opcode::Br => self.label_dead[op.consts[0] as usize],
                 _ => written,
             };
-            if ends_bb(op.opc) {
-                block += 1;
-            }
             let event = needs_globals(op.opc);
+            let mut outs = 0;
+            for &t in op.outputs() {
+                outs |= bit(t.index());
+            }
+            let mut dies = 0;
             for (k, &t) in op.inputs().iter().enumerate() {
-                let ti = t.index();
-                self.ins[i][k] = if self.stamp[ti] == block {
-                    self.next[ti]
-                } else {
-                    NEVER
-                };
-                let b = bit(ti);
-                if b != 0 && !event && (op.outputs().contains(&t) || written & b != 0) {
-                    self.gdies[i] |= 1 << k;
+                let b = bit(t.index());
+                if b != 0 && !event && (outs | written) & b != 0 {
+                    dies |= 1 << k;
                 }
             }
-            for (k, &t) in op.outputs().iter().enumerate() {
-                let ti = t.index();
-                self.outs[i][k] = if self.stamp[ti] == block {
-                    self.next[ti]
-                } else {
-                    NEVER
-                };
-                self.next[ti] = NEVER;
-                self.stamp[ti] = block;
-                written |= bit(ti);
-            }
+            self.gdies[i] = dies;
+            written |= outs;
             if event {
                 written = 0;
             }
             for &t in op.inputs() {
-                let ti = t.index();
-                self.next[ti] = i as u32;
-                self.stamp[ti] = block;
-                written &= !bit(ti);
+                written &= !bit(t.index());
             }
         }
     }
@@ -169,13 +157,14 @@ mod tests {
         b.goto_tb(0);
         let dead = vec![false; b.ops.len()];
         let nu = NextUse::new(&b, &dead);
-        assert_eq!(nu.ins[0][..2], [NEVER, 2]);
-        assert_eq!(nu.outs[0][0], 1);
-        assert_eq!(nu.ins[1][0], 2);
+        assert_eq!(next_read(&b, &dead, rax, 0), 0);
+        assert_eq!(next_read(&b, &dead, rax, 1), NEVER);
+        assert_eq!(next_read(&b, &dead, rcx, 1), 2);
+        assert_eq!(next_read(&b, &dead, t, 1), 1);
+        assert_eq!(next_read(&b, &dead, rdx, 4), 5);
+        assert_eq!(next_read(&b, &dead, rax, 6), NEVER);
         assert_eq!(nu.gdies[0], 0b01);
         assert_eq!(nu.gdies[2], 0);
-        assert_eq!(nu.ins[5][..2], [NEVER, NEVER]);
-        assert_eq!(nu.outs[4][0], NEVER);
         assert_eq!(nu.gdies[7], 0);
         // After op 0 rax is overwritten first; after the load nothing is.
         assert_eq!(nu.gdead[0], 0b001);

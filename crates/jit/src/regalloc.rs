@@ -217,7 +217,11 @@ impl Gen {
             .filter(|&r| usable(r))
             .max_by_key(|&r| {
                 let hs = self.holders(r);
-                let next = hs.iter().map(|&t| self.next_use[t as usize]).min();
+                let at = self.tick as usize;
+                let next = hs
+                    .iter()
+                    .map(|&t| crate::nextuse::next_read(&self.ir, &self.live.dead_op, Temp(t), at))
+                    .min();
                 let clean = hs.iter().all(|&t| !self.dirty[t as usize]);
                 (next, clean)
             })
@@ -312,7 +316,15 @@ impl Gen {
     /// Drops the globals whose values nothing needs after op `i` (loop
     /// globals stay in their registers).
     pub fn drop_dead_globals(&mut self, i: usize) {
-        let mut mask = self.nu.gdead[i];
+        self.drop_globals(self.nu.gdead[i]);
+    }
+
+    /// Drops the globals of `mask` (loop globals aside) that are in a
+    /// register or a constant (see `drop_global`).
+    fn drop_globals(&mut self, mut mask: u64) {
+        if mask == 0 {
+            return;
+        }
         for &(g, _) in &self.canon {
             mask &= !(1u64.checked_shl(g).unwrap_or(0));
         }
@@ -467,19 +479,21 @@ impl Gen {
         self.note_def(ti);
     }
 
-    /// After op `i`: records where the temps it read and wrote are read
-    /// next, and drops globals nothing needs any more.
+    /// After op `i`: drops globals nothing needs any more.
     pub fn note_uses(&mut self, i: usize, op: &Op) {
         if self.live.dead_op[i] {
             return;
         }
-        self.drop_dead_globals(i);
-        for (k, &t) in op.inputs().iter().enumerate() {
-            self.next_use[t.index()] = self.nu.ins[i][k];
-        }
-        for (k, &t) in op.outputs().iter().enumerate() {
-            self.next_use[t.index()] = self.nu.outs[i][k];
-        }
+        // Globals found dead after the previous op and not written since
+        // were dropped then.
+        let written = op
+            .outputs()
+            .iter()
+            .filter(|t| t.index() < self.ng)
+            .fold(0u64, |m, t| m | 1 << t.index());
+        let dead = self.nu.gdead[i];
+        self.drop_globals(dead & !(self.prev_dead & !written));
+        self.prev_dead = dead;
     }
 
     /// Writes every dirty global to `CpuState` (they stay where they are).

@@ -45,16 +45,19 @@ fn addr_input(opc: Opcode) -> Option<usize> {
 
 /// Finds the accesses at `add(base, shl(index, k))` or `add(base, index)`
 /// with the `add` (and the `shl`) right before them, constants aside, and
-/// read nowhere else. `uses` is a scratch buffer.
+/// read nowhere else (`dead_ins`: see `liveness`).
 pub(crate) fn fuse_scaled_index(
     ir: &IrBlock,
     defs: &Defs,
-    uses: &mut Vec<u32>,
+    dead_ins: &[u8],
     fused: &mut Vec<Fused>,
 ) {
-    crate::fuse::count_uses(ir, uses);
-    // A local defined once, by op `at`, and read only once.
-    let lone = |t: Temp, at: usize| defs.single(t) && uses[t.index()] == 1 && defs.at(t) == at;
+    // A local defined once, by op `at`, that dies at its reader `by`
+    // (nothing in between reads it).
+    let lone = |t: Temp, at: usize, by: usize| {
+        let k = ir.ops[by].inputs().iter().position(|&u| u == t);
+        defs.single(t) && defs.at(t) == at && k.is_some_and(|k| dead_ins[by] & (1 << k) != 0)
+    };
     let konst = |t: Temp| {
         (defs.single(t) && ir.ops[defs.at(t)].opc == Opcode::Movi)
             .then(|| ir.ops[defs.at(t)].consts[0])
@@ -76,7 +79,7 @@ pub(crate) fn fuse_scaled_index(
             continue;
         };
         let add = &ir.ops[pa];
-        if add.opc != Opcode::Add || !lone(a, pa) || konst(add.ins[0]).is_some() {
+        if add.opc != Opcode::Add || !lone(a, pa, j) || konst(add.ins[0]).is_some() {
             continue;
         }
         let (p, q) = (add.ins[0], add.ins[1]);
@@ -91,7 +94,8 @@ pub(crate) fn fuse_scaled_index(
                 let outs = ir.ops[m].outputs();
                 !outs.contains(&x) && !outs.contains(&base)
             });
-            if let (Some(c), true, true) = (scale, shl.opc == Opcode::Shl && lone(t, ps), kept) {
+            if let (Some(c), true, true) = (scale, shl.opc == Opcode::Shl && lone(t, ps, pa), kept)
+            {
                 if (p == t) != (q == t) && konst(base).is_none() {
                     found = Some((base, x, 1u8 << c, ps));
                 }
@@ -284,7 +288,8 @@ mod tests {
         b.store(Opcode::St8, rax, a3);
         b.goto_tb(0);
         let mut f = Vec::new();
-        fuse_scaled_index(&b, &Defs::of(&b), &mut Vec::new(), &mut f);
+        let live = crate::liveness::Liveness::new(&b);
+        fuse_scaled_index(&b, &Defs::of(&b), &live.dead_ins, &mut f);
         let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!(f[at(s)], Fused::Away);
         assert_eq!(
