@@ -1,13 +1,13 @@
 //! Scaled-index addressing: a guest load or store whose address is
 //! `base + (index << k)` (k = 0..3), computed for it alone by the ops right
 //! before it (constants aside), uses the host addressing mode `[base +
-//! index * 2^k + disp]`; the address ops emit nothing. Also the encoder
-//! for such memory operands (dynasm takes only literal scales).
+//! index * 2^k + disp]`; the address ops emit nothing. dynasm takes a
+//! scale only as a literal, so each form is expanded once per scale.
 
 use crate::defs::Defs;
 use crate::gen::Gen;
 use crate::regalloc::Val;
-use dynasmrt::DynasmApi;
+use dynasmrt::{dynasm, DynasmApi};
 use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// What address fusion does with an op.
@@ -127,48 +127,6 @@ impl Gen {
         self.sib.get(i) == Some(&Fused::Away)
     }
 
-    /// Emits `[prefix] [REX] opcode ModRM SIB disp` for the memory operand
-    /// `[b + x * scale + disp]` with `r` in the ModRM reg field. `w` sets
-    /// REX.W; `byte` asks for a REX so that registers 4..7 are SPL..DIL.
-    #[allow(clippy::too_many_arguments)]
-    fn emit_sib(
-        &mut self,
-        p66: bool,
-        w: bool,
-        byte: bool,
-        opcode: &[u8],
-        r: u8,
-        b: u8,
-        x: u8,
-        scale: u8,
-        disp: i32,
-    ) {
-        if p66 {
-            self.a.push(0x66);
-        }
-        let rex = 0x40 | (w as u8) << 3 | (r >> 3) << 2 | (x >> 3) << 1 | (b >> 3);
-        if rex != 0x40 || (byte && r >= 4) {
-            self.a.push(rex);
-        }
-        self.a.extend(opcode.iter().copied());
-        // RBP and R13 as a base need a displacement.
-        let md = if disp == 0 && b & 7 != 5 {
-            0
-        } else if (-128..128).contains(&disp) {
-            1
-        } else {
-            2
-        };
-        self.a.push(md << 6 | (r & 7) << 3 | 0b100);
-        self.a
-            .push((scale.trailing_zeros() as u8) << 6 | (x & 7) << 3 | (b & 7));
-        match md {
-            0 => {}
-            1 => self.a.push(disp as i8 as u8),
-            _ => self.a.push_i32(disp),
-        }
-    }
-
     /// A guest load or store at a scaled-index address (see `Fused`).
     pub(crate) fn access_sib(&mut self, i: usize, op: &Op) {
         let Fused::Access {
@@ -190,32 +148,80 @@ impl Gen {
         }
         let rd = (!store).then(|| self.own_reg(op.outs[0]));
         self.fault_site();
-        let e = |g: &mut Self, p66, w, byte, opc: &[u8], r| {
-            g.emit_sib(p66, w, byte, opc, r, rb, rx, scale, disp)
-        };
+        // dynasm takes a scale only as a literal: one expansion per scale.
+        macro_rules! at_scale {
+            ($emit:ident) => {
+                match scale {
+                    1 => $emit!(1),
+                    2 => $emit!(2),
+                    4 => $emit!(4),
+                    _ => $emit!(8),
+                }
+            };
+        }
+        let (b, x) = (rb, rx);
         match (op.opc, vv, rd) {
-            (Opcode::Ld8u, _, Some(d)) => e(self, false, false, false, &[0x0f, 0xb6], d),
-            (Opcode::Ld8s, _, Some(d)) => e(self, false, true, false, &[0x0f, 0xbe], d),
-            (Opcode::Ld16u, _, Some(d)) => e(self, false, false, false, &[0x0f, 0xb7], d),
-            (Opcode::Ld16s, _, Some(d)) => e(self, false, true, false, &[0x0f, 0xbf], d),
-            (Opcode::Ld32u, _, Some(d)) => e(self, false, false, false, &[0x8b], d),
-            (Opcode::Ld32s, _, Some(d)) => e(self, false, true, false, &[0x63], d),
-            (Opcode::Ld64, _, Some(d)) => e(self, false, true, false, &[0x8b], d),
-            (Opcode::St8, Some(Val::Reg(v)), _) => e(self, false, false, true, &[0x88], v),
-            (Opcode::St16, Some(Val::Reg(v)), _) => e(self, true, false, false, &[0x89], v),
-            (Opcode::St32, Some(Val::Reg(v)), _) => e(self, false, false, false, &[0x89], v),
-            (Opcode::St64, Some(Val::Reg(v)), _) => e(self, false, true, false, &[0x89], v),
+            (Opcode::Ld8u, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movzx Rd(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld8s, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsx Rq(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld16u, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movzx Rd(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld16s, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsx Rq(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld32u, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov Rd(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld32s, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsxd Rq(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::Ld64, _, Some(d)) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov Rq(d), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                at_scale!(m)
+            }
+            (Opcode::St8, Some(Val::Reg(v)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(b) + Rq(x) * $k + disp], Rb(v)) } }
+                at_scale!(m)
+            }
+            (Opcode::St16, Some(Val::Reg(v)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov WORD [Rq(b) + Rq(x) * $k + disp], Rw(v)) } }
+                at_scale!(m)
+            }
+            (Opcode::St32, Some(Val::Reg(v)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(b) + Rq(x) * $k + disp], Rd(v)) } }
+                at_scale!(m)
+            }
+            (Opcode::St64, Some(Val::Reg(v)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(b) + Rq(x) * $k + disp], Rq(v)) } }
+                at_scale!(m)
+            }
             (Opcode::St8, Some(Val::Imm(c)), _) => {
-                e(self, false, false, false, &[0xc6], 0);
-                self.a.push(c as u8);
+                let c = c as i8;
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(b) + Rq(x) * $k + disp], c) } }
+                at_scale!(m)
             }
             (Opcode::St16, Some(Val::Imm(c)), _) => {
-                e(self, true, false, false, &[0xc7], 0);
-                self.a.extend((c as u16).to_le_bytes());
+                let c = c as i16;
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov WORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                at_scale!(m)
             }
-            (Opcode::St32 | Opcode::St64, Some(Val::Imm(c)), _) => {
-                e(self, false, op.opc == Opcode::St64, false, &[0xc7], 0);
-                self.a.push_i32(c);
+            (Opcode::St32, Some(Val::Imm(c)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                at_scale!(m)
+            }
+            (Opcode::St64, Some(Val::Imm(c)), _) => {
+                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                at_scale!(m)
             }
             _ => unreachable!("{:?} is not a guest access", op.opc),
         }
@@ -241,17 +247,13 @@ impl Gen {
         opc: Opcode,
     ) {
         // LEA SCRATCH, [b + x * scale + disp] into the hook's own RDI below.
-        self.emit_sib(
-            false,
-            true,
-            false,
-            &[0x8d],
-            crate::abi::SCRATCH,
-            rb,
-            rx,
-            scale,
-            disp,
-        );
+        let t = crate::abi::SCRATCH;
+        match scale {
+            1 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 1 + disp]),
+            2 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 2 + disp]),
+            4 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 4 + disp]),
+            _ => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 8 + disp]),
+        }
         self.call_store_hook(hook, crate::abi::SCRATCH, 0, opc);
     }
 }
