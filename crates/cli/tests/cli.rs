@@ -365,19 +365,27 @@ fn busybox_applets_match_native() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Builds a `-nostdlib` static program from assembly text.
-fn asm_binary(name: &str, text: &str) -> PathBuf {
-    let src = scratch(&format!("{name}.S"));
+/// Builds a static program with gcc from `text`, a source file of
+/// extension `ext`, with `flags`.
+fn gcc_binary(name: &str, ext: &str, flags: &[&str], text: &str) -> PathBuf {
+    let src = scratch(&format!("{name}.{ext}"));
     fs::write(&src, text).expect("write source");
     let bin = scratch(name);
     let status = Command::new("gcc")
-        .args(["-static", "-nostdlib", "-o"])
+        .arg("-static")
+        .args(flags)
+        .arg("-o")
         .arg(&bin)
         .arg(&src)
         .status()
         .expect("gcc is needed (see tests/run)");
     assert!(status.success(), "gcc failed");
     bin
+}
+
+/// Builds a `-nostdlib` static program from assembly text.
+fn asm_binary(name: &str, text: &str) -> PathBuf {
+    gcc_binary(name, "S", &["-nostdlib"], text)
 }
 
 /// A real Linux syscall ox86 lacks gets -ENOSYS and is named on stderr
@@ -593,17 +601,7 @@ fn perfmap_lists_compiled_tbs() {
 
 /// Builds a static C program from source text.
 fn c_binary(name: &str, text: &str) -> PathBuf {
-    let src = scratch(&format!("{name}.c"));
-    fs::write(&src, text).expect("write source");
-    let bin = scratch(name);
-    let status = Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .expect("gcc is needed (see tests/run)");
-    assert!(status.success(), "gcc failed");
-    bin
+    gcc_binary(name, "c", &["-O2"], text)
 }
 
 /// The JIT's first tier (`--jit-after`): start-up code is interpreted until

@@ -8,7 +8,7 @@ use crate::liveness::ends_bb;
 use ox86_ir::{IrBlock, Op, Opcode, Temp};
 
 /// Index of the address input of a guest access, if `opc` is one.
-fn addr_input(opc: Opcode) -> Option<usize> {
+pub(crate) fn addr_input(opc: Opcode) -> Option<usize> {
     match opc {
         Opcode::Ld8u
         | Opcode::Ld8s

@@ -4,6 +4,7 @@
 //! index * 2^k + disp]`; the address ops emit nothing. dynasm takes a
 //! scale only as a literal, so each form is expanded once per scale.
 
+use crate::addr::addr_input;
 use crate::defs::Defs;
 use crate::gen::Gen;
 use crate::regalloc::Val;
@@ -26,21 +27,6 @@ pub(crate) enum Fused {
         scale: u8,
         from: u32,
     },
-}
-
-/// Index of the address input of a guest access, if `opc` is one.
-fn addr_input(opc: Opcode) -> Option<usize> {
-    match opc {
-        Opcode::Ld8u
-        | Opcode::Ld8s
-        | Opcode::Ld16u
-        | Opcode::Ld16s
-        | Opcode::Ld32u
-        | Opcode::Ld32s
-        | Opcode::Ld64 => Some(0),
-        Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => Some(1),
-        _ => None,
-    }
 }
 
 /// Finds the accesses at `add(base, shl(index, k))` or `add(base, index)`
