@@ -107,18 +107,8 @@ pub(crate) fn fold_addresses(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ox86_ir::Global;
 
-    static GLOBALS: [Global; 2] = [
-        Global {
-            name: "rax",
-            offset: 0,
-        },
-        Global {
-            name: "rcx",
-            offset: 8,
-        },
-    ];
+    use crate::test_globals::GLOBALS;
 
     #[test]
     fn folds_base_plus_constant() {

@@ -419,7 +419,6 @@ pub(crate) fn ext_is_copy(opc: Opcode, w: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ox86_ir::Global;
 
     fn widths(b: &IrBlock) -> Vec<u8> {
         let mut w = Vec::new();
@@ -541,16 +540,7 @@ mod tests {
         assert_eq!(ands[1].ins[0], e);
     }
 
-    static GLOBALS: [Global; 2] = [
-        Global {
-            name: "rax",
-            offset: 0,
-        },
-        Global {
-            name: "rcx",
-            offset: 8,
-        },
-    ];
+    use crate::test_globals::GLOBALS;
 
     #[test]
     fn extensions_of_narrow_values_are_copies() {

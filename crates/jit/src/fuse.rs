@@ -48,18 +48,8 @@ pub(crate) fn fuse_andn(ir: &mut IrBlock, defs: &Defs, uses: &[u32], andn: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ox86_ir::Global;
 
-    static GLOBALS: [Global; 2] = [
-        Global {
-            name: "rax",
-            offset: 0,
-        },
-        Global {
-            name: "rcx",
-            offset: 8,
-        },
-    ];
+    use crate::test_globals::GLOBALS;
 
     #[test]
     fn and_of_a_lone_not_is_fused() {

@@ -89,18 +89,8 @@ pub(crate) fn read_globals(ir: &mut IrBlock, width: &[u8], uses: &mut Vec<u32>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ox86_ir::Global;
 
-    static GLOBALS: [Global; 2] = [
-        Global {
-            name: "rax",
-            offset: 0,
-        },
-        Global {
-            name: "rcx",
-            offset: 8,
-        },
-    ];
+    use crate::test_globals::GLOBALS;
 
     #[test]
     fn reads_the_global_while_it_holds_the_copy() {

@@ -31,6 +31,8 @@ mod rip;
 mod sib;
 mod sites;
 mod stubs;
+#[cfg(test)]
+mod test_globals;
 mod xmm;
 
 pub use error::JitError;

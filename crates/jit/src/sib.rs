@@ -247,18 +247,8 @@ impl Gen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ox86_ir::Global;
 
-    static GLOBALS: [Global; 2] = [
-        Global {
-            name: "rax",
-            offset: 0,
-        },
-        Global {
-            name: "rcx",
-            offset: 8,
-        },
-    ];
+    use crate::test_globals::GLOBALS;
 
     #[test]
     fn base_plus_scaled_index_right_before_an_access() {
