@@ -606,8 +606,8 @@ fn c_binary(name: &str, text: &str) -> PathBuf {
 
 /// The JIT's first tier (`--jit-after`): start-up code is interpreted until
 /// its Nth run, then compiled. Code rewritten between its runs (through
-/// mprotect, as a JIT does it) runs as rewritten, whether its first
-/// translation is kept or not; the output matches the native run, and
+/// mprotect, as a JIT does it) runs as rewritten, whichever tier ran it
+/// before; the output matches the native run, and
 /// `--stats` shows the interpreted runs.
 #[test]
 fn first_tier_runs_rewritten_code_afresh() {

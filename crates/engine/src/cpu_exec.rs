@@ -236,7 +236,6 @@ impl Engine {
 
     /// Drops TBs overlapping `[start, end)` (guest code changed or unmapped).
     pub fn invalidate(&mut self, start: u64, end: u64) {
-        self.tier.invalidate(start, end);
         let gone = self.cache.invalidate_range(start, end);
         if let Some(jit) = &mut self.jit {
             for tb in gone {
@@ -283,21 +282,13 @@ impl Engine {
     /// `jit_after - 1` runs, compiled and cached on the next.
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
-        let kept = self.tier.take(pc);
         if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
-            let tb = match kept {
-                Some(t) => self.finish(t, &mut GuestCode, Mode::USER64),
-                None => self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()),
-            };
-            let tb = Arc::new(tb);
+            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
             return FirstTierRun::Compiled(tb);
         }
-        let t = match kept {
-            Some(t) => t,
-            None => self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns()),
-        };
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns());
         let tb = Tb {
             key: crate::tb::TbKey {
                 pc,
@@ -313,17 +304,8 @@ impl Engine {
         };
         self.stats.tbs_interpreted += 1;
         let exit = self.interpret(env, &tb);
-        // The IR is kept in a block of its own size; the translator's
-        // buffer goes back for reuse.
-        let ir = tb.interp.expect("built with its IR").ir;
-        let kept = TranslatedTb {
-            pc,
-            size: tb.size,
-            n_insns: tb.n_insns as usize,
-            ir: ir.clone(),
-        };
-        self.spare_ir = Some(ir);
-        self.tier.keep(kept);
+        // The translator's buffer goes back for reuse.
+        self.spare_ir = Some(tb.interp.expect("built with its IR").ir);
         FirstTierRun::Interpreted(exit)
     }
 

@@ -5,30 +5,21 @@
 //! about two thirds of the cost of translating. Later code is different
 //! (gcc's cc1 runs 91% of its TBs more than once, and an interpreted run
 //! costs more than the compile it saves), so only the first
-//! `STARTUP_TBS` pcs a program runs start here. Until a pc is compiled
-//! this keeps its run count and the translated IR, so that the run that
-//! compiles it need not translate the guest code again.
+//! `STARTUP_TBS` pcs a program runs start here. Each interpreted run
+//! translates its code afresh: keeping the IR for the compiling run cost
+//! more (a heap page fault for every few TBs, most of which never run
+//! again) than translating the few TBs that do run again.
 
 use crate::hash::BuildWordHasher;
-use ox86_x86::translate::TranslatedTb;
-use std::collections::{HashMap, VecDeque};
-
-/// IR kept at most, in ops (about 48 bytes each): a bound on the memory
-/// the first tier may hold.
-const KEPT_OPS: usize = 1 << 17;
+use std::collections::HashMap;
 
 /// How many distinct pcs start in the first tier.
 pub const STARTUP_TBS: u32 = 2048;
 
-/// Run counts and kept IR of not yet compiled code.
+/// Run counts of not yet compiled code.
 #[derive(Default)]
 pub struct FirstTier {
     runs: HashMap<u64, u32, BuildWordHasher>,
-    kept: HashMap<u64, TranslatedTb, BuildWordHasher>,
-    /// Pcs of `kept` in the order they were kept (oldest first; may name
-    /// pcs no longer kept).
-    order: VecDeque<u64>,
-    kept_ops: usize,
     /// Distinct pcs that started here.
     started: u32,
 }
@@ -54,65 +45,11 @@ impl FirstTier {
     pub fn admits(&self, pc: u64) -> bool {
         self.started < STARTUP_TBS || self.runs.contains_key(&pc)
     }
-
-    /// Takes the IR kept for `pc`, if any.
-    pub fn take(&mut self, pc: u64) -> Option<TranslatedTb> {
-        let t = self.kept.remove(&pc)?;
-        self.kept_ops -= t.ir.ops.len();
-        Some(t)
-    }
-
-    /// Keeps `t`'s IR for its next run, dropping the oldest kept IR to
-    /// stay within the bound.
-    pub fn keep(&mut self, t: TranslatedTb) {
-        self.kept_ops += t.ir.ops.len();
-        self.order.push_back(t.pc);
-        if let Some(old) = self.kept.insert(t.pc, t) {
-            self.kept_ops -= old.ir.ops.len();
-        }
-        while self.kept_ops > KEPT_OPS {
-            let Some(pc) = self.order.pop_front() else {
-                break;
-            };
-            self.take(pc);
-        }
-        if self.order.len() > 4 * self.kept.len() + 64 {
-            let kept = &self.kept;
-            self.order.retain(|pc| kept.contains_key(pc));
-        }
-    }
-
-    /// Forgets the IR of code overlapping guest range `[start, end)`
-    /// (changed or unmapped); run counts stay, since they are hints only.
-    pub fn invalidate(&mut self, start: u64, end: u64) {
-        let gone: Vec<u64> = self
-            .kept
-            .values()
-            .filter(|t| t.pc < end && t.pc.wrapping_add(t.size.max(1)) > start)
-            .map(|t| t.pc)
-            .collect();
-        for pc in gone {
-            self.take(pc);
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn translated(pc: u64, size: u64, n_ops: usize) -> TranslatedTb {
-        let mut ir = ox86_ir::IrBlock::new(&ox86_x86::GLOBALS);
-        for _ in 0..n_ops {
-            ir.movi(1);
-        }
-        TranslatedTb {
-            ir,
-            pc,
-            size,
-            n_insns: 1,
-        }
-    }
 
     #[test]
     fn counts_runs_up_to_the_limit() {
@@ -135,29 +72,5 @@ mod tests {
         assert!(f.admits(0), "a counted pc finishes its first tier");
         assert_eq!(f.count_run(0, 2), 2);
         assert!(!f.admits(0), "compiled at its second run");
-    }
-
-    #[test]
-    fn keeps_ir_within_the_bound_oldest_out_first() {
-        let mut f = FirstTier::default();
-        let per = KEPT_OPS / 4;
-        for i in 0..6u64 {
-            f.keep(translated(0x1000 * (i + 1), 16, per));
-        }
-        assert!(f.kept_ops <= KEPT_OPS);
-        assert!(f.take(0x1000).is_none(), "the oldest went first");
-        assert!(f.take(0x6000).is_some());
-        assert!(f.take(0x6000).is_none(), "taken once");
-    }
-
-    #[test]
-    fn invalidation_drops_overlapping_ir() {
-        let mut f = FirstTier::default();
-        f.keep(translated(0x1000, 0x20, 4));
-        f.keep(translated(0x2000, 0x20, 4));
-        f.invalidate(0x101f, 0x1020);
-        assert!(f.take(0x1000).is_none());
-        assert!(f.take(0x2000).is_some());
-        assert_eq!(f.kept_ops, 0);
     }
 }
