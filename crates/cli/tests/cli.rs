@@ -541,6 +541,44 @@ fn tb_hash_finds_tbs_evicted_from_the_jump_cache() {
     }
 }
 
+/// The jump table grows once conflicts in it cost (see
+/// `ox86_jit::jmp_table`): 8,192 small functions called indirectly in 8
+/// rounds conflict in the small table at every call (65,536 conflicts), but
+/// only until it has grown, after which one round refills it. The result
+/// stays right under every engine.
+#[test]
+fn jump_table_grows_for_large_programs() {
+    let bin = asm_binary(
+        "jmp_grow",
+        ".globl _start\n_start:\n\
+         xor %ebx, %ebx\n lea funcs(%rip), %r12\n mov $8, %r13d\n\
+         2: xor %ecx, %ecx\n\
+         1: lea (%r12,%rcx,8), %rax\n call *%rax\n inc %ecx\n cmp $8192, %ecx\n jne 1b\n\
+         dec %r13d\n jnz 2b\n\
+         mov %ebx, %edi\n shr $10, %edi\n mov $60, %eax\n syscall\n\
+         .balign 8\n funcs:\n .rept 8192\n add $1, %rbx\n ret\n .balign 8\n .endr\n",
+    );
+    for engine in engines() {
+        let mut cmd = ox86();
+        cmd.args(["--engine", &engine, "--stats"]).arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
+        assert_eq!(out.status, Status::Exit(65536 >> 10), "under {engine}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let conflicts: u64 = err
+            .split("jump-cache conflicts ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("--stats under {engine}: {err}"));
+        if engine.starts_with("jit") {
+            assert!(
+                (20_000..20_000 + 2 * 8192).contains(&conflicts),
+                "{conflicts} conflicts under {engine}: {err}"
+            );
+        }
+    }
+}
+
 /// `--perfmap` lists each compiled TB in `/tmp/perf-PID.map` as perf reads
 /// it: host start and size in hex, then a symbol naming the guest pc. The
 /// entry point's TB is there, and no two TBs overlap.

@@ -3,6 +3,7 @@
 
 use crate::hash::BuildWordHasher;
 use crate::tb::{Tb, TbKey};
+use ox86_jit::jmp_table::{jmp_hash, LARGE_BITS, SMALL_BITS};
 use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -91,30 +92,38 @@ impl TbCache {
     }
 }
 
-/// Jump-cache entries (a power of two).
-pub const JMP_CACHE_SIZE: usize = ox86_jit::jmp_table::JMP_TABLE_SIZE;
-
-/// The per-vCPU jump cache: pc-indexed, direct-mapped.
+/// The per-vCPU jump cache: pc-indexed, direct-mapped, of the same size
+/// and hash as the JIT's jump table (`ox86_jit::jmp_table`).
 pub struct JumpCache {
     entries: Vec<Option<Arc<Tb>>>,
+    bits: u32,
     generation: u64,
 }
 
 impl Default for JumpCache {
     fn default() -> Self {
-        JumpCache {
-            entries: vec![None; JMP_CACHE_SIZE],
-            generation: 0,
-        }
+        JumpCache::new(SMALL_BITS)
     }
 }
 
-/// The jump-cache slot for `pc` (the same hash the JIT's inline lookup uses).
-pub fn jmp_cache_hash(pc: u64) -> usize {
-    ox86_jit::jmp_table::jmp_hash(pc)
-}
-
 impl JumpCache {
+    /// An empty cache of `2^bits` entries.
+    fn new(bits: u32) -> JumpCache {
+        JumpCache {
+            entries: vec![None; 1 << bits],
+            bits,
+            generation: 0,
+        }
+    }
+
+    /// Replaces this cache with an empty one of the JIT's grown size (see
+    /// `Jit::grow_jump_table`).
+    pub fn grow(&mut self) {
+        let generation = self.generation;
+        *self = JumpCache::new(LARGE_BITS);
+        self.generation = generation;
+    }
+
     /// The cached TB for `pc`, if the slot holds it and the cache is current.
     pub fn get(&mut self, pc: u64, generation: u64) -> Option<Arc<Tb>> {
         if self.generation != generation {
@@ -122,7 +131,7 @@ impl JumpCache {
             self.generation = generation;
             return None;
         }
-        match &self.entries[jmp_cache_hash(pc)] {
+        match &self.entries[jmp_hash(pc, self.bits)] {
             Some(tb) if tb.key.pc == pc => Some(tb.clone()),
             _ => None,
         }
@@ -135,7 +144,7 @@ impl JumpCache {
 
     /// Remembers `tb` in its slot.
     pub fn set(&mut self, tb: Arc<Tb>) {
-        let h = jmp_cache_hash(tb.key.pc);
+        let h = jmp_hash(tb.key.pc, self.bits);
         self.entries[h] = Some(tb);
     }
 }

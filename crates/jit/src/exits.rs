@@ -8,7 +8,7 @@ use crate::abi::{
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc};
-use crate::jmp_table::{HITS_OFFSET, JMP_TABLE_SIZE};
+use crate::jmp_table::{HITS_OFFSET, MASK_OFFSET};
 use crate::rip::RIP;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ox86_ir::Op;
@@ -159,14 +159,13 @@ impl Gen {
     /// else is in memory already, so RAX, RCX and RDX are free.
     fn emit_lookup(&mut self) {
         self.load_value(hreg::RAX, RIP.0);
-        let mask = (JMP_TABLE_SIZE - 1) as i32;
         dynasm!(self.a ; .arch x64
+            ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
             ; mov rcx, rax
             ; shr rcx, 12
             ; xor rcx, rax
-            ; and ecx, mask
+            ; and rcx, QWORD [rdx + MASK_OFFSET]
             ; shl ecx, 4
-            ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
             ; cmp QWORD [rdx + rcx], rax
         );
         self.jcc_abs(0x5, self.stubs.miss);
@@ -174,7 +173,7 @@ impl Gen {
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         self.jcc_abs(0x5, self.stubs.miss);
         if self.opts.count_hits {
-            dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET as i32]);
+            dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET]);
         }
         dynasm!(self.a ; .arch x64 ; jmp QWORD [rdx + rcx + 8]);
     }

@@ -6,7 +6,7 @@ use crate::abi::exit;
 use crate::cache::CodeCache;
 use crate::error::JitError;
 use crate::gen::{Gen, GenOptions};
-use crate::jmp_table::JmpTable;
+use crate::jmp_table::{JmpTable, LARGE_BITS, SMALL_BITS};
 use crate::sites::{self, Site};
 use crate::stubs::{self, Stubs};
 use ox86_ir::IrBlock;
@@ -129,6 +129,8 @@ pub struct Jit {
     /// active one's key is `table_key`).
     spare_tables: Vec<(u64, JmpTable)>,
     table_key: u64,
+    /// Inline hits counted in jump tables since replaced by a larger one.
+    retired_hits: u64,
     opts: GenOptions,
     /// The code generator, with its buffers reused from TB to TB.
     gen: Gen,
@@ -169,9 +171,10 @@ impl Jit {
             tbs: Vec::new(),
             exits: Vec::new(),
             sites: Vec::new(),
-            table: JmpTable::new(stubs.miss),
+            table: JmpTable::new(stubs.miss, SMALL_BITS),
             spare_tables: Vec::new(),
             table_key: 0,
+            retired_hits: 0,
             opts,
             gen: Gen::new(stubs, opts),
             chains: 0,
@@ -365,6 +368,19 @@ impl Jit {
         self.table.set(pc, start);
     }
 
+    /// Replaces the jump table generated code probes with an empty one of
+    /// `LARGE_BITS` index bits (user mode, once the program's code is
+    /// large; see `jmp_table`). Returns false if it already has them.
+    pub fn grow_jump_table(&mut self) -> bool {
+        if self.table.bits() >= LARGE_BITS {
+            return false;
+        }
+        let hits = self.table.hits();
+        self.table = JmpTable::new(self.stubs.miss, LARGE_BITS);
+        self.retired_hits += hits;
+        true
+    }
+
     /// Empties the jump tables.
     pub fn clear_jumps(&mut self) {
         self.table.clear();
@@ -388,7 +404,7 @@ impl Jit {
                 t.clear();
                 t
             }
-            None => JmpTable::new(self.stubs.miss),
+            None => JmpTable::new(self.stubs.miss, SMALL_BITS),
         };
         let old = std::mem::replace(&mut self.table, next);
         self.spare_tables.push((self.table_key, old));
@@ -397,7 +413,9 @@ impl Jit {
 
     /// Inline jump-table hits (when counting is on).
     pub fn jump_hits(&self) -> u64 {
-        self.table.hits() + self.spare_tables.iter().map(|(_, t)| t.hits()).sum::<u64>()
+        self.retired_hits
+            + self.table.hits()
+            + self.spare_tables.iter().map(|(_, t)| t.hits()).sum::<u64>()
     }
 
     /// Bytes of code in the cache (shared stubs included).

@@ -1,14 +1,23 @@
 //! The per-vCPU jump table generated code probes inline for indirect
-//! exits: a direct-mapped array of {guest pc, host code} at a fixed address
-//! (published in `CpuState.jmp_cache`), indexed like the engine's jump cache.
+//! exits: a direct-mapped array of {guest pc, host code} at a stable
+//! address (published in `CpuState.jmp_cache`), indexed like the engine's
+//! jump cache. It starts with `SMALL_BITS` index bits, which keeps it in
+//! the L2 cache and cheap to set up; a program with a large code footprint
+//! (gcc's cc1 runs 175,000 TBs) gets `LARGE_BITS` (see `Jit::grow_jump_table`),
+//! since conflicting pcs would otherwise leave generated code for the exec
+//! loop at most of its indirect branches.
 
-/// Entries (a power of two).
-pub const JMP_TABLE_SIZE: usize = 4096;
+/// Index bits of a new table (QEMU's `TB_JMP_CACHE_BITS`).
+pub const SMALL_BITS: u32 = 12;
 
-/// The slot of `pc` (QEMU's `tb_jmp_cache_hash_func`, simplified).
+/// Index bits of a grown table.
+pub const LARGE_BITS: u32 = 16;
+
+/// The slot of `pc` in a table of `2^bits` entries (QEMU's
+/// `tb_jmp_cache_hash_func`, simplified).
 #[inline]
-pub fn jmp_hash(pc: u64) -> usize {
-    ((pc ^ (pc >> 12)) as usize) & (JMP_TABLE_SIZE - 1)
+pub fn jmp_hash(pc: u64, bits: u32) -> usize {
+    ((pc ^ (pc >> 12)) as usize) & ((1 << bits) - 1)
 }
 
 /// One entry: a guest pc and the host code of its TB.
@@ -22,22 +31,21 @@ pub struct JmpEntry {
     pub code: u64,
 }
 
-/// The table plus the hit counter generated code bumps under `--stats`.
-#[repr(C)]
-pub struct JmpTableData {
-    /// The entries.
-    pub entries: [JmpEntry; JMP_TABLE_SIZE],
-    /// Inline lookups that hit (counted only when statistics are on).
-    pub hits: u64,
-}
+/// Byte offset, from the first entry, of the index mask generated code
+/// reads (the header slot before the entries holds {mask, hits}).
+pub const MASK_OFFSET: i32 = -16;
 
-/// Byte offset of `hits` in `JmpTableData`.
-pub const HITS_OFFSET: usize = std::mem::offset_of!(JmpTableData, hits);
+/// Byte offset, from the first entry, of the counter of inline lookups
+/// that hit (bumped by generated code only when statistics are on).
+pub const HITS_OFFSET: i32 = -8;
 
-/// An owned jump table at a stable address. Generated code reads and
-/// writes it through the raw pointer, so Rust also only uses that pointer.
+/// An owned jump table at a stable address: a header slot {index mask,
+/// hits} followed by the entries. Generated code reads and writes it
+/// through the raw pointer, so Rust also only uses that pointer.
 pub struct JmpTable {
-    data: *mut JmpTableData,
+    /// The header slot; the entries follow it.
+    data: *mut JmpEntry,
+    bits: u32,
     miss: u64,
 }
 
@@ -46,45 +54,63 @@ pub struct JmpTable {
 unsafe impl Send for JmpTable {}
 
 impl JmpTable {
-    /// An empty table whose entries lead to `miss` (the indirect-miss stub).
-    pub fn new(miss: usize) -> JmpTable {
-        let data = Box::new(JmpTableData {
-            entries: [JmpEntry {
+    /// An empty table of `2^bits` entries leading to `miss` (the
+    /// indirect-miss stub).
+    pub fn new(miss: usize, bits: u32) -> JmpTable {
+        let n = 1usize << bits;
+        let mut slots = vec![
+            JmpEntry {
                 pc: u64::MAX,
                 code: miss as u64,
-            }; JMP_TABLE_SIZE],
-            hits: 0,
-        });
+            };
+            n + 1
+        ];
+        slots[0] = JmpEntry {
+            pc: (n - 1) as u64,
+            code: 0,
+        };
         JmpTable {
-            data: Box::into_raw(data),
+            data: Box::into_raw(slots.into_boxed_slice()).cast(),
+            bits,
             miss: miss as u64,
         }
     }
 
-    /// The address generated code reads through `CpuState.jmp_cache`.
+    /// Index bits.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// The address generated code reads through `CpuState.jmp_cache`: the
+    /// first entry.
     pub fn addr(&self) -> u64 {
-        self.data as u64
+        // SAFETY: the allocation holds the header and `2^bits` entries.
+        unsafe { self.data.add(1) as u64 }
+    }
+
+    /// The entry for `pc`.
+    fn entry(&mut self, pc: u64) -> &mut JmpEntry {
+        // SAFETY: `data` is the live allocation made in `new`, the header
+        // and then `2^bits` entries; the index is below `2^bits`; no
+        // generated code runs while `&mut self` is held.
+        unsafe { &mut *self.data.add(1 + jmp_hash(pc, self.bits)) }
     }
 
     /// Maps `pc` to host code `code`.
     pub fn set(&mut self, pc: u64, code: usize) {
-        // SAFETY: `data` is the live allocation made in `new`; no generated
-        // code runs while `&mut self` is held.
-        unsafe {
-            (*self.data).entries[jmp_hash(pc)] = JmpEntry {
-                pc,
-                code: code as u64,
-            }
+        *self.entry(pc) = JmpEntry {
+            pc,
+            code: code as u64,
         };
     }
 
     /// Empties the entry of `pc` if it leads to `code`.
     pub fn clear_entry(&mut self, pc: u64, code: usize) {
-        // SAFETY: as in `set`.
-        let e = unsafe { &mut (*self.data).entries[jmp_hash(pc)] };
+        let miss = self.miss;
+        let e = self.entry(pc);
         if e.pc == pc && e.code == code as u64 {
             e.pc = u64::MAX;
-            e.code = self.miss;
+            e.code = miss;
         }
     }
 
@@ -94,20 +120,45 @@ impl JmpTable {
             pc: u64::MAX,
             code: self.miss,
         };
-        // SAFETY: as in `set`.
-        unsafe { (*self.data).entries = [empty; JMP_TABLE_SIZE] };
+        // SAFETY: as in `entry`; the entries follow the header.
+        let entries = unsafe { std::slice::from_raw_parts_mut(self.data.add(1), 1 << self.bits) };
+        entries.fill(empty);
     }
 
     /// Inline hits counted so far.
     pub fn hits(&self) -> u64 {
-        // SAFETY: as in `set`.
-        unsafe { (*self.data).hits }
+        // SAFETY: as in `entry`; the header is the first slot.
+        unsafe { (*self.data).code }
     }
 }
 
 impl Drop for JmpTable {
     fn drop(&mut self) {
-        // SAFETY: `data` came from `Box::into_raw` in `new` and is freed once.
-        drop(unsafe { Box::from_raw(self.data) });
+        let n = (1usize << self.bits) + 1;
+        // SAFETY: `data` came from `Box::into_raw` of a boxed slice of `n`
+        // entries in `new` and is freed once.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.data, n)) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_holds_the_mask_generated_code_reads() {
+        for bits in [SMALL_BITS, LARGE_BITS] {
+            let mut t = JmpTable::new(0x1000, bits);
+            // SAFETY: the header precedes the first entry.
+            let mask = unsafe { *((t.addr() as i64 + MASK_OFFSET as i64) as *const u64) };
+            assert_eq!(mask, (1 << bits) - 1);
+            t.set(0x40_1234, 0x2000);
+            let slot = jmp_hash(0x40_1234, bits);
+            // SAFETY: `slot` is below the entry count.
+            let e = unsafe { *((t.addr() as *const JmpEntry).add(slot)) };
+            assert_eq!((e.pc, e.code), (0x40_1234, 0x2000));
+            t.clear_entry(0x40_1234, 0x2000);
+            assert_eq!(t.hits(), 0);
+        }
     }
 }

@@ -145,7 +145,8 @@ impl Process {
             "ox86 stats: TBs translated {}, guest instructions translated {}, TB runs \
              interpreted before compiling {}, translation time {:.3} ms \
              ({:.2} us per guest instruction), TBs entered from the exec loop {}, chained exits {}, \
-             jump-cache hit rate {:.1}%, code-cache bytes {}, code-cache flushes {}",
+             jump-cache hit rate {:.1}%, jump-cache conflicts {}, code-cache bytes {}, \
+             code-cache flushes {}",
             s.tbs_translated,
             s.insns_translated,
             s.tbs_interpreted,
@@ -154,6 +155,7 @@ impl Process {
             s.tbs_executed,
             s.chained_exits,
             hit,
+            s.jmp_cache_conflicts,
             s.code_bytes,
             s.cache_flushes
         );
