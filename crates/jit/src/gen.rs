@@ -229,6 +229,7 @@ impl Gen {
         crate::bits::strip_masked_extensions(ir, &p.defs);
         crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
         crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
+        crate::cmpfuse::fuse_zero_tests(ir, &p.defs, &self.narrow);
         if crate::bits::may_rotate(ir, &p.defs) {
             crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
             crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32);

@@ -8,6 +8,7 @@ mod addr;
 mod asm;
 mod bits;
 mod cache;
+mod cmpfuse;
 mod defs;
 mod demand;
 #[cfg(feature = "disas")]

@@ -668,3 +668,64 @@ fn globals_overwritten_on_every_path_are_not_stored_at_a_branch() {
         assert_eq!(stores, if both { 1 } else { 2 }, "{code:#?}");
     }
 }
+
+#[test]
+fn branches_on_a_zero_difference_or_and_compare_the_operands() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    for op in [Opcode::Sub, Opcode::And] {
+        for cond in [ox86_ir::Cond::Eq, ox86_ir::Cond::Ne] {
+            for width in [64, 32, 8] {
+                let mut b = block();
+                b.insn_start(PC);
+                // Equal operands, or ones differing in the high half only,
+                // for some of the states the check runs from.
+                let m = b.movi(0xffff_ffff_0000_0001);
+                let d = b.and(r(reg::RBX), m);
+                let y = b.xor(r(reg::RAX), d);
+                let x = match (op, width) {
+                    (Opcode::Sub, 64) => b.sub(r(reg::RAX), y),
+                    (Opcode::Sub, _) => {
+                        let t = b.sub(r(reg::RAX), y);
+                        b.unop(Opcode::Ext32u, t)
+                    }
+                    (_, 64) => b.and(r(reg::RAX), r(reg::RBX)),
+                    (_, 32) => {
+                        let t = b.and(r(reg::RAX), r(reg::RBX));
+                        b.unop(Opcode::Ext32u, t)
+                    }
+                    _ => {
+                        let a8 = b.unop(Opcode::Ext8u, r(reg::RAX));
+                        let one = b.movi(1);
+                        let t = b.and(a8, one);
+                        b.unop(Opcode::Ext8u, t)
+                    }
+                };
+                // The operands are overwritten after the branch only.
+                let zero = b.movi(0);
+                let taken = b.label();
+                b.brcond(cond, x, zero, taken);
+                let one = b.movi(1);
+                b.mov_to(r(reg::RCX), one);
+                goto(&mut b, PC + 0x10, 0);
+                b.set_label(taken);
+                let two = b.movi(2);
+                b.mov_to(r(reg::RCX), two);
+                b.mov_to(r(reg::RAX), two);
+                goto(&mut b, PC + 0x20, 1);
+                let code = insns(&check(&mut j, &b, &mut mem, None));
+                let what = format!("{op:?} {cond:?} width {width}: {code:#?}");
+                let (fused, gone) = if op == Opcode::Sub {
+                    ("cmp ", "sub ")
+                } else {
+                    ("test ", "and ")
+                };
+                assert!(code.iter().any(|i| i.starts_with(fused)), "{what}");
+                assert!(!code.iter().any(|i| i.starts_with(gone)), "{what}");
+                if width == 8 {
+                    assert!(!code.iter().any(|i| i.starts_with("movzx")), "{what}");
+                }
+            }
+        }
+    }
+}
