@@ -294,6 +294,7 @@ impl Gen {
             &self.ir,
             &self.pass.defs,
             &self.live.dead_ins,
+            &self.live.dead_op,
             &mut self.sib,
         );
         self.rip_lazy = true;

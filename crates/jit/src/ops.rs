@@ -84,6 +84,9 @@ impl Gen {
     }
 
     pub(crate) fn binop(&mut self, i: usize, op: &Op) {
+        if matches!(self.sib.get(i), Some(crate::sib::Fused::Lea { .. })) {
+            return self.lea(i);
+        }
         let opc = op.opc;
         let (d, mut a, mut b) = (op.outs[0], op.ins[0], op.ins[1]);
         if let (Some(x), Some(y)) = (self.konst(a), self.konst(b)) {

@@ -1,8 +1,10 @@
 //! Scaled-index addressing: a guest load or store whose address is
 //! `base + (index << k)` (k = 0..3), computed for it alone by the ops right
 //! before it (constants aside), uses the host addressing mode `[base +
-//! index * 2^k + disp]`; the address ops emit nothing. dynasm takes a
-//! scale only as a literal, so each form is expanded once per scale.
+//! index * 2^k + disp]`; the address ops emit nothing. Any other
+//! `add(base, shl(index, k))` (k = 1..3) whose `shl` is read by it alone is
+//! one `lea`, as the guest's own `lea` usually was. dynasm takes a scale
+//! only as a literal, so each form is expanded once per scale.
 
 use crate::addr::addr_input;
 use crate::defs::Defs;
@@ -27,15 +29,29 @@ pub(crate) enum Fused {
         scale: u8,
         from: u32,
     },
+    /// A `shl` that computes, with the `add`s up to op `to` (constants
+    /// aside), local `out = base + index * scale + disp` in one `lea`. It
+    /// is emitted at the `shl`, where `index` is still read; the `add`s
+    /// emit nothing.
+    Lea {
+        base: Temp,
+        index: Temp,
+        scale: u8,
+        disp: i32,
+        to: u32,
+        out: Temp,
+    },
 }
 
 /// Finds the accesses at `add(base, shl(index, k))` or `add(base, index)`
 /// with the `add` (and the `shl`) right before them, constants aside, and
-/// read nowhere else (`dead_ins`: see `liveness`).
+/// read nowhere else (`dead_ins`: see `liveness`); then the other adds of
+/// a `shl` right before them and read by them alone.
 pub(crate) fn fuse_scaled_index(
     ir: &IrBlock,
     defs: &Defs,
     dead_ins: &[u8],
+    dead_op: &[bool],
     fused: &mut Vec<Fused>,
 ) {
     // A local defined once, by op `at`, that dies at its reader `by`
@@ -103,6 +119,90 @@ pub(crate) fn fuse_scaled_index(
                 scale,
                 from: from as u32,
             };
+        }
+    }
+    // Nothing in `from+1..to` (constants aside) writes `t`.
+    let untouched =
+        |t: Temp, from: usize, to: usize| (from + 1..to).all(|m| !ir.ops[m].outputs().contains(&t));
+    for j in 1..ir.ops.len() {
+        let add = &ir.ops[j];
+        if add.opc != Opcode::Add || fused[j] != Fused::No || dead_op[j] {
+            continue;
+        }
+        let (p, q) = (add.ins[0], add.ins[1]);
+        let Some(ps) = before(j, &[p, q]) else {
+            continue;
+        };
+        let shl = &ir.ops[ps];
+        let t = shl.outs[0];
+        let scale = konst(shl.ins[1]).filter(|&c| (1..=3).contains(&c));
+        let (base, x) = (if q == t { p } else { q }, shl.ins[0]);
+        let out = add.outs[0];
+        if let (Some(c), Opcode::Shl, Fused::No) = (scale, shl.opc, fused[ps]) {
+            if (p == t) != (q == t)
+                && lone(t, ps, j)
+                && konst(base).is_none()
+                && konst(x).is_none()
+                && base != t
+                && out.index() >= ir.globals.len()
+                && untouched(out, ps, j)
+            {
+                fused[ps] = Fused::Lea {
+                    base,
+                    index: x,
+                    scale: 1 << c,
+                    disp: 0,
+                    to: j as u32,
+                    out,
+                };
+                fused[j] = Fused::Away;
+            }
+        }
+    }
+    // A constant added to such a result alone is the `lea`'s displacement.
+    for j in 1..ir.ops.len() {
+        let add = &ir.ops[j];
+        if add.opc != Opcode::Add || fused[j] != Fused::No || dead_op[j] {
+            continue;
+        }
+        let (p, q) = (add.ins[0], add.ins[1]);
+        let (y, c) = match (konst(p), konst(q)) {
+            (None, Some(c)) => (p, c),
+            (Some(c), None) => (q, c),
+            _ => continue,
+        };
+        let Ok(c) = i32::try_from(c as i64) else {
+            continue;
+        };
+        let Some(pl) = before(j, &[y]) else {
+            continue;
+        };
+        let out = add.outs[0];
+        if !defs.single(y) || fused[pl] != Fused::Away {
+            continue;
+        }
+        let ps = (0..pl).rev().find(|&m| {
+            matches!(fused[m], Fused::Lea { to, out: o, disp: 0, .. } if to as usize == pl && o == y)
+        });
+        let Some(ps) = ps else {
+            continue;
+        };
+        if let Fused::Lea {
+            base, index, scale, ..
+        } = fused[ps]
+        {
+            if lone(y, pl, j) && out.index() >= ir.globals.len() && untouched(out, ps, j) {
+                fused[pl] = Fused::Away;
+                fused[j] = Fused::Away;
+                fused[ps] = Fused::Lea {
+                    base,
+                    index,
+                    scale,
+                    disp: c,
+                    to: j as u32,
+                    out,
+                };
+            }
         }
     }
 }
@@ -222,6 +322,50 @@ impl Gen {
         }
     }
 
+    /// A `shl` and the `add`s after it computed by one `lea` (see
+    /// `Fused::Lea`).
+    pub(crate) fn lea(&mut self, i: usize) {
+        let Fused::Lea {
+            base,
+            index,
+            scale,
+            disp: d,
+            to,
+            out,
+        } = self.sib[i]
+        else {
+            unreachable!("op {i} is not a fused shl");
+        };
+        let to = to as usize;
+        // The index first: its last read may be this op, so no register
+        // may be taken from it for the base.
+        let rx = self.in_reg(index, 0);
+        let rb = self.in_reg(base, 0);
+        let rd = self.own_reg(out);
+        let (b, x) = (rb, rx);
+        // A 32-bit add (see `demand`) leaves its result zero-extended.
+        if self.op32.get(to).copied().unwrap_or(false) {
+            match scale {
+                2 => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 2 + d]),
+                4 => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 4 + d]),
+                _ => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 8 + d]),
+            }
+        } else {
+            match scale {
+                2 => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 2 + d]),
+                4 => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 4 + d]),
+                _ => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 8 + d]),
+            }
+        }
+        for k in i..=to {
+            let op = self.ir.ops[k];
+            self.kill_inputs(k, &op);
+        }
+        self.def_reg(out, rd);
+        let last = self.ir.ops[to];
+        self.kill_outputs(to, &last);
+    }
+
     /// `call_store_hook` for a scaled-index address.
     fn call_store_hook_sib(
         &mut self,
@@ -267,7 +411,7 @@ mod tests {
         b.goto_tb(0);
         let mut f = Vec::new();
         let live = crate::liveness::Liveness::new(&b);
-        fuse_scaled_index(&b, &Defs::of(&b), &live.dead_ins, &mut f);
+        fuse_scaled_index(&b, &Defs::of(&b), &live.dead_ins, &live.dead_op, &mut f);
         let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!(f[at(s)], Fused::Away);
         assert_eq!(

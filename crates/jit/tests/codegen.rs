@@ -729,3 +729,63 @@ fn branches_on_a_zero_difference_or_and_compare_the_operands() {
         }
     }
 }
+
+#[test]
+fn an_add_of_a_scaled_index_is_one_lea() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    for k in 1..=3u64 {
+        for disp in [None, Some(1u64), Some(-0x80i64 as u64)] {
+            for w32 in [false, true] {
+                let mut b = block();
+                b.insn_start(PC);
+                let kk = b.movi(k);
+                let s = b.binop(Opcode::Shl, r(reg::RBX), kk);
+                let mut v = b.add(r(reg::RAX), s);
+                if let Some(d) = disp {
+                    let c = b.movi(d);
+                    v = b.add(v, c);
+                }
+                if w32 {
+                    v = b.unop(Opcode::Ext32u, v);
+                }
+                b.mov_to(r(reg::RCX), v);
+                finish(&mut b);
+                let code = insns(&check(&mut j, &b, &mut mem, None));
+                let what = format!("shl {k}, disp {disp:?}, 32-bit {w32}: {code:#?}");
+                let lea = code.iter().filter(|i| i.starts_with("lea ")).count();
+                assert_eq!(lea, 1, "{what}");
+                assert!(!code.iter().any(|i| i.starts_with("shl ")), "{what}");
+                assert!(!code.iter().any(|i| i.starts_with("add ")), "{what}");
+            }
+        }
+    }
+}
+
+/// The `lea` reads its index where the `shl` did: a later materialised
+/// base must not take the register of an index nothing reads after the
+/// `shl` (here a value also copied into RAX, which is overwritten).
+#[test]
+fn lea_reads_its_index_before_the_base_is_materialised() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    let mut b = block();
+    b.insn_start(PC);
+    let one = b.movi(1);
+    let s = b.binop(Opcode::Shl, r(15), one);
+    let x = b.add(r(15), s);
+    b.mov_to(r(reg::RAX), x);
+    let c = b.movi(0x4a_26a0);
+    b.mov_to(r(reg::RDI), c);
+    let three = b.movi(3);
+    let s2 = b.binop(Opcode::Shl, x, three);
+    let v = b.add(r(reg::RDI), s2);
+    b.mov_to(r(reg::RAX), v);
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    assert_eq!(
+        code.iter().filter(|i| i.starts_with("lea ")).count(),
+        2,
+        "{code:#?}"
+    );
+}
