@@ -35,6 +35,7 @@ impl State {
     }
 
     /// Forgets what is known about `t` and about every copy of it.
+    #[inline]
     fn clobber(&mut self, t: Temp) {
         self.vals[t.index()] = Val::Unknown;
         if self.copies[t.index()].is_empty() {
@@ -50,6 +51,7 @@ impl State {
         self.copies[t.index()] = copies;
     }
 
+    #[inline(always)]
     fn set(&mut self, t: Temp, v: Val) {
         self.clobber(t);
         if v == Val::Unknown {
