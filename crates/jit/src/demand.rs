@@ -76,7 +76,7 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// How many low bits of each input op `i` reads when `d` low bits of
     /// its output are demanded.
-    #[inline]
+    #[inline(always)]
     fn need(&self, i: usize, d: u8) -> [u8; MAX_INS] {
         let op = &self.ir.ops[i];
         let count = |k: usize| konst(self.ir, self.defs, op.ins[k]).map_or(64, |c| c & 63);

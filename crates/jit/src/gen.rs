@@ -289,7 +289,10 @@ impl Gen {
         self.loc.resize(n, Loc::Dead);
         self.loc[..ng].fill(Loc::Mem);
         self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
-        self.live.compute_deaths(&self.ir);
+        // The global deaths (`nextuse`) in the same backward walk.
+        let nu = &mut self.nu;
+        nu.start(&self.ir);
+        self.live.compute_deaths(&self.ir, |i, op| nu.step(i, op));
         crate::sib::fuse_scaled_index(
             &self.ir,
             &self.pass.defs,
@@ -311,7 +314,6 @@ impl Gen {
         self.slot.clear();
         self.slot.resize(n, NONE);
         self.n_held = [0; 16];
-        self.nu.compute(&self.ir, &self.live.dead_op);
         self.tick = 0;
         self.prev_dead = 0;
         self.locked = 0;

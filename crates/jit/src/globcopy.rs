@@ -35,6 +35,7 @@ impl Copies {
     /// but in extensions that `width` makes copies, which keep reading the
     /// local, whose width is known; counts its reads into `uses`; notes
     /// the copies it makes.
+    #[inline]
     pub fn step(&mut self, ir: &mut IrBlock, i: usize, width: &[u8], uses: &mut [u32]) {
         let ng = ir.globals.len();
         let op = ir.ops[i];

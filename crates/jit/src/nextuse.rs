@@ -7,7 +7,7 @@
 
 use crate::liveness::ends_bb;
 use crate::rip::RIP;
-use ox86_ir::{opf, IrBlock, Opcode, Temp};
+use ox86_ir::{opf, IrBlock, Op, Opcode, Temp};
 
 /// "Not read again in this block".
 pub(crate) const NEVER: u32 = u32::MAX;
@@ -46,6 +46,11 @@ pub(crate) struct NextUse {
     pub gdead: Vec<u64>,
     /// Scratch: per label, the globals overwritten first after it.
     label_dead: Vec<u64>,
+    /// Scratch: the globals (of the first 64) overwritten before anything
+    /// reads or needs them, from the current point of the walk on.
+    written: u64,
+    /// Scratch: the number of globals.
+    ng: usize,
 }
 
 /// True if op `opc` needs every global's current value: it can fault
@@ -64,18 +69,34 @@ impl NextUse {
     }
 
     /// Computes global deaths for `ir`, skipping the ops `dead_op` marks.
+    #[cfg(test)]
     pub fn compute(&mut self, ir: &IrBlock, dead_op: &[bool]) {
-        let ng = ir.globals.len();
+        self.start(ir);
+        for (i, op) in ir.ops.iter().enumerate().rev() {
+            if !dead_op[i] {
+                self.step(i, op);
+            }
+        }
+    }
+
+    /// Starts a backward walk over `ir`'s ops (see `step`).
+    pub fn start(&mut self, ir: &IrBlock) {
         let len = ir.ops.len();
+        self.ng = ir.globals.len();
         self.gdies.clear();
         self.gdies.resize(len, 0);
         self.gdead.clear();
         self.gdead.resize(len, 0);
         self.label_dead.clear();
         self.label_dead.resize(ir.n_labels as usize, 0);
-        // The globals (of the first 64) overwritten before anything reads
-        // or needs them, from the current point on.
-        let mut written = 0u64;
+        self.written = 0;
+    }
+
+    /// Op `i`, `op`, of a walk from the last op to the first that skips
+    /// dead ops: fills its `gdies` and `gdead`.
+    #[inline]
+    pub fn step(&mut self, i: usize, op: &Op) {
+        let ng = self.ng;
         let bit = |t: usize| {
             if t < 64 && t < ng && t != RIP.index() {
                 1u64 << t
@@ -83,41 +104,38 @@ impl NextUse {
                 0
             }
         };
-        for (i, op) in ir.ops.iter().enumerate().rev() {
-            if dead_op[i] {
-                continue;
+        let mut written = self.written;
+        self.gdead[i] = match op.opc {
+            Opcode::SetLabel => {
+                self.label_dead[op.consts[0] as usize] = written;
+                written
             }
-            self.gdead[i] = match op.opc {
-                Opcode::SetLabel => {
-                    self.label_dead[op.consts[0] as usize] = written;
-                    written
-                }
-                // Dead on both paths.
-                Opcode::Brcond => written & self.label_dead[op.consts[1] as usize],
-                Opcode::Br => self.label_dead[op.consts[0] as usize],
-                _ => written,
-            };
-            let event = needs_globals(op.opc);
-            let mut outs = 0;
-            for &t in op.outputs() {
-                outs |= bit(t.index());
-            }
-            let mut dies = 0;
-            for (k, &t) in op.inputs().iter().enumerate() {
-                let b = bit(t.index());
-                if b != 0 && !event && (outs | written) & b != 0 {
-                    dies |= 1 << k;
-                }
-            }
-            self.gdies[i] = dies;
-            written |= outs;
-            if event {
-                written = 0;
-            }
-            for &t in op.inputs() {
-                written &= !bit(t.index());
+            // Dead on both paths.
+            Opcode::Brcond => written & self.label_dead[op.consts[1] as usize],
+            Opcode::Br => self.label_dead[op.consts[0] as usize],
+            _ => written,
+        };
+        let event = needs_globals(op.opc);
+        let mut outs = 0;
+        for &t in op.outputs() {
+            outs |= bit(t.index());
+        }
+        let mut dies = 0;
+        for (k, &t) in op.inputs().iter().enumerate() {
+            let b = bit(t.index());
+            if b != 0 && !event && (outs | written) & b != 0 {
+                dies |= 1 << k;
             }
         }
+        self.gdies[i] = dies;
+        written |= outs;
+        if event {
+            written = 0;
+        }
+        for &t in op.inputs() {
+            written &= !bit(t.index());
+        }
+        self.written = written;
     }
 }
 

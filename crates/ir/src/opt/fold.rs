@@ -35,11 +35,16 @@ impl State {
     }
 
     /// Forgets what is known about `t` and about every copy of it.
+    #[inline(always)]
     fn clobber(&mut self, t: Temp) {
         self.vals[t.index()] = Val::Unknown;
-        if self.copies[t.index()].is_empty() {
-            return;
+        if !self.copies[t.index()].is_empty() {
+            self.clobber_copies(t);
         }
+    }
+
+    /// Forgets what is known about the copies of `t`.
+    fn clobber_copies(&mut self, t: Temp) {
         let mut copies = std::mem::take(&mut self.copies[t.index()]);
         for &c in &copies {
             if self.vals[c.index()] == Val::Copy(t) {
@@ -50,6 +55,7 @@ impl State {
         self.copies[t.index()] = copies;
     }
 
+    #[inline(always)]
     fn set(&mut self, t: Temp, v: Val) {
         self.clobber(t);
         if v == Val::Unknown {
