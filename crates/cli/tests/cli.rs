@@ -530,7 +530,8 @@ fn tb_hash_finds_tbs_evicted_from_the_jump_cache() {
         if engine.starts_with("jit") {
             cmd.arg("--jit-after=1");
         }
-        let out = run(&mut cmd.arg(&bin), LIMIT).expect("start ox86");
+        cmd.arg(&bin);
+        let out = run(&mut cmd, LIMIT).expect("start ox86");
         assert_eq!(out.status, Status::Exit(16384 >> 8), "under {engine}");
         let err = String::from_utf8_lossy(&out.stderr);
         let translated: u64 = err
