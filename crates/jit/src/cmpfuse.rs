@@ -10,22 +10,12 @@
 
 use crate::bits::Narrow;
 use crate::defs::Defs;
+use crate::demand::{konst, single_before};
 use ox86_ir::{Cond, IrBlock, Opcode, Temp};
 
 /// True if no op in `from+1..to` changes `a` or `b` or ends the block.
 fn stable(ir: &IrBlock, from: usize, to: usize, a: Temp, b: Temp) -> bool {
-    let ng = ir.globals.len();
-    !ir.ops[from + 1..to].iter().any(|o| {
-        crate::liveness::ends_bb(o.opc)
-            || o.outputs().iter().any(|&t| t == a || t == b)
-            || (o.opc == Opcode::Call && (a.index() < ng || b.index() < ng))
-    })
-}
-
-/// The constant `t` holds if it is a local defined once by a `movi`.
-fn konst(ir: &IrBlock, defs: &Defs, t: Temp) -> Option<u64> {
-    let d = &ir.ops[defs.single(t).then(|| defs.at(t))?];
-    (d.opc == Opcode::Movi).then_some(d.consts[0])
+    crate::demand::stable(ir, from, to, a) && crate::demand::stable(ir, from, to, b)
 }
 
 /// The bits a zero extension keeps, for `ext8u`/`ext16u`/`ext32u`.
@@ -36,11 +26,6 @@ fn kept_bits(opc: Opcode) -> Option<u64> {
         Opcode::Ext32u => Some(0xffff_ffff),
         _ => None,
     }
-}
-
-/// The op defining `t` if `t` is a local defined once, before op `i`.
-fn def_before(defs: &Defs, t: Temp, i: usize) -> Option<usize> {
-    (defs.single(t) && defs.at(t) < i).then(|| defs.at(t))
 }
 
 /// Looks through the zero extensions defining `t` (before op `i`) that
@@ -54,7 +39,7 @@ fn strip_extensions(
     to: usize,
     mask: u64,
 ) -> Temp {
-    while let Some(at) = def_before(defs, t, i) {
+    while let Some(at) = single_before(defs, t, i) {
         let d = ir.ops[at];
         match kept_bits(d.opc) {
             Some(k) if mask & !k == 0 && stable(ir, at, to, d.ins[0], d.ins[0]) => t = d.ins[0],
@@ -91,7 +76,7 @@ pub(crate) fn fuse_zero_tests(ir: &mut IrBlock, defs: &Defs, narrow: &[Narrow]) 
         } else {
             0xffff_ffff
         };
-        while let Some(at) = def_before(defs, x, i) {
+        while let Some(at) = single_before(defs, x, i) {
             let d = ir.ops[at];
             match kept_bits(d.opc) {
                 Some(k) if narrowed == Narrow::No && stable(ir, at, i, d.ins[0], d.ins[0]) => {
@@ -101,7 +86,7 @@ pub(crate) fn fuse_zero_tests(ir: &mut IrBlock, defs: &Defs, narrow: &[Narrow]) 
                 _ => break,
             }
         }
-        let Some(at) = def_before(defs, x, i) else {
+        let Some(at) = single_before(defs, x, i) else {
             continue;
         };
         let d = ir.ops[at];

@@ -15,12 +15,12 @@ use ox86_ir::{opf, IrBlock, Opcode, Temp};
 pub(crate) type Op32 = Vec<bool>;
 
 /// The op defining `t` if `t` is a local defined once, before op `i`.
-fn single_before(defs: &Defs, t: Temp, i: usize) -> Option<usize> {
+pub(crate) fn single_before(defs: &Defs, t: Temp, i: usize) -> Option<usize> {
     (defs.single(t) && defs.at(t) < i).then(|| defs.at(t))
 }
 
 /// The constant `t` holds if it is a local defined once by a `movi`.
-fn konst(ir: &IrBlock, defs: &Defs, t: Temp) -> Option<u64> {
+pub(crate) fn konst(ir: &IrBlock, defs: &Defs, t: Temp) -> Option<u64> {
     if !defs.single(t) {
         return None;
     }
@@ -44,7 +44,7 @@ fn below_32(ir: &IrBlock, defs: &Defs, t: Temp) -> bool {
 }
 
 /// True if no op in `from+1..to` changes `x` or ends the block.
-fn stable(ir: &IrBlock, from: usize, to: usize, x: Temp) -> bool {
+pub(crate) fn stable(ir: &IrBlock, from: usize, to: usize, x: Temp) -> bool {
     let ng = ir.globals.len();
     !ir.ops[from + 1..to].iter().any(|o| {
         crate::liveness::ends_bb(o.opc)
