@@ -32,6 +32,7 @@ impl Gen {
         self.move_args(op);
         dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
         self.call_abs(h.func as usize);
+        self.xc.clear();
         for r in 0..16u8 {
             let clobbered = CALLER_SAVED & (1 << r) != 0;
             let mut k = 0;

@@ -143,6 +143,8 @@ pub(crate) struct Gen {
     pub exits: Vec<ExitSite>,
     pub sites: crate::sites::SiteWriter,
     pub cur_pc: u64,
+    /// Guest XMM registers held in host XMM registers.
+    pub xc: crate::xmm_cache::XmmCache,
     /// Scratch for the rewrite passes.
     pass: PassScratch,
 }
@@ -211,6 +213,7 @@ impl Gen {
             exits: Vec::new(),
             sites: Default::default(),
             cur_pc: 0,
+            xc: Default::default(),
             pass: PassScratch::default(),
         }
     }
@@ -326,6 +329,7 @@ impl Gen {
         self.exits.clear();
         self.sites.start(tb_pc);
         self.cur_pc = 0;
+        self.xc.clear();
     }
 
     /// Compiles `src` as TB `id` (guest pc `tb_pc`) for code placed at

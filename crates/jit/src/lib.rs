@@ -35,6 +35,7 @@ mod stubs;
 #[cfg(test)]
 mod test_globals;
 mod xmm;
+mod xmm_cache;
 
 pub use error::JitError;
 pub use fault::{handle_host_fault, GREGS};

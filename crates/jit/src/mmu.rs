@@ -79,6 +79,7 @@ impl Gen {
         }
         dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);
         self.call_abs(helper);
+        self.xc.clear();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
         self.jcc_label(0x5, exception);
         dynasm!(self.a ; .arch x64 ; done:);

@@ -591,6 +591,7 @@ impl Gen {
             ; add rsp, 8 ; pop r11 ; pop r10 ; pop r9 ; pop r8
             ; pop rdi ; pop rsi ; pop rdx ; pop rcx ; pop rax
         );
+        self.xc.clear();
     }
 
     /// `d = [env + offset]` (never a global's field: the verifier rejects that).
@@ -605,6 +606,7 @@ impl Gen {
     /// `[env + offset] = v` (never a global's field).
     pub(crate) fn st_env(&mut self, i: usize, op: &Op) {
         let disp = env_disp(op.consts[0] as usize);
+        self.xmm_written(op.consts[0] as usize);
         match self.val(op.ins[0], 0) {
             Val::Reg(r) => self.st_env_reg(disp, r),
             Val::Imm(c) => self.st_env_imm(disp, c as i64 as u64),

@@ -538,5 +538,6 @@ impl Gen {
             }
         }
         self.canonical_state();
+        self.xc.clear();
     }
 }

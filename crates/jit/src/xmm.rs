@@ -1,17 +1,19 @@
 //! `call_xmm`: vector helpers on `CpuState`'s XMM registers. A helper the
-//! host runs as one SSE instruction becomes that instruction on the state
-//! in memory; the floating-point ones only while the guest MXCSR has the
-//! default control bits (the helpers' own fast path, see
-//! `ox86_x86::helpers::sse`), else an out-of-line call. Other helpers are
-//! called in place, with the live registers saved around the call.
+//! host runs as one SSE instruction becomes that instruction on host XMM
+//! registers that cache the guest's (`xmm_cache`); the floating-point ones
+//! only while the guest MXCSR has the default control bits (the helpers'
+//! own fast path, see `ox86_x86::helpers::sse`), else an out-of-line call.
+//! Other helpers are called in place, with the live registers saved around
+//! the call.
 //!
 //! The translator writes XMM registers as two quadwords (`st_env`), so
-//! operands are read back as quadwords (`movq` + `movhps`), which the
-//! host forwards from those stores; scalar instructions read and write
-//! only their low lane.
+//! uncached operands are read as quadwords (`movq` + `movhps`), which the
+//! host forwards from those stores; scalar instructions store only their
+//! low lane.
 
 use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
+use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ox86_ir::{unpack_xmm_operands, Op};
 use ox86_x86::cpu::{xmm_offset, CpuState, PendingException};
@@ -46,8 +48,18 @@ impl Class {
     }
 }
 
+/// Where an inline form's source operand is.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    /// A host XMM register.
+    Reg(u8),
+    /// `[rbp + disp]`: the scalar forms read the staged memory operand in
+    /// place.
+    Mem(i32),
+}
+
 /// Defines `class_of` (helper name to `Class`) and `emit_form` (the host
-/// instruction on XMM0 with the source at `[rbp + sd]`) from one list.
+/// instruction on host register `d` and the source) from one list.
 macro_rules! sse_forms {
     ($($class:ident: $($m:ident)*;)*) => {
         /// The helpers `call_xmm` runs as one host instruction.
@@ -62,33 +74,36 @@ macro_rules! sse_forms {
             }
         }
 
-        fn emit_form(a: &mut Asm, name: &str, sd: i32, imm: i8) {
-            match name {
-                $($(stringify!($m) => sse_forms!(@emit $class, a, $m, sd, imm),)*)*
-                _ => unreachable!("helper {name} has no inline form"),
+        fn emit_form(a: &mut Asm, name: &str, d: u8, src: Src, imm: i8) {
+            match (name, src) {
+                $($((stringify!($m), Src::Reg(s)) => sse_forms!(@reg $class, a, $m, d, s, imm),)*)*
+                $($((stringify!($m), Src::Mem(disp)) => sse_forms!(@mem $class, a, $m, d, disp),)*)*
+            _ => unreachable!("helper {name} has no inline form"),
             }
         }
     };
-    (@emit IntImm, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
-        let _ = $sd;
-        dynasm!($a ; .arch x64 ; $m xmm0, xmm1, $imm)
-    }};
-    (@emit FloatSd, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
+    (@reg IntImm, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
+    };
+    (@reg $class:ident, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {{
         let _ = $imm;
-        dynasm!($a ; .arch x64 ; $m xmm0, [rbp + $sd])
+        dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s))
     }};
-    (@emit FloatSs, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
-        let _ = $imm;
-        dynasm!($a ; .arch x64 ; $m xmm0, [rbp + $sd])
-    }};
-    (@emit $class:ident, $a:ident, $m:ident, $sd:ident, $imm:ident) => {{
-        let _ = ($sd, $imm);
-        dynasm!($a ; .arch x64 ; $m xmm0, xmm1)
+    (@mem FloatSd, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
+    };
+    (@mem FloatSs, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
+    };
+    (@mem $class:ident, $a:ident, $m:ident, $d:ident, $disp:ident) => {{
+        let _ = ($a, $d, $disp);
+        unreachable!("packed forms read their source from a register")
     }};
 }
 
 sse_forms! {
     Int:
+        movaps
         paddb paddw paddd paddq psubb psubw psubd psubq
         paddsb paddsw paddusb paddusw psubsb psubsw psubusb psubusw
         pmullw pmulhw pmulhuw pmuludq pmuldq pmulld pmaddwd psadbw pavgb pavgw
@@ -128,6 +143,9 @@ pub(crate) struct SlowXmm {
     pub pc: u64,
     /// Dirty globals to write back before the call: (displacement, location).
     pub dirty: Vec<(i32, Loc)>,
+    /// The XMM cache where the inline code continues: (host register,
+    /// displacement of its guest register), reloaded after the call.
+    pub reload: Vec<(u8, i32)>,
 }
 
 impl Gen {
@@ -136,51 +154,85 @@ impl Gen {
         let h = helpers::by_id(op.consts[0] as u32);
         let operands = op.consts[1];
         let (d, s, imm) = unpack_xmm_operands(operands);
+        let Some(class) = class_of(h.name) else {
+            return self.call_xmm_helper(h, operands);
+        };
         let dd = env_disp(xmm_offset(d as usize, 0));
         let sd = env_disp(xmm_offset(s as usize, 0));
-        match class_of(h.name) {
-            Some(class) => {
-                let slow = class.float().then(|| {
-                    dynasm!(self.a ; .arch x64
-                        ; mov r11d, [rbp + MXCSR_DISP]
-                        ; and r11d, !MXCSR_FLAGS
-                        ; cmp r11d, MXCSR_DEFAULT
-                    );
-                    let label = self.a.new_dynamic_label();
-                    self.jcc_label(0x5, label);
-                    label
-                });
-                match class {
-                    Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq xmm0, [rbp + dd]),
-                    Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd xmm0, [rbp + dd]),
-                    _ => dynasm!(self.a ; .arch x64
-                        ; movq xmm0, [rbp + dd]
-                        ; movhps xmm0, [rbp + dd + 8]
-                        ; movq xmm1, [rbp + sd]
-                        ; movhps xmm1, [rbp + sd + 8]
-                    ),
-                }
-                emit_form(&mut self.a, h.name, sd, imm as u8 as i8);
-                match class {
-                    Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq [rbp + dd], xmm0),
-                    Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd [rbp + dd], xmm0),
-                    _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], xmm0),
-                }
-                if let Some(label) = slow {
-                    let back = self.a.new_dynamic_label();
-                    self.a.dynamic_label(back);
-                    let dirty = self.dirty_global_values();
-                    self.cold.push(Cold::Xmm(SlowXmm {
-                        label,
-                        back,
-                        func: h.func as usize,
-                        operands,
-                        pc: self.cur_pc,
-                        dirty,
-                    }));
-                }
-            }
-            None => self.call_xmm_helper(h, operands),
+        let slow = class.float().then(|| {
+            dynasm!(self.a ; .arch x64
+                ; mov r11d, [rbp + MXCSR_DISP]
+                ; and r11d, !MXCSR_FLAGS
+                ; cmp r11d, MXCSR_DEFAULT
+            );
+            let label = self.a.new_dynamic_label();
+            self.jcc_label(0x5, label);
+            label
+        });
+        let hd = self.cached_xmm(d as usize, None);
+        let src = if (s as usize) < GUEST_XMM {
+            Src::Reg(self.cached_xmm(s as usize, Some(hd)))
+        } else if matches!(class, Class::FloatSd | Class::FloatSs) {
+            Src::Mem(sd)
+        } else {
+            dynasm!(self.a ; .arch x64
+                ; movq xmm1, [rbp + sd]
+                ; movhps xmm1, [rbp + sd + 8]
+            );
+            Src::Reg(1)
+        };
+        emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8);
+        // Write-through (see `xmm_cache`): scalar forms change only their
+        // low lane.
+        match class {
+            Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq [rbp + dd], Rx(hd)),
+            Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd [rbp + dd], Rx(hd)),
+            _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(hd)),
+        }
+        if let Some(label) = slow {
+            let back = self.a.new_dynamic_label();
+            self.a.dynamic_label(back);
+            let dirty = self.dirty_global_values();
+            let reload = self
+                .xc
+                .entries()
+                .map(|(g, h)| (h, env_disp(xmm_offset(g, 0))))
+                .collect();
+            self.cold.push(Cold::Xmm(SlowXmm {
+                label,
+                back,
+                func: h.func as usize,
+                operands,
+                pc: self.cur_pc,
+                dirty,
+                reload,
+            }));
+        }
+    }
+
+    /// The host register holding guest XMM `g`, loaded from `CpuState` if
+    /// it is not cached (into a register other than `keep`). The load is
+    /// two quadwords, which the host forwards from the translator's
+    /// quadword stores as well as from the cache's own 16-byte stores.
+    fn cached_xmm(&mut self, g: usize, keep: Option<u8>) -> u8 {
+        if let Some(h) = self.xc.get(g) {
+            return h;
+        }
+        let h = self.xc.assign(g, keep);
+        let disp = env_disp(xmm_offset(g, 0));
+        dynasm!(self.a ; .arch x64
+            ; movq Rx(h), [rbp + disp]
+            ; movhps Rx(h), [rbp + disp + 8]
+        );
+        h
+    }
+
+    /// `st_env` at `offset`: a guest XMM register written in halves is no
+    /// longer what the cache holds.
+    pub(crate) fn xmm_written(&mut self, offset: usize) {
+        let first = xmm_offset(0, 0);
+        if (first..first + GUEST_XMM * 16).contains(&offset) {
+            self.xc.forget((offset - first) / 16);
         }
     }
 
@@ -189,6 +241,7 @@ impl Gen {
     fn call_xmm_helper(&mut self, h: &HelperInfo, operands: u64) {
         self.sync_globals();
         self.emit_xmm_call(h.func as usize, operands);
+        self.xc.clear();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
@@ -241,6 +294,11 @@ impl Gen {
         dynasm!(self.a ; .arch x64
             ; cmp DWORD [rbp + PENDING], 0
             ; jne =>raised
+        );
+        for &(h, disp) in &slow.reload {
+            dynasm!(self.a ; .arch x64 ; movdqa Rx(h), [rbp + disp]);
+        }
+        dynasm!(self.a ; .arch x64
             ; jmp =>slow.back
             ; =>raised
         );

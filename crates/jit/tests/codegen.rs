@@ -789,3 +789,90 @@ fn lea_reads_its_index_before_the_base_is_materialised() {
         "{code:#?}"
     );
 }
+
+/// A store hook that overwrites every host XMM register, as any function
+/// the generated code calls may.
+extern "sysv64" fn clobber_xmm(_: u64, _: u64) {
+    // SAFETY: writes only the registers declared as clobbered.
+    unsafe {
+        std::arch::asm!(
+            "pcmpeqd xmm0, xmm0", "pcmpeqd xmm1, xmm1", "pcmpeqd xmm2, xmm2",
+            "pcmpeqd xmm3, xmm3", "pcmpeqd xmm4, xmm4", "pcmpeqd xmm5, xmm5",
+            "pcmpeqd xmm6, xmm6", "pcmpeqd xmm7, xmm7", "pcmpeqd xmm8, xmm8",
+            "pcmpeqd xmm9, xmm9", "pcmpeqd xmm10, xmm10", "pcmpeqd xmm11, xmm11",
+            "pcmpeqd xmm12, xmm12", "pcmpeqd xmm13, xmm13", "pcmpeqd xmm14, xmm14",
+            "pcmpeqd xmm15, xmm15",
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+            out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            options(nostack, nomem),
+        );
+    }
+}
+
+/// Guest XMM registers 0..8 with distinct doubles in each lane.
+fn xmm_state(mxcsr: u32) -> CpuState {
+    let mut env = CpuState::default();
+    for (k, x) in env.xmm.iter_mut().enumerate().take(8) {
+        *x = [(1.5 + k as f64).to_bits(), (0.1 * k as f64 - 3.0).to_bits()];
+    }
+    env.mxcsr = mxcsr;
+    env
+}
+
+/// Runs `b` under the JIT (with `hook` as the checking store hook) and the
+/// interpreter from `env`, and compares the XMM registers and MXCSR.
+fn check_xmm(b: &IrBlock, env: &CpuState, hook: Option<extern "sysv64" fn(u64, u64)>) {
+    let mut j = jit();
+    j.set_checking(hook);
+    let id = j.compile(b, PC).expect("compiles");
+    // Both engines leave exception flags in the host MXCSR until synced.
+    use ox86_x86::helpers::sse::{clear_host_flags, sync_mxcsr_flags};
+    let mut jenv = snapshot(env);
+    clear_host_flags();
+    j.run(&mut jenv, id);
+    sync_mxcsr_flags(&mut jenv);
+    let mut ienv = snapshot(env);
+    ox86_interp::exec(&InterpTb::new(b.clone()), &mut ienv, &mut Vec::new());
+    sync_mxcsr_flags(&mut ienv);
+    let text = ox86_ir::format_block(b, &ox86_x86::helpers::Names);
+    assert_eq!(jenv.xmm, ienv.xmm, "{text}");
+    assert_eq!(jenv.mxcsr, ienv.mxcsr, "{text}");
+}
+
+#[test]
+fn xmm_registers_are_reloaded_after_a_call_out() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut mem = [0u64; 2];
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    b.call_xmm(id_of(&sse::float::MULSD), 4, 2, 0);
+    // In checking mode the store calls the hook, which overwrites every
+    // host XMM register.
+    let p = b.movi(mem.as_mut_ptr() as u64);
+    b.store(Opcode::St64, r(reg::RAX), p);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    b.call_xmm(id_of(&sse::shuffle::MOVAPS), 5, 4, 0);
+    goto(&mut b, PC + 0x10, 0);
+    check_xmm(&b, &xmm_state(0x1f80), Some(clobber_xmm));
+}
+
+#[test]
+fn xmm_registers_are_reloaded_after_the_slow_path() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::DIVPD), 2, 3, 0);
+    // Integer forms have no slow path: they read the cached registers as
+    // the floating-point forms' slow paths left them.
+    b.call_xmm(id_of(&sse::shuffle::MOVAPS), 4, 2, 0);
+    b.call_xmm(id_of(&sse::float::SUBSD), 3, 4, 0);
+    b.call_xmm(id_of(&sse::int::PADDQ), 5, 3, 0);
+    goto(&mut b, PC + 0x10, 0);
+    // Default MXCSR: the inline path; round toward zero: the helpers.
+    for mxcsr in [0x1f80, 0x7f80] {
+        check_xmm(&b, &xmm_state(mxcsr), None);
+    }
+}

@@ -1,4 +1,4 @@
-//! Lane rearrangement: PUNPCK* (also UNPCK*PS/PD), PACK*, PSHUFD/LW/HW,
+//! Lane rearrangement: register copies (MOVAPS), PUNPCK* (also UNPCK*PS/PD), PACK*, PSHUFD/LW/HW,
 //! SHUFPS/PD, the SSSE3 PSHUFB/PALIGNR, and the SSE4.1 blends, INSERTPS
 //! and PMOVSX/PMOVZX.
 
@@ -93,6 +93,8 @@ fn top_bit<L: Lane>(m: u128, i: usize) -> bool {
 
 pure_ops! {
     PURE;
+    /// MOVAPS (and every full register-to-register XMM move): a copy.
+    MOVAPS = "movaps", |_, b, _| b;
     /// PUNPCKLBW: interleaves the low bytes.
     PUNPCKLBW = "punpcklbw", |a, b, _| unpack::<u8>(a, b, false);
     /// PUNPCKLWD: interleaves the low words.

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::cpu::glob;
 use crate::cpu::reg::RDI;
+use crate::helpers::sse::shuffle::MOVAPS;
 use crate::translate::{Cx, Outcome};
 use iced_x86::{Mnemonic, OpKind, Register};
 use ox86_ir::{Cond, Opcode, Temp};
@@ -72,6 +73,9 @@ fn mov128(cx: &mut Cx, unaligned: bool) {
             check_align16(cx, a);
         }
         store128(cx, a, v);
+    } else if is_xmm_reg(cx, 1) {
+        // One `call_xmm`, which the JIT runs on the registers it caches.
+        cx.call_xmm(&MOVAPS, xmm_of(cx, 0), xmm_of(cx, 1), 0);
     } else {
         let v = read_src(cx, 1, unaligned);
         write_xmm(cx, xmm_of(cx, 0), v);
