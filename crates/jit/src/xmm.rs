@@ -40,11 +40,69 @@ enum Class {
     FloatSd,
     /// A scalar single instruction (writes the low doubleword only).
     FloatSs,
+    /// COMISS/UCOMISS/COMISD/UCOMISD: ZF, PF and CF to `xmm_result`.
+    Comis,
+    /// CVT(T)SS2SI/CVT(T)SD2SI: the integer (in R11) to `xmm_result`.
+    ToGpr,
+    /// CVTSI2SD: the integer staged in the source register to the low
+    /// quadword.
+    FromGprSd,
+    /// CVTSI2SS: the same to the low doubleword.
+    FromGprSs,
 }
 
 impl Class {
     fn float(self) -> bool {
-        matches!(self, Class::Float | Class::FloatSd | Class::FloatSs)
+        !matches!(self, Class::Int | Class::IntImm)
+    }
+}
+
+/// `ENV_REG` displacement of `CpuState.xmm_result`.
+const RESULT_DISP: i32 = env_disp(offset_of!(CpuState, xmm_result));
+/// ZF, PF and CF: what COMISS and its kin set (OF, SF and AF are cleared).
+const COMIS_FLAGS: i32 = 0x45;
+
+/// The helpers named after an operand size rather than a mnemonic.
+const CONVERTS: [(&str, Class); 12] = [
+    ("cvtss2si32", Class::ToGpr),
+    ("cvtss2si64", Class::ToGpr),
+    ("cvttss2si32", Class::ToGpr),
+    ("cvttss2si64", Class::ToGpr),
+    ("cvtsd2si32", Class::ToGpr),
+    ("cvtsd2si64", Class::ToGpr),
+    ("cvttsd2si32", Class::ToGpr),
+    ("cvttsd2si64", Class::ToGpr),
+    ("cvtsi2ss32", Class::FromGprSs),
+    ("cvtsi2ss64", Class::FromGprSs),
+    ("cvtsi2sd32", Class::FromGprSd),
+    ("cvtsi2sd64", Class::FromGprSd),
+];
+
+/// The host instruction of a `CONVERTS` helper: to R11 from the source,
+/// or to host register `d` from the integer at `[rbp + disp]`.
+fn emit_convert(a: &mut Asm, name: &str, d: u8, src: Src) {
+    macro_rules! to_gpr {
+        ($($name:literal: $m:ident $r:ident $size:ident;)*) => {
+            match (name, src) {
+                $(($name, Src::Reg(s)) => dynasm!(a ; .arch x64 ; $m $r, Rx(s)),)*
+                $(($name, Src::Mem(disp)) => dynasm!(a ; .arch x64 ; $m $r, $size [rbp + disp]),)*
+                ("cvtsi2ss32", Src::Mem(disp)) => dynasm!(a ; .arch x64 ; cvtsi2ss Rx(d), DWORD [rbp + disp]),
+                ("cvtsi2ss64", Src::Mem(disp)) => dynasm!(a ; .arch x64 ; cvtsi2ss Rx(d), QWORD [rbp + disp]),
+                ("cvtsi2sd32", Src::Mem(disp)) => dynasm!(a ; .arch x64 ; cvtsi2sd Rx(d), DWORD [rbp + disp]),
+                ("cvtsi2sd64", Src::Mem(disp)) => dynasm!(a ; .arch x64 ; cvtsi2sd Rx(d), QWORD [rbp + disp]),
+                _ => unreachable!("helper {name} has no inline form from {src:?}"),
+            }
+        };
+    }
+    to_gpr! {
+        "cvtss2si32": cvtss2si r11d DWORD;
+        "cvtss2si64": cvtss2si r11 DWORD;
+        "cvttss2si32": cvttss2si r11d DWORD;
+        "cvttss2si64": cvttss2si r11 DWORD;
+        "cvtsd2si32": cvtsd2si r11d QWORD;
+        "cvtsd2si64": cvtsd2si r11 QWORD;
+        "cvttsd2si32": cvttsd2si r11d QWORD;
+        "cvttsd2si64": cvttsd2si r11 QWORD;
     }
 }
 
@@ -63,14 +121,15 @@ enum Src {
 macro_rules! sse_forms {
     ($($class:ident: $($m:ident)*;)*) => {
         /// The helpers `call_xmm` runs as one host instruction.
-        pub fn inline_forms() -> &'static [&'static str] {
-            &[$($(stringify!($m),)*)*]
+        pub fn inline_forms() -> Vec<&'static str> {
+            let named: &[&'static str] = &[$($(stringify!($m),)*)*];
+            named.iter().copied().chain(CONVERTS.iter().map(|c| c.0)).collect()
         }
 
         fn class_of(name: &str) -> Option<Class> {
             match name {
                 $($(stringify!($m) => Some(Class::$class),)*)*
-                _ => None,
+                _ => CONVERTS.iter().find(|c| c.0 == name).map(|c| c.1),
             }
         }
 
@@ -93,6 +152,9 @@ macro_rules! sse_forms {
         dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
     };
     (@mem FloatSs, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
+    };
+    (@mem Comis, $a:ident, $m:ident, $d:ident, $disp:ident) => {
         dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
     };
     (@mem $class:ident, $a:ident, $m:ident, $d:ident, $disp:ident) => {{
@@ -127,6 +189,8 @@ sse_forms! {
         addsd subsd mulsd divsd sqrtsd minsd maxsd cvtss2sd;
     FloatSs:
         addss subss mulss divss sqrtss minss maxss rcpss rsqrtss cvtsd2ss;
+    Comis:
+        comisd ucomisd comiss ucomiss;
 }
 
 /// The out-of-line path of an inline floating-point `call_xmm`.
@@ -169,24 +233,52 @@ impl Gen {
             self.jcc_label(0x5, label);
             label
         });
-        let hd = self.cached_xmm(d as usize, None);
-        let src = if (s as usize) < GUEST_XMM {
-            Src::Reg(self.cached_xmm(s as usize, Some(hd)))
-        } else if matches!(class, Class::FloatSd | Class::FloatSs) {
-            Src::Mem(sd)
-        } else {
-            dynasm!(self.a ; .arch x64
-                ; movq xmm1, [rbp + sd]
-                ; movhps xmm1, [rbp + sd + 8]
-            );
-            Src::Reg(1)
+        // A conversion to an integer has no destination register (0 is
+        // a dummy); one from an integer reads it from memory, where every
+        // register's current value also is.
+        // A copy's destination is not read (but a copy to itself is a
+        // no-op and must keep it).
+        let hd = match class {
+            Class::ToGpr => 0,
+            _ if h.name == "movaps" && d != s && self.xc.get(d as usize).is_none() => {
+                self.xc.assign(d as usize, self.xc.get(s as usize))
+            }
+            _ => self.cached_xmm(d as usize, None),
         };
-        emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8);
+        let src = match class {
+            Class::FromGprSd | Class::FromGprSs => Src::Mem(sd),
+            _ if (s as usize) < GUEST_XMM => Src::Reg(self.cached_xmm(s as usize, Some(hd))),
+            Class::FloatSd | Class::FloatSs | Class::Comis | Class::ToGpr => Src::Mem(sd),
+            _ => {
+                dynasm!(self.a ; .arch x64
+                    ; movq xmm1, [rbp + sd]
+                    ; movhps xmm1, [rbp + sd + 8]
+                );
+                Src::Reg(1)
+            }
+        };
+        match class {
+            Class::ToGpr | Class::FromGprSd | Class::FromGprSs => {
+                emit_convert(&mut self.a, h.name, hd, src)
+            }
+            _ => emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8),
+        }
         // Write-through (see `xmm_cache`): scalar forms change only their
         // low lane.
         match class {
-            Class::FloatSd => dynasm!(self.a ; .arch x64 ; movq [rbp + dd], Rx(hd)),
-            Class::FloatSs => dynasm!(self.a ; .arch x64 ; movd [rbp + dd], Rx(hd)),
+            Class::FloatSd | Class::FromGprSd => {
+                dynasm!(self.a ; .arch x64 ; movq [rbp + dd], Rx(hd))
+            }
+            Class::FloatSs | Class::FromGprSs => {
+                dynasm!(self.a ; .arch x64 ; movd [rbp + dd], Rx(hd))
+            }
+            Class::Comis => dynasm!(self.a ; .arch x64
+                ; pushfq
+                ; pop r11
+                ; and r11d, COMIS_FLAGS
+                ; mov [rbp + RESULT_DISP], r11
+            ),
+            Class::ToGpr => dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11),
             _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(hd)),
         }
         if let Some(label) = slow {
@@ -320,7 +412,7 @@ mod tests {
             .map(|id| helpers::by_id(id).name)
             .collect();
         for name in inline_forms() {
-            assert!(names.contains(name), "{name} is no helper");
+            assert!(names.contains(&name), "{name} is no helper");
         }
         assert_eq!(class_of(sse::float::DPPS.name), None);
     }

@@ -53,9 +53,9 @@ impl XmmCache {
         }
     }
 
-    /// The host register holding guest register `g`.
+    /// The host register holding guest register `g` (never `XMM_SRC`).
     pub fn get(&self, g: usize) -> Option<u8> {
-        Some(self.host[g]).filter(|&h| h != NONE)
+        self.host.get(g).copied().filter(|&h| h != NONE)
     }
 
     /// A host register for guest register `g` (not yet cached), other than

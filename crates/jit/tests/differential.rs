@@ -118,6 +118,12 @@ fn run_both(j: &mut Jit, ir: &IrBlock, env: &CpuState, buf: &mut Buf, what: &str
     }
     assert_eq!(jenv.eflags, ienv.eflags, "{what}: eflags\n{}", text());
     assert_eq!(jenv.xmm, ienv.xmm, "{what}: xmm\n{}", text());
+    assert_eq!(
+        jenv.xmm_result,
+        ienv.xmm_result,
+        "{what}: xmm_result\n{}",
+        text()
+    );
     assert_eq!(jenv.mxcsr, ienv.mxcsr, "{what}: mxcsr\n{}", text());
     assert_eq!(
         jenv.exception,
@@ -726,7 +732,8 @@ fn random_loops_match_the_interpreter() {
 }
 
 /// A float bit pattern likely to hit edge cases (zeros, denormals,
-/// infinities, NaNs, values near rounding boundaries), as one lane.
+/// infinities, NaNs, values near rounding boundaries, small fractions that
+/// round and truncate differently), as one lane.
 fn float_lane(rng: &mut Rng) -> u64 {
     const EDGES: [u64; 10] = [
         0,
@@ -740,9 +747,16 @@ fn float_lane(rng: &mut Rng) -> u64 {
         0x0000_0001_7f80_0000,
         0x7fc0_0000_3f80_0001,
     ];
-    match rng.below(3) {
+    // Eighths from -2^16 to 2^16: a double, or a single in each half.
+    let eighths = |rng: &mut Rng| (rng.below(1 << 20) as i64 - (1 << 19)) as f64 / 8.0;
+    match rng.below(5) {
         0 => EDGES[rng.below(EDGES.len() as u64) as usize],
         1 => rng.value(),
+        2 => eighths(rng).to_bits(),
+        3 => {
+            let lo = (eighths(rng) as f32).to_bits() as u64;
+            lo | ((eighths(rng) as f32).to_bits() as u64) << 32
+        }
         _ => rng.next(),
     }
 }
@@ -758,7 +772,7 @@ fn call_xmm_inline_forms_match_their_helpers() {
     for name in ox86_jit::inline_forms() {
         let id = *ids
             .iter()
-            .find(|&&id| helpers::by_id(id).name == *name)
+            .find(|&&id| helpers::by_id(id).name == name)
             .expect("inline form names a helper");
         for round in 0..48 {
             let mut buf = Buf::new(&mut rng);

@@ -190,6 +190,10 @@ pub struct CpuState {
     /// translator for `call_xmm`, which reaches it as register `XMM_SRC`
     /// (it directly follows `xmm`).
     pub xmm_src: [u64; 2],
+    /// The value a `call_xmm` helper produces besides its register, read
+    /// back by the translator: the EFLAGS of COMISS/UCOMISS/COMISD/UCOMISD
+    /// and the integer of CVT(T)SS2SI/CVT(T)SD2SI.
+    pub xmm_result: u64,
     /// SSE control/status register.
     pub mxcsr: u32,
     pub _pad0: u32,
@@ -314,6 +318,7 @@ impl Default for CpuState {
             _pad_xmm: 0,
             xmm: [[0; 2]; 16],
             xmm_src: [0; 2],
+            xmm_result: 0,
             mxcsr: 0x1f80,
             _pad0: 0,
             fpu: X87State {

@@ -85,9 +85,11 @@ macro_rules! mxcsr_ops {
     };
 }
 
-/// Defines helpers `h(lo, hi) -> value` for an MXCSR-dependent
-/// `f(mxcsr, src) -> (value, flags)` whose value goes to a general
-/// register or EFLAGS (0 when an unmasked exception raised #XM).
+/// Defines helpers `h(d, lo, hi) -> value` for an MXCSR-dependent
+/// `f(mxcsr, xmm[d], src) -> (value, flags)` whose value goes to a
+/// general register or EFLAGS (0 when an unmasked exception raised #XM).
+/// The value is also left in `CpuState.xmm_result`, where the translator
+/// reads it after a `call_xmm`.
 macro_rules! mxcsr_value_ops {
     ($list:ident; $($(#[doc = $doc:literal])+ $NAME:ident = $name:literal, $f:expr;)*) => {
         $(
@@ -105,11 +107,9 @@ macro_rules! mxcsr_value_ops {
                     ) -> u64 {
                         let f: fn(u32, u128, u128) -> (u64, u32) = $f;
                         let (r, flags) = f(env.mxcsr, super::xmm(env, d), super::pair(lo, hi));
-                        if super::commit(env, flags) {
-                            r
-                        } else {
-                            0
-                        }
+                        let r = if super::commit(env, flags) { r } else { 0 };
+                        env.xmm_result = r;
+                        r
                     }
                     h
                 },

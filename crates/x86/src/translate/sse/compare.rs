@@ -2,10 +2,12 @@
 //! CMPSD with an immediate predicate, and COMISS/UCOMISS/COMISD/UCOMISD,
 //! whose ZF/PF/CF (other arithmetic flags clear) become the lazy flags.
 
-use super::{call_binary, call_binary_imm, is_xmm_reg, lookup, read_src, xmm_of, HelperTable};
+use super::{call_binary, call_binary_imm, is_xmm_reg, lookup, xmm_of, xmm_src, HelperTable};
+use crate::cpu::CpuState;
 use crate::helpers::sse::compare::*;
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic as M;
+use std::mem::offset_of;
 
 const BINARY: &HelperTable = &[
     (M::Pcmpeqb, &PCMPEQB),
@@ -43,9 +45,9 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         call_binary_imm(cx, h);
     } else if let Some(h) = lookup(cx, TO_EFLAGS) {
         let d = xmm_of(cx, 0);
-        let s = read_src(cx, 1, false);
-        let dn = cx.b.movi(d as u64);
-        let flags = cx.call(h, &[dn, s.lo, s.hi]);
+        let s = xmm_src(cx, 1);
+        cx.call_xmm(h, d, s, 0);
+        let flags = cx.b.ld_env(offset_of!(CpuState, xmm_result));
         cx.set_cc_eflags(flags);
     } else {
         return Outcome::NotMine;

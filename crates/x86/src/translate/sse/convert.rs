@@ -3,11 +3,13 @@
 //! memory forms of CVTPI2PS/CVTPI2PD, and CVTSI2SS/SD and
 //! CVT(T)SS2SI/CVT(T)SD2SI with 32- and 64-bit general registers.
 
-use super::{call_binary, lookup, read_src, HelperTable};
+use super::{call_binary, lookup, xmm_src, HelperTable};
+use crate::cpu::CpuState;
 use crate::helpers::sse::convert::*;
 use crate::helpers::HelperInfo;
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic as M;
+use std::mem::offset_of;
 
 const BINARY: &HelperTable = &[
     (M::Cvtss2sd, &CVTSS2SD),
@@ -50,9 +52,9 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     } else {
         let dst = cx.insn.op_register(0);
         let h = if dst.size() == 8 { h64 } else { h32 };
-        let s = read_src(cx, 1, false);
-        let unused = cx.b.movi(0);
-        let v = cx.call(h, &[unused, s.lo, s.hi]);
+        let s = xmm_src(cx, 1);
+        cx.call_xmm(h, 0, s, 0);
+        let v = cx.b.ld_env(offset_of!(CpuState, xmm_result));
         cx.write_reg(dst, v);
     }
     Outcome::Done
