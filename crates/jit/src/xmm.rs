@@ -49,13 +49,23 @@ enum Class {
     FromGprSd,
     /// CVTSI2SS: the same to the low doubleword.
     FromGprSs,
+    /// PMOVMSKB: the mask (in R11) to `xmm_result`.
+    Mask,
+    /// PCMPISTRI: EFLAGS and the index (in ECX) to `xmm_result`.
+    Pcmpistri,
 }
 
 impl Class {
     fn float(self) -> bool {
-        !matches!(self, Class::Int | Class::IntImm)
+        !matches!(
+            self,
+            Class::Int | Class::IntImm | Class::Mask | Class::Pcmpistri
+        )
     }
 }
+
+/// PCMPISTRI's flags: CF, ZF, SF and OF (AF and PF are cleared).
+const PCMPSTR_FLAGS: i32 = 0x8c1;
 
 /// `ENV_REG` displacement of `CpuState.xmm_result`.
 const RESULT_DISP: i32 = env_disp(offset_of!(CpuState, xmm_result));
@@ -144,6 +154,13 @@ macro_rules! sse_forms {
     (@reg IntImm, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
         dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
     };
+    (@reg Pcmpistri, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
+    };
+    (@reg Mask, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {{
+        let _ = ($d, $imm);
+        dynasm!($a ; .arch x64 ; $m r11d, Rx($s))
+    }};
     (@reg $class:ident, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {{
         let _ = $imm;
         dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s))
@@ -165,7 +182,7 @@ macro_rules! sse_forms {
 
 sse_forms! {
     Int:
-        movaps
+        movaps pand pandn por pxor
         paddb paddw paddd paddq psubb psubw psubd psubq
         paddsb paddsw paddusb paddusw psubsb psubsw psubusb psubusw
         pmullw pmulhw pmulhuw pmuludq pmuldq pmulld pmaddwd psadbw pavgb pavgw
@@ -191,6 +208,10 @@ sse_forms! {
         addss subss mulss divss sqrtss minss maxss rcpss rsqrtss cvtsd2ss;
     Comis:
         comisd ucomisd comiss ucomiss;
+    Mask:
+        pmovmskb;
+    Pcmpistri:
+        pcmpistri;
 }
 
 /// The out-of-line path of an inline floating-point `call_xmm`.
@@ -238,13 +259,27 @@ impl Gen {
         // register's current value also is.
         // A copy's destination is not read (but a copy to itself is a
         // no-op and must keep it).
+        let zeroing = matches!(h.name, "pxor" | "pandn") && d == s;
         let hd = match class {
-            Class::ToGpr => 0,
+            Class::ToGpr | Class::Mask => 0,
             _ if h.name == "movaps" && d != s && self.xc.get(d as usize).is_none() => {
                 self.xc.assign(d as usize, self.xc.get(s as usize))
             }
+            _ if zeroing && self.xc.get(d as usize).is_none() => self.xc.assign(d as usize, None),
             _ => self.cached_xmm(d as usize, None),
         };
+        if zeroing {
+            // PXOR x, x and PANDN x, x give zero whatever x holds.
+            dynasm!(self.a ; .arch x64
+                ; pxor Rx(hd), Rx(hd)
+                ; movdqa [rbp + dd], Rx(hd)
+            );
+            return;
+        }
+        if class == Class::Pcmpistri {
+            // The instruction writes ECX, which may hold a value.
+            dynasm!(self.a ; .arch x64 ; push rcx);
+        }
         let src = match class {
             Class::FromGprSd | Class::FromGprSs => Src::Mem(sd),
             _ if (s as usize) < GUEST_XMM => Src::Reg(self.cached_xmm(s as usize, Some(hd))),
@@ -278,7 +313,18 @@ impl Gen {
                 ; and r11d, COMIS_FLAGS
                 ; mov [rbp + RESULT_DISP], r11
             ),
-            Class::ToGpr => dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11),
+            Class::ToGpr | Class::Mask => {
+                dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11)
+            }
+            Class::Pcmpistri => dynasm!(self.a ; .arch x64
+                ; pushfq
+                ; pop r11
+                ; and r11d, PCMPSTR_FLAGS
+                ; shl rcx, 32
+                ; or r11, rcx
+                ; mov [rbp + RESULT_DISP], r11
+                ; pop rcx
+            ),
             _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(hd)),
         }
         if let Some(label) = slow {

@@ -876,3 +876,30 @@ fn xmm_registers_are_reloaded_after_the_slow_path() {
         check_xmm(&b, &xmm_state(mxcsr), None);
     }
 }
+
+/// PCMPISTRI writes ECX: whatever the allocator keeps in RCX survives it.
+#[test]
+fn pcmpistri_keeps_the_values_in_rcx() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    let mut b = block();
+    b.insn_start(PC);
+    // More live values than the allocator has registers without RCX.
+    let vals: Vec<Temp> = (0..14u64)
+        .map(|k| {
+            let c = b.movi(k * 0x1111_0001 + 1);
+            b.add(r(k as usize % 8), c)
+        })
+        .collect();
+    b.call_xmm(id_of(&sse::pcmpstr::PCMPISTRI), 1, 2, 0x0c);
+    let mut acc = b.movi(0);
+    for &v in &vals {
+        let rot = b.movi(7);
+        let t = b.binop(Opcode::Rotl, acc, rot);
+        acc = b.binop(Opcode::Xor, t, v);
+    }
+    b.mov_to(r(reg::RAX), acc);
+    goto(&mut b, PC + 0x10, 0);
+    check(&mut j, &b, &mut mem, None);
+}

@@ -57,6 +57,14 @@ fn mpsadbw(a: u128, b: u128, imm: u8) -> u128 {
 
 pure_ops! {
     PURE;
+    /// PAND (also ANDPS/ANDPD): bitwise AND.
+    PAND = "pand", |a, b, _| a & b;
+    /// PANDN (also ANDNPS/ANDNPD): NOT destination AND source.
+    PANDN = "pandn", |a, b, _| !a & b;
+    /// POR (also ORPS/ORPD): bitwise OR.
+    POR = "por", |a, b, _| a | b;
+    /// PXOR (also XORPS/XORPD): bitwise XOR.
+    PXOR = "pxor", |a, b, _| a ^ b;
     /// PADDB: wrapping add of packed bytes.
     PADDB = "paddb", |a, b, _| map2::<u8>(a, b, u8::wrapping_add);
     /// PADDW: wrapping add of packed words.
@@ -180,6 +188,24 @@ pure_ops! {
         map2::<i16>(a, b, |x, y| ((((x as i32 * y as i32) >> 14) + 1) >> 1) as i16)
     };
 }
+
+/// `call_xmm pmovmskb, _, s`: the sign bits of XMM `s`'s sixteen bytes
+/// to `xmm_result` (PMOVMSKB's general register).
+pub static PMOVMSKB: HelperInfo = HelperInfo {
+    name: "pmovmskb",
+    func: {
+        extern "C" fn h(env: &mut CpuState, _: u64, lo: u64, hi: u64, _: u64, _: u64) -> u64 {
+            let v = super::pair(lo, hi);
+            let m = (0..16).fold(0, |m, i| m | (get::<u8>(v, i) as u64 >> 7) << i);
+            env.xmm_result = m;
+            m
+        }
+        h
+    },
+};
+
+/// This file's helpers with a value result.
+pub const VALUE: &[&HelperInfo] = &[&PMOVMSKB];
 
 #[cfg(test)]
 mod tests {

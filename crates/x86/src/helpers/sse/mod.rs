@@ -236,6 +236,7 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     float::MXCSR,
     fxsr::HELPERS,
     int::PURE,
+    int::VALUE,
     mmx::PURE,
     pcmpstr::HELPERS,
     shift::PURE,

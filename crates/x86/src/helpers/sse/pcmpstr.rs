@@ -4,8 +4,10 @@
 //! second operand's halves, and for the explicit-length forms RAX and RDX
 //! (`imm` bit 16 set for the REX.W forms, whose lengths are 64-bit).
 //! Each returns its EFLAGS (CF ZF SF OF; AF PF clear), the index forms
-//! with the index in bits 32..; the mask forms write XMM0. The host's own
-//! instruction runs them when it can (`pcmpstr_host`).
+//! with the index in bits 32..; the mask forms write XMM0. PCMPISTRI is
+//! a `call_xmm` helper instead (operands `d`, `s` and the immediate), whose
+//! result is also left in `xmm_result`. The host's own instruction runs
+//! them when it can (`pcmpstr_host`).
 
 use super::lanes::{from_fn, get, mask};
 use super::pcmpstr_host as host;
@@ -174,8 +176,12 @@ extern "C" fn pcmpestri(env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64
     run(Form::Estri, env, arg, lo, hi, rax, rdx)
 }
 
-extern "C" fn pcmpistri(env: &mut CpuState, arg: u64, lo: u64, hi: u64, _: u64, _: u64) -> u64 {
-    run(Form::Istri, env, arg, lo, hi, 0, 0)
+/// A `call_xmm` helper: operands `d` and `s` (`lo`, `hi`), the result
+/// also in `xmm_result`.
+extern "C" fn pcmpistri(env: &mut CpuState, d: u64, lo: u64, hi: u64, imm: u64, _: u64) -> u64 {
+    let r = run(Form::Istri, env, d | (imm & 0xff) << 8, lo, hi, 0, 0);
+    env.xmm_result = r;
+    r
 }
 
 extern "C" fn pcmpestrm(env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64, rdx: u64) -> u64 {
@@ -192,7 +198,7 @@ pub static PCMPESTRI: HelperInfo = HelperInfo {
     func: pcmpestri,
 };
 
-/// `pcmpistri(d | imm << 8, lo, hi)` -> EFLAGS | index << 32.
+/// `call_xmm pcmpistri, d, s, imm`: EFLAGS | index << 32 in `xmm_result`.
 pub static PCMPISTRI: HelperInfo = HelperInfo {
     name: "pcmpistri",
     func: pcmpistri,
@@ -282,6 +288,10 @@ mod tests {
             let r = (PCMPESTRI.func)(&mut env, arg, lo, hi, rax, rdx);
             let want = emulate(Form::Estri, a, b, rax, rdx, imm, wide);
             assert_eq!(r, want.2 | (want.0 as u64) << 32, "pcmpestri {imm:#x}");
+            let r = (PCMPISTRI.func)(&mut env, 1, lo, hi, imm as u64, 0);
+            let want = emulate(Form::Istri, a, b, 0, 0, imm, false);
+            assert_eq!(r, want.2 | (want.0 as u64) << 32, "pcmpistri {imm:#x}");
+            assert_eq!(env.xmm_result, r);
             let r = (PCMPISTRM.func)(&mut env, arg, lo, hi, 0, 0);
             let want = emulate(Form::Istrm, a, b, 0, 0, imm, wide);
             assert_eq!(

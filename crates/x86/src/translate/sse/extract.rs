@@ -1,10 +1,14 @@
 //! Element and sign-mask access as IR: PEXTRW/PINSRW (SSE2) and the SSE4.1
-//! PEXTRB/D/Q, PINSRB/D/Q and EXTRACTPS; MOVMSKPS/MOVMSKPD/PMOVMSKB.
+//! PEXTRB/D/Q, PINSRB/D/Q and EXTRACTPS; MOVMSKPS/MOVMSKPD; PMOVMSKB by
+//! `call_xmm`.
 
 use super::{read_half, read_xmm, write_half, xmm_of};
+use crate::cpu::CpuState;
+use crate::helpers::sse::int::PMOVMSKB;
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic;
 use ox86_ir::{Opcode, Temp};
+use std::mem::offset_of;
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     match cx.insn.mnemonic() {
@@ -17,11 +21,9 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         Mnemonic::Pinsrd => insert(cx, 4),
         Mnemonic::Pinsrq => insert(cx, 8),
         Mnemonic::Pmovmskb => {
-            let v = read_xmm(cx, xmm_of(cx, 1));
-            let lo = byte_signs(cx, v.lo);
-            let hi = byte_signs(cx, v.hi);
-            let hi = cx.b.shli(hi, 8);
-            let r = cx.b.or(lo, hi);
+            // A `call_xmm`, which the JIT runs as the host's PMOVMSKB.
+            cx.call_xmm(&PMOVMSKB, 0, xmm_of(cx, 1), 0);
+            let r = cx.b.ld_env(offset_of!(CpuState, xmm_result));
             cx.write_reg(cx.insn.op_register(0), r);
         }
         Mnemonic::Movmskps => {

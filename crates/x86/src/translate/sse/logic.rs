@@ -1,44 +1,28 @@
-//! Bitwise logic as IR on both quadwords: PAND/PANDN/POR/PXOR and the
-//! ANDPS/ANDPD/ANDNPS/ANDNPD/ORPS/ORPD/XORPS/XORPD forms; PTEST (SSE4.1).
+//! Bitwise logic: PAND/PANDN/POR/PXOR and the ANDPS/ANDPD/ANDNPS/ANDNPD/
+//! ORPS/ORPD/XORPS/XORPD forms by `call_xmm` (which the JIT runs inline,
+//! the zeroing idioms without reading the register); PTEST (SSE4.1) as IR
+//! on both quadwords.
 
-use super::{is_xmm_reg, read_src, read_xmm, write_xmm, xmm_of, Xmm};
+use super::{call_binary, read_src, read_xmm, xmm_of};
 use crate::cpu::eflags::ZF;
+use crate::helpers::sse::int::{PAND, PANDN, POR, PXOR};
 use crate::translate::{Cx, Outcome};
 use iced_x86::Mnemonic;
-use ox86_ir::{Cond, Opcode, Temp};
+use ox86_ir::{Cond, Opcode};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
-    let op = match cx.insn.mnemonic() {
-        Mnemonic::Pand | Mnemonic::Andps | Mnemonic::Andpd => Opcode::And,
-        Mnemonic::Por | Mnemonic::Orps | Mnemonic::Orpd => Opcode::Or,
-        Mnemonic::Pxor | Mnemonic::Xorps | Mnemonic::Xorpd => Opcode::Xor,
-        // ANDN: (NOT destination) AND source.
-        Mnemonic::Pandn | Mnemonic::Andnps | Mnemonic::Andnpd => Opcode::Not,
+    let h = match cx.insn.mnemonic() {
+        Mnemonic::Pand | Mnemonic::Andps | Mnemonic::Andpd => &PAND,
+        Mnemonic::Por | Mnemonic::Orps | Mnemonic::Orpd => &POR,
+        Mnemonic::Pxor | Mnemonic::Xorps | Mnemonic::Xorpd => &PXOR,
+        Mnemonic::Pandn | Mnemonic::Andnps | Mnemonic::Andnpd => &PANDN,
         Mnemonic::Ptest => {
             ptest(cx);
             return Outcome::Done;
         }
         _ => return Outcome::NotMine,
     };
-    let d = xmm_of(cx, 0);
-    // The zeroing idioms (PXOR/XORPS/PANDN x, x) do not depend on x.
-    if matches!(op, Opcode::Xor | Opcode::Not) && is_xmm_reg(cx, 1) && xmm_of(cx, 1) == d {
-        let zero = cx.b.movi(0);
-        write_xmm(cx, d, Xmm { lo: zero, hi: zero });
-        return Outcome::Done;
-    }
-    let s = read_src(cx, 1, false);
-    let a = read_xmm(cx, d);
-    let mut half = |x: Temp, y: Temp| match op {
-        Opcode::Not => {
-            let nx = cx.b.unop(Opcode::Not, x);
-            cx.b.and(nx, y)
-        }
-        _ => cx.b.binop(op, x, y),
-    };
-    let lo = half(a.lo, s.lo);
-    let hi = half(a.hi, s.hi);
-    write_xmm(cx, d, Xmm { lo, hi });
+    call_binary(cx, h);
     Outcome::Done
 }
 
