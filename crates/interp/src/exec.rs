@@ -175,6 +175,30 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                     return fault(f.env, pc_insn, r);
                 }
             }
+            Opcode::LdXmm => {
+                // Two loads: the first to fault is the one the CPU reports.
+                let addr = a(&f, 0);
+                let lo = guest_mem::ld64(addr);
+                if lo.fault != 0 {
+                    return fault(f.env, pc_insn, lo);
+                }
+                let hi = guest_mem::ld64(addr.wrapping_add(8));
+                if hi.fault != 0 {
+                    return fault(f.env, pc_insn, hi);
+                }
+                let d = op.consts[0] as usize;
+                *f.env_field(xmm_offset(d, 0) as u64) = lo.value;
+                *f.env_field(xmm_offset(d, 1) as u64) = hi.value;
+            }
+            Opcode::StXmm => {
+                let s = op.consts[0] as usize;
+                let lo = *f.env_field(xmm_offset(s, 0) as u64);
+                let hi = *f.env_field(xmm_offset(s, 1) as u64);
+                let r = guest_mem::st128(a(&f, 0), lo, hi);
+                if r.fault != 0 {
+                    return fault(f.env, pc_insn, r);
+                }
+            }
             Opcode::LdMmu => {
                 let v = ox86_x86::system::access::load(f.env, a(&f, 0), op.consts[0]);
                 if f.env.exception.pending != 0 {

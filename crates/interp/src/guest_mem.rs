@@ -85,6 +85,16 @@ global_asm!(
     "xor eax, eax",
     "mov qword ptr [rdi], rsi",
     "ret",
+    // One 16-byte store: written whole or, if it faults, not at all.
+    ".globl ox86_guest_st128",
+    "ox86_guest_st128:",
+    "movq xmm0, rsi",
+    "movq xmm1, rdx",
+    "punpcklqdq xmm0, xmm1",
+    "xor edx, edx",
+    "xor eax, eax",
+    "movdqu xmmword ptr [rdi], xmm0",
+    "ret",
     ".globl ox86_guest_mem_fixup",
     "ox86_guest_mem_fixup:",
     "ret",
@@ -107,6 +117,7 @@ extern "C" {
     fn ox86_guest_st16(a: u64, v: u64) -> Access;
     fn ox86_guest_st32(a: u64, v: u64) -> Access;
     fn ox86_guest_st64(a: u64, v: u64) -> Access;
+    fn ox86_guest_st128(a: u64, lo: u64, hi: u64) -> Access;
 }
 
 /// If host pc `pc` is a guest access in a stub, the pc to resume at.
@@ -161,4 +172,12 @@ stores! {
     st16 => ox86_guest_st16;
     st32 => ox86_guest_st32;
     st64 => ox86_guest_st64;
+}
+
+/// Guest store of the 16 bytes `lo`, `hi`, all or none; a fault comes back
+/// as `Access::fault`.
+#[inline]
+pub fn st128(a: u64, lo: u64, hi: u64) -> Access {
+    // SAFETY: as for the other stores.
+    unsafe { ox86_guest_st128(a, lo, hi) }
 }

@@ -319,6 +319,24 @@ impl IrBlock {
         self.push(op);
     }
 
+    /// Loads vector register `d` from the 16 bytes at guest address `a`
+    /// (see `Opcode::LdXmm`).
+    pub fn ld_xmm(&mut self, d: u64, a: Temp) {
+        let mut op = Op::new(Opcode::LdXmm);
+        op.ins[0] = a;
+        op.consts[0] = d;
+        self.push(op);
+    }
+
+    /// Stores vector register `s` to the 16 bytes at guest address `a`
+    /// (see `Opcode::StXmm`).
+    pub fn st_xmm(&mut self, s: u64, a: Temp) {
+        let mut op = Op::new(Opcode::StXmm);
+        op.ins[0] = a;
+        op.consts[0] = s;
+        self.push(op);
+    }
+
     /// Marks global `g`'s value as no longer needed (see `Opcode::Discard`).
     pub fn discard(&mut self, g: Temp) {
         let mut op = Op::new(Opcode::Discard);

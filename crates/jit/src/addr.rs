@@ -18,6 +18,7 @@ pub(crate) fn addr_input(opc: Opcode) -> Option<usize> {
         | Opcode::Ld32s
         | Opcode::Ld64 => Some(0),
         Opcode::St8 | Opcode::St16 | Opcode::St32 | Opcode::St64 => Some(1),
+        Opcode::LdXmm | Opcode::StXmm => Some(0),
         _ => None,
     }
 }

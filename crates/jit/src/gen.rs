@@ -452,6 +452,8 @@ impl Gen {
             Opcode::Call => self.call(i, op, false),
             Opcode::CallPure => self.call(i, op, true),
             Opcode::CallXmm => self.call_xmm(op),
+            Opcode::LdXmm => self.ld_xmm(i, op),
+            Opcode::StXmm => self.st_xmm(i, op),
             Opcode::GotoTb => self.goto_tb(),
             Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
             Opcode::Raise => self.raise(op.consts[0]),

@@ -579,6 +579,7 @@ impl Gen {
             Opcode::St8 => 1,
             Opcode::St16 => 2,
             Opcode::St32 => 4,
+            Opcode::StXmm => 16,
             _ => 8,
         };
         dynasm!(self.a ; .arch x64

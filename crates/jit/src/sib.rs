@@ -73,7 +73,10 @@ pub(crate) fn fuse_scaled_index(
             .find(|&p| ir.ops[p].opc != Opcode::Movi || ts.contains(&ir.ops[p].outs[0]))
     };
     for j in 1..ir.ops.len() {
-        let Some(k) = addr_input(ir.ops[j].opc) else {
+        // The 16-byte accesses take `[base + disp]` only.
+        let Some(k) = addr_input(ir.ops[j].opc)
+            .filter(|_| !matches!(ir.ops[j].opc, Opcode::LdXmm | Opcode::StXmm))
+        else {
             continue;
         };
         let a = ir.ops[j].ins[k];

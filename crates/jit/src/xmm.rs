@@ -280,17 +280,13 @@ impl Gen {
             // The instruction writes ECX, which may hold a value.
             dynasm!(self.a ; .arch x64 ; push rcx);
         }
-        let src = match class {
-            Class::FromGprSd | Class::FromGprSs => Src::Mem(sd),
-            _ if (s as usize) < GUEST_XMM => Src::Reg(self.cached_xmm(s as usize, Some(hd))),
-            Class::FloatSd | Class::FloatSs | Class::Comis | Class::ToGpr => Src::Mem(sd),
-            _ => {
-                dynasm!(self.a ; .arch x64
-                    ; movq xmm1, [rbp + sd]
-                    ; movhps xmm1, [rbp + sd + 8]
-                );
-                Src::Reg(1)
-            }
+        // Scalar forms read an uncached source in place (the staged
+        // memory operand, mostly); packed ones load it into the cache.
+        let src = match (class, self.xc.get(s as usize)) {
+            (Class::FromGprSd | Class::FromGprSs, _) => Src::Mem(sd),
+            (_, Some(hs)) => Src::Reg(hs),
+            (Class::FloatSd | Class::FloatSs | Class::Comis | Class::ToGpr, None) => Src::Mem(sd),
+            _ => Src::Reg(self.cached_xmm(s as usize, Some(hd))),
         };
         match class {
             Class::ToGpr | Class::FromGprSd | Class::FromGprSs => {
@@ -363,6 +359,38 @@ impl Gen {
             ; movhps Rx(h), [rbp + disp + 8]
         );
         h
+    }
+
+    /// `ld_xmm d, a`: one host load into the register caching guest `d`,
+    /// written through.
+    pub(crate) fn ld_xmm(&mut self, i: usize, op: &Op) {
+        let ra = self.in_reg(op.ins[0], 0);
+        let d = op.consts[0] as usize;
+        let h = match self.xc.get(d) {
+            Some(h) => h,
+            None => self.xc.assign(d, None),
+        };
+        let (disp, dd) = (self.disp[i], env_disp(xmm_offset(d, 0)));
+        self.fault_site();
+        dynasm!(self.a ; .arch x64
+            ; movdqu Rx(h), [Rq(ra) + disp]
+            ; movdqa [rbp + dd], Rx(h)
+        );
+        self.kill_inputs(i, op);
+    }
+
+    /// `st_xmm s, a`: one host store, which like the guest's writes all
+    /// 16 bytes or, if it faults, none.
+    pub(crate) fn st_xmm(&mut self, i: usize, op: &Op) {
+        let ra = self.in_reg(op.ins[0], 0);
+        let disp = self.disp[i];
+        if let Some(hook) = self.opts.store_hook {
+            self.call_store_hook(hook, ra, disp, op.opc);
+        }
+        let h = self.cached_xmm(op.consts[0] as usize, None);
+        self.fault_site();
+        dynasm!(self.a ; .arch x64 ; movdqu [Rq(ra) + disp], Rx(h));
+        self.kill_inputs(i, op);
     }
 
     /// `st_env` at `offset`: a guest XMM register written in halves is no

@@ -14,9 +14,9 @@
 const NONE: u8 = u8::MAX;
 /// The first host register the cache uses.
 const FIRST: u8 = 2;
-/// Guest XMM registers (`XMM_SRC`, the staged memory operand, is never
-/// cached).
-pub(crate) const GUEST_XMM: usize = 16;
+/// Guest XMM registers: XMM0..XMM15 and `XMM_SRC`, where the translator
+/// stages a memory operand.
+pub(crate) const GUEST_XMM: usize = 17;
 
 /// Guest XMM register to host XMM register, both ways.
 pub(crate) struct XmmCache {
@@ -53,7 +53,7 @@ impl XmmCache {
         }
     }
 
-    /// The host register holding guest register `g` (never `XMM_SRC`).
+    /// The host register holding guest register `g`.
     pub fn get(&self, g: usize) -> Option<u8> {
         self.host.get(g).copied().filter(|&h| h != NONE)
     }

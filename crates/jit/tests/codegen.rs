@@ -903,3 +903,58 @@ fn pcmpistri_keeps_the_values_in_rcx() {
     goto(&mut b, PC + 0x10, 0);
     check(&mut j, &b, &mut mem, None);
 }
+
+/// A 16-byte store that crosses into an inaccessible page writes nothing
+/// (as the CPU's does); a load from there faults the same way.
+#[test]
+fn xmm_accesses_across_a_page_boundary_are_whole() {
+    // SAFETY: a fresh two-page mapping whose second page is made
+    // inaccessible; it is never unmapped (other tests may run meanwhile).
+    let base = unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            8192,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED);
+        assert_eq!(
+            libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, libc::PROT_NONE),
+            0
+        );
+        p.cast::<u64>()
+    };
+    // SAFETY: the first page of the mapping, which nothing else uses.
+    let mem = unsafe { std::slice::from_raw_parts_mut(base, 512) };
+    for (k, x) in mem.iter_mut().enumerate() {
+        *x = 0x0101_0101_0101_0101 * k as u64;
+    }
+    let before = mem.to_vec();
+    let mut j = jits();
+    for back in [1u64, 8, 15, 16] {
+        for store in [true, false] {
+            let mut b = block();
+            b.insn_start(PC);
+            let off = b.movi(4096 - back);
+            let a = b.add(r(reg::RSI), off);
+            if store {
+                b.st_xmm(3, a);
+            } else {
+                b.ld_xmm(3, a);
+            }
+            let v = b.ld_env(ox86_x86::cpu::xmm_offset(3, 0));
+            b.mov_to(r(reg::RAX), v);
+            goto(&mut b, PC + 0x10, 0);
+            check(&mut j, &b, mem, None);
+            // 16 bytes before the boundary the access is whole and valid.
+            let crosses = back < 16;
+            assert!(
+                !crosses || mem == &before[..],
+                "a store {back} bytes before the boundary wrote"
+            );
+            mem.copy_from_slice(&before);
+        }
+    }
+}

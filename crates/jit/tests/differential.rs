@@ -199,6 +199,12 @@ fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &B
                 op.ins[0] = operand(b, rng, ka);
             }
         }
+        Opcode::LdXmm | Opcode::StXmm => {
+            let off = b.movi(rng.below(BUF_LEN));
+            op.ins[0] = b.add(g(reg::RSI), off);
+            // XMM0..XMM15 or the staged operand.
+            op.consts[0] = rng.below(17);
+        }
         Opcode::LdEnv | Opcode::StEnv => {
             op.consts[0] = match rng.below(2) {
                 0 => offset_of!(CpuState, eflags) as u64,

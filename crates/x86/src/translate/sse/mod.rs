@@ -127,6 +127,28 @@ fn load128(cx: &mut Cx, a: Temp) -> Xmm {
     Xmm { lo, hi }
 }
 
+/// Loads XMM register `n` from the 16 bytes at `a`: one `ld_xmm` in user
+/// mode, two softmmu loads in system mode.
+fn load_xmm(cx: &mut Cx, n: usize, a: Temp) {
+    if cx.mode.system {
+        let v = load128(cx, a);
+        write_xmm(cx, n, v);
+    } else {
+        cx.b.ld_xmm(n as u64, a);
+    }
+}
+
+/// Stores XMM register `n` to the 16 bytes at `a`, all or (if it faults)
+/// none: one `st_xmm` in user mode.
+fn store_xmm(cx: &mut Cx, a: Temp, n: usize) {
+    if cx.mode.system {
+        let v = read_xmm(cx, n);
+        store128(cx, a, v);
+    } else {
+        cx.b.st_xmm(n as u64, a);
+    }
+}
+
 /// Stores 16 bytes at `a` (all or, if it faults, none).
 fn store128(cx: &mut Cx, a: Temp, v: Xmm) {
     cx.probe_split_store(a, 16);
@@ -186,6 +208,14 @@ fn xmm_src(cx: &mut Cx, i: u32) -> usize {
 fn xmm_src_maybe_unaligned(cx: &mut Cx, i: u32, unaligned: bool) -> usize {
     if is_xmm_reg(cx, i) {
         return xmm_of(cx, i);
+    }
+    if cx.insn.op_kind(i) == OpKind::Memory && cx.insn.memory_size().size() == 16 {
+        let a = cx.ea();
+        if !unaligned {
+            check_align16(cx, a);
+        }
+        load_xmm(cx, XMM_SRC, a);
+        return XMM_SRC;
     }
     let s = read_src(cx, i, unaligned);
     write_xmm(cx, XMM_SRC, s);

@@ -4,8 +4,8 @@
 //! MOVHLPS/MOVLHPS, MOVDDUP/MOVSHDUP/MOVSLDUP and MASKMOVDQU.
 
 use super::{
-    check_align16, is_xmm_reg, read_half, read_src, read_xmm, store128, write_half, write_xmm,
-    xmm_of, Xmm,
+    check_align16, is_xmm_reg, load_xmm, read_half, read_src, read_xmm, store_xmm, write_half,
+    write_xmm, xmm_of, Xmm,
 };
 use crate::cpu::glob;
 use crate::cpu::reg::RDI;
@@ -67,18 +67,20 @@ pub fn translate(cx: &mut Cx) -> Outcome {
 /// A full 16-byte move between XMM registers and memory.
 fn mov128(cx: &mut Cx, unaligned: bool) {
     if cx.is_mem(0) {
-        let v = read_xmm(cx, xmm_of(cx, 1));
         let a = cx.ea();
         if !unaligned {
             check_align16(cx, a);
         }
-        store128(cx, a, v);
+        store_xmm(cx, a, xmm_of(cx, 1));
     } else if is_xmm_reg(cx, 1) {
         // One `call_xmm`, which the JIT runs on the registers it caches.
         cx.call_xmm(&MOVAPS, xmm_of(cx, 0), xmm_of(cx, 1), 0);
     } else {
-        let v = read_src(cx, 1, unaligned);
-        write_xmm(cx, xmm_of(cx, 0), v);
+        let a = cx.ea();
+        if !unaligned {
+            check_align16(cx, a);
+        }
+        load_xmm(cx, xmm_of(cx, 0), a);
     }
 }
 
