@@ -176,13 +176,20 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 }
             }
             Opcode::LdXmm => {
-                // Two loads: the first to fault is the one the CPU reports.
+                // Two loads for 16 bytes: the first to fault is the one the
+                // CPU reports.
                 let addr = a(&f, 0);
-                let lo = guest_mem::ld64(addr);
+                let lo = match op.consts[1] {
+                    4 => guest_mem::ld32u(addr),
+                    _ => guest_mem::ld64(addr),
+                };
                 if lo.fault != 0 {
                     return fault(f.env, pc_insn, lo);
                 }
-                let hi = guest_mem::ld64(addr.wrapping_add(8));
+                let hi = match op.consts[1] {
+                    16 => guest_mem::ld64(addr.wrapping_add(8)),
+                    _ => guest_mem::Access { value: 0, fault: 0 },
+                };
                 if hi.fault != 0 {
                     return fault(f.env, pc_insn, hi);
                 }

@@ -319,12 +319,12 @@ impl IrBlock {
         self.push(op);
     }
 
-    /// Loads vector register `d` from the 16 bytes at guest address `a`
-    /// (see `Opcode::LdXmm`).
-    pub fn ld_xmm(&mut self, d: u64, a: Temp) {
+    /// Loads vector register `d` from the `size` (4, 8 or 16) bytes at
+    /// guest address `a`, zero-extended (see `Opcode::LdXmm`).
+    pub fn ld_xmm(&mut self, d: u64, size: u64, a: Temp) {
         let mut op = Op::new(Opcode::LdXmm);
         op.ins[0] = a;
-        op.consts[0] = d;
+        op.consts = [d, size];
         self.push(op);
     }
 

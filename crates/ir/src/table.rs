@@ -184,8 +184,9 @@ ir_ops! {
     /// control word, and may raise; constants: helper id, then d | s << 8 | imm << 16
     /// (the text form lists d, s and imm apart)
     CallXmm = "call_xmm": 0, 0, 2, SIDE_EFFECTS | CAN_FAULT;
-    /// v[d] = the 16 bytes of guest memory at address a (user mode); constant: d
-    LdXmm = "ld_xmm": 0, 1, 1, SIDE_EFFECTS | CAN_FAULT;
+    /// v[d] = the n (4, 8 or 16) bytes of guest memory at address a,
+    /// zero-extended (user mode); constants: d, n
+    LdXmm = "ld_xmm": 0, 1, 2, SIDE_EFFECTS | CAN_FAULT;
     /// the 16 bytes of guest memory at address a = v[s], all written or, if
     /// the store faults, none (user mode); constant: s
     StXmm = "st_xmm": 0, 1, 1, SIDE_EFFECTS | CAN_FAULT;

@@ -67,6 +67,9 @@ pub fn verify(block: &IrBlock, helpers: &dyn HelperNames, n_helpers: u32) -> Res
             {
                 return Err(err(i, "ld_env/st_env on a global's field".into()));
             }
+            Opcode::LdXmm if ![4, 8, 16].contains(&op.consts[1]) => {
+                return Err(err(i, "ld_xmm size must be 4, 8 or 16".into()));
+            }
             Opcode::GotoTb if op.consts[0] > 1 => {
                 return Err(err(i, "goto_tb slot must be 0 or 1".into()));
             }

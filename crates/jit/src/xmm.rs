@@ -361,8 +361,8 @@ impl Gen {
         h
     }
 
-    /// `ld_xmm d, a`: one host load into the register caching guest `d`,
-    /// written through.
+    /// `ld_xmm d, n, a`: one host load into the register caching guest
+    /// `d`, written through.
     pub(crate) fn ld_xmm(&mut self, i: usize, op: &Op) {
         let ra = self.in_reg(op.ins[0], 0);
         let d = op.consts[0] as usize;
@@ -372,10 +372,12 @@ impl Gen {
         };
         let (disp, dd) = (self.disp[i], env_disp(xmm_offset(d, 0)));
         self.fault_site();
-        dynasm!(self.a ; .arch x64
-            ; movdqu Rx(h), [Rq(ra) + disp]
-            ; movdqa [rbp + dd], Rx(h)
-        );
+        match op.consts[1] {
+            4 => dynasm!(self.a ; .arch x64 ; movd Rx(h), DWORD [Rq(ra) + disp]),
+            8 => dynasm!(self.a ; .arch x64 ; movq Rx(h), QWORD [Rq(ra) + disp]),
+            _ => dynasm!(self.a ; .arch x64 ; movdqu Rx(h), [Rq(ra) + disp]),
+        }
+        dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(h));
         self.kill_inputs(i, op);
     }
 

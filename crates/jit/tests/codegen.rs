@@ -942,7 +942,7 @@ fn xmm_accesses_across_a_page_boundary_are_whole() {
             if store {
                 b.st_xmm(3, a);
             } else {
-                b.ld_xmm(3, a);
+                b.ld_xmm(3, 16, a);
             }
             let v = b.ld_env(ox86_x86::cpu::xmm_offset(3, 0));
             b.mov_to(r(reg::RAX), v);

@@ -204,6 +204,9 @@ fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &B
             op.ins[0] = b.add(g(reg::RSI), off);
             // XMM0..XMM15 or the staged operand.
             op.consts[0] = rng.below(17);
+            if opc == Opcode::LdXmm {
+                op.consts[1] = [4, 8, 16][rng.below(3) as usize];
+            }
         }
         Opcode::LdEnv | Opcode::StEnv => {
             op.consts[0] = match rng.below(2) {

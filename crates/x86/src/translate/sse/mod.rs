@@ -130,11 +130,21 @@ fn load128(cx: &mut Cx, a: Temp) -> Xmm {
 /// Loads XMM register `n` from the 16 bytes at `a`: one `ld_xmm` in user
 /// mode, two softmmu loads in system mode.
 fn load_xmm(cx: &mut Cx, n: usize, a: Temp) {
-    if cx.mode.system {
+    load_xmm_zx(cx, n, 16, a);
+}
+
+/// Loads XMM register `n` from the `size` (4, 8 or 16) bytes at `a`,
+/// zero-extended.
+fn load_xmm_zx(cx: &mut Cx, n: usize, size: u32, a: Temp) {
+    if !cx.mode.system {
+        cx.b.ld_xmm(n as u64, size as u64, a);
+    } else if size == 16 {
         let v = load128(cx, a);
         write_xmm(cx, n, v);
     } else {
-        cx.b.ld_xmm(n as u64, a);
+        let lo = cx.load(size, a);
+        let hi = cx.b.movi(0);
+        write_xmm(cx, n, Xmm { lo, hi });
     }
 }
 
@@ -209,12 +219,13 @@ fn xmm_src_maybe_unaligned(cx: &mut Cx, i: u32, unaligned: bool) -> usize {
     if is_xmm_reg(cx, i) {
         return xmm_of(cx, i);
     }
-    if cx.insn.op_kind(i) == OpKind::Memory && cx.insn.memory_size().size() == 16 {
+    let size = cx.insn.memory_size().size() as u32;
+    if cx.insn.op_kind(i) == OpKind::Memory && matches!(size, 4 | 8 | 16) {
         let a = cx.ea();
-        if !unaligned {
+        if size == 16 && !unaligned {
             check_align16(cx, a);
         }
-        load_xmm(cx, XMM_SRC, a);
+        load_xmm_zx(cx, XMM_SRC, size, a);
         return XMM_SRC;
     }
     let s = read_src(cx, i, unaligned);

@@ -4,8 +4,8 @@
 //! MOVHLPS/MOVLHPS, MOVDDUP/MOVSHDUP/MOVSLDUP and MASKMOVDQU.
 
 use super::{
-    check_align16, is_xmm_reg, load_xmm, read_half, read_src, read_xmm, store_xmm, write_half,
-    write_xmm, xmm_of, Xmm,
+    check_align16, is_xmm_reg, load_xmm, load_xmm_zx, read_half, read_src, read_xmm, store_xmm,
+    write_half, write_xmm, xmm_of, Xmm,
 };
 use crate::cpu::glob;
 use crate::cpu::reg::RDI;
@@ -93,9 +93,7 @@ fn mov_scalar(cx: &mut Cx, size: u32) {
         cx.store(size, v, a);
     } else if cx.is_mem(1) {
         let a = cx.ea();
-        let lo = cx.load(size, a);
-        let hi = cx.b.movi(0);
-        write_xmm(cx, xmm_of(cx, 0), Xmm { lo, hi });
+        load_xmm_zx(cx, xmm_of(cx, 0), size, a);
     } else {
         let d = xmm_of(cx, 0);
         let mut v = read_half(cx, xmm_of(cx, 1), 0);
