@@ -53,13 +53,15 @@ enum Class {
     Mask,
     /// PCMPISTRI: EFLAGS and the index (in ECX) to `xmm_result`.
     Pcmpistri,
+    /// A shift of the destination by the immediate.
+    ShiftImm,
 }
 
 impl Class {
     fn float(self) -> bool {
         !matches!(
             self,
-            Class::Int | Class::IntImm | Class::Mask | Class::Pcmpistri
+            Class::Int | Class::IntImm | Class::Mask | Class::Pcmpistri | Class::ShiftImm
         )
     }
 }
@@ -72,8 +74,9 @@ const RESULT_DISP: i32 = env_disp(offset_of!(CpuState, xmm_result));
 /// ZF, PF and CF: what COMISS and its kin set (OF, SF and AF are cleared).
 const COMIS_FLAGS: i32 = 0x45;
 
-/// The helpers named after an operand size rather than a mnemonic.
-const CONVERTS: [(&str, Class); 12] = [
+/// The helpers not named after their mnemonic alone: the conversions
+/// (named by operand size) and the shifts by an immediate.
+const CONVERTS: [(&str, Class); 22] = [
     ("cvtss2si32", Class::ToGpr),
     ("cvtss2si64", Class::ToGpr),
     ("cvttss2si32", Class::ToGpr),
@@ -86,7 +89,34 @@ const CONVERTS: [(&str, Class); 12] = [
     ("cvtsi2ss64", Class::FromGprSs),
     ("cvtsi2sd32", Class::FromGprSd),
     ("cvtsi2sd64", Class::FromGprSd),
+    ("psllw_imm", Class::ShiftImm),
+    ("pslld_imm", Class::ShiftImm),
+    ("psllq_imm", Class::ShiftImm),
+    ("psrlw_imm", Class::ShiftImm),
+    ("psrld_imm", Class::ShiftImm),
+    ("psrlq_imm", Class::ShiftImm),
+    ("psraw_imm", Class::ShiftImm),
+    ("psrad_imm", Class::ShiftImm),
+    ("pslldq", Class::ShiftImm),
+    ("psrldq", Class::ShiftImm),
 ];
+
+/// The host instruction of a shift by immediate `imm` of host register `d`.
+fn emit_shift_imm(a: &mut Asm, name: &str, d: u8, imm: i8) {
+    match name {
+        "psllw_imm" => dynasm!(a ; .arch x64 ; psllw Rx(d), imm),
+        "pslld_imm" => dynasm!(a ; .arch x64 ; pslld Rx(d), imm),
+        "psllq_imm" => dynasm!(a ; .arch x64 ; psllq Rx(d), imm),
+        "psrlw_imm" => dynasm!(a ; .arch x64 ; psrlw Rx(d), imm),
+        "psrld_imm" => dynasm!(a ; .arch x64 ; psrld Rx(d), imm),
+        "psrlq_imm" => dynasm!(a ; .arch x64 ; psrlq Rx(d), imm),
+        "psraw_imm" => dynasm!(a ; .arch x64 ; psraw Rx(d), imm),
+        "psrad_imm" => dynasm!(a ; .arch x64 ; psrad Rx(d), imm),
+        "pslldq" => dynasm!(a ; .arch x64 ; pslldq Rx(d), imm),
+        "psrldq" => dynasm!(a ; .arch x64 ; psrldq Rx(d), imm),
+        _ => unreachable!("helper {name} is no shift by an immediate"),
+    }
+}
 
 /// The host instruction of a `CONVERTS` helper: to R11 from the source,
 /// or to host register `d` from the integer at `[rbp + disp]`.
@@ -292,6 +322,7 @@ impl Gen {
             Class::ToGpr | Class::FromGprSd | Class::FromGprSs => {
                 emit_convert(&mut self.a, h.name, hd, src)
             }
+            Class::ShiftImm => emit_shift_imm(&mut self.a, h.name, hd, imm as u8 as i8),
             _ => emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8),
         }
         // Write-through (see `xmm_cache`): scalar forms change only their

@@ -240,6 +240,7 @@ const FAMILIES: &[&[&HelperInfo]] = &[
     mmx::PURE,
     pcmpstr::HELPERS,
     shift::PURE,
+    shift::IMM,
     shuffle::PURE,
 ];
 

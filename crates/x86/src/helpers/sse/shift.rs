@@ -1,6 +1,6 @@
 //! Packed shifts PSLL/PSRL/PSRA (W, D, Q) and the byte shifts
-//! PSLLDQ/PSRLDQ. The count is the source operand's low quadword: the
-//! translator passes an immediate count as the source.
+//! PSLLDQ/PSRLDQ. The count is the source operand's low quadword, or for
+//! the immediate forms (`IMM`, the byte shifts among them) the immediate.
 
 use super::lanes::{map1, Lane};
 use super::HelperInfo;
@@ -52,10 +52,30 @@ pure_ops! {
     PSRAW = "psraw", |a, b, _| sra::<i16>(a, b as u64);
     /// PSRAD: doublewords shifted right (arithmetic) by the count.
     PSRAD = "psrad", |a, b, _| sra::<i32>(a, b as u64);
-    /// PSLLDQ: the register shifted left by the count in bytes.
-    PSLLDQ = "pslldq", |a, b, _| bytes(b as u64).map_or(0, |s| a << s);
-    /// PSRLDQ: the register shifted right by the count in bytes.
-    PSRLDQ = "psrldq", |a, b, _| bytes(b as u64).map_or(0, |s| a >> s);
+}
+
+pure_ops! {
+    IMM;
+    /// PSLLW by an immediate count.
+    PSLLW_IMM = "psllw_imm", |a, _, c| sll::<u16>(a, c as u64);
+    /// PSLLD by an immediate count.
+    PSLLD_IMM = "pslld_imm", |a, _, c| sll::<u32>(a, c as u64);
+    /// PSLLQ by an immediate count.
+    PSLLQ_IMM = "psllq_imm", |a, _, c| sll::<u64>(a, c as u64);
+    /// PSRLW by an immediate count.
+    PSRLW_IMM = "psrlw_imm", |a, _, c| srl::<u16>(a, c as u64);
+    /// PSRLD by an immediate count.
+    PSRLD_IMM = "psrld_imm", |a, _, c| srl::<u32>(a, c as u64);
+    /// PSRLQ by an immediate count.
+    PSRLQ_IMM = "psrlq_imm", |a, _, c| srl::<u64>(a, c as u64);
+    /// PSRAW by an immediate count.
+    PSRAW_IMM = "psraw_imm", |a, _, c| sra::<i16>(a, c as u64);
+    /// PSRAD by an immediate count.
+    PSRAD_IMM = "psrad_imm", |a, _, c| sra::<i32>(a, c as u64);
+    /// PSLLDQ: the register shifted left by the immediate in bytes.
+    PSLLDQ = "pslldq", |a, _, c| bytes(c as u64).map_or(0, |s| a << s);
+    /// PSRLDQ: the register shifted right by the immediate in bytes.
+    PSRLDQ = "psrldq", |a, _, c| bytes(c as u64).map_or(0, |s| a >> s);
 }
 
 #[cfg(test)]
@@ -84,7 +104,7 @@ mod tests {
 
     /// Checks `h` with XMM counts, then with immediate counts.
     macro_rules! check_shift {
-        ($h:expr, $insn:literal) => {
+        ($h:expr, $himm:expr, $insn:literal) => {
             for (a, _) in inputs().take(150) {
                 for count in [
                     0u128,
@@ -115,7 +135,7 @@ mod tests {
                     (40, native_x_imm!($insn, a, 40)),
                     (200, native_x_imm!($insn, a, 200)),
                 ] {
-                    assert_eq!(run(&$h, a, count, 0), want, "{} {a:#x}, {count}", $insn);
+                    assert_eq!(run(&$himm, a, 0, count), want, "{} {a:#x}, {count}", $insn);
                 }
             }
         };
@@ -123,14 +143,14 @@ mod tests {
 
     #[test]
     fn element_shifts_match_host() {
-        check_shift!(PSLLW, "psllw");
-        check_shift!(PSLLD, "pslld");
-        check_shift!(PSLLQ, "psllq");
-        check_shift!(PSRLW, "psrlw");
-        check_shift!(PSRLD, "psrld");
-        check_shift!(PSRLQ, "psrlq");
-        check_shift!(PSRAW, "psraw");
-        check_shift!(PSRAD, "psrad");
+        check_shift!(PSLLW, PSLLW_IMM, "psllw");
+        check_shift!(PSLLD, PSLLD_IMM, "pslld");
+        check_shift!(PSLLQ, PSLLQ_IMM, "psllq");
+        check_shift!(PSRLW, PSRLW_IMM, "psrlw");
+        check_shift!(PSRLD, PSRLD_IMM, "psrld");
+        check_shift!(PSRLQ, PSRLQ_IMM, "psrlq");
+        check_shift!(PSRAW, PSRAW_IMM, "psraw");
+        check_shift!(PSRAD, PSRAD_IMM, "psrad");
     }
 
     #[test]
@@ -173,8 +193,8 @@ mod tests {
                 native_x_imm!("psrldq", a, 255),
             ),
         ] {
-            assert_eq!(run(&PSLLDQ, a, count, 0), l, "pslldq {count}");
-            assert_eq!(run(&PSRLDQ, a, count, 0), r, "psrldq {count}");
+            assert_eq!(run(&PSLLDQ, a, 0, count), l, "pslldq {count}");
+            assert_eq!(run(&PSRLDQ, a, 0, count), r, "psrldq {count}");
         }
     }
 }
