@@ -145,6 +145,14 @@ pub(crate) struct Gen {
     pub cur_pc: u64,
     /// Guest XMM registers held in host XMM registers.
     pub xc: crate::xmm_cache::XmmCache,
+    /// Per label: the XMM cache its forward branches agree on so far.
+    pub xc_at_label: Vec<Option<crate::xmm_cache::XmmCache>>,
+    /// Per label: a branch to it comes after it (its state is unknown).
+    pub xc_backward: Vec<bool>,
+    /// The code being generated can be reached by falling through.
+    pub xc_falls: bool,
+    /// Self-loop TBs: the XMM cache at the loop body.
+    pub xc_loop: Option<crate::xmm_cache::XmmCache>,
     /// Scratch for the rewrite passes.
     pass: PassScratch,
 }
@@ -214,6 +222,10 @@ impl Gen {
             sites: Default::default(),
             cur_pc: 0,
             xc: Default::default(),
+            xc_at_label: Vec::new(),
+            xc_backward: Vec::new(),
+            xc_falls: true,
+            xc_loop: None,
             pass: PassScratch::default(),
         }
     }
@@ -329,7 +341,7 @@ impl Gen {
         self.exits.clear();
         self.sites.start(tb_pc);
         self.cur_pc = 0;
-        self.xc.clear();
+        self.xmm_begin();
     }
 
     /// Compiles `src` as TB `id` (guest pc `tb_pc`) for code placed at
@@ -427,6 +439,7 @@ impl Gen {
                 self.rip_before_branch(op.consts[0]);
                 self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
+                self.xmm_branch(op.consts[0]);
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
                 self.reset();
             }
@@ -436,6 +449,7 @@ impl Gen {
                 let l = self.labels[op.consts[0] as usize];
                 self.a.dynamic_label(l);
                 self.reset();
+                self.xmm_at_label(op.consts[0]);
                 self.rip_at_label(op.consts[0]);
             }
             Opcode::Ld8u
@@ -457,6 +471,12 @@ impl Gen {
             Opcode::GotoTb => self.goto_tb(),
             Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
             Opcode::Raise => self.raise(op.consts[0]),
+        }
+        if matches!(
+            op.opc,
+            Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
+        ) {
+            self.xc_falls = false;
         }
     }
 

@@ -123,6 +123,7 @@ impl Gen {
             self.ld_env_reg(r, self.global_disp(g));
         }
         self.canonical_state();
+        self.xmm_loop_entry();
         let body = self.a.new_dynamic_label();
         self.a.dynamic_label(body);
         self.body = Some(body);
@@ -134,6 +135,7 @@ impl Gen {
         let body = self.body.expect("loop TB has a body label");
         self.set_dirty(RIP.index(), false);
         self.canonicalize();
+        self.xmm_back_edge();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);

@@ -497,6 +497,8 @@ impl Gen {
             }
             self.canonicalize();
             if c.eval(x, y) {
+                self.xmm_branch(op.consts[1]);
+                self.xc_falls = false;
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
             }
             return self.reset();
@@ -513,6 +515,7 @@ impl Gen {
             self.compare32(c, ra, vb);
         }
         self.canonicalize();
+        self.xmm_branch(op.consts[1]);
         self.jcc_label(cc_of(c), l);
         self.reset();
     }

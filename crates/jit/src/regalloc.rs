@@ -538,6 +538,5 @@ impl Gen {
             }
         }
         self.canonical_state();
-        self.xc.clear();
     }
 }

@@ -15,7 +15,7 @@ use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
 use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
-use ox86_ir::{unpack_xmm_operands, Op};
+use ox86_ir::{unpack_xmm_operands, Op, Opcode};
 use ox86_x86::cpu::{xmm_offset, CpuState, PendingException};
 use ox86_x86::helpers::{self, HelperInfo};
 use std::mem::offset_of;
@@ -424,6 +424,99 @@ impl Gen {
         self.fault_site();
         dynasm!(self.a ; .arch x64 ; movdqu [Rq(ra) + disp], Rx(h));
         self.kill_inputs(i, op);
+    }
+
+    /// Per-TB start: nothing cached; which labels have backward branches.
+    pub(crate) fn xmm_begin(&mut self) {
+        self.xc.clear();
+        self.xc_falls = true;
+        self.xc_loop = None;
+        let n = self.ir.n_labels as usize;
+        self.xc_at_label.clear();
+        self.xc_at_label.resize(n, None);
+        self.xc_backward.clear();
+        self.xc_backward.resize(n, false);
+        let mut placed = vec![false; n];
+        for op in &self.ir.ops {
+            match op.opc {
+                Opcode::SetLabel => placed[op.consts[0] as usize] = true,
+                Opcode::Br if placed[op.consts[0] as usize] => {
+                    self.xc_backward[op.consts[0] as usize] = true
+                }
+                Opcode::Brcond if placed[op.consts[1] as usize] => {
+                    self.xc_backward[op.consts[1] as usize] = true
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A branch to IR label `l` with the current cache.
+    pub(crate) fn xmm_branch(&mut self, l: u64) {
+        let at = &mut self.xc_at_label[l as usize];
+        match at {
+            Some(s) => s.intersect(&self.xc),
+            None => *at = Some(self.xc),
+        }
+    }
+
+    /// At IR label `l`: what every way in agrees on.
+    pub(crate) fn xmm_at_label(&mut self, l: u64) {
+        let l = l as usize;
+        let mut st = self.xc_falls.then_some(self.xc);
+        if let Some(b) = self.xc_at_label[l].take() {
+            match &mut st {
+                Some(s) => s.intersect(&b),
+                None => st = Some(b),
+            }
+        }
+        self.xc = match st {
+            Some(s) if !self.xc_backward[l] => s,
+            _ => Default::default(),
+        };
+        self.xc_falls = true;
+    }
+
+    /// Self-loop preheader: the guest XMM registers the TB names, as many
+    /// as the cache holds, are loaded for the loop body.
+    pub(crate) fn xmm_loop_entry(&mut self) {
+        self.xc.clear();
+        for i in 0..self.ir.ops.len() {
+            let op = self.ir.ops[i];
+            let named: &[u64] = match op.opc {
+                Opcode::CallXmm => {
+                    let (d, s, _) = unpack_xmm_operands(op.consts[1]);
+                    &[d, s]
+                }
+                Opcode::LdXmm | Opcode::StXmm => &[op.consts[0]],
+                _ => &[],
+            };
+            for &g in named {
+                let full = self.xc.entries().count() == 14;
+                if (g as usize) < GUEST_XMM && self.xc.get(g as usize).is_none() && !full {
+                    self.cached_xmm(g as usize, None);
+                }
+            }
+        }
+        self.xc_loop = Some(self.xc);
+    }
+
+    /// Self-loop back edge: the registers the body expects are reloaded
+    /// where they no longer hold them (`CpuState` is current).
+    pub(crate) fn xmm_back_edge(&mut self) {
+        let Some(want) = self.xc_loop else {
+            return;
+        };
+        for (g, h) in want.entries() {
+            if self.xc.get(g) != Some(h) {
+                let disp = env_disp(xmm_offset(g, 0));
+                dynasm!(self.a ; .arch x64
+                    ; movq Rx(h), [rbp + disp]
+                    ; movhps Rx(h), [rbp + disp + 8]
+                );
+            }
+        }
+        self.xc = want;
     }
 
     /// `st_env` at `offset`: a guest XMM register written in halves is no

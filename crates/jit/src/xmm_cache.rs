@@ -5,8 +5,9 @@
 //! back; it is only dropped when the host register may have changed (any
 //! call out of generated code, since every XMM register is caller-saved
 //! in the SysV ABI), when the guest register is written another way
-//! (`st_env` of one of its halves), and at block boundaries, where paths
-//! with different contents meet.
+//! (`st_env` of one of its halves). Where paths meet (an IR label) only
+//! what every path caches in the same register stays cached; a self-loop
+//! keeps a fixed set across its back edge (`Gen::xmm_loop_entry`).
 //!
 //! Host XMM0 and XMM1 stay scratch; XMM2..XMM15 are the cache.
 
@@ -19,6 +20,7 @@ const FIRST: u8 = 2;
 pub(crate) const GUEST_XMM: usize = 17;
 
 /// Guest XMM register to host XMM register, both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct XmmCache {
     /// Per guest register: the host register holding it, or `NONE`.
     host: [u8; GUEST_XMM],
@@ -79,6 +81,16 @@ impl XmmCache {
         h
     }
 
+    /// Keeps only the registers `other` caches in the same host register:
+    /// the state where two paths meet.
+    pub fn intersect(&mut self, other: &XmmCache) {
+        for g in 0..GUEST_XMM {
+            if self.host[g] != other.host[g] {
+                self.forget(g);
+            }
+        }
+    }
+
     /// The cached registers as (guest, host) pairs.
     pub fn entries(&self) -> impl Iterator<Item = (usize, u8)> + '_ {
         self.host
@@ -109,6 +121,14 @@ mod tests {
         assert_eq!(c.entries().count(), 14);
         c.forget(15);
         assert_eq!(c.assign(0, None), 4, "a freed register is reused first");
+        let mut d = c;
+        d.forget(3);
+        d.forget(0);
+        d.assign(0, None);
+        c.intersect(&d);
+        assert_eq!(c.get(3), None);
+        assert_eq!(c.get(0), Some(4), "the same mapping on both paths");
+        assert_eq!(c.entries().count(), 13);
         c.clear();
         assert_eq!(c.entries().count(), 0);
     }

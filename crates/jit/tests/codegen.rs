@@ -958,3 +958,70 @@ fn xmm_accesses_across_a_page_boundary_are_whole() {
         }
     }
 }
+
+/// Where paths meet, a guest XMM register stays cached only if every path
+/// has it in the same host register: both ways through a branch (and the
+/// `raise` pattern of an alignment check) give the interpreter's state.
+#[test]
+fn xmm_registers_cached_on_one_path_only_are_reloaded_where_paths_meet() {
+    use ox86_ir::Cond;
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    let join = b.label();
+    b.brcond(Cond::Ltu, r(reg::RAX), r(reg::RBX), join);
+    // Only on the fall-through path: XMM3 changes, XMM4 and XMM5 are cached
+    // and XMM2 moves to another host register.
+    b.call_xmm(id_of(&sse::float::MULPD), 3, 2, 0);
+    b.call_xmm(id_of(&sse::shuffle::MOVAPS), 4, 5, 0);
+    b.call_xmm(id_of(&sse::shuffle::MOVAPS), 6, 2, 0);
+    b.set_label(join);
+    b.call_xmm(id_of(&sse::float::ADDPD), 4, 3, 0);
+    b.call_xmm(id_of(&sse::float::SUBPD), 2, 4, 0);
+    // An alignment check: only the branch reaches the label.
+    let aligned = b.label();
+    let mask = b.movi(15);
+    b.brcond(Cond::TstEq, r(reg::RCX), mask, aligned);
+    b.raise(13);
+    b.set_label(aligned);
+    b.call_xmm(id_of(&sse::float::MULPD), 2, 6, 0);
+    goto(&mut b, PC + 0x10, 0);
+    for (rax, rbx) in [(1, 2), (2, 1)] {
+        let mut env = xmm_state(0x1f80);
+        env.regs[reg::RAX] = rax;
+        env.regs[reg::RBX] = rbx;
+        env.regs[reg::RCX] = 0x40;
+        check_xmm(&b, &env, None);
+    }
+}
+
+/// A label that a later branch jumps back to starts with nothing cached.
+#[test]
+fn xmm_registers_at_a_backward_label_are_reloaded() {
+    use ox86_ir::Cond;
+    use ox86_x86::helpers::{id_of, sse};
+    let mut mem = [0u64; 2];
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    let top = b.label();
+    b.set_label(top);
+    // Five rounds; within one, the store's hook overwrites every host XMM
+    // register and the registers are cached again in another order.
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    let p = b.movi(mem.as_mut_ptr() as u64);
+    b.store(Opcode::St64, r(reg::RAX), p);
+    b.call_xmm(id_of(&sse::shuffle::MOVAPS), 7, 6, 0);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    b.call_xmm(id_of(&sse::int::PADDQ), 5, 2, 0);
+    let one = b.movi(1);
+    let n = b.sub(r(reg::RCX), one);
+    b.mov_to(r(reg::RCX), n);
+    let zero = b.movi(0);
+    b.brcond(Cond::Ne, r(reg::RCX), zero, top);
+    goto(&mut b, PC + 0x10, 0);
+    let mut env = xmm_state(0x1f80);
+    env.regs[reg::RCX] = 5;
+    check_xmm(&b, &env, Some(clobber_xmm));
+}
