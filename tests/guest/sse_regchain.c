@@ -4,8 +4,9 @@
  * that keep the upper lane, halves written by MOVHPS/MOVQ/PINSRQ between
  * packed operations, every one of the sixteen registers live at once, a
  * rounding-mode change in the middle of a block, helper-only instructions
- * (CVTSI2SD, PCMPISTRI) between cached operations, a branch inside a
- * block, and a loop. Every register is printed in hex after each block. */
+ * (CVTSI2SD, PCMPISTRI) between cached operations, conversions, compares
+ * and sign masks to general registers, a branch inside a block, and a
+ * loop. Every register is printed in hex after each block. */
 #include "check.h"
 
 static double in[16] = {
@@ -165,6 +166,49 @@ static void helpers_between(void)
     show("helpers_between");
 }
 
+/* Conversions to and from general registers, compares into EFLAGS, sign
+ * masks, zeroing idioms and scalar loads and stores between cached
+ * operations. */
+static void to_and_from_gprs(void)
+{
+    uint64_t g[6] = {0};
+    float f = 2.75f;
+    __asm__ volatile(LOAD
+                     "mulsd %%xmm2, %%xmm0\n"
+                     "cvttsd2si %%xmm0, %%rax\n"
+                     "cvtsd2si %%xmm0, %%ecx\n"
+                     "pxor %%xmm3, %%xmm3\n"
+                     "pandn %%xmm4, %%xmm4\n"
+                     "cvtsi2sd %%rax, %%xmm3\n"
+                     "addsd %%xmm3, %%xmm4\n"
+                     "pcmpeqb %%xmm5, %%xmm5\n"
+                     "psrlw $1, %%xmm5\n"
+                     "pmovmskb %%xmm5, %%edx\n"
+                     "movss %[f], %%xmm6\n"
+                     "cvtss2sd %%xmm6, %%xmm7\n"
+                     "comisd %%xmm7, %%xmm0\n"
+                     "setb %%r8b\n"
+                     "seta %%r9b\n"
+                     "movzbl %%r8b, %%r8d\n"
+                     "movzbl %%r9b, %%r9d\n"
+                     "movss %%xmm6, 8(%%rdi)\n"
+                     "movsd %%xmm4, 16(%%rdi)\n"
+                     "mov %%rax, 0(%%rdi)\n"
+                     "mov %%rcx, 24(%%rdi)\n"
+                     "mov %%rdx, 32(%%rdi)\n"
+                     "lea (%%r9, %%r8, 2), %%rax\n"
+                     "mov %%rax, 40(%%rdi)\n"
+                     :
+                     : "S"(in), "D"(g), [f] "m"(f)
+                     : "rax", "rcx", "rdx", "r8", "r9", CLOBBERS);
+    printf("to_and_from_gprs");
+    for (int i = 0; i < 6; i++) {
+        printf(" %llx", (unsigned long long)g[i]);
+        hash_u64(g[i]);
+    }
+    printf("\n");
+}
+
 /* A branch inside a block: both sides meet again. */
 static void branch_inside(double x)
 {
@@ -211,6 +255,7 @@ int main(void)
     all_registers();
     rounding_mid_block();
     helpers_between();
+    to_and_from_gprs();
     branch_inside(1e20);
     branch_inside(-3.0);
     loop_chain();
