@@ -144,9 +144,113 @@ pub fn compute_all(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
     }
 }
 
+/// CF alone (0 or 1) for a lazy state: `compute_all(..) & CF` without the
+/// other five flags.
+pub fn compute_c(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
+    if cc_op & CC_OP_ROT != 0 {
+        return src2 & CF;
+    }
+    let (kind, size) = CcKind::decode(cc_op);
+    let bits = size * 8;
+    let mask = u64::MAX >> (64 - bits);
+    let d = dst & mask;
+    let s2 = src & mask;
+    let cf = match kind {
+        CcKind::Eflags | CcKind::Inc | CcKind::Dec => return src & CF,
+        CcKind::Logic => false,
+        CcKind::Add => d < s2,
+        CcKind::Adc => {
+            let s1 = d.wrapping_sub(s2).wrapping_sub(src2 & 1) & mask;
+            if src2 & 1 != 0 {
+                d <= s1
+            } else {
+                d < s1
+            }
+        }
+        CcKind::Sub => d.wrapping_add(s2) & mask < s2,
+        CcKind::Sbb => {
+            let s1 = d.wrapping_add(s2).wrapping_add(src2 & 1) & mask;
+            if src2 & 1 != 0 {
+                s1 <= s2
+            } else {
+                s1 < s2
+            }
+        }
+        CcKind::Shl => src >> (bits - 1) & 1 != 0,
+        CcKind::Sar => src & 1 != 0,
+        CcKind::Mul => src != 0,
+    };
+    cf as u64
+}
+
+/// ZF alone (EFLAGS layout) for a lazy state: `compute_all(..) & ZF`.
+/// Every kind but `Eflags` sets it from the result; a rotate keeps it.
+pub fn compute_z(cc_op: u64, dst: u64, src: u64) -> u64 {
+    let (kind, size) = CcKind::decode(cc_op & !CC_OP_ROT);
+    if kind == CcKind::Eflags {
+        return src & ZF;
+    }
+    let mask = u64::MAX >> (64 - size * 8);
+    if dst & mask == 0 {
+        ZF
+    } else {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `compute_c` and `compute_z` are `compute_all`'s CF and ZF for every
+    /// kind, size and rotate bit, on edge and random operands.
+    #[test]
+    fn compute_c_and_z_are_compute_alls_flags() {
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [
+            0,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0xffff,
+            1 << 31,
+            u32::MAX as u64,
+            1 << 63,
+            u64::MAX,
+        ];
+        for i in 0..100_000u64 {
+            let mut val = |k: u64| {
+                let r = next();
+                if k.is_multiple_of(2) {
+                    edges[(r % 10) as usize].wrapping_add(r % 3).wrapping_sub(1)
+                } else {
+                    r
+                }
+            };
+            let (dst, src, src2) = (val(i), val(i >> 1), val(i >> 2) & (CF | OF | 1));
+            for kind in 1..=10u64 {
+                for log2 in 0..4 {
+                    for rot in [0, CC_OP_ROT] {
+                        let op = (kind * 4 + log2) | rot;
+                        let all = compute_all(op, dst, src, src2);
+                        let what = format!("{op:#x} {dst:#x} {src:#x} {src2:#x}");
+                        assert_eq!(compute_c(op, dst, src, src2), all & CF, "{what}");
+                        assert_eq!(compute_z(op, dst, src), all & ZF, "{what}");
+                    }
+                }
+            }
+            let all = compute_all(CC_OP_EFLAGS, dst, src, src2);
+            assert_eq!(compute_c(CC_OP_EFLAGS, dst, src, src2), all & CF);
+            assert_eq!(compute_z(CC_OP_EFLAGS, dst, src), all & ZF);
+        }
+    }
 
     fn flags(kind: CcKind, size: u32, dst: u64, src: u64, src2: u64) -> u64 {
         compute_all(kind.op(size), dst, src, src2)

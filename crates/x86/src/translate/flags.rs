@@ -6,7 +6,7 @@ use super::Cx;
 use crate::cc::{CcKind, CC_OP_EFLAGS, CC_OP_ROT};
 use crate::cpu::eflags::{AF, ARITH, CF, OF, PF, SF, ZF};
 use crate::cpu::glob;
-use crate::helpers::flags::CC_COMPUTE_ALL;
+use crate::helpers::flags::{CC_COMPUTE_ALL, CC_COMPUTE_C, CC_COMPUTE_Z};
 use iced_x86::ConditionCode;
 use ox86_ir::{Cond, Opcode, Temp};
 
@@ -86,7 +86,8 @@ impl Cx {
     /// A value (EFLAGS layout) whose bits in `mask` are those arithmetic
     /// flags; its other bits are 0 or other flags. Computed inline when
     /// the producing `cc_op` is known, so that only the flags asked for
-    /// cost anything, else by the `cc_compute_all` helper.
+    /// cost anything, else by a helper (`cc_compute_c` for CF alone,
+    /// `cc_compute_z` for ZF alone, `cc_compute_all` for the rest).
     pub fn compute_flags(&mut self, mask: u64) -> Temp {
         if self.cc_known == Some(CC_OP_EFLAGS) {
             return self.g(glob::CC_SRC);
@@ -102,7 +103,12 @@ impl Cx {
             self.g(glob::CC_SRC),
             self.g(glob::CC_SRC2),
         ];
-        self.call_pure(&CC_COMPUTE_ALL, &args)
+        let h = match mask {
+            CF => &CC_COMPUTE_C,
+            ZF => &CC_COMPUTE_Z,
+            _ => &CC_COMPUTE_ALL,
+        };
+        self.call_pure(h, &args)
     }
 
     /// `compute_flags(mask)` as IR for a known `cc_op`: each flag by the
@@ -288,8 +294,8 @@ impl Cx {
                 _ => {}
             }
         }
-        let all = self.compute_all();
-        self.b.andi(all, CF)
+        let c = self.compute_flags(CF);
+        self.b.andi(c, CF)
     }
 
     /// A condition `(cond, a, b)` that holds exactly when x86 condition
