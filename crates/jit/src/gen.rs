@@ -153,6 +153,10 @@ pub(crate) struct Gen {
     pub xc_falls: bool,
     /// Self-loop TBs: the XMM cache at the loop body.
     pub xc_loop: Option<crate::xmm_cache::XmmCache>,
+    /// The TB has XMM ops (else nothing is ever cached).
+    pub xc_used: bool,
+    /// Scratch for `xmm_begin`: labels placed so far.
+    pub xc_placed: Vec<bool>,
     /// Scratch for the rewrite passes.
     pass: PassScratch,
 }
@@ -226,6 +230,8 @@ impl Gen {
             xc_backward: Vec::new(),
             xc_falls: true,
             xc_loop: None,
+            xc_used: false,
+            xc_placed: Vec::new(),
             pass: PassScratch::default(),
         }
     }

@@ -426,17 +426,29 @@ impl Gen {
         self.kill_inputs(i, op);
     }
 
-    /// Per-TB start: nothing cached; which labels have backward branches.
+    /// Per-TB start: nothing cached; whether the TB has XMM ops at all
+    /// (else labels need no cache state) and which labels have backward
+    /// branches.
     pub(crate) fn xmm_begin(&mut self) {
         self.xc.clear();
         self.xc_falls = true;
         self.xc_loop = None;
+        self.xc_used = self
+            .ir
+            .ops
+            .iter()
+            .any(|o| matches!(o.opc, Opcode::CallXmm | Opcode::LdXmm | Opcode::StXmm));
+        if !self.xc_used {
+            return;
+        }
         let n = self.ir.n_labels as usize;
         self.xc_at_label.clear();
         self.xc_at_label.resize(n, None);
         self.xc_backward.clear();
         self.xc_backward.resize(n, false);
-        let mut placed = vec![false; n];
+        let mut placed = std::mem::take(&mut self.xc_placed);
+        placed.clear();
+        placed.resize(n, false);
         for op in &self.ir.ops {
             match op.opc {
                 Opcode::SetLabel => placed[op.consts[0] as usize] = true,
@@ -449,10 +461,14 @@ impl Gen {
                 _ => {}
             }
         }
+        self.xc_placed = placed;
     }
 
     /// A branch to IR label `l` with the current cache.
     pub(crate) fn xmm_branch(&mut self, l: u64) {
+        if !self.xc_used {
+            return;
+        }
         let at = &mut self.xc_at_label[l as usize];
         match at {
             Some(s) => s.intersect(&self.xc),
@@ -462,6 +478,9 @@ impl Gen {
 
     /// At IR label `l`: what every way in agrees on.
     pub(crate) fn xmm_at_label(&mut self, l: u64) {
+        if !self.xc_used {
+            return;
+        }
         let l = l as usize;
         let mut st = self.xc_falls.then_some(self.xc);
         if let Some(b) = self.xc_at_label[l].take() {
