@@ -11,7 +11,7 @@ use crate::gen::{Cold, Gen, Loc};
 use crate::jmp_table::{HITS_OFFSET, MASK_OFFSET};
 use crate::rip::RIP;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
-use ox86_ir::Op;
+use ox86_ir::{Op, Opcode};
 use ox86_x86::cpu::PendingException;
 use ox86_x86::helpers;
 use std::mem::offset_of;
@@ -133,18 +133,92 @@ impl Gen {
                 if pc <= self.tb_pc {
                     self.check_exit_request(pc);
                 }
-                self.pad_to(3);
-                let label = self.a.new_dynamic_label();
-                let at = self.off();
-                dynasm!(self.a ; .arch x64 ; jmp =>label);
-                assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");
-                let k = self.exit_labels.len();
-                self.exit_labels.push((label, at + 1, pc));
-                self.cold.push(Cold::Exit { label, k });
+                self.chained_jump(pc);
             }
             _ => self.lookup_and_goto_ptr(),
         }
         self.reset();
+    }
+
+    /// A `brcond` to label `l` that ends the TB with two chainable exits
+    /// (`brcond; movi rip, x; goto_tb; set_label l; movi rip, y; goto_tb`,
+    /// discards aside, `l` branched to from nowhere else): the targets
+    /// `(x, y)` and the index of the last `goto_tb`.
+    pub(crate) fn two_way_exit(&self, i: usize, l: u64) -> Option<(u64, u64, usize)> {
+        let ops = &self.ir.ops;
+        let mut j = i + 1;
+        let target = |j: &mut usize| -> Option<u64> {
+            while ops.get(*j)?.opc == Opcode::Discard {
+                *j += 1;
+            }
+            let (m, g) = (ops.get(*j)?, ops.get(*j + 1)?);
+            let pc = m.consts[0];
+            let chains = m.opc == Opcode::Movi
+                && m.outs[0] == RIP
+                && g.opc == Opcode::GotoTb
+                && !(pc == self.tb_pc && self.body.is_some());
+            *j += 2;
+            chains.then_some(pc)
+        };
+        let x = target(&mut j)?;
+        let set = ops.get(j)?;
+        if set.opc != Opcode::SetLabel || set.consts[0] != l {
+            return None;
+        }
+        j += 1;
+        let y = target(&mut j)?;
+        let elsewhere = ops.iter().enumerate().any(|(k, o)| {
+            k != i
+                && ((o.opc == Opcode::Brcond && o.consts[1] == l)
+                    || (o.opc == Opcode::Br && o.consts[0] == l))
+        });
+        let room = self.exit_labels.len() + 2 <= MAX_EXITS;
+        (!elsewhere && room).then_some((x, y, j - 1))
+    }
+
+    /// The two exits of a `two_way_exit` after its compare: the jump to
+    /// the target that needs no `exit_request` check (one after the TB's
+    /// pc) is the patchable `j<cc>` itself, so that either way out takes
+    /// one jump; the other target follows. `cc` is the condition for `y`.
+    /// Returns false (emitting nothing) if both targets need the check.
+    pub(crate) fn emit_two_way_exit(&mut self, cc: u8, x: u64, y: u64) -> bool {
+        let (cc, near, far) = if y > self.tb_pc {
+            (cc, y, x)
+        } else if x > self.tb_pc {
+            (cc ^ 1, x, y)
+        } else {
+            return false;
+        };
+        self.drop_dead_globals(self.tick as usize);
+        self.set_dirty(RIP.index(), false);
+        self.sync_all();
+        self.pad_to(2);
+        let label = self.a.new_dynamic_label();
+        let at = self.off();
+        self.jcc_label(cc, label);
+        assert_eq!(self.off() - at, 6, "two-way exit must be j<cc> rel32");
+        let k = self.exit_labels.len();
+        self.exit_labels.push((label, at + 2, near));
+        self.cold.push(Cold::Exit { label, k });
+        if far <= self.tb_pc {
+            self.check_exit_request(far);
+        }
+        self.chained_jump(far);
+        self.xc_falls = false;
+        self.reset();
+        true
+    }
+
+    /// The patchable `jmp` of a chainable exit to `pc`.
+    fn chained_jump(&mut self, pc: u64) {
+        self.pad_to(3);
+        let label = self.a.new_dynamic_label();
+        let at = self.off();
+        dynasm!(self.a ; .arch x64 ; jmp =>label);
+        assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");
+        let k = self.exit_labels.len();
+        self.exit_labels.push((label, at + 1, pc));
+        self.cold.push(Cold::Exit { label, k });
     }
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {

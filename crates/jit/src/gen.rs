@@ -126,6 +126,8 @@ pub(crate) struct Gen {
     pub nu: crate::nextuse::NextUse,
     /// The index of the op being compiled.
     pub tick: u32,
+    /// Ops before this index are already compiled (see `two_way_exit`).
+    pub skip_to: usize,
     /// `nu.gdead` of the last op compiled (see `note_uses`).
     pub prev_dead: u64,
     pub locked: u16,
@@ -212,6 +214,7 @@ impl Gen {
             n_held: [0; 16],
             nu: Default::default(),
             tick: 0,
+            skip_to: 0,
             prev_dead: 0,
             locked: 0,
             free_slots: Vec::new(),
@@ -336,6 +339,7 @@ impl Gen {
         self.slot.resize(n, NONE);
         self.n_held = [0; 16];
         self.tick = 0;
+        self.skip_to = 0;
         self.prev_dead = 0;
         self.locked = 0;
         self.free_slots.clear();
@@ -367,6 +371,10 @@ impl Gen {
             self.preheader();
         }
         for i in 0..self.ir.ops.len() {
+            if i < self.skip_to {
+                self.tick += 1;
+                continue;
+            }
             let op = self.ir.ops[i];
             self.op(i, &op);
             self.note_uses(i, &op);

@@ -514,6 +514,12 @@ impl Gen {
         } else {
             self.compare32(c, ra, vb);
         }
+        if let Some((x, y, last)) = self.two_way_exit(i, op.consts[1]) {
+            if self.emit_two_way_exit(cc_of(c), x, y) {
+                self.skip_to = last + 1;
+                return;
+            }
+        }
         self.canonicalize();
         self.xmm_branch(op.consts[1]);
         self.jcc_label(cc_of(c), l);

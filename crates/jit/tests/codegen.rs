@@ -1025,3 +1025,72 @@ fn xmm_registers_at_a_backward_label_are_reloaded() {
     env.regs[reg::RCX] = 5;
     check_xmm(&b, &env, Some(clobber_xmm));
 }
+
+/// The host address a listing line's jump goes to, if it is a jump.
+fn jump_target(line: &str) -> Option<u64> {
+    let (_, insn) = line.split_once(":  ")?;
+    let (m, t) = insn.trim().split_once(' ')?;
+    m.starts_with('j').then_some(())?;
+    u64::from_str_radix(t.trim_end_matches('h'), 16).ok()
+}
+
+/// The instruction at host address `at` in a listing.
+fn insn_at(listing: &str, at: u64) -> Option<String> {
+    listing.lines().find_map(|l| {
+        let (addr, insn) = l.split_once(":  ")?;
+        let a = u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok()?;
+        (a == at).then(|| insn.trim().to_string())
+    })
+}
+
+#[test]
+fn a_branch_between_two_exits_jumps_straight_to_one() {
+    let (fwd, fwd2, back, back2) = (PC + 0x40, PC + 0x80, PC - 0x40, PC - 0x80);
+    for (x, y) in [(fwd, fwd2), (fwd, back), (back, fwd), (back, back2)] {
+        let mut b = block();
+        b.insn_start(PC);
+        let taken = b.label();
+        b.brcond(ox86_ir::Cond::Ltu, r(reg::RAX), r(reg::RBX), taken);
+        b.discard(g(glob::CC_OP));
+        goto(&mut b, x, 0);
+        b.set_label(taken);
+        b.discard(g(glob::CC_OP));
+        goto(&mut b, y, 1);
+        let mut j = jits();
+        let listing = check(&mut j, &b, &mut [0; 1], None);
+        // Unless both targets may close a loop (and so check
+        // `exit_request` first), the conditional jump is the exit.
+        let jcc = listing
+            .lines()
+            .find(|l| l.contains(":  j") && !l.contains(":  jmp"))
+            .and_then(jump_target)
+            .expect("a conditional jump");
+        let at = insn_at(&listing, jcc).expect("its target is in the TB");
+        let to_stub = at.starts_with("mov qword ptr [rbp],");
+        assert_eq!(to_stub, x > PC || y > PC, "{x:#x} {y:#x}\n{listing}");
+
+        // Chained, each way reaches its TB.
+        let mut jit = jit();
+        let a = jit.compile(&b, PC).expect("compiles");
+        let mut to = Vec::new();
+        for (pc, mark) in [(x, 0x1111), (y, 0x2222)] {
+            let mut t = block();
+            t.insn_start(pc);
+            t.movi_to(r(reg::RDX), mark);
+            goto(&mut t, pc + 0x1000, 0);
+            to.push(jit.compile(&t, pc).expect("compiles"));
+        }
+        for k in 0..2 {
+            let chained = to.iter().filter(|&&t| jit.chain(a, k, t)).count();
+            assert_eq!(chained, 1, "exit {k} has one target");
+        }
+        for (rax, rbx, pc, mark) in [(1, 2, y, 0x2222), (2, 1, x, 0x1111), (5, 5, x, 0x1111)] {
+            let mut env = CpuState::default();
+            env.regs[reg::RAX] = rax;
+            env.regs[reg::RBX] = rbx;
+            let exit = jit.run(&mut env, a);
+            assert!(matches!(exit, JitExit::Direct { .. }), "{exit:?}");
+            assert_eq!((env.regs[reg::RDX], env.rip), (mark, pc + 0x1000));
+        }
+    }
+}
