@@ -1,8 +1,9 @@
 //! Flag liveness across a TB's direct exits: before the TB jumps to a
-//! target on its own page, the target's first instructions are decoded;
-//! if one of them writes every arithmetic flag before any reads one (and
-//! nothing before it can fault or leave), the lazy-flags state is dead at
-//! that exit and the translator discards it, so its stores disappear.
+//! target on its own page, the target's first instructions are decoded,
+//! following direct jumps that stay on the page; if one of them writes
+//! every arithmetic flag before any reads one (and nothing before it can
+//! fault or leave), the lazy-flags state is dead at that exit and the
+//! translator discards it, so its stores disappear.
 //! The target must lie on the TB's page so that code invalidation, which
 //! works by page, never leaves this TB relying on replaced instructions.
 
@@ -23,29 +24,51 @@ const WINDOW: usize = 4;
 /// True if the flags are overwritten at `target` before anything can
 /// read them (see the module doc). `target` is a rip of code of `mode`.
 pub fn flags_dead_at(code: &mut dyn CodeFetch, target: u64, page: u64, mode: &Mode) -> bool {
-    let lin = mode.cs_base.wrapping_add(target);
-    if lin & !(PAGE_SIZE - 1) != page {
-        return false;
-    }
-    // Enough bytes for `WINDOW` instructions of at most 15 bytes, but
-    // nothing past the page.
-    let mut buf = [0u8; 15 * WINDOW];
-    let room = (page + PAGE_SIZE - lin).min(buf.len() as u64) as usize;
-    let avail = code.fetch(lin, &mut buf[..room]);
-    let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], target, DecoderOptions::NONE);
-    for _ in 0..WINDOW {
-        if !dec.can_decode() {
+    let mut at = target;
+    let mut left = WINDOW;
+    'run: while left > 0 {
+        let lin = mode.cs_base.wrapping_add(at);
+        if lin & !(PAGE_SIZE - 1) != page {
             return false;
         }
-        let insn = dec.decode();
-        if insn.is_invalid() || !harmless(&insn) || insn.rflags_read() & ARITH != 0 {
-            return false;
-        }
-        if insn.rflags_modified() & ARITH == ARITH {
-            return true;
+        // Enough bytes for the instructions left, at most 15 bytes each,
+        // but nothing past the page.
+        let mut buf = [0u8; 15 * WINDOW];
+        let room = (page + PAGE_SIZE - lin).min(15 * left as u64) as usize;
+        let avail = code.fetch(lin, &mut buf[..room]);
+        let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], at, DecoderOptions::NONE);
+        while left > 0 {
+            left -= 1;
+            if !dec.can_decode() {
+                return false;
+            }
+            let insn = dec.decode();
+            if insn.is_invalid() {
+                return false;
+            }
+            if is_direct_jmp(&insn) {
+                at = insn.near_branch_target();
+                continue 'run;
+            }
+            if !harmless(&insn) || insn.rflags_read() & ARITH != 0 {
+                return false;
+            }
+            if insn.rflags_modified() & ARITH == ARITH {
+                return true;
+            }
         }
     }
     false
+}
+
+/// `jmp rel`: it neither reads nor writes flags, and cannot fault but
+/// where its target does (which is then looked at).
+fn is_direct_jmp(insn: &Instruction) -> bool {
+    insn.mnemonic() == Mnemonic::Jmp
+        && matches!(
+            insn.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        )
 }
 
 /// An instruction that cannot fault, leave the block or read memory:
@@ -130,6 +153,20 @@ mod tests {
         assert!(!dead(&[0x90, 0x90, 0x90, 0x90, 0x31, 0xc0])); // past the window
         assert!(!dead(&[0x0f, 0x0b])); // ud2
         assert!(!dead(&[])); // nothing readable
+    }
+
+    #[test]
+    fn direct_jumps_on_the_page_are_followed() {
+        // jmp +2; ud2; add rax, rbx
+        assert!(dead(&[0xeb, 0x02, 0x0f, 0x0b, 0x48, 0x01, 0xd8]));
+        // jmp +0; jz: the flags are read after the jump
+        assert!(!dead(&[0xeb, 0x00, 0x74, 0x00]));
+        // jmp -2: a jump to itself runs out of the window
+        assert!(!dead(&[0xeb, 0xfe]));
+        // jmp to the next page
+        assert!(!dead(&[0xe9, 0x00, 0x10, 0x00, 0x00]));
+        // jmp rax
+        assert!(!dead(&[0xff, 0xe0, 0x48, 0x01, 0xd8]));
     }
 
     #[test]
