@@ -60,10 +60,13 @@ impl TbCache {
     }
 
     /// Drops every TB overlapping guest range `[start, end)`; returns them.
+    /// A TB counts from the start of its first page (a loop region's
+    /// blocks may lie below its pc) to the end of its code.
     pub fn invalidate_range(&mut self, start: u64, end: u64) -> Vec<Arc<Tb>> {
         let mut gone = Vec::new();
         self.set.retain(|Entry(tb)| {
-            let keep = tb.key.pc + tb.size <= start || tb.key.pc >= end;
+            let first = tb.key.pc & !(ox86_x86::translate::PAGE_SIZE - 1);
+            let keep = tb.key.pc + tb.size <= start || first >= end;
             if !keep {
                 gone.push(tb.clone());
             }

@@ -150,6 +150,8 @@ pub struct Engine {
     /// The last TB's IR when nothing kept it: its buffer is reused.
     /// Code not yet compiled (`run_first_tier`).
     tier: FirstTier,
+    /// Pcs found to head a loop of chained TBs (see `loop_head`).
+    loop_heads: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
     spare_ir: Option<ox86_ir::IrBlock>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
@@ -219,6 +221,7 @@ impl Engine {
             opt: Default::default(),
             spare_ir: None,
             tier: FirstTier::default(),
+            loop_heads: Default::default(),
             perfmap,
         })
     }
@@ -347,7 +350,17 @@ impl Engine {
             Some(ir) => ir,
             None => ox86_ir::IrBlock::new(&ox86_x86::GLOBALS),
         };
-        let t = translate_tb_into(ir, pc, code, TbFlags { max_insns, mode });
+        let region = !mode.system && self.loop_heads.contains(&pc);
+        let t = translate_tb_into(
+            ir,
+            pc,
+            code,
+            TbFlags {
+                max_insns,
+                mode,
+                region,
+            },
+        );
         if timed {
             self.stats.translate_ns += thread_cpu_ns() - t0;
         }
@@ -553,6 +566,7 @@ impl Engine {
                     tb
                 }
             };
+            let tb = self.loop_head(tb, chain_from);
             let id = tb.jit.expect("JIT engine compiles every TB it caches");
             if self.opts.log.exec {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
@@ -589,6 +603,40 @@ impl Engine {
                 JitExit::Exception => return self.exception(env),
             }
         }
+    }
+
+    /// `tb` as the exec loop is about to run it, reached by the unchained
+    /// direct exit `from` (if any): when that exit jumps back (to a pc on
+    /// the same page, not above its own TB's), the code at `tb` heads a
+    /// loop, and is translated again as a loop region (once per pc; see
+    /// `region` in the translator). Returns the TB to run.
+    fn loop_head(&mut self, tb: Arc<Tb>, from: Option<(TbId, usize, u64)>) -> Arc<Tb> {
+        let Some((from, _, epoch)) = from else {
+            return tb;
+        };
+        let jit = self.jit_ref();
+        let pc = tb.key.pc;
+        let from_pc = jit.tb_pc(from);
+        let back = epoch == jit.flushes
+            && Some(from) != tb.jit
+            && from_pc >= pc
+            && from_pc & !(ox86_x86::translate::PAGE_SIZE - 1)
+                == pc & !(ox86_x86::translate::PAGE_SIZE - 1);
+        if !back
+            || self.compare.active()
+            || self.opts.log.exec
+            || self.opts.one_insn_per_tb
+            || !self.loop_heads.insert(pc)
+        {
+            return tb;
+        }
+        self.cache.remove(&tb);
+        if let Some(id) = tb.jit {
+            self.jit_mut().invalidate(id);
+        }
+        let tb = self.translate(pc);
+        self.jmp.set(tb.clone());
+        tb
     }
 
     fn jit_ref(&self) -> &Jit {

@@ -454,7 +454,10 @@ impl Gen {
                 self.canonicalize();
                 let l = self.labels[op.consts[0] as usize];
                 self.xmm_branch(op.consts[0]);
-                dynasm!(self.a ; .arch x64 ; jmp =>l);
+                let next = self.ir.ops.get(i + 1);
+                if !next.is_some_and(|n| n.opc == Opcode::SetLabel && n.consts[0] == op.consts[0]) {
+                    dynasm!(self.a ; .arch x64 ; jmp =>l);
+                }
                 self.reset();
             }
             Opcode::SetLabel => {

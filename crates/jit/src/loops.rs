@@ -46,18 +46,47 @@ pub(crate) fn loop_globals(
     if !loops {
         return;
     }
-    uses.clear();
-    uses.resize(ng, 0);
-    for op in &ir.ops {
-        for &t in op.inputs().iter().chain(op.outputs()) {
-            if t.index() < ng && t != RIP {
-                uses[t.index()] += 1;
+    // Globals discarded before a back edge are dead there: not kept.
+    let mut discarded = 0u64;
+    for i in 0..ir.ops.len() {
+        if back_edge(ir, i, tb_pc) {
+            for o in ir.ops[..i - 1].iter().rev() {
+                if o.opc != Opcode::Discard {
+                    break;
+                }
+                discarded |= 1u64.checked_shl(o.outs[0].0).unwrap_or(0);
             }
         }
     }
-    let mut used: Vec<u32> = (0..ng as u32).filter(|&g| uses[g as usize] > 0).collect();
+    uses.clear();
+    uses.resize(ng, 0);
+    // Up to the first back edge, the code is the innermost loop (a loop
+    // region is translated from its pc on): its uses weigh most.
+    let mut weight = 16;
+    for (i, op) in ir.ops.iter().enumerate() {
+        for &t in op.inputs().iter().chain(op.outputs()) {
+            if t.index() < ng && t != RIP {
+                uses[t.index()] += weight;
+            }
+        }
+        if back_edge(ir, i, tb_pc) {
+            weight = 1;
+        }
+    }
+    let mut used: Vec<u32> = (0..ng as u32)
+        .filter(|&g| uses[g as usize] > 0 && discarded & (1u64 << g) == 0)
+        .collect();
     used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
     canon.extend(used.into_iter().zip(LOOP_REGS));
+}
+
+/// True if op `i` is a `goto_tb` right after `movi rip, tb_pc`.
+fn back_edge(ir: &IrBlock, i: usize, tb_pc: u64) -> bool {
+    i > 0
+        && ir.ops[i].opc == Opcode::GotoTb
+        && ir.ops[i - 1].opc == Opcode::Movi
+        && ir.ops[i - 1].outs[0] == RIP
+        && ir.ops[i - 1].consts[0] == tb_pc
 }
 
 impl Gen {

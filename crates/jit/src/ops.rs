@@ -520,9 +520,35 @@ impl Gen {
                 return;
             }
         }
+        // `brcond c, l; br m; l:`: one jump, to m when not c.
+        let (next, after) = (self.ir.ops.get(i + 1), self.ir.ops.get(i + 2));
+        let inverted = match (next, after) {
+            (Some(b), Some(s))
+                if b.opc == Opcode::Br
+                    && s.opc == Opcode::SetLabel
+                    && s.consts[0] == op.consts[1]
+                    && b.consts[0] != op.consts[1]
+                    && !self.live.dead_op[i + 1] =>
+            {
+                Some(b.consts[0])
+            }
+            _ => None,
+        };
+        if let Some(m) = inverted {
+            self.rip_before_branch(m);
+        }
         self.canonicalize();
-        self.xmm_branch(op.consts[1]);
-        self.jcc_label(cc_of(c), l);
+        match inverted {
+            Some(m) => {
+                self.xmm_branch(m);
+                self.jcc_label(cc_of(c) ^ 1, self.labels[m as usize]);
+                self.skip_to = i + 2;
+            }
+            None => {
+                self.xmm_branch(op.consts[1]);
+                self.jcc_label(cc_of(c), l);
+            }
+        }
         self.reset();
     }
 

@@ -163,6 +163,16 @@ fn is_direct(k: OpKind) -> bool {
 /// Ends the TB with a two-way branch: `target` when `c(a, b)`, else the
 /// next instruction.
 fn branch2(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64) {
+    // A loop region's block: branch straight to its label.
+    if let Some(r) = cx.region.as_mut() {
+        if let Some(k) = r.block(target) {
+            let taken = r.label(k, || cx.b.label());
+            cx.b.brcond(c, a, b, taken);
+            let next = cx.next_pc;
+            cx.goto(next, 0);
+            return;
+        }
+    }
     let taken = cx.b.label();
     cx.b.brcond(c, a, b, taken);
     let next = cx.next_pc;

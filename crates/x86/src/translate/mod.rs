@@ -18,6 +18,7 @@ mod muldiv;
 pub mod operand;
 mod privileged;
 mod random;
+pub mod region;
 mod shift;
 mod sse;
 mod stack;
@@ -67,6 +68,9 @@ pub struct TbFlags {
     pub max_insns: usize,
     /// The CPU mode to translate for.
     pub mode: Mode,
+    /// Translate the loop the TB heads as one TB, if it heads one (see
+    /// `region`).
+    pub region: bool,
 }
 
 impl Default for TbFlags {
@@ -74,6 +78,7 @@ impl Default for TbFlags {
         TbFlags {
             max_insns: MAX_INSNS,
             mode: Mode::USER64,
+            region: false,
         }
     }
 }
@@ -110,6 +115,8 @@ pub struct Cx {
     /// Linear address of the TB's first page (system mode: direct jumps
     /// chain only within it).
     pub tb_page: u64,
+    /// A loop region's blocks: direct jumps to them stay in the TB.
+    pub region: Option<region::Region>,
 }
 
 impl Cx {
@@ -139,6 +146,14 @@ impl Cx {
     /// In system mode a target on another page goes through the jump-cache
     /// lookup instead (the page's mapping may change under a chained jump).
     pub fn goto(&mut self, target: u64, slot: u64) {
+        if let Some(r) = self.region.as_mut() {
+            if let Some(k) = r.block(target) {
+                let l = r.label(k, || self.b.label());
+                self.b.br(l);
+                self.ended = true;
+                return;
+            }
+        }
         let rip = self.g(glob::RIP);
         self.b.movi_to(rip, target);
         let page = self.mode.cs_base.wrapping_add(target) & !(PAGE_SIZE - 1);
@@ -233,6 +248,12 @@ pub fn translate_tb_into(
     let page = lin(pc) & !(PAGE_SIZE - 1);
     ir.globals = &GLOBALS;
     ir.clear();
+    let region = if flags.region && flags.max_insns > 1 {
+        region::find(code, pc, page, &mode)
+    } else {
+        None
+    };
+    let in_region = region.is_some();
     let mut cx = Cx {
         b: ir,
         insn: Instruction::default(),
@@ -242,8 +263,14 @@ pub fn translate_tb_into(
         ended: false,
         mode,
         tb_page: page,
+        region,
     };
     let mut n_insns = 0;
+    // The end of the code translated (a region's blocks may come in any
+    // order).
+    let mut end = pc;
+    // A region block's first instruction, whose label is already set.
+    let mut block_first = true;
     // Code is fetched a window at a time (within the page, but for an
     // instruction that crosses its end) and decoded from there.
     let mut buf = [0u8; WINDOW];
@@ -261,6 +288,14 @@ pub fn translate_tb_into(
             let off = here.wrapping_sub(start);
             if off > fetched as u64 || (fetched as u64 - off < MAX_INSN_LEN as u64 && !short) {
                 continue 'window;
+            }
+            if !std::mem::take(&mut block_first) && fall_into_block(&mut cx, here) {
+                // Jumped to a block translated already.
+                if next_block(&mut cx, n_insns < flags.max_insns) {
+                    block_first = true;
+                    continue 'window;
+                }
+                break 'window;
             }
             let avail = fetched - off as usize;
             dec.set_position(off as usize)
@@ -284,28 +319,45 @@ pub fn translate_tb_into(
                 } else {
                     cx.raise(excp::UD);
                 }
-                break 'window;
-            }
-            cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
-            cx.insn = insn;
-            match forward_jump(&insn, page, mode.cs_base) {
-                // The TB goes on at the target: the jump itself is no code.
-                Some(target) => cx.next_pc = target,
-                None => translate_insn(&mut cx),
+                end = end.max(here + 1);
+            } else {
+                cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
+                end = end.max(cx.next_pc);
+                cx.insn = insn;
+                match forward_jump(&insn, page, mode.cs_base).filter(|_| !in_region) {
+                    // The TB goes on at the target: the jump itself is no code.
+                    Some(target) => cx.next_pc = target,
+                    None => translate_insn(&mut cx),
+                }
+                if !cx.ended
+                    && (n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page)
+                {
+                    let next = cx.next_pc;
+                    cx.goto(next, 0);
+                }
             }
             if cx.ended {
+                if next_block(&mut cx, n_insns < flags.max_insns) {
+                    block_first = true;
+                    continue 'window;
+                }
                 break 'window;
             }
-            if n_insns >= flags.max_insns || (lin(cx.next_pc) & !(PAGE_SIZE - 1)) != page {
-                let next = cx.next_pc;
-                cx.goto(next, 0);
-                break 'window;
+        }
+    }
+    // Blocks branched to but not translated (out of instructions): exits.
+    if let Some(mut r) = cx.region.take() {
+        while let Some(k) = r.queue.pop() {
+            if !r.translated(k) {
+                let (to, l) = r.start(k);
+                cx.b.set_label(l);
+                cx.goto(to, 0);
             }
         }
     }
     discard_dead_flags(&mut cx.b, code, page, &mode);
     TranslatedTb {
-        size: cx.next_pc.wrapping_sub(pc).max(1),
+        size: end.wrapping_sub(pc).max(1),
         ir: cx.b,
         pc,
         n_insns,
@@ -389,6 +441,52 @@ fn forward_jump(insn: &Instruction, page: u64, cs_base: u64) -> Option<u64> {
         && target >= insn.next_ip()
         && cs_base.wrapping_add(target) & !(PAGE_SIZE - 1) == page)
         .then_some(target)
+}
+
+/// In a loop region, at `pc` inside a block: a block start falls through
+/// to its label (set here if it is not translated yet, else jumped to,
+/// which ends the block: returns true).
+fn fall_into_block(cx: &mut Cx, pc: u64) -> bool {
+    let Some(r) = cx.region.as_mut() else {
+        return false;
+    };
+    let Some(k) = r.block(pc) else {
+        return false;
+    };
+    if r.translated(k) {
+        cx.goto(pc, 0);
+        return true;
+    }
+    let l = r.label(k, || cx.b.label());
+    r.start(k);
+    cx.b.set_label(l);
+    cx.cc_known = None;
+    false
+}
+
+/// In a loop region, after a block ended: starts the next block waiting
+/// for translation (if `room` for more instructions), with its label
+/// set. Returns false if there is none.
+fn next_block(cx: &mut Cx, room: bool) -> bool {
+    let Some(r) = cx.region.as_mut() else {
+        return false;
+    };
+    if !room {
+        return false;
+    }
+    while let Some(k) = r.queue.first().copied() {
+        r.queue.remove(0);
+        if r.translated(k) {
+            continue;
+        }
+        let (pc, l) = r.start(k);
+        cx.b.set_label(l);
+        cx.cc_known = None;
+        cx.ended = false;
+        cx.next_pc = pc;
+        return true;
+    }
+    false
 }
 
 /// Before each direct exit whose target overwrites the flags unread (see

@@ -368,6 +368,7 @@ mod tests {
                 ended: false,
                 mode: crate::translate::Mode::USER64,
                 tb_page: 0,
+                region: None,
             };
             assert_eq!(
                 translate(&mut cx),

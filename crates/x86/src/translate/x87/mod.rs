@@ -123,6 +123,7 @@ mod tests {
             ended: false,
             mode: crate::translate::Mode::USER64,
             tb_page: 0,
+            region: None,
         };
         if translate(&mut cx) == Outcome::NotMine {
             return None;
