@@ -116,6 +116,11 @@ pub struct Stats {
     pub cache_flushes: u64,
 }
 
+/// Chained jumps back between two samples of the loop they close (see
+/// `Engine::loop_head`): a loop that runs this often is worth translating
+/// again as a region.
+const LOOP_SAMPLE: u32 = 8192;
+
 /// Jump-cache misses of cached TBs (conflicts in the direct-mapped
 /// table) after which the jump table and jump cache grow (see
 /// `ox86_jit::jmp_table`). gcc's cc1 (175,000 TBs) has 1.4 million of them
@@ -247,6 +252,8 @@ impl Engine {
 
     /// Drops TBs overlapping `[start, end)` (guest code changed or unmapped).
     pub fn invalidate(&mut self, start: u64, end: u64) {
+        // New code there may head loops again.
+        self.loop_heads.retain(|&pc| pc < start || pc >= end);
         let gone = self.cache.invalidate_range(start, end);
         if let Some(jit) = &mut self.jit {
             for tb in gone {
@@ -566,7 +573,7 @@ impl Engine {
                     tb
                 }
             };
-            let tb = self.loop_head(tb, chain_from);
+            let tb = self.loop_head(tb, chain_from, env);
             let id = tb.jit.expect("JIT engine compiles every TB it caches");
             if self.opts.log.exec {
                 self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
@@ -610,7 +617,17 @@ impl Engine {
     /// the same page, not above its own TB's), the code at `tb` heads a
     /// loop, and is translated again as a loop region (once per pc; see
     /// `region` in the translator). Returns the TB to run.
-    fn loop_head(&mut self, tb: Arc<Tb>, from: Option<(TbId, usize, u64)>) -> Arc<Tb> {
+    fn loop_head(
+        &mut self,
+        tb: Arc<Tb>,
+        from: Option<(TbId, usize, u64)>,
+        env: &mut CpuState,
+    ) -> Arc<Tb> {
+        // Only the jump back that ran the countdown out is a sample.
+        if env.loop_countdown != 0 {
+            return tb;
+        }
+        env.loop_countdown = LOOP_SAMPLE;
         let Some((from, _, epoch)) = from else {
             return tb;
         };
@@ -630,7 +647,8 @@ impl Engine {
         {
             return tb;
         }
-        self.cache.remove(&tb);
+        // The new TB replaces the old one in the cache and the jump cache
+        // (removing it would empty the jump cache).
         if let Some(id) = tb.jit {
             self.jit_mut().invalidate(id);
         }

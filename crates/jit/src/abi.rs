@@ -104,6 +104,9 @@ pub const fn env_disp(offset: usize) -> i32 {
 pub const RIP_DISP: i32 = env_disp(offset_of!(CpuState, rip));
 /// `ENV_REG` displacement of `CpuState.exit_request`.
 pub const EXIT_REQUEST_DISP: i32 = env_disp(offset_of!(CpuState, exit_request));
+
+/// `ENV_REG` displacement of `CpuState.loop_countdown`.
+pub const LOOP_COUNTDOWN_DISP: i32 = env_disp(offset_of!(CpuState, loop_countdown));
 /// `ENV_REG` displacement of `CpuState.jmp_cache`.
 pub const JMP_CACHE_DISP: i32 = env_disp(offset_of!(CpuState, jmp_cache));
 

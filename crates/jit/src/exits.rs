@@ -4,7 +4,7 @@
 
 use crate::abi::{
     exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, EXIT_REQUEST_DISP,
-    JMP_CACHE_DISP, MAX_EXITS,
+    JMP_CACHE_DISP, LOOP_COUNTDOWN_DISP, MAX_EXITS,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc};
@@ -209,10 +209,16 @@ impl Gen {
         true
     }
 
-    /// The patchable `jmp` of a chainable exit to `pc`.
+    /// The patchable `jmp` of a chainable exit to `pc`. A jump back (to
+    /// `pc` not above the TB's) counts down `loop_countdown` first and
+    /// leaves through the exit stub when it reaches zero.
     fn chained_jump(&mut self, pc: u64) {
-        self.pad_to(3);
         let label = self.a.new_dynamic_label();
+        if pc <= self.tb_pc && self.opts.store_hook.is_none() {
+            dynasm!(self.a ; .arch x64 ; sub DWORD [rbp + LOOP_COUNTDOWN_DISP], 1);
+            self.jcc_label(0x4, label);
+        }
+        self.pad_to(3);
         let at = self.off();
         dynasm!(self.a ; .arch x64 ; jmp =>label);
         assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");

@@ -202,7 +202,10 @@ pub struct CpuState {
     /// Set by other threads, signal handlers or devices to make the running
     /// TB chain return to the exec loop at the next TB entry.
     pub exit_request: AtomicU32,
-    pub _pad1: u32,
+    /// Chained jumps back (to a lower or equal pc) left before generated
+    /// code returns to the exec loop at one, which then looks for a loop
+    /// region there (a sample of the hot loops; see the engine).
+    pub loop_countdown: u32,
     /// Exception raised by a helper or memory access.
     pub exception: PendingException,
     /// Host address of a `*mut TbJumpCache` for inline indirect lookup (engine-owned).
@@ -330,7 +333,7 @@ impl Default for CpuState {
                 _pad: [0; 7],
             },
             exit_request: AtomicU32::new(0),
-            _pad1: 0,
+            loop_countdown: 0,
             exception: PendingException::default(),
             jmp_cache: 0,
             sys: crate::system::SysRegs::default(),
