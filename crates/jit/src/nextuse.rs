@@ -44,8 +44,11 @@ pub(crate) struct NextUse {
     /// after this op before anything reads or needs it (on every path
     /// after a branch).
     pub gdead: Vec<u64>,
-    /// Scratch: per label, the globals overwritten first after it.
+    /// Per label, the globals overwritten first after it.
     label_dead: Vec<u64>,
+    /// Per `brcond`, last op first: its index and the globals overwritten
+    /// first on its way on (not taken).
+    fall_dead: Vec<(u32, u64)>,
     /// Scratch: the globals (of the first 64) overwritten before anything
     /// reads or needs them, from the current point of the walk on.
     written: u64,
@@ -89,6 +92,7 @@ impl NextUse {
         self.gdead.resize(len, 0);
         self.label_dead.clear();
         self.label_dead.resize(ir.n_labels as usize, 0);
+        self.fall_dead.clear();
         self.written = 0;
     }
 
@@ -111,7 +115,10 @@ impl NextUse {
                 written
             }
             // Dead on both paths.
-            Opcode::Brcond => written & self.label_dead[op.consts[1] as usize],
+            Opcode::Brcond => {
+                self.fall_dead.push((i as u32, written));
+                written & self.label_dead[op.consts[1] as usize]
+            }
             Opcode::Br => self.label_dead[op.consts[0] as usize],
             _ => written,
         };
@@ -130,12 +137,37 @@ impl NextUse {
         self.gdies[i] = dies;
         written |= outs;
         if event {
-            written = 0;
+            // Before a branch or label, what every way on overwrites first.
+            written = match op.opc {
+                Opcode::SetLabel | Opcode::Brcond | Opcode::Br => self.gdead[i],
+                _ => 0,
+            };
         }
         for &t in op.inputs() {
             written &= !bit(t.index());
         }
         self.written = written;
+    }
+
+    /// The globals overwritten first after label `l` (once the walk has
+    /// passed it).
+    pub fn label_dead(&self, l: u64) -> u64 {
+        self.label_dead[l as usize]
+    }
+
+    /// The globals overwritten first after `brcond` op `i` when it is not
+    /// taken. Ops are asked in order: the entries of earlier ops go.
+    pub fn fall_dead(&mut self, i: usize) -> u64 {
+        while let Some(&(k, dead)) = self.fall_dead.last() {
+            if k as usize > i {
+                break;
+            }
+            self.fall_dead.pop();
+            if k as usize == i {
+                return dead;
+            }
+        }
+        0
     }
 }
 
@@ -188,5 +220,31 @@ mod tests {
         assert_eq!(nu.gdead[0], 0b001);
         assert_eq!(nu.gdead[3], 0b010);
         assert_eq!(nu.gdead[2], 0);
+    }
+
+    #[test]
+    fn deaths_carry_across_branches_and_labels() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let (rax, rcx, rdx) = (b.global(0), b.global(1), b.global(2));
+        let (taken, join) = (b.label(), b.label());
+        b.mov_to(rax, rcx); // op 0
+        b.brcond(Cond::Eq, rdx, rdx, taken); // op 1
+        b.mov_to(rax, rdx); // op 2: rax overwritten when not taken
+        b.br(join); // op 3
+        b.set_label(taken); // op 4
+        b.mov_to(rcx, rdx); // op 5: only rcx overwritten when taken
+        b.set_label(join); // op 6
+        b.mov_to(rax, rcx); // op 7: rax overwritten after the join
+        b.mov_to(rdx, rcx); // op 8
+        b.goto_tb(0);
+        let dead = vec![false; b.ops.len()];
+        let mut nu = NextUse::new(&b, &dead);
+        assert_eq!(nu.label_dead(join.0 as u64), 0b101);
+        assert_eq!(nu.label_dead(taken.0 as u64), 0b011);
+        assert_eq!(nu.fall_dead(1), 0b001);
+        // Before the branch: rax is overwritten first both ways, and so
+        // the value op 0 gives it is never needed.
+        assert_eq!(nu.gdead[1], 0b001);
+        assert_eq!(nu.gdead[0], 0b001, "rax's new value is dead too");
     }
 }

@@ -537,19 +537,68 @@ impl Gen {
         if let Some(m) = inverted {
             self.rip_before_branch(m);
         }
+        // Dirty globals that one way overwrites first are stored on the
+        // other way only (a jump taken to stores goes through them).
+        let (jump, fall) = match inverted {
+            Some(m) => (m, self.nu.label_dead(op.consts[1])),
+            None => (op.consts[1], self.nu.fall_dead(i)),
+        };
+        let dead = self.nu.label_dead(jump);
+        let to_fall = self.sinkable(dead & !fall);
+        let to_jump = self.sinkable(fall & !dead);
+        self.set_dirty_mask(to_fall | to_jump, false);
         self.canonicalize();
-        match inverted {
-            Some(m) => {
-                self.xmm_branch(m);
-                self.jcc_label(cc_of(c) ^ 1, self.labels[m as usize]);
-                self.skip_to = i + 2;
-            }
-            None => {
-                self.xmm_branch(op.consts[1]);
-                self.jcc_label(cc_of(c), l);
-            }
+        self.xmm_branch(jump);
+        let cc = cc_of(c) ^ inverted.is_some() as u8;
+        if to_jump == 0 {
+            self.jcc_label(cc, self.labels[jump as usize]);
+        } else {
+            let on = self.a.new_dynamic_label();
+            self.jcc_label(cc ^ 1, on);
+            self.store_sunk(to_jump);
+            let l = self.labels[jump as usize];
+            dynasm!(self.a ; .arch x64 ; jmp =>l);
+            self.a.dynamic_label(on);
+        }
+        self.store_sunk(to_fall);
+        if inverted.is_some() {
+            self.skip_to = i + 2;
         }
         self.reset();
+    }
+
+    /// Stores the globals of `sunk` that a branch's canonicalization left
+    /// in a register or constant (not those it found dead both ways).
+    fn store_sunk(&mut self, mut sunk: u64) {
+        while sunk != 0 {
+            let g = sunk.trailing_zeros();
+            sunk &= sunk - 1;
+            if let Loc::Reg(_) | Loc::Const(_) = self.loc[g as usize] {
+                self.set_dirty(g as usize, true);
+                self.write_home(g);
+            }
+        }
+    }
+
+    /// Of the globals in `mask`, the dirty ones whose stores may wait
+    /// until after a branch: in a register that canonicalizing leaves
+    /// alone, or a constant.
+    fn sinkable(&self, mask: u64) -> u64 {
+        let mut sunk = mask & self.dirty_mask;
+        let mut m = sunk;
+        while m != 0 {
+            let g = m.trailing_zeros();
+            m &= m - 1;
+            let moved = match self.loc[g as usize] {
+                Loc::Reg(r) => self.canon.iter().any(|&(h, cr)| cr == r && h != g),
+                Loc::Const(_) => false,
+                _ => true,
+            };
+            if moved || self.canon.iter().any(|&(h, _)| h == g) {
+                sunk &= !(1 << g);
+            }
+        }
+        sunk
     }
 
     pub(crate) fn load(&mut self, i: usize, op: &Op) {

@@ -41,6 +41,15 @@ impl Gen {
         }
     }
 
+    /// Marks the globals of `mask` (of the first 64) stale or current.
+    pub fn set_dirty_mask(&mut self, mut mask: u64, dirty: bool) {
+        while mask != 0 {
+            let g = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            self.set_dirty(g, dirty);
+        }
+    }
+
     /// The dirty globals, in index order.
     pub fn dirty_globals(&self) -> impl Iterator<Item = u32> + use<> {
         let mut m = self.dirty_mask;

@@ -6,18 +6,23 @@
 //!
 //! The region is found before translating: from the TB's pc, the code is
 //! decoded along conditional branches (both ways) and direct jumps that
-//! stay on the TB's page and within `REACH` bytes of its pc, up to
-//! `MAX_INSNS` instructions. Each block start found gets an IR label when
-//! a branch first goes there; the translator then translates it once.
-//! Other control transfers end their block as in any TB. A loop region
-//! never leaves its page, so invalidation by page keeps it exact.
+//! stay on the TB's page and within `REACH` bytes of its pc, and the
+//! blocks found that lead back to the pc make up the region, up to
+//! `MAX_INSNS` instructions. Each block start gets an IR label when a
+//! branch first goes there; the translator then translates it once.
+//! Other control transfers, and branches out of the loop, end their
+//! block as in any TB. A loop region never leaves its page, so
+//! invalidation by page keeps it exact.
 
 use super::{CodeFetch, Mode, PAGE_SIZE};
 use iced_x86::{Decoder, DecoderOptions, FlowControl};
 use ox86_ir::Label;
 
-/// Most instructions a region's decoding looks at.
+/// Most instructions in a region's blocks.
 const MAX_INSNS: usize = 48;
+
+/// Most instructions decoded looking for a region's blocks.
+const SCAN_INSNS: usize = 160;
 
 /// Farthest a region's block starts lie from the TB's pc, either way.
 const REACH: u64 = 512;
@@ -69,6 +74,12 @@ impl Region {
 
 /// The loop region headed by the code at `pc` (on page `page`), if the
 /// code there loops back to `pc` within the limits.
+///
+/// The code is decoded breadth first from `pc`, up to `SCAN_INSNS`
+/// instructions; the region is the blocks found that lead back to `pc`
+/// (the natural loop of the back edges to it), nearest first while they
+/// fit in `MAX_INSNS`. Blocks that leave the loop stay exits, so a loop
+/// with a long way out is still a region.
 pub fn find(code: &mut dyn CodeFetch, pc: u64, page: u64, mode: &Mode) -> Option<Region> {
     let lin = mode.cs_base.wrapping_add(pc);
     if lin & !(PAGE_SIZE - 1) != page {
@@ -79,60 +90,132 @@ pub fn find(code: &mut dyn CodeFetch, pc: u64, page: u64, mode: &Mode) -> Option
     let mut buf = [0u8; 2 * REACH as usize];
     let n = code.fetch(lo, &mut buf[..(hi - lo) as usize]);
     let base = pc.wrapping_sub(lin - lo);
-    let end = base + n as u64;
+    let blocks = scan(&buf[..n], base, pc, mode.code_bits);
+    let starts = loop_blocks(&blocks)?;
+    Some(Region {
+        labels: vec![None; starts.len()],
+        starts,
+        queue: Vec::new(),
+    })
+}
+
+/// A stretch of code decoded from one block start.
+#[derive(Debug)]
+struct Block {
+    start: u64,
+    /// The end of its last instruction.
+    end: u64,
+    insns: usize,
+    /// The block starts it goes to (by a branch, a jump or falling in).
+    succs: Vec<u64>,
+}
+
+/// The blocks reached from `pc` in `code` (at `base`), breadth first:
+/// blocks[0] starts at `pc`. A block ends at a branch or jump (whose
+/// direct targets inside `code` are new blocks), at a block start it
+/// falls into, or at any other control transfer.
+fn scan(code: &[u8], base: u64, pc: u64, bits: u32) -> Vec<Block> {
+    let end = base + code.len() as u64;
     let inside = |t: u64| t >= base && t < end;
-    let mut starts: Vec<u64> = Vec::new();
-    let mut work = vec![pc];
+    let mut starts = vec![pc];
+    let mut blocks: Vec<Block> = Vec::new();
     let mut seen = 0;
-    let mut loops = false;
-    while let Some(b) = work.pop() {
-        let mut dec = Decoder::with_ip(
-            mode.code_bits,
-            &buf[(b - base) as usize..n],
-            b,
-            DecoderOptions::NONE,
-        );
-        loop {
-            if !dec.can_decode() || seen >= MAX_INSNS {
-                return None;
+    let mut next = 0;
+    while next < starts.len() && seen < SCAN_INSNS {
+        let b = starts[next];
+        next += 1;
+        let mut dec = Decoder::with_ip(bits, &code[(b - base) as usize..], b, DecoderOptions::NONE);
+        let mut block = Block {
+            start: b,
+            end: b,
+            insns: 0,
+            succs: Vec::new(),
+        };
+        let edge = |t: u64, block: &mut Block, starts: &mut Vec<u64>| {
+            if inside(t) {
+                if !starts.contains(&t) {
+                    starts.push(t);
+                }
+                block.succs.push(t);
             }
+        };
+        while dec.can_decode() && seen < SCAN_INSNS {
             let insn = dec.decode();
             seen += 1;
             if insn.is_invalid() {
                 break;
             }
-            let mut edge = |t: u64| {
-                if t == pc {
-                    loops = true;
-                } else if inside(t) && !starts.contains(&t) {
-                    starts.push(t);
-                    work.push(t);
-                }
-            };
+            block.insns += 1;
+            block.end = insn.next_ip();
             match insn.flow_control() {
                 FlowControl::Next => {
                     let next = insn.next_ip();
-                    if next == pc || starts.contains(&next) || !inside(next) {
+                    if starts.contains(&next) {
+                        block.succs.push(next);
                         break;
                     }
                 }
                 FlowControl::ConditionalBranch if is_direct(&insn) => {
-                    edge(insn.near_branch_target());
-                    edge(insn.next_ip());
+                    edge(insn.near_branch_target(), &mut block, &mut starts);
+                    edge(insn.next_ip(), &mut block, &mut starts);
                     break;
                 }
                 FlowControl::UnconditionalBranch if is_direct(&insn) => {
-                    edge(insn.near_branch_target());
+                    edge(insn.near_branch_target(), &mut block, &mut starts);
                     break;
                 }
                 _ => break,
             }
         }
+        blocks.push(block);
     }
-    loops.then(|| Region {
-        labels: vec![None; starts.len()],
-        starts,
-        queue: Vec::new(),
+    blocks
+}
+
+/// The starts of the blocks other than blocks[0] that make up the loop
+/// back to blocks[0]'s start, or None if nothing goes back there. Blocks
+/// are taken in order while their instructions fit in `MAX_INSNS`; a
+/// block that leads back only through one left out is left out too.
+fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
+    let head = blocks.first()?.start;
+    // A block may run on into a later block start (found after it was
+    // decoded): it leads wherever that one does.
+    let leads_to = |b: &Block, s: u64| b.succs.contains(&s) || (s > b.start && s < b.end);
+    let mut taken = vec![false; blocks.len()];
+    let mut budget = MAX_INSNS;
+    for (k, b) in blocks.iter().enumerate() {
+        if b.insns <= budget {
+            taken[k] = true;
+            budget -= b.insns;
+        }
+    }
+    // Keep the taken blocks that lead back to the head through taken
+    // blocks: grow the set backwards from the head.
+    let mut back = vec![false; blocks.len()];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (k, b) in blocks.iter().enumerate() {
+            if taken[k] && !back[k] {
+                let reaches = leads_to(b, head)
+                    || blocks
+                        .iter()
+                        .zip(&back)
+                        .any(|(c, &in_loop)| in_loop && leads_to(b, c.start));
+                if reaches {
+                    back[k] = true;
+                    grew = true;
+                }
+            }
+        }
+    }
+    back[0].then(|| {
+        blocks[1..]
+            .iter()
+            .zip(&back[1..])
+            .filter(|(_, &in_loop)| in_loop)
+            .map(|(b, _)| b.start)
+            .collect()
     })
 }
 
@@ -142,4 +225,70 @@ fn is_direct(insn: &iced_x86::Instruction) -> bool {
         insn.op0_kind(),
         OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guest code at 0x1000, the start of its page.
+    struct Code(Vec<u8>);
+
+    impl CodeFetch for Code {
+        fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
+            let off = (addr - 0x1000) as usize;
+            let n = buf.len().min(self.0.len().saturating_sub(off));
+            buf[..n].copy_from_slice(&self.0[off..off + n]);
+            n
+        }
+    }
+
+    fn region(bytes: &[u8]) -> Option<Vec<u64>> {
+        find(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64).map(|r| r.starts)
+    }
+
+    /// `dec ecx; jz out; add eax, 1; jmp 0x1000; out:` then `tail`.
+    fn counted_loop(tail: &[u8]) -> Vec<u8> {
+        let mut code = vec![0xff, 0xc9, 0x74, 0x05, 0x83, 0xc0, 0x01, 0xeb, 0xf7];
+        code.extend_from_slice(tail);
+        code
+    }
+
+    #[test]
+    fn a_loop_is_its_blocks_that_lead_back() {
+        let out = [0x31, 0xc0, 0xc3]; // xor eax, eax; ret
+        assert_eq!(region(&counted_loop(&out)), Some(vec![0x1004]));
+    }
+
+    #[test]
+    fn a_long_way_out_of_the_loop_stays_out() {
+        let mut out = vec![0x90; 100]; // nop
+        out.push(0xc3);
+        assert_eq!(region(&counted_loop(&out)), Some(vec![0x1004]));
+    }
+
+    #[test]
+    fn code_that_does_not_come_back_is_no_region() {
+        // dec ecx; jz +2; add eax, 1; ret
+        assert_eq!(
+            region(&[0xff, 0xc9, 0x74, 0x03, 0x83, 0xc0, 0x01, 0xc3]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_loop_longer_than_the_limit_is_no_region() {
+        // 60 nops, then jmp back to the first (rel32).
+        let mut code = vec![0x90; 60];
+        let rel = -(60i32 + 5);
+        code.push(0xe9);
+        code.extend_from_slice(&rel.to_le_bytes());
+        assert_eq!(region(&code), None);
+        code.drain(..20);
+        let rel = -(40i32 + 5);
+        code.truncate(40);
+        code.push(0xe9);
+        code.extend_from_slice(&rel.to_le_bytes());
+        assert_eq!(region(&code), Some(vec![]));
+    }
 }
