@@ -140,6 +140,27 @@ int main(void)
     CHECK(fegetround() == FE_TONEAREST);
     CHECK(get_cw() == 0x037f);
 
+    /* FLDCW keeps what the FPU keeps of a word (reserved bits too), each
+       time it is loaded; with a flag pending, unmasking it sets ES and B. */
+    static const unsigned short words[] = { 0x0000, 0x1234, 0xffff, 0x0c7f, 0x037b };
+    for (unsigned k = 0; k < 2 * sizeof words / sizeof words[0]; k++) {
+        set_cw(words[k % 5]);
+        printf(" %04x->%04x", words[k % 5], get_cw());
+        set_cw(0x037f);
+    }
+    printf("\n");
+    set_cw(0x037b);
+    __asm__ volatile("fninit"); /* all masked again, not through FLDCW */
+    z = rt(1.0L) / rt(0.0L);
+    set_cw(0x037b); /* the same word, now with ZE set: pending */
+    unsigned short sw;
+    __asm__ volatile("fnstsw %0" : "=m"(sw));
+    printf("zero-divide pending: sw=%04x cw=%04x\n", sw & 0xb8ff, get_cw());
+    __asm__ volatile("fnclex");
+    set_cw(0x037f);
+    __asm__ volatile("fnstsw %0" : "=m"(sw));
+    printf("cleared: sw=%04x\n", sw & 0xb8ff);
+
     printf("%s\n", failures ? "x87_round: FAILED" : "x87_round: ok");
     return failures != 0;
 }

@@ -121,7 +121,8 @@ fn mov(d: Temp, s: Temp) -> Op {
     op
 }
 
-/// Algebraic identities with one constant operand: `x + 0`, `x & -1`, ...
+/// Algebraic identities with one constant operand (`x + 0`, `x & -1`,
+/// ...) or the same one twice (`x - x`, `x & x`, ...).
 fn simplify(op: &Op, st: &State) -> Option<Op> {
     let d = op.outs[0];
     let (a, b) = (op.ins[0], op.ins[1]);
@@ -143,6 +144,7 @@ fn simplify(op: &Op, st: &State) -> Option<Op> {
         (Opcode::And, Some(u64::MAX)) | (Opcode::Mul, Some(1)) => Some(mov(d, a)),
         (Opcode::And | Opcode::Mul, Some(0)) => Some(movi(d, 0)),
         (Opcode::Sub | Opcode::Xor, _) if a == b => Some(movi(d, 0)),
+        (Opcode::And | Opcode::Or, _) if a == b => Some(mov(d, a)),
         _ => None,
     }
 }
@@ -304,6 +306,30 @@ mod tests {
             .ops
             .iter()
             .any(|o| o.opc == Opcode::Movi && o.consts[0] == 5));
+    }
+
+    #[test]
+    fn the_same_operand_twice_simplifies() {
+        for (opc, zero) in [
+            (Opcode::And, false),
+            (Opcode::Or, false),
+            (Opcode::Xor, true),
+            (Opcode::Sub, true),
+        ] {
+            let mut b = IrBlock::new(&G);
+            let x = b.global(1);
+            let t = b.binop(opc, x, x);
+            b.mov_to(b.global(0), t);
+            b.goto_tb(0);
+            fold_constants(&mut b);
+            assert!(!b.ops.iter().any(|o| o.opc == opc), "{opc:?} folds");
+            let def = b.ops.iter().find(|o| o.outs[0] == t).expect("t defined");
+            if zero {
+                assert_eq!((def.opc, def.consts[0]), (Opcode::Movi, 0), "{opc:?}");
+            } else {
+                assert_eq!((def.opc, def.ins[0]), (Opcode::Mov, x), "{opc:?}");
+            }
+        }
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! uses) are written by the host FPU and handed out a quadword at a time;
 //! the instruction pointer and data pointer fields are zero.
 
-use super::host::{exec, pending, Commit, Mem, Wait};
+use super::host::{exec, fsw, pending, Commit, Mem, Wait};
 use crate::cpu::{excp, CpuState};
 use crate::helpers::HelperInfo;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 x87_helper! {
     /// FINCSTP: TOP = TOP + 1 (tags unchanged).
@@ -45,7 +46,22 @@ pub static FNINIT: HelperInfo = HelperInfo {
     func: fninit,
 };
 
+/// The last FLDCW run on the host with no exception flag set: bit 32
+/// (valid), the word loaded (bits 16..31) and the control word the FPU
+/// kept of it (bits 0..15, reserved bits as the host reads them back).
+static LAST_FLDCW: AtomicU64 = AtomicU64::new(0);
+
 extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    // With no exception flag (nor SF, ES or B) set, nothing is pending
+    // before or after: FLDCW replaces the control word and nothing else,
+    // as it did the last time this word was loaded.
+    let quiet = env.fpu.fsw & (fsw::EXCEPTIONS | fsw::SF | fsw::ES | fsw::B) == 0;
+    let key = 1 << 32 | (cw & 0xffff) << 16;
+    let last = LAST_FLDCW.load(Ordering::Relaxed);
+    if quiet && last & !0xffff == key {
+        env.fpu.fcw = last as u16;
+        return 0;
+    }
     let mut m = Mem::new(&[cw]);
     let p = m.0.as_mut_ptr();
     exec(
@@ -54,6 +70,9 @@ extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64)
         Commit::Control,
         |img| on_host!(img, ["fldcw word ptr [{m}]"], m = in(reg) p),
     );
+    if quiet {
+        LAST_FLDCW.store(key | env.fpu.fcw as u64, Ordering::Relaxed);
+    }
     0
 }
 
