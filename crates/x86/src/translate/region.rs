@@ -173,42 +173,71 @@ fn scan(code: &[u8], base: u64, pc: u64, bits: u32) -> Vec<Block> {
 }
 
 /// The starts of the blocks other than blocks[0] that make up the loop
-/// back to blocks[0]'s start, or None if nothing goes back there. Blocks
-/// are taken in order while their instructions fit in `MAX_INSNS`; a
-/// block that leads back only through one left out is left out too.
+/// back to blocks[0]'s start, or None if nothing goes back there. Inner
+/// loops (cycles that avoid the head) stay out: they become loops of
+/// their own, whose back edges are then their TB's own. Blocks are taken
+/// in order while their instructions fit in `MAX_INSNS`; a block that
+/// leads back only through one left out is left out too.
 fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
-    let head = blocks.first()?.start;
+    let n = blocks.len();
     // A block may run on into a later block start (found after it was
     // decoded): it leads wherever that one does.
-    let leads_to = |b: &Block, s: u64| b.succs.contains(&s) || (s > b.start && s < b.end);
-    let mut taken = vec![false; blocks.len()];
-    let mut budget = MAX_INSNS;
-    for (k, b) in blocks.iter().enumerate() {
-        if b.insns <= budget {
-            taken[k] = true;
-            budget -= b.insns;
-        }
-    }
-    // Keep the taken blocks that lead back to the head through taken
-    // blocks: grow the set backwards from the head.
-    let mut back = vec![false; blocks.len()];
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for (k, b) in blocks.iter().enumerate() {
-            if taken[k] && !back[k] {
-                let reaches = leads_to(b, head)
-                    || blocks
-                        .iter()
-                        .zip(&back)
-                        .any(|(c, &in_loop)| in_loop && leads_to(b, c.start));
-                if reaches {
+    let leads_to = |k: usize, j: usize| {
+        let (b, s) = (&blocks[k], blocks[j].start);
+        b.succs.contains(&s) || (s > b.start && s < b.end)
+    };
+    // The blocks of `keep` that lead back to the head through blocks of
+    // `keep`: the set grown backwards from the head.
+    let back_to_head = |keep: &[bool]| {
+        let mut back = vec![false; n];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for k in 0..n {
+                if keep[k]
+                    && !back[k]
+                    && (leads_to(k, 0) || (1..n).any(|j| back[j] && leads_to(k, j)))
+                {
                     back[k] = true;
                     grew = true;
                 }
             }
         }
+        back
+    };
+    let in_loop = back_to_head(&vec![true; n]);
+    if !in_loop[0] {
+        return None;
     }
+    // Block k is on an inner loop if it leads back to itself without
+    // passing the head.
+    let inner = |k: usize| {
+        let mut seen = vec![false; n];
+        let mut work = vec![k];
+        while let Some(x) = work.pop() {
+            for j in 1..n {
+                if in_loop[j] && leads_to(x, j) {
+                    if j == k {
+                        return true;
+                    }
+                    if !seen[j] {
+                        seen[j] = true;
+                        work.push(j);
+                    }
+                }
+            }
+        }
+        false
+    };
+    let mut keep = vec![false; n];
+    let mut budget = MAX_INSNS;
+    for k in 0..n {
+        if in_loop[k] && blocks[k].insns <= budget && (k == 0 || !inner(k)) {
+            keep[k] = true;
+            budget -= blocks[k].insns;
+        }
+    }
+    let back = back_to_head(&keep);
     back[0].then(|| {
         blocks[1..]
             .iter()
@@ -265,6 +294,19 @@ mod tests {
         let mut out = vec![0x90; 100]; // nop
         out.push(0xc3);
         assert_eq!(region(&counted_loop(&out)), Some(vec![0x1004]));
+    }
+
+    #[test]
+    fn an_inner_loop_stays_out() {
+        let code = [
+            0xba, 0x05, 0x00, 0x00, 0x00, // mov edx, 5
+            0xff, 0xca, // 0x1005: dec edx
+            0x75, 0xfc, // jnz 0x1005
+            0xff, 0xc9, // 0x1009: dec ecx
+            0x75, 0xf3, // jnz 0x1000
+            0xc3, // ret
+        ];
+        assert_eq!(region(&code), Some(vec![0x1009]));
     }
 
     #[test]
