@@ -120,6 +120,9 @@ impl NextUse {
                 written & self.label_dead[op.consts[1] as usize]
             }
             Opcode::Br => self.label_dead[op.consts[0] as usize],
+            // The next op (a label, or none) is no way on: the next TB
+            // needs every global.
+            _ if op.opc.flags() & opf::TB_EXIT != 0 => 0,
             _ => written,
         };
         let event = needs_globals(op.opc);
@@ -220,6 +223,24 @@ mod tests {
         assert_eq!(nu.gdead[0], 0b001);
         assert_eq!(nu.gdead[3], 0b010);
         assert_eq!(nu.gdead[2], 0);
+    }
+
+    #[test]
+    fn a_tb_exit_needs_every_global_whatever_follows_it() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let (rax, rcx) = (b.global(0), b.global(1));
+        let l = b.label();
+        b.brcond(Cond::Eq, rcx, rcx, l); // op 0
+        b.mov_to(rax, rcx); // op 1
+        b.goto_tb(0); // op 2
+        b.set_label(l); // op 3
+        b.mov_to(rax, rcx); // op 4: rax overwritten after the label
+        b.goto_tb(1);
+        let dead = vec![false; b.ops.len()];
+        let nu = NextUse::new(&b, &dead);
+        assert_eq!(nu.gdead[3], 0b001);
+        assert_eq!(nu.gdead[2], 0, "the code after the label is not the exit's");
+        assert_eq!(nu.gdead[1], 0, "rax goes to the next TB");
     }
 
     #[test]
