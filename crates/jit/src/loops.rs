@@ -64,7 +64,14 @@ pub(crate) fn loop_globals(
     // region is translated from its pc on): its uses weigh most.
     let mut weight = 16;
     for (i, op) in ir.ops.iter().enumerate() {
-        for &t in op.inputs().iter().chain(op.outputs()) {
+        // A discard is no use: a global the loop only discards has
+        // nothing to keep.
+        let outs = if op.opc == Opcode::Discard {
+            &[][..]
+        } else {
+            op.outputs()
+        };
+        for &t in op.inputs().iter().chain(outs) {
             if t.index() < ng && t != RIP {
                 uses[t.index()] += weight;
             }
@@ -179,5 +186,28 @@ impl Gen {
             let (g, r) = self.canon[i];
             self.st_env_reg(self.global_disp(g), r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ox86_x86::cpu::{glob, reg};
+
+    #[test]
+    fn a_global_the_loop_only_discards_is_not_kept() {
+        let mut b = IrBlock::new(&ox86_x86::GLOBALS);
+        let (rax, rcx) = (b.global(reg::RAX), b.global(reg::RCX));
+        // Discarded mid-loop (not right before the back edge).
+        b.discard(b.global(glob::CC_SRC2));
+        b.discard(rcx);
+        let one = b.movi(1);
+        let t = b.add(rax, one);
+        b.mov_to(rax, t);
+        b.movi_to(RIP, 0x1000);
+        b.goto_tb(0);
+        let (mut uses, mut canon) = (Vec::new(), Vec::new());
+        loop_globals(&b, 0x1000, &mut uses, &mut canon);
+        assert_eq!(canon, [(reg::RAX as u32, hreg::RBX)]);
     }
 }
