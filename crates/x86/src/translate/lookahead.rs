@@ -114,18 +114,7 @@ fn harmless(insn: &Instruction) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Guest code at 0x1000.
-    struct Code(Vec<u8>);
-
-    impl CodeFetch for Code {
-        fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
-            let off = (addr - 0x1000) as usize;
-            let n = buf.len().min(self.0.len().saturating_sub(off));
-            buf[..n].copy_from_slice(&self.0[off..off + n]);
-            n
-        }
-    }
+    use crate::translate::test_code::Code;
 
     fn dead(bytes: &[u8]) -> bool {
         flags_dead_at(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64)

@@ -24,6 +24,8 @@ mod sse;
 mod stack;
 mod string;
 mod system;
+#[cfg(test)]
+mod test_code;
 mod x87;
 
 use crate::cpu::{excp, glob, GLOBALS};

@@ -259,18 +259,7 @@ fn is_direct(insn: &iced_x86::Instruction) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Guest code at 0x1000, the start of its page.
-    struct Code(Vec<u8>);
-
-    impl CodeFetch for Code {
-        fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
-            let off = (addr - 0x1000) as usize;
-            let n = buf.len().min(self.0.len().saturating_sub(off));
-            buf[..n].copy_from_slice(&self.0[off..off + n]);
-            n
-        }
-    }
+    use crate::translate::test_code::Code;
 
     fn region(bytes: &[u8]) -> Option<Vec<u64>> {
         find(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64).map(|r| r.starts)
