@@ -129,7 +129,7 @@ impl Gen {
                 // Chained, the target does not need `CpuState.rip`; the
                 // exit stub stores it.
                 self.set_dirty(RIP.index(), false);
-                self.sync_all();
+                self.sync_exit();
                 if pc <= self.tb_pc {
                     self.check_exit_request(pc);
                 }
@@ -191,7 +191,7 @@ impl Gen {
         };
         self.drop_dead_globals(self.tick as usize);
         self.set_dirty(RIP.index(), false);
-        self.sync_all();
+        self.sync_exit();
         self.pad_to(2);
         let label = self.a.new_dynamic_label();
         let at = self.off();
@@ -229,17 +229,21 @@ impl Gen {
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
         // The target does not need `CpuState.rip`; the miss path stores it.
+        // Its register must survive the pinned globals' placement.
+        let pinned = self.pinned.iter().fold(0u16, |m, &(_, r)| m | 1 << r);
+        let r = self.in_reg(RIP, pinned);
         self.set_dirty(RIP.index(), false);
-        self.sync_all();
+        self.sync_exit();
+        self.mov_rr(hreg::RAX, r);
         self.emit_lookup();
         self.reset();
     }
 
-    /// Probes the jump table for `rip` (kept in RAX) and jumps to the code
+    /// Probes the jump table for `rip` (in RAX) and jumps to the code
     /// found; a miss stores rip and returns to the exec loop. Everything
-    /// else is in memory already, so RAX, RCX and RDX are free.
+    /// else is in its home or pinned register already, so RCX and RDX are
+    /// free.
     fn emit_lookup(&mut self) {
-        self.load_value(hreg::RAX, RIP.0);
         dynasm!(self.a ; .arch x64
             ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
             ; mov rcx, rax

@@ -107,8 +107,17 @@ pub(crate) struct Gen {
     pub rip_lazy: bool,
     /// Per label: rip is lazy on every path reaching it.
     pub label_lazy: Vec<bool>,
-    /// Self-loop TBs: (global, host register) kept across block boundaries.
+    /// (global, host register) kept across block boundaries: the pinned
+    /// globals, and in a self-loop TB its loop globals (see `loops`).
     pub canon: Vec<(u32, u8)>,
+    /// The pinned globals of `abi::PINNED` (as this TB's globals) and their
+    /// registers, where every exit to other generated code leaves them.
+    pub pinned: Vec<(u32, u8)>,
+    /// Bit g set: global g is pinned.
+    pub pinned_mask: u64,
+    /// Bit g set: pinned global g was discarded, its register holds no
+    /// value worth placing (see `regalloc::discard`).
+    pub pin_junk: u64,
     /// Self-loop TBs: the loop body, after the preheader.
     pub body: Option<DynamicLabel>,
     /// Number of globals.
@@ -204,6 +213,9 @@ impl Gen {
             rip_lazy: true,
             label_lazy: Vec::new(),
             canon: Vec::new(),
+            pinned: Vec::new(),
+            pinned_mask: 0,
+            pin_junk: 0,
             body: None,
             ng: 0,
             loc: Vec::new(),
@@ -326,10 +338,26 @@ impl Gen {
         );
         self.rip_lazy = true;
         crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
-        if opts.store_hook.is_some() {
+        self.pinned.clear();
+        self.pinned_mask = 0;
+        self.pin_junk = 0;
+        for (offset, r) in crate::abi::PINNED {
+            if let Some(g) = self.ir.globals.iter().position(|g| g.offset == offset) {
+                self.pinned.push((g as u32, r));
+                self.pinned_mask |= 1 << g;
+            }
+        }
+        let loops = opts.store_hook.is_none()
+            && crate::loops::loop_globals(
+                &self.ir,
+                tb_pc,
+                &self.pinned,
+                &mut self.pass.uses,
+                &mut self.canon,
+            );
+        if !loops {
             self.canon.clear();
-        } else {
-            crate::loops::loop_globals(&self.ir, tb_pc, &mut self.pass.uses, &mut self.canon);
+            self.canon.extend_from_slice(&self.pinned);
         }
         self.body = None;
         self.dirty.clear();
@@ -352,6 +380,15 @@ impl Gen {
         self.sites.start(tb_pc);
         self.cur_pc = 0;
         self.xmm_begin();
+        // The pinned globals arrive in their registers, `CpuState` stale.
+        for k in 0..self.pinned.len() {
+            let (g, r) = self.pinned[k];
+            self.place(g, r);
+            self.set_dirty(g as usize, true);
+        }
+        if loops {
+            self.preheader();
+        }
     }
 
     /// Compiles `src` as TB `id` (guest pc `tb_pc`) for code placed at
@@ -367,9 +404,6 @@ impl Gen {
     ) -> Result<(), JitError> {
         self.prepare(src, opts.bmi1);
         self.begin(id, tb_pc, base, opts);
-        if !self.canon.is_empty() {
-            self.preheader();
-        }
         for i in 0..self.ir.ops.len() {
             if i < self.skip_to {
                 self.tick += 1;

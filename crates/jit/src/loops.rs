@@ -23,15 +23,18 @@ const LOOP_REGS: [u8; 8] = [
     hreg::R8,
 ];
 
-/// Fills `canon`, for a TB at `tb_pc` that jumps back to itself, with its
-/// most-used globals (rip aside) and the host register each lives in;
-/// empties it otherwise. `uses` is a scratch buffer.
+/// Fills `canon`, for a TB at `tb_pc` that jumps back to itself, with the
+/// pinned globals the loop uses, in their registers, then its most-used
+/// other globals (rip aside) and the free host registers each lives in;
+/// returns false (`canon` empty) for a TB that does not loop. `uses` is
+/// a scratch buffer.
 pub(crate) fn loop_globals(
     ir: &IrBlock,
     tb_pc: u64,
+    pinned: &[(u32, u8)],
     uses: &mut Vec<u32>,
     canon: &mut Vec<(u32, u8)>,
-) {
+) -> bool {
     canon.clear();
     let ng = ir.globals.len();
     // A `goto_tb` loops if the last write to rip before it is `movi rip, tb_pc`.
@@ -44,7 +47,7 @@ pub(crate) fn loop_globals(
                 .is_some_and(|o| o.opc == Opcode::Movi && o.consts[0] == tb_pc)
     });
     if !loops {
-        return;
+        return false;
     }
     // Globals discarded before a back edge are dead there: not kept.
     let mut discarded = 0u64;
@@ -80,11 +83,16 @@ pub(crate) fn loop_globals(
             weight = 1;
         }
     }
+    let kept = |g: u32| uses[g as usize] > 0 && discarded & (1u64 << g) == 0;
+    canon.extend(pinned.iter().filter(|&&(g, _)| kept(g)));
     let mut used: Vec<u32> = (0..ng as u32)
-        .filter(|&g| uses[g as usize] > 0 && discarded & (1u64 << g) == 0)
+        .filter(|&g| kept(g) && !pinned.iter().any(|&(p, _)| p == g))
         .collect();
     used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
-    canon.extend(used.into_iter().zip(LOOP_REGS));
+    let taken = canon.iter().fold(0u16, |m, &(_, r)| m | 1 << r);
+    let free = LOOP_REGS.into_iter().filter(|&r| taken & (1 << r) == 0);
+    canon.extend(used.into_iter().zip(free));
+    true
 }
 
 /// True if op `i` is a `goto_tb` right after `movi rip, tb_pc`.
@@ -102,9 +110,10 @@ impl Gen {
         self.canon.iter().find(|c| c.0 as usize == g).map(|c| c.1)
     }
 
-    /// At a block boundary: writes back globals that are not loop globals
-    /// (but those overwritten first on every path from here) and crossing
-    /// locals, and moves loop globals into their registers.
+    /// At a block boundary: writes back globals that are not kept in
+    /// registers (`canon`; but those overwritten first on every path from
+    /// here) and crossing locals, and moves the kept ones into their
+    /// registers.
     /// Flags are left alone (a `brcond` compares before this).
     pub fn canonicalize(&mut self) {
         self.drop_dead_globals(self.tick as usize);
@@ -113,25 +122,26 @@ impl Gen {
                 self.write_home(g);
             }
         }
-        let active = std::mem::take(&mut self.crossing_active);
-        for &t in &active {
-            self.write_home(t);
-        }
-        self.crossing_active = active;
-        if self.canon.is_empty() {
-            return;
-        }
+        self.write_crossing();
+        let canon = std::mem::take(&mut self.canon);
+        self.place_in_regs(&canon);
+        self.canon = canon;
+    }
+
+    /// Puts each global of `which` in its register (a discarded pinned
+    /// global aside); the allocator's view is left as it was.
+    pub fn place_in_regs(&mut self, which: &[(u32, u8)]) {
         let mut moves = std::mem::take(&mut self.moves);
-        for &(g, r) in &self.canon {
+        for &(g, r) in which {
             if let Loc::Reg(s) = self.loc[g as usize] {
                 moves.push((r, s));
             }
         }
         self.parallel_move(&mut moves);
         self.moves = moves;
-        for i in 0..self.canon.len() {
-            let (g, r) = self.canon[i];
-            if !matches!(self.loc[g as usize], Loc::Reg(_)) {
+        for &(g, r) in which {
+            let junk = self.pin_junk & 1u64.checked_shl(g).unwrap_or(0) != 0;
+            if !matches!(self.loc[g as usize], Loc::Reg(_)) && !junk {
                 self.load_value(r, g);
             }
         }
@@ -152,11 +162,21 @@ impl Gen {
         }
     }
 
-    /// The loop preheader: loads the loop globals, then places the body label.
+    /// The loop preheader: the pinned globals the loop leaves alone go to
+    /// `CpuState` (their registers serve the loop), the loop globals come
+    /// from it; then the body label.
     pub fn preheader(&mut self) {
+        for k in 0..self.pinned.len() {
+            let g = self.pinned[k].0;
+            if self.canon_reg(g as usize).is_none() {
+                self.spill(g);
+            }
+        }
         for i in 0..self.canon.len() {
             let (g, r) = self.canon[i];
-            self.ld_env_reg(r, self.global_disp(g));
+            if self.pinned_mask & (1 << g) == 0 {
+                self.ld_env_reg(r, self.global_disp(g));
+            }
         }
         self.canonical_state();
         self.xmm_loop_entry();
@@ -180,11 +200,20 @@ impl Gen {
     }
 
     /// Cold path of the back edge's `exit_request` check: the loop globals
-    /// go back to `CpuState` first.
+    /// go back to `CpuState` and the pinned globals to their registers
+    /// first (the request stub stores those).
     pub fn loop_request_stub(&mut self) {
         for i in 0..self.canon.len() {
             let (g, r) = self.canon[i];
-            self.st_env_reg(self.global_disp(g), r);
+            if self.pinned_mask & (1 << g) == 0 {
+                self.st_env_reg(self.global_disp(g), r);
+            }
+        }
+        for k in 0..self.pinned.len() {
+            let (g, r) = self.pinned[k];
+            if self.canon_reg(g as usize).is_none() {
+                self.ld_env_reg(r, self.global_disp(g));
+            }
         }
     }
 }
@@ -207,7 +236,35 @@ mod tests {
         b.movi_to(RIP, 0x1000);
         b.goto_tb(0);
         let (mut uses, mut canon) = (Vec::new(), Vec::new());
-        loop_globals(&b, 0x1000, &mut uses, &mut canon);
+        assert!(loop_globals(&b, 0x1000, &[], &mut uses, &mut canon));
         assert_eq!(canon, [(reg::RAX as u32, hreg::RBX)]);
+    }
+
+    #[test]
+    fn pinned_globals_the_loop_uses_keep_their_registers() {
+        let mut b = IrBlock::new(&ox86_x86::GLOBALS);
+        let (rax, rsp) = (b.global(reg::RAX), b.global(reg::RSP));
+        let cc_dst = b.global(glob::CC_DST);
+        let one = b.movi(1);
+        let t = b.add(rax, one);
+        b.mov_to(rax, t);
+        b.mov_to(cc_dst, t);
+        b.movi_to(RIP, 0x1000);
+        b.goto_tb(0);
+        let pinned = [(rsp.0, hreg::RBX), (cc_dst.0, hreg::R13)];
+        let (mut uses, mut canon) = (Vec::new(), Vec::new());
+        assert!(loop_globals(&b, 0x1000, &pinned, &mut uses, &mut canon));
+        // rsp is not used: its register goes to rax.
+        assert_eq!(canon, [(cc_dst.0, hreg::R13), (rax.0, hreg::RBX)]);
+    }
+
+    #[test]
+    fn a_tb_without_a_back_edge_has_no_loop_globals() {
+        let mut b = IrBlock::new(&ox86_x86::GLOBALS);
+        b.movi_to(RIP, 0x2000);
+        b.goto_tb(0);
+        let (mut uses, mut canon) = (Vec::new(), Vec::new());
+        assert!(!loop_globals(&b, 0x1000, &[], &mut uses, &mut canon));
+        assert!(canon.is_empty());
     }
 }

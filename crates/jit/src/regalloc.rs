@@ -3,8 +3,10 @@
 //! field or frame slot), in a host register, or a known constant. A copy
 //! shares its source's register. When registers run out, the value read
 //! again furthest ahead is spilled. Globals are written back at block
-//! ends and helper calls (fault sites record where they are instead);
-//! locals that cross a block boundary go through their frame slot.
+//! ends and helper calls (fault sites record where they are instead),
+//! but at block ends the pinned globals (`abi::PINNED`) and a loop's
+//! globals go to their registers instead (`canon`, see `loops`); locals
+//! that cross a block boundary go through their frame slot.
 
 use crate::abi::{env_disp, ALLOCATABLE, N_SLOTS};
 use crate::emit::fits_i32;
@@ -172,6 +174,9 @@ impl Gen {
         self.detach(t.0);
         self.loc[ti] = Loc::Mem;
         self.set_dirty(ti, false);
+        if ti < 64 {
+            self.pin_junk |= self.pinned_mask & 1 << ti;
+        }
     }
 
     /// Writes `t` to its home if the home is stale.
@@ -441,6 +446,9 @@ impl Gen {
     fn note_def(&mut self, t: u32) {
         let ti = t as usize;
         self.set_dirty(ti, true);
+        if ti < 64 {
+            self.pin_junk &= !(1 << ti);
+        }
         if t == crate::rip::RIP.0 {
             self.rip_lazy = false;
         }
@@ -512,15 +520,37 @@ impl Gen {
         }
     }
 
-    /// Writes dirty globals and crossing locals to their homes: the state
-    /// every block boundary expects.
-    pub fn sync_all(&mut self) {
-        self.sync_globals();
+    /// Writes the locals that cross blocks to their frame slots.
+    pub fn write_crossing(&mut self) {
         let active = std::mem::take(&mut self.crossing_active);
         for &t in &active {
             self.write_home(t);
         }
         self.crossing_active = active;
+    }
+
+    /// Writes dirty globals and crossing locals to their homes: the state
+    /// every block boundary expects.
+    pub fn sync_all(&mut self) {
+        self.sync_globals();
+        self.write_crossing();
+    }
+
+    /// Before a jump to other generated code, or to an exit stub that
+    /// stores the pinned globals (see `stubs`): dirty globals and crossing
+    /// locals go home, the pinned globals to their registers. Values left
+    /// in registers are not to be read afterwards (the pinned registers
+    /// may have been overwritten).
+    pub fn sync_exit(&mut self) {
+        for g in self.dirty_globals() {
+            if self.pinned_mask & (1 << g) == 0 {
+                self.write_home(g);
+            }
+        }
+        self.write_crossing();
+        let pinned = std::mem::take(&mut self.pinned);
+        self.place_in_regs(&pinned);
+        self.pinned = pinned;
     }
 
     /// After a block boundary: loop globals are in their registers (see
@@ -546,6 +576,7 @@ impl Gen {
                 self.loc[t as usize] = Loc::Mem;
             }
         }
+        self.pin_junk = 0;
         self.canonical_state();
     }
 }

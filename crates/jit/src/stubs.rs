@@ -2,8 +2,18 @@
 //! enters generated code, the epilogue that returns to the exec loop, and
 //! the exits every TB jumps to (indirect miss, exception, exit request,
 //! host fault).
+//!
+//! The pinned globals (`abi::PINNED`) live in their registers while
+//! generated code runs: the prologue loads them. A TB leaves for the exec
+//! loop in one of two states. Where it could have jumped to another TB
+//! instead (a direct exit, a jump-table miss, an exit request), the
+//! pinned globals are in their registers, and `ret` stores them to
+//! `CpuState` on the way out. Where `CpuState` is already complete (an
+//! exception raised by the TB or a helper; a host fault, after which
+//! `Jit::run` rebuilds the state from the TB's fault sites), the way out
+//! leaves `CpuState` alone.
 
-use crate::abi::{exit, ENV_BIAS, FRAME, RIP_DISP};
+use crate::abi::{env_disp, exit, ENV_BIAS, FRAME, PINNED, RIP_DISP};
 use crate::cache::CodeCache;
 use crate::error::JitError;
 use crate::gen::Asm;
@@ -15,14 +25,16 @@ pub struct Stubs {
     /// `extern "sysv64" fn(env, code) -> (rax, rdx)`: saves callee-saved
     /// registers, sets up the frame and `ENV_REG`, jumps to `code`.
     pub enter: usize,
-    /// Unwinds the frame and returns RAX:RDX to the exec loop.
+    /// Stores the pinned globals, unwinds the frame and returns RAX:RDX
+    /// to the exec loop.
     pub ret: usize,
     /// Stores RAX to `CpuState.rip` and returns `exit::INDIRECT` (jump-table
     /// misses; empty table entries lead here too).
     pub miss: usize,
-    /// Returns `exit::EXCEPTION`.
+    /// Returns `exit::EXCEPTION`; `CpuState` is complete (the pinned
+    /// globals included).
     pub exception: usize,
-    /// Returns `exit::REQUEST`.
+    /// Returns `exit::REQUEST` (pinned globals in their registers).
     pub request: usize,
     /// Returns `exit::HOST_FAULT` (the fault handler resumes here with RDX
     /// = faulting host pc; RSP is the TB frame's, as everywhere in TB code).
@@ -43,9 +55,17 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         ; push r15
         ; sub rsp, FRAME
         ; lea rbp, [rdi + ENV_BIAS]
-        ; jmp rsi
     );
+    for (offset, r) in PINNED {
+        dynasm!(a ; .arch x64 ; mov Rq(r), QWORD [rbp + env_disp(offset)]);
+    }
+    dynasm!(a ; .arch x64 ; jmp rsi);
     let ret = a.offset().0;
+    for (offset, r) in PINNED {
+        dynasm!(a ; .arch x64 ; mov QWORD [rbp + env_disp(offset)], Rq(r));
+    }
+    // `CpuState` is complete: only the frame is left to unwind.
+    let ret_complete = a.offset().0;
     dynasm!(a ; .arch x64
         ; add rsp, FRAME
         ; pop r15
@@ -56,20 +76,20 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         ; pop rbp
         ; ret
     );
-    let exit_stub = |a: &mut Asm, code: u64| {
+    let exit_stub = |a: &mut Asm, code: u64, to: usize| {
         let at = a.offset().0;
         dynasm!(a ; .arch x64 ; mov eax, code as i32);
-        let rel = ret as i64 - (a.offset().0 as i64 + 5);
+        let rel = to as i64 - (a.offset().0 as i64 + 5);
         a.push(0xe9);
         a.push_i32(rel as i32);
         at
     };
     let miss = a.offset().0;
     dynasm!(a ; .arch x64 ; mov QWORD [rbp + RIP_DISP], rax);
-    exit_stub(&mut a, exit::INDIRECT);
-    let exception = exit_stub(&mut a, exit::EXCEPTION);
-    let request = exit_stub(&mut a, exit::REQUEST);
-    let fault = exit_stub(&mut a, exit::HOST_FAULT);
+    exit_stub(&mut a, exit::INDIRECT, ret);
+    let exception = exit_stub(&mut a, exit::EXCEPTION, ret_complete);
+    let request = exit_stub(&mut a, exit::REQUEST, ret);
+    let fault = exit_stub(&mut a, exit::HOST_FAULT, ret_complete);
     a.commit().expect("stubs have no relocations");
     let at = cache.push(a.code())?;
     debug_assert_eq!(at, base);

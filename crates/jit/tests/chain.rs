@@ -300,3 +300,109 @@ fn raise_leaves_with_the_exception() {
         (1, excp::SYSCALL)
     );
 }
+
+/// `cc_op` of a 64-bit subtraction.
+const SUBQ: u64 = ox86_x86::cc::CcKind::Sub.op(8);
+
+/// A TB at `pc` as `push`-like code leaves it: rsp lowered by 8 and the
+/// lazy flags of that subtraction, then a jump to `next`.
+fn push_like(pc: u64, next: u64) -> ox86_ir::IrBlock {
+    let mut b = block();
+    b.insn_start(pc);
+    let eight = b.movi(8);
+    let sp = b.sub(g(reg::RSP), eight);
+    b.mov_to(g(reg::RSP), sp);
+    b.mov_to(g(glob::CC_DST), sp);
+    b.mov_to(g(glob::CC_SRC), eight);
+    b.movi_to(g(glob::CC_OP), SUBQ);
+    goto(&mut b, next, 0);
+    b
+}
+
+/// The pinned globals (rsp and the lazy flags) a TB sets, read by
+/// `reader` chained after it.
+fn pinned_env() -> CpuState {
+    let mut env = CpuState::default();
+    env.regs[reg::RSP] = 0x7fff_0000;
+    env.cc_op = ox86_x86::cc::CC_OP_EFLAGS;
+    env.cc_dst = 1;
+    env.cc_src = 2;
+    env
+}
+
+/// What `push_like` leaves from `pinned_env`.
+fn assert_pushed(env: &CpuState) {
+    assert_eq!(env.regs[reg::RSP], 0x7fff_0000 - 8);
+    assert_eq!(
+        (env.cc_op, env.cc_dst, env.cc_src),
+        (SUBQ, 0x7fff_0000 - 8, 8)
+    );
+}
+
+#[test]
+fn pinned_globals_reach_a_chained_tb_and_the_exec_loop() {
+    let mut j = jit();
+    let a = j.compile(&push_like(PC_A, PC_B), PC_A).unwrap();
+    // B sums the four pinned globals into RAX.
+    let mut b = block();
+    b.insn_start(PC_B);
+    let s = b.add(g(reg::RSP), g(glob::CC_DST));
+    let s = b.add(s, g(glob::CC_SRC));
+    let s = b.add(s, g(glob::CC_OP));
+    b.mov_to(g(reg::RAX), s);
+    goto(&mut b, PC_C, 0);
+    let b = j.compile(&b, PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    let mut env = pinned_env();
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: b, exit: 0 });
+    assert_pushed(&env);
+    let sp = 0x7fff_0000 - 8;
+    assert_eq!(env.regs[reg::RAX], sp + sp + 8 + SUBQ);
+}
+
+#[test]
+fn pinned_globals_are_in_cpu_state_after_an_exception_in_a_chained_tb() {
+    let mut j = jit();
+    let a = j.compile(&push_like(PC_A, PC_B), PC_A).unwrap();
+    let mut b = block();
+    b.insn_start(PC_B);
+    let addr = b.movi(0xdead_0000);
+    let fault = helpers::id_of(&helpers::misc::RAISE_FETCH_FAULT);
+    b.call(fault, &[addr]);
+    goto(&mut b, PC_C, 0);
+    let b = j.compile(&b, PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    let mut env = pinned_env();
+    assert_eq!(j.run(&mut env, a), JitExit::Exception);
+    assert_eq!(env.rip, PC_B);
+    assert_pushed(&env);
+}
+
+#[test]
+fn pinned_globals_are_in_cpu_state_after_a_host_fault_in_a_chained_tb() {
+    let mut j = jit();
+    let a = j.compile(&push_like(PC_A, PC_B), PC_A).unwrap();
+    // B overwrites rsp, then loads from a guard page: the fault sees the
+    // new rsp, and A's flags.
+    let guard = common::guard_page();
+    let mut b = block();
+    b.insn_start(PC_B);
+    let sp = b.movi(0x1234_5678);
+    b.mov_to(g(reg::RSP), sp);
+    b.insn_start(PC_B + 4);
+    let at = b.movi(guard);
+    let v = b.load(ox86_ir::Opcode::Ld64, at);
+    b.mov_to(g(reg::RAX), v);
+    goto(&mut b, PC_C, 0);
+    let b = j.compile(&b, PC_B).unwrap();
+    assert!(j.chain(a, 0, b));
+    let mut env = pinned_env();
+    assert_eq!(j.run(&mut env, a), JitExit::Exception);
+    assert_eq!(env.rip, PC_B + 4);
+    assert_eq!(env.exception.vector as u64, excp::PF);
+    assert_eq!(env.regs[reg::RSP], 0x1234_5678);
+    assert_eq!(
+        (env.cc_op, env.cc_dst, env.cc_src),
+        (SUBQ, 0x7fff_0000 - 8, 8)
+    );
+}

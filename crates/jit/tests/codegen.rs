@@ -318,7 +318,7 @@ fn copies_share_a_register() {
     b.insn_start(PC);
     let t = b.add(r(reg::RAX), r(reg::RBX));
     b.mov_to(r(reg::RCX), t);
-    b.mov_to(g(glob::CC_DST), t);
+    b.mov_to(r(reg::R9), t);
     b.mov_to(r(reg::RDX), r(reg::RCX));
     // Modified in place while its copies live on.
     let one = b.movi(1);
@@ -648,28 +648,28 @@ fn globals_are_stored_at_a_branch_only_on_the_paths_that_read_them() {
         let mut b = block();
         b.insn_start(PC);
         let t = b.add(r(reg::RAX), r(reg::RBX));
-        b.mov_to(g(glob::CC_DST), t);
+        b.mov_to(r(reg::RDI), t);
         b.mov_to(r(reg::RCX), t);
         let taken = b.label();
         b.brcond(ox86_ir::Cond::Ltu, r(reg::RAX), r(reg::RBX), taken);
         let one = b.movi(1);
-        b.mov_to(g(glob::CC_DST), one);
+        b.mov_to(r(reg::RDI), one);
         goto(&mut b, PC + 0x10, 0);
         b.set_label(taken);
         if both {
             let two = b.movi(2);
-            b.mov_to(g(glob::CC_DST), two);
+            b.mov_to(r(reg::RDI), two);
         }
         goto(&mut b, PC + 0x20, 1);
         let code = insns(&check(&mut j, &b, &mut mem, None));
-        // CC_DST is never stored before the branch; when the taken path
+        // RDI is never stored before the branch; when the taken path
         // reads it, it is stored on that path only (right after a jump
         // over it, for the other path).
         let before: Vec<_> = code.iter().take_while(|i| !i.starts_with('j')).collect();
         let stores = before.iter().filter(|i| i.starts_with("mov [rbp")).count();
         assert_eq!(stores, 1, "{code:#?}");
         let after = &code[before.len() + 1];
-        assert_eq!(after.starts_with("mov [rbp+10h]"), !both, "{code:#?}");
+        assert_eq!(after.starts_with("mov [rbp-48h]"), !both, "{code:#?}");
     }
 }
 
@@ -1097,4 +1097,31 @@ fn a_branch_between_two_exits_jumps_straight_to_one() {
             assert_eq!((env.regs[reg::RDX], env.rip), (mark, pc + 0x1000));
         }
     }
+}
+
+#[test]
+fn pinned_globals_leave_a_tb_in_registers() {
+    let mut j = jits();
+    let mut mem = [0u64; 4];
+    let mut b = block();
+    b.insn_start(PC);
+    let eight = b.movi(8);
+    let sp = b.sub(r(reg::RSP), eight);
+    b.mov_to(r(reg::RSP), sp);
+    b.mov_to(g(glob::CC_DST), sp);
+    b.mov_to(g(glob::CC_SRC), eight);
+    b.movi_to(g(glob::CC_OP), 0xf);
+    b.mov_to(r(reg::RAX), sp);
+    finish(&mut b);
+    // `check` compares `CpuState` after the exit stub stored them.
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    let body: Vec<_> = code.iter().take_while(|i| !i.starts_with("jmp")).collect();
+    // rsp, cc_op, cc_dst, cc_src: no store; rax: one.
+    for field in ["[rbp-60h]", "[rbp+8]", "[rbp+10h]", "[rbp+18h]"] {
+        assert!(
+            !body.iter().any(|i| i.contains(field)),
+            "{field} stored\n{code:#?}"
+        );
+    }
+    assert!(body.iter().any(|i| i.contains("[rbp-80h]")), "{code:#?}");
 }

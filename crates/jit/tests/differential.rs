@@ -111,9 +111,10 @@ fn run_both(j: &mut Jit, ir: &IrBlock, env: &CpuState, buf: &mut Buf, what: &str
         assert_eq!(
             read(&jenv),
             read(&ienv),
-            "{what}: global {} differs\n{}",
+            "{what}: global {} differs\n{}\n{}",
             ox86_x86::GLOBALS[i].name,
-            text()
+            text(),
+            j.disassemble(id)
         );
     }
     assert_eq!(jenv.eflags, ienv.eflags, "{what}: eflags\n{}", text());
