@@ -30,22 +30,27 @@ pub const ENV_REG: u8 = hreg::RBP;
 /// `eflags` are reachable with an 8-bit displacement.
 pub const ENV_BIAS: i32 = 128;
 
-/// Globals that stay in host registers from TB to TB: the stack pointer
-/// and the lazy flags, which most TBs write (gcc's cc1 stores the flags
-/// at the end of seven TBs in ten) and few read. Generated code keeps
-/// each in its register wherever it jumps to other generated code; the
-/// prologue loads them from `CpuState`, and the exits to the exec loop
-/// store them back (see `stubs`). As (`CpuState` byte offset, host
-/// register); the registers are callee-saved, so helper calls keep them.
-pub const PINNED: [(usize, u8); 4] = [
-    (
-        offset_of!(CpuState, regs) + 8 * ox86_x86::cpu::reg::RSP,
-        hreg::RBX,
-    ),
+/// Globals that stay in host registers from TB to TB: RSP and RAX, the
+/// registers most TBs use, and the lazy flags, which most TBs write (gcc's
+/// cc1 stores them at the end of seven TBs in ten) and few read. Wherever
+/// generated code jumps to other generated code, each is in its register;
+/// the prologue loads them from `CpuState` and the exits to the exec loop
+/// store them back (see `stubs`). Inside a TB they are globals like the
+/// others, but at block ends (`loops::canonicalize`). As (`CpuState` byte
+/// offset, host register); the registers are callee-saved, so the values
+/// survive calls of helpers that touch no guest state.
+pub const PINNED: [(usize, u8); 5] = [
+    (gpr_offset(ox86_x86::cpu::reg::RSP), hreg::RBX),
+    (gpr_offset(ox86_x86::cpu::reg::RAX), hreg::R15),
     (offset_of!(CpuState, cc_op), hreg::R12),
     (offset_of!(CpuState, cc_dst), hreg::R13),
     (offset_of!(CpuState, cc_src), hreg::R14),
 ];
+
+/// `CpuState` byte offset of general register `n`.
+const fn gpr_offset(n: usize) -> usize {
+    offset_of!(CpuState, regs) + 8 * n
+}
 
 /// Scratch register never given to IR temps.
 pub const SCRATCH: u8 = hreg::R11;

@@ -55,11 +55,12 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         ; push r15
         ; sub rsp, FRAME
         ; lea rbp, [rdi + ENV_BIAS]
+        ; mov r11, rsi
     );
     for (offset, r) in PINNED {
         dynasm!(a ; .arch x64 ; mov Rq(r), QWORD [rbp + env_disp(offset)]);
     }
-    dynasm!(a ; .arch x64 ; jmp rsi);
+    dynasm!(a ; .arch x64 ; jmp r11);
     let ret = a.offset().0;
     for (offset, r) in PINNED {
         dynasm!(a ; .arch x64 ; mov QWORD [rbp + env_disp(offset)], Rq(r));

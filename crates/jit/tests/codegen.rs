@@ -550,7 +550,7 @@ fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
         held.push(b.add(r(reg::RBX), c));
     }
     let m = b.movi(3);
-    let idx = b.and(r(reg::RAX), m);
+    let idx = b.and(r(reg::RDI), m);
     let s = if k == 0 { idx } else { b.shli(idx, k) };
     let a = b.add(r(reg::RSI), s);
     let a = b.addi(a, disp as u64);
@@ -633,7 +633,7 @@ fn store_hook_sees_scaled_index_addresses() {
     let id = j.compile(&b, PC).expect("compiles");
     let mut env = CpuState::default();
     env.regs[reg::RSI] = mem.as_mut_ptr() as u64;
-    env.regs[reg::RAX] = 6; // index 2
+    env.regs[reg::RDI] = 6; // index 2
     HOOKED.lock().unwrap().clear();
     j.run(&mut env, id);
     let at = mem.as_ptr() as u64 + 2 * 4 + 8;
@@ -1111,17 +1111,17 @@ fn pinned_globals_leave_a_tb_in_registers() {
     b.mov_to(g(glob::CC_DST), sp);
     b.mov_to(g(glob::CC_SRC), eight);
     b.movi_to(g(glob::CC_OP), 0xf);
-    b.mov_to(r(reg::RAX), sp);
+    b.mov_to(r(reg::RCX), sp);
     finish(&mut b);
     // `check` compares `CpuState` after the exit stub stored them.
     let code = insns(&check(&mut j, &b, &mut mem, None));
     let body: Vec<_> = code.iter().take_while(|i| !i.starts_with("jmp")).collect();
-    // rsp, cc_op, cc_dst, cc_src: no store; rax: one.
+    // rsp, cc_op, cc_dst, cc_src: no store; rcx: one.
     for field in ["[rbp-60h]", "[rbp+8]", "[rbp+10h]", "[rbp+18h]"] {
         assert!(
             !body.iter().any(|i| i.contains(field)),
             "{field} stored\n{code:#?}"
         );
     }
-    assert!(body.iter().any(|i| i.contains("[rbp-80h]")), "{code:#?}");
+    assert!(body.iter().any(|i| i.contains("[rbp-78h]")), "{code:#?}");
 }
