@@ -149,6 +149,19 @@ int main(void)
         set_cw(0x037f);
     }
     printf("\n");
+    /* Switching between words as CPython does around double work (0x027f:
+       53-bit precision, back to 0x037f) and as conversions do (0x0f7f:
+       toward zero): each load takes effect, the first time and again. */
+    static const unsigned short cycle[] = { 0x027f, 0x037f, 0x0f7f, 0x037f };
+    for (unsigned k = 0; k < 3 * sizeof cycle / sizeof cycle[0]; k++) {
+        set_cw(cycle[k % 4]);
+        z = rt(2.0L) / rt(3.0L);
+        __asm__ volatile("fnclex");
+        hex("2/3", z);
+        printf(" cw=%04x", get_cw());
+    }
+    printf("\n");
+    set_cw(0x037f);
     set_cw(0x037b);
     __asm__ volatile("fninit"); /* all masked again, not through FLDCW */
     z = rt(1.0L) / rt(0.0L);

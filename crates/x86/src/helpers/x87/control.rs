@@ -46,10 +46,19 @@ pub static FNINIT: HelperInfo = HelperInfo {
     func: fninit,
 };
 
-/// The last FLDCW run on the host with no exception flag set: bit 32
-/// (valid), the word loaded (bits 16..31) and the control word the FPU
-/// kept of it (bits 0..15, reserved bits as the host reads them back).
-static LAST_FLDCW: AtomicU64 = AtomicU64::new(0);
+/// FLDCWs run on the host with no exception flag set, by the slot of
+/// `fldcw_slot`: bit 32 (valid), the word loaded (bits 16..31) and the
+/// control word the FPU kept of it (bits 0..15, reserved bits as the host
+/// reads them back). Programs switch between a few words (CPython between
+/// 0x37F and 0x27F around each double operation, libm around rounding
+/// conversions), which differ in precision or rounding control.
+static LAST_FLDCW: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// The `LAST_FLDCW` slot of control word `cw`: its precision control
+/// (bits 8, 9) mixed with its rounding control (bits 10, 11).
+fn fldcw_slot(cw: u64) -> usize {
+    ((cw >> 8 ^ cw >> 10) & 3) as usize
+}
 
 extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     // With no exception flag (nor SF, ES or B) set, nothing is pending
@@ -57,7 +66,8 @@ extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64)
     // as it did the last time this word was loaded.
     let quiet = env.fpu.fsw & (fsw::EXCEPTIONS | fsw::SF | fsw::ES | fsw::B) == 0;
     let key = 1 << 32 | (cw & 0xffff) << 16;
-    let last = LAST_FLDCW.load(Ordering::Relaxed);
+    let slot = &LAST_FLDCW[fldcw_slot(cw)];
+    let last = slot.load(Ordering::Relaxed);
     if quiet && last & !0xffff == key {
         env.fpu.fcw = last as u16;
         return 0;
@@ -71,7 +81,7 @@ extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64)
         |img| on_host!(img, ["fldcw word ptr [{m}]"], m = in(reg) p),
     );
     if quiet {
-        LAST_FLDCW.store(key | env.fpu.fcw as u64, Ordering::Relaxed);
+        slot.store(key | env.fpu.fcw as u64, Ordering::Relaxed);
     }
     0
 }
