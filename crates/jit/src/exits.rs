@@ -28,6 +28,8 @@ impl Gen {
             self.materialize_rip();
             self.sync_globals();
         }
+        // The call clobbers every host XMM register.
+        self.xmm_flush(true);
         self.save_caller_saved(i, op, pure);
         self.move_args(op);
         dynasm!(self.a ; .arch x64 ; lea rdi, [rbp - ENV_BIAS]);

@@ -168,6 +168,8 @@ pub(crate) struct Gen {
     pub xc_used: bool,
     /// Scratch for `xmm_begin`: labels placed so far.
     pub xc_placed: Vec<bool>,
+    /// Per IR label: how many branch ops name it.
+    pub xc_branches: Vec<u8>,
     /// Scratch for the rewrite passes.
     pass: PassScratch,
 }
@@ -247,6 +249,7 @@ impl Gen {
             xc_loop: None,
             xc_used: false,
             xc_placed: Vec::new(),
+            xc_branches: Vec::new(),
             pass: PassScratch::default(),
         }
     }
@@ -497,10 +500,10 @@ impl Gen {
             Opcode::SetLabel => {
                 self.rip_before_branch(op.consts[0]);
                 self.canonicalize();
+                self.xmm_at_label(op.consts[0]);
                 let l = self.labels[op.consts[0] as usize];
                 self.a.dynamic_label(l);
                 self.reset();
-                self.xmm_at_label(op.consts[0]);
                 self.rip_at_label(op.consts[0]);
             }
             Opcode::Ld8u

@@ -666,6 +666,7 @@ impl Gen {
             Opcode::StXmm => 16,
             _ => 8,
         };
+        self.xmm_flush(true);
         dynasm!(self.a ; .arch x64
             ; push rax ; push rcx ; push rdx ; push rsi ; push rdi
             ; push r8 ; push r9 ; push r10 ; push r11 ; sub rsp, 8
@@ -682,6 +683,7 @@ impl Gen {
     /// `d = [env + offset]` (never a global's field: the verifier rejects that).
     pub(crate) fn ld_env(&mut self, i: usize, op: &Op) {
         let d = op.outs[0];
+        self.xmm_read(op.consts[0] as usize);
         let rd = self.own_reg(d);
         self.ld_env_reg(rd, env_disp(op.consts[0] as usize));
         self.def_reg(d, rd);

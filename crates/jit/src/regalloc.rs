@@ -513,11 +513,13 @@ impl Gen {
         self.prev_dead = dead;
     }
 
-    /// Writes every dirty global to `CpuState` (they stay where they are).
+    /// Writes every dirty global and XMM register to `CpuState` (they
+    /// stay where they are).
     pub fn sync_globals(&mut self) {
         for g in self.dirty_globals() {
             self.write_home(g);
         }
+        self.xmm_flush(true);
     }
 
     /// Writes the locals that cross blocks to their frame slots.
@@ -542,6 +544,7 @@ impl Gen {
     /// in registers are not to be read afterwards (the pinned registers
     /// may have been overwritten).
     pub fn sync_exit(&mut self) {
+        self.xmm_flush(false);
         for g in self.dirty_globals() {
             if self.pinned_mask & (1 << g) == 0 {
                 self.write_home(g);

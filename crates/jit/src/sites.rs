@@ -181,6 +181,8 @@ impl Gen {
 
     /// Records a fault site for the access instruction emitted next.
     pub fn fault_site(&mut self) {
+        // A host fault rebuilds the guest's XMM registers from `CpuState`.
+        self.xmm_flush(false);
         let off = self.off() as u32;
         let at = self.sites.site(off, self.cur_pc);
         let mut n = 0;

@@ -1,6 +1,7 @@
 //! `call_xmm`: vector helpers on `CpuState`'s XMM registers. A helper the
 //! host runs as one SSE instruction becomes that instruction on host XMM
-//! registers that cache the guest's (`xmm_cache`); the floating-point ones
+//! registers that cache the guest's (`xmm_cache`, write-back: the result
+//! stays in its host register until `xmm_flush`); the floating-point ones
 //! only while the guest MXCSR has the default control bits (the helpers'
 //! own fast path, see `ox86_x86::helpers::sse`), else an out-of-line call.
 //! Other helpers are called in place, with the live registers saved around
@@ -16,7 +17,7 @@ use crate::gen::{Asm, Cold, Gen, Loc};
 use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ox86_ir::{unpack_xmm_operands, Op, Opcode};
-use ox86_x86::cpu::{xmm_offset, CpuState, PendingException};
+use ox86_x86::cpu::{xmm_offset, CpuState, PendingException, XMM_SRC};
 use ox86_x86::helpers::{self, HelperInfo};
 use std::mem::offset_of;
 
@@ -258,6 +259,8 @@ pub(crate) struct SlowXmm {
     pub pc: u64,
     /// Dirty globals to write back before the call: (displacement, location).
     pub dirty: Vec<(i32, Loc)>,
+    /// Dirty XMM registers to store before the call: (guest, host).
+    pub flush: Vec<(usize, u8)>,
     /// The XMM cache where the inline code continues: (host register,
     /// displacement of its guest register), reloaded after the call.
     pub reload: Vec<(u8, i32)>,
@@ -272,8 +275,13 @@ impl Gen {
         let Some(class) = class_of(h.name) else {
             return self.call_xmm_helper(h, operands);
         };
-        let dd = env_disp(xmm_offset(d as usize, 0));
         let sd = env_disp(xmm_offset(s as usize, 0));
+        // The helper reads `CpuState`: on the out-of-line path, the dirty
+        // registers are stored first (as they are before this instruction).
+        let flush: Vec<(usize, u8)> = match class.float() {
+            true => self.xc.dirty_entries().collect(),
+            false => Vec::new(),
+        };
         let slow = class.float().then(|| {
             dynasm!(self.a ; .arch x64
                 ; mov r11d, [rbp + MXCSR_DISP]
@@ -293,17 +301,15 @@ impl Gen {
         let hd = match class {
             Class::ToGpr | Class::Mask => 0,
             _ if h.name == "movaps" && d != s && self.xc.get(d as usize).is_none() => {
-                self.xc.assign(d as usize, self.xc.get(s as usize))
+                self.xmm_assign(d as usize, self.xc.get(s as usize))
             }
-            _ if zeroing && self.xc.get(d as usize).is_none() => self.xc.assign(d as usize, None),
+            _ if zeroing && self.xc.get(d as usize).is_none() => self.xmm_assign(d as usize, None),
             _ => self.cached_xmm(d as usize, None),
         };
         if zeroing {
             // PXOR x, x and PANDN x, x give zero whatever x holds.
-            dynasm!(self.a ; .arch x64
-                ; pxor Rx(hd), Rx(hd)
-                ; movdqa [rbp + dd], Rx(hd)
-            );
+            dynasm!(self.a ; .arch x64 ; pxor Rx(hd), Rx(hd));
+            self.xc.set_dirty(d as usize);
             return;
         }
         if class == Class::Pcmpistri {
@@ -312,6 +318,10 @@ impl Gen {
         }
         // Scalar forms read an uncached source in place (the staged
         // memory operand, mostly); packed ones load it into the cache.
+        if matches!(class, Class::FromGprSd | Class::FromGprSs) {
+            // The integer is read from `CpuState`.
+            self.xmm_read(xmm_offset(s as usize, 0));
+        }
         let src = match (class, self.xc.get(s as usize)) {
             (Class::FromGprSd | Class::FromGprSs, _) => Src::Mem(sd),
             (_, Some(hs)) => Src::Reg(hs),
@@ -325,15 +335,9 @@ impl Gen {
             Class::ShiftImm => emit_shift_imm(&mut self.a, h.name, hd, imm as u8 as i8),
             _ => emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8),
         }
-        // Write-through (see `xmm_cache`): scalar forms change only their
-        // low lane.
+        // The destination register is newer than `CpuState` (see
+        // `xmm_cache`); the other results go to `xmm_result`.
         match class {
-            Class::FloatSd | Class::FromGprSd => {
-                dynasm!(self.a ; .arch x64 ; movq [rbp + dd], Rx(hd))
-            }
-            Class::FloatSs | Class::FromGprSs => {
-                dynasm!(self.a ; .arch x64 ; movd [rbp + dd], Rx(hd))
-            }
             Class::Comis => dynasm!(self.a ; .arch x64
                 ; pushfq
                 ; pop r11
@@ -352,7 +356,7 @@ impl Gen {
                 ; mov [rbp + RESULT_DISP], r11
                 ; pop rcx
             ),
-            _ => dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(hd)),
+            _ => self.xc.set_dirty(d as usize),
         }
         if let Some(label) = slow {
             let back = self.a.new_dynamic_label();
@@ -370,6 +374,7 @@ impl Gen {
                 operands,
                 pc: self.cur_pc,
                 dirty,
+                flush,
                 reload,
             }));
         }
@@ -383,7 +388,7 @@ impl Gen {
         if let Some(h) = self.xc.get(g) {
             return h;
         }
-        let h = self.xc.assign(g, keep);
+        let h = self.xmm_assign(g, keep);
         let disp = env_disp(xmm_offset(g, 0));
         dynasm!(self.a ; .arch x64
             ; movq Rx(h), [rbp + disp]
@@ -392,23 +397,55 @@ impl Gen {
         h
     }
 
+    /// A host register for guest XMM `g` (not cached), other than `keep`;
+    /// the dirty register it held is stored first.
+    fn xmm_assign(&mut self, g: usize, keep: Option<u8>) -> u8 {
+        let (h, evicted) = self.xc.assign(g, keep);
+        if let Some(old) = evicted {
+            self.xmm_store(old, h);
+        }
+        h
+    }
+
+    /// Stores host register `h` as guest XMM `g` (`CpuState` is then
+    /// current for it).
+    fn xmm_store(&mut self, g: usize, h: u8) {
+        let disp = env_disp(xmm_offset(g, 0));
+        dynasm!(self.a ; .arch x64 ; movdqa [rbp + disp], Rx(h));
+    }
+
+    /// Stores the dirty XMM registers to `CpuState` (they stay cached),
+    /// `XMM_SRC` only if `staged`: the translator fills it within the
+    /// guest instruction that reads it, so a fault site or a TB exit does
+    /// not need it.
+    pub(crate) fn xmm_flush(&mut self, staged: bool) {
+        let dirty: Vec<(usize, u8)> = self.xc.dirty_entries().collect();
+        for (g, h) in dirty {
+            if g == XMM_SRC && !staged {
+                continue;
+            }
+            self.xmm_store(g, h);
+            self.xc.set_clean(g);
+        }
+    }
+
     /// `ld_xmm d, n, a`: one host load into the register caching guest
-    /// `d`, written through.
+    /// `d`, which is then newer than `CpuState`.
     pub(crate) fn ld_xmm(&mut self, i: usize, op: &Op) {
         let ra = self.in_reg(op.ins[0], 0);
         let d = op.consts[0] as usize;
         let h = match self.xc.get(d) {
             Some(h) => h,
-            None => self.xc.assign(d, None),
+            None => self.xmm_assign(d, None),
         };
-        let (disp, dd) = (self.disp[i], env_disp(xmm_offset(d, 0)));
+        let disp = self.disp[i];
         self.fault_site();
         match op.consts[1] {
             4 => dynasm!(self.a ; .arch x64 ; movd Rx(h), DWORD [Rq(ra) + disp]),
             8 => dynasm!(self.a ; .arch x64 ; movq Rx(h), QWORD [Rq(ra) + disp]),
             _ => dynasm!(self.a ; .arch x64 ; movdqu Rx(h), [Rq(ra) + disp]),
         }
-        dynasm!(self.a ; .arch x64 ; movdqa [rbp + dd], Rx(h));
+        self.xc.set_dirty(d);
         self.kill_inputs(i, op);
     }
 
@@ -430,7 +467,7 @@ impl Gen {
     /// (else labels need no cache state) and which labels have backward
     /// branches.
     pub(crate) fn xmm_begin(&mut self) {
-        self.xc.clear();
+        self.xc = Default::default();
         self.xc_falls = true;
         self.xc_loop = None;
         self.xc_used = self
@@ -446,54 +483,115 @@ impl Gen {
         self.xc_at_label.resize(n, None);
         self.xc_backward.clear();
         self.xc_backward.resize(n, false);
+        self.xc_branches.clear();
+        self.xc_branches.resize(n, 0);
         let mut placed = std::mem::take(&mut self.xc_placed);
         placed.clear();
         placed.resize(n, false);
         for op in &self.ir.ops {
-            match op.opc {
-                Opcode::SetLabel => placed[op.consts[0] as usize] = true,
-                Opcode::Br if placed[op.consts[0] as usize] => {
-                    self.xc_backward[op.consts[0] as usize] = true
+            let l = match op.opc {
+                Opcode::SetLabel => {
+                    placed[op.consts[0] as usize] = true;
+                    continue;
                 }
-                Opcode::Brcond if placed[op.consts[1] as usize] => {
-                    self.xc_backward[op.consts[1] as usize] = true
-                }
-                _ => {}
-            }
+                Opcode::Br => op.consts[0] as usize,
+                Opcode::Brcond => op.consts[1] as usize,
+                _ => continue,
+            };
+            self.xc_backward[l] |= placed[l];
+            self.xc_branches[l] = self.xc_branches[l].saturating_add(1);
         }
         self.xc_placed = placed;
     }
 
-    /// A branch to IR label `l` with the current cache.
+    /// A branch to IR label `l` with the current cache. Dirty registers
+    /// stay dirty only on the way to a forward label no other branch
+    /// targets (the way past a memory operand's alignment check, mostly),
+    /// where the fall-through can be made to agree (`xmm_at_label`).
     pub(crate) fn xmm_branch(&mut self, l: u64) {
         if !self.xc_used {
             return;
         }
-        let at = &mut self.xc_at_label[l as usize];
+        let l = l as usize;
+        if self.xc_branches[l] != 1 || self.xc_backward[l] {
+            self.xmm_flush(true);
+        }
+        let at = &mut self.xc_at_label[l];
         match at {
             Some(s) => s.intersect(&self.xc),
             None => *at = Some(self.xc),
         }
     }
 
-    /// At IR label `l`: what every way in agrees on.
+    /// Before IR label `l` (emitted on the way that falls into it): what
+    /// every way in agrees on. The falling way first takes the registers
+    /// the branch left dirty into the same host registers, and stores its
+    /// own dirty registers that the meeting drops.
     pub(crate) fn xmm_at_label(&mut self, l: u64) {
         if !self.xc_used {
             return;
         }
         let l = l as usize;
-        let mut st = self.xc_falls.then_some(self.xc);
-        if let Some(b) = self.xc_at_label[l].take() {
-            match &mut st {
-                Some(s) => s.intersect(&b),
-                None => st = Some(b),
+        let branch = self.xc_at_label[l].take();
+        if self.xc_backward[l] {
+            if self.xc_falls {
+                self.xmm_flush(true);
             }
+            self.xc = Default::default();
+            self.xc_falls = true;
+            return;
         }
-        self.xc = match st {
-            Some(s) if !self.xc_backward[l] => s,
-            _ => Default::default(),
+        self.xc = match (self.xc_falls, branch) {
+            (true, Some(b)) => {
+                for (g, h) in b.dirty_entries() {
+                    self.xmm_place(g, h);
+                }
+                let dropped: Vec<(usize, u8)> = self
+                    .xc
+                    .dirty_entries()
+                    .filter(|&(g, h)| b.get(g) != Some(h))
+                    .collect();
+                for (g, h) in dropped {
+                    self.xmm_store(g, h);
+                    self.xc.set_clean(g);
+                }
+                let mut s = self.xc;
+                s.intersect(&b);
+                s
+            }
+            (true, None) => self.xc,
+            (false, Some(b)) => b,
+            (false, None) => Default::default(),
         };
         self.xc_falls = true;
+    }
+
+    /// Guest XMM `g` into host register `h`: moved from another host
+    /// register or loaded from `CpuState`; what `h` held is stored first
+    /// if dirty.
+    fn xmm_place(&mut self, g: usize, h: u8) {
+        if self.xc.get(g) == Some(h) {
+            return;
+        }
+        if let Some(old) = self.xc.guest_in(h) {
+            if self.xc.is_dirty(old) {
+                self.xmm_store(old, h);
+            }
+            self.xc.forget(old);
+        }
+        let dirty = self.xc.is_dirty(g);
+        match self.xc.get(g) {
+            Some(from) => dynasm!(self.a ; .arch x64 ; movdqa Rx(h), Rx(from)),
+            None => {
+                let disp = env_disp(xmm_offset(g, 0));
+                dynasm!(self.a ; .arch x64 ; movdqa Rx(h), [rbp + disp]);
+            }
+        }
+        self.xc.forget(g);
+        self.xc.bind(g, h);
+        if dirty {
+            self.xc.set_dirty(g);
+        }
     }
 
     /// Self-loop preheader: the guest XMM registers the TB names, as many
@@ -520,12 +618,14 @@ impl Gen {
         self.xc_loop = Some(self.xc);
     }
 
-    /// Self-loop back edge: the registers the body expects are reloaded
-    /// where they no longer hold them (`CpuState` is current).
+    /// Self-loop back edge: the dirty registers are stored, and the
+    /// registers the body expects are reloaded where they no longer hold
+    /// them.
     pub(crate) fn xmm_back_edge(&mut self) {
         let Some(want) = self.xc_loop else {
             return;
         };
+        self.xmm_flush(false);
         for (g, h) in want.entries() {
             if self.xc.get(g) != Some(h) {
                 let disp = env_disp(xmm_offset(g, 0));
@@ -538,19 +638,39 @@ impl Gen {
         self.xc = want;
     }
 
-    /// `st_env` at `offset`: a guest XMM register written in halves is no
-    /// longer what the cache holds.
-    pub(crate) fn xmm_written(&mut self, offset: usize) {
+    /// The guest XMM register whose half is at `CpuState` offset `offset`.
+    fn xmm_at(offset: usize) -> Option<usize> {
         let first = xmm_offset(0, 0);
-        if (first..first + GUEST_XMM * 16).contains(&offset) {
-            self.xc.forget((offset - first) / 16);
+        (first..first + GUEST_XMM * 16)
+            .contains(&offset)
+            .then(|| (offset - first) / 16)
+    }
+
+    /// Before `st_env` at `offset`: a guest XMM register written in halves
+    /// is stored if dirty (the other half must be current), then no
+    /// longer cached.
+    pub(crate) fn xmm_written(&mut self, offset: usize) {
+        if let Some(g) = Self::xmm_at(offset) {
+            self.xmm_read(offset);
+            self.xc.forget(g);
+        }
+    }
+
+    /// Before `ld_env` at `offset`: a guest XMM register read in halves
+    /// is stored if dirty.
+    pub(crate) fn xmm_read(&mut self, offset: usize) {
+        if let Some(g) = Self::xmm_at(offset) {
+            if let (Some(h), true) = (self.xc.get(g), self.xc.is_dirty(g)) {
+                self.xmm_store(g, h);
+                self.xc.set_clean(g);
+            }
         }
     }
 
     /// Calls `h` in place: the guest registers are written back first (it
     /// may raise), and every caller-saved host register is kept.
     fn call_xmm_helper(&mut self, h: &HelperInfo, operands: u64) {
-        self.sync_globals();
+        self.sync_globals(); // and the XMM registers
         self.emit_xmm_call(h.func as usize, operands);
         self.xc.clear();
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + PENDING], 0);
@@ -593,6 +713,9 @@ impl Gen {
     /// The out-of-line call of an inline floating-point `call_xmm`.
     pub(crate) fn emit_slow_xmm(&mut self, slow: SlowXmm) {
         self.a.dynamic_label(slow.label);
+        for &(g, h) in &slow.flush {
+            self.xmm_store(g, h);
+        }
         for &(disp, loc) in &slow.dirty {
             match loc {
                 Loc::Reg(r) => self.st_env_reg(disp, r),

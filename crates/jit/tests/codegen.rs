@@ -863,6 +863,54 @@ fn xmm_registers_are_reloaded_after_a_call_out() {
     check_xmm(&b, &xmm_state(0x1f80), Some(clobber_xmm));
 }
 
+/// A result the cache holds dirty reaches `CpuState` however the block
+/// goes on: through a forward branch whose label the falling way reaches
+/// with the register elsewhere (written in halves, reloaded, recomputed),
+/// through an `ld_env` of one of its halves, and at the exit.
+#[test]
+fn dirty_xmm_registers_agree_where_paths_meet() {
+    use ox86_ir::Cond;
+    use ox86_x86::cpu::xmm_offset;
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    let l = b.label();
+    let zero = b.movi(0);
+    b.brcond(Cond::Eq, r(reg::RAX), zero, l);
+    let lo = b.ld_env(xmm_offset(4, 0));
+    b.st_env(lo, xmm_offset(2, 0));
+    b.call_xmm(id_of(&sse::float::MULPD), 5, 2, 0);
+    b.call_xmm(id_of(&sse::int::PADDQ), 2, 5, 0);
+    b.set_label(l);
+    b.call_xmm(id_of(&sse::float::SUBPD), 6, 2, 0);
+    let hi = b.ld_env(xmm_offset(2, 8));
+    b.st_env(hi, xmm_offset(7, 0));
+    goto(&mut b, PC + 0x10, 0);
+    for (rax, mxcsr) in [(0, 0x1f80), (1, 0x1f80), (0, 0x7f80), (1, 0x7f80)] {
+        let mut env = xmm_state(mxcsr);
+        env.regs[reg::RAX] = rax;
+        check_xmm(&b, &env, None);
+    }
+}
+
+/// Results in more guest registers than the cache has host registers:
+/// each dirty one is stored when its host register is taken.
+#[test]
+fn dirty_xmm_registers_are_stored_when_evicted() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    for round in 0..2 {
+        for g in 0..16u64 {
+            let s = (g + 5 + round) % 16;
+            b.call_xmm(id_of(&sse::int::PADDQ), g, s, 0);
+        }
+    }
+    goto(&mut b, PC + 0x10, 0);
+    check_xmm(&b, &xmm_state(0x1f80), None);
+}
+
 #[test]
 fn xmm_registers_are_reloaded_after_the_slow_path() {
     use ox86_x86::helpers::{id_of, sse};
