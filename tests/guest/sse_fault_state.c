@@ -1,8 +1,9 @@
 /* The XMM registers a SIGSEGV handler finds in its context are the ones
  * the instructions before the fault left, results computed just before
  * the faulting access included: a load from an inaccessible page, a store
- * to a read-only one, a misaligned 16-byte operand (#GP), and a load that
- * faults in the middle of a loop. */
+ * to a read-only one, misaligned 16-byte operands (#GP, reported with
+ * SI_KERNEL and no address), and a load that faults in the middle of a
+ * loop. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -13,12 +14,13 @@
 
 static sigjmp_buf back;
 static volatile int shown;
+static char *volatile expect;
 
 static void handler(int sig, siginfo_t *si, void *ctx)
 {
     ucontext_t *uc = ctx;
-    (void)si;
-    printf("signal %d\n", sig);
+    printf("signal %d, code %d, %s\n", sig, si->si_code,
+           si->si_addr == expect ? "at the expected address" : "elsewhere");
     for (int r = 1; r <= shown; r++) {
         printf("  xmm%d:", r);
         for (int k = 3; k >= 0; k--)
@@ -46,6 +48,7 @@ int main(void)
 
     printf("load from an inaccessible page\n");
     shown = 4;
+    expect = none;
     if (sigsetjmp(back, 1) == 0) {
         __asm__ volatile("movaps %0, %%xmm1\n\t"
                          "movaps %1, %%xmm2\n\t"
@@ -63,6 +66,7 @@ int main(void)
 
     printf("store to a read-only page\n");
     mprotect(page, 4096, PROT_READ);
+    expect = page;
     if (sigsetjmp(back, 1) == 0) {
         __asm__ volatile("movups 4+%0, %%xmm1\n\t"
                          "movaps %1, %%xmm2\n\t"
@@ -80,6 +84,7 @@ int main(void)
     mprotect(page, 4096, PROT_READ | PROT_WRITE);
 
     printf("misaligned operand\n");
+    expect = 0;
     if (sigsetjmp(back, 1) == 0) {
         __asm__ volatile("movaps %0, %%xmm1\n\t"
                          "mulps %1, %%xmm1\n\t"
@@ -95,8 +100,31 @@ int main(void)
         printf("not reached\n");
     }
 
-    printf("load in a loop\n");
+    printf("misaligned load and store\n");
     shown = 2;
+    if (sigsetjmp(back, 1) == 0) {
+        __asm__ volatile("movaps %0, %%xmm1\n\t"
+                         "movaps %1, %%xmm2\n\t"
+                         "subps %%xmm2, %%xmm1\n\t"
+                         "movdqa 8+%0, %%xmm3\n\t"
+                         :
+                         : "m"(a), "m"(b)
+                         : "xmm1", "xmm2", "xmm3", "memory");
+        printf("not reached\n");
+    }
+    if (sigsetjmp(back, 1) == 0) {
+        __asm__ volatile("movaps %0, %%xmm1\n\t"
+                         "movaps %1, %%xmm2\n\t"
+                         "mulps %%xmm2, %%xmm1\n\t"
+                         "movaps %%xmm1, 8(%2)\n\t"
+                         :
+                         : "m"(a), "m"(b), "r"(page)
+                         : "xmm1", "xmm2", "memory");
+        printf("not reached\n");
+    }
+
+    printf("load in a loop\n");
+    expect = none;
     if (sigsetjmp(back, 1) == 0) {
         __asm__ volatile("movaps %0, %%xmm1\n\t"
                          "movaps %1, %%xmm2\n\t"

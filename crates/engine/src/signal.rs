@@ -6,6 +6,9 @@
 
 use std::sync::Once;
 
+/// The trap number of a general-protection fault in a signal context.
+const TRAP_GP: i64 = 13;
+
 extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid ucontext_t and siginfo_t to an
     // SA_SIGINFO handler; we only read and write register slots in them.
@@ -20,8 +23,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
         if let Some(fixup) = ox86_interp::guest_mem::fixup_for(pc) {
             let write = (gregs[libc::REG_ERR as usize] as u64 >> 1) & 1;
             let bus = (sig == libc::SIGBUS) as u64;
+            let gp = (gregs[libc::REG_TRAPNO as usize] == TRAP_GP) as u64;
             gregs[libc::REG_RAX as usize] = addr as i64;
-            gregs[libc::REG_RDX as usize] = (1 | write << 1 | bus << 2) as i64;
+            gregs[libc::REG_RDX as usize] = (1 | write << 1 | bus << 2 | gp << 3) as i64;
             gregs[libc::REG_RIP as usize] = fixup as i64;
             return;
         }

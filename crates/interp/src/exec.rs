@@ -4,7 +4,7 @@
 
 use crate::guest_mem::{self, Access};
 use ox86_ir::eval::{eval1, eval_mul2};
-use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Opcode, Temp};
+use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Opcode, Temp, XMM_ALIGNED};
 use ox86_x86::cpu::{excp, glob, xmm_offset};
 use ox86_x86::helpers;
 use ox86_x86::CpuState;
@@ -179,14 +179,17 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 // Two loads for 16 bytes: the first to fault is the one the
                 // CPU reports.
                 let addr = a(&f, 0);
-                let lo = match op.consts[1] {
+                if op.consts[1] & XMM_ALIGNED != 0 && addr & 15 != 0 {
+                    return general_protection(f.env, pc_insn);
+                }
+                let lo = match op.consts[1] & !XMM_ALIGNED {
                     4 => guest_mem::ld32u(addr),
                     _ => guest_mem::ld64(addr),
                 };
                 if lo.fault != 0 {
                     return fault(f.env, pc_insn, lo);
                 }
-                let hi = match op.consts[1] {
+                let hi = match op.consts[1] & !XMM_ALIGNED {
                     16 => guest_mem::ld64(addr.wrapping_add(8)),
                     _ => guest_mem::Access { value: 0, fault: 0 },
                 };
@@ -198,6 +201,9 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 *f.env_field(xmm_offset(d, 1) as u64) = hi.value;
             }
             Opcode::StXmm => {
+                if op.consts[1] & XMM_ALIGNED != 0 && a(&f, 0) & 15 != 0 {
+                    return general_protection(f.env, pc_insn);
+                }
                 let s = op.consts[0] as usize;
                 let lo = *f.env_field(xmm_offset(s, 0) as u64);
                 let hi = *f.env_field(xmm_offset(s, 1) as u64);
@@ -290,8 +296,19 @@ fn cond(c: u64) -> Cond {
     Cond::from_u64(c).expect("verified condition")
 }
 
+/// #GP(0) at the instruction at `pc`: a misaligned operand that must be
+/// aligned, or (reported by the host as #GP) a non-canonical address.
+fn general_protection(env: &mut CpuState, pc: u64) -> TbExit {
+    env.rip = pc;
+    env.raise(excp::GP, 0, false);
+    TbExit::Exception(excp::GP)
+}
+
 fn fault(env: &mut CpuState, pc: u64, r: Access) -> TbExit {
-    use crate::guest_mem::{FAULT_BUS, FAULT_WRITE};
+    use crate::guest_mem::{FAULT_BUS, FAULT_GP, FAULT_WRITE};
+    if r.fault & FAULT_GP != 0 {
+        return general_protection(env, pc);
+    }
     env.rip = pc;
     env.raise(excp::PF, r.value, r.fault & FAULT_WRITE != 0);
     if r.fault & FAULT_BUS != 0 {

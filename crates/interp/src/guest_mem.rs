@@ -13,7 +13,8 @@ use std::arch::global_asm;
 pub struct Access {
     /// Loaded value (zero-extended), or the faulting address when `fault != 0`.
     pub value: u64,
-    /// 0: ok. Otherwise bit 0 set, bit 1 = write access, bit 2 = SIGBUS.
+    /// 0: ok. Otherwise bit 0 set, bit 1 = write access, bit 2 = SIGBUS,
+    /// bit 3 = general protection (the address is not canonical).
     pub fault: u64,
 }
 
@@ -21,6 +22,9 @@ pub struct Access {
 pub const FAULT_WRITE: u64 = 1 << 1;
 /// `Access::fault` bit for a bus error (SIGBUS) instead of SIGSEGV.
 pub const FAULT_BUS: u64 = 1 << 2;
+/// `Access::fault` bit for a general-protection fault (the host's trap
+/// 13) instead of a page fault.
+pub const FAULT_GP: u64 = 1 << 3;
 
 global_asm!(
     ".text",

@@ -321,19 +321,20 @@ impl IrBlock {
 
     /// Loads vector register `d` from the `size` (4, 8 or 16) bytes at
     /// guest address `a`, zero-extended (see `Opcode::LdXmm`).
-    pub fn ld_xmm(&mut self, d: u64, size: u64, a: Temp) {
+    /// `aligned` (16 bytes only): #GP unless `a` is a multiple of 16.
+    pub fn ld_xmm(&mut self, d: u64, size: u64, a: Temp, aligned: bool) {
         let mut op = Op::new(Opcode::LdXmm);
         op.ins[0] = a;
-        op.consts = [d, size];
+        op.consts = [d, size | if aligned { XMM_ALIGNED } else { 0 }];
         self.push(op);
     }
 
     /// Stores vector register `s` to the 16 bytes at guest address `a`
-    /// (see `Opcode::StXmm`).
-    pub fn st_xmm(&mut self, s: u64, a: Temp) {
+    /// (see `Opcode::StXmm`); `aligned`: #GP unless `a` is a multiple of 16.
+    pub fn st_xmm(&mut self, s: u64, a: Temp, aligned: bool) {
         let mut op = Op::new(Opcode::StXmm);
         op.ins[0] = a;
-        op.consts[0] = s;
+        op.consts = [s, 16 | if aligned { XMM_ALIGNED } else { 0 }];
         self.push(op);
     }
 
@@ -363,6 +364,11 @@ impl IrBlock {
         self.push(op);
     }
 }
+
+/// In the size constant of `ld_xmm` and `st_xmm`: the 16-byte access
+/// raises #GP unless its address is a multiple of 16 (legacy SSE's
+/// aligned memory operands).
+pub const XMM_ALIGNED: u64 = 0x100;
 
 /// The second constant of `call_xmm`: registers `d` and `s` and the
 /// immediate, one byte each.

@@ -12,7 +12,7 @@ pub mod text;
 pub mod verify;
 
 pub use error::IrError;
-pub use func::{pack_xmm_operands, unpack_xmm_operands, Global, IrBlock};
+pub use func::{pack_xmm_operands, unpack_xmm_operands, Global, IrBlock, XMM_ALIGNED};
 pub use op::{Cond, Label, Op, Temp};
 pub use table::{opf, Opcode};
 pub use text::{format_block, format_op, parse_block, HelperNames};

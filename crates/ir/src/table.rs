@@ -185,11 +185,13 @@ ir_ops! {
     /// (the text form lists d, s and imm apart)
     CallXmm = "call_xmm": 0, 0, 2, SIDE_EFFECTS | CAN_FAULT;
     /// v[d] = the n (4, 8 or 16) bytes of guest memory at address a,
-    /// zero-extended (user mode); constants: d, n
+    /// zero-extended (user mode); constants: d, n (16 | `XMM_ALIGNED`:
+    /// #GP unless a is a multiple of 16)
     LdXmm = "ld_xmm": 0, 1, 2, SIDE_EFFECTS | CAN_FAULT;
     /// the 16 bytes of guest memory at address a = v[s], all written or, if
-    /// the store faults, none (user mode); constant: s
-    StXmm = "st_xmm": 0, 1, 1, SIDE_EFFECTS | CAN_FAULT;
+    /// the store faults, none (user mode); constants: s, n (16, or 16 |
+    /// `XMM_ALIGNED` as for `ld_xmm`)
+    StXmm = "st_xmm": 0, 1, 2, SIDE_EFFECTS | CAN_FAULT;
     /// direct exit through patchable slot n (0 or 1); rip already written
     GotoTb = "goto_tb": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
     /// indirect exit: look rip up in the jump cache, else return to the loop

@@ -2,7 +2,7 @@
 //! before a block reaches a backend.
 
 use crate::error::IrError;
-use crate::func::IrBlock;
+use crate::func::{IrBlock, XMM_ALIGNED};
 use crate::op::Cond;
 use crate::table::{opf, Opcode};
 use crate::text::{format_op, HelperNames};
@@ -67,8 +67,14 @@ pub fn verify(block: &IrBlock, helpers: &dyn HelperNames, n_helpers: u32) -> Res
             {
                 return Err(err(i, "ld_env/st_env on a global's field".into()));
             }
-            Opcode::LdXmm if ![4, 8, 16].contains(&op.consts[1]) => {
-                return Err(err(i, "ld_xmm size must be 4, 8 or 16".into()));
+            Opcode::LdXmm if ![4, 8, 16, 16 | XMM_ALIGNED].contains(&op.consts[1]) => {
+                return Err(err(
+                    i,
+                    "ld_xmm size must be 4, 8, 16 or 16 | XMM_ALIGNED".into(),
+                ));
+            }
+            Opcode::StXmm if ![16, 16 | XMM_ALIGNED].contains(&op.consts[1]) => {
+                return Err(err(i, "st_xmm size must be 16 or 16 | XMM_ALIGNED".into()));
             }
             Opcode::GotoTb if op.consts[0] > 1 => {
                 return Err(err(i, "goto_tb slot must be 0 or 1".into()));

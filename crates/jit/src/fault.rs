@@ -1,6 +1,6 @@
 //! Host faults inside generated code: the SIGSEGV/SIGBUS handler asks
 //! here whether the faulting pc is in a code cache; if so the fault becomes
-//! a pending guest #PF, the host registers are saved for `Jit::run` (which
+//! a pending guest #PF (#GP for the host's trap 13), the host registers are saved for `Jit::run` (which
 //! rebuilds the guest state from the TB's fault sites), and the TB leaves
 //! through the fault stub with the host pc.
 
@@ -9,6 +9,9 @@ use crate::cache::fault_stub_for;
 use ox86_x86::cpu::excp;
 use ox86_x86::CpuState;
 use std::cell::Cell;
+
+/// The trap number of a general-protection fault in a signal context.
+const TRAP_GP: i64 = 13;
 
 thread_local! {
     /// Host registers (encoding order) at this thread's last fault in
@@ -62,8 +65,14 @@ pub unsafe fn handle_host_fault(ctx: &mut libc::ucontext_t, addr: u64, bus: bool
     // SAFETY: in generated code ENV_REG always holds `env + ENV_BIAS` for
     // the CpuState the code runs on (see `stubs::install`).
     unsafe {
-        (*env).raise(excp::PF, addr, write);
-        (*env).exception.bus = bus as u32;
+        if gregs[libc::REG_TRAPNO as usize] == TRAP_GP {
+            // A misaligned `movdqa` (an aligned `ld_xmm`/`st_xmm`) or a
+            // non-canonical address.
+            (*env).raise(excp::GP, 0, false);
+        } else {
+            (*env).raise(excp::PF, addr, write);
+            (*env).exception.bus = bus as u32;
+        }
     }
     FAULT_REGS.set(GREGS.map(|r| gregs[r as usize] as u64));
     gregs[libc::REG_RDX as usize] = pc as i64;

@@ -16,7 +16,7 @@ use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
 use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
-use ox86_ir::{unpack_xmm_operands, Op, Opcode};
+use ox86_ir::{unpack_xmm_operands, Op, Opcode, XMM_ALIGNED};
 use ox86_x86::cpu::{xmm_offset, CpuState, PendingException, XMM_SRC};
 use ox86_x86::helpers::{self, HelperInfo};
 use std::mem::offset_of;
@@ -440,10 +440,13 @@ impl Gen {
         };
         let disp = self.disp[i];
         self.fault_site();
+        // An aligned access is the host's `movdqa`, whose #GP on a
+        // misaligned address is the guest's (see `fault`).
         match op.consts[1] {
             4 => dynasm!(self.a ; .arch x64 ; movd Rx(h), DWORD [Rq(ra) + disp]),
             8 => dynasm!(self.a ; .arch x64 ; movq Rx(h), QWORD [Rq(ra) + disp]),
-            _ => dynasm!(self.a ; .arch x64 ; movdqu Rx(h), [Rq(ra) + disp]),
+            16 => dynasm!(self.a ; .arch x64 ; movdqu Rx(h), [Rq(ra) + disp]),
+            _ => dynasm!(self.a ; .arch x64 ; movdqa Rx(h), [Rq(ra) + disp]),
         }
         self.xc.set_dirty(d);
         self.kill_inputs(i, op);
@@ -459,7 +462,11 @@ impl Gen {
         }
         let h = self.cached_xmm(op.consts[0] as usize, None);
         self.fault_site();
-        dynasm!(self.a ; .arch x64 ; movdqu [Rq(ra) + disp], Rx(h));
+        if op.consts[1] & XMM_ALIGNED != 0 {
+            dynasm!(self.a ; .arch x64 ; movdqa [Rq(ra) + disp], Rx(h));
+        } else {
+            dynasm!(self.a ; .arch x64 ; movdqu [Rq(ra) + disp], Rx(h));
+        }
         self.kill_inputs(i, op);
     }
 

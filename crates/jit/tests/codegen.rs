@@ -992,9 +992,9 @@ fn xmm_accesses_across_a_page_boundary_are_whole() {
             let off = b.movi(4096 - back);
             let a = b.add(r(reg::RSI), off);
             if store {
-                b.st_xmm(3, a);
+                b.st_xmm(3, a, false);
             } else {
-                b.ld_xmm(3, 16, a);
+                b.ld_xmm(3, 16, a, false);
             }
             let v = b.ld_env(ox86_x86::cpu::xmm_offset(3, 0));
             b.mov_to(r(reg::RAX), v);

@@ -9,7 +9,7 @@ mod common;
 use common::{block, g, goto, jit, snapshot};
 
 use ox86_interp::{InterpTb, TbExit};
-use ox86_ir::{opf, Cond, IrBlock, Label, Op, Opcode, Temp};
+use ox86_ir::{opf, Cond, IrBlock, Label, Op, Opcode, Temp, XMM_ALIGNED};
 use ox86_jit::{Jit, JitExit};
 use ox86_x86::cpu::{glob, reg};
 use ox86_x86::{helpers, CpuState};
@@ -205,9 +205,11 @@ fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &B
             op.ins[0] = b.add(g(reg::RSI), off);
             // XMM0..XMM15 or the staged operand.
             op.consts[0] = rng.below(17);
-            if opc == Opcode::LdXmm {
-                op.consts[1] = [4, 8, 16][rng.below(3) as usize];
-            }
+            // Aligned 16-byte accesses raise #GP at most offsets.
+            op.consts[1] = match opc {
+                Opcode::LdXmm => [4, 8, 16, 16 | XMM_ALIGNED][rng.below(4) as usize],
+                _ => [16, 16 | XMM_ALIGNED][rng.below(2) as usize],
+            };
         }
         Opcode::LdEnv | Opcode::StEnv => {
             op.consts[0] = match rng.below(2) {

@@ -127,9 +127,17 @@ fn load128(cx: &mut Cx, a: Temp) -> Xmm {
     Xmm { lo, hi }
 }
 
-/// Loads XMM register `n` from the 16 bytes at `a`: one `ld_xmm` in user
-/// mode, two softmmu loads in system mode.
-fn load_xmm(cx: &mut Cx, n: usize, a: Temp) {
+/// Loads XMM register `n` from the 16 bytes at `a` (#GP unless `a` is
+/// 16-byte aligned, if `aligned`): one `ld_xmm` in user mode, two softmmu
+/// loads in system mode.
+fn load_xmm(cx: &mut Cx, n: usize, a: Temp, aligned: bool) {
+    if !cx.mode.system {
+        cx.b.ld_xmm(n as u64, 16, a, aligned);
+        return;
+    }
+    if aligned {
+        check_align16(cx, a);
+    }
     load_xmm_zx(cx, n, 16, a);
 }
 
@@ -137,7 +145,7 @@ fn load_xmm(cx: &mut Cx, n: usize, a: Temp) {
 /// zero-extended.
 fn load_xmm_zx(cx: &mut Cx, n: usize, size: u32, a: Temp) {
     if !cx.mode.system {
-        cx.b.ld_xmm(n as u64, size as u64, a);
+        cx.b.ld_xmm(n as u64, size as u64, a, false);
     } else if size == 16 {
         let v = load128(cx, a);
         write_xmm(cx, n, v);
@@ -149,14 +157,18 @@ fn load_xmm_zx(cx: &mut Cx, n: usize, size: u32, a: Temp) {
 }
 
 /// Stores XMM register `n` to the 16 bytes at `a`, all or (if it faults)
-/// none: one `st_xmm` in user mode.
-fn store_xmm(cx: &mut Cx, a: Temp, n: usize) {
-    if cx.mode.system {
-        let v = read_xmm(cx, n);
-        store128(cx, a, v);
-    } else {
-        cx.b.st_xmm(n as u64, a);
+/// none (#GP unless `a` is 16-byte aligned, if `aligned`): one `st_xmm`
+/// in user mode.
+fn store_xmm(cx: &mut Cx, a: Temp, n: usize, aligned: bool) {
+    if !cx.mode.system {
+        cx.b.st_xmm(n as u64, a, aligned);
+        return;
     }
+    if aligned {
+        check_align16(cx, a);
+    }
+    let v = read_xmm(cx, n);
+    store128(cx, a, v);
 }
 
 /// Stores 16 bytes at `a` (all or, if it faults, none).
@@ -222,10 +234,11 @@ fn xmm_src_maybe_unaligned(cx: &mut Cx, i: u32, unaligned: bool) -> usize {
     let size = cx.insn.memory_size().size() as u32;
     if cx.insn.op_kind(i) == OpKind::Memory && matches!(size, 4 | 8 | 16) {
         let a = cx.ea();
-        if size == 16 && !unaligned {
-            check_align16(cx, a);
+        if size == 16 {
+            load_xmm(cx, XMM_SRC, a, !unaligned);
+        } else {
+            load_xmm_zx(cx, XMM_SRC, size, a);
         }
-        load_xmm_zx(cx, XMM_SRC, size, a);
         return XMM_SRC;
     }
     let s = read_src(cx, i, unaligned);

@@ -4,8 +4,8 @@
 //! MOVHLPS/MOVLHPS, MOVDDUP/MOVSHDUP/MOVSLDUP and MASKMOVDQU.
 
 use super::{
-    check_align16, is_xmm_reg, load_xmm, load_xmm_zx, read_half, read_src, read_xmm, store_xmm,
-    write_half, write_xmm, xmm_of, Xmm,
+    is_xmm_reg, load_xmm, load_xmm_zx, read_half, read_src, read_xmm, store_xmm, write_half,
+    write_xmm, xmm_of, Xmm,
 };
 use crate::cpu::glob;
 use crate::cpu::reg::RDI;
@@ -68,19 +68,13 @@ pub fn translate(cx: &mut Cx) -> Outcome {
 fn mov128(cx: &mut Cx, unaligned: bool) {
     if cx.is_mem(0) {
         let a = cx.ea();
-        if !unaligned {
-            check_align16(cx, a);
-        }
-        store_xmm(cx, a, xmm_of(cx, 1));
+        store_xmm(cx, a, xmm_of(cx, 1), !unaligned);
     } else if is_xmm_reg(cx, 1) {
         // One `call_xmm`, which the JIT runs on the registers it caches.
         cx.call_xmm(&MOVAPS, xmm_of(cx, 0), xmm_of(cx, 1), 0);
     } else {
         let a = cx.ea();
-        if !unaligned {
-            check_align16(cx, a);
-        }
-        load_xmm(cx, xmm_of(cx, 0), a);
+        load_xmm(cx, xmm_of(cx, 0), a, !unaligned);
     }
 }
 
