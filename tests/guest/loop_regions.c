@@ -1,6 +1,6 @@
 /* Loops spread over several blocks, which the JIT translates as one region
  * once it sees a jump back to the loop's head: C loops with if/else, early
- * exits, nesting and calls; and a hand-assembled loop with a block below
+ * exits, nesting and calls, a loop entered at its test; and a hand-assembled loop with a block below
  * its head, which is run until its region forms, then
  *  - faults inside that lower block (SIGSEGV with si_addr, RIP, RAX and RCX
  *    as the instructions before it left them), and
@@ -54,6 +54,29 @@ static unsigned long long branchy(const unsigned *v, int n)
             acc += mix((unsigned)acc, x);
     }
     return acc;
+}
+
+/* An escape-time count over a grid: the inner loop tests at its bottom,
+ * has an early exit, and the outer loop enters it at its test. */
+static unsigned long long escape_counts(int n)
+{
+    unsigned long long total = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double cr = 2.0 * x / n - 1.5, ci = 2.0 * y / n - 1.0;
+            double zr = 0, zi = 0, zr2 = 0, zi2 = 0;
+            int i = 0;
+            while (zr2 + zi2 <= 4.0) {
+                zi = 2 * zr * zi + ci;
+                zr = zr2 - zi2 + cr;
+                zr2 = zr * zr;
+                zi2 = zi * zi;
+                if (++i == 100)
+                    break;
+            }
+            total += (unsigned long long)i * (x + 1);
+        }
+    return total;
 }
 
 /* The hand-assembled loop: sum(n) = for rcx = n .. 1: rax += rcx odd ?
@@ -132,6 +155,7 @@ int main(void)
     }
     for (int r = 0; r < 3; r++)
         printf("branchy %d %llu\n", r, branchy(v + r, 4000));
+    printf("escape %llu %llu\n", escape_counts(60), escape_counts(97));
 
     long ps = sysconf(_SC_PAGESIZE);
     unsigned char *code = mmap(0, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

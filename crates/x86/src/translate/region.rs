@@ -175,9 +175,12 @@ fn scan(code: &[u8], base: u64, pc: u64, bits: u32) -> Vec<Block> {
 /// The starts of the blocks other than blocks[0] that make up the loop
 /// back to blocks[0]'s start, or None if nothing goes back there. Inner
 /// loops (cycles that avoid the head) stay out: they become loops of
-/// their own, whose back edges are then their TB's own. Blocks are taken
-/// in order while their instructions fit in `MAX_INSNS`; a block that
-/// leads back only through one left out is left out too.
+/// their own, whose back edges are then their TB's own. A block that
+/// jumps to the head stays in even so: a cycle through it that avoids
+/// the head is an outer loop entering this one at that block (the test
+/// of a loop whose condition is checked first, at the bottom). Blocks
+/// are taken in order while their instructions fit in `MAX_INSNS`; a
+/// block that leads back only through one left out is left out too.
 fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
     let n = blocks.len();
     // A block may run on into a later block start (found after it was
@@ -232,7 +235,7 @@ fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
     let mut keep = vec![false; n];
     let mut budget = MAX_INSNS;
     for k in 0..n {
-        if in_loop[k] && blocks[k].insns <= budget && (k == 0 || !inner(k)) {
+        if in_loop[k] && blocks[k].insns <= budget && (k == 0 || leads_to(k, 0) || !inner(k)) {
             keep[k] = true;
             budget -= blocks[k].insns;
         }
@@ -296,6 +299,26 @@ mod tests {
             0xc3, // ret
         ];
         assert_eq!(region(&code), Some(vec![0x1009]));
+    }
+
+    /// An inner loop whose test is at its bottom, inside an outer loop
+    /// that enters it at the test: the test is the loop's, not an inner
+    /// loop, and the outer loop's blocks stay out.
+    #[test]
+    fn a_loop_entered_at_its_test_keeps_the_test() {
+        let code = [
+            0x83, 0xc0, 0x01, // 0x1000: add eax, 1
+            0x83, 0xf8, 0x64, // cmp eax, 100
+            0x74, 0x0a, // je 0x1012
+            0x39, 0xd1, // 0x1008: cmp ecx, edx
+            0x73, 0xf4, // jae 0x1000
+            0xff, 0xc6, // 0x100c: inc esi
+            0x31, 0xc0, // xor eax, eax
+            0xeb, 0xf6, // jmp 0x1008
+            0x31, 0xc0, // 0x1012: xor eax, eax
+            0xc3, // ret
+        ];
+        assert_eq!(region(&code), Some(vec![0x1008]));
     }
 
     #[test]
