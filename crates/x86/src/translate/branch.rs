@@ -77,7 +77,11 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Jp
         | Mnemonic::Js => {
             let (c, a, b) = cx.cond(insn.condition_code());
-            branch2(cx, c, a, b, insn.near_branch_target());
+            if cx.jcc_follows {
+                side_exit(cx, c, a, b, insn.near_branch_target());
+            } else {
+                branch2(cx, c, a, b, insn.near_branch_target());
+            }
         }
         Mnemonic::Jrcxz | Mnemonic::Jecxz | Mnemonic::Jcxz => {
             let rcx = cx.g(RCX);
@@ -158,6 +162,18 @@ fn is_direct(k: OpKind) -> bool {
         k,
         OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
     )
+}
+
+/// A conditional jump followed by another (`jp` then `jne` after a
+/// floating-point compare, a compare's `ja` then `jb`): the TB leaves for
+/// `target` when `c(a, b)` and goes on with the next instruction, which
+/// then reads flags whose computation is known here.
+fn side_exit(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64) {
+    let next = cx.b.label();
+    cx.b.brcond(c.invert(), a, b, next);
+    cx.goto(target, 1);
+    cx.b.set_label(next);
+    cx.ended = false;
 }
 
 /// Ends the TB with a two-way branch: `target` when `c(a, b)`, else the

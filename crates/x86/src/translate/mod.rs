@@ -119,6 +119,9 @@ pub struct Cx {
     pub tb_page: u64,
     /// A loop region's blocks: direct jumps to them stay in the TB.
     pub region: Option<region::Region>,
+    /// The current instruction is a conditional jump followed by another:
+    /// the TB goes on past it (see `branch`).
+    pub jcc_follows: bool,
 }
 
 impl Cx {
@@ -266,6 +269,7 @@ pub fn translate_tb_into(
         mode,
         tb_page: page,
         region,
+        jcc_follows: false,
     };
     let mut n_insns = 0;
     // The end of the code translated (a region's blocks may come in any
@@ -326,6 +330,12 @@ pub fn translate_tb_into(
                 cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
                 end = end.max(cx.next_pc);
                 cx.insn = insn;
+                cx.jcc_follows = !in_region
+                    && n_insns < flags.max_insns
+                    && is_jcc(&insn)
+                    && lin(cx.next_pc) & !(PAGE_SIZE - 1) == page
+                    && dec.can_decode()
+                    && is_jcc(&dec.decode());
                 match forward_jump(&insn, page, mode.cs_base).filter(|_| !in_region) {
                     // The TB goes on at the target: the jump itself is no code.
                     Some(target) => cx.next_pc = target,
@@ -443,6 +453,16 @@ fn forward_jump(insn: &Instruction, page: u64, cs_base: u64) -> Option<u64> {
         && target >= insn.next_ip()
         && cs_base.wrapping_add(target) & !(PAGE_SIZE - 1) == page)
         .then_some(target)
+}
+
+/// True if `insn` is a conditional jump on the flags (Jcc rel).
+fn is_jcc(insn: &Instruction) -> bool {
+    insn.flow_control() == iced_x86::FlowControl::ConditionalBranch
+        && insn.condition_code() != iced_x86::ConditionCode::None
+        && matches!(
+            insn.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        )
 }
 
 /// In a loop region, at `pc` inside a block: a block start falls through
