@@ -2,9 +2,9 @@
 //! REPE and REPNE translated as a loop inside the TB. Each element's loads
 //! and stores come before that element's RSI/RDI/RCX updates, so a fault
 //! mid-string leaves the registers precise for a restart. REP MOVS and
-//! REP STOS of bytes, words and doublewords move a quadword at a time
-//! while it stays within a page on both sides (so it faults exactly where
-//! the elements would) and does not overlap its own source.
+//! REP STOS of bytes, words and doublewords move four quadwords, else one,
+//! at a time while they stay within a page on both sides (so they fault
+//! exactly where the elements would) and do not overlap their own source.
 
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
@@ -200,27 +200,27 @@ fn broadcast(cx: &mut Cx, size: u32) -> Temp {
     cx.b.binop(Opcode::Mul, v, k)
 }
 
-/// Inside the REP loop (rCX != 0): if a quadword's worth of elements
-/// remains, DF is clear and neither quadword access crosses a page (nor
-/// does a MOVS destination lie less than 8 bytes above its source), moves
-/// one quadword and goes back to `top`; otherwise falls through to one
-/// element.
-fn quadword(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label) {
+/// Inside the REP loop (rCX != 0): if `quads` quadwords' worth of
+/// elements remain, DF is clear and neither side's accesses cross a page
+/// (nor does a MOVS destination lie less than 8 bytes above its source),
+/// moves `quads` quadwords, one after the other, and goes back to `top`;
+/// otherwise falls through.
+fn quadwords(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label, quads: u64) {
     let one_element = cx.b.label();
-    let per_quad = 8 / s.size as u64;
+    let bytes = 8 * quads;
     let df = cx.g(glob::DF);
     let forward = cx.b.movi(1);
     cx.b.brcond(Cond::Ne, df, forward, one_element);
     let rcx = cx.g(RCX);
-    let need = cx.b.movi(per_quad);
+    let need = cx.b.movi(bytes / s.size as u64);
     cx.b.brcond(Cond::Ltu, rcx, need, one_element);
     let page_off = cx.b.movi(0xfff);
-    let last_start = cx.b.movi(0xff8);
+    let last_start = cx.b.movi(0x1000 - bytes);
     let dst = cx.g(RDI);
     let dst_off = cx.b.and(dst, page_off);
     cx.b.brcond(Cond::Gtu, dst_off, last_start, one_element);
-    let v = match fill {
-        Some(v) => v,
+    let src = match fill {
+        Some(_) => None,
         None => {
             let src = src_addr(cx, s);
             let src_off = cx.b.and(src, page_off);
@@ -229,17 +229,33 @@ fn quadword(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label) {
             let gap = cx.b.sub(dst, rsi);
             let eight = cx.b.movi(8);
             cx.b.brcond(Cond::Ltu, gap, eight, one_element);
-            cx.load(8, src)
+            Some(src)
         }
     };
-    cx.store(8, v, dst);
-    let eight = cx.b.movi(8);
+    // All on one page each side: the first access faults if any does.
+    for k in 0..quads {
+        let at = |cx: &mut Cx, base: Temp| match k {
+            0 => base,
+            _ => cx.b.addi(base, 8 * k),
+        };
+        let v = match (fill, src) {
+            (Some(v), _) => v,
+            (None, Some(src)) => {
+                let a = at(cx, src);
+                cx.load(8, a)
+            }
+            (None, None) => unreachable!("MOVS has a source"),
+        };
+        let d = at(cx, dst);
+        cx.store(8, v, d);
+    }
+    let step = cx.b.movi(bytes);
     if fill.is_none() {
         let rsi = cx.g(RSI);
-        let next = cx.b.add(rsi, eight);
+        let next = cx.b.add(rsi, step);
         cx.b.mov_to(rsi, next);
     }
-    let next = cx.b.add(dst, eight);
+    let next = cx.b.add(dst, step);
     cx.b.mov_to(dst, next);
     let left = cx.b.sub(rcx, need);
     cx.b.mov_to(rcx, left);
@@ -262,7 +278,8 @@ fn repeat(cx: &mut Cx, s: StrOp) {
     let zero = cx.b.movi(0);
     cx.b.brcond(Cond::Eq, count, zero, done);
     if bulk {
-        quadword(cx, s, fill, top);
+        quadwords(cx, s, fill, top, 4);
+        quadwords(cx, s, fill, top, 1);
     }
     let cmp = element(cx, s);
     cx.cc_known = None;
