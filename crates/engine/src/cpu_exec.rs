@@ -152,11 +152,15 @@ pub struct Engine {
     pub(crate) sys: crate::system::SysState,
     /// The optimiser's buffers, reused for every TB.
     opt: ox86_ir::opt::Optimizer,
-    /// The last TB's IR when nothing kept it: its buffer is reused.
     /// Code not yet compiled (`run_first_tier`).
     tier: FirstTier,
     /// Pcs found to head a loop of chained TBs (see `loop_head`).
     loop_heads: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
+    /// Pcs whose TBs found MXCSR not the default at their entry: compiled
+    /// again, and from then on, with a check at each floating-point
+    /// instruction (see `ox86_jit::JitExit::MxcsrNotDefault`).
+    mxcsr_per_insn: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
+    /// The last TB's IR when nothing kept it: its buffer is reused.
     spare_ir: Option<ox86_ir::IrBlock>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
@@ -227,6 +231,7 @@ impl Engine {
             spare_ir: None,
             tier: FirstTier::default(),
             loop_heads: Default::default(),
+            mxcsr_per_insn: Default::default(),
             perfmap,
         })
     }
@@ -397,6 +402,11 @@ impl Engine {
             let timed = self.opts.stats;
             let t0 = if timed { thread_cpu_ns() } else { 0 };
             self.opt.run(&mut t.ir);
+            let entry_check =
+                !mode.system && !self.compare.active() && !self.mxcsr_per_insn.contains(&pc);
+            if let Some(jit) = &mut self.jit {
+                jit.set_mxcsr_at_entry(entry_check);
+            }
             if cfg!(debug_assertions) {
                 if let Err(e) = ox86_ir::verify(&t.ir, &helpers::Names, helpers::count()) {
                     panic!("translator produced invalid IR at {pc:#x}: {e}");
@@ -607,6 +617,7 @@ impl Engine {
             match r {
                 JitExit::Direct { tb, exit } => chain_from = Some((tb, exit, epoch)),
                 JitExit::Indirect | JitExit::ExitRequest => {}
+                JitExit::MxcsrNotDefault => self.mxcsr_not_default(env.rip),
                 JitExit::Exception => return self.exception(env),
             }
         }
@@ -655,6 +666,18 @@ impl Engine {
         let tb = self.translate(pc);
         self.jmp.set(tb.clone());
         tb
+    }
+
+    /// The TB at `pc` checked MXCSR at its entry and found it not the
+    /// default: the code there is compiled again with a check at each
+    /// floating-point instruction, which then calls the helpers.
+    fn mxcsr_not_default(&mut self, pc: u64) {
+        self.mxcsr_per_insn.insert(pc);
+        if let Some(id) = self.lookup_cached(pc).and_then(|tb| tb.jit) {
+            self.jit_mut().invalidate(id);
+        }
+        let tb = self.translate(pc);
+        self.jmp.set(tb);
     }
 
     fn jit_ref(&self) -> &Jit {

@@ -126,6 +126,9 @@ impl Engine {
                         }
                         JitExit::Indirect | JitExit::ExitRequest => false,
                         JitExit::Exception => true,
+                        JitExit::MxcsrNotDefault => {
+                            unreachable!("system mode compiles no MXCSR entry checks")
+                        }
                     }
                 }
                 _ => {

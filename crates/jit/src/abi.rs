@@ -112,6 +112,9 @@ pub mod exit {
     /// `exit_request` was seen at a backward or indirect jump; `env.rip`
     /// is the jump's target.
     pub const REQUEST: u64 = 4;
+    /// A TB compiled for the default MXCSR found it otherwise at its entry
+    /// (see `mxcsr`); `env.rip` is the TB's pc.
+    pub const MXCSR: u64 = 5;
 }
 
 /// Most `goto_tb` exits one TB can have chainable.

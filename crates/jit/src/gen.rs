@@ -44,6 +44,8 @@ pub(crate) enum Cold {
     LoopRequest { label: DynamicLabel },
     /// A floating-point `call_xmm` under a non-default MXCSR.
     Xmm(crate::xmm::SlowXmm),
+    /// The entry check found MXCSR not the default.
+    Mxcsr { label: DynamicLabel },
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -71,6 +73,8 @@ pub(crate) struct GenOptions {
     /// Checking mode: host address of a function to call before each guest
     /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,
+    /// A TB that qualifies checks MXCSR once at its entry (see `mxcsr`).
+    pub mxcsr_at_entry: bool,
 }
 
 /// The generator: per-TB state (assembler, allocator state, labels,
@@ -120,6 +124,8 @@ pub(crate) struct Gen {
     pub pin_junk: u64,
     /// Self-loop TBs: the loop body, after the preheader.
     pub body: Option<DynamicLabel>,
+    /// MXCSR's control bits were checked at the TB's entry (see `mxcsr`).
+    pub mxcsr_known: bool,
     /// Number of globals.
     pub ng: usize,
     // Allocator state (see `regalloc`).
@@ -219,6 +225,7 @@ impl Gen {
             pinned_mask: 0,
             pin_junk: 0,
             body: None,
+            mxcsr_known: false,
             ng: 0,
             loc: Vec::new(),
             dirty: Vec::new(),
@@ -383,6 +390,7 @@ impl Gen {
         self.sites.start(tb_pc);
         self.cur_pc = 0;
         self.xmm_begin();
+        self.mxcsr_entry();
         // The pinned globals arrive in their registers, `CpuState` stale.
         for k in 0..self.pinned.len() {
             let (g, r) = self.pinned[k];
@@ -571,6 +579,7 @@ impl Gen {
                     self.jmp_abs(self.stubs.request);
                 }
                 Cold::Xmm(slow) => self.emit_slow_xmm(slow),
+                Cold::Mxcsr { label } => self.emit_mxcsr_exit(label),
                 Cold::LoopRequest { label } => {
                     self.a.dynamic_label(label);
                     self.loop_request_stub();

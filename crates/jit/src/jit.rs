@@ -37,6 +37,10 @@ pub enum JitExit {
     /// is the jump's target. An exit request at an indirect jump comes back
     /// as `Indirect` instead.
     ExitRequest,
+    /// The TB at `env.rip` was compiled to check MXCSR at its entry
+    /// (`Jit::set_mxcsr_at_entry`) and found its control bits not the
+    /// default; nothing ran. Compile it again without that.
+    MxcsrNotDefault,
 }
 
 /// The smallest code cache: room for the stubs and the largest TB.
@@ -164,6 +168,7 @@ impl Jit {
                 && std::arch::is_x86_feature_detected!("bmi1"),
             bmi1: !opts.baseline && std::arch::is_x86_feature_detected!("bmi1"),
             bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
+            mxcsr_at_entry: false,
         };
         Ok(Jit {
             cache,
@@ -254,6 +259,7 @@ impl Jit {
                 JitExit::Exception
             }
             exit::REQUEST => JitExit::ExitRequest,
+            exit::MXCSR => JitExit::MxcsrNotDefault,
             k => unreachable!("generated code returned unknown exit kind {k}"),
         }
     }
@@ -350,6 +356,13 @@ impl Jit {
     /// compiled from now on.
     pub fn set_checking(&mut self, hook: Option<StoreHook>) {
         self.opts.store_hook = hook.map(|h| h as usize);
+    }
+
+    /// Whether TBs compiled from now on check MXCSR's control bits once at
+    /// their entry, where nothing in them can change it, rather than at
+    /// each floating-point instruction (see `JitExit::MxcsrNotDefault`).
+    pub fn set_mxcsr_at_entry(&mut self, on: bool) {
+        self.opts.mxcsr_at_entry = on;
     }
 
     /// Drops every TB and empties the code cache and the jump tables.

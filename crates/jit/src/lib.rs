@@ -25,6 +25,7 @@ pub mod jmp_table;
 mod liveness;
 mod loops;
 mod mmu;
+mod mxcsr;
 mod nextuse;
 mod ops;
 mod regalloc;

@@ -1,7 +1,7 @@
 //! The shared code at the start of the code cache: the prologue that
 //! enters generated code, the epilogue that returns to the exec loop, and
 //! the exits every TB jumps to (indirect miss, exception, exit request,
-//! host fault).
+//! MXCSR not the default, host fault).
 //!
 //! The pinned globals (`abi::PINNED`) live in their registers while
 //! generated code runs: the prologue loads them. A TB leaves for the exec
@@ -36,6 +36,8 @@ pub struct Stubs {
     pub exception: usize,
     /// Returns `exit::REQUEST` (pinned globals in their registers).
     pub request: usize,
+    /// Returns `exit::MXCSR` (pinned globals in their registers).
+    pub mxcsr: usize,
     /// Returns `exit::HOST_FAULT` (the fault handler resumes here with RDX
     /// = faulting host pc; RSP is the TB frame's, as everywhere in TB code).
     pub fault: usize,
@@ -90,6 +92,7 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
     exit_stub(&mut a, exit::INDIRECT, ret);
     let exception = exit_stub(&mut a, exit::EXCEPTION, ret_complete);
     let request = exit_stub(&mut a, exit::REQUEST, ret);
+    let mxcsr = exit_stub(&mut a, exit::MXCSR, ret);
     let fault = exit_stub(&mut a, exit::HOST_FAULT, ret_complete);
     a.commit().expect("stubs have no relocations");
     let at = cache.push(a.code())?;
@@ -100,6 +103,7 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         miss: base + miss,
         exception: base + exception,
         request: base + request,
+        mxcsr: base + mxcsr,
         fault: base + fault,
     };
     cache.seal_fixed(stubs.fault);

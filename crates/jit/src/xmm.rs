@@ -22,11 +22,6 @@ use ox86_x86::helpers::{self, HelperInfo};
 use std::mem::offset_of;
 
 const PENDING: i32 = exc_disp(offset_of!(PendingException, pending));
-const MXCSR_DISP: i32 = env_disp(offset_of!(CpuState, mxcsr));
-/// MXCSR with every exception masked, round to nearest, no DAZ/FTZ.
-const MXCSR_DEFAULT: i32 = 0x1f80;
-/// MXCSR's exception flag bits.
-const MXCSR_FLAGS: i32 = 0x3f;
 
 /// How a helper is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +162,12 @@ macro_rules! sse_forms {
             named.iter().copied().chain(CONVERTS.iter().map(|c| c.0)).collect()
         }
 
+        /// True if helper `name` runs inline as a floating-point
+        /// instruction (which depends on MXCSR, see `mxcsr`).
+        pub(crate) fn is_inline_float(name: &str) -> bool {
+            class_of(name).is_some_and(Class::float)
+        }
+
         fn class_of(name: &str) -> Option<Class> {
             match name {
                 $($(stringify!($m) => Some(Class::$class),)*)*
@@ -282,16 +283,7 @@ impl Gen {
             true => self.xc.dirty_entries().collect(),
             false => Vec::new(),
         };
-        let slow = class.float().then(|| {
-            dynasm!(self.a ; .arch x64
-                ; mov r11d, [rbp + MXCSR_DISP]
-                ; and r11d, !MXCSR_FLAGS
-                ; cmp r11d, MXCSR_DEFAULT
-            );
-            let label = self.a.new_dynamic_label();
-            self.jcc_label(0x5, label);
-            label
-        });
+        let slow = (class.float() && !self.mxcsr_known).then(|| self.mxcsr_check());
         // A conversion to an integer has no destination register (0 is
         // a dummy); one from an integer reads it from memory, where every
         // register's current value also is.

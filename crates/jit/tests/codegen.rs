@@ -863,6 +863,52 @@ fn xmm_registers_are_reloaded_after_a_call_out() {
     check_xmm(&b, &xmm_state(0x1f80), Some(clobber_xmm));
 }
 
+/// Checked once at the TB's entry, MXCSR decides before anything runs:
+/// under the default control bits the floating-point instructions run
+/// inline (no check of their own), under others the TB leaves with
+/// `MxcsrNotDefault` and the state untouched. A TB with a helper call
+/// (which may change MXCSR) keeps a check at each instruction.
+#[test]
+fn mxcsr_checked_at_entry_decides_before_anything_runs() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    b.call_xmm(id_of(&sse::float::MULSD), 4, 2, 0);
+    b.call_xmm(id_of(&sse::float::DIVPD), 5, 4, 0);
+    goto(&mut b, PC + 0x10, 0);
+    let mut j = jit();
+    j.set_mxcsr_at_entry(true);
+    let id = j.compile(&b, PC).expect("compiles");
+    let checks = |j: &Jit, id| j.disassemble(id).matches("1F80h").count();
+    assert_eq!(checks(&j, id), 1, "{}", j.disassemble(id));
+    let env = xmm_state(0x1f80);
+    let mut jenv = snapshot(&env);
+    assert!(matches!(j.run(&mut jenv, id), JitExit::Direct { .. }));
+    let mut ienv = snapshot(&env);
+    ox86_interp::exec(&InterpTb::new(b.clone()), &mut ienv, &mut Vec::new());
+    assert_eq!(jenv.xmm, ienv.xmm);
+    for mxcsr in [0x7f80, 0x9f80, 0x1f00] {
+        let env = xmm_state(mxcsr);
+        let mut jenv = snapshot(&env);
+        jenv.rip = 0;
+        assert_eq!(j.run(&mut jenv, id), JitExit::MxcsrNotDefault);
+        assert_eq!((jenv.xmm, jenv.mxcsr, jenv.rip), (env.xmm, mxcsr, PC));
+    }
+    // With a call (LDMXCSR's, say) in the TB: a check per instruction.
+    let mut c = block();
+    c.insn_start(PC);
+    c.call_xmm(id_of(&sse::float::ADDPD), 2, 3, 0);
+    c.call(id_of(&sse::MXCSR_LOADED), &[]);
+    c.call_xmm(id_of(&sse::float::MULSD), 4, 2, 0);
+    goto(&mut c, PC + 0x10, 0);
+    let id = j.compile(&c, PC).expect("compiles");
+    assert_eq!(checks(&j, id), 2, "{}", j.disassemble(id));
+    for mxcsr in [0x1f80, 0x7f80] {
+        check_xmm(&c, &xmm_state(mxcsr), None);
+    }
+}
+
 /// A result the cache holds dirty reaches `CpuState` however the block
 /// goes on: through a forward branch whose label the falling way reaches
 /// with the register elsewhere (written in halves, reloaded, recomputed),
