@@ -183,29 +183,14 @@ pub fn compute_c(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
     cf as u64
 }
 
-/// ZF alone (EFLAGS layout) for a lazy state: `compute_all(..) & ZF`.
-/// Every kind but `Eflags` sets it from the result; a rotate keeps it.
-pub fn compute_z(cc_op: u64, dst: u64, src: u64) -> u64 {
-    let (kind, size) = CcKind::decode(cc_op & !CC_OP_ROT);
-    if kind == CcKind::Eflags {
-        return src & ZF;
-    }
-    let mask = u64::MAX >> (64 - size * 8);
-    if dst & mask == 0 {
-        ZF
-    } else {
-        0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `compute_c` and `compute_z` are `compute_all`'s CF and ZF for every
-    /// kind, size and rotate bit, on edge and random operands.
+    /// `compute_c` is `compute_all`'s CF for every kind, size and rotate
+    /// bit, on edge and random operands.
     #[test]
-    fn compute_c_and_z_are_compute_alls_flags() {
+    fn compute_c_is_compute_alls_cf() {
         let mut x = 0x1234_5678_9abc_def1u64;
         let mut next = || {
             x ^= x << 13;
@@ -242,13 +227,11 @@ mod tests {
                         let all = compute_all(op, dst, src, src2);
                         let what = format!("{op:#x} {dst:#x} {src:#x} {src2:#x}");
                         assert_eq!(compute_c(op, dst, src, src2), all & CF, "{what}");
-                        assert_eq!(compute_z(op, dst, src), all & ZF, "{what}");
                     }
                 }
             }
             let all = compute_all(CC_OP_EFLAGS, dst, src, src2);
             assert_eq!(compute_c(CC_OP_EFLAGS, dst, src, src2), all & CF);
-            assert_eq!(compute_z(CC_OP_EFLAGS, dst, src), all & ZF);
         }
     }
 

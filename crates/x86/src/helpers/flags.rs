@@ -39,15 +39,5 @@ pub static CC_COMPUTE_C: HelperInfo = HelperInfo {
     func: cc_compute_c,
 };
 
-extern "C" fn cc_compute_z(_: &mut CpuState, op: u64, dst: u64, src: u64, _: u64, _: u64) -> u64 {
-    cc::compute_z(op, dst, src)
-}
-
-/// `cc_compute_z(cc_op, cc_dst, cc_src, cc_src2)` -> ZF alone (EFLAGS layout).
-pub static CC_COMPUTE_Z: HelperInfo = HelperInfo {
-    name: "cc_compute_z",
-    func: cc_compute_z,
-};
-
 /// This family's helpers.
-pub static HELPERS: &[&HelperInfo] = &[&CC_COMPUTE_ALL, &CC_COMPUTE_C, &CC_COMPUTE_Z];
+pub static HELPERS: &[&HelperInfo] = &[&CC_COMPUTE_ALL, &CC_COMPUTE_C];

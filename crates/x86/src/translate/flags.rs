@@ -6,7 +6,7 @@ use super::Cx;
 use crate::cc::{CcKind, CC_OP_EFLAGS, CC_OP_ROT};
 use crate::cpu::eflags::{AF, ARITH, CF, OF, PF, SF, ZF};
 use crate::cpu::glob;
-use crate::helpers::flags::{CC_COMPUTE_ALL, CC_COMPUTE_C, CC_COMPUTE_Z};
+use crate::helpers::flags::{CC_COMPUTE_ALL, CC_COMPUTE_C};
 use iced_x86::ConditionCode;
 use ox86_ir::{Cond, Opcode, Temp};
 
@@ -86,8 +86,8 @@ impl Cx {
     /// A value (EFLAGS layout) whose bits in `mask` are those arithmetic
     /// flags; its other bits are 0 or other flags. Computed inline when
     /// the producing `cc_op` is known, so that only the flags asked for
-    /// cost anything, else by a helper (`cc_compute_c` for CF alone,
-    /// `cc_compute_z` for ZF alone, `cc_compute_all` for the rest).
+    /// cost anything; else ZF alone inline too, CF alone by `cc_compute_c`
+    /// and the rest by `cc_compute_all`.
     pub fn compute_flags(&mut self, mask: u64) -> Temp {
         if self.cc_known == Some(CC_OP_EFLAGS) {
             return self.g(glob::CC_SRC);
@@ -97,6 +97,9 @@ impl Cx {
                 return t;
             }
         }
+        if mask == ZF {
+            return self.zf_of_any_state();
+        }
         let args = [
             self.g(glob::CC_OP),
             self.g(glob::CC_DST),
@@ -105,10 +108,34 @@ impl Cx {
         ];
         let h = match mask {
             CF => &CC_COMPUTE_C,
-            ZF => &CC_COMPUTE_Z,
             _ => &CC_COMPUTE_ALL,
         };
         self.call_pure(h, &args)
+    }
+
+    /// ZF alone (EFLAGS layout) for a `cc_op` not known here, as IR
+    /// (`cc::compute_z`, a few host instructions rather than a call): set
+    /// when the low `8 << (cc_op & 3)` bits of `cc_dst` are zero, or, for
+    /// `CC_OP_EFLAGS` (with or without `CC_OP_ROT`), `cc_src`'s ZF.
+    fn zf_of_any_state(&mut self) -> Temp {
+        let (cc_op, dst, src) = (
+            self.g(glob::CC_OP),
+            self.g(glob::CC_DST),
+            self.g(glob::CC_SRC),
+        );
+        let op = self.b.andi(cc_op, CC_OP_ROT - 1);
+        let log2 = self.b.andi(op, 3);
+        let eight = self.b.movi(8);
+        let bits = self.b.binop(Opcode::Shl, eight, log2);
+        let all = self.b.movi(64);
+        let unused = self.b.sub(all, bits);
+        let low = self.b.binop(Opcode::Shl, dst, unused);
+        let zero = self.b.movi(0);
+        let is_zero = self.b.setcond(Cond::Eq, low, zero);
+        let zf = self.b.shli(is_zero, ZF.trailing_zeros() as u64);
+        let src_zf = self.b.andi(src, ZF);
+        let eflags = self.b.movi(CC_OP_EFLAGS);
+        self.b.movcond(Cond::Eq, op, eflags, src_zf, zf)
     }
 
     /// `compute_flags(mask)` as IR for a known `cc_op`: each flag by the
@@ -460,5 +487,79 @@ impl Cx {
     /// Zero-extends by size, for families that need truncated results.
     pub fn trunc(&mut self, size: u32, t: Temp) -> Temp {
         self.zext(size, t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cc::compute_all;
+    use crate::GLOBALS;
+    use iced_x86::Instruction;
+    use ox86_ir::eval::eval1;
+    use ox86_ir::IrBlock;
+
+    /// Runs the straight-line pure IR `b` from globals `init`; returns
+    /// the value of `t`.
+    fn eval(b: &IrBlock, init: &[(usize, u64)], t: Temp) -> u64 {
+        let mut v = vec![0u64; b.n_temps as usize];
+        for &(g, x) in init {
+            v[g] = x;
+        }
+        for op in &b.ops {
+            let mut ins = [0u64; 4];
+            for (k, i) in op.inputs().iter().enumerate() {
+                ins[k] = v[i.index()];
+            }
+            let out = eval1(op.opc, ins, op.consts).expect("pure op");
+            v[op.outs[0].index()] = out;
+        }
+        v[t.index()]
+    }
+
+    /// The inline ZF of an unknown state is `compute_all`'s, for every
+    /// kind, size and rotate bit.
+    #[test]
+    fn zf_of_any_state_is_compute_alls_zf() {
+        let mut cx = Cx {
+            b: IrBlock::new(&GLOBALS),
+            insn: Instruction::default(),
+            pc: 0x1000,
+            next_pc: 0x1000,
+            cc_known: None,
+            ended: false,
+            mode: crate::translate::Mode::USER64,
+            tb_page: 0,
+            region: None,
+            jcc_follows: false,
+        };
+        let zf = cx.zf_of_any_state();
+        let values = [
+            0,
+            1,
+            0x80,
+            0x100,
+            0xff00,
+            1 << 16,
+            1 << 32,
+            1 << 63,
+            u64::MAX,
+            ZF,
+        ];
+        for kind in 0..=10u64 {
+            for log2 in 0..4 {
+                for rot in [0, CC_OP_ROT] {
+                    let op = if kind == 0 { 0 } else { kind * 4 + log2 } | rot;
+                    for &dst in &values {
+                        for &src in &values {
+                            let init =
+                                [(glob::CC_OP, op), (glob::CC_DST, dst), (glob::CC_SRC, src)];
+                            let want = compute_all(op, dst, src, 0) & ZF;
+                            assert_eq!(eval(&cx.b, &init, zf), want, "{op:#x} {dst:#x} {src:#x}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
