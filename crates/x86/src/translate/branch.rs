@@ -77,7 +77,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         | Mnemonic::Jp
         | Mnemonic::Js => {
             let (c, a, b) = cx.cond(insn.condition_code());
-            if cx.jcc_follows {
+            if cx.goes_on {
                 side_exit(cx, c, a, b, insn.near_branch_target());
             } else {
                 branch2(cx, c, a, b, insn.near_branch_target());
@@ -164,10 +164,8 @@ fn is_direct(k: OpKind) -> bool {
     )
 }
 
-/// A conditional jump followed by another (`jp` then `jne` after a
-/// floating-point compare, a compare's `ja` then `jb`): the TB leaves for
-/// `target` when `c(a, b)` and goes on with the next instruction, which
-/// then reads flags whose computation is known here.
+/// A conditional jump the TB goes on past (see `goes_on_past`): it leaves
+/// for `target` when `c(a, b)` and goes on with the next instruction.
 fn side_exit(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64) {
     let next = cx.b.label();
     cx.b.brcond(c.invert(), a, b, next);

@@ -531,7 +531,7 @@ mod tests {
             mode: crate::translate::Mode::USER64,
             tb_page: 0,
             region: None,
-            jcc_follows: false,
+            goes_on: false,
         };
         let zf = cx.zf_of_any_state();
         let values = [

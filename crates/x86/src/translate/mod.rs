@@ -119,9 +119,9 @@ pub struct Cx {
     pub tb_page: u64,
     /// A loop region's blocks: direct jumps to them stay in the TB.
     pub region: Option<region::Region>,
-    /// The current instruction is a conditional jump followed by another:
-    /// the TB goes on past it (see `branch`).
-    pub jcc_follows: bool,
+    /// The current instruction is a conditional jump the TB goes on past
+    /// (`goes_on_past`, and `branch`).
+    pub goes_on: bool,
 }
 
 impl Cx {
@@ -269,7 +269,7 @@ pub fn translate_tb_into(
         mode,
         tb_page: page,
         region,
-        jcc_follows: false,
+        goes_on: false,
     };
     let mut n_insns = 0;
     // The end of the code translated (a region's blocks may come in any
@@ -330,12 +330,10 @@ pub fn translate_tb_into(
                 cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
                 end = end.max(cx.next_pc);
                 cx.insn = insn;
-                cx.jcc_follows = !in_region
+                cx.goes_on = !in_region
                     && n_insns < flags.max_insns
-                    && is_jcc(&insn)
                     && lin(cx.next_pc) & !(PAGE_SIZE - 1) == page
-                    && dec.can_decode()
-                    && is_jcc(&dec.decode());
+                    && goes_on_past(&insn, &mut dec);
                 match forward_jump(&insn, page, mode.cs_base).filter(|_| !in_region) {
                     // The TB goes on at the target: the jump itself is no code.
                     Some(target) => cx.next_pc = target,
@@ -453,6 +451,40 @@ fn forward_jump(insn: &Instruction, page: u64, cs_base: u64) -> Option<u64> {
         && target >= insn.next_ip()
         && cs_base.wrapping_add(target) & !(PAGE_SIZE - 1) == page)
         .then_some(target)
+}
+
+/// Most plain instructions between a conditional jump and the indirect
+/// jump that lets the TB go on past it.
+const TAIL_INSNS: usize = 6;
+
+/// Whether the TB goes on past conditional jump `insn`, as a side exit,
+/// into the instructions `dec` decodes next: when another conditional
+/// jump follows (it reads the same flags, computed in the TB), or a few
+/// plain instructions and an indirect jump (a bounds check before a jump
+/// table, as in an interpreter's dispatch), which would otherwise be a
+/// TB of its own that every pass through enters and leaves.
+fn goes_on_past(insn: &Instruction, dec: &mut Decoder) -> bool {
+    if !is_jcc(insn) {
+        return false;
+    }
+    for k in 0..TAIL_INSNS {
+        if !dec.can_decode() {
+            return false;
+        }
+        let next = dec.decode();
+        if next.is_invalid() {
+            return false;
+        }
+        if k == 0 && is_jcc(&next) {
+            return true;
+        }
+        match next.flow_control() {
+            iced_x86::FlowControl::IndirectBranch => return true,
+            iced_x86::FlowControl::Next => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// True if `insn` is a conditional jump on the flags (Jcc rel).

@@ -382,7 +382,7 @@ mod tests {
                 mode: crate::translate::Mode::USER64,
                 tb_page: 0,
                 region: None,
-                jcc_follows: false,
+                goes_on: false,
             };
             assert_eq!(
                 translate(&mut cx),

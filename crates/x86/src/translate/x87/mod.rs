@@ -124,7 +124,7 @@ mod tests {
             mode: crate::translate::Mode::USER64,
             tb_page: 0,
             region: None,
-            jcc_follows: false,
+            goes_on: false,
         };
         if translate(&mut cx) == Outcome::NotMine {
             return None;
