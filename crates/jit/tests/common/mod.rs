@@ -21,8 +21,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
         let pc = gregs[libc::REG_RIP as usize] as usize;
         if let Some(fixup) = ox86_interp::guest_mem::fixup_for(pc) {
             let write = (gregs[libc::REG_ERR as usize] as u64 >> 1) & 1;
+            let gp = (gregs[libc::REG_TRAPNO as usize] == 13) as u64;
             gregs[libc::REG_RAX as usize] = addr as i64;
-            gregs[libc::REG_RDX as usize] = (1 | write << 1) as i64;
+            gregs[libc::REG_RDX as usize] = (1 | write << 1 | gp << 3) as i64;
             gregs[libc::REG_RIP as usize] = fixup as i64;
             return;
         }
