@@ -1,8 +1,9 @@
 //! Host faults inside generated code: the SIGSEGV/SIGBUS handler asks
 //! here whether the faulting pc is in a code cache; if so the fault becomes
-//! a pending guest #PF (#GP for the host's trap 13), the host registers are saved for `Jit::run` (which
-//! rebuilds the guest state from the TB's fault sites), and the TB leaves
-//! through the fault stub with the host pc.
+//! a pending guest #PF (#GP for the host's trap 13), the host general and
+//! XMM registers are saved for `Jit::run` (which rebuilds the guest state
+//! from the TB's fault sites), and the TB leaves through the fault stub
+//! with the host pc.
 
 use crate::abi::{hreg, ENV_BIAS, ENV_REG};
 use crate::cache::fault_stub_for;
@@ -17,6 +18,8 @@ thread_local! {
     /// Host registers (encoding order) at this thread's last fault in
     /// generated code.
     static FAULT_REGS: Cell<[u64; 16]> = const { Cell::new([0; 16]) };
+    /// Host XMM registers (as two quadwords) at that fault.
+    static FAULT_XMM: Cell<[[u64; 2]; 16]> = const { Cell::new([[0; 2]; 16]) };
 }
 
 /// `ucontext` register slots in x86 encoding order.
@@ -42,6 +45,11 @@ pub const GREGS: [libc::c_int; 16] = [
 /// The registers saved at this thread's last fault in generated code.
 pub(crate) fn fault_regs() -> [u64; 16] {
     FAULT_REGS.get()
+}
+
+/// The XMM registers saved at that fault.
+pub(crate) fn fault_xmm() -> [[u64; 2]; 16] {
+    FAULT_XMM.get()
 }
 
 /// Handles a host fault at the context's pc if it lies in generated code:
@@ -75,6 +83,19 @@ pub unsafe fn handle_host_fault(ctx: &mut libc::ucontext_t, addr: u64, bus: bool
         }
     }
     FAULT_REGS.set(GREGS.map(|r| gregs[r as usize] as u64));
+    let fp = ctx.uc_mcontext.fpregs;
+    if !fp.is_null() {
+        // SAFETY: the kernel's signal frame holds the FPU state that
+        // `fpregs` points to, valid for the handler's duration.
+        let xmm = unsafe { &(*fp)._xmm };
+        FAULT_XMM.set(std::array::from_fn(|i| {
+            let e = xmm[i].element;
+            [
+                e[0] as u64 | (e[1] as u64) << 32,
+                e[2] as u64 | (e[3] as u64) << 32,
+            ]
+        }));
+    }
     gregs[libc::REG_RDX as usize] = pc as i64;
     gregs[libc::REG_RIP as usize] = stub as i64;
     true

@@ -41,7 +41,11 @@ pub(crate) enum Cold {
     Request { label: DynamicLabel, pc: u64 },
     /// `exit_request` is set at a loop's back edge: write the loop globals
     /// back, set rip to the TB's pc and leave.
-    LoopRequest { label: DynamicLabel },
+    LoopRequest {
+        label: DynamicLabel,
+        /// The loop's XMM registers: (guest, host), stored on the way out.
+        xmm: Vec<(usize, u8)>,
+    },
     /// A floating-point `call_xmm` under a non-default MXCSR.
     Xmm(crate::xmm::SlowXmm),
     /// The entry check found MXCSR not the default.
@@ -580,8 +584,9 @@ impl Gen {
                 }
                 Cold::Xmm(slow) => self.emit_slow_xmm(slow),
                 Cold::Mxcsr { label } => self.emit_mxcsr_exit(label),
-                Cold::LoopRequest { label } => {
+                Cold::LoopRequest { label, xmm } => {
                     self.a.dynamic_label(label);
+                    self.xmm_store_all(&xmm);
                     self.loop_request_stub();
                     self.st_env_imm(RIP_DISP, self.tb_pc);
                     self.jmp_abs(self.stubs.request);

@@ -252,10 +252,10 @@ impl Jit {
             exit::INDIRECT => JitExit::Indirect,
             exit::EXCEPTION => JitExit::Exception,
             exit::HOST_FAULT => {
-                let regs = crate::fault::fault_regs();
+                let (regs, xmm) = (crate::fault::fault_regs(), crate::fault::fault_xmm());
                 self.site_at(r.rdx as usize)
                     .expect("host faults in generated code are at guest accesses")
-                    .recover(&regs, env);
+                    .recover(&regs, &xmm, env);
                 JitExit::Exception
             }
             exit::REQUEST => JitExit::ExitRequest,

@@ -195,7 +195,8 @@ impl Gen {
         dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
-        self.cold.push(Cold::LoopRequest { label });
+        let xmm = self.xc.dirty_entries().collect();
+        self.cold.push(Cold::LoopRequest { label, xmm });
         dynasm!(self.a ; .arch x64 ; jmp =>body);
     }
 

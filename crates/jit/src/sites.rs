@@ -1,18 +1,21 @@
 //! Fault sites: for each guest load and store in generated code, the guest
-//! pc and where every global not yet written back lives (a host register or
-//! a constant). Guest state is not synced before memory accesses; after a
-//! host fault, `recover` rebuilds the exact state from this table and the
-//! registers the fault handler saved.
+//! pc and where every global and XMM register not yet written back lives
+//! (a host register or a constant; a host XMM register). Guest state is
+//! not synced before memory accesses; after a host fault, `recover`
+//! rebuilds the exact state from this table and the registers the fault
+//! handler saved.
 //!
 //! A TB's sites are a byte string, read only after a fault: per site, in
 //! code order, the code offset (as a delta from the previous site's), the
 //! guest pc (as a delta from the previous site's, starting at the TB's pc),
-//! the number of dirty globals, then per global its `CpuState` offset in
-//! words with a constant flag, and the host register or the constant. All
-//! numbers are LEB128 varints, signed deltas zigzag-encoded.
+//! the number of values, then per value the `CpuState` offset of its word
+//! with its kind in the low two bits (`kind`), and the host register or
+//! the constant. All numbers are LEB128 varints, signed deltas
+//! zigzag-encoded.
 
 use crate::gen::{Gen, Loc};
 use crate::rip::RIP;
+use ox86_x86::cpu::{xmm_offset, XMM_SRC};
 use ox86_x86::CpuState;
 
 /// Appends `v` as an unsigned LEB128 varint.
@@ -37,6 +40,18 @@ fn get(bytes: &[u8], at: &mut usize) -> u64 {
         }
         shift += 7;
     }
+}
+
+/// What a site's value is, in the low two bits of its head.
+mod kind {
+    /// A host general register (one byte follows).
+    pub const REG: u64 = 0;
+    /// A constant (a varint follows).
+    pub const CONST: u64 = 1;
+    /// The low quadword of a host XMM register (one byte follows).
+    pub const XMM_LO: u64 = 2;
+    /// The high quadword of a host XMM register (one byte follows).
+    pub const XMM_HI: u64 = 3;
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -95,15 +110,25 @@ impl SiteWriter {
         let word = (field / 8) as u64;
         match v {
             Loc::Reg(r) => {
-                put(&mut self.bytes, word << 1);
+                put(&mut self.bytes, word << 2 | kind::REG);
                 self.bytes.push(r);
             }
             Loc::Const(c) => {
-                put(&mut self.bytes, word << 1 | 1);
+                put(&mut self.bytes, word << 2 | kind::CONST);
                 put(&mut self.bytes, c);
             }
             Loc::Mem | Loc::Dead => unreachable!("only values outside CpuState are recorded"),
         }
+    }
+
+    /// A dirty XMM register at `CpuState` byte offset `field` (16 bytes)
+    /// is in host XMM register `h`: two values, one per quadword.
+    fn xmm(&mut self, field: usize, h: u8) {
+        let word = (field / 8) as u64;
+        put(&mut self.bytes, word << 2 | kind::XMM_LO);
+        self.bytes.push(h);
+        put(&mut self.bytes, (word + 1) << 2 | kind::XMM_HI);
+        self.bytes.push(h);
     }
 }
 
@@ -137,10 +162,10 @@ pub(crate) fn find(bytes: &[u8], tb_pc: u64, off: u32) -> Option<Site<'_>> {
         }
         for _ in 0..n {
             let head = get(bytes, &mut at);
-            if head & 1 == 0 {
-                at += 1;
-            } else {
+            if head & 3 == kind::CONST {
                 get(bytes, &mut at);
+            } else {
+                at += 1;
             }
         }
     }
@@ -150,21 +175,28 @@ pub(crate) fn find(bytes: &[u8], tb_pc: u64, off: u32) -> Option<Site<'_>> {
 impl Site<'_> {
     /// Writes the guest state at this site into `env`: dirty globals from
     /// `regs` (host registers at the fault, in encoding order) or
-    /// constants, and rip.
-    pub fn recover(&self, regs: &[u64; 16], env: &mut CpuState) {
+    /// constants, dirty XMM registers from `xmm` (the host's at the
+    /// fault), and rip.
+    pub fn recover(&self, regs: &[u64; 16], xmm: &[[u64; 2]; 16], env: &mut CpuState) {
         let mut at = self.vals;
         for _ in 0..self.n {
             let head = get(self.bytes, &mut at);
-            let value = if head & 1 == 0 {
-                at += 1;
-                regs[self.bytes[at - 1] as usize]
-            } else {
+            let value = if head & 3 == kind::CONST {
                 get(self.bytes, &mut at)
+            } else {
+                let r = self.bytes[at] as usize;
+                at += 1;
+                match head & 3 {
+                    kind::REG => regs[r],
+                    kind::XMM_LO => xmm[r][0],
+                    _ => xmm[r][1],
+                }
             };
-            let off = (head >> 1) as usize * 8;
+            let off = (head >> 2) as usize * 8;
             assert!(off + 8 <= std::mem::size_of::<CpuState>());
             // SAFETY: `off` is a global's 8-byte, 8-aligned field of
-            // CpuState (recorded from the TB's globals; bounds checked).
+            // CpuState or a quadword of an XMM register (recorded from the
+            // TB's globals and XMM registers; bounds checked).
             unsafe { *((env as *mut CpuState as *mut u8).add(off) as *mut u64) = value };
         }
         env.rip = self.pc;
@@ -180,9 +212,9 @@ impl Gen {
     }
 
     /// Records a fault site for the access instruction emitted next.
+    /// `XMM_SRC` is left out: the translator fills it within the guest
+    /// instruction that reads it.
     pub fn fault_site(&mut self) {
-        // A host fault rebuilds the guest's XMM registers from `CpuState`.
-        self.xmm_flush(false);
         let off = self.off() as u32;
         let at = self.sites.site(off, self.cur_pc);
         let mut n = 0;
@@ -190,6 +222,12 @@ impl Gen {
             if let Some(v) = self.site_value(g as usize) {
                 self.sites.value(self.ir.globals[g as usize].offset, v);
                 n += 1;
+            }
+        }
+        for (g, h) in self.xc.dirty_entries() {
+            if g != XMM_SRC {
+                self.sites.xmm(xmm_offset(g, 0), h);
+                n += 2;
             }
         }
         self.sites.end(at, n);
@@ -214,7 +252,8 @@ mod tests {
         w.value(rdx, Loc::Reg(3));
         w.end(at, 2);
         let at = w.site(201, 0x40_2000);
-        w.end(at, 0);
+        w.xmm(xmm_offset(5, 0), 14);
+        w.end(at, 2);
         assert!(find(&w.bytes, 0x40_1000, 4).is_none());
         assert!(find(&w.bytes, 0x40_1000, 202).is_none());
         let s = find(&w.bytes, 0x40_1000, 200).unwrap();
@@ -222,9 +261,14 @@ mod tests {
         let mut env = CpuState::default();
         let mut regs = [0u64; 16];
         regs[3] = 0x1234;
-        s.recover(&regs, &mut env);
+        let mut xmm = [[0u64; 2]; 16];
+        xmm[14] = [0x5555, 0xaaaa];
+        s.recover(&regs, &xmm, &mut env);
         assert_eq!(env.rip, 0x40_0ff0);
         assert_eq!((env.regs[1], env.regs[2]), (u64::MAX, 0x1234));
-        assert_eq!(find(&w.bytes, 0x40_1000, 201).unwrap().pc, 0x40_2000);
+        let s = find(&w.bytes, 0x40_1000, 201).unwrap();
+        assert_eq!(s.pc, 0x40_2000);
+        s.recover(&regs, &xmm, &mut env);
+        assert_eq!(env.xmm[5], [0x5555, 0xaaaa]);
     }
 }

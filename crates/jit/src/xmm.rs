@@ -406,6 +406,16 @@ impl Gen {
         dynasm!(self.a ; .arch x64 ; movdqa [rbp + disp], Rx(h));
     }
 
+    /// Stores guest XMM registers `regs` (guest, host) but `XMM_SRC`: the
+    /// way out of a loop that keeps them dirty.
+    pub(crate) fn xmm_store_all(&mut self, regs: &[(usize, u8)]) {
+        for &(g, h) in regs {
+            if g != XMM_SRC {
+                self.xmm_store(g, h);
+            }
+        }
+    }
+
     /// Stores the dirty XMM registers to `CpuState` (they stay cached),
     /// `XMM_SRC` only if `staged`: the translator fills it within the
     /// guest instruction that reads it, so a fault site or a TB exit does
@@ -614,17 +624,30 @@ impl Gen {
                 }
             }
         }
+        // The body starts with them all taken as newer than `CpuState`:
+        // an iteration leaves them so.
+        for (g, _) in self.xc.entries().collect::<Vec<_>>() {
+            self.xc.set_dirty(g);
+        }
         self.xc_loop = Some(self.xc);
     }
 
-    /// Self-loop back edge: the dirty registers are stored, and the
-    /// registers the body expects are reloaded where they no longer hold
-    /// them.
+    /// Self-loop back edge: dirty registers the body does not expect where
+    /// they are are stored, and the registers it expects are reloaded
+    /// where they no longer hold them (those it finds in place stay dirty).
     pub(crate) fn xmm_back_edge(&mut self) {
         let Some(want) = self.xc_loop else {
             return;
         };
-        self.xmm_flush(false);
+        let away: Vec<(usize, u8)> = self
+            .xc
+            .dirty_entries()
+            .filter(|&(g, h)| want.get(g) != Some(h))
+            .collect();
+        for (g, h) in away {
+            self.xmm_store(g, h);
+            self.xc.set_clean(g);
+        }
         for (g, h) in want.entries() {
             if self.xc.get(g) != Some(h) {
                 let disp = env_disp(xmm_offset(g, 0));

@@ -2,15 +2,15 @@
 //! host XMM registers, and which of those are newer than `CpuState`
 //! (dirty). The cache is write-back: an instruction that writes a guest
 //! register only marks it dirty, and the code generator stores it
-//! (`Gen::xmm_flush`) where something may read `CpuState` instead: a guest
-//! memory access (a host fault rebuilds the guest state from `CpuState`
-//! and the fault site), any call out of generated code (every XMM register
-//! is caller-saved in the SysV ABI, and helpers read `CpuState`), a TB
-//! exit, an `ld_env` or `st_env` of one of its halves, a branch or label
-//! where the ways in may disagree, and an eviction. Where paths meet (an
-//! IR label) only what every path caches in the same register stays
-//! cached; a self-loop keeps a fixed set across its back edge
-//! (`Gen::xmm_loop_entry`).
+//! (`Gen::xmm_flush`) where something may read `CpuState` instead: any
+//! call out of generated code (every XMM register is caller-saved in the
+//! SysV ABI, and helpers read `CpuState`), a TB exit, an `ld_env` or
+//! `st_env` of one of its halves, a branch or label where the ways in may
+//! disagree, and an eviction. A guest memory access records the dirty
+//! registers' host registers in its fault site instead (`sites`). Where
+//! paths meet (an IR label) only what every path caches in the same
+//! register stays cached; a self-loop keeps a fixed set across its back
+//! edge, dirty (`Gen::xmm_loop_entry`).
 //!
 //! Host XMM0 and XMM1 stay scratch; XMM2..XMM15 are the cache.
 

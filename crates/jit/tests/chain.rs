@@ -194,6 +194,68 @@ fn exit_request_stops_a_loop() {
     assert_eq!(env.rip, PC_A);
 }
 
+/// A self-loop keeps its XMM registers newer than `CpuState` from one
+/// iteration to the next: they reach it when the loop ends, when an exit
+/// request stops it, and when an access in it faults.
+#[test]
+fn a_loops_xmm_registers_reach_cpu_state_however_it_stops() {
+    use ox86_x86::helpers::{id_of, sse};
+    // xmm2 += xmm3 (as quadwords) until rax reaches `limit`, with a load
+    // of [rsi + rax * step] in each iteration.
+    let looped = |pc: u64, limit: u64, step: u64| {
+        let mut b = block();
+        b.insn_start(pc);
+        b.call_xmm(id_of(&sse::int::PADDQ), 2, 3, 0);
+        let k = b.movi(step);
+        let off = b.binop(ox86_ir::Opcode::Mul, g(reg::RAX), k);
+        let at = b.add(g(reg::RSI), off);
+        let v = b.load(ox86_ir::Opcode::Ld64, at);
+        b.mov_to(g(reg::RDX), v);
+        let one = b.movi(1);
+        let s = b.add(g(reg::RAX), one);
+        b.mov_to(g(reg::RAX), s);
+        let lim = b.movi(limit);
+        let l = b.label();
+        b.brcond(Cond::Ltu, g(reg::RAX), lim, l);
+        goto(&mut b, pc + 0x10, 1);
+        b.set_label(l);
+        goto(&mut b, pc, 0);
+        b
+    };
+    let word = 7u64;
+    let start = |env: &mut CpuState| {
+        env.xmm[2] = [5, 1 << 40];
+        env.xmm[3] = [3, 1];
+        env.regs[reg::RSI] = &word as *const u64 as u64;
+    };
+    let mut j = jit();
+    let a = j.compile(&looped(PC_A, 1000, 0), PC_A).unwrap();
+    let mut env = CpuState::default();
+    start(&mut env);
+    assert!(matches!(j.run(&mut env, a), JitExit::Direct { .. }));
+    assert_eq!(env.xmm[2], [5 + 3 * 1000, (1 << 40) + 1000]);
+    let mut env = CpuState::default();
+    start(&mut env);
+    let t = request_exit_soon(&env);
+    let b = j.compile(&looped(PC_B, u64::MAX, 0), PC_B).unwrap();
+    assert_eq!(j.run(&mut env, b), JitExit::ExitRequest);
+    t.join().unwrap();
+    let n = env.regs[reg::RAX];
+    assert!(n > 1);
+    assert_eq!(env.xmm[2], [5 + 3 * n, (1 << 40) + n]);
+    // The load faults in the second iteration (rax = 1, at the guard
+    // page): xmm2 has had two additions.
+    let mut env = CpuState::default();
+    start(&mut env);
+    let step = common::guard_page().wrapping_sub(&word as *const u64 as u64);
+    let c = j
+        .compile(&looped(PC_A + 0x100, u64::MAX, step), PC_A + 0x100)
+        .unwrap();
+    assert_eq!(j.run(&mut env, c), JitExit::Exception);
+    assert_eq!(env.regs[reg::RAX], 1);
+    assert_eq!(env.xmm[2], [5 + 3 * 2, (1 << 40) + 2]);
+}
+
 #[test]
 fn exit_request_stops_a_chained_cycle() {
     let mut j = jit();
