@@ -31,6 +31,10 @@ pub enum CcKind {
     Sar,
     /// MUL/IMUL: `cc_dst` = low result, `cc_src` nonzero when CF = OF = 1.
     Mul,
+    /// Two- and three-operand IMUL of 1, 2 or 4 bytes: `cc_dst` = result,
+    /// `cc_src` = the whole product of the sign-extended operands; CF =
+    /// OF = 1 when it is not the result sign-extended.
+    Imul,
 }
 
 /// `cc_op` value for flags held in `cc_src`.
@@ -59,7 +63,7 @@ impl CcKind {
 
     /// Decodes a `cc_op` into kind and size in bytes.
     pub fn decode(cc_op: u64) -> (CcKind, u32) {
-        const KINDS: [CcKind; 11] = [
+        const KINDS: [CcKind; 12] = [
             CcKind::Eflags,
             CcKind::Add,
             CcKind::Adc,
@@ -71,6 +75,7 @@ impl CcKind {
             CcKind::Shl,
             CcKind::Sar,
             CcKind::Mul,
+            CcKind::Imul,
         ];
         let kind = KINDS
             .get((cc_op / 4) as usize)
@@ -141,7 +146,13 @@ pub fn compute_all(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
         CcKind::Shl => flag(src & sign != 0, CF) | zf_sf_pf(d) | flag((src ^ d) & sign != 0, OF),
         CcKind::Sar => flag(src & 1 != 0, CF) | zf_sf_pf(d) | flag((src ^ d) & sign != 0, OF),
         CcKind::Mul => flag(src != 0, CF | OF) | zf_sf_pf(d),
+        CcKind::Imul => flag(src != sext(d, bits), CF | OF) | zf_sf_pf(d),
     }
+}
+
+/// The low `bits` bits of `v` sign-extended.
+fn sext(v: u64, bits: u32) -> u64 {
+    (((v << (64 - bits)) as i64) >> (64 - bits)) as u64
 }
 
 /// CF alone (0 or 1) for a lazy state: `compute_all(..) & CF` without the
@@ -179,6 +190,7 @@ pub fn compute_c(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
         CcKind::Shl => src >> (bits - 1) & 1 != 0,
         CcKind::Sar => src & 1 != 0,
         CcKind::Mul => src != 0,
+        CcKind::Imul => src != sext(d, bits),
     };
     cf as u64
 }
@@ -220,7 +232,7 @@ mod tests {
                 }
             };
             let (dst, src, src2) = (val(i), val(i >> 1), val(i >> 2) & (CF | OF | 1));
-            for kind in 1..=10u64 {
+            for kind in 1..=11u64 {
                 for log2 in 0..4 {
                     for rot in [0, CC_OP_ROT] {
                         let op = (kind * 4 + log2) | rot;
@@ -296,6 +308,11 @@ mod tests {
         assert_eq!(flags(CcKind::Mul, 4, 1, 1, 0) & (CF | OF), CF | OF);
         assert_eq!(flags(CcKind::Mul, 4, 1, 0, 0) & (CF | OF), 0);
         assert_eq!(compute_all(CC_OP_EFLAGS, 0, CF | ZF | 0x200, 0), CF | ZF);
+        // imul r32: -2 * 3 = -6 fits; 0x10000 * 0x10000 does not.
+        let p = (-6i64) as u64;
+        assert_eq!(flags(CcKind::Imul, 4, p & 0xffff_ffff, p, 0), SF | PF);
+        assert_eq!(flags(CcKind::Imul, 4, 0, 1 << 32, 0), CF | OF | ZF | PF);
+        assert_eq!(flags(CcKind::Imul, 1, 0x80, 0x80, 0) & (CF | OF), CF | OF);
     }
 
     #[test]

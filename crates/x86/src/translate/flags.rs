@@ -169,6 +169,7 @@ impl Cx {
                 | CcKind::Shl
                 | CcKind::Sar
                 | CcKind::Mul
+                | CcKind::Imul
         ) {
             return None;
         }
@@ -205,6 +206,7 @@ impl Cx {
                         let zero = self.b.movi(0);
                         Some(self.b.setcond(Cond::Ne, src, zero))
                     }
+                    CcKind::Imul => Some(self.imul_overflow(size, src)),
                     _ => None,
                 },
                 PF => {
@@ -272,6 +274,7 @@ impl Cx {
                             let zero = self.b.movi(0);
                             Some(self.b.setcond(Cond::Ne, src, zero))
                         }
+                        CcKind::Imul => Some(self.imul_overflow(size, src)),
                         _ => None,
                     };
                     of.map(|b| self.b.shli(b, 11))
@@ -286,6 +289,13 @@ impl Cx {
             acc = self.b.or(acc, p);
         }
         Some(acc)
+    }
+
+    /// CF and OF of a `CcKind::Imul` state (0 or 1): the product `src`
+    /// is not its low `size` bytes sign-extended.
+    fn imul_overflow(&mut self, size: u32, src: Temp) -> Temp {
+        let s = self.sext(size, src);
+        self.b.setcond(Cond::Ne, src, s)
     }
 
     /// Bit `n` of `v` as 0 or 1.
@@ -546,7 +556,7 @@ mod tests {
             u64::MAX,
             ZF,
         ];
-        for kind in 0..=10u64 {
+        for kind in 0..=11u64 {
             for log2 in 0..4 {
                 for rot in [0, CC_OP_ROT] {
                     let op = if kind == 0 { 0 } else { kind * 4 + log2 } | rot;

@@ -107,9 +107,19 @@ fn imul_truncating(cx: &mut Cx) {
     let mut addr = None;
     let a = cx.read_op(ia, size, &mut addr);
     let b = cx.read_op(ib, size, &mut addr);
-    let (lo, _, over) = product(cx, true, size, a, b);
+    if size == 8 {
+        let (lo, _, over) = product(cx, true, size, a, b);
+        cx.write_op(0, size, lo, &mut addr);
+        cx.set_cc(CcKind::Mul, size, lo, over, None);
+        return;
+    }
+    // The 64-bit product of the sign-extended factors is exact; the flags
+    // compare it with the result when they are read.
+    let (a, b) = (cx.sext(size, a), cx.sext(size, b));
+    let p = cx.b.binop(Opcode::Mul, a, b);
+    let lo = cx.zext(size, p);
     cx.write_op(0, size, lo, &mut addr);
-    cx.set_cc(CcKind::Mul, size, lo, over, None);
+    cx.set_cc(CcKind::Imul, size, lo, p, None);
 }
 
 /// DIV r/m, IDIV r/m: rAX (AL) = quotient, rDX (AH) = remainder of
