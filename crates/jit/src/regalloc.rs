@@ -539,8 +539,9 @@ impl Gen {
     }
 
     /// Before a jump to other generated code, or to an exit stub that
-    /// stores the pinned globals (see `stubs`): dirty globals and crossing
-    /// locals go home, the pinned globals to their registers. Values left
+    /// stores the pinned globals (see `stubs`): dirty globals, XMM
+    /// registers and crossing locals go home, the pinned globals to their
+    /// registers. Values left
     /// in registers are not to be read afterwards (the pinned registers
     /// may have been overwritten).
     pub fn sync_exit(&mut self) {

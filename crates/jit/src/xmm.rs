@@ -3,14 +3,15 @@
 //! registers that cache the guest's (`xmm_cache`, write-back: the result
 //! stays in its host register until `xmm_flush`); the floating-point ones
 //! only while the guest MXCSR has the default control bits (the helpers'
-//! own fast path, see `ox86_x86::helpers::sse`), else an out-of-line call.
-//! Other helpers are called in place, with the live registers saved around
-//! the call.
+//! own fast path, see `ox86_x86::helpers::sse`; checked at each such
+//! instruction, or once at the TB's entry, see `mxcsr`), else an
+//! out-of-line call. Other helpers are called in place, with the live
+//! registers saved around the call.
 //!
 //! The translator writes XMM registers as two quadwords (`st_env`), so
 //! uncached operands are read as quadwords (`movq` + `movhps`), which the
-//! host forwards from those stores; scalar instructions store only their
-//! low lane.
+//! host forwards from those stores as well as from the cache's 16-byte
+//! ones.
 
 use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
@@ -418,8 +419,7 @@ impl Gen {
 
     /// Stores the dirty XMM registers to `CpuState` (they stay cached),
     /// `XMM_SRC` only if `staged`: the translator fills it within the
-    /// guest instruction that reads it, so a fault site or a TB exit does
-    /// not need it.
+    /// guest instruction that reads it, so a TB exit does not need it.
     pub(crate) fn xmm_flush(&mut self, staged: bool) {
         let dirty: Vec<(usize, u8)> = self.xc.dirty_entries().collect();
         for (g, h) in dirty {
@@ -515,8 +515,8 @@ impl Gen {
 
     /// A branch to IR label `l` with the current cache. Dirty registers
     /// stay dirty only on the way to a forward label no other branch
-    /// targets (the way past a memory operand's alignment check, mostly),
-    /// where the fall-through can be made to agree (`xmm_at_label`).
+    /// targets (the way on past a side exit, mostly), where the
+    /// fall-through can be made to agree (`xmm_at_label`).
     pub(crate) fn xmm_branch(&mut self, l: u64) {
         if !self.xc_used {
             return;
