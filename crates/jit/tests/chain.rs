@@ -138,8 +138,14 @@ fn flush_while_chained_drops_everything() {
 
 /// A TB at `pc` counting RAX up to `limit`, looping to itself via slot 0.
 fn counter(pc: u64, limit: u64) -> ox86_ir::IrBlock {
+    counted_loop(pc, limit, |_| {})
+}
+
+/// `counter` with `body` first in each iteration.
+fn counted_loop(pc: u64, limit: u64, body: impl FnOnce(&mut ox86_ir::IrBlock)) -> ox86_ir::IrBlock {
     let mut b = block();
     b.insn_start(pc);
+    body(&mut b);
     let one = b.movi(1);
     let s = b.add(g(reg::RAX), one);
     b.mov_to(g(reg::RAX), s);
@@ -203,24 +209,14 @@ fn a_loops_xmm_registers_reach_cpu_state_however_it_stops() {
     // xmm2 += xmm3 (as quadwords) until rax reaches `limit`, with a load
     // of [rsi + rax * step] in each iteration.
     let looped = |pc: u64, limit: u64, step: u64| {
-        let mut b = block();
-        b.insn_start(pc);
-        b.call_xmm(id_of(&sse::int::PADDQ), 2, 3, 0);
-        let k = b.movi(step);
-        let off = b.binop(ox86_ir::Opcode::Mul, g(reg::RAX), k);
-        let at = b.add(g(reg::RSI), off);
-        let v = b.load(ox86_ir::Opcode::Ld64, at);
-        b.mov_to(g(reg::RDX), v);
-        let one = b.movi(1);
-        let s = b.add(g(reg::RAX), one);
-        b.mov_to(g(reg::RAX), s);
-        let lim = b.movi(limit);
-        let l = b.label();
-        b.brcond(Cond::Ltu, g(reg::RAX), lim, l);
-        goto(&mut b, pc + 0x10, 1);
-        b.set_label(l);
-        goto(&mut b, pc, 0);
-        b
+        counted_loop(pc, limit, |b| {
+            b.call_xmm(id_of(&sse::int::PADDQ), 2, 3, 0);
+            let k = b.movi(step);
+            let off = b.binop(ox86_ir::Opcode::Mul, g(reg::RAX), k);
+            let at = b.add(g(reg::RSI), off);
+            let v = b.load(ox86_ir::Opcode::Ld64, at);
+            b.mov_to(g(reg::RDX), v);
+        })
     };
     let word = 7u64;
     let start = |env: &mut CpuState| {

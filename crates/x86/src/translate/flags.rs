@@ -504,7 +504,6 @@ impl Cx {
 mod tests {
     use super::*;
     use crate::cc::compute_all;
-    use crate::GLOBALS;
     use iced_x86::Instruction;
     use ox86_ir::eval::eval1;
     use ox86_ir::IrBlock;
@@ -531,18 +530,7 @@ mod tests {
     /// kind, size and rotate bit.
     #[test]
     fn zf_of_any_state_is_compute_alls_zf() {
-        let mut cx = Cx {
-            b: IrBlock::new(&GLOBALS),
-            insn: Instruction::default(),
-            pc: 0x1000,
-            next_pc: 0x1000,
-            cc_known: None,
-            ended: false,
-            mode: crate::translate::Mode::USER64,
-            tb_page: 0,
-            region: None,
-            goes_on: false,
-        };
+        let mut cx = Cx::for_test(Instruction::default());
         let zf = cx.zf_of_any_state();
         let values = [
             0,

@@ -125,6 +125,24 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// A context translating `insn` alone, at its own address, in user
+    /// mode (the instruction families' unit tests).
+    #[cfg(test)]
+    pub fn for_test(insn: Instruction) -> Cx {
+        Cx {
+            b: IrBlock::new(&GLOBALS),
+            insn,
+            pc: insn.ip(),
+            next_pc: insn.next_ip(),
+            cc_known: None,
+            ended: false,
+            mode: Mode::USER64,
+            tb_page: 0,
+            region: None,
+            goes_on: false,
+        }
+    }
+
     /// The temp of IR global `g` (`glob::*` or a GPR number).
     pub fn g(&self, g: usize) -> Temp {
         Temp(g as u32)

@@ -279,10 +279,8 @@ fn is_xmm_reg(cx: &Cx, i: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::GLOBALS;
     use crate::helpers::{self, Names};
     use iced_x86::{CpuidFeature, Decoder, DecoderOptions, Instruction};
-    use ox86_ir::IrBlock;
 
     /// The CPUID features whose legacy XMM forms this module implements.
     const FEATURES: &[CpuidFeature] = &[
@@ -372,18 +370,7 @@ mod tests {
         codes.sort();
         codes.dedup();
         for insn in forms {
-            let mut cx = Cx {
-                b: IrBlock::new(&GLOBALS),
-                insn,
-                pc: insn.ip(),
-                next_pc: insn.next_ip(),
-                cc_known: None,
-                ended: false,
-                mode: crate::translate::Mode::USER64,
-                tb_page: 0,
-                region: None,
-                goes_on: false,
-            };
+            let mut cx = Cx::for_test(insn);
             assert_eq!(
                 translate(&mut cx),
                 Outcome::Done,

@@ -106,26 +106,14 @@ fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInf
 mod tests {
     use super::*;
     use crate::helpers::Names;
-    use crate::GLOBALS;
     use iced_x86::{Decoder, DecoderOptions};
-    use ox86_ir::{text, verify, IrBlock};
+    use ox86_ir::{text, verify};
 
     /// Translates the one instruction in `bytes` with the x87 family and
     /// returns its IR text, or None when the family declines it.
     fn translate_one(bytes: &[u8]) -> Option<String> {
         let insn = Decoder::with_ip(64, bytes, 0x1000, DecoderOptions::NONE).decode();
-        let mut cx = Cx {
-            b: IrBlock::new(&GLOBALS),
-            insn,
-            pc: 0x1000,
-            next_pc: 0x1000 + insn.len() as u64,
-            cc_known: None,
-            ended: false,
-            mode: crate::translate::Mode::USER64,
-            tb_page: 0,
-            region: None,
-            goes_on: false,
-        };
+        let mut cx = Cx::for_test(insn);
         if translate(&mut cx) == Outcome::NotMine {
             return None;
         }
