@@ -555,15 +555,7 @@ impl Gen {
                 for (g, h) in b.dirty_entries() {
                     self.xmm_place(g, h);
                 }
-                let dropped: Vec<(usize, u8)> = self
-                    .xc
-                    .dirty_entries()
-                    .filter(|&(g, h)| b.get(g) != Some(h))
-                    .collect();
-                for (g, h) in dropped {
-                    self.xmm_store(g, h);
-                    self.xc.set_clean(g);
-                }
+                self.xmm_store_unless_in(&b);
                 let mut s = self.xc;
                 s.intersect(&b);
                 s
@@ -573,6 +565,20 @@ impl Gen {
             (false, None) => Default::default(),
         };
         self.xc_falls = true;
+    }
+
+    /// Stores the dirty registers that `other` does not cache in the same
+    /// host register (a state this code is about to take on).
+    fn xmm_store_unless_in(&mut self, other: &crate::xmm_cache::XmmCache) {
+        let moved: Vec<(usize, u8)> = self
+            .xc
+            .dirty_entries()
+            .filter(|&(g, h)| other.get(g) != Some(h))
+            .collect();
+        for (g, h) in moved {
+            self.xmm_store(g, h);
+            self.xc.set_clean(g);
+        }
     }
 
     /// Guest XMM `g` into host register `h`: moved from another host
@@ -639,15 +645,7 @@ impl Gen {
         let Some(want) = self.xc_loop else {
             return;
         };
-        let away: Vec<(usize, u8)> = self
-            .xc
-            .dirty_entries()
-            .filter(|&(g, h)| want.get(g) != Some(h))
-            .collect();
-        for (g, h) in away {
-            self.xmm_store(g, h);
-            self.xc.set_clean(g);
-        }
+        self.xmm_store_unless_in(&want);
         for (g, h) in want.entries() {
             if self.xc.get(g) != Some(h) {
                 let disp = env_disp(xmm_offset(g, 0));
