@@ -323,7 +323,7 @@ fn copies_share_a_register() {
     // Modified in place while its copies live on.
     let one = b.movi(1);
     let u = b.add(t, one);
-    b.mov_to(r(reg::RDI), u);
+    b.mov_to(r(reg::RSI), u);
     let v = b.add(r(reg::RCX), one);
     b.mov_to(r(reg::RCX), v);
     let w = b.add(r(reg::RDX), r(reg::RCX));
@@ -550,7 +550,7 @@ fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
         held.push(b.add(r(reg::RBX), c));
     }
     let m = b.movi(3);
-    let idx = b.and(r(reg::RDI), m);
+    let idx = b.and(r(reg::R11), m);
     let s = if k == 0 { idx } else { b.shli(idx, k) };
     let a = b.add(r(reg::RSI), s);
     let a = b.addi(a, disp as u64);
@@ -595,7 +595,7 @@ fn scaled_index_addresses_are_one_access() {
         for k in 0..4 {
             // Every number of other live values, so that base and index
             // land in every host register (R13 as a base needs a disp8).
-            let cases = (0..13).map(|live| ([0, 8, 56, 200][live % 4], live));
+            let cases = (0..16).map(|live| ([0, 8, 56, 200][live % 4], live));
             for (disp, live) in cases {
                 let b = scaled_index_block(opc, k, disp, live);
                 let code = insns(&check(&mut j, &b, &mut mem, None));
@@ -613,7 +613,10 @@ fn scaled_index_addresses_are_one_access() {
     }
     // The encodings with special cases came up.
     for special in ["[r13+r", "+r12", "[rbx+r", "*8]", "*2+"] {
-        assert!(seen.iter().any(|i| i.contains(special)), "{special}");
+        assert!(
+            seen.iter().any(|i| i.contains(special)),
+            "{special} {seen:#?}"
+        );
     }
 }
 
@@ -633,7 +636,7 @@ fn store_hook_sees_scaled_index_addresses() {
     let id = j.compile(&b, PC).expect("compiles");
     let mut env = CpuState::default();
     env.regs[reg::RSI] = mem.as_mut_ptr() as u64;
-    env.regs[reg::RDI] = 6; // index 2
+    env.regs[reg::R11] = 6; // index 2
     HOOKED.lock().unwrap().clear();
     j.run(&mut env, id);
     let at = mem.as_ptr() as u64 + 2 * 4 + 8;
@@ -648,28 +651,28 @@ fn globals_are_stored_at_a_branch_only_on_the_paths_that_read_them() {
         let mut b = block();
         b.insn_start(PC);
         let t = b.add(r(reg::RAX), r(reg::RBX));
-        b.mov_to(r(reg::RDI), t);
+        b.mov_to(r(reg::RSI), t);
         b.mov_to(r(reg::RCX), t);
         let taken = b.label();
         b.brcond(ox86_ir::Cond::Ltu, r(reg::RAX), r(reg::RBX), taken);
         let one = b.movi(1);
-        b.mov_to(r(reg::RDI), one);
+        b.mov_to(r(reg::RSI), one);
         goto(&mut b, PC + 0x10, 0);
         b.set_label(taken);
         if both {
             let two = b.movi(2);
-            b.mov_to(r(reg::RDI), two);
+            b.mov_to(r(reg::RSI), two);
         }
         goto(&mut b, PC + 0x20, 1);
         let code = insns(&check(&mut j, &b, &mut mem, None));
-        // RDI is never stored before the branch; when the taken path
+        // RSI is never stored before the branch; when the taken path
         // reads it, it is stored on that path only (right after a jump
         // over it, for the other path).
         let before: Vec<_> = code.iter().take_while(|i| !i.starts_with('j')).collect();
         let stores = before.iter().filter(|i| i.starts_with("mov [rbp")).count();
         assert_eq!(stores, 1, "{code:#?}");
         let after = &code[before.len() + 1];
-        assert_eq!(after.starts_with("mov [rbp-48h]"), !both, "{code:#?}");
+        assert_eq!(after.starts_with("mov [rbp-50h]"), !both, "{code:#?}");
     }
 }
 

@@ -175,7 +175,11 @@ fn side_exit(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u
 }
 
 /// Ends the TB with a two-way branch: `target` when `c(a, b)`, else the
-/// next instruction.
+/// next instruction. A jump back to the TB's own start (a self-loop) is
+/// laid out the other way round, the inverted condition leaving the loop:
+/// the back edge is then the fall-through, one taken host jump per
+/// iteration instead of two, as in the guest's own code (matmul's inner
+/// loop ran 1.6x slower in some placements of the two-jump form).
 fn branch2(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64) {
     // A loop region's block: branch straight to its label.
     if let Some(r) = cx.region.as_mut() {
@@ -187,9 +191,17 @@ fn branch2(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64
             return;
         }
     }
+    let next = cx.next_pc;
+    if target == cx.tb_pc {
+        let out = cx.b.label();
+        cx.b.brcond(c.invert(), a, b, out);
+        cx.goto(target, 1);
+        cx.b.set_label(out);
+        cx.goto(next, 0);
+        return;
+    }
     let taken = cx.b.label();
     cx.b.brcond(c, a, b, taken);
-    let next = cx.next_pc;
     cx.goto(next, 0);
     cx.b.set_label(taken);
     cx.goto(target, 1);

@@ -122,6 +122,8 @@ pub struct Cx {
     /// The current instruction is a conditional jump the TB goes on past
     /// (`goes_on_past`, and `branch`).
     pub goes_on: bool,
+    /// The TB's first guest address.
+    pub tb_pc: u64,
 }
 
 impl Cx {
@@ -140,6 +142,7 @@ impl Cx {
             tb_page: 0,
             region: None,
             goes_on: false,
+            tb_pc: insn.ip(),
         }
     }
 
@@ -288,6 +291,7 @@ pub fn translate_tb_into(
         tb_page: page,
         region,
         goes_on: false,
+        tb_pc: pc,
     };
     let mut n_insns = 0;
     // The end of the code translated (a region's blocks may come in any
