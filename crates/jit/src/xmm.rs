@@ -331,21 +331,34 @@ impl Gen {
         // The destination register is newer than `CpuState` (see
         // `xmm_cache`); the other results go to `xmm_result`.
         match class {
+            // The flags are read by LAHF (and SETO) with RAX saved in
+            // R11, not by PUSHFQ: that is microcoded, and the load of its
+            // result stalled strmem's `strcmp` loop.
             Class::Comis => dynasm!(self.a ; .arch x64
-                ; pushfq
-                ; pop r11
-                ; and r11d, COMIS_FLAGS
+                ; mov r11, rax
+                ; lahf
+                ; movzx eax, ah
+                ; and eax, COMIS_FLAGS
+                ; xchg rax, r11
                 ; mov [rbp + RESULT_DISP], r11
             ),
             Class::ToGpr | Class::Mask => {
                 dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11)
             }
+            // AH = SF ZF 0 AF 0 PF 1 CF, AL = OF; then OF moves to bit 11
+            // (AL << 3, rotated into the high byte) and the index (ECX)
+            // to the high half.
             Class::Pcmpistri => dynasm!(self.a ; .arch x64
-                ; pushfq
-                ; pop r11
-                ; and r11d, PCMPSTR_FLAGS
+                ; mov r11, rax
+                ; lahf
+                ; seto al
+                ; movzx eax, ax
+                ; shl al, 3
+                ; rol ax, 8
+                ; and eax, PCMPSTR_FLAGS
                 ; shl rcx, 32
-                ; or r11, rcx
+                ; or rax, rcx
+                ; xchg rax, r11
                 ; mov [rbp + RESULT_DISP], r11
                 ; pop rcx
             ),
