@@ -196,7 +196,10 @@ macro_rules! on_host {
 
 /// Declares one x87 helper of a common shape:
 /// - `plain(wait, commit) ["insn"]`: no arguments;
+/// - `push(moved) ["insn"]`: no arguments, a push that `moved` (see
+///   `moves`) does itself when it can;
 /// - `sti ["insn with st({i})"]`: argument 0 is i (0..7);
+/// - `sti(moved) ["insn with st({i})"]`: likewise, `moved(fpu, i)` first;
 /// - `load ["insn [{m}]"]`: arguments 0 and 1 are the bytes of the memory
 ///   source (low quadword first);
 /// - `store(part, commit) ["insn [{m}]"]`: arguments 0 and 1 are the memory
@@ -211,6 +214,43 @@ macro_rules! x87_helper {
                 extern "C" fn f(env: &mut $crate::cpu::CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
                     use $crate::helpers::x87::host::{exec, Commit, Wait};
                     exec(env, Wait::$wait, Commit::$commit, |img| on_host!(img, [$($insn),+]));
+                    0
+                }
+                f
+            },
+        };
+    };
+    ($(#[$doc:meta])* $name:ident = $text:literal, sti($moved:path) [$($insn:literal),+]) => {
+        $(#[$doc])*
+        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
+            name: $text,
+            func: {
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, i: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::helpers::x87::host::{exec, Commit, FsaveImage, Wait};
+                    fn run<const I: usize>(img: *mut FsaveImage) {
+                        on_host!(img, [$($insn),+], i = const I)
+                    }
+                    const RUN: [fn(*mut FsaveImage); 8] =
+                        [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
+                    if !$moved(&mut env.fpu, (i & 7) as usize) {
+                        exec(env, Wait::Check, Commit::Stack, RUN[(i & 7) as usize]);
+                    }
+                    0
+                }
+                f
+            },
+        };
+    };
+    ($(#[$doc:meta])* $name:ident = $text:literal, push($moved:path) [$($insn:literal),+]) => {
+        $(#[$doc])*
+        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
+            name: $text,
+            func: {
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::helpers::x87::host::{exec, Commit, Wait};
+                    if !$moved(&mut env.fpu) {
+                        exec(env, Wait::Check, Commit::Stack, |img| on_host!(img, [$($insn),+]));
+                    }
                     0
                 }
                 f

@@ -1,7 +1,9 @@
 //! x87 helpers: every x87 instruction that touches the FPU's registers runs
 //! on the host's own x87 unit, loaded with the guest's state (`host`), so
 //! that 80-bit results, rounding and precision control, condition codes,
-//! tags and stack faults are the hardware's. The translator
+//! tags and stack faults are the hardware's. The register moves (FXCH,
+//! FLD and FST(P) between registers, FLDZ, FLD1) are done on the state
+//! itself where their effect is a plain copy (`moves`). The translator
 //! (`translate/x87`) does the guest memory accesses and passes values in.
 
 #[macro_use]
@@ -9,6 +11,7 @@ pub(crate) mod host;
 pub mod arith;
 pub mod compare;
 pub mod control;
+pub mod moves;
 pub mod transcendental;
 pub mod transfer;
 

@@ -1161,6 +1161,71 @@ fn after_native_pre(s: &Setup, pre: Native) -> Box<CpuState> {
 }
 
 #[test]
+fn register_moves_after_condition_codes_are_set() {
+    // A division leaves C1 (rounded up or not), C0, C2, C3 and exception
+    // flags, for the register moves (`moves`) to clear or keep as the FPU
+    // does; a full stack makes the pushes overflow.
+    let cases: &[(&str, Native, &HelperInfo, u64)] = &[
+        (
+            "fxch st(1)",
+            native_fn!("fdiv st(0), st(1)", "fxch st(1)"),
+            &FXCH,
+            1,
+        ),
+        (
+            "fxch st(3)",
+            native_fn!("fdiv st(0), st(1)", "fxch st(3)"),
+            &FXCH,
+            3,
+        ),
+        (
+            "fld st(1)",
+            native_fn!("fdiv st(0), st(1)", "fld st(1)"),
+            &FLD_STI,
+            1,
+        ),
+        ("fld1", native_fn!("fdiv st(0), st(1)", "fld1"), &FLD1, 0),
+        ("fldz", native_fn!("fdiv st(0), st(1)", "fldz"), &FLDZ, 0),
+        (
+            "fst st(2)",
+            native_fn!("fdiv st(0), st(1)", "fst st(2)"),
+            &FST_STI,
+            2,
+        ),
+        (
+            "fstp st(1)",
+            native_fn!("fdiv st(0), st(1)", "fstp st(1)"),
+            &FSTP_STI,
+            1,
+        ),
+    ];
+    let mut full = binary_setups(1);
+    for s in &mut full {
+        while s.stack.len() < 8 {
+            s.stack.push(filler(s.stack.len()));
+        }
+    }
+    let setups = binary_setups(1).into_iter().chain(full);
+    let mut moved = 0;
+    for s in setups {
+        let pre = native_fn!("fdiv st(0), st(1)");
+        if super::host::pending(&after_native_pre(&s, pre).fpu) {
+            // The move would trap natively.
+            continue;
+        }
+        for &(name, native, h, i) in cases {
+            let want = native(&s);
+            let mut env = after_native_pre(&s, pre);
+            call(h, &mut env, [i, 0, 0, 0, 0]);
+            let got = observe_guest(&env, want.mem, want.flags);
+            assert_eq!(got, want, "{name} after fdiv from {s:x?}");
+            moved += 1;
+        }
+    }
+    assert!(moved > 100, "only {moved} cases ran");
+}
+
+#[test]
 fn status_word_control_word_and_environment() {
     // A division leaves flags and condition codes for FNSTSW/FNSTENV to see.
     let setups = binary_setups(1);

@@ -39,15 +39,15 @@ x87_helper! {
 }
 x87_helper! {
     /// FLD ST(i): push a copy of ST(i).
-    FLD_STI = "fld_sti", sti ["fld st({i})"]
+    FLD_STI = "fld_sti", sti(super::moves::fld_sti) ["fld st({i})"]
 }
 x87_helper! {
     /// FLDZ: push +0.0.
-    FLDZ = "fldz", plain(Check, Stack) ["fldz"]
+    FLDZ = "fldz", push(super::moves::fldz) ["fldz"]
 }
 x87_helper! {
     /// FLD1: push +1.0.
-    FLD1 = "fld1", plain(Check, Stack) ["fld1"]
+    FLD1 = "fld1", push(super::moves::fld1) ["fld1"]
 }
 x87_helper! {
     /// FLDPI: push pi (rounded per FCW.RC).
@@ -143,11 +143,11 @@ pub static FPOP: HelperInfo = HelperInfo {
 
 x87_helper! {
     /// FST ST(i): ST(i) = ST(0).
-    FST_STI = "fst_sti", sti ["fst st({i})"]
+    FST_STI = "fst_sti", sti(super::moves::fst_sti_keep) ["fst st({i})"]
 }
 x87_helper! {
     /// FSTP ST(i): ST(i) = ST(0), then pop.
-    FSTP_STI = "fstp_sti", sti ["fstp st({i})"]
+    FSTP_STI = "fstp_sti", sti(super::moves::fstp_sti) ["fstp st({i})"]
 }
 x87_helper! {
     /// D9 D8+i, an alias of FSTP ST(i), run as itself: with an empty ST(0)
@@ -164,7 +164,7 @@ x87_helper! {
 }
 x87_helper! {
     /// FXCH ST(i): exchange ST(0) and ST(i).
-    FXCH = "fxch", sti ["fxch st({i})"]
+    FXCH = "fxch", sti(super::moves::fxch) ["fxch st({i})"]
 }
 
 extern "C" fn fcmov(env: &mut CpuState, i: u64, cond: u64, _: u64, _: u64, _: u64) -> u64 {

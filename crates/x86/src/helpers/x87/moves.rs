@@ -1,0 +1,103 @@
+//! x87 register moves done on `X87State` itself. FXCH, FLD ST(i), FST
+//! ST(i), FSTP ST(i), FLDZ and FLD1 copy 80-bit values and move TOP, with
+//! no arithmetic: when their operands are present (no stack fault) and no
+//! unmasked exception is pending, their whole effect is known (SDM vol. 2,
+//! each instruction's "FPU Flags Affected" and "Floating-Point
+//! Exceptions": a register-to-register copy converts nothing and raises
+//! nothing). The value moves, the tags follow it, C1 is cleared, and
+//! nothing else changes. Anything else runs on the host FPU (`host`),
+//! which costs an FRSTOR and an FNSAVE per instruction. Each function
+//! returns false, having changed nothing, when it leaves the instruction
+//! to the host.
+
+use super::host::pending;
+use crate::cpu::X87State;
+
+/// C1 in the status word.
+const C1: u16 = 1 << 9;
+
+/// +0.0 and +1.0 as 80-bit extended values.
+const ZERO: [u8; 10] = [0; 10];
+const ONE: [u8; 10] = [0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f];
+
+/// The physical register of ST(i).
+fn phys(x: &X87State, i: usize) -> usize {
+    (x.top as usize + i) & 7
+}
+
+fn valid(x: &X87State, p: usize) -> bool {
+    x.ftw & (1 << p) != 0
+}
+
+fn value(x: &X87State, p: usize) -> [u8; 10] {
+    let mut v = [0; 10];
+    v.copy_from_slice(&x.regs[p][..10]);
+    v
+}
+
+/// Pushes `v` unless the register it goes to is in use (stack overflow).
+fn push(x: &mut X87State, v: [u8; 10]) -> bool {
+    let d = phys(x, 7);
+    if pending(x) || valid(x, d) {
+        return false;
+    }
+    x.regs[d][..10].copy_from_slice(&v);
+    x.top = d as u32;
+    x.ftw |= 1 << d;
+    x.fsw &= !C1;
+    true
+}
+
+/// FXCH ST(i), both registers in use.
+pub fn fxch(x: &mut X87State, i: usize) -> bool {
+    let (a, b) = (phys(x, 0), phys(x, i));
+    if pending(x) || !valid(x, a) || !valid(x, b) {
+        return false;
+    }
+    x.regs.swap(a, b);
+    x.fsw &= !C1;
+    true
+}
+
+/// FLD ST(i), ST(i) in use.
+pub fn fld_sti(x: &mut X87State, i: usize) -> bool {
+    let s = phys(x, i);
+    valid(x, s) && push(x, value(x, s))
+}
+
+/// FLDZ.
+pub fn fldz(x: &mut X87State) -> bool {
+    push(x, ZERO)
+}
+
+/// FLD1.
+pub fn fld1(x: &mut X87State) -> bool {
+    push(x, ONE)
+}
+
+/// FST ST(i) (`pop` false) or FSTP ST(i), ST(0) in use.
+pub fn fst_sti(x: &mut X87State, i: usize, pop: bool) -> bool {
+    let (s, d) = (phys(x, 0), phys(x, i));
+    if pending(x) || !valid(x, s) {
+        return false;
+    }
+    let v = value(x, s);
+    x.regs[d][..10].copy_from_slice(&v);
+    x.ftw |= 1 << d;
+    if pop {
+        x.ftw &= !(1 << s);
+        x.top = ((s + 1) & 7) as u32;
+    }
+    x.fsw &= !C1;
+    true
+}
+
+/// FSTP ST(i).
+pub fn fstp_sti(x: &mut X87State, i: usize) -> bool {
+    fst_sti(x, i, true)
+}
+
+/// FST ST(i).
+pub fn fst_sti_keep(x: &mut X87State, i: usize) -> bool {
+    fst_sti(x, i, false)
+}
