@@ -61,10 +61,14 @@ fn fldcw_slot(cw: u64) -> usize {
 }
 
 extern "C" fn fldcw(env: &mut CpuState, cw: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-    // With no exception flag (nor SF, ES or B) set, nothing is pending
-    // before or after: FLDCW replaces the control word and nothing else,
-    // as it did the last time this word was loaded.
-    let quiet = env.fpu.fsw & (fsw::EXCEPTIONS | fsw::SF | fsw::ES | fsw::B) == 0;
+    // With nothing pending (ES and B clear) and every exception flag that
+    // is set masked by the new word too, nothing is pending after:
+    // FLDCW replaces the control word and nothing else, as it did the
+    // last time this word was loaded. (Inexact results leave PE set, so
+    // requiring no flag at all missed most loads in real code.)
+    let x = &env.fpu;
+    let quiet = x.fsw & (fsw::ES | fsw::B) == 0
+        && x.fsw & fsw::EXCEPTIONS & !(cw as u16) & fsw::EXCEPTIONS == 0;
     let key = 1 << 32 | (cw & 0xffff) << 16;
     let slot = &LAST_FLDCW[fldcw_slot(cw)];
     let last = slot.load(Ordering::Relaxed);

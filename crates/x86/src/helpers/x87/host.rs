@@ -11,8 +11,6 @@ pub mod fsw {
     pub const EXCEPTIONS: u16 = 0x3f;
     /// Precision exception.
     pub const PE: u16 = 1 << 5;
-    /// Stack fault.
-    pub const SF: u16 = 1 << 6;
     /// Exception summary: an unmasked exception is pending.
     pub const ES: u16 = 1 << 7;
     /// FPU busy (mirrors ES).
