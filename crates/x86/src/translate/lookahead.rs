@@ -73,11 +73,38 @@ fn is_direct_jmp(insn: &Instruction) -> bool {
 
 /// An instruction that cannot fault, leave the block or read memory:
 /// general registers and immediates only (LEA's address too), no stack,
-/// no division, and no shift or rotate that may keep the flags (a count
-/// that is zero after masking, or any count in CL).
+/// no division, no port I/O, and no shift or rotate that may keep the
+/// flags (a count that is zero after masking, or any count in CL). One
+/// with no operands at all must be one of a few known register-only ones:
+/// the others (x87 instructions such as FCOMPP, FWAIT, CPUID, RDMSR, ...)
+/// work on implicit state and may fault, and a fault there shows the
+/// flags to the guest's signal handler.
 fn harmless(insn: &Instruction) -> bool {
     use Mnemonic as M;
     let m = insn.mnemonic();
+    if insn.op_count() == 0
+        && !matches!(
+            m,
+            M::Nop
+                | M::Cbw
+                | M::Cwde
+                | M::Cdqe
+                | M::Cwd
+                | M::Cdq
+                | M::Cqo
+                | M::Clc
+                | M::Stc
+                | M::Cld
+                | M::Std
+                | M::Pause
+                | M::Lfence
+                | M::Sfence
+                | M::Mfence
+                | M::Endbr64
+        )
+    {
+        return false;
+    }
     let count_known_nonzero = || {
         let last = insn.op_count() - 1;
         let width_mask = if insn.op0_register().size() == 8 {
@@ -95,7 +122,7 @@ fn harmless(insn: &Instruction) -> bool {
     insn.flow_control() == FlowControl::Next
         && insn.stack_pointer_increment() == 0
         && !keeps_flags
-        && !matches!(m, M::Div | M::Idiv)
+        && !matches!(m, M::Div | M::Idiv | M::In | M::Out)
         && (0..insn.op_count()).all(|i| match insn.op_kind(i) {
             OpKind::Memory => m == M::Lea,
             OpKind::Register => insn.op_register(i).is_gpr(),
@@ -142,6 +169,11 @@ mod tests {
         assert!(!dead(&[0x90, 0x90, 0x90, 0x90, 0x31, 0xc0])); // past the window
         assert!(!dead(&[0x0f, 0x0b])); // ud2
         assert!(!dead(&[])); // nothing readable
+        assert!(!dead(&[0xde, 0xd9, 0x66, 0x3d, 0x05, 0x00])); // fcompp; cmp ax, 5
+        assert!(!dead(&[0x9b, 0x31, 0xc0])); // fwait; xor eax, eax
+        assert!(!dead(&[0x0f, 0xa2, 0x31, 0xc0])); // cpuid; xor eax, eax
+        assert!(!dead(&[0xec, 0x31, 0xc0])); // in al, dx; xor eax, eax
+        assert!(dead(&[0x99, 0x90, 0x31, 0xc0])); // cdq; nop; xor eax, eax
     }
 
     #[test]
