@@ -1,7 +1,10 @@
 //! Constant folding and copy propagation, forward through each TB.
 //! Knowledge is dropped at labels (another path may arrive there) and, for
 //! globals, at helper calls (a helper may change guest state). Also folds
-//! constant branches and drops code made unreachable by them.
+//! constant branches and drops code made unreachable by them, and zero
+//! extensions (`ext*u`, `and` with a low mask) of values already that
+//! narrow: a 32-bit `test r, r` is then one `and` of a value with itself,
+//! which folds.
 
 use crate::eval::{eval1, eval_mul2};
 use crate::func::IrBlock;
@@ -22,7 +25,11 @@ pub(crate) struct State {
     vals: Vec<Val>,
     /// For each temp, the temps currently recorded as copies of it.
     copies: Vec<Vec<Temp>>,
-    /// Temps whose `vals` or `copies` entry may be set (cleared at labels).
+    /// For each temp: its bits above this many are known to be zero (64:
+    /// nothing known).
+    bits: Vec<u8>,
+    /// Temps whose `vals`, `copies` or `bits` entry may be set (cleared at
+    /// labels).
     touched: Vec<Temp>,
     n_globals: usize,
     /// The rewritten ops (swapped with the block's).
@@ -38,6 +45,7 @@ impl State {
     #[inline(always)]
     fn clobber(&mut self, t: Temp) {
         self.vals[t.index()] = Val::Unknown;
+        self.bits[t.index()] = 64;
         if !self.copies[t.index()].is_empty() {
             self.clobber_copies(t);
         }
@@ -61,6 +69,11 @@ impl State {
         if v == Val::Unknown {
             return;
         }
+        let bits = match v {
+            Val::Const(c) => const_bits(c),
+            Val::Copy(src) => self.bits[src.index()],
+            Val::Unknown => 64,
+        };
         if let Val::Copy(src) = v {
             if src == t {
                 return;
@@ -69,13 +82,23 @@ impl State {
             self.touched.push(src);
         }
         self.vals[t.index()] = v;
+        self.bits[t.index()] = bits;
         self.touched.push(t);
+    }
+
+    /// `t`, of unknown value, has its bits above `bits` zero.
+    fn set_bits(&mut self, t: Temp, bits: u8) {
+        if bits < 64 {
+            self.bits[t.index()] = bits;
+            self.touched.push(t);
+        }
     }
 
     /// Forgets everything (at a label).
     fn reset_all(&mut self) {
         for t in self.touched.drain(..) {
             self.vals[t.index()] = Val::Unknown;
+            self.bits[t.index()] = 64;
             self.copies[t.index()].clear();
         }
     }
@@ -99,12 +122,49 @@ impl State {
         self.reset_all();
         self.vals.clear();
         self.vals.resize(n, Val::Unknown);
+        self.bits.clear();
+        self.bits.resize(n, 64);
         if self.copies.len() < n {
             self.copies.resize_with(n, Vec::new);
         }
         self.n_globals = n_globals;
         self.out.clear();
     }
+}
+
+/// Bits up to and including the highest set bit of `c`.
+fn const_bits(c: u64) -> u8 {
+    (64 - c.leading_zeros()) as u8
+}
+
+/// How many low bits of its result op `op` can set (64: any).
+fn result_bits(op: &Op, st: &State) -> u8 {
+    let known = |t: Temp| st.bits[t.index()];
+    match op.opc {
+        Opcode::Ext8u | Opcode::Ld8u => 8,
+        Opcode::Ext16u | Opcode::Ld16u => 16,
+        Opcode::Ext32u | Opcode::Ld32u => 32,
+        Opcode::Setcond => 1,
+        Opcode::And => known(op.ins[0]).min(known(op.ins[1])),
+        Opcode::Or | Opcode::Xor => known(op.ins[0]).max(known(op.ins[1])),
+        _ => 64,
+    }
+}
+
+/// A zero extension, or an `and` with a mask of low ones, of a value
+/// whose bits above the extension's width are zero already.
+fn extends_nothing(op: &Op, st: &State) -> bool {
+    let from = match op.opc {
+        Opcode::Ext8u => 8,
+        Opcode::Ext16u => 16,
+        Opcode::Ext32u => 32,
+        Opcode::And => match st.get(op.ins[1]) {
+            Val::Const(m) if m & m.wrapping_add(1) == 0 => const_bits(m),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    st.bits[op.ins[0].index()] <= from
 }
 
 fn movi(d: Temp, c: u64) -> Op {
@@ -218,6 +278,8 @@ pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
                 if let Some(v) = eval1(op.opc, ins, op.consts) {
                     op = movi(op.outs[0], v);
                 }
+            } else if extends_nothing(&op, st) {
+                op = mov(op.outs[0], op.ins[0]);
             } else if let Some(s) = simplify(&op, st) {
                 op = s;
                 if op.opc == Opcode::Mov {
@@ -240,7 +302,11 @@ pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
                         _ => st.set(d, Val::Copy(s)),
                     }
                 }
-                _ => st.set(d, Val::Unknown),
+                _ => {
+                    let bits = result_bits(&op, st);
+                    st.set(d, Val::Unknown);
+                    st.set_bits(d, bits);
+                }
             }
             out.push(op);
             continue;
@@ -365,5 +431,41 @@ mod tests {
             .ops
             .iter()
             .any(|o| o.opc == Opcode::Movi && o.consts[0] == 7));
+    }
+
+    #[test]
+    fn extensions_of_values_that_narrow_are_copies() {
+        let mut b = IrBlock::new(&G);
+        let x = b.unop(Opcode::Ext32u, b.global(1));
+        // TEST r32, r32: both operands zero-extended again, then ANDed.
+        let p = b.unop(Opcode::Ext32u, x);
+        let q = b.unop(Opcode::Ext32u, x);
+        let t = b.and(p, q);
+        let m = b.movi(0xffff_ffff);
+        let u = b.and(t, m);
+        b.mov_to(b.global(0), u);
+        // 64 bits of rbx are not 32: this one stays.
+        let w = b.unop(Opcode::Ext32u, b.global(1));
+        b.mov_to(b.global(1), w);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let exts = b.ops.iter().filter(|o| o.opc == Opcode::Ext32u).count();
+        assert_eq!(exts, 2, "{:?}", b.ops);
+        assert!(!b.ops.iter().any(|o| o.opc == Opcode::And), "{:?}", b.ops);
+    }
+
+    #[test]
+    fn a_width_known_before_a_label_is_not_known_after_it() {
+        let mut b = IrBlock::new(&G);
+        let l = b.label();
+        let x = b.unop(Opcode::Ext8u, b.global(1));
+        b.mov_to(b.global(0), x);
+        b.set_label(l);
+        let y = b.unop(Opcode::Ext8u, b.global(0));
+        b.mov_to(b.global(1), y);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let exts = b.ops.iter().filter(|o| o.opc == Opcode::Ext8u).count();
+        assert_eq!(exts, 2, "another way may reach the label: {:?}", b.ops);
     }
 }
