@@ -200,6 +200,7 @@ macro_rules! on_host {
 /// - `sti(moved) ["insn with st({i})"]`: likewise, `moved(fpu, i)` first;
 /// - `load ["insn [{m}]"]`: arguments 0 and 1 are the bytes of the memory
 ///   source (low quadword first);
+/// - `load(moved) ["insn [{m}]"]`: likewise, `moved(fpu, lo)` first;
 /// - `store(part, commit) ["insn [{m}]"]`: arguments 0 and 1 are the memory
 ///   destination's old bytes (kept where the instruction does not store);
 ///   returns quadword `part` of what it holds afterwards.
@@ -268,6 +269,25 @@ macro_rules! x87_helper {
                     const RUN: [fn(*mut FsaveImage); 8] =
                         [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
                     exec(env, Wait::Check, Commit::Stack, RUN[(i & 7) as usize]);
+                    0
+                }
+                f
+            },
+        };
+    };
+    ($(#[$doc:meta])* $name:ident = $text:literal, load($moved:path) [$($insn:literal),+]) => {
+        $(#[$doc])*
+        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
+            name: $text,
+            func: {
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, lo: u64, hi: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::helpers::x87::host::{exec, Commit, Mem, Wait};
+                    if $moved(&mut env.fpu, lo) {
+                        return 0;
+                    }
+                    let mut m = Mem::new(&[lo, hi]);
+                    let p = m.0.as_mut_ptr();
+                    exec(env, Wait::Check, Commit::Stack, |img| on_host!(img, [$($insn),+], m = in(reg) p));
                     0
                 }
                 f

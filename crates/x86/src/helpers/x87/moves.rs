@@ -5,7 +5,10 @@
 //! each instruction's "FPU Flags Affected" and "Floating-Point
 //! Exceptions": a register-to-register copy converts nothing and raises
 //! nothing). The value moves, the tags follow it, C1 is cleared, and
-//! nothing else changes. Anything else runs on the host FPU (`host`),
+//! nothing else changes. The loads FILD m16/m32/m64 and FLD m32/m64 of a
+//! zero, an infinity or a normal number are pushes too: every such value
+//! has an exact 80-bit form and raises nothing (denormals and NaNs, which
+//! may raise DE or IE, are left to the host). Anything else runs on the host FPU (`host`),
 //! which costs an FRSTOR and an FNSAVE per instruction. Each function
 //! returns false, having changed nothing, when it leaves the instruction
 //! to the host.
@@ -46,6 +49,70 @@ fn push(x: &mut X87State, v: [u8; 10]) -> bool {
     x.ftw |= 1 << d;
     x.fsw &= !C1;
     true
+}
+
+/// The 80-bit value of sign `neg`, biased exponent `exp` and significand
+/// `mant` (explicit integer bit).
+fn f80(neg: bool, exp: u16, mant: u64) -> [u8; 10] {
+    let mut v = [0; 10];
+    v[..8].copy_from_slice(&mant.to_le_bytes());
+    v[8..].copy_from_slice(&(exp | (neg as u16) << 15).to_le_bytes());
+    v
+}
+
+/// The 80-bit form of a binary32 or binary64 `bits` (`frac` fraction
+/// bits, exponent bias `bias`), if it is a zero, an infinity or normal.
+fn widened(bits: u64, frac: u32, bias: u16) -> Option<[u8; 10]> {
+    let exp_bits = if frac == 23 { 8 } else { 11 };
+    let neg = bits >> (frac + exp_bits) & 1 != 0;
+    let e = (bits >> frac) & ((1 << exp_bits) - 1);
+    let f = bits & ((1 << frac) - 1);
+    match (e, f) {
+        (0, 0) => Some(f80(neg, 0, 0)),
+        (0, _) => None,
+        (e, 0) if e == (1 << exp_bits) - 1 => Some(f80(neg, 0x7fff, 1 << 63)),
+        (e, _) if e == (1 << exp_bits) - 1 => None,
+        (e, f) => Some(f80(
+            neg,
+            e as u16 + 16383 - bias,
+            1 << 63 | f << (63 - frac),
+        )),
+    }
+}
+
+/// FLD m32: `v`'s low 32 bits.
+pub fn fld_m32(x: &mut X87State, v: u64) -> bool {
+    widened(v & 0xffff_ffff, 23, 127).is_some_and(|w| push(x, w))
+}
+
+/// FLD m64.
+pub fn fld_m64(x: &mut X87State, v: u64) -> bool {
+    widened(v, 52, 1023).is_some_and(|w| push(x, w))
+}
+
+/// The 80-bit form of integer `i` (always exact).
+fn integer(i: i64) -> [u8; 10] {
+    if i == 0 {
+        return f80(false, 0, 0);
+    }
+    let m = i.unsigned_abs();
+    let lz = m.leading_zeros();
+    f80(i < 0, (16383 + 63 - lz) as u16, m << lz)
+}
+
+/// FILD m16: `v`'s low 16 bits.
+pub fn fild_m16(x: &mut X87State, v: u64) -> bool {
+    push(x, integer(v as u16 as i16 as i64))
+}
+
+/// FILD m32.
+pub fn fild_m32(x: &mut X87State, v: u64) -> bool {
+    push(x, integer(v as u32 as i32 as i64))
+}
+
+/// FILD m64.
+pub fn fild_m64(x: &mut X87State, v: u64) -> bool {
+    push(x, integer(v as i64))
 }
 
 /// FXCH ST(i), both registers in use.

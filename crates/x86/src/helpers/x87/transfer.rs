@@ -11,11 +11,11 @@ use crate::helpers::HelperInfo;
 
 x87_helper! {
     /// FLD m32fp: push `lo` (m32fp bits).
-    FLD_M32 = "fld_m32", load ["fld dword ptr [{m}]"]
+    FLD_M32 = "fld_m32", load(super::moves::fld_m32) ["fld dword ptr [{m}]"]
 }
 x87_helper! {
     /// FLD m64fp: push `lo` (m64fp bits).
-    FLD_M64 = "fld_m64", load ["fld qword ptr [{m}]"]
+    FLD_M64 = "fld_m64", load(super::moves::fld_m64) ["fld qword ptr [{m}]"]
 }
 x87_helper! {
     /// FLD m80fp: push the 80-bit value (`lo` = significand, `hi` = sign and exponent).
@@ -23,15 +23,15 @@ x87_helper! {
 }
 x87_helper! {
     /// FILD m16int: push `lo` (the 16-bit integer).
-    FILD_M16 = "fild_m16", load ["fild word ptr [{m}]"]
+    FILD_M16 = "fild_m16", load(super::moves::fild_m16) ["fild word ptr [{m}]"]
 }
 x87_helper! {
     /// FILD m32int: push `lo` (the 32-bit integer).
-    FILD_M32 = "fild_m32", load ["fild dword ptr [{m}]"]
+    FILD_M32 = "fild_m32", load(super::moves::fild_m32) ["fild dword ptr [{m}]"]
 }
 x87_helper! {
     /// FILD m64int: push `lo` (the 64-bit integer).
-    FILD_M64 = "fild_m64", load ["fild qword ptr [{m}]"]
+    FILD_M64 = "fild_m64", load(super::moves::fild_m64) ["fild qword ptr [{m}]"]
 }
 x87_helper! {
     /// FBLD m80bcd: push the packed BCD integer (`lo`, `hi`).
