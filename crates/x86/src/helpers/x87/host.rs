@@ -194,8 +194,9 @@ macro_rules! on_host {
 
 /// Declares one x87 helper of a common shape:
 /// - `plain(wait, commit) ["insn"]`: no arguments;
-/// - `push(moved) ["insn"]`: no arguments, a push that `moved` (see
-///   `moves`) does itself when it can;
+/// - `plain(wait, commit, moved) ["insn"]`: likewise, but `moved(fpu)`
+///   (see `moves`) first, which does the instruction itself when it can;
+/// - `push(moved) ["insn"]`: `plain(Check, Stack, moved)`;
 /// - `sti ["insn with st({i})"]`: argument 0 is i (0..7);
 /// - `sti(moved) ["insn with st({i})"]`: likewise, `moved(fpu, i)` first;
 /// - `load ["insn [{m}]"]`: arguments 0 and 1 are the bytes of the memory
@@ -205,19 +206,27 @@ macro_rules! on_host {
 ///   destination's old bytes (kept where the instruction does not store);
 ///   returns quadword `part` of what it holds afterwards.
 macro_rules! x87_helper {
-    ($(#[$doc:meta])* $name:ident = $text:literal, plain($wait:ident, $commit:ident) [$($insn:literal),+]) => {
+    ($(#[$doc:meta])* $name:ident = $text:literal, plain($wait:ident, $commit:ident, $moved:path) [$($insn:literal),+]) => {
         $(#[$doc])*
         pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
             name: $text,
             func: {
                 extern "C" fn f(env: &mut $crate::cpu::CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
                     use $crate::helpers::x87::host::{exec, Commit, Wait};
-                    exec(env, Wait::$wait, Commit::$commit, |img| on_host!(img, [$($insn),+]));
+                    if !$moved(&mut env.fpu) {
+                        exec(env, Wait::$wait, Commit::$commit, |img| on_host!(img, [$($insn),+]));
+                    }
                     0
                 }
                 f
             },
         };
+    };
+    ($(#[$doc:meta])* $name:ident = $text:literal, plain($wait:ident, $commit:ident) [$($insn:literal),+]) => {
+        x87_helper! {
+            $(#[$doc])*
+            $name = $text, plain($wait, $commit, $crate::helpers::x87::moves::host_only_plain) [$($insn),+]
+        }
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, sti($moved:path) [$($insn:literal),+]) => {
         $(#[$doc])*
@@ -241,39 +250,16 @@ macro_rules! x87_helper {
         };
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, push($moved:path) [$($insn:literal),+]) => {
-        $(#[$doc])*
-        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
-            name: $text,
-            func: {
-                extern "C" fn f(env: &mut $crate::cpu::CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-                    use $crate::helpers::x87::host::{exec, Commit, Wait};
-                    if !$moved(&mut env.fpu) {
-                        exec(env, Wait::Check, Commit::Stack, |img| on_host!(img, [$($insn),+]));
-                    }
-                    0
-                }
-                f
-            },
-        };
+        x87_helper! {
+            $(#[$doc])*
+            $name = $text, plain(Check, Stack, $moved) [$($insn),+]
+        }
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, sti [$($insn:literal),+]) => {
-        $(#[$doc])*
-        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
-            name: $text,
-            func: {
-                extern "C" fn f(env: &mut $crate::cpu::CpuState, i: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-                    use $crate::helpers::x87::host::{exec, Commit, FsaveImage, Wait};
-                    fn run<const I: usize>(img: *mut FsaveImage) {
-                        on_host!(img, [$($insn),+], i = const I)
-                    }
-                    const RUN: [fn(*mut FsaveImage); 8] =
-                        [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
-                    exec(env, Wait::Check, Commit::Stack, RUN[(i & 7) as usize]);
-                    0
-                }
-                f
-            },
-        };
+        x87_helper! {
+            $(#[$doc])*
+            $name = $text, sti($crate::helpers::x87::moves::host_only_sti) [$($insn),+]
+        }
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, load($moved:path) [$($insn:literal),+]) => {
         $(#[$doc])*
@@ -295,20 +281,10 @@ macro_rules! x87_helper {
         };
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, load [$($insn:literal),+]) => {
-        $(#[$doc])*
-        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
-            name: $text,
-            func: {
-                extern "C" fn f(env: &mut $crate::cpu::CpuState, lo: u64, hi: u64, _: u64, _: u64, _: u64) -> u64 {
-                    use $crate::helpers::x87::host::{exec, Commit, Mem, Wait};
-                    let mut m = Mem::new(&[lo, hi]);
-                    let p = m.0.as_mut_ptr();
-                    exec(env, Wait::Check, Commit::Stack, |img| on_host!(img, [$($insn),+], m = in(reg) p));
-                    0
-                }
-                f
-            },
-        };
+        x87_helper! {
+            $(#[$doc])*
+            $name = $text, load($crate::helpers::x87::moves::host_only_load) [$($insn),+]
+        }
     };
     ($(#[$doc:meta])* $name:ident = $text:literal, store($part:literal, $commit:ident) [$($insn:literal),+]) => {
         $(#[$doc])*

@@ -168,3 +168,18 @@ pub fn fstp_sti(x: &mut X87State, i: usize) -> bool {
 pub fn fst_sti_keep(x: &mut X87State, i: usize) -> bool {
     fst_sti(x, i, false)
 }
+
+/// For the helpers that always run on the host (`x87_helper!`'s `plain`).
+pub fn host_only_plain(_: &mut X87State) -> bool {
+    false
+}
+
+/// For the helpers that always run on the host (`x87_helper!`'s `sti`).
+pub fn host_only_sti(_: &mut X87State, _: usize) -> bool {
+    false
+}
+
+/// For the helpers that always run on the host (`x87_helper!`'s `load`).
+pub fn host_only_load(_: &mut X87State, _: u64) -> bool {
+    false
+}
