@@ -137,11 +137,18 @@ pub const fn env_disp(offset: usize) -> i32 {
 
 /// `ENV_REG` displacement of `CpuState.rip`.
 pub const RIP_DISP: i32 = env_disp(offset_of!(CpuState, rip));
-/// `ENV_REG` displacement of `CpuState.exit_request`.
-pub const EXIT_REQUEST_DISP: i32 = env_disp(offset_of!(CpuState, exit_request));
+/// `ENV_REG` displacement of `CpuState.exit_request`, tested at every
+/// backward jump: an 8-bit one.
+pub const EXIT_REQUEST_DISP: i8 = disp8(env_disp(offset_of!(CpuState, exit_request)));
+/// `ENV_REG` displacement of `CpuState.loop_countdown`, counted down at
+/// every backward jump: an 8-bit one.
+pub const LOOP_COUNTDOWN_DISP: i8 = disp8(env_disp(offset_of!(CpuState, loop_countdown)));
 
-/// `ENV_REG` displacement of `CpuState.loop_countdown`.
-pub const LOOP_COUNTDOWN_DISP: i32 = env_disp(offset_of!(CpuState, loop_countdown));
+/// `d` as an 8-bit displacement; fails the build if it does not fit.
+const fn disp8(d: i32) -> i8 {
+    assert!(d >= i8::MIN as i32 && d <= i8::MAX as i32);
+    d as i8
+}
 /// `ENV_REG` displacement of `CpuState.jmp_cache`.
 pub const JMP_CACHE_DISP: i32 = env_disp(offset_of!(CpuState, jmp_cache));
 

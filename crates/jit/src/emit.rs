@@ -249,8 +249,10 @@ impl Gen {
         match (test, b) {
             (false, Val::Imm(0)) => dynasm!(self.a ; .arch x64 ; test Rd(a), Rd(a)),
             (false, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; cmp Rd(a), Rd(b)),
-            (false, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; cmp Rd(a), i),
+            (false, Val::Imm(i)) => crate::short::cmp_imm(&mut self.a, false, a, i),
             (true, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; test Rd(a), Rd(b)),
+            // Only ZF is read after a test: of the low byte when `i` is.
+            (true, Val::Imm(i @ 0..=0xff)) => dynasm!(self.a ; .arch x64 ; test Rb(a), i as i8),
             (true, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; test Rd(a), i),
         }
     }
@@ -263,8 +265,9 @@ impl Gen {
             // Same flags as `cmp a, 0` for every condition (CF = OF = 0).
             (false, Val::Imm(0)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(a)),
             (false, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), Rq(b)),
-            (false, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; cmp Rq(a), i),
+            (false, Val::Imm(i)) => crate::short::cmp_imm(&mut self.a, true, a, i),
             (true, Val::Reg(b)) => dynasm!(self.a ; .arch x64 ; test Rq(a), Rq(b)),
+            (true, Val::Imm(i @ 0..=0xff)) => dynasm!(self.a ; .arch x64 ; test Rb(a), i as i8),
             (true, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; test Rq(a), i),
         }
     }

@@ -217,7 +217,7 @@ impl Gen {
     fn chained_jump(&mut self, pc: u64) {
         let label = self.a.new_dynamic_label();
         if pc <= self.tb_pc && self.opts.store_hook.is_none() {
-            dynasm!(self.a ; .arch x64 ; sub DWORD [rbp + LOOP_COUNTDOWN_DISP], 1);
+            dynasm!(self.a ; .arch x64 ; dec DWORD [BYTE rbp + LOOP_COUNTDOWN_DISP]);
             self.jcc_label(0x4, label);
         }
         self.pad_to(3);
@@ -251,13 +251,13 @@ impl Gen {
             ; mov rcx, rax
             ; shr rcx, 12
             ; xor rcx, rax
-            ; and rcx, QWORD [rdx + MASK_OFFSET]
+            ; and rcx, QWORD [BYTE rdx + MASK_OFFSET]
             ; shl ecx, 4
             ; cmp QWORD [rdx + rcx], rax
         );
         self.jcc_abs(0x5, self.stubs.miss);
         // A hit may close a loop: an exit request takes the miss path.
-        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
+        dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
         self.jcc_abs(0x5, self.stubs.miss);
         if self.opts.count_hits {
             dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET]);

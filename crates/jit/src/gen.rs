@@ -551,7 +551,7 @@ impl Gen {
     /// loop of chained TBs passes one of these, so chained code stops
     /// promptly without a check at each TB entry.
     pub fn check_exit_request(&mut self, target_pc: u64) {
-        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
+        dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
         self.cold.push(Cold::Request {
@@ -565,9 +565,8 @@ impl Gen {
         for c in cold {
             match c {
                 Cold::Exit { label, k } => {
+                    // `Jit::run` sets rip from the exit's target.
                     self.a.dynamic_label(label);
-                    let target = self.exit_labels[k].2;
-                    self.st_env_imm(RIP_DISP, target);
                     let code = (self.id as u64) << 8 | (k as u64) << 3 | exit::DIRECT;
                     dynasm!(self.a ; .arch x64 ; mov eax, code as i32);
                     self.jmp_abs(self.stubs.ret);

@@ -245,10 +245,15 @@ impl Jit {
             enter(env, code)
         };
         match r.rax & 7 {
-            exit::DIRECT => JitExit::Direct {
-                tb: TbId((r.rax >> 8) as u32),
-                exit: ((r.rax >> 3) & 31) as usize,
-            },
+            exit::DIRECT => {
+                let (tb, exit) = ((r.rax >> 8) as usize, ((r.rax >> 3) & 31) as usize);
+                // The exit stub leaves rip to be set here, from its target.
+                env.rip = self.exits[self.tbs[tb].exits as usize + exit].target_pc;
+                JitExit::Direct {
+                    tb: TbId(tb as u32),
+                    exit,
+                }
+            }
             exit::INDIRECT => JitExit::Indirect,
             exit::EXCEPTION => JitExit::Exception,
             exit::HOST_FAULT => {

@@ -35,7 +35,7 @@ pub struct JmpEntry {
 
 /// Byte offset, from the first entry, of the index mask generated code
 /// reads (the header slot before the entries holds {mask, hits}).
-pub const MASK_OFFSET: i32 = -16;
+pub const MASK_OFFSET: i8 = -16;
 
 /// Byte offset, from the first entry, of the counter of inline lookups
 /// that hit (bumped by generated code only when statistics are on).

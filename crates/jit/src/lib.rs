@@ -3,6 +3,9 @@
 //! patchable direct exits, inline jump-table lookup), keeps it in a
 //! bump-allocated code cache, and maps host faults back to guest pcs.
 
+#[macro_use]
+mod short;
+
 mod abi;
 mod addr;
 mod asm;

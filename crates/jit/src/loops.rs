@@ -192,7 +192,7 @@ impl Gen {
         self.set_dirty(RIP.index(), false);
         self.canonicalize();
         self.xmm_back_edge();
-        dynasm!(self.a ; .arch x64 ; cmp DWORD [rbp + EXIT_REQUEST_DISP], 0);
+        dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
         let label = self.a.new_dynamic_label();
         self.jcc_label(0x5, label);
         let xmm = self.xc.dirty_entries().collect();

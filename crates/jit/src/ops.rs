@@ -160,30 +160,30 @@ impl Gen {
     fn binop64(&mut self, opc: Opcode, rd: u8, ra: u8, vb: Val) {
         match (opc, vb) {
             (Opcode::Add, Val::Imm(c)) if rd != ra => {
-                dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) + c])
+                short_disp!(self.a ; lea Rq(rd), [Rq(ra) + c])
             }
             (Opcode::Add, Val::Reg(rb)) if rd != ra => {
                 dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) + Rq(rb)])
             }
             (Opcode::Sub, Val::Imm(c)) if rd != ra && c != i32::MIN => {
-                dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(ra) - c])
+                short_disp!(self.a ; lea Rq(rd), [Rq(ra) - c])
             }
             (Opcode::Mul, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; imul Rq(rd), Rq(ra), c)
+                short_imm!(self.a, c ; imul Rq(rd), Rq(ra))
             }
             _ => {
                 self.mov_rr(rd, ra);
                 match (opc, vb) {
-                    (Opcode::Add, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; add Rq(rd), c),
+                    (Opcode::Add, Val::Imm(c)) => short_imm!(self.a, c ; add Rq(rd)),
                     (Opcode::Add, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; add Rq(rd), Rq(r)),
-                    (Opcode::Sub, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; sub Rq(rd), c),
+                    (Opcode::Sub, Val::Imm(c)) => short_imm!(self.a, c ; sub Rq(rd)),
                     (Opcode::Sub, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; sub Rq(rd), Rq(r)),
                     (Opcode::Mul, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rq(rd), Rq(r)),
-                    (Opcode::And, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; and Rq(rd), c),
+                    (Opcode::And, Val::Imm(c)) => short_imm!(self.a, c ; and Rq(rd)),
                     (Opcode::And, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; and Rq(rd), Rq(r)),
-                    (Opcode::Or, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; or Rq(rd), c),
+                    (Opcode::Or, Val::Imm(c)) => short_imm!(self.a, c ; or Rq(rd)),
                     (Opcode::Or, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; or Rq(rd), Rq(r)),
-                    (Opcode::Xor, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; xor Rq(rd), c),
+                    (Opcode::Xor, Val::Imm(c)) => short_imm!(self.a, c ; xor Rq(rd)),
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rq(rd), Rq(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
@@ -195,30 +195,30 @@ impl Gen {
     fn binop32(&mut self, opc: Opcode, rd: u8, ra: u8, vb: Val) {
         match (opc, vb) {
             (Opcode::Add, Val::Imm(c)) if rd != ra => {
-                dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) + c])
+                short_disp!(self.a ; lea Rd(rd), [Rq(ra) + c])
             }
             (Opcode::Add, Val::Reg(rb)) if rd != ra => {
                 dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) + Rq(rb)])
             }
             (Opcode::Sub, Val::Imm(c)) if rd != ra && c != i32::MIN => {
-                dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(ra) - c])
+                short_disp!(self.a ; lea Rd(rd), [Rq(ra) - c])
             }
             (Opcode::Mul, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; imul Rd(rd), Rd(ra), c)
+                short_imm!(self.a, c ; imul Rd(rd), Rd(ra))
             }
             _ => {
                 self.mov_rr32(rd, ra);
                 match (opc, vb) {
-                    (Opcode::Add, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; add Rd(rd), c),
+                    (Opcode::Add, Val::Imm(c)) => short_imm!(self.a, c ; add Rd(rd)),
                     (Opcode::Add, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; add Rd(rd), Rd(r)),
-                    (Opcode::Sub, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; sub Rd(rd), c),
+                    (Opcode::Sub, Val::Imm(c)) => short_imm!(self.a, c ; sub Rd(rd)),
                     (Opcode::Sub, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; sub Rd(rd), Rd(r)),
                     (Opcode::Mul, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rd(rd), Rd(r)),
-                    (Opcode::And, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; and Rd(rd), c),
+                    (Opcode::And, Val::Imm(c)) => short_imm!(self.a, c ; and Rd(rd)),
                     (Opcode::And, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; and Rd(rd), Rd(r)),
-                    (Opcode::Or, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; or Rd(rd), c),
+                    (Opcode::Or, Val::Imm(c)) => short_imm!(self.a, c ; or Rd(rd)),
                     (Opcode::Or, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; or Rd(rd), Rd(r)),
-                    (Opcode::Xor, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), c),
+                    (Opcode::Xor, Val::Imm(c)) => short_imm!(self.a, c ; xor Rd(rd)),
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), Rd(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
@@ -610,13 +610,13 @@ impl Gen {
         let d = self.disp[i];
         self.fault_site();
         match op.opc {
-            Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [Rq(ra) + d]),
-            Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [Rq(ra) + d]),
-            Opcode::Ld16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), WORD [Rq(ra) + d]),
-            Opcode::Ld16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), WORD [Rq(ra) + d]),
-            Opcode::Ld32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), DWORD [Rq(ra) + d]),
-            Opcode::Ld32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), DWORD [Rq(ra) + d]),
-            _ => dynasm!(self.a ; .arch x64 ; mov Rq(rd), QWORD [Rq(ra) + d]),
+            Opcode::Ld8u => short_disp!(self.a ; movzx Rd(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld8s => short_disp!(self.a ; movsx Rq(rd), BYTE [Rq(ra) + d]),
+            Opcode::Ld16u => short_disp!(self.a ; movzx Rd(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld16s => short_disp!(self.a ; movsx Rq(rd), WORD [Rq(ra) + d]),
+            Opcode::Ld32u => short_disp!(self.a ; mov Rd(rd), DWORD [Rq(ra) + d]),
+            Opcode::Ld32s => short_disp!(self.a ; movsxd Rq(rd), DWORD [Rq(ra) + d]),
+            _ => short_disp!(self.a ; mov Rq(rd), QWORD [Rq(ra) + d]),
         }
         self.finish(i, op, rd);
     }
@@ -634,25 +634,25 @@ impl Gen {
         self.fault_site();
         match (op.opc, vv) {
             (Opcode::St8, Val::Reg(r)) => {
-                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], Rb(r))
+                short_disp!(self.a ; mov BYTE [Rq(ra) + d], Rb(r))
             }
             (Opcode::St8, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ra) + d], c as i8)
+                short_disp!(self.a ; mov BYTE [Rq(ra) + d], c as i8)
             }
             (Opcode::St16, Val::Reg(r)) => {
-                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], Rw(r))
+                short_disp!(self.a ; mov WORD [Rq(ra) + d], Rw(r))
             }
             (Opcode::St16, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ra) + d], c as i16)
+                short_disp!(self.a ; mov WORD [Rq(ra) + d], c as i16)
             }
             (Opcode::St32, Val::Reg(r)) => {
-                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], Rd(r))
+                short_disp!(self.a ; mov DWORD [Rq(ra) + d], Rd(r))
             }
             (Opcode::St32, Val::Imm(c)) => {
-                dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ra) + d], c)
+                short_disp!(self.a ; mov DWORD [Rq(ra) + d], c)
             }
-            (_, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], Rq(r)),
-            (_, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ra) + d], c),
+            (_, Val::Reg(r)) => short_disp!(self.a ; mov QWORD [Rq(ra) + d], Rq(r)),
+            (_, Val::Imm(c)) => short_disp!(self.a ; mov QWORD [Rq(ra) + d], c),
         }
         self.kill_inputs(i, op);
     }

@@ -251,65 +251,65 @@ impl Gen {
         let (b, x) = (rb, rx);
         match (op.opc, vv, rd) {
             (Opcode::Ld8u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movzx Rd(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movzx Rd(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld8s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsx Rq(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsx Rq(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld16u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movzx Rd(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movzx Rd(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld16s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsx Rq(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsx Rq(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld32u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov Rd(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov Rd(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld32s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; movsxd Rq(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsxd Rq(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::Ld64, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov Rq(d), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov Rq(d), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
                 at_scale!(m)
             }
             (Opcode::St8, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(b) + Rq(x) * $k + disp], Rb(v)) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov BYTE [Rq(b) + Rq(x) * $k + disp], Rb(v)) } }
                 at_scale!(m)
             }
             (Opcode::St16, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov WORD [Rq(b) + Rq(x) * $k + disp], Rw(v)) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov WORD [Rq(b) + Rq(x) * $k + disp], Rw(v)) } }
                 at_scale!(m)
             }
             (Opcode::St32, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(b) + Rq(x) * $k + disp], Rd(v)) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov DWORD [Rq(b) + Rq(x) * $k + disp], Rd(v)) } }
                 at_scale!(m)
             }
             (Opcode::St64, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(b) + Rq(x) * $k + disp], Rq(v)) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov QWORD [Rq(b) + Rq(x) * $k + disp], Rq(v)) } }
                 at_scale!(m)
             }
             (Opcode::St8, Some(Val::Imm(c)), _) => {
                 let c = c as i8;
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov BYTE [Rq(b) + Rq(x) * $k + disp], c) } }
                 at_scale!(m)
             }
             (Opcode::St16, Some(Val::Imm(c)), _) => {
                 let c = c as i16;
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov WORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov WORD [Rq(b) + Rq(x) * $k + disp], c) } }
                 at_scale!(m)
             }
             (Opcode::St32, Some(Val::Imm(c)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov DWORD [Rq(b) + Rq(x) * $k + disp], c) } }
                 at_scale!(m)
             }
             (Opcode::St64, Some(Val::Imm(c)), _) => {
-                macro_rules! m { ($k:tt) => { dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov QWORD [Rq(b) + Rq(x) * $k + disp], c) } }
                 at_scale!(m)
             }
             _ => unreachable!("{:?} is not a guest access", op.opc),
@@ -349,15 +349,15 @@ impl Gen {
         // A 32-bit add (see `demand`) leaves its result zero-extended.
         if self.op32.get(to).copied().unwrap_or(false) {
             match scale {
-                2 => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 2 + d]),
-                4 => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 4 + d]),
-                _ => dynasm!(self.a ; .arch x64 ; lea Rd(rd), [Rq(b) + Rq(x) * 8 + d]),
+                2 => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 2 + d]),
+                4 => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 4 + d]),
+                _ => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 8 + d]),
             }
         } else {
             match scale {
-                2 => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 2 + d]),
-                4 => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 4 + d]),
-                _ => dynasm!(self.a ; .arch x64 ; lea Rq(rd), [Rq(b) + Rq(x) * 8 + d]),
+                2 => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 2 + d]),
+                4 => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 4 + d]),
+                _ => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 8 + d]),
             }
         }
         for k in i..=to {
@@ -382,10 +382,10 @@ impl Gen {
         // LEA SCRATCH, [b + x * scale + disp] into the hook's own RDI below.
         let t = crate::abi::SCRATCH;
         match scale {
-            1 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 1 + disp]),
-            2 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 2 + disp]),
-            4 => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 4 + disp]),
-            _ => dynasm!(self.a ; .arch x64 ; lea Rq(t), [Rq(rb) + Rq(rx) * 8 + disp]),
+            1 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 1 + disp]),
+            2 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 2 + disp]),
+            4 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 4 + disp]),
+            _ => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 8 + disp]),
         }
         self.call_store_hook(hook, crate::abi::SCRATCH, 0, opc);
     }

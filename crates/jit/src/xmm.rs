@@ -458,10 +458,10 @@ impl Gen {
         // An aligned access is the host's `movdqa`, whose #GP on a
         // misaligned address is the guest's (see `fault`).
         match op.consts[1] {
-            4 => dynasm!(self.a ; .arch x64 ; movd Rx(h), DWORD [Rq(ra) + disp]),
-            8 => dynasm!(self.a ; .arch x64 ; movq Rx(h), QWORD [Rq(ra) + disp]),
-            16 => dynasm!(self.a ; .arch x64 ; movdqu Rx(h), [Rq(ra) + disp]),
-            _ => dynasm!(self.a ; .arch x64 ; movdqa Rx(h), [Rq(ra) + disp]),
+            4 => short_disp!(self.a ; movd Rx(h), DWORD [Rq(ra) + disp]),
+            8 => short_disp!(self.a ; movq Rx(h), QWORD [Rq(ra) + disp]),
+            16 => short_disp!(self.a ; movdqu Rx(h), [Rq(ra) + disp]),
+            _ => short_disp!(self.a ; movdqa Rx(h), [Rq(ra) + disp]),
         }
         self.xc.set_dirty(d);
         self.kill_inputs(i, op);
@@ -478,9 +478,9 @@ impl Gen {
         let h = self.cached_xmm(op.consts[0] as usize, None);
         self.fault_site();
         if op.consts[1] & XMM_ALIGNED != 0 {
-            dynasm!(self.a ; .arch x64 ; movdqa [Rq(ra) + disp], Rx(h));
+            short_disp!(self.a ; movdqa [Rq(ra) + disp], Rx(h));
         } else {
-            dynasm!(self.a ; .arch x64 ; movdqu [Rq(ra) + disp], Rx(h));
+            short_disp!(self.a ; movdqu [Rq(ra) + disp], Rx(h));
         }
         self.kill_inputs(i, op);
     }

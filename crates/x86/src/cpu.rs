@@ -182,8 +182,17 @@ pub struct CpuState {
     pub gs_base: u64,
     /// EFLAGS bits other than the six arithmetic flags and DF (ID, AC, IF...).
     pub eflags: u64,
-    /// Keeps `xmm` 16-byte aligned.
-    pub _pad_xmm: u64,
+    /// Set by other threads, signal handlers or devices to make the running
+    /// TB chain return to the exec loop at the next TB entry. Only ever 0
+    /// or 1: generated code tests its low byte. It and `loop_countdown`
+    /// sit here, within an 8-bit displacement of the JIT's env register,
+    /// because generated code tests them at every backward jump (and this
+    /// also keeps `xmm` 16-byte aligned).
+    pub exit_request: AtomicU32,
+    /// Chained jumps back (to a lower or equal pc) left before generated
+    /// code returns to the exec loop at one, which then looks for a loop
+    /// region there (a sample of the hot loops; see the engine).
+    pub loop_countdown: u32,
     /// XMM0..XMM15, low quadword first.
     pub xmm: [[u64; 2]; 16],
     /// A source operand from memory or an immediate, staged by the
@@ -199,13 +208,6 @@ pub struct CpuState {
     pub _pad0: u32,
     /// x87 FPU.
     pub fpu: X87State,
-    /// Set by other threads, signal handlers or devices to make the running
-    /// TB chain return to the exec loop at the next TB entry.
-    pub exit_request: AtomicU32,
-    /// Chained jumps back (to a lower or equal pc) left before generated
-    /// code returns to the exec loop at one, which then looks for a loop
-    /// region there (a sample of the hot loops; see the engine).
-    pub loop_countdown: u32,
     /// Exception raised by a helper or memory access.
     pub exception: PendingException,
     /// Host address of a `*mut TbJumpCache` for inline indirect lookup (engine-owned).
@@ -318,7 +320,8 @@ impl Default for CpuState {
             fs_base: 0,
             gs_base: 0,
             eflags: eflags::FIXED1 | eflags::IF,
-            _pad_xmm: 0,
+            exit_request: AtomicU32::new(0),
+            loop_countdown: 0,
             xmm: [[0; 2]; 16],
             xmm_src: [0; 2],
             xmm_result: 0,
@@ -332,8 +335,6 @@ impl Default for CpuState {
                 ftw: 0,
                 _pad: [0; 7],
             },
-            exit_request: AtomicU32::new(0),
-            loop_countdown: 0,
             exception: PendingException::default(),
             jmp_cache: 0,
             sys: crate::system::SysRegs::default(),
