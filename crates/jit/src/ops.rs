@@ -601,9 +601,31 @@ impl Gen {
         sunk
     }
 
+    /// The address `ins + disp` as an absolute 32-bit displacement, if
+    /// `ins` is a constant and the sum is one (a non-PIE program's globals
+    /// and GOT): the access then needs no register for it.
+    fn absolute(&self, ins: Temp, disp: i32) -> Option<i32> {
+        let a = self.konst(ins)?.wrapping_add(disp as i64 as u64);
+        i32::try_from(a as i64).ok()
+    }
+
     pub(crate) fn load(&mut self, i: usize, op: &Op) {
         if self.sib[i] != crate::sib::Fused::No {
             return self.access_sib(i, op);
+        }
+        if let Some(abs) = self.absolute(op.ins[0], self.disp[i]) {
+            let rd = self.dst_reg(i, op, op.outs[0], &[]);
+            self.fault_site();
+            match op.opc {
+                Opcode::Ld8u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), BYTE [abs]),
+                Opcode::Ld8s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), BYTE [abs]),
+                Opcode::Ld16u => dynasm!(self.a ; .arch x64 ; movzx Rd(rd), WORD [abs]),
+                Opcode::Ld16s => dynasm!(self.a ; .arch x64 ; movsx Rq(rd), WORD [abs]),
+                Opcode::Ld32u => dynasm!(self.a ; .arch x64 ; mov Rd(rd), DWORD [abs]),
+                Opcode::Ld32s => dynasm!(self.a ; .arch x64 ; movsxd Rq(rd), DWORD [abs]),
+                _ => dynasm!(self.a ; .arch x64 ; mov Rq(rd), QWORD [abs]),
+            }
+            return self.finish(i, op, rd);
         }
         let ra = self.in_reg(op.ins[0], 0);
         let rd = self.dst_reg(i, op, op.outs[0], &[0]);
@@ -626,6 +648,23 @@ impl Gen {
             return self.access_sib(i, op);
         }
         let vv = self.val(op.ins[0], 0);
+        let abs = self.absolute(op.ins[1], self.disp[i]);
+        if let (Some(abs), None) = (abs, self.opts.store_hook) {
+            self.fault_site();
+            match (op.opc, vv) {
+                (Opcode::St8, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov BYTE [abs], Rb(r)),
+                (Opcode::St8, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov BYTE [abs], c as i8),
+                (Opcode::St16, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov WORD [abs], Rw(r)),
+                (Opcode::St16, Val::Imm(c)) => {
+                    dynasm!(self.a ; .arch x64 ; mov WORD [abs], c as i16)
+                }
+                (Opcode::St32, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov DWORD [abs], Rd(r)),
+                (Opcode::St32, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov DWORD [abs], c),
+                (_, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; mov QWORD [abs], Rq(r)),
+                (_, Val::Imm(c)) => dynasm!(self.a ; .arch x64 ; mov QWORD [abs], c),
+            }
+            return self.kill_inputs(i, op);
+        }
         let ra = self.in_reg(op.ins[1], 0);
         if let Some(hook) = self.opts.store_hook {
             self.call_store_hook(hook, ra, self.disp[i], op.opc);

@@ -1223,3 +1223,84 @@ fn pinned_globals_leave_a_tb_in_registers() {
     }
     assert!(body.iter().any(|i| i.contains("[rbp-78h]")), "{code:#?}");
 }
+
+/// A page mapped at `at`, a fixed address below 2 GiB (where a non-PIE
+/// program's data lies), or None if something is mapped there already.
+fn low_page(at: u64) -> Option<*mut u64> {
+    // SAFETY: a fresh anonymous mapping at a fixed address that must not
+    // replace anything (MAP_FIXED_NOREPLACE); left mapped for the test.
+    let p = unsafe {
+        libc::mmap(
+            at as *mut libc::c_void,
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+            -1,
+            0,
+        )
+    };
+    (p as u64 == at).then_some(p as *mut u64)
+}
+
+#[test]
+fn accesses_at_constant_low_addresses_use_absolute_displacements() {
+    const AT: u64 = 0x2345_6000;
+    let page = low_page(AT).expect("a free page at a low fixed address");
+    let mut b = block();
+    b.insn_start(PC);
+    // Each width, loaded and stored at constant addresses (a global of a
+    // non-PIE program) and at one below its page start (a displacement
+    // folded in), mixed with a register.
+    for (k, (ld, st)) in [
+        (Opcode::Ld8s, Opcode::St8),
+        (Opcode::Ld16u, Opcode::St16),
+        (Opcode::Ld32s, Opcode::St32),
+        (Opcode::Ld64, Opcode::St64),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let k = k as u64;
+        let base = b.movi(AT);
+        let off = b.movi(8 * k);
+        let a = b.add(base, off);
+        let v = b.load(ld, a);
+        let sum = b.add(v, g(reg::RBX));
+        b.mov_to(g(k as usize), sum);
+        let a2 = b.movi(AT + 0x800 + 8 * k);
+        b.store(st, sum, a2);
+        let c = b.movi(0x8765_4321_8081_8283);
+        let a3 = b.movi(AT + 0x400 + 8 * k);
+        b.store(st, c, a3);
+    }
+    goto(&mut b, PC + 0x10, 0);
+    // SAFETY: the page is ours and 4096 bytes long.
+    let mem = unsafe { std::slice::from_raw_parts_mut(page, 512) };
+    for (i, w) in mem.iter_mut().enumerate() {
+        *w = VALUES[i % VALUES.len()].rotate_left(i as u32);
+    }
+    let listing = check(&mut jits(), &b, &mut [0; 1], None);
+    let want = ["[23456000h]", "[23456808h]", "[23456410h]", "[23456018h]"];
+    for w in want {
+        assert!(listing.contains(w), "no absolute access {w}\n{listing}");
+    }
+    let mut env = CpuState::default();
+    env.regs[reg::RBX] = 0x1111;
+    let mut j = jit();
+    let id = j.compile(&b, PC).expect("compiles");
+    let before = mem.to_vec();
+    j.run(&mut env, id);
+    assert_eq!(
+        env.regs[0],
+        (before[0] as u8 as i8 as u64).wrapping_add(0x1111)
+    );
+    assert_eq!(
+        mem[0x800 / 8],
+        before[0x800 / 8] & !0xff | env.regs[0] & 0xff
+    );
+    assert_eq!(mem[0x400 / 8 + 3], 0x8765_4321_8081_8283);
+    assert_eq!(
+        mem[0x400 / 8 + 2],
+        before[0x400 / 8 + 2] & !0xffff_ffff | 0x8081_8283
+    );
+}
