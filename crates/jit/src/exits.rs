@@ -212,11 +212,14 @@ impl Gen {
     }
 
     /// The patchable `jmp` of a chainable exit to `pc`. A jump back (to
-    /// `pc` not above the TB's) counts down `loop_countdown` first and
-    /// leaves through the exit stub when it reaches zero.
+    /// `pc` not above the TB's) on the TB's page counts down
+    /// `loop_countdown` first and leaves through the exit stub when it
+    /// reaches zero: the exec loop samples those jumps for loop heads,
+    /// which it only takes on the page of the jump.
     fn chained_jump(&mut self, pc: u64) {
         let label = self.a.new_dynamic_label();
-        if pc <= self.tb_pc && self.opts.store_hook.is_none() {
+        let page = !(ox86_x86::translate::PAGE_SIZE - 1);
+        if pc <= self.tb_pc && pc & page == self.tb_pc & page && self.opts.store_hook.is_none() {
             dynasm!(self.a ; .arch x64 ; dec DWORD [BYTE rbp + LOOP_COUNTDOWN_DISP]);
             self.jcc_label(0x4, label);
         }

@@ -1304,3 +1304,28 @@ fn accesses_at_constant_low_addresses_use_absolute_displacements() {
         before[0x400 / 8 + 2] & !0xffff_ffff | 0x8081_8283
     );
 }
+
+#[test]
+fn only_jumps_back_on_the_tbs_page_count_down_to_a_loop_sample() {
+    // A TB 0x100 into its page: 0x40 back stays on it, 0x200 back does not.
+    let at = PC + 0x100;
+    for (target, counts) in [(at - 0x40, true), (at - 0x200, false), (at + 0x40, false)] {
+        let mut b = block();
+        b.insn_start(at);
+        goto(&mut b, target, 0);
+        let mut j = jit();
+        let id = j.compile(&b, at).expect("compiles");
+        let listing = j.disassemble(id);
+        assert_eq!(
+            listing.contains("dec dword ptr"),
+            counts,
+            "{target:#x}\n{listing}"
+        );
+        // Every jump back may close a cycle: it checks exit_request.
+        assert_eq!(
+            listing.contains("cmp byte ptr [rbp"),
+            target <= at,
+            "{target:#x}\n{listing}"
+        );
+    }
+}
