@@ -497,7 +497,7 @@ fn jit_out_asm_stats_and_engine_comparison() {
     let text = fs::read_to_string(&log).expect("log file written");
     assert!(text.contains("OUT: ["), "out_asm: {text}");
     assert!(
-        text.contains("cmp dword ptr [rbp+"),
+        text.contains("cmp byte ptr [rbp+"),
         "TB entry check: {text}"
     );
     assert!(
