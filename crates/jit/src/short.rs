@@ -1,12 +1,7 @@
-//! Short encodings of run-time operands. dynasm encodes a displacement or
-//! an immediate that is a Rust value (not a literal) in 32 bits, since it
-//! cannot know the value when the macro expands: `mov eax, [Rq(b) + d]`
-//! with `d = 8` takes 8 bytes where 5 do (REX, opcode, ModRM, SIB, disp8),
-//! and `add Rq(r), c` with `c = 8` takes 7 where 4 do. Generated code is
-//! mostly such instructions, and its size is what the instruction cache
-//! holds (gcc's cc1 runs from 20 MB of it). These macros look at the
-//! value and emit the form with an 8-bit field when it fits (Intel SDM
-//! vol. 2, 2.1.5: disp8 and the sign-extended imm8 of opcodes 83 and 6B).
+//! Short encodings of run-time operands: dynasm encodes a displacement or
+//! immediate given as a Rust value in 32 bits; these emit the 8-bit form
+//! (SDM vol. 2, 2.1.5: disp8, the sign-extended imm8 of 83 and 6B) when
+//! the value fits, which makes generated code about an eighth smaller.
 
 /// `dynasm!` of one instruction whose memory operand, written
 /// `[Rq(b) + d]`, `[Rq(b) - d]` or `[Rq(b) + Rq(x) * k + d]` with `d` an
