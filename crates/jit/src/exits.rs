@@ -128,8 +128,8 @@ impl Gen {
         match self.konst(RIP) {
             Some(pc) if pc == self.tb_pc && self.body.is_some() => self.back_edge(),
             Some(pc) if self.exit_labels.len() < MAX_EXITS => {
-                // Chained, the target does not need `CpuState.rip`; the
-                // exit stub stores it.
+                // Chained, the target does not need `CpuState.rip`;
+                // unchained, `Jit::run` sets it from the exit's target.
                 self.set_dirty(RIP.index(), false);
                 self.sync_exit();
                 if pc <= self.tb_pc {
