@@ -1030,7 +1030,7 @@ fn xmm_accesses_across_a_page_boundary_are_whole() {
     // SAFETY: the first page of the mapping, which nothing else uses.
     let mem = unsafe { std::slice::from_raw_parts_mut(base, 512) };
     for (k, x) in mem.iter_mut().enumerate() {
-        *x = 0x0101_0101_0101_0101 * k as u64;
+        *x = 0x0101_0101_0101_0101u64.wrapping_mul(k as u64);
     }
     let before = mem.to_vec();
     let mut j = jits();
