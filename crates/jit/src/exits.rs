@@ -137,9 +137,19 @@ impl Gen {
                 }
                 self.chained_jump(pc);
             }
-            _ => self.lookup_and_goto_ptr(),
+            // It leaves the TB in the state `reset_for` gives.
+            _ => return self.lookup_and_goto_ptr(),
         }
-        self.reset();
+        self.reset_for(self.tick as usize + 1);
+    }
+
+    /// After code that leaves the TB, with op `next` the next to compile:
+    /// the register state at a block start (`reset`), unless no op is left
+    /// (most exits end their TB, and nothing after them reads the state).
+    pub(crate) fn reset_for(&mut self, next: usize) {
+        if next < self.ir.ops.len() {
+            self.reset();
+        }
     }
 
     /// A `brcond` to label `l` that ends the TB with two chainable exits
@@ -207,7 +217,6 @@ impl Gen {
         }
         self.chained_jump(far);
         self.xc_falls = false;
-        self.reset();
         true
     }
 
@@ -241,7 +250,7 @@ impl Gen {
         self.sync_exit();
         self.mov_rr(hreg::RAX, r);
         self.emit_lookup();
-        self.reset();
+        self.reset_for(self.tick as usize + 1);
     }
 
     /// Probes the jump table for `rip` (in RAX) and jumps to the code
@@ -287,6 +296,6 @@ impl Gen {
             ; pending:
         );
         self.jmp_abs(self.stubs.exception);
-        self.reset();
+        self.reset_for(self.tick as usize + 1);
     }
 }

@@ -517,7 +517,7 @@ impl Gen {
         if let Some((x, y, last)) = self.two_way_exit(i, op.consts[1]) {
             if self.emit_two_way_exit(cc_of(c), x, y) {
                 self.skip_to = last + 1;
-                return;
+                return self.reset_for(last + 1);
             }
         }
         // `brcond c, l; br m; l:`: one jump, to m when not c.
