@@ -26,13 +26,14 @@ pub(crate) fn addr_input(opc: Opcode) -> Option<usize> {
 /// Removes folded address computations from `ir` and fills `disp` with,
 /// per op, the displacement its access adds to its address input. `uses`
 /// and `removed` are scratch buffers; `defs` is left describing `ir`.
+/// Returns true if ops were removed (those `removed` marks).
 pub(crate) fn fold_addresses(
     ir: &mut IrBlock,
     disp: &mut Vec<i32>,
     defs: &mut Defs,
     uses: &mut Vec<u32>,
     removed: &mut Vec<bool>,
-) {
+) -> bool {
     let ng = ir.globals.len();
     defs.compute_with_uses(ir, uses);
     let konst = |ops: &[Op], t: Temp| -> Option<u64> {
@@ -90,7 +91,7 @@ pub(crate) fn fold_addresses(
         *disp_j = off as i32;
     }
     if !any {
-        return;
+        return false;
     }
     let mut w = 0;
     for r in 0..n {
@@ -103,6 +104,7 @@ pub(crate) fn fold_addresses(
     ir.ops.truncate(w);
     disp.truncate(w);
     defs.compute(ir);
+    true
 }
 
 #[cfg(test)]

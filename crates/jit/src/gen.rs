@@ -164,6 +164,9 @@ pub(crate) struct Gen {
     pub exits: Vec<ExitSite>,
     pub sites: crate::sites::SiteWriter,
     pub cur_pc: u64,
+    /// Per guest instruction, in order: the index of its first op in
+    /// `ir` and its pc (the `insn_start` ops, taken out of `ir`).
+    pub insn_pcs: Vec<(u32, u64)>,
     /// Guest XMM registers held in host XMM registers.
     pub xc: crate::xmm_cache::XmmCache,
     /// Per label: the XMM cache its forward branches agree on so far.
@@ -253,6 +256,7 @@ impl Gen {
             exits: Vec::new(),
             sites: Default::default(),
             cur_pc: 0,
+            insn_pcs: Vec::new(),
             xc: Default::default(),
             xc_at_label: Vec::new(),
             xc_backward: Vec::new(),
@@ -273,9 +277,29 @@ impl Gen {
         ir.n_temps = src.n_temps;
         ir.n_labels = src.n_labels;
         ir.ops.clear();
-        ir.ops.extend_from_slice(&src.ops);
+        // Instruction starts go to a side table: the passes below do not
+        // look at them, and code generation only needs the guest pc.
+        self.insn_pcs.clear();
+        for op in &src.ops {
+            if op.opc == Opcode::InsnStart {
+                self.insn_pcs.push((ir.ops.len() as u32, op.consts[0]));
+            } else {
+                ir.ops.push(*op);
+            }
+        }
         let p = &mut self.pass;
-        crate::addr::fold_addresses(ir, &mut self.disp, &mut p.defs, &mut p.uses, &mut p.removed);
+        if crate::addr::fold_addresses(ir, &mut self.disp, &mut p.defs, &mut p.uses, &mut p.removed)
+        {
+            // Ops went: an instruction starts at its first op kept.
+            let (mut gone, mut r) = (0, 0);
+            for (at, _) in &mut self.insn_pcs {
+                while r < *at as usize {
+                    gone += p.removed[r] as u32;
+                    r += 1;
+                }
+                *at -= gone;
+            }
+        }
         crate::bits::strip_masked_extensions(ir, &p.defs);
         crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
         crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
@@ -419,7 +443,15 @@ impl Gen {
     ) -> Result<(), JitError> {
         self.prepare(src, opts.bmi1);
         self.begin(id, tb_pc, base, opts);
+        let mut insn = 0;
         for i in 0..self.ir.ops.len() {
+            while let Some(&(at, pc)) = self.insn_pcs.get(insn) {
+                if at as usize > i {
+                    break;
+                }
+                self.cur_pc = pc;
+                insn += 1;
+            }
             if i < self.skip_to {
                 self.tick += 1;
                 continue;
