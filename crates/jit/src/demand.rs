@@ -6,6 +6,7 @@
 //! ops (`op32`), before widths and copies are worked out.
 
 use crate::bits::Narrow;
+use crate::census::Census;
 use crate::defs::Defs;
 use ox86_ir::op::MAX_INS;
 use ox86_ir::{opf, IrBlock, Opcode, Temp};
@@ -194,8 +195,10 @@ fn low_half_op(opc: Opcode) -> bool {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn narrow_ops(
     ir: &mut IrBlock,
+    rotates: bool,
     rot: &[u8],
     narrow: &[Narrow],
+    census: Census,
     defs: &Defs,
     sc: &mut Scratch,
     op32: &mut Vec<bool>,
@@ -203,7 +206,6 @@ pub(crate) fn narrow_ops(
     copies: &mut crate::globcopy::Copies,
     uses: &mut Vec<u32>,
 ) -> bool {
-    let rotates = rot.iter().any(|&k| k != 0);
     if rotates {
         rotate_halves(ir, defs, rot, &mut sc.low);
     }
@@ -211,23 +213,27 @@ pub(crate) fn narrow_ops(
     op32.resize(ir.ops.len(), false);
     // Without an op that reads fewer than 64 bits, every demand is 64 (or
     // 0): nothing to narrow.
-    let mut narrows = rotates;
-    for (i, &kind) in narrow.iter().enumerate() {
-        match ir.ops[i].opc {
-            Opcode::Shr => fold_shr_input(ir, defs, rot, i, op32),
-            Opcode::Ext8u
-            | Opcode::Ext8s
-            | Opcode::Ext16u
-            | Opcode::Ext16s
-            | Opcode::Ext32u
-            | Opcode::Ext32s
-            | Opcode::Bswap32
-            | Opcode::And
-            | Opcode::St8
-            | Opcode::St16
-            | Opcode::St32 => narrows = true,
-            Opcode::Brcond => narrows |= kind != Narrow::No,
-            _ => {}
+    let mut narrows = rotates
+        || census.any(&[
+            Opcode::Ext8u,
+            Opcode::Ext8s,
+            Opcode::Ext16u,
+            Opcode::Ext16s,
+            Opcode::Ext32u,
+            Opcode::Ext32s,
+            Opcode::Bswap32,
+            Opcode::And,
+            Opcode::St8,
+            Opcode::St16,
+            Opcode::St32,
+        ]);
+    if census.any(&[Opcode::Shr, Opcode::Brcond]) {
+        for (i, &kind) in narrow.iter().enumerate() {
+            match ir.ops[i].opc {
+                Opcode::Shr => fold_shr_input(ir, defs, rot, i, op32),
+                Opcode::Brcond => narrows |= kind != Narrow::No,
+                _ => {}
+            }
         }
     }
     let cx = Cx {

@@ -4,6 +4,7 @@
 
 use crate::abi::{exit, EXIT_REQUEST_DISP, N_SLOTS, RIP_DISP};
 pub(crate) use crate::asm::Asm;
+use crate::census::Census;
 use crate::defs::Defs;
 use crate::error::JitError;
 use crate::liveness::Liveness;
@@ -167,6 +168,8 @@ pub(crate) struct Gen {
     /// Per guest instruction, in order: the index of its first op in
     /// `ir` and its pc (the `insn_start` ops, taken out of `ir`).
     pub insn_pcs: Vec<(u32, u64)>,
+    /// The opcodes of the TB's ops.
+    census: Census,
     /// Guest XMM registers held in host XMM registers.
     pub xc: crate::xmm_cache::XmmCache,
     /// Per label: the XMM cache its forward branches agree on so far.
@@ -257,6 +260,7 @@ impl Gen {
             sites: Default::default(),
             cur_pc: 0,
             insn_pcs: Vec::new(),
+            census: Census::default(),
             xc: Default::default(),
             xc_at_label: Vec::new(),
             xc_backward: Vec::new(),
@@ -280,16 +284,29 @@ impl Gen {
         // Instruction starts go to a side table: the passes below do not
         // look at them, and code generation only needs the guest pc.
         self.insn_pcs.clear();
+        let mut census = Census::default();
         for op in &src.ops {
             if op.opc == Opcode::InsnStart {
                 self.insn_pcs.push((ir.ops.len() as u32, op.consts[0]));
             } else {
+                census.note(op);
                 ir.ops.push(*op);
             }
         }
+        self.census = census;
         let p = &mut self.pass;
-        if crate::addr::fold_addresses(ir, &mut self.disp, &mut p.defs, &mut p.uses, &mut p.removed)
-        {
+        let folds = census.any(&[Opcode::Add, Opcode::Sub]) && census.accesses();
+        if !folds {
+            p.defs.compute_with_uses(ir, &mut p.uses);
+            self.disp.clear();
+            self.disp.resize(ir.ops.len(), 0);
+        } else if crate::addr::fold_addresses(
+            ir,
+            &mut self.disp,
+            &mut p.defs,
+            &mut p.uses,
+            &mut p.removed,
+        ) {
             // Ops went: an instruction starts at its first op kept.
             let (mut gone, mut r) = (0, 0);
             for (at, _) in &mut self.insn_pcs {
@@ -300,22 +317,37 @@ impl Gen {
                 *at -= gone;
             }
         }
-        crate::bits::strip_masked_extensions(ir, &p.defs);
-        crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
-        crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
-        crate::cmpfuse::fuse_zero_tests(ir, &p.defs, &self.narrow);
-        if crate::bits::may_rotate(ir, &p.defs) {
-            crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
-            crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32);
+        if census.has(Opcode::And) {
+            crate::bits::strip_masked_extensions(ir, &p.defs);
+        }
+        if census.has(Opcode::Add) && census.has(Opcode::Sub) {
+            crate::bits::recover_compare_operands(ir, &p.defs, &mut p.low_of);
+        }
+        if census.has(Opcode::Brcond) {
+            crate::bits::narrow_compares(ir, &p.defs, &mut self.narrow);
+            crate::cmpfuse::fuse_zero_tests(ir, &p.defs, &self.narrow);
         } else {
+            self.narrow.clear();
+            self.narrow.resize(ir.ops.len(), crate::bits::Narrow::No);
+        }
+        let rotates = census.has(Opcode::Or)
+            && census.has(Opcode::Ext32u)
+            && crate::bits::may_rotate(ir, &p.defs)
+            && {
+                crate::bits::known_widths(ir, &[], &p.defs, &mut self.width);
+                crate::bits::find_rotates(ir, &p.defs, &self.width, &mut self.rot32)
+            };
+        if !rotates {
             self.rot32.clear();
             self.rot32.resize(ir.ops.len(), 0);
         }
         // Also the widths again (32-bit ops included) and `globcopy`.
         let not = crate::demand::narrow_ops(
             ir,
+            rotates,
             &self.rot32,
             &self.narrow,
+            census,
             &p.defs,
             &mut p.demand,
             &mut self.op32,
@@ -367,13 +399,19 @@ impl Gen {
         let nu = &mut self.nu;
         nu.start(&self.ir);
         self.live.compute_deaths(&self.ir, |i, op| nu.step(i, op));
-        crate::sib::fuse_scaled_index(
-            &self.ir,
-            &self.pass.defs,
-            &self.live.dead_ins,
-            &self.live.dead_op,
-            &mut self.sib,
-        );
+        // Every pattern it fuses has an `add`.
+        if self.census.has(Opcode::Add) {
+            crate::sib::fuse_scaled_index(
+                &self.ir,
+                &self.pass.defs,
+                &self.live.dead_ins,
+                &self.live.dead_op,
+                &mut self.sib,
+            );
+        } else {
+            self.sib.clear();
+            self.sib.resize(self.ir.ops.len(), crate::sib::Fused::No);
+        }
         self.rip_lazy = true;
         crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         self.pinned.clear();

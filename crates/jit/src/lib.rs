@@ -11,6 +11,7 @@ mod addr;
 mod asm;
 mod bits;
 mod cache;
+mod census;
 mod cmpfuse;
 mod defs;
 mod demand;
