@@ -8,11 +8,14 @@
 //! A TB's sites are a byte string, read only after a fault: per site, in
 //! code order, the code offset (as a delta from the previous site's), the
 //! guest pc (as a delta from the previous site's, starting at the TB's pc),
-//! the number of values, then per value the `CpuState` offset of its word
-//! with its kind in the low two bits (`kind`), and the host register or
-//! the constant. All numbers are LEB128 varints, signed deltas
-//! zigzag-encoded.
+//! the pinned globals (`abi::PINNED`) that are in their own registers, as
+//! a mask of those registers, the number of other values, then per value
+//! the `CpuState` offset of its word with its kind in the low two bits
+//! (`kind`), and the host register or the constant. All numbers are
+//! LEB128 varints, signed deltas zigzag-encoded. Most sites find most
+//! pinned globals at home, so the mask keeps the string short.
 
+use crate::abi::PINNED;
 use crate::gen::{Gen, Loc};
 use crate::rip::RIP;
 use ox86_x86::cpu::{xmm_offset, XMM_SRC};
@@ -80,14 +83,16 @@ impl SiteWriter {
     }
 
     /// Begins a site at code offset `off` (not below the previous one) for
-    /// the instruction at `pc`; its dirty globals follow, then `end`.
-    /// Returns where the count goes.
-    fn site(&mut self, off: u32, pc: u64) -> usize {
+    /// the instruction at `pc`, where the pinned globals whose registers
+    /// are in `home` (bit r: host register r) are in them; its other dirty
+    /// globals follow, then `end`. Returns where the count goes.
+    fn site(&mut self, off: u32, pc: u64, home: u16) -> usize {
         put(&mut self.bytes, (off - self.last_off) as u64);
         put(
             &mut self.bytes,
             zigzag(pc.wrapping_sub(self.last_pc) as i64),
         );
+        put(&mut self.bytes, home as u64);
         self.bytes.push(0);
         self.last_off = off;
         self.last_pc = pc;
@@ -136,6 +141,8 @@ impl SiteWriter {
 pub(crate) struct Site<'a> {
     /// Guest pc of the instruction the access belongs to.
     pub pc: u64,
+    /// Bit r set: the pinned global whose register is r is in it.
+    home: u16,
     bytes: &'a [u8],
     vals: usize,
     n: usize,
@@ -148,10 +155,12 @@ pub(crate) fn find(bytes: &[u8], tb_pc: u64, off: u32) -> Option<Site<'_>> {
     while at < bytes.len() {
         cur_off += get(bytes, &mut at);
         pc = pc.wrapping_add(unzigzag(get(bytes, &mut at)) as u64);
+        let home = get(bytes, &mut at) as u16;
         let n = get(bytes, &mut at) as usize;
         if cur_off == off as u64 {
             return Some(Site {
                 pc,
+                home,
                 bytes,
                 vals: at,
                 n,
@@ -173,11 +182,16 @@ pub(crate) fn find(bytes: &[u8], tb_pc: u64, off: u32) -> Option<Site<'_>> {
 }
 
 impl Site<'_> {
-    /// Writes the guest state at this site into `env`: dirty globals from
-    /// `regs` (host registers at the fault, in encoding order) or
-    /// constants, dirty XMM registers from `xmm` (the host's at the
-    /// fault), and rip.
+    /// Writes the guest state at this site into `env`: the pinned globals
+    /// at home and the other dirty globals from `regs` (host registers at
+    /// the fault, in encoding order) or constants, dirty XMM registers
+    /// from `xmm` (the host's at the fault), and rip.
     pub fn recover(&self, regs: &[u64; 16], xmm: &[[u64; 2]; 16], env: &mut CpuState) {
+        for (offset, r) in PINNED {
+            if self.home & 1 << r != 0 {
+                write_word(env, offset, regs[r as usize]);
+            }
+        }
         let mut at = self.vals;
         for _ in 0..self.n {
             let head = get(self.bytes, &mut at);
@@ -192,15 +206,19 @@ impl Site<'_> {
                     _ => xmm[r][1],
                 }
             };
-            let off = (head >> 2) as usize * 8;
-            assert!(off + 8 <= std::mem::size_of::<CpuState>());
-            // SAFETY: `off` is a global's 8-byte, 8-aligned field of
-            // CpuState or a quadword of an XMM register (recorded from the
-            // TB's globals and XMM registers; bounds checked).
-            unsafe { *((env as *mut CpuState as *mut u8).add(off) as *mut u64) = value };
+            write_word(env, (head >> 2) as usize * 8, value);
         }
         env.rip = self.pc;
     }
+}
+
+/// Writes the 8-byte word at byte offset `off` of `env`.
+fn write_word(env: &mut CpuState, off: usize, value: u64) {
+    assert!(off.is_multiple_of(8) && off + 8 <= std::mem::size_of::<CpuState>());
+    // SAFETY: `off` is a global's 8-byte, 8-aligned field of CpuState or a
+    // quadword of an XMM register (recorded from the TB's globals and XMM
+    // registers, or `abi::PINNED`; alignment and bounds checked).
+    unsafe { *((env as *mut CpuState as *mut u8).add(off) as *mut u64) = value };
 }
 
 impl Gen {
@@ -216,9 +234,19 @@ impl Gen {
     /// instruction that reads it.
     pub fn fault_site(&mut self) {
         let off = self.off() as u32;
-        let at = self.sites.site(off, self.cur_pc);
+        let (mut home, mut at_home) = (0u16, 0u64);
+        for &(g, r) in &self.pinned {
+            if self.dirty[g as usize] && self.loc[g as usize] == Loc::Reg(r) {
+                home |= 1 << r;
+                at_home |= 1 << g;
+            }
+        }
+        let at = self.sites.site(off, self.cur_pc, home);
         let mut n = 0;
         for g in self.dirty_globals() {
+            if at_home & 1 << g != 0 {
+                continue;
+            }
             if let Some(v) = self.site_value(g as usize) {
                 self.sites.value(self.ir.globals[g as usize].offset, v);
                 n += 1;
@@ -244,14 +272,15 @@ mod tests {
         let rdx = rcx + 8;
         let mut w = SiteWriter::default();
         w.start(0x40_1000);
-        let at = w.site(3, 0x40_1000);
+        let at = w.site(3, 0x40_1000, 0);
         w.value(rcx, Loc::Reg(12));
         w.end(at, 1);
-        let at = w.site(200, 0x40_0ff0);
+        let (rsp_home, rax_home) = (PINNED[0].1, PINNED[4].1);
+        let at = w.site(200, 0x40_0ff0, 1 << rsp_home | 1 << rax_home);
         w.value(rcx, Loc::Const(u64::MAX));
-        w.value(rdx, Loc::Reg(3));
+        w.value(rdx, Loc::Reg(6));
         w.end(at, 2);
-        let at = w.site(201, 0x40_2000);
+        let at = w.site(201, 0x40_2000, 0);
         w.xmm(xmm_offset(5, 0), 14);
         w.end(at, 2);
         assert!(find(&w.bytes, 0x40_1000, 4).is_none());
@@ -260,12 +289,19 @@ mod tests {
         assert_eq!(s.pc, 0x40_0ff0);
         let mut env = CpuState::default();
         let mut regs = [0u64; 16];
-        regs[3] = 0x1234;
+        regs[6] = 0x1234;
+        regs[rsp_home as usize] = 0x7ff0;
+        regs[rax_home as usize] = 0x4321;
         let mut xmm = [[0u64; 2]; 16];
         xmm[14] = [0x5555, 0xaaaa];
         s.recover(&regs, &xmm, &mut env);
         assert_eq!(env.rip, 0x40_0ff0);
         assert_eq!((env.regs[1], env.regs[2]), (u64::MAX, 0x1234));
+        assert_eq!(
+            (env.regs[4], env.regs[0]),
+            (0x7ff0, 0x4321),
+            "rsp, rax at home"
+        );
         let s = find(&w.bytes, 0x40_1000, 201).unwrap();
         assert_eq!(s.pc, 0x40_2000);
         s.recover(&regs, &xmm, &mut env);
