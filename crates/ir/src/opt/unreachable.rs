@@ -26,6 +26,13 @@ pub fn remove_unreachable(block: &mut IrBlock) {
 /// a branch reaches a label the walk has already passed (a back edge).
 pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
     let nl = block.n_labels as usize;
+    if nl == 0 {
+        // No label: everything after the first exit goes.
+        if let Some(i) = block.ops.iter().position(|op| leaves(op.opc)) {
+            block.ops.truncate(i + 1);
+        }
+        return;
+    }
     s.reached.clear();
     s.reached.resize(nl, false);
     loop {
@@ -54,10 +61,7 @@ pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
                 s.reached[l] = true;
                 changed |= s.passed[l];
             }
-            if matches!(
-                op.opc,
-                Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
-            ) {
+            if leaves(op.opc) {
                 live = false;
             }
         }
@@ -70,6 +74,14 @@ pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
     }
     let mut k = s.keep.iter();
     block.ops.retain(|_| k.next().copied().unwrap_or(true));
+}
+
+/// True if no op after one with opcode `opc` runs but at a label.
+fn leaves(opc: Opcode) -> bool {
+    matches!(
+        opc,
+        Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
+    )
 }
 
 #[cfg(test)]
@@ -110,5 +122,28 @@ mod tests {
         b.br(top);
         super::remove_unreachable(&mut b);
         assert_eq!(b.ops.len(), 2, "{:?}", b.ops);
+    }
+
+    #[test]
+    fn without_labels_everything_after_the_first_exit_goes() {
+        static G: [Global; 1] = [Global {
+            name: "g",
+            offset: 0,
+        }];
+        let mut b = IrBlock::new(&G);
+        let t = b.movi(1);
+        b.mov_to(crate::Temp(0), t);
+        b.goto_tb(0);
+        let u = b.addi(t, 1);
+        b.mov_to(crate::Temp(0), u);
+        b.goto_tb(1);
+        super::remove_unreachable(&mut b);
+        assert_eq!(b.ops.len(), 3, "{:?}", b.ops);
+        let mut b = IrBlock::new(&G);
+        let t = b.movi(1);
+        b.mov_to(crate::Temp(0), t);
+        b.goto_tb(0);
+        super::remove_unreachable(&mut b);
+        assert_eq!(b.ops.len(), 3, "an exit last keeps everything");
     }
 }
