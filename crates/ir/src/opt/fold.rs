@@ -274,6 +274,18 @@ pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
                     _ => all_known = false,
                 }
             }
+            if all_known && op.opc == Opcode::Mov && op.ins[0].index() >= st.n_globals {
+                // A copy of a local constant: readers of the copy read the
+                // local (and still fold through it), so that a compare's
+                // operands stay recognisable (`cmp r, imm` leaves the
+                // immediate's temp in `cc_src`, read again by a later
+                // `ja`); the copy itself becomes a `movi`.
+                let (d, s) = (op.outs[0], op.ins[0]);
+                op = movi(d, ins[0]);
+                st.set(d, Val::Copy(s));
+                out.push(op);
+                continue;
+            }
             if all_known {
                 if let Some(v) = eval1(op.opc, ins, op.consts) {
                     op = movi(op.outs[0], v);
@@ -414,6 +426,32 @@ mod tests {
             .find(|o| o.opc == Opcode::Mov)
             .expect("mov");
         assert_eq!(last_mov.ins[0], t, "must not read rax after it changed");
+    }
+
+    #[test]
+    fn copies_of_a_local_constant_read_the_local() {
+        let mut b = IrBlock::new(&G);
+        let c = b.movi(0xf);
+        b.mov_to(b.global(1), c);
+        let u = b.add(b.global(0), b.global(1));
+        let w = b.add(b.global(1), c);
+        b.mov_to(b.global(0), u);
+        b.mov_to(b.global(1), w);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let add = b
+            .ops
+            .iter()
+            .find(|o| o.opc == Opcode::Add)
+            .expect("add kept");
+        assert_eq!(add.ins, [Temp(0), c, Temp(0), Temp(0), Temp(0), Temp(0)]);
+        let movis: Vec<_> = b
+            .ops
+            .iter()
+            .filter(|o| o.opc == Opcode::Movi && o.outs[0] == Temp(1))
+            .map(|o| o.consts[0])
+            .collect();
+        assert_eq!(movis, [0xf, 0x1e], "stored as constants, and folded");
     }
 
     #[test]
