@@ -46,7 +46,13 @@ fn binary(cx: &mut Cx, m: Mnemonic) {
         return;
     }
     let a = cx.read_op(0, size, &mut addr);
-    let b = cx.read_op(1, size, &mut addr);
+    // The same register twice is read once (`test eax, eax` is then an
+    // `and` of one value with itself, which folds).
+    let b = if same_reg {
+        a
+    } else {
+        cx.read_op(1, size, &mut addr)
+    };
     // A 64-bit register read is the register itself: keep the source's
     // value for the flags when the destination write replaces it.
     let b = if same_reg && size == 8 && matches!(m, Mnemonic::Add | Mnemonic::Adc | Mnemonic::Sbb) {
