@@ -124,6 +124,8 @@ pub(crate) struct Gen {
     pub pinned: Vec<(u32, u8)>,
     /// Bit g set: global g is pinned.
     pub pinned_mask: u64,
+    /// The globals table (address, length) `pinned` was found for.
+    pinned_of: (usize, usize),
     /// Bit g set: pinned global g was discarded, its register holds no
     /// value worth placing (see `regalloc::discard`).
     pub pin_junk: u64,
@@ -169,7 +171,7 @@ pub(crate) struct Gen {
     /// `ir` and its pc (the `insn_start` ops, taken out of `ir`).
     pub insn_pcs: Vec<(u32, u64)>,
     /// The opcodes of the TB's ops.
-    census: Census,
+    pub(crate) census: Census,
     /// Guest XMM registers held in host XMM registers.
     pub xc: crate::xmm_cache::XmmCache,
     /// Per label: the XMM cache its forward branches agree on so far.
@@ -233,6 +235,7 @@ impl Gen {
             canon: Vec::new(),
             pinned: Vec::new(),
             pinned_mask: 0,
+            pinned_of: (0, 0),
             pin_junk: 0,
             body: None,
             mxcsr_known: false,
@@ -414,13 +417,19 @@ impl Gen {
         }
         self.rip_lazy = true;
         crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
-        self.pinned.clear();
-        self.pinned_mask = 0;
         self.pin_junk = 0;
-        for (offset, r) in crate::abi::PINNED {
-            if let Some(g) = self.ir.globals.iter().position(|g| g.offset == offset) {
-                self.pinned.push((g as u32, r));
-                self.pinned_mask |= 1 << g;
+        // The same globals as the last TB's (every TB of a mode): the same
+        // pinned ones.
+        let globals = (self.ir.globals.as_ptr() as usize, self.ir.globals.len());
+        if self.pinned_of != globals {
+            self.pinned_of = globals;
+            self.pinned.clear();
+            self.pinned_mask = 0;
+            for (offset, r) in crate::abi::PINNED {
+                if let Some(g) = self.ir.globals.iter().position(|g| g.offset == offset) {
+                    self.pinned.push((g as u32, r));
+                    self.pinned_mask |= 1 << g;
+                }
             }
         }
         let loops = opts.store_hook.is_none()

@@ -46,7 +46,9 @@ impl Gen {
     /// At the TB's entry (before any other code): the MXCSR check, if the
     /// options allow it and the TB qualifies; sets `mxcsr_known`.
     pub(crate) fn mxcsr_entry(&mut self) {
-        self.mxcsr_known = self.opts.mxcsr_at_entry && checks_at_entry(&self.ir);
+        self.mxcsr_known = self.opts.mxcsr_at_entry
+            && self.census.has(Opcode::CallXmm)
+            && checks_at_entry(&self.ir);
         if self.mxcsr_known {
             let label = self.mxcsr_check();
             self.cold.push(Cold::Mxcsr { label });
