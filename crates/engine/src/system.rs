@@ -376,7 +376,7 @@ impl Engine {
             None => self.sys_translate(env, mode, phys, 1, ONE_INSN),
         };
         // The TB may end in a jump-table probe: the request sends it back here.
-        env.exit_request.store(1, Ordering::Release);
+        env.request_exit();
         let exception = self.run_alone(env, &tb);
         self.drop_written_code(env);
         if !exception {
@@ -414,7 +414,7 @@ impl Engine {
         let tb = self.build_tb(env.rip, &mut SysCode(env), mode, 1);
         with_mmu(env, |_, m| m.oneshot = true);
         // The TB may end in a jump-table probe: the request sends it back here.
-        env.exit_request.store(1, Ordering::Release);
+        env.request_exit();
         let exception = self.run_alone(env, &tb);
         with_mmu(env, |_, m| m.oneshot = false);
         self.drop_written_code(env);

@@ -119,8 +119,8 @@ pub mod exit {
     /// A guest access faulted in generated code; RDX is the host pc, and
     /// `env.exception` was filled by the fault handler.
     pub const HOST_FAULT: u64 = 3;
-    /// `exit_request` was seen at a backward or indirect jump; `env.rip`
-    /// is the jump's target.
+    /// `exit_request` was seen at a backward jump; `env.rip` is the jump's
+    /// target.
     pub const REQUEST: u64 = 4;
     /// A TB compiled for the default MXCSR found it otherwise at its entry
     /// (see `mxcsr`); `env.rip` is the TB's pc.

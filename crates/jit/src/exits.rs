@@ -3,8 +3,8 @@
 //! exit stub), `lookup_and_goto_ptr` (inline jump-table probe) and `raise`.
 
 use crate::abi::{
-    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, EXIT_REQUEST_DISP,
-    JMP_CACHE_DISP, LOOP_COUNTDOWN_DISP, MAX_EXITS,
+    exc_disp, hreg, ARG_REGS, CALLEE_SAVED, CALLER_SAVED, ENV_BIAS, JMP_CACHE_DISP,
+    LOOP_COUNTDOWN_DISP, MAX_EXITS,
 };
 use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc};
@@ -267,9 +267,8 @@ impl Gen {
             ; shl ecx, 4
             ; cmp QWORD [rdx + rcx], rax
         );
-        self.jcc_abs(0x5, self.stubs.miss);
-        // A hit may close a loop: an exit request takes the miss path.
-        dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
+        // A hit may close a loop: an exit request empties the table
+        // (`CpuState::request_exit`), so that the probe misses.
         self.jcc_abs(0x5, self.stubs.miss);
         if self.opts.count_hits {
             dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET]);

@@ -625,9 +625,10 @@ impl Gen {
         }
     }
 
-    /// Before a jump that may close a cycle (to a lower or equal guest pc,
-    /// or through the jump table): leave if `exit_request` is set. Every
-    /// loop of chained TBs passes one of these, so chained code stops
+    /// Before a direct jump that may close a cycle (to a lower or equal
+    /// guest pc): leave if `exit_request` is set. Every loop of chained TBs
+    /// passes one of these or an indirect jump, whose probe misses once an
+    /// exit is requested (`CpuState::request_exit`), so chained code stops
     /// promptly without a check at each TB entry.
     pub fn check_exit_request(&mut self, target_pc: u64) {
         dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);

@@ -11,6 +11,7 @@ use crate::sites::{self, Site};
 use crate::stubs::{self, Stubs};
 use ox86_ir::IrBlock;
 use ox86_x86::CpuState;
+use std::sync::atomic::Ordering;
 
 /// A compiled TB, valid until the next `Jit::flush`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,10 +33,11 @@ pub enum JitExit {
     /// (a guest memory fault included: the state is that of the faulting
     /// instruction).
     Exception,
-    /// `exit_request` was set at a backward jump (it is checked there and
-    /// before indirect jumps, so every loop of chained code stops); `env.rip`
-    /// is the jump's target. An exit request at an indirect jump comes back
-    /// as `Indirect` instead.
+    /// `exit_request` was set at a backward jump (it is checked there; an
+    /// indirect jump finds the jump table emptied, so every loop of chained
+    /// code stops), or before the run (nothing ran); `env.rip` is the jump's
+    /// target, or the TB's pc. An exit request at an indirect jump comes
+    /// back as `Indirect` instead.
     ExitRequest,
     /// The TB at `env.rip` was compiled to check MXCSR at its entry
     /// (`Jit::set_mxcsr_at_entry`) and found its control bits not the
@@ -129,6 +131,9 @@ pub struct Jit {
     /// Every TB's fault sites (see `sites`), in TB order.
     sites: Vec<u8>,
     table: JmpTable,
+    /// A table in which every lookup misses: `CpuState::request_exit`
+    /// swaps it in.
+    empty: JmpTable,
     /// System mode: the jump tables of other CPU modes, by mode key (the
     /// active one's key is `table_key`).
     spare_tables: Vec<(u64, JmpTable)>,
@@ -177,6 +182,7 @@ impl Jit {
             exits: Vec::new(),
             sites: Vec::new(),
             table: JmpTable::new(stubs.miss, SMALL_BITS),
+            empty: JmpTable::new(stubs.miss, 0),
             spare_tables: Vec::new(),
             table_key: 0,
             retired_hits: 0,
@@ -234,7 +240,14 @@ impl Jit {
 
     /// Runs generated code from TB `id` until it returns to the exec loop.
     pub fn run(&mut self, env: &mut CpuState, id: TbId) -> JitExit {
-        env.jmp_cache = self.table.addr();
+        // The real table first, then the request (see `request_exit`): a
+        // request made after this load finds the table to empty.
+        env.jmp_empty.store(self.empty.addr(), Ordering::SeqCst);
+        env.jmp_cache.store(self.table.addr(), Ordering::SeqCst);
+        if env.exit_request.load(Ordering::SeqCst) != 0 {
+            env.rip = self.tb_pc(id);
+            return JitExit::ExitRequest;
+        }
         let code = self.code_addr(id);
         // SAFETY: `enter` is the prologue stub, which follows this ABI; the
         // code it jumps to was generated for `CpuState` and only touches

@@ -173,13 +173,21 @@ fn self_loop_runs_in_generated_code() {
     assert_eq!(env.regs[reg::RBX], 0x1234);
 }
 
-/// Sets `exit_request` from another thread after a while.
+/// Requests an exit (`CpuState::request_exit`) from another thread after
+/// a while; ends the process if the run has not returned 10 s later (the
+/// request was lost: generated code would spin for ever).
 fn request_exit_soon(env: &CpuState) -> std::thread::JoinHandle<()> {
-    let flag = &env.exit_request as *const _ as usize;
+    let cpu = env as *const CpuState as usize;
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(20));
-        // SAFETY: the CpuState outlives the caller's join.
-        unsafe { (*(flag as *const std::sync::atomic::AtomicU32)).store(1, Ordering::Release) };
+        // SAFETY: the CpuState outlives the caller's join; `request_exit`
+        // only does atomic operations.
+        unsafe { (*(cpu as *const CpuState)).request_exit() };
+        std::thread::spawn(|| {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            eprintln!("an exit request did not stop generated code");
+            std::process::exit(101);
+        });
     })
 }
 
@@ -188,9 +196,10 @@ fn exit_request_stops_a_loop() {
     let mut j = jit();
     let a = j.compile(&counter(PC_A, u64::MAX), PC_A).unwrap();
     let mut env = CpuState::default();
+    // A request made before the run stops it before any code runs.
     env.exit_request.store(1, Ordering::Release);
     assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
-    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_A));
+    assert_eq!((env.regs[reg::RAX], env.rip), (0, PC_A));
 
     env.exit_request.store(0, Ordering::Release);
     let t = request_exit_soon(&env);

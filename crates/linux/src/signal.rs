@@ -10,14 +10,14 @@ use crate::process::{die_by_signal, Process};
 use crate::syscall::{guest_read_bytes, guest_write_bytes};
 use ox86_x86::cpu::{reg, CpuState};
 use ox86_x86::helpers::sse::fxsr;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// Signals received by the host for the guest, not yet delivered (bit sig-1).
 static PENDING: AtomicU64 = AtomicU64::new(0);
 /// si_pid / si_uid / si_code of the last host instance of each signal.
 static INFO: [AtomicU64; 65] = [const { AtomicU64::new(0) }; 65];
 /// The running vCPU's `exit_request`.
-static EXIT_REQUEST: AtomicPtr<AtomicU32> = AtomicPtr::new(std::ptr::null_mut());
+static CURRENT_CPU: AtomicPtr<CpuState> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Flags of a guest `struct sigaction` (uapi/asm-generic/signal-defs.h).
 pub mod sa {
@@ -63,11 +63,12 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *
     INFO[sig as usize].store(packed, Ordering::Relaxed);
     INFO[0].store(uid as u64, Ordering::Relaxed);
     PENDING.fetch_or(1 << (sig - 1), Ordering::SeqCst);
-    let req = EXIT_REQUEST.load(Ordering::Acquire);
-    if !req.is_null() {
-        // SAFETY: points at the running CpuState's exit_request, which
-        // lives as long as the process runs guest code.
-        unsafe { (*req).store(1, Ordering::Release) };
+    let cpu = CURRENT_CPU.load(Ordering::Acquire);
+    if !cpu.is_null() {
+        // SAFETY: points at the running CpuState, which lives as long as
+        // the process runs guest code; `request_exit` only does atomic
+        // operations.
+        unsafe { (*cpu).request_exit() };
     }
     // SAFETY: the kernel hands an SA_SIGINFO handler a valid ucontext_t,
     // whose saved pc is only moved within the safe-syscall stub.
@@ -84,10 +85,7 @@ pub(crate) fn pending_word() -> &'static AtomicU64 {
 
 /// Registers `env` as the CPU that host signals interrupt.
 pub fn set_current_cpu(env: &CpuState) {
-    EXIT_REQUEST.store(
-        &env.exit_request as *const AtomicU32 as *mut AtomicU32,
-        Ordering::Release,
-    );
+    CURRENT_CPU.store(env as *const CpuState as *mut CpuState, Ordering::Release);
 }
 
 /// Routes host signal `sig` to the guest's handler.

@@ -4,8 +4,9 @@
 //! quit, `Ctrl-A Ctrl-A` for a literal Ctrl-A), one sleeping until the
 //! next device deadline.
 
+use ox86_x86::CpuState;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -48,24 +49,24 @@ pub fn restore_terminal() {
 
 /// A vCPU's `exit_request`, for other threads to set.
 #[derive(Clone, Copy)]
-pub struct Kick(*const AtomicU32);
+pub struct Kick(*const CpuState);
 
-// SAFETY: the pointee is an atomic that lives (in a boxed CpuState that
-// is never moved or freed) for as long as the process runs the machine.
+// SAFETY: the pointee is a boxed CpuState that is never moved or freed
+// while the process runs the machine; only its atomics are touched.
 unsafe impl Send for Kick {}
 // SAFETY: as above; only atomic operations go through the pointer.
 unsafe impl Sync for Kick {}
 
 impl Kick {
-    /// The kick for the CPU whose `exit_request` this is.
-    pub fn new(exit_request: &AtomicU32) -> Kick {
-        Kick(exit_request)
+    /// The kick for `cpu`.
+    pub fn new(cpu: &CpuState) -> Kick {
+        Kick(cpu)
     }
 
-    /// Makes the vCPU leave chained code at its next check.
+    /// Makes the vCPU leave chained code (`CpuState::request_exit`).
     pub fn kick(&self) {
         // SAFETY: see the Send/Sync impls.
-        unsafe { (*self.0).store(1, Ordering::Release) };
+        unsafe { (*self.0).request_exit() };
     }
 }
 

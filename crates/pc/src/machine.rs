@@ -111,7 +111,7 @@ impl Machine {
         if self.cfg.stdio_console {
             console::enter_raw_mode();
         }
-        let kick = Kick::new(&self.env.exit_request);
+        let kick = Kick::new(&self.env);
         self.board.borrow_mut().kick = Some(kick);
         console::spawn_timer(self.shared.clone(), kick);
         console::spawn_input(self.shared.clone(), kick);

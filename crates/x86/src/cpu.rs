@@ -3,7 +3,7 @@
 
 use ox86_ir::Global;
 use std::mem::offset_of;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// General-purpose register numbers, in ModRM encoding order.
 pub mod reg {
@@ -182,9 +182,10 @@ pub struct CpuState {
     pub gs_base: u64,
     /// EFLAGS bits other than the six arithmetic flags and DF (ID, AC, IF...).
     pub eflags: u64,
-    /// Set by other threads, signal handlers or devices to make the running
-    /// TB chain return to the exec loop at the next TB entry. Only ever 0
-    /// or 1: generated code tests its low byte. It and `loop_countdown`
+    /// Set by other threads, signal handlers or devices (through
+    /// `request_exit`) to make the running TB chain return to the exec loop
+    /// at its next backward or indirect jump. Only ever 0 or 1: generated
+    /// code tests its low byte at backward jumps. It and `loop_countdown`
     /// sit here, within an 8-bit displacement of the JIT's env register,
     /// because generated code tests them at every backward jump (and this
     /// also keeps `xmm` 16-byte aligned).
@@ -210,8 +211,14 @@ pub struct CpuState {
     pub fpu: X87State,
     /// Exception raised by a helper or memory access.
     pub exception: PendingException,
-    /// Host address of a `*mut TbJumpCache` for inline indirect lookup (engine-owned).
-    pub jmp_cache: u64,
+    /// Host address of the jump table generated code probes at indirect
+    /// jumps (JIT-owned). `request_exit` replaces it with `jmp_empty`, so
+    /// that the next indirect jump misses and returns to the exec loop:
+    /// indirect jumps need no `exit_request` test of their own.
+    pub jmp_cache: AtomicU64,
+    /// Host address of a jump table in which every lookup misses (JIT-owned;
+    /// 0 until generated code first runs).
+    pub jmp_empty: AtomicU64,
     /// System mode: privileged registers (unused in user mode).
     pub sys: crate::system::SysRegs,
 }
@@ -336,13 +343,28 @@ impl Default for CpuState {
                 _pad: [0; 7],
             },
             exception: PendingException::default(),
-            jmp_cache: 0,
+            jmp_cache: AtomicU64::new(0),
+            jmp_empty: AtomicU64::new(0),
             sys: crate::system::SysRegs::default(),
         }
     }
 }
 
 impl CpuState {
+    /// Makes the running generated code return to the exec loop at its
+    /// next backward jump (which tests `exit_request`) or indirect jump
+    /// (which then finds an empty jump table). Async-signal-safe: atomic
+    /// stores only. The exec loop installs the real table before it looks
+    /// at `exit_request` (see the JIT's `run`), so a request made between
+    /// the two is seen either there or through the table.
+    pub fn request_exit(&self) {
+        self.exit_request.store(1, Ordering::SeqCst);
+        let empty = self.jmp_empty.load(Ordering::SeqCst);
+        if empty != 0 {
+            self.jmp_cache.store(empty, Ordering::SeqCst);
+        }
+    }
+
     /// The full architectural RFLAGS value.
     pub fn rflags(&self) -> u64 {
         let arith = crate::cc::compute_all(self.cc_op, self.cc_dst, self.cc_src, self.cc_src2);
