@@ -35,9 +35,8 @@ pub enum JitExit {
     Exception,
     /// `exit_request` was set at a backward jump (it is checked there; an
     /// indirect jump finds the jump table emptied, so every loop of chained
-    /// code stops), or before the run (nothing ran); `env.rip` is the jump's
-    /// target, or the TB's pc. An exit request at an indirect jump comes
-    /// back as `Indirect` instead.
+    /// code stops); `env.rip` is the jump's target. An exit request at an
+    /// indirect jump comes back as `Indirect` instead.
     ExitRequest,
     /// The TB at `env.rip` was compiled to check MXCSR at its entry
     /// (`Jit::set_mxcsr_at_entry`) and found its control bits not the
@@ -241,12 +240,13 @@ impl Jit {
     /// Runs generated code from TB `id` until it returns to the exec loop.
     pub fn run(&mut self, env: &mut CpuState, id: TbId) -> JitExit {
         // The real table first, then the request (see `request_exit`): a
-        // request made after this load finds the table to empty.
+        // request made after this load empties the table itself; one made
+        // before it (system mode runs a single TB that way) is honoured
+        // here.
         env.jmp_empty.store(self.empty.addr(), Ordering::SeqCst);
         env.jmp_cache.store(self.table.addr(), Ordering::SeqCst);
         if env.exit_request.load(Ordering::SeqCst) != 0 {
-            env.rip = self.tb_pc(id);
-            return JitExit::ExitRequest;
+            env.jmp_cache.store(self.empty.addr(), Ordering::SeqCst);
         }
         let code = self.code_addr(id);
         // SAFETY: `enter` is the prologue stub, which follows this ABI; the
