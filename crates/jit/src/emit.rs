@@ -180,6 +180,24 @@ impl Gen {
         }
     }
 
+    /// Pads with multi-byte NOPs until the host address is a multiple of
+    /// `align` (a power of two).
+    pub fn align_code(&mut self, align: usize) {
+        loop {
+            let left = (align - (self.base + self.off()) % align) % align;
+            match left {
+                0 => return,
+                1 => self.a.extend([0x90]),
+                2 => self.a.extend([0x66, 0x90]),
+                3 => self.a.extend([0x0f, 0x1f, 0x00]),
+                4..=7 => self.a.extend([0x0f, 0x1f, 0x40, 0x00]),
+                _ => self
+                    .a
+                    .extend([0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00]),
+            }
+        }
+    }
+
     /// `jmp target` (absolute host address inside the code cache).
     pub fn jmp_abs(&mut self, target: usize) {
         let rel = self.rel32_to(target, 5);

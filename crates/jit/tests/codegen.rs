@@ -1329,3 +1329,47 @@ fn only_jumps_back_on_the_tbs_page_count_down_to_a_loop_sample() {
         );
     }
 }
+
+/// The address of the first instruction of `listing` that is not a NOP.
+fn first_real_insn(listing: &str) -> u64 {
+    let line = listing
+        .lines()
+        .find(|l| !l.contains("nop") && l.starts_with("0x"))
+        .expect("an instruction");
+    u64::from_str_radix(&line[2..line.find(':').expect("address")], 16).expect("hex address")
+}
+
+#[test]
+fn a_loop_tb_starts_on_a_cache_line() {
+    let mut j = jit();
+    // A TB that loops to itself until RAX reaches 100, compiled after a
+    // small one so that it would not start on a line by chance alone.
+    let mut small = block();
+    small.insn_start(PC);
+    goto(&mut small, PC + 0x40, 0);
+    let mut loop_tb = block();
+    loop_tb.insn_start(PC + 0x40);
+    let one = loop_tb.movi(1);
+    let s = loop_tb.add(g(reg::RAX), one);
+    loop_tb.mov_to(g(reg::RAX), s);
+    let lim = loop_tb.movi(100);
+    let l = loop_tb.label();
+    loop_tb.brcond(ox86_ir::Cond::Ltu, g(reg::RAX), lim, l);
+    goto(&mut loop_tb, PC + 0x80, 1);
+    loop_tb.set_label(l);
+    goto(&mut loop_tb, PC + 0x40, 0);
+    for _ in 0..4 {
+        j.compile(&small, PC).expect("compiles");
+        let b = j.compile(&loop_tb, PC + 0x40).expect("compiles");
+        let listing = j.disassemble(b);
+        assert_eq!(first_real_insn(&listing) % 64, 0, "{listing}");
+        let mut env = CpuState::default();
+        assert!(matches!(j.run(&mut env, b), JitExit::Direct { .. }));
+        assert_eq!(env.regs[reg::RAX], 100);
+    }
+    // Other TBs are not padded (but for the NOP of at most 3 bytes that
+    // keeps a patchable jump's displacement aligned).
+    let a = j.compile(&small, PC).expect("compiles");
+    let start = j.code_range(a).0 as u64;
+    assert!(first_real_insn(&j.disassemble(a)) - start < 4);
+}
