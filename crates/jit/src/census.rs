@@ -32,23 +32,18 @@ impl Census {
         self.any(&[opc])
     }
 
-    /// True if a guest load or store occurs.
+    /// True if a guest load or store occurs (see `addr::addr_input`).
     pub fn accesses(self) -> bool {
-        self.any(&[
-            Opcode::Ld8u,
-            Opcode::Ld8s,
-            Opcode::Ld16u,
-            Opcode::Ld16s,
-            Opcode::Ld32u,
-            Opcode::Ld32s,
-            Opcode::Ld64,
-            Opcode::St8,
-            Opcode::St16,
-            Opcode::St32,
-            Opcode::St64,
-            Opcode::LdXmm,
-            Opcode::StXmm,
-        ])
+        let mut m = self.0;
+        while m != 0 {
+            // `Opcode::ALL` is in discriminant order.
+            let opc = Opcode::ALL[m.trailing_zeros() as usize];
+            if crate::addr::addr_input(opc).is_some() {
+                return true;
+            }
+            m &= m - 1;
+        }
+        false
     }
 }
 
@@ -63,7 +58,11 @@ mod tests {
         c.note(&Op::new(Opcode::Brcond));
         assert!(c.has(Opcode::Brcond) && !c.has(Opcode::And));
         assert!(c.any(&[Opcode::And, Opcode::Brcond]));
+        assert!(!c.accesses());
         c.note(&Op::new(Opcode::St16));
         assert!(c.accesses());
+        for (i, &o) in Opcode::ALL.iter().enumerate() {
+            assert_eq!(o as usize, i, "ALL in discriminant order");
+        }
     }
 }
