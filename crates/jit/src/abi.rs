@@ -84,6 +84,26 @@ pub const ALLOCATABLE: [u8; 13] = [
     hreg::RAX,
 ];
 
+/// `ALLOCATABLE` for a TB that calls no helper: callee-saved registers buy
+/// nothing there, and they are the pinned globals' (`PINNED`), which new
+/// values of those globals are best computed in (`hints`): the registers
+/// no global is pinned to come first.
+pub const ALLOCATABLE_LEAF: [u8; 13] = [
+    hreg::RSI,
+    hreg::RDI,
+    hreg::RDX,
+    hreg::RCX,
+    hreg::RAX,
+    hreg::R12,
+    hreg::R13,
+    hreg::R14,
+    hreg::R15,
+    hreg::R8,
+    hreg::R9,
+    hreg::R10,
+    hreg::RBX,
+];
+
 /// Registers a helper call may clobber (SysV), as a mask.
 pub const CALLER_SAVED: u16 = 1 << hreg::RAX
     | 1 << hreg::RCX

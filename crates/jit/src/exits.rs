@@ -244,8 +244,21 @@ impl Gen {
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
         // The target does not need `CpuState.rip`; the miss path stores it.
         // Its register must survive the pinned globals' placement.
+        // (It may stay in a pinned global's register that already holds
+        // that global: placing the others leaves it alone.)
         let pinned = self.pinned.iter().fold(0u16, |m, &(_, r)| m | 1 << r);
-        let r = self.in_reg(RIP, pinned);
+        let stays = |r: u8| {
+            self.pinned
+                .iter()
+                .any(|&(g, p)| p == r && self.loc[g as usize] == Loc::Reg(r))
+        };
+        let r = match self.loc[RIP.index()] {
+            Loc::Reg(r) if stays(r) => {
+                self.locked |= 1 << r;
+                r
+            }
+            _ => self.in_reg(RIP, pinned),
+        };
         self.set_dirty(RIP.index(), false);
         self.sync_exit();
         self.mov_rr(hreg::RAX, r);

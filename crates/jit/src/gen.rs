@@ -119,6 +119,11 @@ pub(crate) struct Gen {
     /// (global, host register) kept across block boundaries: the pinned
     /// globals, and in a self-loop TB its loop globals (see `loops`).
     pub canon: Vec<(u32, u8)>,
+    /// Per temp: the register its value is best computed in.
+    pub hints: crate::hints::Hints,
+    /// The order free registers are taken in (`abi::ALLOCATABLE`, or
+    /// `ALLOCATABLE_LEAF` in a TB without helper calls).
+    pub order: &'static [u8; 13],
     /// The pinned globals of `abi::PINNED` (as this TB's globals) and their
     /// registers, where every exit to other generated code leaves them.
     pub pinned: Vec<(u32, u8)>,
@@ -233,6 +238,8 @@ impl Gen {
             rip_lazy: true,
             label_lazy: Vec::new(),
             canon: Vec::new(),
+            hints: Default::default(),
+            order: &crate::abi::ALLOCATABLE,
             pinned: Vec::new(),
             pinned_mask: 0,
             pinned_of: (0, 0),
@@ -398,25 +405,6 @@ impl Gen {
         self.loc.resize(n, Loc::Dead);
         self.loc[..ng].fill(Loc::Mem);
         self.loc[crate::rip::RIP.index()] = Loc::Const(tb_pc);
-        // The global deaths (`nextuse`) in the same backward walk.
-        let nu = &mut self.nu;
-        nu.start(&self.ir);
-        self.live.compute_deaths(&self.ir, |i, op| nu.step(i, op));
-        // Every pattern it fuses has an `add`.
-        if self.census.has(Opcode::Add) {
-            crate::sib::fuse_scaled_index(
-                &self.ir,
-                &self.pass.defs,
-                &self.live.dead_ins,
-                &self.live.dead_op,
-                &mut self.sib,
-            );
-        } else {
-            self.sib.clear();
-            self.sib.resize(self.ir.ops.len(), crate::sib::Fused::No);
-        }
-        self.rip_lazy = true;
-        crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         self.pin_junk = 0;
         // The same globals as the last TB's (every TB of a mode): the same
         // pinned ones.
@@ -444,6 +432,43 @@ impl Gen {
             self.canon.clear();
             self.canon.extend_from_slice(&self.pinned);
         }
+        let calls = self.census.any(&[
+            Opcode::Call,
+            Opcode::CallPure,
+            Opcode::CallXmm,
+            Opcode::LdMmu,
+            Opcode::StMmu,
+        ]);
+        self.order = if calls {
+            &crate::abi::ALLOCATABLE
+        } else {
+            &crate::abi::ALLOCATABLE_LEAF
+        };
+        // The global deaths (`nextuse`) and the register hints in the
+        // same backward walk.
+        let (nu, hints) = (&mut self.nu, &mut self.hints);
+        nu.start(&self.ir);
+        hints.start(&self.ir, &self.canon);
+        self.live.compute_deaths(&self.ir, |i, op, dead_ins| {
+            nu.step(i, op);
+            hints.step(op, dead_ins, nu.gdies[i]);
+        });
+        hints.finish();
+        // Every pattern it fuses has an `add`.
+        if self.census.has(Opcode::Add) {
+            crate::sib::fuse_scaled_index(
+                &self.ir,
+                &self.pass.defs,
+                &self.live.dead_ins,
+                &self.live.dead_op,
+                &mut self.sib,
+            );
+        } else {
+            self.sib.clear();
+            self.sib.resize(self.ir.ops.len(), crate::sib::Fused::No);
+        }
+        self.rip_lazy = true;
+        crate::rip::lazy_labels(&self.ir, &mut self.label_lazy, &mut self.pass.passed);
         self.body = None;
         self.dirty.clear();
         self.dirty.resize(n, false);

@@ -24,6 +24,7 @@ mod fault;
 mod fuse;
 mod gen;
 mod globcopy;
+mod hints;
 mod jit;
 pub mod jmp_table;
 mod liveness;

@@ -41,7 +41,7 @@ impl Liveness {
         for op in &ir.ops {
             lv.note_op(op);
         }
-        lv.compute_deaths(ir, |_, _| {});
+        lv.compute_deaths(ir, |_, _, _| {});
         lv
     }
 
@@ -88,8 +88,9 @@ impl Liveness {
 
     /// Computes the per-op facts for `ir`, every op of which was noted,
     /// walking the ops from the last to the first; `live_op` sees each op
-    /// that is not dead code, in that order, once its facts are known.
-    pub fn compute_deaths(&mut self, ir: &IrBlock, mut live_op: impl FnMut(usize, &Op)) {
+    /// that is not dead code, in that order, once its facts are known
+    /// (with its `dead_ins`).
+    pub fn compute_deaths(&mut self, ir: &IrBlock, mut live_op: impl FnMut(usize, &Op, u8)) {
         let n = ir.n_temps as usize;
         let ng = ir.globals.len();
         let n_ops = ir.ops.len();
@@ -151,7 +152,7 @@ impl Liveness {
                     live[t.index()] = cur;
                 }
             }
-            live_op(i, op);
+            live_op(i, op, dead);
         }
     }
 }

@@ -106,7 +106,7 @@ fn back_edge(ir: &IrBlock, i: usize, tb_pc: u64) -> bool {
 
 impl Gen {
     /// The canonical register of global `g`, if it is a loop global.
-    fn canon_reg(&self, g: usize) -> Option<u8> {
+    pub(crate) fn canon_reg(&self, g: usize) -> Option<u8> {
         self.canon.iter().find(|c| c.0 as usize == g).map(|c| c.1)
     }
 

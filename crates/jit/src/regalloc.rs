@@ -222,7 +222,7 @@ impl Gen {
     pub fn alloc_reg(&mut self, avoid: u16) -> u8 {
         let blocked = self.locked | avoid;
         let usable = |r: u8| blocked & (1 << r) == 0;
-        if let Some(&r) = ALLOCATABLE.iter().find(|&&r| usable(r) && self.is_free(r)) {
+        if let Some(&r) = self.order.iter().find(|&&r| usable(r) && self.is_free(r)) {
             return r;
         }
         let victim = ALLOCATABLE
@@ -252,7 +252,8 @@ impl Gen {
             return;
         }
         let blocked = self.locked;
-        if let Some(&s) = ALLOCATABLE
+        if let Some(&s) = self
+            .order
             .iter()
             .find(|&&s| blocked & (1 << s) == 0 && self.is_free(s))
         {
@@ -271,7 +272,13 @@ impl Gen {
                 return r;
             }
         }
-        let r = self.alloc_reg(avoid);
+        let h = self.hints.hint[ti as usize];
+        let hinted = self.is_global(ti)
+            && self.loc[ti as usize] == Loc::Mem
+            && h != crate::hints::NO_HINT
+            && (avoid | self.locked) & (1 << h) == 0
+            && self.is_free(h);
+        let r = if hinted { h } else { self.alloc_reg(avoid) };
         self.load_value(r, ti);
         if ti == crate::rip::RIP.0 && self.rip_lazy {
             // In a register rip can be spilled: it must be stored then.
@@ -383,7 +390,7 @@ impl Gen {
             }
         }
         if op.inputs().contains(&d) {
-            let r = self.alloc_reg(0);
+            let r = self.alloc_for(d);
             self.locked |= 1 << r;
             return r;
         }
@@ -399,9 +406,42 @@ impl Gen {
                 return r;
             }
         }
-        let r = self.alloc_reg(0);
+        let r = self.alloc_for(d);
         self.locked |= 1 << r;
         r
+    }
+
+    /// True if hinted register `r` may take the current op's output: it
+    /// is free, or holds only globals nothing needs after the op that are
+    /// not its inputs (and the op cannot fault: its fault site would look
+    /// for them there). `def_reg` drops them.
+    fn hint_free(&self, r: u8) -> bool {
+        if self.is_free(r) {
+            return true;
+        }
+        let i = self.tick as usize;
+        let Some(op) = self.ir.ops.get(i) else {
+            return false;
+        };
+        op.opc.flags() & ox86_ir::opf::CAN_FAULT == 0
+            && self
+                .holders(r)
+                .iter()
+                .all(|&t| self.dead_global(i, t) && !op.inputs().contains(&Temp(t)))
+    }
+
+    /// A register for a new value of `d`: its hint (`hints`; for a global,
+    /// its register at block ends) if that is free, else `alloc_reg`'s.
+    fn alloc_for(&mut self, d: Temp) -> u8 {
+        let h = if self.is_global(d.0) {
+            self.canon_reg(d.index()).unwrap_or(crate::hints::NO_HINT)
+        } else {
+            self.hints.hint[d.index()]
+        };
+        if h != crate::hints::NO_HINT && self.locked & (1 << h) == 0 && self.hint_free(h) {
+            return h;
+        }
+        self.alloc_reg(0)
     }
 
     /// Frees the inputs of op `i` that die there.
