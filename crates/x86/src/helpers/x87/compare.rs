@@ -74,7 +74,8 @@ x87_helper! {
 /// Declares an FCOMI-style helper `(i, eflags) -> eflags`: the host runs
 /// the comparison with the guest's arithmetic flags loaded (PUSH/POPFQ,
 /// balanced by PUSHFQ/POP after it), and returns them as the instruction
-/// left them: an unmasked invalid operation leaves them unchanged.
+/// left them: an unmasked invalid operation leaves them unchanged. On a
+/// partial host stack where it can (`partial`).
 macro_rules! fcomi_helper {
     ($(#[$doc:meta])* $name:ident = $text:literal, $insn:literal) => {
         $(#[$doc])*
@@ -83,16 +84,34 @@ macro_rules! fcomi_helper {
             func: {
                 extern "C" fn f(env: &mut CpuState, i: u64, flags: u64, _: u64, _: u64, _: u64) -> u64 {
                     use super::host::{exec, Commit, FsaveImage, Wait};
+                    use super::partial::Partial;
+                    use crate::cpu::X87State;
                     fn run<const I: usize>(img: *mut FsaveImage, flags: &mut u64) {
                         let mut fl = (*flags & eflags::ARITH) | eflags::FIXED1;
                         on_host!(img, ["push {fl}", "popfq", $insn, "pushfq", "pop {fl}"],
                             fl = inout(reg) fl, i = const I);
                         *flags = fl & eflags::ARITH;
                     }
+                    fn fast<const I: usize>(x: &mut X87State, flags: &mut u64) -> bool {
+                        let Some(mut p) = Partial::load(x, I) else {
+                            return false;
+                        };
+                        let mut fl = (*flags & eflags::ARITH) | eflags::FIXED1;
+                        on_partial!(&mut p, I + 1, ["push {fl}", "popfq", $insn, "pushfq", "pop {fl}"],
+                            fl = inout(reg) fl, i = const I);
+                        p.commit(x, I + 1);
+                        *flags = fl & eflags::ARITH;
+                        true
+                    }
                     const RUN: [fn(*mut FsaveImage, &mut u64); 8] =
                         [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
+                    const FAST: [fn(&mut X87State, &mut u64) -> bool; 8] =
+                        [fast::<0>, fast::<1>, fast::<2>, fast::<3>, fast::<4>, fast::<5>, fast::<6>, fast::<7>];
                     let mut flags = flags;
-                    exec(env, Wait::Check, Commit::Stack, |img| RUN[(i & 7) as usize](img, &mut flags));
+                    let i = (i & 7) as usize;
+                    if !FAST[i](&mut env.fpu, &mut flags) {
+                        exec(env, Wait::Check, Commit::Stack, |img| RUN[i](img, &mut flags));
+                    }
                     flags
                 }
                 f

@@ -202,9 +202,12 @@ macro_rules! on_host {
 /// - `load ["insn [{m}]"]`: arguments 0 and 1 are the bytes of the memory
 ///   source (low quadword first);
 /// - `load(moved) ["insn [{m}]"]`: likewise, `moved(fpu, lo)` first;
+/// - `arith_sti ["insn with st({i})"]`, `arith_load ["insn [{m}]"]`: as
+///   `sti` and `load`, on a partial host stack where it can (`partial`);
 /// - `store(part, commit) ["insn [{m}]"]`: arguments 0 and 1 are the memory
 ///   destination's old bytes (kept where the instruction does not store);
-///   returns quadword `part` of what it holds afterwards.
+///   returns quadword `part` of what it holds afterwards (on a partial
+///   host stack where it can).
 macro_rules! x87_helper {
     ($(#[$doc:meta])* $name:ident = $text:literal, plain($wait:ident, $commit:ident, $moved:path) [$($insn:literal),+]) => {
         $(#[$doc])*
@@ -255,6 +258,62 @@ macro_rules! x87_helper {
             $name = $text, plain(Check, Stack, $moved) [$($insn),+]
         }
     };
+    ($(#[$doc:meta])* $name:ident = $text:literal, arith_sti [$($insn:literal),+]) => {
+        $(#[$doc])*
+        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
+            name: $text,
+            func: {
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, i: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::cpu::X87State;
+                    use $crate::helpers::x87::host::{exec, Commit, FsaveImage, Wait};
+                    use $crate::helpers::x87::partial::Partial;
+                    fn run<const I: usize>(img: *mut FsaveImage) {
+                        on_host!(img, [$($insn),+], i = const I)
+                    }
+                    fn fast<const I: usize>(x: &mut X87State) -> bool {
+                        let Some(mut p) = Partial::load(x, I) else {
+                            return false;
+                        };
+                        on_partial!(&mut p, I + 1, [$($insn),+], i = const I);
+                        p.commit(x, I + 1);
+                        true
+                    }
+                    const RUN: [fn(*mut FsaveImage); 8] =
+                        [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
+                    const FAST: [fn(&mut X87State) -> bool; 8] =
+                        [fast::<0>, fast::<1>, fast::<2>, fast::<3>, fast::<4>, fast::<5>, fast::<6>, fast::<7>];
+                    let i = (i & 7) as usize;
+                    if !FAST[i](&mut env.fpu) {
+                        exec(env, Wait::Check, Commit::Stack, RUN[i]);
+                    }
+                    0
+                }
+                f
+            },
+        };
+    };
+    ($(#[$doc:meta])* $name:ident = $text:literal, arith_load [$($insn:literal),+]) => {
+        $(#[$doc])*
+        pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
+            name: $text,
+            func: {
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, lo: u64, hi: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::helpers::x87::host::{exec, Commit, Mem, Wait};
+                    use $crate::helpers::x87::partial::Partial;
+                    let mut m = Mem::new(&[lo, hi]);
+                    let mp = m.0.as_mut_ptr();
+                    if let Some(mut p) = Partial::load(&env.fpu, 0) {
+                        on_partial!(&mut p, 1, [$($insn),+], m = in(reg) mp);
+                        p.commit(&mut env.fpu, 1);
+                        return 0;
+                    }
+                    exec(env, Wait::Check, Commit::Stack, |img| on_host!(img, [$($insn),+], m = in(reg) mp));
+                    0
+                }
+                f
+            },
+        };
+    };
     ($(#[$doc:meta])* $name:ident = $text:literal, sti [$($insn:literal),+]) => {
         x87_helper! {
             $(#[$doc])*
@@ -293,9 +352,15 @@ macro_rules! x87_helper {
             func: {
                 extern "C" fn f(env: &mut $crate::cpu::CpuState, lo: u64, hi: u64, _: u64, _: u64, _: u64) -> u64 {
                     use $crate::helpers::x87::host::{exec, Commit, Mem, Wait};
+                    use $crate::helpers::x87::partial::Partial;
                     let mut m = Mem::new(&[lo, hi]);
-                    let p = m.0.as_mut_ptr();
-                    exec(env, Wait::Check, Commit::$commit, |img| on_host!(img, [$($insn),+], m = in(reg) p));
+                    let mp = m.0.as_mut_ptr();
+                    if let Some(mut p) = Partial::load(&env.fpu, 0) {
+                        on_partial!(&mut p, 1, [$($insn),+], m = in(reg) mp);
+                        p.commit_status(&mut env.fpu, Commit::$commit);
+                        return m.qword($part);
+                    }
+                    exec(env, Wait::Check, Commit::$commit, |img| on_host!(img, [$($insn),+], m = in(reg) mp));
                     m.qword($part)
                 }
                 f

@@ -8,6 +8,8 @@
 
 #[macro_use]
 pub(crate) mod host;
+#[macro_use]
+pub(crate) mod partial;
 pub mod arith;
 pub mod compare;
 pub mod control;

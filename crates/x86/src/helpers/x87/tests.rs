@@ -233,7 +233,11 @@ enum Form {
 }
 
 fn run_guest(form: Form, s: &Setup) -> Observed {
-    let mut env = guest_state(s);
+    run_on(form, guest_state(s), s)
+}
+
+/// Runs `form` on `env`, with the memory operand and EFLAGS of `s`.
+fn run_on(form: Form, mut env: Box<CpuState>, s: &Setup) -> Observed {
     let [m0, m1] = s.mem;
     let mut mem = s.mem;
     let mut flags = s.flags & eflags::ARITH;
@@ -1223,6 +1227,94 @@ fn register_moves_after_condition_codes_are_set() {
         }
     }
     assert!(moved > 100, "only {moved} cases ran");
+}
+
+#[test]
+fn partial_stack_instructions_after_condition_codes_are_set() {
+    // A division leaves C1 and exception flags, a compare then C0, C2
+    // and C3: the instructions run on a partial host stack (`partial`,
+    // under a masked control word) set C1 and add their exception flags,
+    // and the other condition codes are what the FPU leaves.
+    let cases: &[(&str, Native, Form)] = &[
+        (
+            "fmul st(0), st(1)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fmul st(0), st(1)"),
+            Form::Sti(&FMUL_ST0_STI, 1),
+        ),
+        (
+            "fadd st(3), st(0)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fadd st(3), st(0)"),
+            Form::Sti(&FADD_STI_ST0, 3),
+        ),
+        (
+            "fdivrp st(1), st(0)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fdivrp st(1), st(0)"),
+            Form::Sti(&FDIVRP_STI_ST0, 1),
+        ),
+        (
+            "fsubp st(6), st(0)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fsubp st(6), st(0)"),
+            Form::Sti(&FSUBP_STI_ST0, 6),
+        ),
+        (
+            "fmul m64fp",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fmul qword ptr [{m}]"),
+            Form::Load(&FMUL_M64),
+        ),
+        (
+            "fst m64fp",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fst qword ptr [{m}]"),
+            Form::Store(&FST_M64, false),
+        ),
+        (
+            "fistp m32int",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fistp dword ptr [{m}]"),
+            Form::Store(&FIST_M32, true),
+        ),
+        (
+            "fstp m80fp",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fstp tbyte ptr [{m}]"),
+            Form::Store80(&FST_M80_LO, &FST_M80_HI),
+        ),
+        (
+            "fcomi st(0), st(2)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fcomi st(0), st(2)"),
+            Form::Fcomi(&FCOMI, 2),
+        ),
+        (
+            "fucomip st(0), st(1)",
+            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fucomip st(0), st(1)"),
+            Form::Fcomi(&FUCOMIP, 1),
+        ),
+    ];
+    // Every exception masked: FCOM waits, and would trap natively on
+    // one the division left pending.
+    let mut setups = binary_setups(1);
+    setups.retain(|s| s.cw & 0x3f == 0x3f);
+    for (k, s) in setups.iter_mut().enumerate() {
+        while s.stack.len() < 8 {
+            s.stack.push(filler(s.stack.len()));
+        }
+        s.mem = [
+            VALUES[k % VALUES.len()][..8]
+                .try_into()
+                .map(u64::from_le_bytes)
+                .unwrap(),
+            0,
+        ];
+        s.flags = if k % 2 == 0 { eflags::ARITH } else { 0 };
+    }
+    let pre = native_fn!("fdiv st(0), st(1)", "fcom st(2)");
+    let mut ran = 0;
+    for s in &setups {
+        for &(name, native, form) in cases {
+            let want = native(s);
+            let got = run_on(form, after_native_pre(s, pre), s);
+            assert_eq!(got, want, "{name} after fdiv and fcom from {s:x?}");
+            ran += 1;
+        }
+    }
+    assert!(ran > 100, "only {ran} cases ran");
 }
 
 #[test]
