@@ -130,12 +130,18 @@ macro_rules! on_partial {
         // the offsets named. The host's FPU stack is empty between Rust
         // statements, so the pushes have room; it is empty again after
         // the pops. Every exception is masked in the guest's control
-        // word (`Partial::load`), so nothing traps; FNCLEX leaves no flag
-        // behind, and FLDCW puts back the host's control word.
+        // word (`Partial::load`), so nothing traps. The host's exception
+        // flags are clear before (FNSAVE clears them after `on_host!`,
+        // FNCLEX after this) so that the status word shows the
+        // instruction's own; FLDCW puts back the host's control word.
         unsafe {
             core::arch::asm!(
                 "fnstcw word ptr [{p} + {host_cw}]",
+                "mov ax, word ptr [{p} + {cw}]",
+                "cmp ax, word ptr [{p} + {host_cw}]",
+                "je 5f",
                 "fldcw word ptr [{p} + {cw}]",
+                "5:",
                 "fnstsw ax",
                 "movzx edx, ax",
                 "shr edx, 11",
@@ -148,7 +154,6 @@ macro_rules! on_partial {
                 "sub rcx, 10",
                 "dec rax",
                 "jnz 2b",
-                "fnclex",
                 $($insn,)+
                 "fnstsw ax",
                 "mov word ptr [{p} + {sw}], ax",
@@ -168,7 +173,11 @@ macro_rules! on_partial {
                 "jnz 3b",
                 "4:",
                 "fnclex",
+                "mov ax, word ptr [{p} + {cw}]",
+                "cmp ax, word ptr [{p} + {host_cw}]",
+                "je 6f",
                 "fldcw word ptr [{p} + {host_cw}]",
+                "6:",
                 p = in(reg) p,
                 n = in(reg) n,
                 cw = const $crate::helpers::x87::partial::CW,
