@@ -99,7 +99,11 @@ macro_rules! fcomi_helper {
                         let mut fl = (*flags & eflags::ARITH) | eflags::FIXED1;
                         on_partial!(&mut p, I + 1, ["push {fl}", "popfq", $insn, "pushfq", "pop {fl}"],
                             fl = inout(reg) fl, i = const I);
+                        let c1 = x.fsw & super::partial::C1;
                         p.commit(x, I + 1);
+                        if super::partial::fcomi_keeps_c1() {
+                            x.fsw = (x.fsw & !super::partial::C1) | c1;
+                        }
                         *flags = fl & eflags::ARITH;
                         true
                     }

@@ -271,6 +271,11 @@ macro_rules! x87_helper {
                         on_host!(img, [$($insn),+], i = const I)
                     }
                     fn fast<const I: usize>(x: &mut X87State) -> bool {
+                        // ST(0) op ST(0) then pop: the result goes with the
+                        // pop, into a register the partial stack drops.
+                        if I == 0 && $crate::helpers::x87::partial::pops(&[$($insn),+]) {
+                            return false;
+                        }
                         let Some(mut p) = Partial::load(x, I) else {
                             return false;
                         };

@@ -10,16 +10,20 @@
 //! instruction sets C1 and exception flags, which are added to the
 //! guest's (sticky); C0, C2 and C3 are undefined after these instructions
 //! (not affected by FCOMI) and the hardware keeps them, so the guest's
-//! stay (the tests compare both paths on this host). Taken only when that is all that can happen:
+//! stay (the tests compare both paths on this host); FCOMI's C1 is the
+//! host's way (`fcomi_keeps_c1`). Taken only when that is all that can happen:
 //! no exception pending, every exception masked (an unmasked one would
 //! trap on the host, or need ES set), ST(0) and ST(i) in use (no stack
-//! fault), and i below 7 (ST(0)..ST(i) fit with room to count them).
+//! fault), and i below 7 (ST(0)..ST(i) fit with room to count them);
+//! and not for ST(0) op ST(0) with a pop, whose result stays, popped, in
+//! a register the partial stack does not bring back.
 
 use super::host::{fsw, pending, Commit};
 use crate::cpu::X87State;
+use std::sync::OnceLock;
 
 /// C1 in the status word.
-const C1: u16 = 1 << 9;
+pub const C1: u16 = 1 << 9;
 
 /// What the host instruction works on: ST(0)..ST(n-1) before (`vals[k]` is
 /// ST(k)), what is left on the stack after, the control words and the
@@ -43,6 +47,42 @@ pub const CW: usize = 80;
 pub const HOST_CW: usize = 82;
 pub const SW: usize = 84;
 pub const LEFT: usize = 86;
+
+/// True if the first of `insns` pops (its mnemonic ends in `p`, as FADDP,
+/// FSUBRP and FCOMIP do).
+pub const fn pops(insns: &[&str]) -> bool {
+    let b = insns[0].as_bytes();
+    let mut k = 0;
+    while k < b.len() && b[k] != b' ' {
+        k += 1;
+    }
+    k > 0 && b[k - 1] == b'p'
+}
+
+/// Whether this host's FCOMI and FUCOMI leave C1 as it was. The SDM has
+/// them clear it; some processors keep it. The partial stack starts from
+/// the host's C1, not the guest's, so the answer (found once, on the
+/// host FPU loaded as `host` does) decides whether the guest's stays.
+pub fn fcomi_keeps_c1() -> bool {
+    static KEEPS: OnceLock<bool> = OnceLock::new();
+    *KEEPS.get_or_init(|| {
+        let mut x = X87State {
+            regs: [[0; 16]; 8],
+            top: 0,
+            fcw: 0x037f,
+            fsw: C1,
+            ftw: 0b11,
+            _pad: [0; 7],
+        };
+        // ST(0) = 1, ST(1) = 2.
+        x.regs[0][..10].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f]);
+        x.regs[1][..10].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0x40]);
+        let mut img = super::host::FsaveImage::from_state(&x);
+        on_host!(&mut img, ["fcomi st(0), st(1)"]);
+        img.commit(&mut x, Commit::Status);
+        x.fsw & C1 != 0
+    })
+}
 
 fn phys(x: &X87State, i: usize) -> usize {
     (x.top as usize + i) & 7
@@ -197,6 +237,14 @@ macro_rules! on_partial {
 mod tests {
     use super::*;
     use std::mem::offset_of;
+
+    #[test]
+    fn popping_forms_are_told_by_their_mnemonic() {
+        assert!(pops(&["faddp st({i}), st(0)"]));
+        assert!(pops(&["fcomip st(0), st({i})"]));
+        assert!(!pops(&["fmul st(0), st({i})"]));
+        assert!(!pops(&["fsubr qword ptr [{m}]"]));
+    }
 
     #[test]
     fn offsets_are_the_asms() {

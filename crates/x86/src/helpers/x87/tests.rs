@@ -1231,64 +1231,65 @@ fn register_moves_after_condition_codes_are_set() {
 
 #[test]
 fn partial_stack_instructions_after_condition_codes_are_set() {
-    // A division leaves C1 and exception flags, a compare then C0, C2
-    // and C3: the instructions run on a partial host stack (`partial`,
-    // under a masked control word) set C1 and add their exception flags,
-    // and the other condition codes are what the FPU leaves.
+    // A compare leaves C0, C2 and C3, a division then C1 (rounded up or
+    // not) and exception flags: the instructions run on a partial host
+    // stack (`partial`, under a masked control word) set C1 and add their
+    // exception flags, and the other condition codes are what the FPU
+    // leaves (FCOMI's C1 too).
     let cases: &[(&str, Native, Form)] = &[
         (
             "fmul st(0), st(1)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fmul st(0), st(1)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fmul st(0), st(1)"),
             Form::Sti(&FMUL_ST0_STI, 1),
         ),
         (
             "fadd st(3), st(0)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fadd st(3), st(0)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fadd st(3), st(0)"),
             Form::Sti(&FADD_STI_ST0, 3),
         ),
         (
             "fdivrp st(1), st(0)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fdivrp st(1), st(0)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fdivrp st(1), st(0)"),
             Form::Sti(&FDIVRP_STI_ST0, 1),
         ),
         (
             "fsubp st(6), st(0)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fsubp st(6), st(0)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fsubp st(6), st(0)"),
             Form::Sti(&FSUBP_STI_ST0, 6),
         ),
         (
             "fmul m64fp",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fmul qword ptr [{m}]"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fmul qword ptr [{m}]"),
             Form::Load(&FMUL_M64),
         ),
         (
             "fst m64fp",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fst qword ptr [{m}]"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fst qword ptr [{m}]"),
             Form::Store(&FST_M64, false),
         ),
         (
             "fistp m32int",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fistp dword ptr [{m}]"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fistp dword ptr [{m}]"),
             Form::Store(&FIST_M32, true),
         ),
         (
             "fstp m80fp",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fstp tbyte ptr [{m}]"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fstp tbyte ptr [{m}]"),
             Form::Store80(&FST_M80_LO, &FST_M80_HI),
         ),
         (
             "fcomi st(0), st(2)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fcomi st(0), st(2)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fcomi st(0), st(2)"),
             Form::Fcomi(&FCOMI, 2),
         ),
         (
             "fucomip st(0), st(1)",
-            native_fn!("fdiv st(0), st(1)", "fcom st(2)", "fucomip st(0), st(1)"),
+            native_fn!("fcom st(2)", "fdiv st(0), st(1)", "fucomip st(0), st(1)"),
             Form::Fcomi(&FUCOMIP, 1),
         ),
     ];
-    // Every exception masked: FCOM waits, and would trap natively on
-    // one the division left pending.
+    // Every exception masked: FDIV waits, and would trap natively on
+    // one the compare left pending, as would the instruction under test.
     let mut setups = binary_setups(1);
     setups.retain(|s| s.cw & 0x3f == 0x3f);
     for (k, s) in setups.iter_mut().enumerate() {
@@ -1304,17 +1305,36 @@ fn partial_stack_instructions_after_condition_codes_are_set() {
         ];
         s.flags = if k % 2 == 0 { eflags::ARITH } else { 0 };
     }
-    let pre = native_fn!("fdiv st(0), st(1)", "fcom st(2)");
+    let pre = native_fn!("fcom st(2)", "fdiv st(0), st(1)");
     let mut ran = 0;
     for s in &setups {
         for &(name, native, form) in cases {
             let want = native(s);
             let got = run_on(form, after_native_pre(s, pre), s);
-            assert_eq!(got, want, "{name} after fdiv and fcom from {s:x?}");
+            assert_eq!(got, want, "{name} after fcom and fdiv from {s:x?}");
             ran += 1;
         }
     }
     assert!(ran > 100, "only {ran} cases ran");
+}
+
+#[test]
+fn a_popped_result_stays_in_its_register() {
+    // FMULP ST(0), ST(0) squares ST(0) and pops it: the square stays in
+    // the register, now empty (FNSAVE, and the difftest, see it).
+    let mut env = guest_state(&Setup {
+        cw: 0x037f,
+        rotate: 0,
+        stack: vec![f80(true, 0x3fff, J | J >> 1), f80(false, 0x3fff, J)],
+        mem: [0; 2],
+        flags: 0,
+    });
+    let r = env.fpu.top as usize;
+    call(&FMULP_STI_ST0, &mut env, [0; 5]);
+    assert_eq!(env.fpu.top as usize, (r + 1) & 7);
+    assert_eq!(env.fpu.ftw & (1 << r), 0, "popped");
+    // (-1.5)^2 = 2.25.
+    assert_eq!(env.fpu.regs[r][..10], f80(false, 0x4000, J | J >> 3));
 }
 
 #[test]
