@@ -635,10 +635,10 @@ impl Engine {
         env: &mut CpuState,
     ) -> Arc<Tb> {
         // Only the jump back that ran the countdown out is a sample.
-        if env.loop_countdown != 0 {
+        if env.loop_countdown.load(Ordering::Relaxed) != 0 {
             return tb;
         }
-        env.loop_countdown = LOOP_SAMPLE;
+        env.loop_countdown.store(LOOP_SAMPLE, Ordering::Relaxed);
         let Some((from, _, epoch)) = from else {
             return tb;
         };

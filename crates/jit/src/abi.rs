@@ -157,11 +157,11 @@ pub const fn env_disp(offset: usize) -> i32 {
 
 /// `ENV_REG` displacement of `CpuState.rip`.
 pub const RIP_DISP: i32 = env_disp(offset_of!(CpuState, rip));
-/// `ENV_REG` displacement of `CpuState.exit_request`, tested at every
-/// backward jump: an 8-bit one.
+/// `ENV_REG` displacement of `CpuState.exit_request`, tested at backward
+/// jumps that do not count down `loop_countdown`: an 8-bit one.
 pub const EXIT_REQUEST_DISP: i8 = disp8(env_disp(offset_of!(CpuState, exit_request)));
 /// `ENV_REG` displacement of `CpuState.loop_countdown`, counted down at
-/// every backward jump: an 8-bit one.
+/// backward jumps on a TB's page: an 8-bit one.
 pub const LOOP_COUNTDOWN_DISP: i8 = disp8(env_disp(offset_of!(CpuState, loop_countdown)));
 
 /// `d` as an 8-bit displacement; fails the build if it does not fit.

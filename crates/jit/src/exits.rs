@@ -132,7 +132,7 @@ impl Gen {
                 // unchained, `Jit::run` sets it from the exit's target.
                 self.set_dirty(RIP.index(), false);
                 self.sync_exit();
-                if pc <= self.tb_pc {
+                if pc <= self.tb_pc && !self.counts_down(pc) {
                     self.check_exit_request(pc);
                 }
                 self.chained_jump(pc);
@@ -212,7 +212,7 @@ impl Gen {
         let k = self.exit_labels.len();
         self.exit_labels.push((label, at + 2, near));
         self.cold.push(Cold::Exit { label, k });
-        if far <= self.tb_pc {
+        if far <= self.tb_pc && !self.counts_down(far) {
             self.check_exit_request(far);
         }
         self.chained_jump(far);
@@ -220,15 +220,23 @@ impl Gen {
         true
     }
 
-    /// The patchable `jmp` of a chainable exit to `pc`. A jump back (to
-    /// `pc` not above the TB's) on the TB's page counts down
-    /// `loop_countdown` first and leaves through the exit stub when it
-    /// reaches zero: the exec loop samples those jumps for loop heads,
-    /// which it only takes on the page of the jump.
+    /// True if a chained jump to `pc` counts down `loop_countdown`: a
+    /// jump back (to `pc` not above the TB's) on the TB's page, in user
+    /// mode. It needs no `exit_request` test of its own: a request sets
+    /// the countdown to 1 (`CpuState::request_exit`), so the jump leaves.
+    fn counts_down(&self, pc: u64) -> bool {
+        let page = !(ox86_x86::translate::PAGE_SIZE - 1);
+        pc <= self.tb_pc && pc & page == self.tb_pc & page && self.opts.store_hook.is_none()
+    }
+
+    /// The patchable `jmp` of a chainable exit to `pc`. A jump that
+    /// `counts_down` decrements `loop_countdown` first and leaves through
+    /// the exit stub when it reaches zero: the exec loop samples those
+    /// jumps for loop heads, which it only takes on the page of the jump,
+    /// and sees an exit request there.
     fn chained_jump(&mut self, pc: u64) {
         let label = self.a.new_dynamic_label();
-        let page = !(ox86_x86::translate::PAGE_SIZE - 1);
-        if pc <= self.tb_pc && pc & page == self.tb_pc & page && self.opts.store_hook.is_none() {
+        if self.counts_down(pc) {
             dynasm!(self.a ; .arch x64 ; dec DWORD [BYTE rbp + LOOP_COUNTDOWN_DISP]);
             self.jcc_label(0x4, label);
         }

@@ -277,6 +277,27 @@ fn exit_request_stops_a_chained_cycle() {
 }
 
 #[test]
+fn exit_request_stops_a_counted_cycle() {
+    // Two TBs on one page: the jump back counts down `loop_countdown`
+    // and tests no `exit_request`; a request sets the count to 1, so the
+    // cycle leaves at that jump, once round, however high it was.
+    let (pa, pb) = (PC_A + 0x100, PC_A + 0x200);
+    let mut j = jit();
+    let a = j.compile(&adder(pa, 1, pb), pa).unwrap();
+    let b = j.compile(&adder(pb, 10, pa), pb).unwrap();
+    assert!(j.chain(a, 0, b));
+    assert!(j.chain(b, 0, a));
+    let mut env = CpuState::default();
+    env.loop_countdown.store(u32::MAX, Ordering::Relaxed);
+    env.request_exit();
+    let r = j.run(&mut env, a);
+    assert!(matches!(r, JitExit::Direct { tb, .. } if tb == b), "{r:?}");
+    assert_eq!(env.loop_countdown.load(Ordering::Relaxed), 0);
+    assert_eq!(env.exit_request.load(Ordering::Relaxed), 1);
+    assert_eq!((env.rip, env.regs[reg::RAX]), (pa, 11));
+}
+
+#[test]
 fn exit_request_stops_an_indirect_cycle() {
     let mut j = jit();
     let mut ind = block();

@@ -185,15 +185,19 @@ pub struct CpuState {
     /// Set by other threads, signal handlers or devices (through
     /// `request_exit`) to make the running TB chain return to the exec loop
     /// at its next backward or indirect jump. Only ever 0 or 1: generated
-    /// code tests its low byte at backward jumps. It and `loop_countdown`
-    /// sit here, within an 8-bit displacement of the JIT's env register,
-    /// because generated code tests them at every backward jump (and this
+    /// code tests its low byte at backward jumps that do not count down
+    /// `loop_countdown`. The two sit here, within an 8-bit displacement of
+    /// the JIT's env register, because generated code uses one or the
+    /// other at every backward jump (and this
     /// also keeps `xmm` 16-byte aligned).
     pub exit_request: AtomicU32,
-    /// Chained jumps back (to a lower or equal pc) left before generated
-    /// code returns to the exec loop at one, which then looks for a loop
-    /// region there (a sample of the hot loops; see the engine).
-    pub loop_countdown: u32,
+    /// Chained jumps back (to a lower or equal pc) on a TB's page left
+    /// before generated code returns to the exec loop at one, which then
+    /// looks for a loop region there (a sample of the hot loops; see the
+    /// engine). `request_exit` sets it to 1, so that those jumps need no
+    /// `exit_request` test. Generated code decrements it in place (a lost
+    /// update from another thread only delays the exit by one period).
+    pub loop_countdown: AtomicU32,
     /// XMM0..XMM15, low quadword first.
     pub xmm: [[u64; 2]; 16],
     /// A source operand from memory or an immediate, staged by the
@@ -328,7 +332,7 @@ impl Default for CpuState {
             gs_base: 0,
             eflags: eflags::FIXED1 | eflags::IF,
             exit_request: AtomicU32::new(0),
-            loop_countdown: 0,
+            loop_countdown: AtomicU32::new(0),
             xmm: [[0; 2]; 16],
             xmm_src: [0; 2],
             xmm_result: 0,
@@ -352,13 +356,15 @@ impl Default for CpuState {
 
 impl CpuState {
     /// Makes the running generated code return to the exec loop at its
-    /// next backward jump (which tests `exit_request`) or indirect jump
-    /// (which then finds an empty jump table). Async-signal-safe: atomic
+    /// next backward jump (which tests `exit_request`, or counts
+    /// `loop_countdown` down from the 1 set here) or indirect jump (which
+    /// then finds an empty jump table). Async-signal-safe: atomic
     /// stores only. The exec loop installs the real table before it looks
     /// at `exit_request` (see the JIT's `run`), so a request made between
     /// the two is seen either there or through the table.
     pub fn request_exit(&self) {
         self.exit_request.store(1, Ordering::SeqCst);
+        self.loop_countdown.store(1, Ordering::SeqCst);
         let empty = self.jmp_empty.load(Ordering::SeqCst);
         if empty != 0 {
             self.jmp_cache.store(empty, Ordering::SeqCst);
