@@ -581,30 +581,8 @@ impl Gen {
             Opcode::Mov => self.mov(i, op),
             Opcode::Movi => self.movi(i, op),
             Opcode::Discard => self.discard(op.outs[0]),
-            Opcode::Add
-            | Opcode::Sub
-            | Opcode::Mul
-            | Opcode::And
-            | Opcode::Or
-            | Opcode::Xor
-            | Opcode::Shl
-            | Opcode::Shr
-            | Opcode::Sar
-            | Opcode::Rotl
-            | Opcode::Rotr => self.binop(i, op),
-            Opcode::Not
-            | Opcode::Neg
-            | Opcode::Ext8s
-            | Opcode::Ext8u
-            | Opcode::Ext16s
-            | Opcode::Ext16u
-            | Opcode::Ext32s
-            | Opcode::Ext32u
-            | Opcode::Ctz
-            | Opcode::Clz
-            | Opcode::Ctpop
-            | Opcode::Bswap64
-            | Opcode::Bswap32 => self.unop(i, op),
+            binop_opcodes!() => self.binop(i, op),
+            unop_opcodes!() => self.unop(i, op),
             Opcode::Mulu2 | Opcode::Muls2 => self.mul2(i, op),
             Opcode::Setcond => self.setcond(i, op),
             Opcode::Movcond => self.movcond(i, op),

@@ -12,35 +12,6 @@ use ox86_ir::{opf, IrBlock, Op, Opcode};
 /// No hint.
 pub(crate) const NO_HINT: u8 = u8::MAX;
 
-/// True if the backend may compute `opc`'s output in its first input's
-/// register (`dst_reg` with input 0 first).
-fn reuses_input0(opc: Opcode) -> bool {
-    matches!(
-        opc,
-        Opcode::Add
-            | Opcode::Sub
-            | Opcode::Mul
-            | Opcode::And
-            | Opcode::Or
-            | Opcode::Xor
-            | Opcode::Shl
-            | Opcode::Shr
-            | Opcode::Sar
-            | Opcode::Rotl
-            | Opcode::Rotr
-            | Opcode::Not
-            | Opcode::Neg
-            | Opcode::Ext8s
-            | Opcode::Ext8u
-            | Opcode::Ext16s
-            | Opcode::Ext16u
-            | Opcode::Ext32s
-            | Opcode::Ext32u
-            | Opcode::Bswap64
-            | Opcode::Bswap32
-    )
-}
-
 /// The hints of one TB, found in the liveness walk (`Liveness::
 /// compute_deaths`, last op first, dead ops skipped): a local copied to a
 /// global of `canon` (global, register) by the global's last write in a
@@ -139,7 +110,7 @@ impl Hints {
         }
         let passes = match op.opc {
             Opcode::Mov => true,
-            opc => reuses_input0(opc) && (dead_ins | gdies) & 1 != 0,
+            opc => crate::ops::reuses_input0(opc) && (dead_ins | gdies) & 1 != 0,
         };
         if !passes {
             return;

@@ -5,6 +5,9 @@
 
 #[macro_use]
 mod short;
+// Before `gen`, which matches on its opcode patterns.
+#[macro_use]
+mod ops;
 
 mod abi;
 mod addr;
@@ -32,7 +35,6 @@ mod loops;
 mod mmu;
 mod mxcsr;
 mod nextuse;
-mod ops;
 mod regalloc;
 mod rip;
 mod sib;

@@ -15,6 +15,50 @@ fn cond(c: u64) -> Cond {
     Cond::from_u64(c).expect("verified condition")
 }
 
+/// The ops `Gen::binop` compiles (a pattern): two inputs, the output
+/// computed in the first's register where it dies there.
+macro_rules! binop_opcodes {
+    () => {
+        Opcode::Add
+            | Opcode::Sub
+            | Opcode::Mul
+            | Opcode::And
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Shl
+            | Opcode::Shr
+            | Opcode::Sar
+            | Opcode::Rotl
+            | Opcode::Rotr
+    };
+}
+
+/// The ops `Gen::unop` compiles (a pattern): one input, the output
+/// computed in its register where it dies there.
+macro_rules! unop_opcodes {
+    () => {
+        Opcode::Not
+            | Opcode::Neg
+            | Opcode::Ext8s
+            | Opcode::Ext8u
+            | Opcode::Ext16s
+            | Opcode::Ext16u
+            | Opcode::Ext32s
+            | Opcode::Ext32u
+            | Opcode::Ctz
+            | Opcode::Clz
+            | Opcode::Ctpop
+            | Opcode::Bswap64
+            | Opcode::Bswap32
+    };
+}
+
+/// True if `Gen::binop` or `Gen::unop` compiles `opc`: its output may
+/// take its first input's register.
+pub(crate) fn reuses_input0(opc: Opcode) -> bool {
+    matches!(opc, binop_opcodes!() | unop_opcodes!())
+}
+
 impl Gen {
     /// Op `i` as `d = s`: `d` shares `s`'s register (`s` is loaded into
     /// one first). Retires the op's inputs and outputs.
