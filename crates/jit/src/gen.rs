@@ -620,7 +620,7 @@ impl Gen {
             Opcode::StEnv => self.st_env(i, op),
             Opcode::Call => self.call(i, op, false),
             Opcode::CallPure => self.call(i, op, true),
-            Opcode::CallXmm => self.call_xmm(op),
+            Opcode::CallXmm => self.call_xmm(i, op),
             Opcode::LdXmm => self.ld_xmm(i, op),
             Opcode::StXmm => self.st_xmm(i, op),
             Opcode::GotoTb => self.goto_tb(),

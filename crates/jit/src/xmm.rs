@@ -6,7 +6,10 @@
 //! own fast path, see `ox86_x86::helpers::sse`; checked at each such
 //! instruction, or once at the TB's entry, see `mxcsr`), else an
 //! out-of-line call. Other helpers are called in place, with the live
-//! registers saved around the call.
+//! registers saved around the call. A result in a general register
+//! (COMIS*, CVT*2SI, PMOVMSKB, PCMPISTRI) goes to the register of the
+//! `ld_env` of `xmm_result` that reads it, or to `xmm_result` when nothing
+//! reads it right after.
 //!
 //! The translator writes XMM registers as two quadwords (`st_env`), so
 //! uncached operands are read as quadwords (`movq` + `movhps`), which the
@@ -17,7 +20,7 @@ use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
 use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
-use ox86_ir::{unpack_xmm_operands, Op, Opcode, XMM_ALIGNED};
+use ox86_ir::{unpack_xmm_operands, Op, Opcode, Temp, XMM_ALIGNED};
 use ox86_x86::cpu::{xmm_offset, CpuState, PendingException, XMM_SRC};
 use ox86_x86::helpers::{self, HelperInfo};
 use std::mem::offset_of;
@@ -269,13 +272,34 @@ pub(crate) struct SlowXmm {
 }
 
 impl Gen {
-    /// `call_xmm h, d, s, imm`.
-    pub(crate) fn call_xmm(&mut self, op: &Op) {
+    /// The temp of the `ld_env` of `xmm_result` that follows op `i` (the
+    /// translator emits it right after the `call_xmm`), if it is live.
+    fn result_reader(&self, i: usize) -> Option<Temp> {
+        let next = self.ir.ops.get(i + 1)?;
+        let reads = next.opc == Opcode::LdEnv
+            && next.consts[0] == offset_of!(CpuState, xmm_result) as u64
+            && !self.live.dead_op[i + 1]
+            && !self.fused_away(i + 1);
+        reads.then_some(next.outs[0])
+    }
+
+    /// `call_xmm h, d, s, imm` at op `i`.
+    pub(crate) fn call_xmm(&mut self, i: usize, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
         let operands = op.consts[1];
         let (d, s, imm) = unpack_xmm_operands(operands);
         let Some(class) = class_of(h.name) else {
             return self.call_xmm_helper(h, operands);
+        };
+        // A scalar result goes to the register of the `ld_env` that reads
+        // it, which is then skipped, instead of through `xmm_result`.
+        let scalar = matches!(
+            class,
+            Class::Comis | Class::ToGpr | Class::Mask | Class::Pcmpistri
+        );
+        let result = match scalar {
+            true => self.result_reader(i).map(|t| (t, self.own_reg(t))),
+            false => None,
         };
         let sd = env_disp(xmm_offset(s as usize, 0));
         // The helper reads `CpuState`: on the out-of-line path, the dirty
@@ -326,10 +350,16 @@ impl Gen {
                 emit_convert(&mut self.a, h.name, hd, src)
             }
             Class::ShiftImm => emit_shift_imm(&mut self.a, h.name, hd, imm as u8 as i8),
+            Class::Mask => match (result, src) {
+                (Some((_, rd)), Src::Reg(s)) => {
+                    dynasm!(self.a ; .arch x64 ; pmovmskb Rd(rd), Rx(s))
+                }
+                _ => emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8),
+            },
             _ => emit_form(&mut self.a, h.name, hd, src, imm as u8 as i8),
         }
         // The destination register is newer than `CpuState` (see
-        // `xmm_cache`); the other results go to `xmm_result`.
+        // `xmm_cache`); the other results are left in R11.
         match class {
             // The flags are read by LAHF (and SETO) with RAX saved in
             // R11, not by PUSHFQ: that is microcoded, and the load of its
@@ -340,11 +370,8 @@ impl Gen {
                 ; movzx eax, ah
                 ; and eax, COMIS_FLAGS
                 ; xchg rax, r11
-                ; mov [rbp + RESULT_DISP], r11
             ),
-            Class::ToGpr | Class::Mask => {
-                dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11)
-            }
+            Class::ToGpr | Class::Mask => {}
             // AH = SF ZF 0 AF 0 PF 1 CF, AL = OF; then OF moves to bit 11
             // (AL << 3, rotated into the high byte) and the index (ECX)
             // to the high half.
@@ -359,14 +386,23 @@ impl Gen {
                 ; shl rcx, 32
                 ; or rax, rcx
                 ; xchg rax, r11
-                ; mov [rbp + RESULT_DISP], r11
                 ; pop rcx
             ),
             _ => self.xc.set_dirty(d as usize),
         }
-        if let Some(label) = slow {
-            let back = self.a.new_dynamic_label();
+        let back = slow.map(|_| self.a.new_dynamic_label());
+        if let Some(back) = back {
+            // The out-of-line call leaves the result in R11 too.
             self.a.dynamic_label(back);
+        }
+        match result {
+            // PMOVMSKB wrote the register itself.
+            Some(_) if class == Class::Mask => {}
+            Some((_, rd)) => dynasm!(self.a ; .arch x64 ; mov Rq(rd), r11),
+            None if scalar => dynasm!(self.a ; .arch x64 ; mov [rbp + RESULT_DISP], r11),
+            None => {}
+        }
+        if let (Some(label), Some(back)) = (slow, back) {
             let dirty = self.dirty_global_values();
             let reload = self
                 .xc
@@ -383,6 +419,13 @@ impl Gen {
                 flush,
                 reload,
             }));
+        }
+        // The `ld_env` is done.
+        if let Some((t, rd)) = result {
+            let next = self.ir.ops[i + 1];
+            self.def_reg(t, rd);
+            self.kill_outputs(i + 1, &next);
+            self.skip_to = i + 2;
         }
     }
 
@@ -765,7 +808,9 @@ impl Gen {
         for &(h, disp) in &slow.reload {
             dynasm!(self.a ; .arch x64 ; movdqa Rx(h), [rbp + disp]);
         }
+        // A scalar result is taken from R11 where the inline code joins.
         dynasm!(self.a ; .arch x64
+            ; mov r11, [rbp + RESULT_DISP]
             ; jmp =>slow.back
             ; =>raised
         );

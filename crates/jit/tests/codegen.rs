@@ -1410,3 +1410,50 @@ fn values_for_pinned_globals_are_computed_in_their_registers() {
         .count();
     assert_eq!(copies, 0, "{code:#?}");
 }
+
+/// The general-register results of inline XMM instructions (PMOVMSKB's
+/// mask, COMISD's flags, CVTTSD2SI's integer, PCMPISTRI's flags and index)
+/// go straight to the register of the `ld_env` that reads them, not
+/// through `CpuState.xmm_result`; under a non-default MXCSR the
+/// out-of-line calls deliver them to the same place.
+#[test]
+fn scalar_xmm_results_go_to_their_readers_register() {
+    use ox86_x86::helpers::{id_of, sse};
+    use std::mem::offset_of;
+    let result = offset_of!(CpuState, xmm_result);
+    let mut b = block();
+    b.insn_start(PC);
+    let steps = [
+        (id_of(&sse::int::PMOVMSKB), 0, 2, reg::RAX),
+        (id_of(&sse::compare::COMISD), 3, 2, reg::RCX),
+        (id_of(&sse::convert::CVTTSD2SI64), 0, 4, reg::RDX),
+        (id_of(&sse::pcmpstr::PCMPISTRI), 5, 6, reg::RSI),
+    ];
+    for (h, d, s, to) in steps {
+        b.call_xmm(h, d, s, 0x1a);
+        let v = b.ld_env(result);
+        b.mov_to(r(to), v);
+    }
+    goto(&mut b, PC + 0x10, 0);
+    let mut j = jit();
+    let id = j.compile(&b, PC).expect("compiles");
+    let listing = j.disassemble(id);
+    let disp = result as i64 - 128;
+    // Only the out-of-line paths read it (after their calls).
+    let store = format!("mov [rbp+{disp:X}h],");
+    assert!(!listing.contains(&store), "{store} in\n{listing}");
+    for mxcsr in [0x1f80, 0x7f80] {
+        let mut env = xmm_state(mxcsr);
+        env.xmm[2] = [0x8000_0080_7f00_ff01, 0x0000_0001_8080_8000];
+        let mut jenv = snapshot(&env);
+        j.run(&mut jenv, id);
+        let mut ienv = snapshot(&env);
+        ox86_interp::exec(&InterpTb::new(b.clone()), &mut ienv, &mut Vec::new());
+        for (_, _, _, to) in steps {
+            assert_eq!(
+                jenv.regs[to], ienv.regs[to],
+                "mxcsr {mxcsr:#x}: r{to}\n{listing}"
+            );
+        }
+    }
+}
