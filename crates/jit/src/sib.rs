@@ -64,6 +64,10 @@ pub(crate) fn fuse_scaled_index(
         (defs.single(t) && ir.ops[defs.at(t)].opc == Opcode::Movi)
             .then(|| ir.ops[defs.at(t)].consts[0])
     };
+    // A constant that fits a displacement (address folding's, see
+    // `addr`); a wider one (an address in position-independent code,
+    // say a jump table's) is a base register like any other value.
+    let small = |t: Temp| konst(t).is_some_and(|c| i32::try_from(c as i64).is_ok());
     fused.clear();
     fused.resize(ir.ops.len(), Fused::No);
     // The op before `j`, passing over constants that define none of `ts`.
@@ -84,7 +88,7 @@ pub(crate) fn fuse_scaled_index(
             continue;
         };
         let add = &ir.ops[pa];
-        if add.opc != Opcode::Add || !lone(a, pa, j) || konst(add.ins[0]).is_some() {
+        if add.opc != Opcode::Add || !lone(a, pa, j) || small(add.ins[0]) {
             continue;
         }
         let (p, q) = (add.ins[0], add.ins[1]);
@@ -101,7 +105,7 @@ pub(crate) fn fuse_scaled_index(
             });
             if let (Some(c), true, true) = (scale, shl.opc == Opcode::Shl && lone(t, ps, pa), kept)
             {
-                if (p == t) != (q == t) && konst(base).is_none() {
+                if (p == t) != (q == t) && !small(base) {
                     found = Some((base, x, 1u8 << c, ps));
                 }
             }
@@ -144,7 +148,7 @@ pub(crate) fn fuse_scaled_index(
         if let (Some(c), Opcode::Shl, Fused::No) = (scale, shl.opc, fused[ps]) {
             if (p == t) != (q == t)
                 && lone(t, ps, j)
-                && konst(base).is_none()
+                && !small(base)
                 && konst(x).is_none()
                 && base != t
                 && out.index() >= ir.globals.len()

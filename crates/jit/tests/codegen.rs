@@ -621,6 +621,40 @@ fn scaled_index_addresses_are_one_access() {
     }
 }
 
+/// A jump table in position-independent code: a 32-bit offset loaded
+/// from `[table + index * 4]`, sign-extended and added to the table's
+/// address, a constant too wide for a displacement. The load is one
+/// access with the table's address as its base register.
+#[test]
+fn a_wide_constant_base_is_a_scaled_index_base() {
+    let mut j = jits();
+    let mut table = [0u64; 2];
+    // Offsets -16, 8, 0x7fff_fff0 and -2^31 as the four 32-bit entries.
+    table[0] = (8u64 << 32) | (-16i32 as u32 as u64);
+    table[1] = (0x8000_0000u64 << 32) | 0x7fff_fff0;
+    let base = table.as_ptr() as u64;
+    assert!(i32::try_from(base as i64).is_err(), "a wide address");
+    let mut b = block();
+    b.insn_start(PC);
+    let t = b.movi(base);
+    let m = b.movi(3);
+    let idx = b.and(r(reg::R11), m);
+    let s = b.shli(idx, 2);
+    let a = b.add(t, s);
+    let v = b.load(Opcode::Ld32s, a);
+    let target = b.add(v, t);
+    b.mov_to(r(reg::RAX), target);
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut [0u64; 2], None));
+    let sib: Vec<_> = code.iter().filter(|i| has_index(i)).collect();
+    assert_eq!(sib.len(), 1, "{code:#?}");
+    assert!(
+        sib[0].starts_with("movsxd") && sib[0].contains("*4]"),
+        "{code:#?}"
+    );
+    assert!(!code.iter().any(|i| i.starts_with("shl")), "{code:#?}");
+}
+
 /// Addresses the checking mode's store hook saw.
 static HOOKED: std::sync::Mutex<Vec<(u64, u64)>> = std::sync::Mutex::new(Vec::new());
 

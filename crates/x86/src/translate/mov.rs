@@ -17,10 +17,14 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Movsxd => {
             let dsize = cx.op_size(0);
             let ssize = cx.op_size(1);
-            let v = cx.read_op(1, ssize, &mut addr);
             let v = if insn.mnemonic() == Mnemonic::Movzx {
-                v
+                cx.read_op(1, ssize, &mut addr)
+            } else if cx.is_mem(1) {
+                // One sign-extending load.
+                let a = cx.mem_addr(&mut addr);
+                cx.load_s(ssize, a)
             } else {
+                let v = cx.read_op(1, ssize, &mut addr);
                 cx.sext(ssize, v)
             };
             cx.write_op(0, dsize, v, &mut addr);
