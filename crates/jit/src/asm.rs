@@ -17,6 +17,9 @@ pub(crate) struct Asm {
     labels: LabelRegistry,
     relocs: RelocRegistry<X64Relocation>,
     error: Option<DynasmError>,
+    /// Labels defined so far (never reset): code may be entered at the
+    /// current offset from elsewhere if this changed.
+    defined: u64,
 }
 
 impl Asm {
@@ -28,7 +31,13 @@ impl Asm {
             labels: LabelRegistry::new(),
             relocs: RelocRegistry::new(),
             error: None,
+            defined: 0,
         }
+    }
+
+    /// How many labels were defined so far (see `emit::ZfOf`).
+    pub fn labels_defined(&self) -> u64 {
+        self.defined
     }
 
     /// Empties the assembler (keeping its buffers) for code placed at `base`.
@@ -124,11 +133,13 @@ impl DynasmLabelApi for Asm {
     type Relocation = X64Relocation;
 
     fn local_label(&mut self, name: &'static str) {
+        self.defined += 1;
         let offset = self.offset();
         self.labels.define_local(name, offset);
     }
 
     fn global_label(&mut self, name: &'static str) {
+        self.defined += 1;
         let offset = self.offset();
         if let Err(e) = self.labels.define_global(name, offset) {
             self.error = Some(e)
@@ -136,6 +147,7 @@ impl DynasmLabelApi for Asm {
     }
 
     fn dynamic_label(&mut self, id: DynamicLabel) {
+        self.defined += 1;
         let offset = self.offset();
         if let Err(e) = self.labels.define_dynamic(id, offset) {
             self.error = Some(e)

@@ -11,7 +11,7 @@
 use crate::bits::Narrow;
 use crate::defs::Defs;
 use crate::demand::{konst, single_before};
-use ox86_ir::{Cond, IrBlock, Opcode, Temp};
+use ox86_ir::{opf, Cond, IrBlock, Opcode, Temp};
 
 /// True if no op in `from+1..to` changes `a` or `b` or ends the block.
 fn stable(ir: &IrBlock, from: usize, to: usize, a: Temp, b: Temp) -> bool {
@@ -49,6 +49,24 @@ fn strip_extensions(
     t
 }
 
+/// True if an op after `from` other than op `but` reads `t`, but for a
+/// pure op whose results nothing reads (an extension the branch no longer
+/// looks through, say).
+fn read_elsewhere(ir: &IrBlock, t: Temp, from: usize, but: usize) -> bool {
+    let ng = ir.globals.len();
+    let read_after = |u: Temp, m: usize| ir.ops[m + 1..].iter().any(|o| o.inputs().contains(&u));
+    let pure =
+        |o: &ox86_ir::Op| o.opc.flags() & (opf::SIDE_EFFECTS | opf::BB_END | opf::CAN_FAULT) == 0;
+    ir.ops.iter().enumerate().skip(from + 1).any(|(m, o)| {
+        m != but
+            && o.inputs().contains(&t)
+            && !(pure(o)
+                && o.outputs()
+                    .iter()
+                    .all(|&u| u.index() >= ng && !read_after(u, m)))
+    })
+}
+
 /// Rewrites each `brcond(x, 0, eq|ne)` (either operand order) whose `x` is
 /// a local defined once, earlier, by `sub(a, b)` or `and(a, b)`, with `a`
 /// and `b` unchanged up to the branch, to compare or test `a` and `b`. In
@@ -70,6 +88,7 @@ pub(crate) fn fuse_zero_tests(ir: &mut IrBlock, defs: &Defs, narrow: &[Narrow]) 
             (Some(0), _) => op.ins[1],
             _ => continue,
         };
+        let tested = x;
         // The bits of `x` the branch looks at.
         let mut seen = if narrowed == Narrow::No {
             u64::MAX
@@ -92,6 +111,10 @@ pub(crate) fn fuse_zero_tests(ir: &mut IrBlock, defs: &Defs, narrow: &[Narrow]) 
         let d = ir.ops[at];
         let (mut a, mut b) = (d.ins[0], d.ins[1]);
         let fused = match (d.opc, c) {
+            // A difference kept anyway (`sub r, b; jnz`, whose `r` takes
+            // it) is tested where it is: comparing the operands instead
+            // would keep `a` too, and the difference be computed aside.
+            (Opcode::Sub, _) if read_elsewhere(ir, tested, at, i) => continue,
             // The difference is zero in the bits seen: only all of them.
             (Opcode::Sub, _) if seen == u64::MAX || narrowed != Narrow::No => c,
             (Opcode::And, _) => {

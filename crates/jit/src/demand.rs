@@ -187,7 +187,8 @@ fn low_half_op(opc: Opcode) -> bool {
 /// - an extension whose result is demanded no wider than it extends from
 ///   becomes a `mov`;
 /// - `add sub mul and or xor not neg` and `shl` by a count below 32, when
-///   at most 32 bits of the result are demanded, are 32-bit ops.
+///   at most 32 bits of the result are demanded, are 32-bit ops, and so is
+///   `sar(ext32s(x), c)` with `c` below 32, which then reads `x`.
 ///
 /// Its last walk, in op order, also computes the widths (see
 /// `bits::known_widths`) and runs `copies` (see `globcopy`), which counts
@@ -292,6 +293,8 @@ pub(crate) fn narrow_ops(
                 *is32 = true;
             } else if d <= 32 && op.opc == Opcode::Shl {
                 *is32 = below_32(ir, defs, op.ins[1]);
+            } else if d <= 32 && op.opc == Opcode::Sar {
+                *is32 = sar_of_sext32(ir, defs, rot, i);
             }
             let w = crate::bits::width_of(&ir.ops[i], width, *is32 || rot[i] != 0);
             if defs.single(out) {
@@ -302,6 +305,25 @@ pub(crate) fn narrow_ops(
         copies.step(ir, i, width, uses);
     }
     not
+}
+
+/// `sar(ext32s(x), c)` at op `i`, with `c` below 32 and the low 32 bits
+/// of the result demanded: in those bits it is the 32-bit `sar` of `x`
+/// (x86's `sar r32, imm`), which then reads `x`. Returns true if so.
+fn sar_of_sext32(ir: &mut IrBlock, defs: &Defs, rot: &[u8], i: usize) -> bool {
+    let op = ir.ops[i];
+    if !below_32(ir, defs, op.ins[1]) {
+        return false;
+    }
+    let Some(e) = single_before(defs, op.ins[0], i) else {
+        return false;
+    };
+    let x = ir.ops[e].ins[0];
+    let sext = ir.ops[e].opc == Opcode::Ext32s && rot[e] == 0 && stable(ir, e, i, x);
+    if sext {
+        ir.ops[i].ins[0] = x;
+    }
+    sext
 }
 
 /// `shr(ext32u(x), c)` at op `i` with `c` below 32: reads `x` and is a

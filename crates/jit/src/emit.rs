@@ -275,6 +275,30 @@ impl Gen {
         }
     }
 
+    /// Notes that the instruction just emitted set ZF (and SF) from host
+    /// register `reg`, in its low 32 bits if `w32` (a 32-bit ALU op, which
+    /// zero-extends, so ZF holds for all 64 bits too).
+    pub fn note_zf(&mut self, reg: u8, w32: bool) {
+        self.zf = Some(ZfOf {
+            end: self.off(),
+            defined: self.a.labels_defined(),
+            reg,
+            w32,
+        });
+    }
+
+    /// True if ZF already says whether host register `reg` (its low 32
+    /// bits if `w32`) is zero: nothing was emitted, and no label defined,
+    /// since the instruction that set it from that value.
+    pub fn zf_holds(&self, reg: u8, w32: bool) -> bool {
+        self.zf.is_some_and(|z| {
+            z.end == self.off()
+                && z.defined == self.a.labels_defined()
+                && z.reg == reg
+                && (z.w32 || !w32)
+        })
+    }
+
     /// `cmp a, b` or `test a, b` as `c` needs, with `b` a register or imm32.
     pub fn compare(&mut self, c: Cond, a: u8, b: crate::regalloc::Val) {
         use crate::regalloc::Val;
@@ -289,4 +313,17 @@ impl Gen {
             (true, Val::Imm(i)) => dynasm!(self.a ; .arch x64 ; test Rq(a), i),
         }
     }
+}
+
+/// Where ZF came from at the end of the code emitted so far (see
+/// `Gen::note_zf`): a branch on a value being zero right after the ALU
+/// instruction that computed it (`sub r, 1; jnz`) needs no `test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ZfOf {
+    /// Code offset right after the instruction.
+    end: usize,
+    /// `Asm::labels_defined` then.
+    defined: u64,
+    reg: u8,
+    w32: bool,
 }

@@ -155,6 +155,8 @@ pub(crate) struct Gen {
     pub tick: u32,
     /// Ops before this index are already compiled (see `two_way_exit`).
     pub skip_to: usize,
+    /// The value the flags' ZF was last set from (see `emit::ZfOf`).
+    pub zf: Option<crate::emit::ZfOf>,
     /// `nu.gdead` of the last op compiled (see `note_uses`).
     pub prev_dead: u64,
     pub locked: u16,
@@ -256,6 +258,7 @@ impl Gen {
             nu: Default::default(),
             tick: 0,
             skip_to: 0,
+            zf: None,
             prev_dead: 0,
             locked: 0,
             free_slots: Vec::new(),
@@ -478,6 +481,7 @@ impl Gen {
         self.n_held = [0; 16];
         self.tick = 0;
         self.skip_to = 0;
+        self.zf = None;
         self.prev_dead = 0;
         self.locked = 0;
         self.free_slots.clear();

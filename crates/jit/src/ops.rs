@@ -231,6 +231,10 @@ impl Gen {
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rq(rd), Rq(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
+                // IMUL leaves ZF undefined.
+                if opc != Opcode::Mul {
+                    self.note_zf(rd, false);
+                }
             }
         }
     }
@@ -266,6 +270,9 @@ impl Gen {
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), Rd(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
+                if opc != Opcode::Mul {
+                    self.note_zf(rd, true);
+                }
             }
         }
     }
@@ -282,6 +289,7 @@ impl Gen {
                 self.mov_rr32(rd, ra);
                 match opc {
                     Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rd(rd), n),
+                    Opcode::Sar => dynasm!(self.a ; .arch x64 ; sar Rd(rd), n),
                     _ => dynasm!(self.a ; .arch x64 ; shr Rd(rd), n),
                 }
                 return self.finish(i, op, rd);
@@ -321,6 +329,7 @@ impl Gen {
             self.mov_rr32(rd, ra);
             match opc {
                 Opcode::Shl => dynasm!(self.a ; .arch x64 ; shl Rd(rd), cl),
+                Opcode::Sar => dynasm!(self.a ; .arch x64 ; sar Rd(rd), cl),
                 _ => dynasm!(self.a ; .arch x64 ; shr Rd(rd), cl),
             }
             return self.finish(i, op, rd);
@@ -344,9 +353,11 @@ impl Gen {
         let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[0, 1]);
         match (op.opc, self.is32(i)) {
-            // `demand` marks only counts below 32, and only SHL and SHR.
+            // `demand` marks only counts below 32, and only SHL, SHR and
+            // SAR.
             (Opcode::Shl, true) => dynasm!(self.a ; .arch x64 ; shlx Rd(rd), Rd(ra), Rd(rb)),
             (Opcode::Shr, true) => dynasm!(self.a ; .arch x64 ; shrx Rd(rd), Rd(ra), Rd(rb)),
+            (Opcode::Sar, true) => dynasm!(self.a ; .arch x64 ; sarx Rd(rd), Rd(ra), Rd(rb)),
             (Opcode::Shl, _) => dynasm!(self.a ; .arch x64 ; shlx Rq(rd), Rq(ra), Rq(rb)),
             (Opcode::Shr, _) => dynasm!(self.a ; .arch x64 ; shrx Rq(rd), Rq(ra), Rq(rb)),
             _ => dynasm!(self.a ; .arch x64 ; sarx Rq(rd), Rq(ra), Rq(rb)),
@@ -553,7 +564,11 @@ impl Gen {
             self.cmp_operands32(c, a, b)
         };
         self.rip_before_branch(op.consts[1]);
-        if narrow == Narrow::No {
+        let w32 = narrow != Narrow::No;
+        let zero_test = matches!(c, Cond::Eq | Cond::Ne) && vb == Val::Imm(0);
+        if zero_test && self.zf_holds(ra, w32) {
+            // The ALU op that computed `a` right before set ZF from it.
+        } else if !w32 {
             self.compare(c, ra, vb);
         } else {
             self.compare32(c, ra, vb);

@@ -348,7 +348,23 @@ impl Gen {
         // may be taken from it for the base.
         let rx = self.in_reg(index, 0);
         let rb = self.in_reg(base, 0);
-        let rd = self.own_reg(out);
+        // LEA reads its inputs before it writes: the register of one that
+        // dies here takes the result if that is where it is wanted
+        // (`hints`; `lea esi, [rcx + rsi * 2 + 1]` in a loop keeping RSI
+        // in a register).
+        let (shl, add) = (self.ir.ops[i], self.ir.ops[to]);
+        let dying = [
+            self.dies_in_reg(i, &shl, 0),
+            add.inputs()
+                .iter()
+                .position(|&t| t == base)
+                .and_then(|k| self.dies_in_reg(to, &add, k)),
+        ];
+        let hint = self.hints.hint[out.index()];
+        let rd = match dying.into_iter().flatten().find(|&r| r == hint) {
+            Some(r) => r,
+            None => self.own_reg(out),
+        };
         let (b, x) = (rb, rx);
         // A 32-bit add (see `demand`) leaves its result zero-extended.
         if self.op32.get(to).copied().unwrap_or(false) {

@@ -1491,3 +1491,99 @@ fn scalar_xmm_results_go_to_their_readers_register() {
         }
     }
 }
+
+/// `sub edx, 1; jnz` in a loop: the difference goes to EDX in place and
+/// the branch takes ZF from that `sub` (no `test`, no `cmp` of the old
+/// value, which would keep it and compute the new one aside).
+#[test]
+fn a_branch_on_a_kept_difference_uses_its_flags() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    for cond in [ox86_ir::Cond::Eq, ox86_ir::Cond::Ne] {
+        let mut b = block();
+        b.insn_start(PC);
+        let x = b.unop(Opcode::Ext32u, r(reg::RDX));
+        let one = b.movi(1);
+        let t = b.sub(x, one);
+        let d = b.unop(Opcode::Ext32u, t);
+        b.mov_to(r(reg::RDX), d);
+        let zero = b.movi(0);
+        let taken = b.label();
+        b.brcond(cond, d, zero, taken);
+        goto(&mut b, PC + 0x10, 0);
+        b.set_label(taken);
+        goto(&mut b, PC + 0x20, 1);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let sub = code
+            .iter()
+            .position(|i| i.starts_with("sub "))
+            .expect("a sub");
+        let jcc = code
+            .iter()
+            .position(|i| i.starts_with('j'))
+            .expect("a branch");
+        assert!(sub < jcc, "{code:#?}");
+        let between = &code[sub + 1..jcc];
+        assert!(
+            !between
+                .iter()
+                .any(|i| i.starts_with("test") || i.starts_with("cmp")),
+            "{code:#?}"
+        );
+        assert!(!code.iter().any(|i| i.starts_with("lea")), "{code:#?}");
+    }
+}
+
+/// `mov ecx, eax; sar ecx, 31` (the sign of a 32-bit value as a mask) is
+/// one 32-bit `sar` of the value, with no sign extension to 64 bits and
+/// back.
+#[test]
+fn an_arithmetic_shift_of_a_sign_extended_value_is_32_bit() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    for count in [1u64, 31] {
+        let mut b = block();
+        b.insn_start(PC);
+        let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+        let s = b.unop(Opcode::Ext32s, x);
+        let c = b.movi(count);
+        let t = b.binop(Opcode::Sar, s, c);
+        let m = b.unop(Opcode::Ext32u, t);
+        b.mov_to(r(reg::RCX), m);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        assert!(code.iter().any(|i| is_32_bit(i, "sar")), "{code:#?}");
+        assert!(!code.iter().any(|i| i.starts_with("movsxd")), "{code:#?}");
+    }
+    // A 64-bit result keeps the sign extension.
+    let mut b = block();
+    b.insn_start(PC);
+    let x = b.unop(Opcode::Ext32u, r(reg::RAX));
+    let s = b.unop(Opcode::Ext32s, x);
+    let c = b.movi(31);
+    let t = b.binop(Opcode::Sar, s, c);
+    b.mov_to(r(reg::RCX), t);
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    assert!(!code.iter().any(|i| is_32_bit(i, "sar")), "{code:#?}");
+}
+
+/// `lea edi, [rcx + rdi * 2 + 1]` with RDI pinned: the `lea` writes RDI's
+/// register, which it also reads, and no copy follows.
+#[test]
+fn a_lea_overwrites_a_dying_input_where_its_result_belongs() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    let mut b = block();
+    b.insn_start(PC);
+    let s = b.shli(r(reg::RDI), 1);
+    let t = b.add(r(reg::RCX), s);
+    let u = b.addi(t, 1);
+    b.mov_to(r(reg::RDI), u);
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    let lea = code.iter().find(|i| i.starts_with("lea ")).expect("a lea");
+    let dst = lea[4..].split(',').next().unwrap();
+    assert!(lea.contains(&format!("{dst}*2")), "{code:#?}");
+    assert!(!code.iter().any(|i| is_reg_copy(i)), "{code:#?}");
+}
