@@ -576,7 +576,8 @@ fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
 #[test]
 fn scaled_index_addresses_are_one_access() {
     let mut j = jits();
-    let mut mem = [0u64; 16];
+    // Reaches `mem[(200 + 3 * 8) / 8]`, the farthest access.
+    let mut mem = [0u64; 32];
     let page = guard_page();
     let accesses = [
         Opcode::Ld8u,
