@@ -71,18 +71,21 @@ x87_helper! {
     FXAM = "fxam", plain(Check, Stack) ["fxam"]
 }
 
-/// Declares an FCOMI-style helper `(i, eflags) -> eflags`: the host runs
-/// the comparison with the guest's arithmetic flags loaded (PUSH/POPFQ,
-/// balanced by PUSHFQ/POP after it), and returns them as the instruction
-/// left them: an unmasked invalid operation leaves them unchanged. On a
-/// partial host stack where it can (`partial`).
+/// Declares an FCOMI-style helper `(i, cc_op, cc_dst, cc_src, cc_src2) ->
+/// eflags`: the host runs the comparison with the guest's arithmetic flags
+/// loaded (PUSH/POPFQ, balanced by PUSHFQ/POP after it), and returns them
+/// as the instruction left them: an unmasked invalid operation leaves them
+/// unchanged. On a partial host stack where it can (`partial`), which
+/// needs every exception masked: the instruction then writes all six
+/// arithmetic flags, and the guest's (from the lazy state) are not
+/// computed.
 macro_rules! fcomi_helper {
     ($(#[$doc:meta])* $name:ident = $text:literal, $insn:literal) => {
         $(#[$doc])*
         pub static $name: HelperInfo = HelperInfo {
             name: $text,
             func: {
-                extern "C" fn f(env: &mut CpuState, i: u64, flags: u64, _: u64, _: u64, _: u64) -> u64 {
+                extern "C" fn f(env: &mut CpuState, i: u64, op: u64, dst: u64, src: u64, src2: u64) -> u64 {
                     use super::host::{exec, Commit, FsaveImage, Wait};
                     use super::partial::Partial;
                     use crate::cpu::X87State;
@@ -111,9 +114,10 @@ macro_rules! fcomi_helper {
                         [run::<0>, run::<1>, run::<2>, run::<3>, run::<4>, run::<5>, run::<6>, run::<7>];
                     const FAST: [fn(&mut X87State, &mut u64) -> bool; 8] =
                         [fast::<0>, fast::<1>, fast::<2>, fast::<3>, fast::<4>, fast::<5>, fast::<6>, fast::<7>];
-                    let mut flags = flags;
                     let i = (i & 7) as usize;
+                    let mut flags = 0;
                     if !FAST[i](&mut env.fpu, &mut flags) {
+                        flags = crate::cc::compute_all(op, dst, src, src2);
                         exec(env, Wait::Check, Commit::Stack, |img| RUN[i](img, &mut flags));
                     }
                     flags
@@ -125,19 +129,19 @@ macro_rules! fcomi_helper {
 }
 
 fcomi_helper! {
-    /// `fcomi(i, eflags)`: FCOMI ST(0), ST(i); returns the new arithmetic flags.
+    /// `fcomi(i, cc_op, cc_dst, cc_src, cc_src2)`: FCOMI ST(0), ST(i); returns the new arithmetic flags.
     FCOMI = "fcomi", "fcomi st(0), st({i})"
 }
 fcomi_helper! {
-    /// `fcomip(i, eflags)`: FCOMIP ST(0), ST(i); returns the new arithmetic flags.
+    /// `fcomip(i, cc_op, cc_dst, cc_src, cc_src2)`: FCOMIP ST(0), ST(i); returns the new arithmetic flags.
     FCOMIP = "fcomip", "fcomip st(0), st({i})"
 }
 fcomi_helper! {
-    /// `fucomi(i, eflags)`: FUCOMI ST(0), ST(i); returns the new arithmetic flags.
+    /// `fucomi(i, cc_op, cc_dst, cc_src, cc_src2)`: FUCOMI ST(0), ST(i); returns the new arithmetic flags.
     FUCOMI = "fucomi", "fucomi st(0), st({i})"
 }
 fcomi_helper! {
-    /// `fucomip(i, eflags)`: FUCOMIP ST(0), ST(i); returns the new arithmetic flags.
+    /// `fucomip(i, cc_op, cc_dst, cc_src, cc_src2)`: FUCOMIP ST(0), ST(i); returns the new arithmetic flags.
     FUCOMIP = "fucomip", "fucomip st(0), st({i})"
 }
 

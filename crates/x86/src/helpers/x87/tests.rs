@@ -264,7 +264,8 @@ fn run_on(form: Form, mut env: Box<CpuState>, s: &Setup) -> Observed {
             call(&FPOP, &mut env, [0; 5]);
         }
         Form::Fcomi(h, i) => {
-            flags = call(h, &mut env, [i, flags, 0, 0, 0]);
+            // The incoming flags as a lazy state.
+            flags = call(h, &mut env, [i, crate::cc::CC_OP_EFLAGS, 0, flags, 0]);
         }
     }
     assert_eq!(env.exception.pending, 0, "no #MF from a clean state");

@@ -2,6 +2,7 @@
 //! FXAM (C0-C3), and FCOMI FCOMIP FUCOMI FUCOMIP (EFLAGS ZF, PF, CF).
 
 use super::{load, plain, st_index, sti};
+use crate::cpu::glob;
 use crate::helpers::x87::compare::*;
 use crate::translate::{Cx, Outcome};
 use iced_x86::Code;
@@ -36,11 +37,13 @@ pub fn translate(cx: &mut Cx) -> Outcome {
     Outcome::Done
 }
 
-/// FCOMI and friends: the helper gets the current flags (kept when an
-/// unmasked invalid operation suppresses the update) and returns the new ones.
+/// FCOMI and friends: the helper gets the lazy flags state, whose flags it
+/// computes only when an unmasked invalid operation may keep them (with
+/// every exception masked the instruction writes all six), and returns
+/// the new ones.
 fn fcomi(cx: &mut Cx, h: &'static crate::helpers::HelperInfo) {
-    let flags = cx.compute_all();
     let i = cx.b.movi(st_index(cx));
-    let r = cx.call(h, &[i, flags]);
+    let lazy = [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2].map(|g| cx.g(g));
+    let r = cx.call(h, &[i, lazy[0], lazy[1], lazy[2], lazy[3]]);
     cx.set_cc_eflags(r);
 }
