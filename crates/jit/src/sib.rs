@@ -166,6 +166,48 @@ pub(crate) fn fuse_scaled_index(
             }
         }
     }
+    // `add(a, b)` read only by `add(it, c)`, with `c` a displacement: one
+    // `lea [a + b + c]` (a guest `lea r, [a + b + c]`, or an `add` whose
+    // flags nothing reads followed by one of a constant).
+    for j in 1..ir.ops.len() {
+        let add = &ir.ops[j];
+        if add.opc != Opcode::Add || fused[j] != Fused::No || dead_op[j] {
+            continue;
+        }
+        let (y, c) = match (konst(add.ins[0]), konst(add.ins[1])) {
+            (None, Some(c)) => (add.ins[0], c),
+            (Some(c), None) => (add.ins[1], c),
+            _ => continue,
+        };
+        let Ok(c) = i32::try_from(c as i64) else {
+            continue;
+        };
+        let Some(pa) = before(j, &[y]) else {
+            continue;
+        };
+        let inner = &ir.ops[pa];
+        let (a, b, out) = (inner.ins[0], inner.ins[1], add.outs[0]);
+        if inner.opc == Opcode::Add
+            && inner.outs[0] == y
+            && fused[pa] == Fused::No
+            && !dead_op[pa]
+            && konst(a).is_none()
+            && konst(b).is_none()
+            && lone(y, pa, j)
+            && out.index() >= ir.globals.len()
+            && untouched(out, pa, j)
+        {
+            fused[pa] = Fused::Lea {
+                base: a,
+                index: b,
+                scale: 1,
+                disp: c,
+                to: j as u32,
+                out,
+            };
+            fused[j] = Fused::Away;
+        }
+    }
     // A constant added to such a result alone is the `lea`'s displacement.
     for j in 1..ir.ops.len() {
         let add = &ir.ops[j];
@@ -352,14 +394,18 @@ impl Gen {
         // dies here takes the result if that is where it is wanted
         // (`hints`; `lea esi, [rcx + rsi * 2 + 1]` in a loop keeping RSI
         // in a register).
-        let (shl, add) = (self.ir.ops[i], self.ir.ops[to]);
-        let dying = [
-            self.dies_in_reg(i, &shl, 0),
-            add.inputs()
-                .iter()
-                .position(|&t| t == base)
-                .and_then(|k| self.dies_in_reg(to, &add, k)),
-        ];
+        let (first, last) = (self.ir.ops[i], self.ir.ops[to]);
+        // Where an input is last read: the first op (the `shl`, or the
+        // `add` of a scale-1 `lea`), or the `add` ending the fusion.
+        let dies_in_reg = |g: &Self, t: Temp| {
+            let at = |op: &Op| op.inputs().iter().position(|&u| u == t);
+            match (at(&first), at(&last)) {
+                (Some(k), _) => g.dies_in_reg(i, &first, k),
+                (None, Some(k)) => g.dies_in_reg(to, &last, k),
+                _ => None,
+            }
+        };
+        let dying = [dies_in_reg(self, index), dies_in_reg(self, base)];
         let hint = self.hints.hint[out.index()];
         let rd = match dying.into_iter().flatten().find(|&r| r == hint) {
             Some(r) => r,
@@ -369,12 +415,14 @@ impl Gen {
         // A 32-bit add (see `demand`) leaves its result zero-extended.
         if self.op32.get(to).copied().unwrap_or(false) {
             match scale {
+                1 => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 1 + d]),
                 2 => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 2 + d]),
                 4 => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 4 + d]),
                 _ => short_disp!(self.a ; lea Rd(rd), [Rq(b) + Rq(x) * 8 + d]),
             }
         } else {
             match scale {
+                1 => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 1 + d]),
                 2 => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 2 + d]),
                 4 => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 4 + d]),
                 _ => short_disp!(self.a ; lea Rq(rd), [Rq(b) + Rq(x) * 8 + d]),

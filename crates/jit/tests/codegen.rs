@@ -1588,3 +1588,31 @@ fn a_lea_overwrites_a_dying_input_where_its_result_belongs() {
     assert!(lea.contains(&format!("{dst}*2")), "{code:#?}");
     assert!(!code.iter().any(|i| is_reg_copy(i)), "{code:#?}");
 }
+
+/// `lea ecx, [rbx + r9 + 0x428a2f98]` (as SHA-256's rounds add their
+/// constants): the sum of two registers and a displacement is one `lea`,
+/// also when the constant is added by a second `add`.
+#[test]
+fn a_sum_of_two_registers_and_a_constant_is_one_lea() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    for (width, c) in [(64, 8u64), (32, 0x428a_2f98), (64, (-16i64) as u64)] {
+        let mut b = block();
+        b.insn_start(PC);
+        let s = b.add(r(reg::RBX), r(reg::R9));
+        let k = b.movi(c);
+        let t = b.add(s, k);
+        let v = if width == 32 {
+            b.unop(Opcode::Ext32u, t)
+        } else {
+            t
+        };
+        b.mov_to(r(reg::RCX), v);
+        finish(&mut b);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let leas: Vec<_> = code.iter().filter(|i| i.starts_with("lea")).collect();
+        assert_eq!(leas.len(), 1, "{code:#?}");
+        assert!(has_index(leas[0]), "{code:#?}");
+        assert!(!code.iter().any(|i| i.starts_with("add")), "{code:#?}");
+    }
+}
