@@ -284,7 +284,18 @@ impl Gen {
             defined: self.a.labels_defined(),
             reg,
             w32,
+            sub: None,
         });
+    }
+
+    /// Notes that the instruction just emitted was `sub reg, b` (in 32
+    /// bits if `w32`) on a copy of host register `a`, which still holds
+    /// its value: the flags are those of `cmp a, b`.
+    pub fn note_sub(&mut self, reg: u8, a: u8, b: crate::regalloc::Val, w32: bool) {
+        self.note_zf(reg, w32);
+        if let Some(z) = &mut self.zf {
+            z.sub = Some((a, b));
+        }
     }
 
     /// True if ZF already says whether host register `reg` (its low 32
@@ -296,6 +307,18 @@ impl Gen {
                 && z.defined == self.a.labels_defined()
                 && z.reg == reg
                 && (z.w32 || !w32)
+        })
+    }
+
+    /// True if the flags are already those of `cmp a, b` (in 32 bits if
+    /// `w32`): the instruction right before (no label between) was a `sub`
+    /// of the same width on a copy of `a`.
+    pub fn cmp_holds(&self, a: u8, b: crate::regalloc::Val, w32: bool) -> bool {
+        self.zf.is_some_and(|z| {
+            z.end == self.off()
+                && z.defined == self.a.labels_defined()
+                && z.sub == Some((a, b))
+                && z.w32 == w32
         })
     }
 
@@ -326,4 +349,6 @@ pub(crate) struct ZfOf {
     defined: u64,
     reg: u8,
     w32: bool,
+    /// The operands of the `sub` that set the flags (see `note_sub`).
+    sub: Option<(u8, crate::regalloc::Val)>,
 }

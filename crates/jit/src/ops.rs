@@ -232,7 +232,9 @@ impl Gen {
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
                 // IMUL leaves ZF undefined.
-                if opc != Opcode::Mul {
+                if opc == Opcode::Sub && rd != ra {
+                    self.note_sub(rd, ra, vb, false);
+                } else if opc != Opcode::Mul {
                     self.note_zf(rd, false);
                 }
             }
@@ -270,7 +272,9 @@ impl Gen {
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), Rd(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
-                if opc != Opcode::Mul {
+                if opc == Opcode::Sub && rd != ra {
+                    self.note_sub(rd, ra, vb, true);
+                } else if opc != Opcode::Mul {
                     self.note_zf(rd, true);
                 }
             }
@@ -566,8 +570,11 @@ impl Gen {
         self.rip_before_branch(op.consts[1]);
         let w32 = narrow != Narrow::No;
         let zero_test = matches!(c, Cond::Eq | Cond::Ne) && vb == Val::Imm(0);
+        let test = matches!(c, Cond::TstEq | Cond::TstNe);
         if zero_test && self.zf_holds(ra, w32) {
             // The ALU op that computed `a` right before set ZF from it.
+        } else if !test && self.cmp_holds(ra, vb, w32) {
+            // `a - b` was just computed from these registers.
         } else if !w32 {
             self.compare(c, ra, vb);
         } else {

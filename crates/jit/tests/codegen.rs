@@ -1535,6 +1535,47 @@ fn a_branch_on_a_kept_difference_uses_its_flags() {
     }
 }
 
+/// `cmp rax, rdx; jb` with the difference kept as the lazy flags' result
+/// (`cc_dst = rax - rdx`, as where a loop's flags stay live) branches on
+/// the flags of the `sub` that computed it, for every comparison: no `cmp`
+/// of the same registers after it.
+#[test]
+fn a_compare_after_the_same_difference_reuses_its_flags() {
+    use ox86_ir::Cond;
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    let conds = [
+        Cond::Ltu,
+        Cond::Leu,
+        Cond::Lt,
+        Cond::Ge,
+        Cond::Gt,
+        Cond::Eq,
+        Cond::Ne,
+    ];
+    for cond in conds {
+        let mut b = block();
+        b.insn_start(PC);
+        let (x, y) = (r(reg::RAX), r(reg::RDX));
+        let d = b.sub(x, y);
+        b.mov_to(g(glob::CC_DST), d);
+        b.mov_to(g(glob::CC_SRC), y);
+        let taken = b.label();
+        b.brcond(cond, x, y, taken);
+        goto(&mut b, PC + 0x10, 0);
+        b.set_label(taken);
+        goto(&mut b, PC + 0x20, 1);
+        let code = insns(&check(&mut j, &b, &mut mem, None));
+        assert!(code.iter().any(|i| i.starts_with("sub ")), "{code:#?}");
+        assert!(
+            !code
+                .iter()
+                .any(|i| i.starts_with("cmp ") || i.starts_with("test ")),
+            "{cond:?}: {code:#?}"
+        );
+    }
+}
+
 /// `mov ecx, eax; sar ecx, 31` (the sign of a 32-bit value as a mask) is
 /// one 32-bit `sar` of the value, with no sign extension to 64 bits and
 /// back.
