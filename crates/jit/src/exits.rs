@@ -204,7 +204,7 @@ impl Gen {
         self.drop_dead_globals(self.tick as usize);
         self.set_dirty(RIP.index(), false);
         self.sync_exit();
-        self.pad_to(2);
+        self.pad_branch_to(2);
         let label = self.a.new_dynamic_label();
         let at = self.off();
         self.jcc_label(cc, label);
@@ -240,7 +240,7 @@ impl Gen {
             dynasm!(self.a ; .arch x64 ; dec DWORD [BYTE rbp + LOOP_COUNTDOWN_DISP]);
             self.jcc_label(0x4, label);
         }
-        self.pad_to(3);
+        self.pad_branch_to(3);
         let at = self.off();
         dynasm!(self.a ; .arch x64 ; jmp =>label);
         assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");

@@ -493,3 +493,62 @@ fn pinned_globals_are_in_cpu_state_after_a_host_fault_in_a_chained_tb() {
         (SUBQ, 0x7fff_0000 - 8, 8)
     );
 }
+
+/// The instructions of a listing: (address, length, text).
+fn listing_insns(listing: &str) -> Vec<(u64, u64, String)> {
+    let lines: Vec<(u64, String)> = listing
+        .lines()
+        .filter_map(|l| {
+            let (a, i) = l.split_once(":  ")?;
+            Some((
+                u64::from_str_radix(a.trim_start_matches("0x"), 16).ok()?,
+                i.trim().to_string(),
+            ))
+        })
+        .collect();
+    lines
+        .windows(2)
+        .map(|w| (w[0].0, w[1].0 - w[0].0, w[0].1.clone()))
+        .collect()
+}
+
+/// A chainable exit's `jmp` has its rel32 on a 4-byte boundary (patched
+/// atomically) wherever it lands, padded by prefixes of the jump itself,
+/// so that the path through it runs no NOP. Chained, every such jump runs
+/// its target.
+#[test]
+fn chainable_jumps_are_aligned_by_their_own_prefixes() {
+    let mut j = jit();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let mut pads = [0usize; 4];
+    // Immediates of 8, 32 and 64 bits: code of different sizes before
+    // the jump moves it through every phase.
+    let sizes = [1u64, 1 << 20, 1 << 40];
+    for (n, m) in sizes.into_iter().flat_map(|n| sizes.map(|m| (n, m))) {
+        let mut ir = block();
+        ir.insn_start(PC_A);
+        for (r, c) in [(reg::RAX, n), (reg::RBX, m)] {
+            let c = ir.movi(c);
+            let s = ir.add(g(r), c);
+            ir.mov_to(g(r), s);
+        }
+        goto(&mut ir, PC_B, 0);
+        let a = j.compile(&ir, PC_A).unwrap();
+        let insns = listing_insns(&j.disassemble(a));
+        let (at, (addr, len, _)) = insns
+            .iter()
+            .enumerate()
+            .find(|(_, (_, _, t))| t.contains("jmp"))
+            .expect("an exit jump");
+        assert_eq!((addr + len - 4) % 4, 0, "{insns:#?}");
+        let prefixes = (len - 5) as usize;
+        assert!(prefixes <= 3, "{insns:#?}");
+        assert!(at == 0 || !insns[at - 1].2.starts_with("nop"), "{insns:#?}");
+        pads[prefixes] += 1;
+        assert!(j.chain(a, 0, b));
+        let mut env = CpuState::default();
+        assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: b, exit: 0 });
+        assert_eq!((env.regs[reg::RAX], env.regs[reg::RBX]), (n + 10, m));
+    }
+    assert!(pads.iter().all(|&n| n > 0), "every padding seen: {pads:?}");
+}
