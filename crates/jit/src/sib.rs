@@ -77,10 +77,7 @@ pub(crate) fn fuse_scaled_index(
             .find(|&p| ir.ops[p].opc != Opcode::Movi || ts.contains(&ir.ops[p].outs[0]))
     };
     for j in 1..ir.ops.len() {
-        // The 16-byte accesses take `[base + disp]` only.
-        let Some(k) = addr_input(ir.ops[j].opc)
-            .filter(|_| !matches!(ir.ops[j].opc, Opcode::LdXmm | Opcode::StXmm))
-        else {
+        let Some(k) = addr_input(ir.ops[j].opc) else {
             continue;
         };
         let a = ir.ops[j].ins[k];
@@ -274,14 +271,21 @@ impl Gen {
             unreachable!("op {i} is not a fused access");
         };
         let disp = self.disp[i];
-        let store = op.outputs().is_empty();
-        let vv = store.then(|| self.val(op.ins[0], 0));
+        let xmm = matches!(op.opc, Opcode::LdXmm | Opcode::StXmm);
+        let store = op.opc == Opcode::StXmm || (!xmm && op.outputs().is_empty());
+        let vv = (store && !xmm).then(|| self.val(op.ins[0], 0));
         let rb = self.in_reg(base, 0);
         let rx = self.in_reg(index, 0);
         if let Some(hook) = self.opts.store_hook.filter(|_| store) {
             self.call_store_hook_sib(hook, rb, rx, scale, disp, op.opc);
         }
-        let rd = (!store).then(|| self.own_reg(op.outs[0]));
+        let rd = (!store && !xmm).then(|| self.own_reg(op.outs[0]));
+        // The XMM register loaded or stored (see `ld_xmm`, `st_xmm`).
+        let h = match op.opc {
+            Opcode::LdXmm => Some(self.xmm_for_load(op.consts[0] as usize)),
+            Opcode::StXmm => Some(self.xmm_for_store(op.consts[0] as usize)),
+            _ => None,
+        };
         self.fault_site();
         // dynasm takes a scale only as a literal: one expansion per scale.
         macro_rules! at_scale {
@@ -357,6 +361,39 @@ impl Gen {
             (Opcode::St64, Some(Val::Imm(c)), _) => {
                 macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov QWORD [Rq(b) + Rq(x) * $k + disp], c) } }
                 at_scale!(m)
+            }
+            (Opcode::LdXmm, _, _) => {
+                let h = h.expect("an XMM register");
+                // An aligned access is the host's `movdqa` (see `ld_xmm`).
+                match op.consts[1] {
+                    4 => {
+                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movd Rx(h), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                        at_scale!(m)
+                    }
+                    8 => {
+                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movq Rx(h), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                        at_scale!(m)
+                    }
+                    16 => {
+                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqu Rx(h), [Rq(b) + Rq(x) * $k + disp]) } }
+                        at_scale!(m)
+                    }
+                    _ => {
+                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqa Rx(h), [Rq(b) + Rq(x) * $k + disp]) } }
+                        at_scale!(m)
+                    }
+                }
+                self.xc.set_dirty(op.consts[0] as usize);
+            }
+            (Opcode::StXmm, _, _) => {
+                let h = h.expect("an XMM register");
+                if op.consts[1] & ox86_ir::XMM_ALIGNED != 0 {
+                    macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqa [Rq(b) + Rq(x) * $k + disp], Rx(h)) } }
+                    at_scale!(m)
+                } else {
+                    macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqu [Rq(b) + Rq(x) * $k + disp], Rx(h)) } }
+                    at_scale!(m)
+                }
             }
             _ => unreachable!("{:?} is not a guest access", op.opc),
         }

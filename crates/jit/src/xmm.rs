@@ -490,12 +490,12 @@ impl Gen {
     /// `ld_xmm d, n, a`: one host load into the register caching guest
     /// `d`, which is then newer than `CpuState`.
     pub(crate) fn ld_xmm(&mut self, i: usize, op: &Op) {
+        if self.sib[i] != crate::sib::Fused::No {
+            return self.access_sib(i, op);
+        }
         let ra = self.in_reg(op.ins[0], 0);
         let d = op.consts[0] as usize;
-        let h = match self.xc.get(d) {
-            Some(h) => h,
-            None => self.xmm_assign(d, None),
-        };
+        let h = self.xmm_for_load(d);
         let disp = self.disp[i];
         self.fault_site();
         // An aligned access is the host's `movdqa`, whose #GP on a
@@ -510,15 +510,33 @@ impl Gen {
         self.kill_inputs(i, op);
     }
 
+    /// The host register a load into guest XMM `d` writes (its cached
+    /// one, or a new one).
+    pub(crate) fn xmm_for_load(&mut self, d: usize) -> u8 {
+        match self.xc.get(d) {
+            Some(h) => h,
+            None => self.xmm_assign(d, None),
+        }
+    }
+
+    /// The host register holding guest XMM `s` for a store (loaded from
+    /// `CpuState` if not cached).
+    pub(crate) fn xmm_for_store(&mut self, s: usize) -> u8 {
+        self.cached_xmm(s, None)
+    }
+
     /// `st_xmm s, a`: one host store, which like the guest's writes all
     /// 16 bytes or, if it faults, none.
     pub(crate) fn st_xmm(&mut self, i: usize, op: &Op) {
+        if self.sib[i] != crate::sib::Fused::No {
+            return self.access_sib(i, op);
+        }
         let ra = self.in_reg(op.ins[0], 0);
         let disp = self.disp[i];
         if let Some(hook) = self.opts.store_hook {
             self.call_store_hook(hook, ra, disp, op.opc);
         }
-        let h = self.cached_xmm(op.consts[0] as usize, None);
+        let h = self.xmm_for_store(op.consts[0] as usize);
         self.fault_site();
         if op.consts[1] & XMM_ALIGNED != 0 {
             short_disp!(self.a ; movdqa [Rq(ra) + disp], Rx(h));

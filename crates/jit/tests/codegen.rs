@@ -622,6 +622,60 @@ fn scaled_index_addresses_are_one_access() {
     }
 }
 
+/// The XMM loads (4, 8 and 16 bytes, aligned or not) and stores at
+/// `[base + (index << k) + disp]` are one host access each too (SSE code
+/// walking arrays: `movdqu xmm0, [rdi+rax]`), with the same results, and
+/// a misaligned aligned access raises #GP, as in the interpreter.
+#[test]
+fn scaled_index_xmm_accesses_are_one_access() {
+    #[repr(C, align(16))]
+    struct Buf([u64; 32]);
+    let mut j = jits();
+    let mut buf = Buf([0; 32]);
+    for (n, x) in buf.0.iter_mut().enumerate() {
+        *x = 0x0101_0101_0101_0101u64.wrapping_mul(n as u64 + 1);
+    }
+    let forms = [(4, false), (8, false), (16, false), (16, true)];
+    for (store, (size, aligned)) in [false, true]
+        .into_iter()
+        .flat_map(|s| forms.map(|f| (s, f)))
+    {
+        if store && size != 16 {
+            continue;
+        }
+        for k in 0..4 {
+            for disp in [0u64, 16, 48] {
+                let mut b = block();
+                b.insn_start(PC);
+                // XMM3 from the buffer's start, so a store writes data.
+                b.ld_xmm(3, 16, r(reg::RSI), true);
+                let m = b.movi(3);
+                let idx = b.and(r(reg::R11), m);
+                let s = if k == 0 { idx } else { b.shli(idx, k) };
+                let a = b.add(r(reg::RSI), s);
+                let a = b.addi(a, disp);
+                if store {
+                    b.st_xmm(3, a, aligned);
+                } else {
+                    b.ld_xmm(3, size, a, aligned);
+                }
+                for half in 0..2 {
+                    let v = b.ld_env(ox86_x86::cpu::xmm_offset(3, half));
+                    b.mov_to(r(reg::RAX + 2 * half), v);
+                }
+                finish(&mut b);
+                let code = insns(&check(&mut j, &b, &mut buf.0, None));
+                let sib = code
+                    .iter()
+                    .filter(|i| i.contains("xmm") && has_index(i))
+                    .count();
+                assert_eq!(sib, 1, "store {store} size {size} << {k}\n{code:#?}");
+                assert!(!code.iter().any(|i| i.starts_with("shl")), "{code:#?}");
+            }
+        }
+    }
+}
+
 /// A jump table in position-independent code: a 32-bit offset loaded
 /// from `[table + index * 4]`, sign-extended and added to the table's
 /// address, a constant too wide for a displacement. The load is one
@@ -677,6 +731,25 @@ fn store_hook_sees_scaled_index_addresses() {
     j.run(&mut env, id);
     let at = mem.as_ptr() as u64 + 2 * 4 + 8;
     assert_eq!(*HOOKED.lock().unwrap(), [(at, 4), (at, 4)]);
+    // An XMM store too, all 16 bytes.
+    let mut b = block();
+    b.insn_start(PC);
+    let m = b.movi(3);
+    let idx = b.and(r(reg::R11), m);
+    let s = b.shli(idx, 2);
+    let a = b.add(r(reg::RSI), s);
+    let a = b.addi(a, 8);
+    b.st_xmm(1, a, false);
+    finish(&mut b);
+    let id = j.compile(&b, PC).expect("compiles");
+    assert!(j
+        .disassemble(id)
+        .lines()
+        .any(|l| l.contains("movdqu") && has_index(l)));
+    env.regs[reg::R11] = 6;
+    HOOKED.lock().unwrap().clear();
+    j.run(&mut env, id);
+    assert_eq!(*HOOKED.lock().unwrap(), [(at, 16)]);
 }
 
 #[test]
