@@ -279,10 +279,17 @@ impl Gen {
     /// else is in its home or pinned register already, so RCX and RDX are
     /// free.
     fn emit_lookup(&mut self) {
+        dynasm!(self.a ; .arch x64 ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]);
+        // `jmp_hash`: with BMI2, RORX copies and shifts in one (a rotate
+        // differs from the shift only in the top 12 bits, which the mask
+        // drops).
+        const _: () = assert!(crate::jmp_table::LARGE_BITS <= 64 - 12);
+        if self.opts.bmi2 {
+            dynasm!(self.a ; .arch x64 ; rorx rcx, rax, 12);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov rcx, rax ; shr rcx, 12);
+        }
         dynasm!(self.a ; .arch x64
-            ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
-            ; mov rcx, rax
-            ; shr rcx, 12
             ; xor rcx, rax
             ; and rcx, QWORD [BYTE rdx + MASK_OFFSET]
             ; shl ecx, 4
