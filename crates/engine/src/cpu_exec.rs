@@ -311,7 +311,7 @@ impl Engine {
             self.jmp.set(tb.clone());
             return FirstTierRun::Compiled(tb);
         }
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns());
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), false);
         let tb = Tb {
             key: crate::tb::TbKey {
                 pc,
@@ -343,18 +343,20 @@ impl Engine {
         mode: Mode,
         max_insns: usize,
     ) -> Tb {
-        let t = self.front(pc, code, mode, max_insns);
+        let t = self.front(pc, code, mode, max_insns, true);
         self.finish(t, code, mode)
     }
 
     /// The front end: the guest code at `pc` as IR (not optimised), with
-    /// the `in_asm` and `op` logs.
+    /// the `in_asm` and `op` logs; `flag_lookahead` as in `TbFlags` (off
+    /// for the first tier).
     fn front(
         &mut self,
         pc: u64,
         code: &mut dyn CodeFetch,
         mode: Mode,
         max_insns: usize,
+        flag_lookahead: bool,
     ) -> TranslatedTb {
         let timed = self.opts.stats;
         let t0 = if timed { thread_cpu_ns() } else { 0 };
@@ -371,6 +373,7 @@ impl Engine {
                 max_insns,
                 mode,
                 region,
+                flag_lookahead,
             },
         );
         if timed {
@@ -420,7 +423,7 @@ impl Engine {
                 Ok(id) => break id,
                 Err(JitError::TooManySpills(_)) if t.n_insns > 1 => {
                     self.spare_ir = Some(t.ir);
-                    t = self.front(pc, code, mode, t.n_insns / 2);
+                    t = self.front(pc, code, mode, t.n_insns / 2, true);
                 }
                 Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
             }

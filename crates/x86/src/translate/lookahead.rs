@@ -156,6 +156,31 @@ mod tests {
         assert!(dead(&[0xc1, 0xe0, 0x05])); // shl eax, 5
     }
 
+    /// The translator discards the flags at an exit to such code only
+    /// when asked to (`TbFlags::flag_lookahead`; the first tier does not).
+    #[test]
+    fn the_translator_discards_dead_flags_when_asked_to() {
+        use crate::translate::{translate_tb_into, TbFlags};
+        use ox86_ir::Opcode;
+        // add rax, rbx; jz 0x1005 (both ways); 0x1005: add rax, rbx
+        let code = [0x48, 0x01, 0xd8, 0x74, 0x00, 0x48, 0x01, 0xd8];
+        let discards = |flag_lookahead| {
+            let flags = TbFlags {
+                flag_lookahead,
+                ..Default::default()
+            };
+            let ir = ox86_ir::IrBlock::new(&crate::GLOBALS);
+            let t = translate_tb_into(ir, 0x1000, &mut Code(code.to_vec()), flags);
+            let cc = crate::cpu::glob::CC_DST as u32;
+            t.ir.ops
+                .iter()
+                .filter(|o| o.opc == Opcode::Discard && o.outs[0].0 == cc)
+                .count()
+        };
+        assert_eq!(discards(true), 2, "one per exit");
+        assert_eq!(discards(false), 0);
+    }
+
     #[test]
     fn reads_faults_exits_and_kept_flags_keep_them() {
         assert!(!dead(&[0x74, 0x00])); // jz

@@ -73,6 +73,11 @@ pub struct TbFlags {
     /// Translate the loop the TB heads as one TB, if it heads one (see
     /// `region`).
     pub region: bool,
+    /// Discard the lazy flags at direct exits whose targets overwrite
+    /// them unread (see `lookahead`): what lets the optimiser drop their
+    /// stores, so not worth its decoding for IR that is interpreted once
+    /// as it is (the JIT's first tier).
+    pub flag_lookahead: bool,
 }
 
 impl Default for TbFlags {
@@ -81,6 +86,7 @@ impl Default for TbFlags {
             max_insns: MAX_INSNS,
             mode: Mode::USER64,
             region: false,
+            flag_lookahead: true,
         }
     }
 }
@@ -387,7 +393,9 @@ pub fn translate_tb_into(
             }
         }
     }
-    discard_dead_flags(&mut cx.b, code, page, &mode);
+    if flags.flag_lookahead {
+        discard_dead_flags(&mut cx.b, code, page, &mode);
+    }
     TranslatedTb {
         size: end.wrapping_sub(pc).max(1),
         ir: cx.b,
