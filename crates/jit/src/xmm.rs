@@ -16,7 +16,7 @@
 //! host forwards from those stores as well as from the cache's 16-byte
 //! ones.
 
-use crate::abi::{env_disp, exc_disp, ENV_BIAS, RIP_DISP};
+use crate::abi::{env_disp, exc_disp, hreg, ENV_BIAS, RIP_DISP};
 use crate::gen::{Asm, Cold, Gen, Loc};
 use crate::xmm_cache::GUEST_XMM;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
@@ -51,7 +51,8 @@ enum Class {
     FromGprSs,
     /// PMOVMSKB: the mask (in R11) to `xmm_result`.
     Mask,
-    /// PCMPISTRI: EFLAGS and the index (in ECX) to `xmm_result`.
+    /// PCMPISTRI: EFLAGS to `xmm_result`, the index (ECX) to `xmm_index`
+    /// (see `Gen::pcmpistri`).
     Pcmpistri,
     /// A shift of the destination by the immediate.
     ShiftImm,
@@ -71,6 +72,8 @@ const PCMPSTR_FLAGS: i32 = 0x8c1;
 
 /// `ENV_REG` displacement of `CpuState.xmm_result`.
 const RESULT_DISP: i32 = env_disp(offset_of!(CpuState, xmm_result));
+/// `ENV_REG` displacement of `CpuState.xmm_index`.
+const INDEX_DISP: i32 = env_disp(offset_of!(CpuState, xmm_index));
 /// ZF, PF and CF: what COMISS and its kin set (OF, SF and AF are cleared).
 const COMIS_FLAGS: i32 = 0x45;
 
@@ -283,6 +286,65 @@ impl Gen {
         reads.then_some(next.outs[0])
     }
 
+    /// The temp of a live `ld_env` of `CpuState` field `field` among the
+    /// two ops after op `i` (where the translator puts the reads of a
+    /// `call_xmm`'s results), and its index.
+    fn env_reader(&self, i: usize, field: usize) -> Option<(usize, Temp)> {
+        (i + 1..=i + 2).find_map(|k| {
+            let op = self.ir.ops.get(k)?;
+            let reads = op.opc == Opcode::LdEnv
+                && op.consts[0] == field as u64
+                && !self.live.dead_op[k]
+                && !self.fused_away(k);
+            reads.then_some((k, op.outs[0]))
+        })
+    }
+
+    /// PCMPISTRI at op `i`, inline: the index is the host's ECX and the
+    /// flags (CF, ZF, SF, OF; AF and PF clear) are gathered in EAX, each
+    /// the value of the `ld_env` that reads it (of `xmm_index`,
+    /// `xmm_result`) or stored to its field when nothing here does.
+    fn pcmpistri(&mut self, i: usize, d: u8, s: u8, imm: u8) {
+        let flags = self.env_reader(i, offset_of!(CpuState, xmm_result));
+        let index = self.env_reader(i, offset_of!(CpuState, xmm_index));
+        // Whatever the allocator keeps in RCX and RAX moves first.
+        self.claim(hreg::RCX);
+        self.claim(hreg::RAX);
+        let hd = self.cached_xmm(d as usize, None);
+        let hs = match self.xc.get(s as usize) {
+            Some(hs) => hs,
+            None => self.cached_xmm(s as usize, Some(hd)),
+        };
+        // AH = SF ZF 0 AF 0 PF 1 CF, AL = OF; then OF moves to bit 11
+        // (AL << 3, rotated into the high byte).
+        dynasm!(self.a ; .arch x64
+            ; pcmpistri Rx(hd), Rx(hs), imm as i8
+            ; lahf
+            ; seto al
+            ; movzx eax, ax
+            ; shl al, 3
+            ; rol ax, 8
+            ; and eax, PCMPSTR_FLAGS
+        );
+        let mut last = i;
+        for (reader, r, disp) in [
+            (flags, hreg::RAX, RESULT_DISP),
+            (index, hreg::RCX, INDEX_DISP),
+        ] {
+            match reader {
+                Some((k, t)) => {
+                    let op = self.ir.ops[k];
+                    self.def_reg(t, r);
+                    self.kill_outputs(k, &op);
+                    last = last.max(k);
+                }
+                None => dynasm!(self.a ; .arch x64 ; mov [rbp + disp], Rq(r)),
+            }
+        }
+        // The `ld_env`s are done.
+        self.skip_to = last + 1;
+    }
+
     /// `call_xmm h, d, s, imm` at op `i`.
     pub(crate) fn call_xmm(&mut self, i: usize, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
@@ -291,12 +353,12 @@ impl Gen {
         let Some(class) = class_of(h.name) else {
             return self.call_xmm_helper(h, operands);
         };
+        if class == Class::Pcmpistri {
+            return self.pcmpistri(i, d as u8, s as u8, imm as u8);
+        }
         // A scalar result goes to the register of the `ld_env` that reads
         // it, which is then skipped, instead of through `xmm_result`.
-        let scalar = matches!(
-            class,
-            Class::Comis | Class::ToGpr | Class::Mask | Class::Pcmpistri
-        );
+        let scalar = matches!(class, Class::Comis | Class::ToGpr | Class::Mask);
         let result = match scalar {
             true => self.result_reader(i).map(|t| (t, self.own_reg(t))),
             false => None,
@@ -328,10 +390,6 @@ impl Gen {
             dynasm!(self.a ; .arch x64 ; pxor Rx(hd), Rx(hd));
             self.xc.set_dirty(d as usize);
             return;
-        }
-        if class == Class::Pcmpistri {
-            // The instruction writes ECX, which may hold a value.
-            dynasm!(self.a ; .arch x64 ; push rcx);
         }
         // Scalar forms read an uncached source in place (the staged
         // memory operand, mostly); packed ones load it into the cache.
@@ -372,22 +430,7 @@ impl Gen {
                 ; xchg rax, r11
             ),
             Class::ToGpr | Class::Mask => {}
-            // AH = SF ZF 0 AF 0 PF 1 CF, AL = OF; then OF moves to bit 11
-            // (AL << 3, rotated into the high byte) and the index (ECX)
-            // to the high half.
-            Class::Pcmpistri => dynasm!(self.a ; .arch x64
-                ; mov r11, rax
-                ; lahf
-                ; seto al
-                ; movzx eax, ax
-                ; shl al, 3
-                ; rol ax, 8
-                ; and eax, PCMPSTR_FLAGS
-                ; shl rcx, 32
-                ; or rax, rcx
-                ; xchg rax, r11
-                ; pop rcx
-            ),
+            Class::Pcmpistri => unreachable!("PCMPISTRI has its own path"),
             _ => self.xc.set_dirty(d as usize),
         }
         let back = slow.map(|_| self.a.new_dynamic_label());

@@ -1114,6 +1114,73 @@ fn pcmpistri_keeps_the_values_in_rcx() {
     check(&mut j, &b, &mut mem, None);
 }
 
+/// PCMPISTRI's index and flags go from the host's ECX and the flags it
+/// sets straight to their readers (RCX and the lazy flags, as the
+/// translator reads them): no store of either field, no save of RCX; the
+/// same values as the interpreter's for strings that differ, match, end
+/// early or not at all, with values kept in RAX and RCX around it.
+#[test]
+fn pcmpistri_results_go_to_their_readers() {
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    let keep = [
+        b.add(r(reg::RAX), r(reg::RDX)),
+        b.add(r(reg::RCX), r(reg::RDX)),
+    ];
+    b.call_xmm(id_of(&sse::pcmpstr::PCMPISTRI), 1, 2, 0x1a);
+    let flags = b.ld_env(std::mem::offset_of!(CpuState, xmm_result));
+    let index = b.ld_env(std::mem::offset_of!(CpuState, xmm_index));
+    b.mov_to(r(reg::RCX), index);
+    b.mov_to(g(glob::CC_SRC), flags);
+    b.movi_to(g(glob::CC_OP), 0);
+    b.mov_to(r(reg::RSI), keep[0]);
+    b.mov_to(r(reg::RDI), keep[1]);
+    goto(&mut b, PC + 0x10, 0);
+    let mut j = jit();
+    let id = j.compile(&b, PC).expect("compiles");
+    let code = insns(&j.disassemble(id));
+    assert!(
+        !code
+            .iter()
+            .any(|i| i.starts_with("push") || i.contains("shl rcx")),
+        "{code:#?}"
+    );
+    let s = |t: &[u8]| {
+        let mut v = [0u8; 16];
+        v[..t.len()].copy_from_slice(t);
+        [
+            u64::from_le_bytes(v[..8].try_into().unwrap()),
+            u64::from_le_bytes(v[8..].try_into().unwrap()),
+        ]
+    };
+    let cases: [(&[u8], &[u8]); 5] = [
+        (b"abcdefgh", b"abcdXfgh"),
+        (b"hello", b"hello"),
+        (b"0123456789abcdef", b"0123456789abcdef"),
+        (b"0123456789abcdef", b"0123456789abcdeX"),
+        (b"", b"x"),
+    ];
+    for (x, y) in cases {
+        let mut env = CpuState::default();
+        env.xmm[1] = s(x);
+        env.xmm[2] = s(y);
+        env.regs[reg::RAX] = 0x1111;
+        env.regs[reg::RCX] = 0x2222;
+        env.regs[reg::RDX] = 3;
+        let mut jenv = snapshot(&env);
+        j.run(&mut jenv, id);
+        let mut ienv = snapshot(&env);
+        ox86_interp::exec(&InterpTb::new(b.clone()), &mut ienv, &mut Vec::new());
+        assert_eq!(jenv.regs, ienv.regs, "{x:?} {y:?}");
+        assert_eq!(
+            (jenv.cc_op, jenv.cc_src),
+            (ienv.cc_op, ienv.cc_src),
+            "{x:?} {y:?}"
+        );
+    }
+}
+
 /// A 16-byte store that crosses into an inaccessible page writes nothing
 /// (as the CPU's does); a load from there faults the same way.
 #[test]

@@ -206,7 +206,7 @@ pub struct CpuState {
     pub xmm_src: [u64; 2],
     /// The value a `call_xmm` helper produces besides its register, read
     /// back by the translator: the EFLAGS of COMISS/UCOMISS/COMISD/UCOMISD
-    /// and the integer of CVT(T)SS2SI/CVT(T)SD2SI.
+    /// and PCMPISTRI, and the integer of CVT(T)SS2SI/CVT(T)SD2SI.
     pub xmm_result: u64,
     /// SSE control/status register.
     pub mxcsr: u32,
@@ -225,6 +225,9 @@ pub struct CpuState {
     pub jmp_empty: AtomicU64,
     /// System mode: privileged registers (unused in user mode).
     pub sys: crate::system::SysRegs,
+    /// The index PCMPISTRI produces (ECX, zero-extended), read back by
+    /// the translator as `xmm_result` is.
+    pub xmm_index: u64,
 }
 
 macro_rules! g {
@@ -350,6 +353,7 @@ impl Default for CpuState {
             jmp_cache: AtomicU64::new(0),
             jmp_empty: AtomicU64::new(0),
             sys: crate::system::SysRegs::default(),
+            xmm_index: 0,
         }
     }
 }

@@ -176,11 +176,12 @@ extern "C" fn pcmpestri(env: &mut CpuState, arg: u64, lo: u64, hi: u64, rax: u64
     run(Form::Estri, env, arg, lo, hi, rax, rdx)
 }
 
-/// A `call_xmm` helper: operands `d` and `s` (`lo`, `hi`), the result
-/// also in `xmm_result`.
+/// A `call_xmm` helper: operands `d` and `s` (`lo`, `hi`); EFLAGS in
+/// `xmm_result` and the index in `xmm_index` (also returned as one word).
 extern "C" fn pcmpistri(env: &mut CpuState, d: u64, lo: u64, hi: u64, imm: u64, _: u64) -> u64 {
     let r = run(Form::Istri, env, d | (imm & 0xff) << 8, lo, hi, 0, 0);
-    env.xmm_result = r;
+    env.xmm_result = r & 0xffff_ffff;
+    env.xmm_index = r >> 32;
     r
 }
 
@@ -198,7 +199,8 @@ pub static PCMPESTRI: HelperInfo = HelperInfo {
     func: pcmpestri,
 };
 
-/// `call_xmm pcmpistri, d, s, imm`: EFLAGS | index << 32 in `xmm_result`.
+/// `call_xmm pcmpistri, d, s, imm`: EFLAGS in `xmm_result`, the index in
+/// `xmm_index`.
 pub static PCMPISTRI: HelperInfo = HelperInfo {
     name: "pcmpistri",
     func: pcmpistri,
@@ -291,7 +293,7 @@ mod tests {
             let r = (PCMPISTRI.func)(&mut env, 1, lo, hi, imm as u64, 0);
             let want = emulate(Form::Istri, a, b, 0, 0, imm, false);
             assert_eq!(r, want.2 | (want.0 as u64) << 32, "pcmpistri {imm:#x}");
-            assert_eq!(env.xmm_result, r);
+            assert_eq!((env.xmm_result, env.xmm_index), (want.2, want.0 as u64));
             let r = (PCMPISTRM.func)(&mut env, arg, lo, hi, 0, 0);
             let want = emulate(Form::Istrm, a, b, 0, 0, imm, wide);
             assert_eq!(

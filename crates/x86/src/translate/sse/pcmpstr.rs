@@ -23,11 +23,18 @@ pub fn translate(cx: &mut Cx) -> Outcome {
         _ => return Outcome::NotMine,
     };
     let imm = cx.insn.immediate(2) & 0xff;
-    let r = if h.name == PCMPISTRI.name {
+    if h.name == PCMPISTRI.name {
+        // The flags and the index come back in fields of their own, which
+        // the JIT reads from the host's registers (see `call_xmm`).
         let s = xmm_src_maybe_unaligned(cx, 1, true);
         cx.call_xmm(h, xmm_of(cx, 0), s, imm);
-        cx.b.ld_env(offset_of!(CpuState, xmm_result))
-    } else if explicit {
+        let flags = cx.b.ld_env(offset_of!(CpuState, xmm_result));
+        let ecx = cx.b.ld_env(offset_of!(CpuState, xmm_index));
+        cx.write_gpr64(RCX, ecx);
+        cx.set_cc_eflags(flags);
+        return Outcome::Done;
+    }
+    let r = if explicit {
         let arg = xmm_of(cx, 0) as u64 | imm << 8 | (wide as u64) << 16;
         let s = read_src(cx, 1, true);
         let arg = cx.b.movi(arg);
