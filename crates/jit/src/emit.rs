@@ -192,7 +192,7 @@ impl Gen {
             let left = (align - (self.base + self.off()) % align) % align;
             match left {
                 0 => return,
-                1 => self.a.extend([0xf2]),
+                1 => self.a.extend([0x90]),
                 2 => self.a.extend([0x66, 0x90]),
                 3 => self.a.extend([0x0f, 0x1f, 0x00]),
                 4..=7 => self.a.extend([0x0f, 0x1f, 0x40, 0x00]),

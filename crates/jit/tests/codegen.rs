@@ -1549,8 +1549,8 @@ fn a_loop_tb_starts_on_a_cache_line() {
         assert!(matches!(j.run(&mut env, b), JitExit::Direct { .. }));
         assert_eq!(env.regs[reg::RAX], 100);
     }
-    // Other TBs are not padded (but for the NOP of at most 3 bytes that
-    // keeps a patchable jump's displacement aligned).
+    // Other TBs are not padded (the prefixes that keep a patchable jump's
+    // displacement aligned are the jump's own).
     let a = j.compile(&small, PC).expect("compiles");
     let start = j.code_range(a).0 as u64;
     assert!(first_real_insn(&j.disassemble(a)) - start < 4);
