@@ -5,7 +5,7 @@
 use crate::abi::{hreg, SCRATCH};
 use crate::gen::Gen;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
-use ox86_ir::Cond;
+use ox86_ir::{Cond, Opcode};
 
 /// The x86 condition code (`tttn`) for an IR condition after `cmp a, b`
 /// (or `test a, b` for the TST conditions).
@@ -289,17 +289,18 @@ impl Gen {
             defined: self.a.labels_defined(),
             reg,
             w32,
-            sub: None,
+            alu: None,
         });
     }
 
-    /// Notes that the instruction just emitted was `sub reg, b` (in 32
-    /// bits if `w32`) on a copy of host register `a`, which still holds
-    /// its value: the flags are those of `cmp a, b`.
-    pub fn note_sub(&mut self, reg: u8, a: u8, b: crate::regalloc::Val, w32: bool) {
+    /// Notes that the instruction just emitted was `sub reg, b` or `and
+    /// reg, b` (`opc`; in 32 bits if `w32`) on a copy of host register
+    /// `a`, which still holds its value: the flags are those of `cmp a, b`
+    /// or (ZF) of `test a, b`.
+    pub fn note_alu(&mut self, opc: Opcode, reg: u8, a: u8, b: crate::regalloc::Val, w32: bool) {
         self.note_zf(reg, w32);
         if let Some(z) = &mut self.zf {
-            z.sub = Some((a, b));
+            z.alu = Some((opc, a, b));
         }
     }
 
@@ -322,8 +323,22 @@ impl Gen {
         self.zf.is_some_and(|z| {
             z.end == self.off()
                 && z.defined == self.a.labels_defined()
-                && z.sub == Some((a, b))
+                && z.alu == Some((Opcode::Sub, a, b))
                 && z.w32 == w32
+        })
+    }
+
+    /// True if ZF already is that of `test a, b` (in 32 bits if `w32`):
+    /// the instruction right before (no label between) was an `and` on a
+    /// copy of `a`, of the same width or with a non-negative immediate
+    /// (no bit above 30: in 32 and 64 bits the same mask).
+    pub fn test_holds(&self, a: u8, b: crate::regalloc::Val, w32: bool) -> bool {
+        use crate::regalloc::Val;
+        self.zf.is_some_and(|z| {
+            z.end == self.off()
+                && z.defined == self.a.labels_defined()
+                && z.alu == Some((Opcode::And, a, b))
+                && (z.w32 == w32 || matches!(b, Val::Imm(0..)))
         })
     }
 
@@ -354,6 +369,7 @@ pub(crate) struct ZfOf {
     defined: u64,
     reg: u8,
     w32: bool,
-    /// The operands of the `sub` that set the flags (see `note_sub`).
-    sub: Option<(u8, crate::regalloc::Val)>,
+    /// The `sub` or `and` that set the flags and its operands (see
+    /// `note_alu`).
+    alu: Option<(Opcode, u8, crate::regalloc::Val)>,
 }

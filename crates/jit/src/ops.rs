@@ -232,8 +232,8 @@ impl Gen {
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
                 // IMUL leaves ZF undefined.
-                if opc == Opcode::Sub && rd != ra {
-                    self.note_sub(rd, ra, vb, false);
+                if matches!(opc, Opcode::Sub | Opcode::And) && rd != ra {
+                    self.note_alu(opc, rd, ra, vb, false);
                 } else if opc != Opcode::Mul {
                     self.note_zf(rd, false);
                 }
@@ -272,8 +272,8 @@ impl Gen {
                     (Opcode::Xor, Val::Reg(r)) => dynasm!(self.a ; .arch x64 ; xor Rd(rd), Rd(r)),
                     _ => unreachable!("{opc:?} is not a plain binary op"),
                 }
-                if opc == Opcode::Sub && rd != ra {
-                    self.note_sub(rd, ra, vb, true);
+                if matches!(opc, Opcode::Sub | Opcode::And) && rd != ra {
+                    self.note_alu(opc, rd, ra, vb, true);
                 } else if opc != Opcode::Mul {
                     self.note_zf(rd, true);
                 }
@@ -575,6 +575,8 @@ impl Gen {
             // The ALU op that computed `a` right before set ZF from it.
         } else if !test && self.cmp_holds(ra, vb, w32) {
             // `a - b` was just computed from these registers.
+        } else if test && self.test_holds(ra, vb, w32) {
+            // So was `a & b`.
         } else if !w32 {
             self.compare(c, ra, vb);
         } else {

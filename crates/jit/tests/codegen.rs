@@ -1721,6 +1721,46 @@ fn a_compare_after_the_same_difference_reuses_its_flags() {
     }
 }
 
+/// `test rax, rdx; jz` (or a mask) with `rax & rdx` kept as the lazy
+/// flags' result branches on the ZF of the `and` that computed it: no
+/// `test` after it, for a register, a byte mask and a wider one (and the
+/// right branch, checked against the interpreter, for a negative one).
+#[test]
+fn a_test_after_the_same_and_reuses_its_flags() {
+    use ox86_ir::Cond;
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    for cond in [Cond::TstEq, Cond::TstNe] {
+        for mask in [None, Some(0x20u64), Some(0x1_0000), Some(-16i64 as u64)] {
+            let mut b = block();
+            b.insn_start(PC);
+            let x = r(reg::RAX);
+            let y = match mask {
+                None => r(reg::RDX),
+                Some(m) => b.movi(m),
+            };
+            let d = b.and(x, y);
+            b.mov_to(g(glob::CC_DST), d);
+            let taken = b.label();
+            b.brcond(cond, x, y, taken);
+            goto(&mut b, PC + 0x10, 0);
+            b.set_label(taken);
+            goto(&mut b, PC + 0x20, 1);
+            let code = insns(&check(&mut j, &b, &mut mem, None));
+            if mask.is_some_and(|m| (m as i64) < 0) {
+                continue;
+            }
+            assert!(code.iter().any(|i| i.starts_with("and ")), "{code:#?}");
+            assert!(
+                !code
+                    .iter()
+                    .any(|i| i.starts_with("test ") || i.starts_with("cmp ")),
+                "{cond:?} {mask:?}: {code:#?}"
+            );
+        }
+    }
+}
+
 /// `mov ecx, eax; sar ecx, 31` (the sign of a 32-bit value as a mask) is
 /// one 32-bit `sar` of the value, with no sign extension to 64 bits and
 /// back.
