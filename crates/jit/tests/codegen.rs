@@ -1638,13 +1638,36 @@ fn scalar_xmm_results_go_to_their_readers_register() {
     }
 }
 
+/// Ends `b` with `brcond cond, x, y` between two exits, runs it under
+/// both JITs and the interpreter (`check`) and returns the host JIT's
+/// instructions.
+fn branch_between_exits(
+    j: &mut Jits,
+    mut b: IrBlock,
+    cond: ox86_ir::Cond,
+    x: Temp,
+    y: Temp,
+) -> Vec<String> {
+    let taken = b.label();
+    b.brcond(cond, x, y, taken);
+    goto(&mut b, PC + 0x10, 0);
+    b.set_label(taken);
+    goto(&mut b, PC + 0x20, 1);
+    insns(&check(j, &b, &mut [0u64; 2], None))
+}
+
+/// True if `code` compares or tests anything.
+fn compares(code: &[String]) -> bool {
+    code.iter()
+        .any(|i| i.starts_with("cmp ") || i.starts_with("test "))
+}
+
 /// `sub edx, 1; jnz` in a loop: the difference goes to EDX in place and
 /// the branch takes ZF from that `sub` (no `test`, no `cmp` of the old
 /// value, which would keep it and compute the new one aside).
 #[test]
 fn a_branch_on_a_kept_difference_uses_its_flags() {
     let mut j = jits();
-    let mut mem = [0u64; 2];
     for cond in [ox86_ir::Cond::Eq, ox86_ir::Cond::Ne] {
         let mut b = block();
         b.insn_start(PC);
@@ -1654,12 +1677,7 @@ fn a_branch_on_a_kept_difference_uses_its_flags() {
         let d = b.unop(Opcode::Ext32u, t);
         b.mov_to(r(reg::RDX), d);
         let zero = b.movi(0);
-        let taken = b.label();
-        b.brcond(cond, d, zero, taken);
-        goto(&mut b, PC + 0x10, 0);
-        b.set_label(taken);
-        goto(&mut b, PC + 0x20, 1);
-        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let code = branch_between_exits(&mut j, b, cond, d, zero);
         let sub = code
             .iter()
             .position(|i| i.starts_with("sub "))
@@ -1688,7 +1706,6 @@ fn a_branch_on_a_kept_difference_uses_its_flags() {
 fn a_compare_after_the_same_difference_reuses_its_flags() {
     use ox86_ir::Cond;
     let mut j = jits();
-    let mut mem = [0u64; 2];
     let conds = [
         Cond::Ltu,
         Cond::Leu,
@@ -1705,19 +1722,9 @@ fn a_compare_after_the_same_difference_reuses_its_flags() {
         let d = b.sub(x, y);
         b.mov_to(g(glob::CC_DST), d);
         b.mov_to(g(glob::CC_SRC), y);
-        let taken = b.label();
-        b.brcond(cond, x, y, taken);
-        goto(&mut b, PC + 0x10, 0);
-        b.set_label(taken);
-        goto(&mut b, PC + 0x20, 1);
-        let code = insns(&check(&mut j, &b, &mut mem, None));
+        let code = branch_between_exits(&mut j, b, cond, x, y);
         assert!(code.iter().any(|i| i.starts_with("sub ")), "{code:#?}");
-        assert!(
-            !code
-                .iter()
-                .any(|i| i.starts_with("cmp ") || i.starts_with("test ")),
-            "{cond:?}: {code:#?}"
-        );
+        assert!(!compares(&code), "{cond:?}: {code:#?}");
     }
 }
 
@@ -1729,7 +1736,6 @@ fn a_compare_after_the_same_difference_reuses_its_flags() {
 fn a_test_after_the_same_and_reuses_its_flags() {
     use ox86_ir::Cond;
     let mut j = jits();
-    let mut mem = [0u64; 2];
     for cond in [Cond::TstEq, Cond::TstNe] {
         for mask in [None, Some(0x20u64), Some(0x1_0000), Some(-16i64 as u64)] {
             let mut b = block();
@@ -1741,22 +1747,12 @@ fn a_test_after_the_same_and_reuses_its_flags() {
             };
             let d = b.and(x, y);
             b.mov_to(g(glob::CC_DST), d);
-            let taken = b.label();
-            b.brcond(cond, x, y, taken);
-            goto(&mut b, PC + 0x10, 0);
-            b.set_label(taken);
-            goto(&mut b, PC + 0x20, 1);
-            let code = insns(&check(&mut j, &b, &mut mem, None));
+            let code = branch_between_exits(&mut j, b, cond, x, y);
             if mask.is_some_and(|m| (m as i64) < 0) {
                 continue;
             }
             assert!(code.iter().any(|i| i.starts_with("and ")), "{code:#?}");
-            assert!(
-                !code
-                    .iter()
-                    .any(|i| i.starts_with("test ") || i.starts_with("cmp ")),
-                "{cond:?} {mask:?}: {code:#?}"
-            );
+            assert!(!compares(&code), "{cond:?} {mask:?}: {code:#?}");
         }
     }
 }
