@@ -278,12 +278,9 @@ impl Gen {
     /// The temp of the `ld_env` of `xmm_result` that follows op `i` (the
     /// translator emits it right after the `call_xmm`), if it is live.
     fn result_reader(&self, i: usize) -> Option<Temp> {
-        let next = self.ir.ops.get(i + 1)?;
-        let reads = next.opc == Opcode::LdEnv
-            && next.consts[0] == offset_of!(CpuState, xmm_result) as u64
-            && !self.live.dead_op[i + 1]
-            && !self.fused_away(i + 1);
-        reads.then_some(next.outs[0])
+        self.env_reader(i, offset_of!(CpuState, xmm_result))
+            .filter(|&(k, _)| k == i + 1)
+            .map(|(_, t)| t)
     }
 
     /// The temp of a live `ld_env` of `CpuState` field `field` among the
