@@ -42,6 +42,11 @@ struct Args {
     /// use the interpreter (1: compile every TB at once).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     jit_after: u32,
+    /// JIT: compile on the thread that runs the guest, not on a second
+    /// host thread (which compiles while the guest runs, in the
+    /// interpreter for code still waiting).
+    #[arg(long)]
+    no_compile_thread: bool,
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
             code_cache_size: args.code_cache.map_or(0, |k| k << 10),
             perfmap: args.perfmap,
             jit_after: args.jit_after,
+            compile_thread: !args.no_compile_thread,
         },
         sink,
     ) {

@@ -365,6 +365,51 @@ fn busybox_applets_match_native() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A code cache too small for the program (64 KiB): it is flushed again
+/// and again, with TBs on the compile thread's queue and in its hands each
+/// time, and with and without that thread the output matches the native
+/// run's.
+#[test]
+fn a_small_code_cache_is_flushed_under_the_compile_thread() {
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/bin/busybox is missing: install busybox-static (tests/run does)"
+    );
+    let args = [
+        "awk",
+        "BEGIN { for (i = 0; i < 40; i++) { s = sprintf(\"%05d-%x-%o-%e\", i, i * 7, i, i / 3.0); \
+         n = split(s, a, \"-\"); gsub(/[0-4]/, \"z\", s); \
+         t = t length(s) substr(s, 2, 3) toupper(a[2]) tolower(a[1]); \
+         if (i % 8 == 0) print s, n, index(s, \"z\"), match(s, /z+/), RSTART, RLENGTH } \
+         print length(t), t }",
+    ];
+    let native = run(Command::new(busybox).args(args).stdin(Stdio::null()), LIMIT)
+        .expect("run busybox natively");
+    assert_eq!(native.status, Status::Exit(0));
+    for thread in [true, false] {
+        let mut cmd = ox86();
+        cmd.args(["--code-cache", "64", "--stats"]);
+        if !thread {
+            cmd.arg("--no-compile-thread");
+        }
+        let out = run(cmd.arg(busybox).args(args), LIMIT).expect("start ox86");
+        assert_eq!(
+            (out.status, &out.stdout),
+            (native.status, &native.stdout),
+            "compile thread {thread}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        let flushes: u64 = err
+            .split("code-cache flushes ")
+            .nth(1)
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no flush count in {err:?}"));
+        assert!(flushes >= 10, "compile thread {thread}: {flushes} flushes");
+    }
+}
+
 /// Builds a static program with gcc from `text`, a source file of
 /// extension `ext`, with `flags`.
 fn gcc_binary(name: &str, ext: &str, flags: &[&str], text: &str) -> PathBuf {

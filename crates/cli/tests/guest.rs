@@ -5,8 +5,9 @@
 //!
 //! Knobs (environment variables):
 //! - `OX86_ENGINES`: comma-separated engines to compare with the native run (default
-//!   `interp,jit`). A name runs `ox86 --engine NAME` (`jit` with `--jit-after=1`, so that every
-//!   TB is compiled; `jit-tiered` is the JIT as run by default); `native` runs the binary again directly and
+//!   `interp,jit,jit-tiered`). A name runs `ox86 --engine NAME` (`jit` with `--jit-after=1`, so
+//!   that every TB is compiled before it runs; `jit-tiered` is the JIT as run by default, with
+//!   code interpreted until it is compiled on the compile thread); `native` runs the binary again directly and
 //!   `qemu` runs it under `qemu-x86_64` (both check the tests themselves, not ox86).
 //! - `OX86_TEST_FILTER`: comma-separated substrings; only programs whose name contains one run.
 //! - `OX86_TEST_VARIANTS`: comma-separated variant names to build (default: all).
@@ -31,7 +32,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Engines compared with the native run when `OX86_ENGINES` is unset.
-const DEFAULT_ENGINES: &[&str] = &["interp", "jit"];
+const DEFAULT_ENGINES: &[&str] = &["interp", "jit", "jit-tiered"];
 /// Worker threads when `OX86_TEST_JOBS` is unset.
 const DEFAULT_JOBS: usize = 2;
 /// Per-run time limit in seconds when neither `OX86_TEST_TIMEOUT` nor a directive sets one.

@@ -3,6 +3,7 @@
 //! exits, and return to the caller on a syscall, a guest exception or an
 //! exit request.
 
+use crate::background::{Background, Done};
 use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
 use crate::perfmap::PerfMap;
@@ -17,6 +18,7 @@ use ox86_x86::helpers;
 use ox86_x86::translate::Mode;
 use ox86_x86::translate::TranslatedTb;
 use ox86_x86::{translate_tb_into, CodeFetch, CpuState, TbFlags};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -50,6 +52,9 @@ pub struct EngineOptions {
     /// JIT, user mode: compile a TB on its `jit_after`th run; the runs
     /// before go to the interpreter (0 or 1: compile every TB at once).
     pub jit_after: u32,
+    /// JIT, user mode: compile on a second host thread (`background`)
+    /// while the guest runs, in the interpreter for code still waiting.
+    pub compile_thread: bool,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -164,6 +169,14 @@ pub struct Engine {
     spare_ir: Option<ox86_ir::IrBlock>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
+    /// The compile thread, when there is one.
+    pub(crate) bg: Option<Background>,
+    /// Submitted jobs by number, with the interpreted TB cached meanwhile
+    /// (compiles waited for are not here).
+    pending: HashMap<u64, Arc<Tb>, crate::hash::BuildWordHasher>,
+    /// Pcs whose TB needs fewer instructions to compile (too many spill
+    /// slots): compiled on the exec loop's thread, which retranslates.
+    spilled: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
 }
 
 struct GuestCode;
@@ -211,6 +224,20 @@ impl Engine {
             })?),
             EngineKind::Interp => None,
         };
+        let bg = match &jit {
+            Some(jit)
+                if opts.compile_thread
+                    && opts.jit_after > 1
+                    && opts.compare_engines == 0
+                    && opts.log == LogMask::default() =>
+            {
+                // Without the thread, everything still works on this one.
+                Background::start(jit.compiler(), opts.stats)
+                    .map_err(|e| eprintln!("ox86: no compile thread: {e}"))
+                    .ok()
+            }
+            _ => None,
+        };
         let perfmap = match (opts.perfmap, &jit) {
             (true, Some(_)) => PerfMap::create()
                 .map_err(|e| eprintln!("ox86: no perf map: {}: {e}", PerfMap::path()))
@@ -233,6 +260,9 @@ impl Engine {
             loop_heads: Default::default(),
             mxcsr_per_insn: Default::default(),
             perfmap,
+            bg,
+            pending: Default::default(),
+            spilled: Default::default(),
         })
     }
 
@@ -274,6 +304,10 @@ impl Engine {
         self.cache.flush();
         if let Some(jit) = &mut self.jit {
             jit.flush();
+            if let Some(bg) = &mut self.bg {
+                bg.restart(jit.next_slot());
+                self.pending.clear();
+            }
         }
     }
 
@@ -297,7 +331,7 @@ impl Engine {
         self.jit.is_some()
             && self.opts.jit_after > 1
             && !self.compare.active()
-            && self.tier.admits(pc)
+            && (self.bg.is_some() || self.tier.admits(pc))
     }
 
     /// A run of the code at `env.rip`, which has no cached TB, in the
@@ -306,6 +340,9 @@ impl Engine {
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
         if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
+            if self.bg.is_some() && !self.spilled.contains(&pc) {
+                return FirstTierRun::Interpreted(self.submit(env));
+            }
             let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
@@ -330,6 +367,172 @@ impl Engine {
         // The translator's buffer goes back for reuse.
         self.spare_ir = Some(tb.interp.expect("built with its IR").ir);
         FirstTierRun::Interpreted(exit)
+    }
+
+    /// The code at `env.rip`, due for compiling, goes to the compile
+    /// thread; meanwhile its TB is cached for the interpreter, which runs
+    /// it now and until the code is installed (`install`).
+    fn submit(&mut self, env: &mut CpuState) -> Option<Exit> {
+        let pc = env.rip;
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
+        let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
+        let bg = self.bg.as_mut().expect("a compile thread");
+        let seq = bg.submit(pc, t.ir.clone(), false, mxcsr_at_entry);
+        let tb = Arc::new(Tb {
+            key: crate::tb::TbKey {
+                pc,
+                flags: Mode::USER64.flags(),
+                cs_base: 0,
+                phys: pc,
+            },
+            phys2: None,
+            size: t.size,
+            n_insns: t.n_insns as u32,
+            interp: Some(Box::new(InterpTb::new(t.ir))),
+            jit: None,
+        });
+        self.cache.insert(tb.clone());
+        self.jmp.set(tb.clone());
+        self.pending.insert(seq, tb.clone());
+        self.stats.tbs_interpreted += 1;
+        self.interpret(env, &tb)
+    }
+
+    /// Installs every job the compile thread has finished.
+    pub(crate) fn install_finished(&mut self) {
+        while let Some(done) = self.bg.as_mut().and_then(|bg| bg.poll()) {
+            self.install(done);
+        }
+    }
+
+    /// Installs a finished job: a submitted TB replaces its interpreted
+    /// form in the caches (unless that was dropped meanwhile: the code
+    /// changed, or the pc became a loop region); returns the TB's id.
+    fn install(&mut self, done: Done) -> Option<TbId> {
+        let Done {
+            seq,
+            epoch,
+            pc,
+            result,
+            ir,
+            ns,
+        } = done;
+        self.spare_ir = Some(ir);
+        let bg = self.bg.as_ref().expect("a compile thread");
+        if epoch != bg.epoch() {
+            if let Ok(c) = result {
+                bg.recycle(c);
+            }
+            return None;
+        }
+        self.stats.translate_ns += ns;
+        let waiting = self.pending.remove(&seq);
+        let c = match result {
+            Ok(c) => c,
+            Err(JitError::CacheFull) => {
+                self.flush();
+                return None;
+            }
+            Err(JitError::TooManySpills(_)) => {
+                // Translated again, shorter, by the exec loop's thread.
+                self.spilled.insert(pc);
+                if let Some(old) = waiting {
+                    self.cache.remove(&old);
+                }
+                return None;
+            }
+            Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
+        };
+        let jit = self.jit.as_mut().expect("JIT engine");
+        let id = jit.install(&c);
+        bg.recycle(c);
+        if let Some(map) = &mut self.perfmap {
+            let (start, len) = jit.code_range(id);
+            map.record(start, len, pc);
+        }
+        let Some(old) = waiting else {
+            return Some(id);
+        };
+        if !self
+            .cache
+            .get(&old.key)
+            .is_some_and(|t| Arc::ptr_eq(t, &old))
+        {
+            jit.invalidate(id);
+            return None;
+        }
+        let tb = Arc::new(Tb {
+            key: old.key,
+            phys2: None,
+            size: old.size,
+            n_insns: old.n_insns,
+            interp: None,
+            jit: Some(id),
+        });
+        self.cache.insert(tb.clone());
+        self.jmp.set(tb);
+        Some(id)
+    }
+
+    /// Compiles `ir` (optimised) on the compile thread and waits for it,
+    /// installing what it finishes before.
+    fn compile_waiting(&mut self, ir: &ox86_ir::IrBlock, pc: u64) -> Result<TbId, JitError> {
+        let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc) && !self.compare.active();
+        let mut flushed = false;
+        'submit: loop {
+            let bg = self.bg.as_mut().expect("a compile thread");
+            let epoch = bg.epoch();
+            let seq = bg.submit(pc, ir.clone(), true, mxcsr_at_entry);
+            loop {
+                let done = self.bg.as_mut().expect("a compile thread").wait();
+                let mine = done.seq == seq;
+                match &done.result {
+                    Err(JitError::TooManySpills(n)) if mine => {
+                        let n = *n;
+                        self.spare_ir = Some(done.ir);
+                        return Err(JitError::TooManySpills(n));
+                    }
+                    Err(JitError::CacheFull) if mine => {
+                        assert!(
+                            !flushed,
+                            "the TB at {pc:#x} does not fit an empty code cache"
+                        );
+                        flushed = true;
+                    }
+                    _ => {}
+                }
+                let id = self.install(done);
+                if mine {
+                    match id {
+                        Some(id) => return Ok(id),
+                        // The cache is flushed now: again.
+                        None => continue 'submit,
+                    }
+                }
+                if self.bg.as_ref().expect("a compile thread").epoch() != epoch {
+                    // A flush dropped the job.
+                    continue 'submit;
+                }
+            }
+        }
+    }
+
+    /// Makes the host fork of a guest fork by calling `fork` (the child's
+    /// pid in the parent, 0 in the child, or an error), keeping the
+    /// compile thread out of the way (see `background`).
+    pub fn fork(&mut self, fork: impl FnOnce() -> i64) -> i64 {
+        Background::fork(self, fork)
+    }
+
+    /// A `Compiler` at the JIT's next slot.
+    pub(crate) fn jit_compiler(&self) -> ox86_jit::Compiler {
+        self.jit_ref().compiler()
+    }
+
+    /// Goes on without the compile thread: everything is compiled here.
+    pub(crate) fn stop_compile_thread(&mut self) {
+        self.bg = None;
+        self.flush();
     }
 
     /// Translates and compiles the TB at `pc` (at most `max_insns`
@@ -462,6 +665,9 @@ impl Engine {
         ir: &ox86_ir::IrBlock,
         pc: u64,
     ) -> Result<Option<TbId>, JitError> {
+        if self.bg.is_some() {
+            return self.compile_waiting(ir, pc).map(Some);
+        }
         let Some(jit) = &mut self.jit else {
             return Ok(None);
         };
@@ -568,6 +774,9 @@ impl Engine {
             if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
                 return Exit::Interrupted;
             }
+            if self.bg.is_some() {
+                self.install_finished();
+            }
             let tb = match self.lookup_cached(env.rip) {
                 Some(tb) => tb,
                 None if self.tiered(env.rip) => match self.run_first_tier(env) {
@@ -586,6 +795,15 @@ impl Engine {
                     tb
                 }
             };
+            if tb.jit.is_none() {
+                // On the compile thread's queue.
+                chain_from = None;
+                self.stats.tbs_interpreted += 1;
+                match self.interpret(env, &tb) {
+                    Some(exit) => return exit,
+                    None => continue,
+                }
+            }
             let tb = self.loop_head(tb, chain_from, env);
             let id = tb.jit.expect("JIT engine compiles every TB it caches");
             if self.opts.log.exec {
@@ -719,7 +937,7 @@ impl Engine {
 
 /// CPU time this thread has used, in nanoseconds (translation time is
 /// measured in it, so other load on the host does not count).
-fn thread_cpu_ns() -> u64 {
+pub(crate) fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

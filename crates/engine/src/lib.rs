@@ -1,6 +1,7 @@
 //! The engine: the exec loop, the TB cache (global hash + per-vCPU jump
 //! cache), invalidation, host fault handling, and `-d` logging.
 
+mod background;
 pub mod cache;
 mod compare;
 pub mod cpu_exec;

@@ -85,10 +85,21 @@ impl CodeCache {
         (self.base as usize..self.base as usize + self.size).contains(&addr)
     }
 
+    /// Bytes `len` bytes of code take in the cache (each TB starts
+    /// 16-byte aligned).
+    pub fn footprint(len: usize) -> usize {
+        (len + 15) & !15
+    }
+
+    /// Host address of the end of the mapping.
+    pub fn end_addr(&self) -> usize {
+        self.base as usize + self.size
+    }
+
     /// Copies `code` to the top of the cache and returns its host address,
     /// or `CacheFull`. The code must have been assembled for `top_addr()`.
     pub fn push(&mut self, code: &[u8]) -> Result<usize, JitError> {
-        let aligned = (code.len() + 15) & !15;
+        let aligned = CodeCache::footprint(code.len());
         if self.top + aligned > self.size {
             return Err(JitError::CacheFull);
         }

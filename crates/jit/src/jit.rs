@@ -4,8 +4,9 @@
 
 use crate::abi::exit;
 use crate::cache::CodeCache;
+use crate::compiler::{Compiled, Compiler, Slot};
 use crate::error::JitError;
-use crate::gen::{Gen, GenOptions};
+use crate::gen::{ExitSite, Gen, GenOptions};
 use crate::jmp_table::{JmpTable, LARGE_BITS, SMALL_BITS};
 use crate::sites::{self, Site};
 use crate::stubs::{self, Stubs};
@@ -81,6 +82,9 @@ impl Default for JitOptions {
     }
 }
 
+/// TB ids fit 24 bits (generated code returns `id << 8` in an exit).
+pub(crate) const MAX_TBS: u32 = 1 << 24;
+
 /// "No TB" in `Exit::out`, "no exit" at the end of an incoming list.
 const NONE: u32 = u32::MAX;
 
@@ -154,6 +158,35 @@ struct ExitPair {
     rdx: u64,
 }
 
+/// Records in a `Jit`'s arrays a TB whose code is at cache offset `start`.
+fn record(
+    tbs: &mut Vec<TbCode>,
+    all_exits: &mut Vec<Exit>,
+    all_sites: &mut Vec<u8>,
+    (pc, start, len): (u64, u32, usize),
+    exits: &[ExitSite],
+    sites: &[u8],
+) {
+    tbs.push(TbCode {
+        pc,
+        start,
+        len: len as u32,
+        exits: all_exits.len() as u32,
+        sites: all_sites.len() as u32,
+        incoming: NONE,
+        n_exits: exits.len() as u8,
+        alive: true,
+    });
+    all_exits.extend(exits.iter().map(|e| Exit {
+        target_pc: e.target_pc,
+        field: start + e.field as u32,
+        stub: start + e.stub as u32,
+        out: NONE,
+        next_in: NONE,
+    }));
+    all_sites.extend_from_slice(sites);
+}
+
 type EnterFn = unsafe extern "sysv64" fn(*mut CpuState, usize) -> ExitPair;
 
 impl Jit {
@@ -196,35 +229,65 @@ impl Jit {
     /// `CacheFull`: flush and try again; `TooManySpills`: translate fewer
     /// instructions.
     pub fn compile(&mut self, ir: &IrBlock, pc: u64) -> Result<TbId, JitError> {
-        let id = self.tbs.len() as u32;
-        if id >= 1 << 24 {
+        let Slot { id, addr: base } = self.next_slot();
+        if id >= MAX_TBS {
             return Err(JitError::CacheFull);
         }
-        let base = self.cache.top_addr();
         let g = &mut self.gen;
         g.compile(ir, id, pc, base, self.opts)?;
         let at = self.cache.push(g.a.code())?;
         debug_assert_eq!(at, base);
         let start = self.cache.offset_of(at);
-        self.tbs.push(TbCode {
-            pc,
-            start,
-            len: g.a.code().len() as u32,
-            exits: self.exits.len() as u32,
-            sites: self.sites.len() as u32,
-            incoming: NONE,
-            n_exits: g.exits.len() as u8,
-            alive: true,
-        });
-        self.exits.extend(g.exits.iter().map(|e| Exit {
-            target_pc: e.target_pc,
-            field: start + e.field as u32,
-            stub: start + e.stub as u32,
-            out: NONE,
-            next_in: NONE,
-        }));
-        self.sites.extend_from_slice(&g.sites.bytes);
+        let g = &self.gen;
+        record(
+            &mut self.tbs,
+            &mut self.exits,
+            &mut self.sites,
+            (pc, start, g.a.code().len()),
+            &g.exits,
+            &g.sites.bytes,
+        );
         Ok(TbId(id))
+    }
+
+    /// Where the next TB compiled or installed goes.
+    pub fn next_slot(&self) -> Slot {
+        Slot {
+            id: self.tbs.len() as u32,
+            addr: self.cache.top_addr(),
+        }
+    }
+
+    /// A `Compiler` that compiles for this `Jit`, starting at its next slot.
+    pub fn compiler(&self) -> Compiler {
+        Compiler::new(
+            Gen::new(self.stubs, self.opts),
+            self.opts,
+            self.next_slot(),
+            self.cache.end_addr(),
+        )
+    }
+
+    /// Puts a TB compiled by a `Compiler` of this `Jit` into the code
+    /// cache. It must have been compiled for the next slot: a `Compiler`
+    /// installed in order, restarted after every flush and every compile
+    /// of the `Jit`'s own, makes that so.
+    pub fn install(&mut self, c: &Compiled) -> TbId {
+        assert_eq!(c.slot, self.next_slot(), "a TB compiled for another slot");
+        let at = self
+            .cache
+            .push(&c.code)
+            .expect("the compiler checked that the TB fits");
+        let start = self.cache.offset_of(at);
+        record(
+            &mut self.tbs,
+            &mut self.exits,
+            &mut self.sites,
+            (c.pc, start, c.code.len()),
+            &c.exits,
+            &c.sites,
+        );
+        TbId(c.slot.id)
     }
 
     /// Host address of a TB's code.

@@ -16,6 +16,7 @@ mod bits;
 mod cache;
 mod census;
 mod cmpfuse;
+mod compiler;
 mod defs;
 mod demand;
 #[cfg(feature = "disas")]
@@ -45,6 +46,7 @@ mod test_globals;
 mod xmm;
 mod xmm_cache;
 
+pub use compiler::{Compiled, Compiler, Slot};
 pub use error::JitError;
 pub use fault::{handle_host_fault, GREGS};
 pub use jit::{Jit, JitExit, JitOptions, StoreHook, TbId};

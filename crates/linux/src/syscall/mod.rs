@@ -427,7 +427,10 @@ impl Process {
             | libc::CLONE_PARENT_SETTID
             | 0xff;
         let host_flags = flags & keep as u64;
-        let r = self.host_syscall(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0]);
+        let sigmask = self.sigmask;
+        let r = self
+            .engine
+            .fork(|| safe_syscall::call(nr::CLONE, [host_flags, 0, ptid, ctid, 0, 0], sigmask));
         if r == 0 && newsp != 0 {
             env.regs[reg::RSP] = newsp;
         }

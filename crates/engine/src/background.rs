@@ -1,0 +1,370 @@
+//! The compile thread (JIT engine, user mode): TBs are optimised and
+//! compiled on a second host thread while the guest runs on its own, in
+//! the interpreter for code still waiting. The exec loop submits a TB's IR
+//! (`Background::submit`) and installs what comes back (`Done`) whenever
+//! it passes by; a compile the exec loop cannot go on without is submitted
+//! the same way and waited for.
+//!
+//! Order: the thread takes the newest job first (code just reached is the
+//! code running now), compiles each for the code-cache slot after the
+//! previous one (`ox86_jit::Compiler`), and returns the results in that
+//! order, which is the order the `Jit` must install them in. A flush of
+//! the code cache starts a new epoch: queued jobs are dropped, results of
+//! the old epoch ignored, and the thread goes on at the `Jit`'s new slot.
+//!
+//! Neither thread frees or grows memory the other allocated: with glibc's
+//! per-thread arenas that would make each wait for the other's arena lock
+//! (a system call and a reschedule each time). The thread compiles a copy
+//! of each job's IR, returns the job's own, and fills output buffers that
+//! come back to it (`Background::recycle`).
+//!
+//! Waking a sleeping thread costs a system call too, so each side spins a
+//! little before it sleeps: new code comes in bursts.
+//!
+//! Fork: the host child has only the forking thread. The fork is made with
+//! the thread stopped between two jobs and the queue locked (`fork`), so
+//! that the thread holds no lock the child could need (the allocator's
+//! among them); the child then starts a thread of its own.
+
+use ox86_ir::IrBlock;
+use ox86_jit::{Compiled, Compiler, JitError, Slot};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long a side looks for work before it sleeps.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// A TB to compile.
+struct Job {
+    seq: u64,
+    epoch: u64,
+    pc: u64,
+    ir: IrBlock,
+    /// The optimiser already ran on `ir`.
+    optimised: bool,
+    /// As `ox86_jit::Jit::set_mxcsr_at_entry`.
+    mxcsr_at_entry: bool,
+}
+
+/// A job's outcome.
+pub struct Done {
+    /// `Background::submit`'s number for the job.
+    pub seq: u64,
+    /// The epoch it was submitted in.
+    pub epoch: u64,
+    /// The TB's guest pc.
+    pub pc: u64,
+    /// The code (to go back through `recycle` once installed), or why
+    /// there is none.
+    pub result: Result<Compiled, JitError>,
+    /// The job's IR, back for its buffer to be reused.
+    pub ir: IrBlock,
+    /// CPU time the thread spent on it, in nanoseconds.
+    pub ns: u64,
+}
+
+#[derive(Default)]
+struct Queue {
+    /// Taken from the end.
+    jobs: Vec<Job>,
+    /// Finished, in order.
+    done: VecDeque<Done>,
+    /// Output buffers back from the exec loop.
+    spare: Vec<Compiled>,
+    epoch: u64,
+    /// Where to compile the next job to, after a flush.
+    restart: Option<Slot>,
+    /// Take no job (a fork is coming).
+    paused: bool,
+    /// The thread is working on a job.
+    busy: bool,
+    /// The thread waits on `Shared::work`.
+    sleeping: bool,
+    /// The exec loop waits on `Shared::finished`.
+    waiting: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled for a sleeping thread: a job arrived, or the pause ended.
+    work: Condvar,
+    /// Signalled for a waiting exec loop: a job finished.
+    finished: Condvar,
+    /// Signalled when the thread stops being busy.
+    idle: Condvar,
+    /// Jobs submitted so far, for the thread to spin on.
+    submitted: AtomicU64,
+    /// Jobs finished so far, for the exec loop to poll without locking.
+    completed: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Spins while `counter` reads `seen`, for at most `SPIN`; true if it changed.
+fn spin_on(counter: &AtomicU64, seen: u64) -> bool {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if counter.load(Ordering::Acquire) != seen {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= SPIN {
+            return false;
+        }
+    }
+}
+
+/// The exec loop's side of the compile thread.
+pub struct Background {
+    shared: Arc<Shared>,
+    next_seq: u64,
+    epoch: u64,
+    /// Jobs taken off `Queue::done`.
+    taken: u64,
+    /// Whether the thread times its jobs (`--stats`).
+    timed: bool,
+}
+
+impl Background {
+    /// Starts the thread, compiling with `compiler`.
+    pub fn start(compiler: Compiler, timed: bool) -> std::io::Result<Background> {
+        let shared = Arc::new(Shared::default());
+        spawn(shared.clone(), compiler, timed)?;
+        Ok(Background {
+            shared,
+            next_seq: 0,
+            epoch: 0,
+            taken: 0,
+            timed,
+        })
+    }
+
+    /// The current epoch: results of another are stale.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Queues the TB at `pc` for compiling, ahead of every job queued
+    /// before; returns the job's number.
+    pub fn submit(&mut self, pc: u64, ir: IrBlock, optimised: bool, mxcsr_at_entry: bool) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let job = Job {
+            seq,
+            epoch: self.epoch,
+            pc,
+            ir,
+            optimised,
+            mxcsr_at_entry,
+        };
+        let mut q = self.shared.lock();
+        q.jobs.push(job);
+        self.shared.submitted.fetch_add(1, Ordering::Release);
+        if q.sleeping {
+            q.sleeping = false;
+            self.shared.work.notify_one();
+        }
+        seq
+    }
+
+    /// A finished job, if there is one.
+    pub fn poll(&mut self) -> Option<Done> {
+        if self.shared.completed.load(Ordering::Acquire) == self.taken {
+            return None;
+        }
+        let done = self.shared.lock().done.pop_front();
+        self.taken += done.is_some() as u64;
+        done
+    }
+
+    /// The next finished job, waiting for it.
+    pub fn wait(&mut self) -> Done {
+        loop {
+            if let Some(done) = self.poll() {
+                return done;
+            }
+            if spin_on(&self.shared.completed, self.taken) {
+                continue;
+            }
+            let mut q = self.shared.lock();
+            while q.done.is_empty() {
+                q.waiting = true;
+                q = self
+                    .shared
+                    .finished
+                    .wait(q)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
+
+    /// Gives an installed TB's buffers back to the thread.
+    pub fn recycle(&self, c: Compiled) {
+        self.shared.lock().spare.push(c);
+    }
+
+    /// A new epoch after a flush: queued jobs are dropped (their IR is
+    /// freed here, where it was allocated) and the thread goes on at
+    /// `next`.
+    pub fn restart(&mut self, next: Slot) {
+        self.epoch += 1;
+        let mut q = self.shared.lock();
+        q.jobs.clear();
+        q.epoch = self.epoch;
+        q.restart = Some(next);
+    }
+
+    /// Makes a host fork by calling `fork` (which returns the child's pid
+    /// in the parent, 0 in the child, or an error) with the thread stopped
+    /// between jobs and the queue locked. The child first installs the
+    /// results already made with `install`, then starts a thread that
+    /// compiles with the `Compiler` `compiler` gives (at the slot after
+    /// them) and takes over the queue. Returns `fork`'s result.
+    pub fn fork(engine: &mut crate::Engine, fork: impl FnOnce() -> i64) -> i64 {
+        let Some(bg) = &engine.bg else {
+            return fork();
+        };
+        let shared = bg.shared.clone();
+        let r = {
+            let mut q = shared.lock();
+            q.paused = true;
+            while q.busy {
+                q = shared.idle.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            let r = fork();
+            q.paused = false;
+            q.sleeping = false;
+            if r == 0 {
+                q.busy = false;
+                q.waiting = false;
+            }
+            r
+        };
+        if r != 0 {
+            shared.work.notify_one();
+            return r;
+        }
+        engine.install_finished();
+        let compiler = engine.jit_compiler();
+        let timed = engine.bg.as_ref().is_some_and(|bg| bg.timed);
+        if let Err(e) = spawn(shared, compiler, timed) {
+            // Queued code is then compiled when it runs again.
+            eprintln!("ox86: no compile thread in the forked child: {e}");
+            engine.stop_compile_thread();
+        }
+        0
+    }
+}
+
+/// Starts the compile thread with every signal blocked: signals are the
+/// guest's, for the exec loop's thread.
+fn spawn(shared: Arc<Shared>, compiler: Compiler, timed: bool) -> std::io::Result<()> {
+    // SAFETY: sigset_t is plain data; sigfillset fills the local, and
+    // pthread_sigmask swaps this thread's mask (restored below), which the
+    // new thread inherits.
+    let old = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    };
+    let r = std::thread::Builder::new()
+        .name("ox86-compile".into())
+        .spawn(move || run(&shared, compiler, timed));
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    r.map(|_| ())
+}
+
+/// The thread: takes jobs, newest first, and queues their outcomes.
+fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
+    let mut opt = ox86_ir::opt::Optimizer::default();
+    let mut ir = IrBlock::new(&ox86_x86::GLOBALS);
+    loop {
+        let (job, mut out) = {
+            let mut q = shared.lock();
+            loop {
+                if !q.paused {
+                    if let Some(slot) = q.restart.take() {
+                        compiler.restart_at(slot);
+                    }
+                    if let Some(job) = q.jobs.pop() {
+                        q.busy = true;
+                        let out = q.spare.pop().unwrap_or_default();
+                        break (job, out);
+                    }
+                }
+                if q.busy {
+                    q.busy = false;
+                    shared.idle.notify_all();
+                    if !q.paused {
+                        let seen = shared.submitted.load(Ordering::Acquire);
+                        drop(q);
+                        spin_on(&shared.submitted, seen);
+                        q = shared.lock();
+                        continue;
+                    }
+                }
+                q.sleeping = true;
+                q = shared.work.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let t0 = if timed {
+            crate::cpu_exec::thread_cpu_ns()
+        } else {
+            0
+        };
+        // This thread's own copy (see the module's notes on memory).
+        ir.globals = job.ir.globals;
+        ir.n_temps = job.ir.n_temps;
+        ir.n_labels = job.ir.n_labels;
+        ir.ops.clear();
+        ir.ops.extend_from_slice(&job.ir.ops);
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if !job.optimised {
+                opt.run(&mut ir);
+            }
+            if cfg!(debug_assertions) {
+                let (names, n) = (&ox86_x86::helpers::Names, ox86_x86::helpers::count());
+                if let Err(e) = ox86_ir::verify(&ir, names, n) {
+                    panic!("translator produced invalid IR at {:#x}: {e}", job.pc);
+                }
+            }
+            compiler.compile(&ir, job.pc, job.mxcsr_at_entry, &mut out)
+        })) {
+            Ok(r) => r.map(|()| out),
+            // The panic hook printed the message; a failure here is an
+            // ox86 bug, fatal as on the exec loop's thread.
+            Err(_) => std::process::exit(101),
+        };
+        let ns = if timed {
+            crate::cpu_exec::thread_cpu_ns() - t0
+        } else {
+            0
+        };
+        let mut q = shared.lock();
+        q.done.push_back(Done {
+            seq: job.seq,
+            epoch: job.epoch,
+            pc: job.pc,
+            result,
+            ir: job.ir,
+            ns,
+        });
+        shared.completed.fetch_add(1, Ordering::Release);
+        if q.waiting {
+            q.waiting = false;
+            shared.finished.notify_one();
+        }
+    }
+}
