@@ -436,7 +436,7 @@ impl Engine {
             Err(JitError::TooManySpills(_)) => {
                 // Translated again, shorter, by the exec loop's thread.
                 self.spilled.insert(pc);
-                if let Some(old) = waiting {
+                if let Some(old) = waiting.filter(|old| self.caches(old)) {
                     self.cache.remove(&old);
                 }
                 return None;
@@ -453,11 +453,8 @@ impl Engine {
         let Some(old) = waiting else {
             return Some(id);
         };
-        if !self
-            .cache
-            .get(&old.key)
-            .is_some_and(|t| Arc::ptr_eq(t, &old))
-        {
+        if !self.caches(&old) {
+            let jit = self.jit.as_mut().expect("JIT engine");
             jit.invalidate(id);
             return None;
         }
@@ -472,6 +469,11 @@ impl Engine {
         self.cache.insert(tb.clone());
         self.jmp.set(tb);
         Some(id)
+    }
+
+    /// Whether `tb` is still the cached TB at its key.
+    fn caches(&self, tb: &Arc<Tb>) -> bool {
+        self.cache.get(&tb.key).is_some_and(|t| Arc::ptr_eq(t, tb))
     }
 
     /// Compiles `ir` (optimised) on the compile thread and waits for it,
