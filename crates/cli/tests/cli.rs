@@ -407,6 +407,17 @@ fn a_small_code_cache_is_flushed_under_the_compile_thread() {
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or_else(|| panic!("no flush count in {err:?}"));
         assert!(flushes >= 10, "compile thread {thread}: {flushes} flushes");
+        // Compiling went on after every flush.
+        let compiled: u64 = err
+            .split("TBs compiled ")
+            .nth(1)
+            .and_then(|t| t.split(',').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no compile count in {err:?}"));
+        assert!(
+            compiled > 100 * flushes,
+            "compile thread {thread}: {compiled} TBs compiled, {flushes} flushes"
+        );
     }
 }
 

@@ -99,6 +99,8 @@ pub enum Exit {
 pub struct Stats {
     /// TBs translated.
     pub tbs_translated: u64,
+    /// TBs compiled (JIT).
+    pub tbs_compiled: u64,
     /// Guest instructions translated.
     pub insns_translated: u64,
     /// TB runs in the interpreter before the TB was compiled (`jit_after`).
@@ -274,6 +276,7 @@ impl Engine {
             s.jmp_cache_hits += inline;
             s.jmp_cache_lookups += inline;
             s.chained_exits = jit.chains;
+            s.tbs_compiled = jit.compiled;
             s.code_bytes = jit.code_bytes() as u64;
             s.cache_flushes = jit.flushes;
         }

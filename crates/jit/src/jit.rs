@@ -146,6 +146,8 @@ pub struct Jit {
     opts: GenOptions,
     /// The code generator, with its buffers reused from TB to TB.
     gen: Gen,
+    /// TBs compiled or installed so far.
+    pub compiled: u64,
     /// Direct jumps patched so far (chained exits).
     pub chains: u64,
     /// Code cache flushes so far.
@@ -220,6 +222,7 @@ impl Jit {
             retired_hits: 0,
             opts,
             gen: Gen::new(stubs, opts),
+            compiled: 0,
             chains: 0,
             flushes: 0,
         })
@@ -247,6 +250,7 @@ impl Jit {
             &g.exits,
             &g.sites.bytes,
         );
+        self.compiled += 1;
         Ok(TbId(id))
     }
 
@@ -287,6 +291,7 @@ impl Jit {
             &c.exits,
             &c.sites,
         );
+        self.compiled += 1;
         TbId(c.slot.id)
     }
 

@@ -142,12 +142,13 @@ impl Process {
             0.0
         };
         eprintln!(
-            "ox86 stats: TBs translated {}, guest instructions translated {}, TB runs \
+            "ox86 stats: TBs translated {}, TBs compiled {}, guest instructions translated {}, TB runs \
              interpreted before compiling {}, translation time {:.3} ms \
              ({:.2} us per guest instruction), TBs entered from the exec loop {}, chained exits {}, \
              jump-cache hit rate {:.1}%, jump-cache conflicts {}, code-cache bytes {}, \
              code-cache flushes {}",
             s.tbs_translated,
+            s.tbs_compiled,
             s.insns_translated,
             s.tbs_interpreted,
             s.translate_ns as f64 / 1e6,
