@@ -329,7 +329,8 @@ impl Engine {
     }
 
     /// Whether the code at `pc` starts in the interpreter (JIT engine, user
-    /// mode, `jit_after` above 1, start-up code, no engine comparison).
+    /// mode, `jit_after` above 1, no engine comparison; start-up code, or
+    /// any code with the compile thread).
     fn tiered(&self, pc: u64) -> bool {
         self.jit.is_some()
             && self.opts.jit_after > 1
@@ -339,7 +340,8 @@ impl Engine {
 
     /// A run of the code at `env.rip`, which has no cached TB, in the
     /// first tier (`tier.rs`): interpreted on each of its first
-    /// `jit_after - 1` runs, compiled and cached on the next.
+    /// `jit_after - 1` runs, compiled and cached on the next (or, with the
+    /// compile thread, submitted to it and interpreted: `submit`).
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
         if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {

@@ -9,6 +9,10 @@
 //! translates its code afresh: keeping the IR for the compiling run cost
 //! more (a heap page fault for every few TBs, most of which never run
 //! again) than translating the few TBs that do run again.
+//!
+//! With the compile thread (`background`) every pc starts here: its
+//! `jit_after`th run submits the code to the thread instead of compiling
+//! it, and the interpreter runs it until the code is installed.
 
 use crate::hash::BuildWordHasher;
 use std::collections::HashMap;
