@@ -2,7 +2,7 @@
 //! ox86 (user mode). Argument parsing only; the work is in the crates.
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
-use ox86_engine::{Engine, EngineKind, EngineOptions, LogMask, LogSink};
+use ox86_engine::{CompileThread, Engine, EngineKind, EngineOptions, LogMask, LogSink};
 use ox86_linux::{Process, RunOptions, Sysroot};
 use std::process::ExitCode;
 
@@ -13,6 +13,17 @@ enum EngineArg {
     Jit,
     /// The IR interpreter (reference engine).
     Interp,
+}
+
+/// When the JIT compiles on a second host thread.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CompileThreadArg {
+    /// When a CPU is idle for it.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
 }
 
 /// Run a Linux x86-64 program under ox86.
@@ -42,11 +53,11 @@ struct Args {
     /// use the interpreter (1: compile every TB at once).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     jit_after: u32,
-    /// JIT: compile on the thread that runs the guest, not on a second
-    /// host thread (which compiles while the guest runs, in the
-    /// interpreter for code still waiting).
-    #[arg(long)]
-    no_compile_thread: bool,
+    /// JIT: compile on a second host thread while the guest runs, in the
+    /// interpreter for code still waiting: `auto` when a CPU is idle for
+    /// it as the program starts, `on` always, `off` never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    compile_thread: CompileThreadArg,
     /// Translate one guest instruction per TB (debugging).
     #[arg(long)]
     one_insn_per_tb: bool,
@@ -155,7 +166,11 @@ fn main() -> ExitCode {
             code_cache_size: args.code_cache.map_or(0, |k| k << 10),
             perfmap: args.perfmap,
             jit_after: args.jit_after,
-            compile_thread: !args.no_compile_thread,
+            compile_thread: match args.compile_thread {
+                CompileThreadArg::Auto => CompileThread::Auto,
+                CompileThreadArg::On => CompileThread::On,
+                CompileThreadArg::Off => CompileThread::Off,
+            },
         },
         sink,
     ) {

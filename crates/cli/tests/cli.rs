@@ -389,10 +389,8 @@ fn a_small_code_cache_is_flushed_under_the_compile_thread() {
     assert_eq!(native.status, Status::Exit(0));
     for thread in [true, false] {
         let mut cmd = ox86();
-        cmd.args(["--code-cache", "64", "--stats"]);
-        if !thread {
-            cmd.arg("--no-compile-thread");
-        }
+        cmd.args(["--code-cache", "64", "--stats", "--compile-thread"])
+            .arg(if thread { "on" } else { "off" });
         let out = run(cmd.arg(busybox).args(args), LIMIT).expect("start ox86");
         assert_eq!(
             (out.status, &out.stdout),

@@ -6,8 +6,8 @@
 //! Knobs (environment variables):
 //! - `OX86_ENGINES`: comma-separated engines to compare with the native run (default
 //!   `interp,jit,jit-tiered`). A name runs `ox86 --engine NAME` (`jit` with `--jit-after=1`, so
-//!   that every TB is compiled before it runs; `jit-tiered` is the JIT as run by default, with
-//!   code interpreted until it is compiled on the compile thread); `native` runs the binary again directly and
+//!   that every TB is compiled before it runs; `jit-tiered` is the JIT as run by default with
+//!   the compile thread, code interpreted until it is compiled there); `native` runs the binary again directly and
 //!   `qemu` runs it under `qemu-x86_64` (both check the tests themselves, not ox86).
 //! - `OX86_TEST_FILTER`: comma-separated substrings; only programs whose name contains one run.
 //! - `OX86_TEST_VARIANTS`: comma-separated variant names to build (default: all).
@@ -333,7 +333,7 @@ fn run_guest(
                 // Every TB compiled, so that the JIT sees all the code (by
                 // default start-up code runs first in the interpreter).
                 "jit" => c.args(["--engine", "jit", "--jit-after=1"]),
-                "jit-tiered" => c.args(["--engine", "jit"]),
+                "jit-tiered" => c.args(["--engine", "jit", "--compile-thread=on"]),
                 _ => c.arg("--engine").arg(name),
             };
             c.arg(binary);

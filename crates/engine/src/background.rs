@@ -18,13 +18,16 @@
 //! of each job's IR, returns the job's own, and fills output buffers that
 //! come back to it (`Background::recycle`).
 //!
-//! Waking a sleeping thread costs a system call too, so each side spins a
-//! little before it sleeps: new code comes in bursts.
+//! Waking a sleeping thread costs a system call too, so each side polls a
+//! little before it sleeps (yielding the CPU meanwhile, in case the other
+//! side needs it): new code comes in bursts. The engine makes no thread on
+//! a host with one CPU for it, where the two would only take turns.
 //!
-//! Fork: the host child has only the forking thread. The fork is made with
-//! the thread stopped between two jobs and the queue locked (`fork`), so
-//! that the thread holds no lock the child could need (the allocator's
-//! among them); the child then starts a thread of its own.
+//! The thread starts with the first job. Fork: the host child has only the
+//! forking thread. The fork is made with the thread stopped between two
+//! jobs and the queue locked (`fork`), so that the thread holds no lock the
+//! child could need (the allocator's among them); the child starts a
+//! thread of its own for the jobs left, or with its first.
 
 use ox86_ir::IrBlock;
 use ox86_jit::{Compiled, Compiler, JitError, Slot};
@@ -107,25 +110,26 @@ impl Shared {
     }
 }
 
-/// Spins while `counter` reads `seen`, for at most `SPIN`; true if it changed.
+/// Polls `counter` while it reads `seen`, for at most `SPIN`, yielding the
+/// CPU between reads; true if it changed.
 fn spin_on(counter: &AtomicU64, seen: u64) -> bool {
     let start = Instant::now();
     loop {
-        for _ in 0..64 {
-            if counter.load(Ordering::Acquire) != seen {
-                return true;
-            }
-            std::hint::spin_loop();
+        if counter.load(Ordering::Acquire) != seen {
+            return true;
         }
         if start.elapsed() >= SPIN {
             return false;
         }
+        std::thread::yield_now();
     }
 }
 
 /// The exec loop's side of the compile thread.
 pub struct Background {
     shared: Arc<Shared>,
+    /// The compiler of a thread not started yet.
+    unstarted: Option<Compiler>,
     next_seq: u64,
     epoch: u64,
     /// Jobs taken off `Queue::done`.
@@ -135,17 +139,31 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the thread, compiling with `compiler`.
-    pub fn start(compiler: Compiler, timed: bool) -> std::io::Result<Background> {
-        let shared = Arc::new(Shared::default());
-        spawn(shared.clone(), compiler, timed)?;
-        Ok(Background {
-            shared,
+    /// A compile thread that will compile with `compiler`; it starts with
+    /// the first job (`start`).
+    pub fn new(compiler: Compiler, timed: bool) -> Background {
+        Background {
+            shared: Arc::new(Shared::default()),
+            unstarted: Some(compiler),
             next_seq: 0,
             epoch: 0,
             taken: 0,
             timed,
-        })
+        }
+    }
+
+    /// Whether the thread was started.
+    pub fn started(&self) -> bool {
+        self.unstarted.is_none()
+    }
+
+    /// Starts the thread unless it runs; call before `submit`. On an
+    /// error there is none, and jobs would never be done.
+    pub fn start(&mut self) -> std::io::Result<()> {
+        match self.unstarted.take() {
+            None => Ok(()),
+            Some(compiler) => spawn(self.shared.clone(), compiler, self.timed),
+        }
     }
 
     /// The current epoch: results of another are stale.
@@ -223,14 +241,14 @@ impl Background {
         q.restart = Some(next);
     }
 
-    /// Makes a host fork by calling `fork` (which returns the child's pid
-    /// in the parent, 0 in the child, or an error) with the thread stopped
-    /// between jobs and the queue locked. The child first installs the
-    /// results already made with `install`, then starts a thread that
-    /// compiles with the `Compiler` `compiler` gives (at the slot after
-    /// them) and takes over the queue. Returns `fork`'s result.
+    /// Makes a host fork of `engine`'s process by calling `fork` (which
+    /// returns the child's pid in the parent, 0 in the child, or an error)
+    /// with the thread stopped between jobs and the queue locked. The
+    /// child installs the results already made, then starts a thread for
+    /// the jobs left (compiling at the slot after those results), or
+    /// leaves that to its first job. Returns `fork`'s result.
     pub fn fork(engine: &mut crate::Engine, fork: impl FnOnce() -> i64) -> i64 {
-        let Some(bg) = &engine.bg else {
+        let Some(bg) = engine.bg.as_ref().filter(|bg| bg.unstarted.is_none()) else {
             return fork();
         };
         let shared = bg.shared.clone();
@@ -255,10 +273,12 @@ impl Background {
         }
         engine.install_finished();
         let compiler = engine.jit_compiler();
-        let timed = engine.bg.as_ref().is_some_and(|bg| bg.timed);
-        if let Err(e) = spawn(shared, compiler, timed) {
+        let Some(bg) = &mut engine.bg else {
+            return 0;
+        };
+        bg.unstarted = Some(compiler);
+        if !shared.lock().jobs.is_empty() && bg.start().is_err() {
             // Queued code is then compiled when it runs again.
-            eprintln!("ox86: no compile thread in the forked child: {e}");
             engine.stop_compile_thread();
         }
         0
@@ -278,11 +298,18 @@ fn spawn(shared: Arc<Shared>, compiler: Compiler, timed: bool) -> std::io::Resul
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         old
     };
+    // Busy until it first waits for work, after its start-up allocations
+    // (a fork waits for that).
+    shared.lock().busy = true;
+    let thread = shared.clone();
     let r = std::thread::Builder::new()
         .name("ox86-compile".into())
-        .spawn(move || run(&shared, compiler, timed));
+        .spawn(move || run(&thread, compiler, timed));
     // SAFETY: restores the mask saved above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    if r.is_err() {
+        shared.lock().busy = false;
+    }
     r.map(|_| ())
 }
 

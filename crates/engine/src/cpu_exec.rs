@@ -52,9 +52,24 @@ pub struct EngineOptions {
     /// JIT, user mode: compile a TB on its `jit_after`th run; the runs
     /// before go to the interpreter (0 or 1: compile every TB at once).
     pub jit_after: u32,
-    /// JIT, user mode: compile on a second host thread (`background`)
-    /// while the guest runs, in the interpreter for code still waiting.
-    pub compile_thread: bool,
+    /// JIT, user mode: whether to compile on a second host thread
+    /// (`background`) while the guest runs, in the interpreter for code
+    /// still waiting.
+    pub compile_thread: CompileThread,
+}
+
+/// When the JIT compiles on a second host thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CompileThread {
+    /// Never: everything is compiled on the guest's thread.
+    #[default]
+    Off,
+    /// When a CPU is idle for it as the guest starts to need compiles:
+    /// the thread's extra work (code is translated twice and interpreted
+    /// while it waits) pays only with a CPU of its own.
+    Auto,
+    /// Always (tests).
+    On,
 }
 
 /// A guest exception, as the CPU reports it.
@@ -228,15 +243,12 @@ impl Engine {
         };
         let bg = match &jit {
             Some(jit)
-                if opts.compile_thread
+                if opts.compile_thread != CompileThread::Off
                     && opts.jit_after > 1
                     && opts.compare_engines == 0
                     && opts.log == LogMask::default() =>
             {
-                // Without the thread, everything still works on this one.
-                Background::start(jit.compiler(), opts.stats)
-                    .map_err(|e| eprintln!("ox86: no compile thread: {e}"))
-                    .ok()
+                Some(Background::new(jit.compiler(), opts.stats))
             }
             _ => None,
         };
@@ -345,7 +357,7 @@ impl Engine {
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
         if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
-            if self.bg.is_some() && !self.spilled.contains(&pc) {
+            if !self.spilled.contains(&pc) && self.compile_thread() {
                 return FirstTierRun::Interpreted(self.submit(env));
             }
             let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
@@ -476,6 +488,25 @@ impl Engine {
         Some(id)
     }
 
+    /// Whether there is a compile thread, started now if need be (without
+    /// one, everything is compiled on this thread from then on).
+    fn compile_thread(&mut self) -> bool {
+        let Some(bg) = &mut self.bg else {
+            return false;
+        };
+        if !bg.started() && self.opts.compile_thread == CompileThread::Auto && !idle_cpu() {
+            self.stop_compile_thread();
+            return false;
+        }
+        let bg = self.bg.as_mut().expect("a compile thread");
+        if let Err(e) = bg.start() {
+            eprintln!("ox86: no compile thread: {e}");
+            self.stop_compile_thread();
+            return false;
+        }
+        true
+    }
+
     /// Whether `tb` is still the cached TB at its key.
     fn caches(&self, tb: &Arc<Tb>) -> bool {
         self.cache.get(&tb.key).is_some_and(|t| Arc::ptr_eq(t, tb))
@@ -484,7 +515,8 @@ impl Engine {
     /// Compiles `ir` (optimised) on the compile thread and waits for it,
     /// installing what it finishes before.
     fn compile_waiting(&mut self, ir: &ox86_ir::IrBlock, pc: u64) -> Result<TbId, JitError> {
-        let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc) && !self.compare.active();
+        // As `finish` set it for this TB.
+        let mxcsr_at_entry = self.jit_ref().mxcsr_at_entry();
         let mut flushed = false;
         'submit: loop {
             let bg = self.bg.as_mut().expect("a compile thread");
@@ -538,8 +570,8 @@ impl Engine {
 
     /// Goes on without the compile thread: everything is compiled here.
     pub(crate) fn stop_compile_thread(&mut self) {
-        self.bg = None;
         self.flush();
+        self.bg = None;
     }
 
     /// Translates and compiles the TB at `pc` (at most `max_insns`
@@ -672,7 +704,7 @@ impl Engine {
         ir: &ox86_ir::IrBlock,
         pc: u64,
     ) -> Result<Option<TbId>, JitError> {
-        if self.bg.is_some() {
+        if self.compile_thread() {
             return self.compile_waiting(ir, pc).map(Some);
         }
         let Some(jit) = &mut self.jit else {
@@ -940,6 +972,23 @@ impl Engine {
         };
         Exit::Fault(fault)
     }
+}
+
+/// Whether a CPU this process may use is idle: fewer tasks are runnable on
+/// the host (this one included, from `/proc/loadavg`) than such CPUs.
+fn idle_cpu() -> bool {
+    let Ok(cpus) = std::thread::available_parallelism() else {
+        return false;
+    };
+    let Ok(load) = std::fs::read_to_string("/proc/loadavg") else {
+        return cpus.get() > 1;
+    };
+    let runnable = load
+        .split_whitespace()
+        .nth(3)
+        .and_then(|f| f.split_once('/'))
+        .and_then(|(r, _)| r.parse::<usize>().ok());
+    runnable.is_some_and(|r| r < cpus.get())
 }
 
 /// CPU time this thread has used, in nanoseconds (translation time is

@@ -13,6 +13,8 @@ mod system;
 pub mod tb;
 mod tier;
 
-pub use cpu_exec::{disassemble, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats};
+pub use cpu_exec::{
+    disassemble, CompileThread, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats,
+};
 pub use log::{LogMask, LogSink};
 pub use system::{disassemble_system, SysExit};

@@ -451,6 +451,11 @@ impl Jit {
         self.opts.mxcsr_at_entry = on;
     }
 
+    /// The setting `set_mxcsr_at_entry` made.
+    pub fn mxcsr_at_entry(&self) -> bool {
+        self.opts.mxcsr_at_entry
+    }
+
     /// Drops every TB and empties the code cache and the jump tables.
     pub fn flush(&mut self) {
         self.cache.flush();
