@@ -64,9 +64,9 @@ pub enum CompileThread {
     /// Never: everything is compiled on the guest's thread.
     #[default]
     Off,
-    /// When a CPU is idle for it as the guest starts to need compiles:
-    /// the thread's extra work (code is translated twice and interpreted
-    /// while it waits) pays only with a CPU of its own.
+    /// When a CPU is idle for it as the guest starts to need compiles
+    /// (`idle_cpu`): the thread's extra work (code is translated twice and
+    /// interpreted while it waits) pays only with a CPU of its own.
     Auto,
     /// Always (tests).
     On,
@@ -974,21 +974,26 @@ impl Engine {
     }
 }
 
-/// Whether a CPU this process may use is idle: fewer tasks are runnable on
-/// the host (this one included, from `/proc/loadavg`) than such CPUs.
+/// Whether a CPU this process may use is likely idle for a second thread:
+/// there are two such CPUs at least, and no more tasks are runnable on the
+/// host (this one included, from `/proc/loadavg`) than them. (One more
+/// than this task is allowed: the parent that just started it may not be
+/// waiting yet. Two runs on two CPUs with a thread each lose 5%; a third
+/// run, 50%.)
 fn idle_cpu() -> bool {
-    let Ok(cpus) = std::thread::available_parallelism() else {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
         return false;
-    };
+    }
     let Ok(load) = std::fs::read_to_string("/proc/loadavg") else {
-        return cpus.get() > 1;
+        return true;
     };
     let runnable = load
         .split_whitespace()
         .nth(3)
         .and_then(|f| f.split_once('/'))
         .and_then(|(r, _)| r.parse::<usize>().ok());
-    runnable.is_some_and(|r| r < cpus.get())
+    runnable.is_some_and(|r| r <= cpus)
 }
 
 /// CPU time this thread has used, in nanoseconds (translation time is
