@@ -11,12 +11,13 @@
 //! order, which is the order the `Jit` must install them in. A flush of
 //! the code cache starts a new epoch: queued jobs are dropped, results of
 //! the old epoch ignored, and the thread goes on at the `Jit`'s new slot.
+//! A job reads its IR from the TB cached for the interpreter meanwhile.
 //!
 //! Neither thread frees or grows memory the other allocated: with glibc's
 //! per-thread arenas that would make each wait for the other's arena lock
 //! (a system call and a reschedule each time). The thread compiles a copy
-//! of each job's IR, returns the job's own, and fills output buffers that
-//! come back to it (`Background::recycle`).
+//! of each job's IR, returns the job's own (and its references), and fills
+//! output buffers that come back to it (`Background::recycle`).
 //!
 //! Waking a sleeping thread costs a system call too, so each side polls a
 //! little before it sleeps (yielding the CPU meanwhile, in case the other
@@ -29,6 +30,7 @@
 //! child could need (the allocator's among them); the child starts a
 //! thread of its own for the jobs left, or with its first.
 
+use crate::tb::Tb;
 use ox86_ir::IrBlock;
 use ox86_jit::{Compiled, Compiler, JitError, Slot};
 use std::collections::VecDeque;
@@ -39,14 +41,29 @@ use std::time::{Duration, Instant};
 /// How long a side looks for work before it sleeps.
 const SPIN: Duration = Duration::from_micros(200);
 
+/// The IR of a job, back in `Done` for the exec loop to drop or reuse.
+pub enum JobIr {
+    /// The IR of a TB cached for the interpreter meanwhile, not optimised.
+    Cached(Arc<Tb>),
+    /// Optimised IR of a compile the exec loop waits for.
+    Optimised(IrBlock),
+}
+
+impl JobIr {
+    fn ir(&self) -> &IrBlock {
+        match self {
+            JobIr::Cached(tb) => &tb.interp.as_ref().expect("cached with its IR").ir,
+            JobIr::Optimised(ir) => ir,
+        }
+    }
+}
+
 /// A TB to compile.
 struct Job {
     seq: u64,
     epoch: u64,
     pc: u64,
-    ir: IrBlock,
-    /// The optimiser already ran on `ir`.
-    optimised: bool,
+    ir: JobIr,
     /// As `ox86_jit::Jit::set_mxcsr_at_entry`.
     mxcsr_at_entry: bool,
 }
@@ -62,8 +79,8 @@ pub struct Done {
     /// The code (to go back through `recycle` once installed), or why
     /// there is none.
     pub result: Result<Compiled, JitError>,
-    /// The job's IR, back for its buffer to be reused.
-    pub ir: IrBlock,
+    /// The job's IR, back for the exec loop to drop or reuse.
+    pub ir: JobIr,
     /// CPU time the thread spent on it, in nanoseconds.
     pub ns: u64,
 }
@@ -173,7 +190,7 @@ impl Background {
 
     /// Queues the TB at `pc` for compiling, ahead of every job queued
     /// before; returns the job's number.
-    pub fn submit(&mut self, pc: u64, ir: IrBlock, optimised: bool, mxcsr_at_entry: bool) -> u64 {
+    pub fn submit(&mut self, pc: u64, ir: JobIr, mxcsr_at_entry: bool) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let job = Job {
@@ -181,7 +198,6 @@ impl Background {
             epoch: self.epoch,
             pc,
             ir,
-            optimised,
             mxcsr_at_entry,
         };
         let mut q = self.shared.lock();
@@ -352,13 +368,14 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
             0
         };
         // This thread's own copy (see the module's notes on memory).
-        ir.globals = job.ir.globals;
-        ir.n_temps = job.ir.n_temps;
-        ir.n_labels = job.ir.n_labels;
+        let src = job.ir.ir();
+        ir.globals = src.globals;
+        ir.n_temps = src.n_temps;
+        ir.n_labels = src.n_labels;
         ir.ops.clear();
-        ir.ops.extend_from_slice(&job.ir.ops);
+        ir.ops.extend_from_slice(&src.ops);
         let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if !job.optimised {
+            if let JobIr::Cached(_) = job.ir {
                 opt.run(&mut ir);
             }
             if cfg!(debug_assertions) {

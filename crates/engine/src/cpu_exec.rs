@@ -3,7 +3,7 @@
 //! exits, and return to the caller on a syscall, a guest exception or an
 //! exit request.
 
-use crate::background::{Background, Done};
+use crate::background::{Background, Done, JobIr};
 use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
 use crate::perfmap::PerfMap;
@@ -148,6 +148,13 @@ const LOOP_SAMPLE: u32 = 8192;
 /// `ox86_jit::jmp_table`). gcc's cc1 (175,000 TBs) has 1.4 million of them
 /// with the small table, a fifth of its run time.
 const CONFLICTS_TO_GROW: u64 = 20_000;
+
+/// TBs waiting for the compile thread at most: past that, code due for
+/// compiling is compiled at once (on the thread, waited for). This bounds
+/// the memory of the TBs cached for the interpreter meanwhile (sqlite's
+/// start-up had a thousand waiting, 2.6 MB of IR; with 256 its peak RSS is
+/// that without the thread) and costs nothing measurable.
+const MAX_PENDING: usize = 256;
 
 /// What `run_first_tier` did.
 enum FirstTierRun {
@@ -357,7 +364,10 @@ impl Engine {
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
         if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
-            if !self.spilled.contains(&pc) && self.compile_thread() {
+            if !self.spilled.contains(&pc)
+                && self.pending.len() < MAX_PENDING
+                && self.compile_thread()
+            {
                 return FirstTierRun::Interpreted(self.submit(env));
             }
             let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
@@ -393,8 +403,13 @@ impl Engine {
         let pc = env.rip;
         let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
-        let bg = self.bg.as_mut().expect("a compile thread");
-        let seq = bg.submit(pc, t.ir.clone(), false, mxcsr_at_entry);
+        // A copy of the size it needs is kept, the translator's buffer
+        // reused: queued TBs are many at times (sqlite's start-up), and the
+        // buffer is several times larger.
+        let ir = ox86_ir::IrBlock {
+            ops: t.ir.ops.clone(),
+            ..t.ir
+        };
         let tb = Arc::new(Tb {
             key: crate::tb::TbKey {
                 pc,
@@ -405,11 +420,14 @@ impl Engine {
             phys2: None,
             size: t.size,
             n_insns: t.n_insns as u32,
-            interp: Some(Box::new(InterpTb::new(t.ir))),
+            interp: Some(Box::new(InterpTb::new(ir))),
             jit: None,
         });
+        self.spare_ir = Some(t.ir);
         self.cache.insert(tb.clone());
         self.jmp.set(tb.clone());
+        let bg = self.bg.as_mut().expect("a compile thread");
+        let seq = bg.submit(pc, JobIr::Cached(tb.clone()), mxcsr_at_entry);
         self.pending.insert(seq, tb.clone());
         self.stats.tbs_interpreted += 1;
         self.interpret(env, &tb)
@@ -434,7 +452,9 @@ impl Engine {
             ir,
             ns,
         } = done;
-        self.spare_ir = Some(ir);
+        if let JobIr::Optimised(ir) = ir {
+            self.spare_ir = Some(ir);
+        }
         let bg = self.bg.as_ref().expect("a compile thread");
         if epoch != bg.epoch() {
             if let Ok(c) = result {
@@ -521,14 +541,16 @@ impl Engine {
         'submit: loop {
             let bg = self.bg.as_mut().expect("a compile thread");
             let epoch = bg.epoch();
-            let seq = bg.submit(pc, ir.clone(), true, mxcsr_at_entry);
+            let seq = bg.submit(pc, JobIr::Optimised(ir.clone()), mxcsr_at_entry);
             loop {
                 let done = self.bg.as_mut().expect("a compile thread").wait();
                 let mine = done.seq == seq;
                 match &done.result {
                     Err(JitError::TooManySpills(n)) if mine => {
                         let n = *n;
-                        self.spare_ir = Some(done.ir);
+                        if let JobIr::Optimised(ir) = done.ir {
+                            self.spare_ir = Some(ir);
+                        }
                         return Err(JitError::TooManySpills(n));
                     }
                     Err(JitError::CacheFull) if mine => {
