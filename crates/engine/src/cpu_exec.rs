@@ -376,19 +376,7 @@ impl Engine {
             return FirstTierRun::Compiled(tb);
         }
         let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), false);
-        let tb = Tb {
-            key: crate::tb::TbKey {
-                pc,
-                flags: Mode::USER64.flags(),
-                cs_base: 0,
-                phys: pc,
-            },
-            phys2: None,
-            size: t.size,
-            n_insns: t.n_insns as u32,
-            interp: Some(Box::new(InterpTb::new(t.ir))),
-            jit: None,
-        };
+        let tb = interpreted_tb(pc, (t.size, t.n_insns), t.ir);
         self.stats.tbs_interpreted += 1;
         let exit = self.interpret(env, &tb);
         // The translator's buffer goes back for reuse.
@@ -410,19 +398,7 @@ impl Engine {
             ops: t.ir.ops.clone(),
             ..t.ir
         };
-        let tb = Arc::new(Tb {
-            key: crate::tb::TbKey {
-                pc,
-                flags: Mode::USER64.flags(),
-                cs_base: 0,
-                phys: pc,
-            },
-            phys2: None,
-            size: t.size,
-            n_insns: t.n_insns as u32,
-            interp: Some(Box::new(InterpTb::new(ir))),
-            jit: None,
-        });
+        let tb = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
         self.spare_ir = Some(t.ir);
         self.cache.insert(tb.clone());
         self.jmp.set(tb.clone());
@@ -1016,6 +992,24 @@ fn idle_cpu() -> bool {
         .and_then(|f| f.split_once('/'))
         .and_then(|(r, _)| r.parse::<usize>().ok());
     runnable.is_some_and(|r| r <= cpus)
+}
+
+/// A user-mode TB at `pc` of `size` bytes and `n_insns` instructions,
+/// holding `ir` for the interpreter.
+fn interpreted_tb(pc: u64, (size, n_insns): (u64, usize), ir: ox86_ir::IrBlock) -> Tb {
+    Tb {
+        key: crate::tb::TbKey {
+            pc,
+            flags: Mode::USER64.flags(),
+            cs_base: 0,
+            phys: pc,
+        },
+        phys2: None,
+        size,
+        n_insns: n_insns as u32,
+        interp: Some(Box::new(InterpTb::new(ir))),
+        jit: None,
+    }
 }
 
 /// CPU time this thread has used, in nanoseconds (translation time is

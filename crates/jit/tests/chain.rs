@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{block, g, goto, jit};
+use common::{adder, block, g, goto, jit};
 use ox86_ir::Cond;
 use ox86_jit::JitExit;
 use ox86_x86::cpu::{excp, glob, reg};
@@ -14,17 +14,6 @@ use std::sync::atomic::Ordering;
 const PC_A: u64 = 0x1000;
 const PC_B: u64 = 0x2000;
 const PC_C: u64 = 0x3000;
-
-/// A TB at `pc` that adds `n` to RAX and jumps to `next` through slot 0.
-fn adder(pc: u64, n: u64, next: u64) -> ox86_ir::IrBlock {
-    let mut b = block();
-    b.insn_start(pc);
-    let c = b.movi(n);
-    let s = b.add(g(reg::RAX), c);
-    b.mov_to(g(reg::RAX), s);
-    goto(&mut b, next, 0);
-    b
-}
 
 #[test]
 fn chained_exit_runs_target_without_returning() {

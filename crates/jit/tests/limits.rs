@@ -3,23 +3,13 @@
 
 mod common;
 
-use common::{block, g, goto, jit};
+use common::{adder, block, g, goto, jit};
 use ox86_ir::{Cond, Temp};
 use ox86_jit::JitError;
 use ox86_x86::cpu::reg;
 
 const PC_A: u64 = 0x1000;
 const PC_B: u64 = 0x2000;
-
-fn adder(pc: u64, n: u64, next: u64) -> ox86_ir::IrBlock {
-    let mut b = block();
-    b.insn_start(pc);
-    let c = b.movi(n);
-    let s = b.add(g(reg::RAX), c);
-    b.mov_to(g(reg::RAX), s);
-    goto(&mut b, next, 0);
-    b
-}
 
 #[test]
 fn code_cache_fills_up() {

@@ -108,3 +108,14 @@ pub fn guard_page() -> u64 {
     assert_ne!(p, libc::MAP_FAILED);
     p as u64
 }
+
+/// A TB at `pc` that adds `n` to RAX and jumps to `next` through slot 0.
+pub fn adder(pc: u64, n: u64, next: u64) -> IrBlock {
+    let mut b = block();
+    b.insn_start(pc);
+    let c = b.movi(n);
+    let s = b.add(g(ox86_x86::cpu::reg::RAX), c);
+    b.mov_to(g(ox86_x86::cpu::reg::RAX), s);
+    goto(&mut b, next, 0);
+    b
+}
