@@ -11,7 +11,8 @@
 //! order, which is the order the `Jit` must install them in. A flush of
 //! the code cache starts a new epoch: queued jobs are dropped, results of
 //! the old epoch ignored, and the thread goes on at the `Jit`'s new slot.
-//! A job reads its IR from the TB cached for the interpreter meanwhile.
+//! A submitted job reads its IR from the TB cached for the interpreter
+//! meanwhile; a job waited for brings its optimised IR.
 //!
 //! Neither thread frees or grows memory the other allocated: with glibc's
 //! per-thread arenas that would make each wait for the other's arena lock
@@ -21,8 +22,9 @@
 //!
 //! Waking a sleeping thread costs a system call too, so each side polls a
 //! little before it sleeps (yielding the CPU meanwhile, in case the other
-//! side needs it): new code comes in bursts. The engine makes no thread on
-//! a host with one CPU for it, where the two would only take turns.
+//! side needs it): new code comes in bursts. By default the engine starts
+//! no thread unless a CPU is idle for it (`cpu_exec::idle_cpu`): on a busy
+//! host the two would only take turns.
 //!
 //! The thread starts with the first job. Fork: the host child has only the
 //! forking thread. The fork is made with the thread stopped between two
