@@ -6,7 +6,7 @@
 mod common;
 
 use common::{adder, jit};
-use ox86_jit::{Compiled, JitError, JitExit};
+use ox86_jit::{Compiled, Compiler, JitError, JitExit};
 use ox86_x86::cpu::reg;
 use ox86_x86::CpuState;
 
@@ -14,22 +14,26 @@ const PC_A: u64 = 0x1000;
 const PC_B: u64 = 0x2000;
 const PC_C: u64 = 0x3000;
 
+/// TB A (adds 1, goes to B) and TB B (adds 10, goes to C), compiled in
+/// that order.
+fn a_then_b(compiler: &mut Compiler) -> (Compiled, Compiled) {
+    let (mut a, mut b) = (Compiled::default(), Compiled::default());
+    compiler
+        .compile(&adder(PC_A, 1, PC_B), PC_A, false, &mut a)
+        .unwrap();
+    compiler
+        .compile(&adder(PC_B, 10, PC_C), PC_B, false, &mut b)
+        .unwrap();
+    (a, b)
+}
+
 #[test]
 fn tbs_compiled_on_another_thread_run_and_chain() {
     let mut j = jit();
     let mut compiler = j.compiler();
-    let (a, b) = std::thread::spawn(move || {
-        let (mut a, mut b) = (Compiled::default(), Compiled::default());
-        compiler
-            .compile(&adder(PC_A, 1, PC_B), PC_A, false, &mut a)
-            .unwrap();
-        compiler
-            .compile(&adder(PC_B, 10, PC_C), PC_B, false, &mut b)
-            .unwrap();
-        (a, b)
-    })
-    .join()
-    .unwrap();
+    let (a, b) = std::thread::spawn(move || a_then_b(&mut compiler))
+        .join()
+        .unwrap();
     let (a, b) = (j.install(&a), j.install(&b));
     let mut env = CpuState::default();
     assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 0 });
@@ -57,14 +61,7 @@ fn tbs_compiled_on_another_thread_run_and_chain() {
 #[should_panic(expected = "another slot")]
 fn a_tb_installed_out_of_order_is_refused() {
     let mut j = jit();
-    let mut compiler = j.compiler();
-    let (mut a, mut b) = (Compiled::default(), Compiled::default());
-    compiler
-        .compile(&adder(PC_A, 1, PC_B), PC_A, false, &mut a)
-        .unwrap();
-    compiler
-        .compile(&adder(PC_B, 10, PC_C), PC_B, false, &mut b)
-        .unwrap();
+    let (_, b) = a_then_b(&mut j.compiler());
     j.install(&b);
 }
 
