@@ -136,6 +136,8 @@ pub(crate) struct Gen {
     pub pin_junk: u64,
     /// Self-loop TBs: the loop body, after the preheader.
     pub body: Option<DynamicLabel>,
+    /// The TB is a self-loop: `canon` holds its loop globals.
+    pub loop_tb: bool,
     /// MXCSR's control bits were checked at the TB's entry (see `mxcsr`).
     pub mxcsr_known: bool,
     /// Number of globals.
@@ -247,6 +249,7 @@ impl Gen {
             pinned_of: (0, 0),
             pin_junk: 0,
             body: None,
+            loop_tb: false,
             mxcsr_known: false,
             ng: 0,
             loc: Vec::new(),
@@ -435,6 +438,7 @@ impl Gen {
             self.canon.clear();
             self.canon.extend_from_slice(&self.pinned);
         }
+        self.loop_tb = loops;
         let calls = self.census.any(&[
             Opcode::Call,
             Opcode::CallPure,
@@ -508,6 +512,9 @@ impl Gen {
             self.place(g, r);
             self.set_dirty(g as usize, true);
         }
+        // Those the TB overwrites before anything needs them leave their
+        // registers free from the start.
+        self.drop_globals(self.nu.entry_dead() & self.pinned_mask);
         if loops {
             self.preheader();
         }

@@ -6,7 +6,11 @@
 //! copies and through the first input of an op whose output may take that
 //! input's register (the input dies there), so that a chain computing a
 //! guest register's new value runs in the guest register's host register.
+//! So does the target of an indirect jump, in RAX, where the jump table's
+//! probe wants it.
 
+use crate::abi::hreg;
+use crate::rip::RIP;
 use ox86_ir::{opf, IrBlock, Op, Opcode};
 
 /// No hint.
@@ -82,6 +86,13 @@ impl Hints {
         if flags & opf::BB_END != 0 {
             self.written = 0;
             self.has = 0;
+            if op.opc == Opcode::LookupAndGotoPtr {
+                // The jump table is probed with the target in RAX
+                // (`exits::emit_lookup`).
+                let g = RIP.index();
+                self.has |= 1 << g;
+                self.ghint[g] = hreg::RAX;
+            }
         }
         if op.opc.n_outs() == 0 {
             return;

@@ -34,6 +34,24 @@ pub(crate) fn next_read(ir: &IrBlock, dead_op: &[bool], t: Temp, from: usize) ->
     NEVER
 }
 
+/// True if an op from `from` on writes `t` before its basic block ends
+/// (within `HORIZON` ops).
+pub(crate) fn written_in_block(ir: &IrBlock, dead_op: &[bool], t: Temp, from: usize) -> bool {
+    let end = ir.ops.len().min(from + HORIZON);
+    for (i, op) in ir.ops.iter().enumerate().take(end).skip(from) {
+        if dead_op[i] {
+            continue;
+        }
+        if op.outputs().contains(&t) {
+            return true;
+        }
+        if ends_bb(op.opc) {
+            return false;
+        }
+    }
+    false
+}
+
 /// Per-op global deaths (buffers kept from TB to TB).
 #[derive(Default)]
 pub(crate) struct NextUse {
@@ -150,6 +168,12 @@ impl NextUse {
             written &= !bit(t.index());
         }
         self.written = written;
+    }
+
+    /// The globals (of the first 64) the TB overwrites before anything
+    /// reads or needs them, once the walk has reached its first op.
+    pub fn entry_dead(&self) -> u64 {
+        self.written
     }
 
     /// The globals overwritten first after label `l` (once the walk has

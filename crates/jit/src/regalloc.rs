@@ -340,14 +340,16 @@ impl Gen {
         self.drop_globals(self.nu.gdead[i]);
     }
 
-    /// Drops the globals of `mask` (loop globals aside) that are in a
+    /// Drops the globals of `mask` (a loop's globals aside) that are in a
     /// register or a constant (see `drop_global`).
-    fn drop_globals(&mut self, mut mask: u64) {
+    pub fn drop_globals(&mut self, mut mask: u64) {
         if mask == 0 {
             return;
         }
-        for &(g, _) in &self.canon {
-            mask &= !(1u64.checked_shl(g).unwrap_or(0));
+        if self.loop_tb {
+            for &(g, _) in &self.canon {
+                mask &= !(1u64.checked_shl(g).unwrap_or(0));
+            }
         }
         while mask != 0 {
             let g = mask.trailing_zeros();
@@ -360,11 +362,14 @@ impl Gen {
 
     /// Global `g`'s value is overwritten before anything reads it or needs
     /// it in `CpuState`: its register is free and its stale home is never
-    /// seen.
+    /// seen (nor, if it is pinned, placed in its register at a block end).
     fn drop_global(&mut self, g: u32) {
         self.detach(g);
         self.loc[g as usize] = Loc::Mem;
         self.set_dirty(g as usize, false);
+        if g < 64 {
+            self.pin_junk |= self.pinned_mask & 1 << g;
+        }
     }
 
     /// The register of input `k` of op `i` if the op's output may go
@@ -389,12 +394,104 @@ impl Gen {
                 return r;
             }
         }
+        for &k in reuse {
+            if let Some(r) = self.evacuate(i, op, k) {
+                self.locked |= 1 << r;
+                return r;
+            }
+        }
         if op.inputs().contains(&d) {
             let r = self.alloc_for(d);
             self.locked |= 1 << r;
             return r;
         }
         self.own_reg(d)
+    }
+
+    /// The register of input `k` of op `i` freed for the op's output by
+    /// moving the one value it holds that is needed after the op, a
+    /// global with a register at block ends (`canon`) that is free, to
+    /// that register, where the block's end would put it (the global is
+    /// not written again before): `add rsp, 8` after `add rsp, 38h`, whose
+    /// lazy result shares RSP's register, goes on in RSP's register, the
+    /// result moving to its own now rather than RSP at the block's end.
+    /// (The op reads its inputs before it writes: the value may be one.)
+    fn evacuate(&mut self, i: usize, op: &Op, k: usize) -> Option<u8> {
+        let Loc::Reg(r) = self.loc[op.ins[k].index()] else {
+            return None;
+        };
+        let can_fault = op.opc.flags() & ox86_ir::opf::CAN_FAULT != 0;
+        let mut mover = None;
+        for &h in self.holders(r) {
+            let freed = h == op.outs[0].0
+                || (!can_fault && self.dead_global(i, h))
+                || op
+                    .inputs()
+                    .iter()
+                    .enumerate()
+                    .any(|(k, t)| t.0 == h && self.dies(i, k));
+            if freed {
+                continue;
+            }
+            if mover.is_some() {
+                return None;
+            }
+            mover = Some(self.movable(i, h, r)?);
+        }
+        let (h, c) = mover?;
+        self.mov_rr(c, r);
+        self.bind(h, c);
+        Some(r)
+    }
+
+    /// The register `t`, held in `r` and needed after op `i`, may move to
+    /// ahead of the block's end: `t` is a global with a register at block
+    /// ends (`canon`) other than `r`, free and not locked, and is not
+    /// written again in the block (the move is the one the block's end
+    /// would make).
+    fn movable(&self, i: usize, t: u32, r: u8) -> Option<(u32, u8)> {
+        if !self.is_global(t) {
+            return None;
+        }
+        let c = self.canon_reg(t as usize)?;
+        let placed = c != r
+            && self.is_free(c)
+            && self.locked & (1 << c) == 0
+            && !crate::nextuse::written_in_block(&self.ir, &self.live.dead_op, Temp(t), i + 1);
+        placed.then_some((t, c))
+    }
+
+    /// Frees hinted register `r` for the current op's output when it holds
+    /// what `hint_free` allows and one global needed after the op, not its
+    /// input, that may move to its own register (see `movable`).
+    fn hint_evacuate(&mut self, r: u8) -> bool {
+        let i = self.tick as usize;
+        let Some(&op) = self.ir.ops.get(i) else {
+            return false;
+        };
+        let dead_ok = op.opc.flags() & ox86_ir::opf::CAN_FAULT == 0 || plain_load(op.opc);
+        let mut mover = None;
+        for &t in self.holders(r) {
+            if op.inputs().contains(&Temp(t)) {
+                return false;
+            }
+            if dead_ok && self.dead_global(i, t) {
+                continue;
+            }
+            if mover.is_some() {
+                return false;
+            }
+            match self.movable(i, t, r) {
+                Some(m) => mover = Some(m),
+                None => return false,
+            }
+        }
+        let Some((t, c)) = mover else {
+            return false;
+        };
+        self.mov_rr(c, r);
+        self.bind(t, c);
+        true
     }
 
     /// `d`'s own register if it holds nothing else and is not locked (its
@@ -414,7 +511,9 @@ impl Gen {
     /// True if hinted register `r` may take the current op's output: it
     /// is free, or holds only globals nothing needs after the op that are
     /// not its inputs (and the op cannot fault: its fault site would look
-    /// for them there). `def_reg` drops them.
+    /// for them there; but a load's faulting access is the one instruction
+    /// that writes its output, which a fault leaves as it was). `def_reg`
+    /// drops them.
     fn hint_free(&self, r: u8) -> bool {
         if self.is_free(r) {
             return true;
@@ -423,7 +522,7 @@ impl Gen {
         let Some(op) = self.ir.ops.get(i) else {
             return false;
         };
-        op.opc.flags() & ox86_ir::opf::CAN_FAULT == 0
+        (op.opc.flags() & ox86_ir::opf::CAN_FAULT == 0 || plain_load(op.opc))
             && self
                 .holders(r)
                 .iter()
@@ -438,7 +537,10 @@ impl Gen {
         } else {
             self.hints.hint[d.index()]
         };
-        if h != crate::hints::NO_HINT && self.locked & (1 << h) == 0 && self.hint_free(h) {
+        if h != crate::hints::NO_HINT
+            && self.locked & (1 << h) == 0
+            && (self.hint_free(h) || self.hint_evacuate(h))
+        {
             return h;
         }
         self.alloc_reg(0)
@@ -623,4 +725,11 @@ impl Gen {
         self.pin_junk = 0;
         self.canonical_state();
     }
+}
+
+/// True for the loads of guest memory whose output is written by the
+/// access itself (`ops::load`, `sib::access_sib`): one host instruction.
+fn plain_load(opc: ox86_ir::Opcode) -> bool {
+    use ox86_ir::Opcode::*;
+    matches!(opc, Ld8u | Ld8s | Ld16u | Ld16s | Ld32u | Ld32s | Ld64)
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{baseline_jit, block, g, goto, guard_page, jit, snapshot};
+use common::{baseline_jit, block, g, goto, guard_page, jit, page_before_guard, snapshot};
 use ox86_interp::{InterpTb, TbExit};
 use ox86_ir::{IrBlock, Opcode, Temp};
 use ox86_jit::{Jit, JitExit};
@@ -1185,24 +1185,7 @@ fn pcmpistri_results_go_to_their_readers() {
 /// (as the CPU's does); a load from there faults the same way.
 #[test]
 fn xmm_accesses_across_a_page_boundary_are_whole() {
-    // SAFETY: a fresh two-page mapping whose second page is made
-    // inaccessible; it is never unmapped (other tests may run meanwhile).
-    let base = unsafe {
-        let p = libc::mmap(
-            std::ptr::null_mut(),
-            8192,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        assert_ne!(p, libc::MAP_FAILED);
-        assert_eq!(
-            libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, libc::PROT_NONE),
-            0
-        );
-        p.cast::<u64>()
-    };
+    let base = page_before_guard() as *mut u64;
     // SAFETY: the first page of the mapping, which nothing else uses.
     let mem = unsafe { std::slice::from_raw_parts_mut(base, 512) };
     for (k, x) in mem.iter_mut().enumerate() {
@@ -1837,4 +1820,88 @@ fn a_sum_of_two_registers_and_a_constant_is_one_lea() {
         assert!(has_index(leas[0]), "{code:#?}");
         assert!(!code.iter().any(|i| i.starts_with("add")), "{code:#?}");
     }
+}
+
+/// A function's epilogue (`add rsp, 38h; mov rax, rbx; pop rbx; pop rbp;
+/// ret`, as gcc ends a function with a frame): each pop loads straight
+/// into the register its guest register is pinned to (a faulting load
+/// leaves that register as it was, so the old value is there for the
+/// fault site), RSP stays in its register while the lazy result of the
+/// `add` moves to its own, and the return address is loaded into RAX, where
+/// the jump table's probe wants it. At most two copies remain: RAX's
+/// value into its register, and the lazy result.
+#[test]
+fn an_epilogue_pops_into_the_pinned_registers() {
+    let mut j = jits();
+    let mut mem = [0u64; 12];
+    for (k, m) in mem.iter_mut().enumerate() {
+        *m = 0x1111 * k as u64;
+    }
+    let mut b = block();
+    b.insn_start(PC);
+    // The frame: RSP from RSI, which points at `mem`.
+    let sp = b.addi(r(reg::RSI), 0x38);
+    b.mov_to(r(reg::RSP), sp);
+    b.mov_to(g(glob::CC_DST), sp);
+    b.movi_to(g(glob::CC_SRC), 0x38);
+    b.movi_to(g(glob::CC_OP), 7);
+    b.insn_start(PC + 4);
+    b.mov_to(r(reg::RAX), r(reg::RBX));
+    let mut sp = sp;
+    for (k, dst) in [reg::RBX, reg::RBP].into_iter().enumerate() {
+        b.insn_start(PC + 7 + k as u64);
+        let v = b.load(Opcode::Ld64, sp);
+        sp = b.addi(sp, 8);
+        b.mov_to(r(reg::RSP), sp);
+        b.mov_to(r(dst), v);
+    }
+    b.insn_start(PC + 9);
+    let target = b.load(Opcode::Ld64, sp);
+    let sp = b.addi(sp, 8);
+    b.mov_to(r(reg::RSP), sp);
+    b.mov_to(g(glob::RIP), target);
+    b.lookup_and_goto_ptr();
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    // RBX's and RBP's registers (R8, R9), then RAX.
+    for load in ["mov r8,[", "mov r9,[", "mov rax,["] {
+        assert!(
+            code.iter().any(|i| i.starts_with(load)),
+            "{load}: {code:#?}"
+        );
+    }
+    assert!(
+        code.iter().filter(|i| is_reg_copy(i)).count() <= 2,
+        "{code:#?}"
+    );
+}
+
+/// `or rdx, r13; mov [rsi], rdx` as a TB's first instructions: the lazy
+/// flags arriving in their registers are overwritten before anything
+/// needs them, so the `or` is computed in the lazy result's register and
+/// its operand loaded into the lazy source's, with no copy into either
+/// at the end.
+#[test]
+fn flags_dead_at_entry_leave_their_registers_to_the_tb() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    let mut b = block();
+    b.insn_start(PC);
+    let v = b.or(r(reg::RDX), r(13));
+    b.mov_to(r(reg::RDX), v);
+    b.mov_to(g(glob::CC_DST), v);
+    b.mov_to(g(glob::CC_SRC), r(13));
+    b.movi_to(g(glob::CC_OP), 0x17);
+    b.insn_start(PC + 3);
+    b.store(Opcode::St64, v, r(reg::RSI));
+    finish(&mut b);
+    let code = insns(&check(&mut j, &b, &mut mem, None));
+    // CC_DST's and CC_SRC's registers.
+    for reg in ["r13", "r14"] {
+        let copy = format!("mov {reg},");
+        assert!(
+            !code.iter().any(|i| is_reg_copy(i) && i.starts_with(&copy)),
+            "{code:#?}"
+        );
+    }
+    assert!(code.iter().any(|i| i.starts_with("or r13,")), "{code:#?}");
 }

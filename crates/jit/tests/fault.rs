@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{block, g, goto, guard_page, jit, snapshot};
+use common::{block, g, goto, guard_page, jit, page_before_guard, snapshot};
 use ox86_interp::{InterpTb, TbExit};
 use ox86_ir::Opcode;
 use ox86_jit::JitExit;
@@ -93,4 +93,59 @@ fn store_fault_mid_tb_is_precise() {
 fn unmapped_host_pc_has_no_guest_pc() {
     let j = jit();
     assert_eq!(j.guest_pc(0x10), None);
+}
+
+/// `pop rbx; pop rbp`: each pop loads straight into the host register its
+/// guest register is pinned to (the old value is dead once the pop is
+/// done). When the load faults, that register still holds the old value,
+/// which the fault site reports: the pop that faults leaves its register,
+/// RSP and the lazy flags as they were, the one before it is done.
+#[test]
+fn a_faulting_pop_leaves_the_register_it_pops_into() {
+    // A stack page, then an inaccessible one.
+    let stack = page_before_guard();
+    let top = stack + 4096;
+    // SAFETY: the last word of the stack page.
+    unsafe { *((top - 8) as *mut u64) = 0x5555 };
+    let mut b = block();
+    for (k, dst) in [reg::RBX, reg::RBP].into_iter().enumerate() {
+        b.insn_start(PC + k as u64);
+        let v = b.load(Opcode::Ld64, g(reg::RSP));
+        let eight = b.movi(8);
+        let sp = b.add(g(reg::RSP), eight);
+        b.mov_to(g(reg::RSP), sp);
+        b.mov_to(g(dst), v);
+    }
+    goto(&mut b, PC + 2, 0);
+    let mut j = jit();
+    let id = j.compile(&b, PC).unwrap();
+    let listing = j.disassemble(id);
+    assert!(listing.contains("mov r8,["), "{listing}");
+    for faulting in [0u64, 1] {
+        let mut env = CpuState::default();
+        env.regs[reg::RSP] = top - 8 + 8 * (1 - faulting);
+        env.regs[reg::RBX] = 0x1111;
+        env.regs[reg::RBP] = 0x2222;
+        env.cc_op = 7;
+        env.cc_dst = 0x33;
+        env.cc_src = 0x44;
+        let start = snapshot(&env);
+        assert_eq!(j.run(&mut env, id), JitExit::Exception);
+        assert_eq!(env.rip, PC + faulting);
+        assert_eq!(env.regs[reg::RSP], top);
+        let rbx = if faulting == 1 { 0x5555 } else { 0x1111 };
+        assert_eq!(env.regs[reg::RBX], rbx);
+        assert_eq!(env.regs[reg::RBP], 0x2222);
+        assert_eq!((env.cc_op, env.cc_dst, env.cc_src), (7, 0x33, 0x44));
+        assert_eq!(env.exception.addr, top);
+        let mut ienv = snapshot(&start);
+        let itb = InterpTb::new(b.clone());
+        assert_eq!(
+            ox86_interp::exec(&itb, &mut ienv, &mut Vec::new()),
+            TbExit::Exception(excp::PF)
+        );
+        assert_eq!(ienv.regs, env.regs);
+        assert_eq!(ienv.rip, env.rip);
+        assert_eq!(ienv.exception, env.exception);
+    }
 }

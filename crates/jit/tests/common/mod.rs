@@ -109,6 +109,30 @@ pub fn guard_page() -> u64 {
     p as u64
 }
 
+/// A readable and writable page followed by an inaccessible one (for
+/// accesses that cross into it or fault at its start); never unmapped
+/// (other tests may run meanwhile). Returns the first page's address.
+pub fn page_before_guard() -> u64 {
+    // SAFETY: a fresh two-page mapping whose second page is made
+    // inaccessible.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            8192,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED);
+        assert_eq!(
+            libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, libc::PROT_NONE),
+            0
+        );
+        p as u64
+    }
+}
+
 /// A TB at `pc` that adds `n` to RAX and jumps to `next` through slot 0.
 pub fn adder(pc: u64, n: u64, next: u64) -> IrBlock {
     let mut b = block();
