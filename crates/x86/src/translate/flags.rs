@@ -19,7 +19,13 @@ impl Cx {
             self.g(glob::CC_SRC2),
         );
         self.b.mov_to(gd, dst);
-        self.b.mov_to(gs, src);
+        if matches!(kind, CcKind::Logic) {
+            // A logical operation's flags come from its result alone
+            // (`cc::flags`): nothing reads the source, which is not kept.
+            self.b.discard(gs);
+        } else {
+            self.b.mov_to(gs, src);
+        }
         match src2 {
             Some(s2) => self.b.mov_to(gs2, s2),
             None => self.drop_src2(),
