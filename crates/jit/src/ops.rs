@@ -369,6 +369,45 @@ impl Gen {
         self.finish(i, op, rd);
     }
 
+    /// An extension of a global that is in its `CpuState` field and not
+    /// read again in the block: one narrow load from the field (`mov r13d,
+    /// [rbp-50h]` for `test esi, esi`'s lazy result, not the whole
+    /// register loaded and then extended). Returns false if it does not
+    /// apply.
+    fn ext_of_home(&mut self, i: usize, op: &Op) -> bool {
+        let a = op.ins[0];
+        let extends = matches!(
+            op.opc,
+            Opcode::Ext8u
+                | Opcode::Ext8s
+                | Opcode::Ext16u
+                | Opcode::Ext16s
+                | Opcode::Ext32u
+                | Opcode::Ext32s
+        );
+        if !extends
+            || !self.is_global(a.0)
+            || self.loc[a.index()] != Loc::Mem
+            || crate::nextuse::next_read(&self.ir, &self.live.dead_op, a, i + 1)
+                != crate::nextuse::NEVER
+        {
+            return false;
+        }
+        let disp = self.global_disp(a.0);
+        let rd = self.dst_reg(i, op, op.outs[0], &[]);
+        let env = crate::abi::ENV_REG;
+        match op.opc {
+            Opcode::Ext8u => short_disp!(self.a ; movzx Rd(rd), BYTE [Rq(env) + disp]),
+            Opcode::Ext8s => short_disp!(self.a ; movsx Rq(rd), BYTE [Rq(env) + disp]),
+            Opcode::Ext16u => short_disp!(self.a ; movzx Rd(rd), WORD [Rq(env) + disp]),
+            Opcode::Ext16s => short_disp!(self.a ; movsx Rq(rd), WORD [Rq(env) + disp]),
+            Opcode::Ext32u => short_disp!(self.a ; mov Rd(rd), DWORD [Rq(env) + disp]),
+            _ => short_disp!(self.a ; movsxd Rq(rd), DWORD [Rq(env) + disp]),
+        }
+        self.finish(i, op, rd);
+        true
+    }
+
     pub(crate) fn unop(&mut self, i: usize, op: &Op) {
         let opc = op.opc;
         let (d, a) = (op.outs[0], op.ins[0]);
@@ -393,6 +432,9 @@ impl Gen {
         }
         if crate::bits::ext_is_copy(opc, self.width[a.index()]) {
             return self.copy(i, op, d, a);
+        }
+        if self.ext_of_home(i, op) {
+            return;
         }
         let ra = self.in_reg(a, 0);
         let rd = self.dst_reg(i, op, d, &[0]);

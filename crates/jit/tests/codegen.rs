@@ -1905,3 +1905,45 @@ fn flags_dead_at_entry_leave_their_registers_to_the_tb() {
     }
     assert!(code.iter().any(|i| i.starts_with("or r13,")), "{code:#?}");
 }
+
+/// `test edx, edx` as a TB's first instruction: the lazy result, RDX's
+/// low half, is one 32-bit load from RDX's `CpuState` field into CC_DST's
+/// register, not RDX loaded whole and then extended; every extension
+/// width loads that way, and a global read again later in the block is
+/// loaded whole once.
+#[test]
+fn an_extension_of_a_global_in_memory_is_a_narrow_load() {
+    let mut j = jits();
+    let mut mem = [0u64; 2];
+    for opc in [
+        Opcode::Ext8u,
+        Opcode::Ext8s,
+        Opcode::Ext16u,
+        Opcode::Ext16s,
+        Opcode::Ext32u,
+        Opcode::Ext32s,
+    ] {
+        for read_again in [false, true] {
+            let mut b = block();
+            b.insn_start(PC);
+            let v = b.unop(opc, r(reg::RDX));
+            b.mov_to(g(glob::CC_DST), v);
+            b.movi_to(g(glob::CC_OP), 0x16);
+            if read_again {
+                let w = b.addi(r(reg::RDX), 1);
+                b.mov_to(r(reg::RCX), w);
+            }
+            finish(&mut b);
+            let code = insns(&check(&mut j, &b, &mut mem, None));
+            // RDX's field is at [rbp-70h].
+            let loads: Vec<_> = code.iter().filter(|i| i.contains("[rbp-70h]")).collect();
+            assert_eq!(loads.len(), 1, "{opc:?}: {code:#?}");
+            // A 64-bit load names a 64-bit register and no width.
+            let whole = loads[0]
+                .strip_prefix("mov ")
+                .and_then(|o| o.split_once(','))
+                .is_some_and(|(d, m)| is_reg_copy(&format!("mov {d},{d}")) && m.starts_with('['));
+            assert_eq!(whole, read_again, "{opc:?}: {code:#?}");
+        }
+    }
+}
