@@ -153,6 +153,19 @@ pub struct Op {
     pub consts: [u64; 2],
 }
 
+impl Opcode {
+    /// For the extensions (`ext8u` ... `ext32s`), the width in bits of the
+    /// part of the input they keep.
+    pub const fn extension_width(self) -> Option<u8> {
+        match self {
+            Opcode::Ext8u | Opcode::Ext8s => Some(8),
+            Opcode::Ext16u | Opcode::Ext16s => Some(16),
+            Opcode::Ext32u | Opcode::Ext32s => Some(32),
+            _ => None,
+        }
+    }
+}
+
 impl Op {
     /// An op with all operand slots empty.
     #[inline]

@@ -39,15 +39,7 @@ impl Copies {
     pub fn step(&mut self, ir: &mut IrBlock, i: usize, width: &[u8], uses: &mut [u32]) {
         let ng = ir.globals.len();
         let op = ir.ops[i];
-        let ext = matches!(
-            op.opc,
-            Opcode::Ext8u
-                | Opcode::Ext8s
-                | Opcode::Ext16u
-                | Opcode::Ext16s
-                | Opcode::Ext32u
-                | Opcode::Ext32s
-        );
+        let ext = op.opc.extension_width().is_some();
         for k in 0..op.n_ins() {
             let mut t = op.ins[k];
             if let Some((g, at)) = self.copy_of[t.index()] {

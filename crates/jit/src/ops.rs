@@ -376,16 +376,7 @@ impl Gen {
     /// apply.
     fn ext_of_home(&mut self, i: usize, op: &Op) -> bool {
         let a = op.ins[0];
-        let extends = matches!(
-            op.opc,
-            Opcode::Ext8u
-                | Opcode::Ext8s
-                | Opcode::Ext16u
-                | Opcode::Ext16s
-                | Opcode::Ext32u
-                | Opcode::Ext32s
-        );
-        if !extends
+        if op.opc.extension_width().is_none()
             || !self.is_global(a.0)
             || self.loc[a.index()] != Loc::Mem
             || crate::nextuse::next_read(&self.ir, &self.live.dead_op, a, i + 1)
