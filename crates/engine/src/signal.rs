@@ -1,5 +1,6 @@
 //! Host SIGSEGV/SIGBUS handling: a fault inside a guest memory access turns
-//! into a value the backend returns (see `ox86_interp::guest_mem`) or, in
+//! into a value the backend returns (see `ox86_interp::guest_mem` and
+//! `ox86_x86::helpers::string`) or, in
 //! JIT code, into an exit with a pending guest fault (see
 //! `ox86_jit::handle_host_fault`); any other host fault is an ox86 bug and
 //! kills the process with that signal.
@@ -20,7 +21,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             return;
         }
         let gregs = &mut ctx.uc_mcontext.gregs;
-        if let Some(fixup) = ox86_interp::guest_mem::fixup_for(pc) {
+        let fixup = ox86_interp::guest_mem::fixup_for(pc)
+            .or_else(|| ox86_x86::helpers::string::fixup_for(pc));
+        if let Some(fixup) = fixup {
             let write = (gregs[libc::REG_ERR as usize] as u64 >> 1) & 1;
             let bus = (sig == libc::SIGBUS) as u64;
             let gp = (gregs[libc::REG_TRAPNO as usize] == TRAP_GP) as u64;

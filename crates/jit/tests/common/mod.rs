@@ -19,7 +19,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
         }
         let gregs = &mut ctx.uc_mcontext.gregs;
         let pc = gregs[libc::REG_RIP as usize] as usize;
-        if let Some(fixup) = ox86_interp::guest_mem::fixup_for(pc) {
+        let fixup = ox86_interp::guest_mem::fixup_for(pc)
+            .or_else(|| ox86_x86::helpers::string::fixup_for(pc));
+        if let Some(fixup) = fixup {
             let write = (gregs[libc::REG_ERR as usize] as u64 >> 1) & 1;
             let gp = (gregs[libc::REG_TRAPNO as usize] == 13) as u64;
             gregs[libc::REG_RAX as usize] = addr as i64;

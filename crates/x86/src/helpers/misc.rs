@@ -93,6 +93,8 @@ pub mod feature {
     pub const BMI1: u32 = 1 << 3;
     /// Leaf 7 EBX: BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX).
     pub const BMI2: u32 = 1 << 8;
+    /// Leaf 7 EBX: enhanced REP MOVSB/STOSB (fast byte strings).
+    pub const ERMS: u32 = 1 << 9;
     /// Leaf 7 EBX: RDSEED.
     pub const RDSEED: u32 = 1 << 18;
     /// Leaf 7 EBX: ADCX and ADOX.
@@ -130,7 +132,7 @@ mod advertised {
     pub const LEAF1_ECX: u32 =
         SSE3 | PCLMULQDQ | SSSE3 | CX16 | SSE4_1 | SSE4_2 | MOVBE | POPCNT | AES | RDRAND;
     /// Leaf 7 subleaf 0 EBX.
-    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA;
+    pub const LEAF7_EBX: u32 = BMI1 | BMI2 | ERMS | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA;
     /// Leaf 8000_0001h ECX.
     pub const EXT1_ECX: u32 = LAHF_LM | ABM | PREFETCHW;
     /// Leaf 8000_0001h EDX.
@@ -379,7 +381,7 @@ mod tests {
             cpuid(7, 0),
             [
                 0,
-                BMI1 | BMI2 | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA,
+                BMI1 | BMI2 | ERMS | RDSEED | ADX | CLFLUSHOPT | CLWB | SHA,
                 0,
                 0
             ]

@@ -14,6 +14,7 @@ pub mod mmu;
 pub mod muldiv;
 pub mod random;
 pub mod sse;
+pub mod string;
 pub mod system;
 pub mod x87;
 
@@ -37,7 +38,7 @@ struct Registry {
 fn registry() -> &'static Registry {
     static REG: OnceLock<Registry> = OnceLock::new();
     REG.get_or_init(|| {
-        let families: [&'static [&'static HelperInfo]; 9] = [
+        let families: [&'static [&'static HelperInfo]; 10] = [
             flags::HELPERS,
             misc::HELPERS,
             mmu::HELPERS,
@@ -47,6 +48,7 @@ fn registry() -> &'static Registry {
             x87::HELPERS,
             bmi::HELPERS,
             random::HELPERS,
+            string::HELPERS,
         ];
         let list: Vec<&'static HelperInfo> =
             families.iter().flat_map(|f| f.iter().copied()).collect();

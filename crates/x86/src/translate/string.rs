@@ -10,6 +10,7 @@ use super::{Cx, Outcome};
 use crate::cc::CcKind;
 use crate::cpu::glob;
 use crate::cpu::reg::{RCX, RDI, RSI};
+use crate::helpers;
 use iced_x86::{Mnemonic, OpKind, Register};
 use ox86_ir::{Cond, Label, Opcode, Temp};
 
@@ -263,6 +264,37 @@ fn quadwords(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label, quads: u64) 
     cx.b.set_label(one_element);
 }
 
+/// Strings of at least this many bytes run as one host string instruction
+/// (`helpers::string`); shorter ones cost less as the IR loop than the
+/// helper call.
+const HOST_MIN_BYTES: u64 = 1024;
+
+/// User mode, REP MOVS or STOS with 64-bit addresses and no FS/GS source:
+/// with DF clear and at least `HOST_MIN_BYTES` to go, the whole string is
+/// one helper call (the host's `rep movs`/`rep stos`), then `done`;
+/// otherwise falls through to the loop.
+fn host_string(cx: &mut Cx, s: StrOp, done: Label) {
+    let seg = cx.insn.memory_segment();
+    if cx.mode.system || (s.kind == Kind::Movs && matches!(seg, Register::FS | Register::GS)) {
+        return;
+    }
+    let loop_ = cx.b.label();
+    let df = cx.g(glob::DF);
+    let forward = cx.b.movi(1);
+    cx.b.brcond(Cond::Ne, df, forward, loop_);
+    let rcx = cx.g(RCX);
+    let min = cx.b.movi(HOST_MIN_BYTES / s.size as u64);
+    cx.b.brcond(Cond::Ltu, rcx, min, loop_);
+    let size = cx.b.movi(s.size as u64);
+    let h = match s.kind {
+        Kind::Movs => &helpers::string::REP_MOVS,
+        _ => &helpers::string::REP_STOS,
+    };
+    cx.call(h, &[size]);
+    cx.b.br(done);
+    cx.b.set_label(loop_);
+}
+
 /// REP/REPE/REPNE: while rCX != 0, one element, rCX -= 1, and for
 /// CMPS/SCAS stop when ZF no longer matches the prefix.
 fn repeat(cx: &mut Cx, s: StrOp) {
@@ -272,6 +304,9 @@ fn repeat(cx: &mut Cx, s: StrOp) {
     // inside or after it.
     cx.cc_known = None;
     let bulk = matches!(s.kind, Kind::Movs | Kind::Stos) && s.addr_bits == 64 && s.size < 8;
+    if matches!(s.kind, Kind::Movs | Kind::Stos) && s.addr_bits == 64 {
+        host_string(cx, s, done);
+    }
     let fill = (bulk && s.kind == Kind::Stos).then(|| broadcast(cx, s.size));
     cx.b.set_label(top);
     let count = addr_reg(cx, s, RCX);
