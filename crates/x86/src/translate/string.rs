@@ -5,6 +5,9 @@
 //! REP STOS of bytes, words and doublewords move four quadwords, else one,
 //! at a time while they stay within a page on both sides (so they fault
 //! exactly where the elements would) and do not overlap their own source.
+//! In user mode, REP MOVS and REP STOS of a kilobyte or more with DF clear
+//! and 64-bit addresses are one helper call running the host's own string
+//! instruction (`helpers::string`).
 
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
