@@ -10,12 +10,18 @@
                      : [fin] "r"((uint64_t)F_ARITH)                                      \
                      : "cc")
 
-/* Up to ten attempts; returns the flags of the last. */
+/* Attempts until CF is set, with a PAUSE between them, up to a bound far
+ * beyond the ten Intel advises for RDRAND: RDSEED fails whenever the
+ * host's entropy source is drained, which on a loaded virtual machine can
+ * last for hundreds of attempts. Returns the flags of the last. */
 #define RETRY(insn, reg, out, flags)                                                      \
     do {                                                                                \
         uint8_t cf_ = 0;                                                                \
-        for (int i_ = 0; i_ < 10 && !cf_; i_++)                                          \
+        for (int i_ = 0; i_ < 1000000 && !cf_; i_++) {                                   \
+            if (i_)                                                                     \
+                __asm__ volatile("pause");                                              \
             DRAW(insn, reg, out, cf_, flags);                                           \
+        }                                                                               \
     } while (0)
 
 static int distinct(const uint64_t *v, int n)
