@@ -3,7 +3,7 @@
 //! ROUND and DPPS/DPPD. Each runs on the host under the guest MXCSR.
 
 use super::host;
-use super::lanes::{from_fn, get};
+use super::lanes::from_fn;
 use super::HelperInfo;
 use crate::cpu::CpuState;
 
@@ -27,27 +27,23 @@ fn round(
     f(mxcsr, a, b, 4 | (imm & 8))
 }
 
-/// DPPS: products of the lanes selected by imm[7:4], summed as
-/// ((p0 + p1) + (p2 + p3)), written to the lanes selected by imm[3:0].
+/// DPPS: the host's own DPPS with the product mask imm[7:4]; the sum goes
+/// to the lanes selected by imm[3:0]. Which NaN a sum of NaNs returns is
+/// the microarchitecture's (Sapphire Rapids and earlier Intel cores differ
+/// from a sum of MULPS, HADDPS and ADDSS), so the host's instruction is
+/// what the guest would see natively.
 fn dpps(mxcsr: u32, a: u128, b: u128, imm: u8) -> (u128, u32) {
-    let keep = from_fn::<u32>(|i| if imm >> (4 + i) & 1 != 0 { u32::MAX } else { 0 });
-    let (p, f1) = host::mulps(mxcsr, a & keep, b & keep, 0);
-    let (h, f2) = host::haddps(mxcsr, p, p, 0);
-    let (s, f3) = host::addss(mxcsr, h, h >> 32, 0);
-    let sum = get::<u32>(s, 0);
-    let r = from_fn::<u32>(|i| if imm >> i & 1 != 0 { sum } else { 0 });
-    (r, f1 | f2 | f3)
+    let (r, f) = host::dpps(mxcsr, a, b, imm | 0x0f);
+    let write = from_fn::<u32>(|i| if imm >> i & 1 != 0 { u32::MAX } else { 0 });
+    (r & write, f)
 }
 
-/// DPPD: products of the lanes selected by imm[5:4], summed, written to
-/// the lanes selected by imm[1:0].
+/// DPPD: the host's DPPD with the product mask imm[5:4], the sum written
+/// to the lanes selected by imm[1:0] (see `dpps`).
 fn dppd(mxcsr: u32, a: u128, b: u128, imm: u8) -> (u128, u32) {
-    let keep = from_fn::<u64>(|i| if imm >> (4 + i) & 1 != 0 { u64::MAX } else { 0 });
-    let (p, f1) = host::mulpd(mxcsr, a & keep, b & keep, 0);
-    let (s, f2) = host::haddpd(mxcsr, p, p, 0);
-    let sum = get::<u64>(s, 0);
-    let r = from_fn::<u64>(|i| if imm >> i & 1 != 0 { sum } else { 0 });
-    (r, f1 | f2)
+    let (r, f) = host::dppd(mxcsr, a, b, imm & 0x30 | 0x03);
+    let write = from_fn::<u64>(|i| if imm >> i & 1 != 0 { u64::MAX } else { 0 });
+    (r & write, f)
 }
 
 mxcsr_ops! {

@@ -371,6 +371,13 @@ xx_imm! {
     roundss = "roundss", [4, 12];
     roundpd = "roundpd", [4, 12];
     roundsd = "roundsd", [4, 12];
+    // Every product mask, all lanes written (the caller applies the
+    // write mask, which changes neither the sum nor the flags).
+    dpps = "dpps", [
+        0x0f, 0x1f, 0x2f, 0x3f, 0x4f, 0x5f, 0x6f, 0x7f,
+        0x8f, 0x9f, 0xaf, 0xbf, 0xcf, 0xdf, 0xef, 0xff
+    ];
+    dppd = "dppd", [0x03, 0x13, 0x23, 0x33];
 }
 
 gx! {
