@@ -31,27 +31,31 @@ pub const ENV_REG: u8 = hreg::RBP;
 pub const ENV_BIAS: i32 = 128;
 
 /// Globals that stay in host registers from TB to TB: RSP and RAX, the
-/// registers most TBs use; RBX, RBP and RDI, which gcc's code carries
-/// across the most TB boundaries (RBX and RBP hold values across calls and
-/// loops, RDI the first argument: together a third of the loads and stores
-/// of guest registers cc1's TBs make at their ends); and the lazy flags,
-/// which most TBs write (gcc's cc1 stores them at the end of seven TBs in
-/// ten) and few read. Wherever generated code jumps to other generated
-/// code, each is in its register; the prologue loads them from `CpuState`
-/// and the exits to the exec loop store them back (see `stubs`). Inside a
-/// TB they are globals like the others, but at block ends
-/// (`loops::canonicalize`). As (`CpuState` byte offset, host register).
+/// registers most TBs use; RBX, RBP, RDI, RSI and RDX, which compiled C
+/// carries across the most TB boundaries (RBX and RBP hold values across
+/// calls and loops, RDI, RSI and RDX the first three arguments; together
+/// the guest registers cc1's, lua's and a bytecode interpreter's generated
+/// code loads and stores most at TB ends); and the lazy flags, which most
+/// TBs write (gcc's cc1 stores them at the end of seven TBs in ten) and
+/// few read. Wherever generated code jumps to other generated code, each
+/// is in its register; the prologue loads them from `CpuState` and the
+/// exits to the exec loop store them back (see `stubs`). Inside a TB they
+/// are globals like the others, but at block ends (`loops::canonicalize`).
+/// As (`CpuState` byte offset, host register).
 /// RSP, RAX and the flags are in callee-saved registers, which keep them
-/// across calls of helpers that touch no guest state; RBX, RBP and RDI are
-/// in caller-saved ones (R8-R10: helpers seldom take four or five
-/// arguments, and the jump-table probe uses RAX, RCX and RDX), moved or
-/// stored around such calls like any other value.
-pub const PINNED: [(usize, u8); 8] = [
+/// across calls of helpers that touch no guest state; the others are in
+/// caller-saved ones (R8-R10, RSI and RDI: helpers seldom take four or
+/// five arguments), moved or stored around such calls like any other
+/// value. RAX, RCX and RDX stay free at block ends for the jump-table
+/// probe and the exit codes (RAX:RDX), and R11 is the scratch register.
+pub const PINNED: [(usize, u8); 10] = [
     (gpr_offset(ox86_x86::cpu::reg::RSP), hreg::RBX),
     (gpr_offset(ox86_x86::cpu::reg::RBX), hreg::R8),
     (gpr_offset(ox86_x86::cpu::reg::RBP), hreg::R9),
     (gpr_offset(ox86_x86::cpu::reg::RDI), hreg::R10),
     (gpr_offset(ox86_x86::cpu::reg::RAX), hreg::R15),
+    (gpr_offset(ox86_x86::cpu::reg::RSI), hreg::RSI),
+    (gpr_offset(ox86_x86::cpu::reg::RDX), hreg::RDI),
     (offset_of!(CpuState, cc_op), hreg::R12),
     (offset_of!(CpuState, cc_dst), hreg::R13),
     (offset_of!(CpuState, cc_src), hreg::R14),

@@ -43,8 +43,8 @@ fn check(j: &mut Jits, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> 
 }
 
 /// Compiles `ir`, runs it under the JIT and the interpreter from each
-/// state `VALUES` gives the registers (RSI points at `mem`, or is
-/// `keep_rsi`), and compares the guest state, the exit and `mem`.
+/// state `VALUES` gives the registers (RSI and R10 point at `mem`, or
+/// are `keep_rsi`: R10 for a base that is not a pinned global), and compares the guest state, the exit and `mem`.
 /// Returns the listing.
 fn check_one(j: &mut Jit, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) -> String {
     let id = j.compile(ir, PC).expect("compiles");
@@ -54,6 +54,7 @@ fn check_one(j: &mut Jit, ir: &IrBlock, mem: &mut [u64], keep_rsi: Option<u64>) 
             *r = VALUES[(n + k) % VALUES.len()].rotate_left(k as u32 * 7) ^ v;
         }
         env.regs[reg::RSI] = keep_rsi.unwrap_or(mem.as_ptr() as u64);
+        env.regs[reg::R10] = env.regs[reg::RSI];
         env.cc_dst = v;
         env.cc_src = !v;
         let mem0 = mem.to_vec();
@@ -553,7 +554,7 @@ fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
     let m = b.movi(3);
     let idx = b.and(r(reg::R11), m);
     let s = if k == 0 { idx } else { b.shli(idx, k) };
-    let a = b.add(r(reg::RSI), s);
+    let a = b.add(r(reg::R10), s);
     let a = b.addi(a, disp as u64);
     if opc.n_outs() == 1 {
         let v = b.load(opc, a);
@@ -562,7 +563,7 @@ fn scaled_index_block(opc: Opcode, k: u64, disp: i64, live: usize) -> IrBlock {
         b.store(opc, r(reg::RCX), a);
         let c = b.movi(0x5a5a_1234_8765_a5a5);
         let s2 = b.shli(idx, k);
-        let a2 = b.add(r(reg::RSI), s2);
+        let a2 = b.add(r(reg::R10), s2);
         let a2 = b.addi(a2, disp as u64);
         b.store(opc, c, a2);
     }
@@ -726,6 +727,7 @@ fn store_hook_sees_scaled_index_addresses() {
     let id = j.compile(&b, PC).expect("compiles");
     let mut env = CpuState::default();
     env.regs[reg::RSI] = mem.as_mut_ptr() as u64;
+    env.regs[reg::R10] = env.regs[reg::RSI];
     env.regs[reg::R11] = 6; // index 2
     HOOKED.lock().unwrap().clear();
     j.run(&mut env, id);
@@ -760,28 +762,28 @@ fn globals_are_stored_at_a_branch_only_on_the_paths_that_read_them() {
         let mut b = block();
         b.insn_start(PC);
         let t = b.add(r(reg::RAX), r(reg::RBX));
-        b.mov_to(r(reg::RSI), t);
+        b.mov_to(r(reg::R9), t);
         b.mov_to(r(reg::RCX), t);
         let taken = b.label();
         b.brcond(ox86_ir::Cond::Ltu, r(reg::RAX), r(reg::RBX), taken);
         let one = b.movi(1);
-        b.mov_to(r(reg::RSI), one);
+        b.mov_to(r(reg::R9), one);
         goto(&mut b, PC + 0x10, 0);
         b.set_label(taken);
         if both {
             let two = b.movi(2);
-            b.mov_to(r(reg::RSI), two);
+            b.mov_to(r(reg::R9), two);
         }
         goto(&mut b, PC + 0x20, 1);
         let code = insns(&check(&mut j, &b, &mut mem, None));
-        // RSI is never stored before the branch; when the taken path
+        // R9 is never stored before the branch; when the taken path
         // reads it, it is stored on that path only (right after a jump
         // over it, for the other path).
         let before: Vec<_> = code.iter().take_while(|i| !i.starts_with('j')).collect();
         let stores = before.iter().filter(|i| i.starts_with("mov [rbp")).count();
         assert_eq!(stores, 1, "{code:#?}");
         let after = &code[before.len() + 1];
-        assert_eq!(after.starts_with("mov [rbp-50h]"), !both, "{code:#?}");
+        assert_eq!(after.starts_with("mov [rbp-38h]"), !both, "{code:#?}");
     }
 }
 
@@ -1886,8 +1888,8 @@ fn flags_dead_at_entry_leave_their_registers_to_the_tb() {
     let mut mem = [0u64; 2];
     let mut b = block();
     b.insn_start(PC);
-    let v = b.or(r(reg::RDX), r(13));
-    b.mov_to(r(reg::RDX), v);
+    let v = b.or(r(reg::R9), r(13));
+    b.mov_to(r(reg::R9), v);
     b.mov_to(g(glob::CC_DST), v);
     b.mov_to(g(glob::CC_SRC), r(13));
     b.movi_to(g(glob::CC_OP), 0x17);
@@ -1906,9 +1908,9 @@ fn flags_dead_at_entry_leave_their_registers_to_the_tb() {
     assert!(code.iter().any(|i| i.starts_with("or r13,")), "{code:#?}");
 }
 
-/// `test edx, edx` as a TB's first instruction: the lazy result, RDX's
-/// low half, is one 32-bit load from RDX's `CpuState` field into CC_DST's
-/// register, not RDX loaded whole and then extended; every extension
+/// `test r9d, r9d` as a TB's first instruction: the lazy result, R9's
+/// low half, is one 32-bit load from R9's `CpuState` field into CC_DST's
+/// register, not R9 loaded whole and then extended; every extension
 /// width loads that way, and a global read again later in the block is
 /// loaded whole once.
 #[test]
@@ -1926,17 +1928,17 @@ fn an_extension_of_a_global_in_memory_is_a_narrow_load() {
         for read_again in [false, true] {
             let mut b = block();
             b.insn_start(PC);
-            let v = b.unop(opc, r(reg::RDX));
+            let v = b.unop(opc, r(reg::R9));
             b.mov_to(g(glob::CC_DST), v);
             b.movi_to(g(glob::CC_OP), 0x16);
             if read_again {
-                let w = b.addi(r(reg::RDX), 1);
+                let w = b.addi(r(reg::R9), 1);
                 b.mov_to(r(reg::RCX), w);
             }
             finish(&mut b);
             let code = insns(&check(&mut j, &b, &mut mem, None));
-            // RDX's field is at [rbp-70h].
-            let loads: Vec<_> = code.iter().filter(|i| i.contains("[rbp-70h]")).collect();
+            // R9's field is at [rbp-38h].
+            let loads: Vec<_> = code.iter().filter(|i| i.contains("[rbp-38h]")).collect();
             assert_eq!(loads.len(), 1, "{opc:?}: {code:#?}");
             // A 64-bit load names a 64-bit register and no width.
             let whole = loads[0]
