@@ -93,8 +93,6 @@ pub const ALLOCATABLE: [u8; 13] = [
 /// values of those globals are best computed in (`hints`): the registers
 /// no global is pinned to come first.
 pub const ALLOCATABLE_LEAF: [u8; 13] = [
-    hreg::RSI,
-    hreg::RDI,
     hreg::RDX,
     hreg::RCX,
     hreg::RAX,
@@ -105,6 +103,8 @@ pub const ALLOCATABLE_LEAF: [u8; 13] = [
     hreg::R8,
     hreg::R9,
     hreg::R10,
+    hreg::RSI,
+    hreg::RDI,
     hreg::RBX,
 ];
 
