@@ -72,7 +72,15 @@ fn string_ops_addr32() {
                     case.state.gpr[RSI] = junk | (128 + (rng.next() % 8) * size as u64);
                     case.state.gpr[RDI] = junk | (320 + (rng.next() % 8) * size as u64);
                     case.ptrs = vec![RSI, RDI];
-                    case.state.gpr[RCX] = junk | (rng.next() % 16);
+                    // A count from 1: with ECX zero, whether RCX, RSI and
+                    // RDI lose their upper halves is the implementation's
+                    // choice (Intel cores clear them, AMD's keep them).
+                    let count = if prefix.is_some() {
+                        1 + rng.next() % 15
+                    } else {
+                        rng.next() % 16
+                    };
+                    case.state.gpr[RCX] = junk | count;
                     if t % 2 == 1 {
                         case.state.rflags |= DF;
                     }
