@@ -35,9 +35,9 @@ fn masks(bits: u32) -> (u64, u16) {
 const TOP: u16 = 0x3800;
 
 /// An MMX instruction that reads MMX registers and writes none (a store
-/// to memory or a general register): Intel cores set TOP to 0 as for
-/// every MMX instruction, AMD's leave it, so TOP is not compared after
-/// one.
+/// to memory or a general register): a Sapphire Rapids host sets TOP to 0
+/// after one, as after every MMX instruction, an EPYC host left it, so
+/// TOP is not compared after one.
 fn reads_mmx_only(i: &Instruction) -> bool {
     let mm = |k: u32| i.op_kind(k) == OpKind::Register && i.op_register(k).is_mm();
     let reads = (0..i.op_count()).any(mm);
@@ -57,9 +57,9 @@ fn undefined_at(insns: &[Instruction], a: &Analysis, pc: Option<u64>) -> u32 {
 }
 
 /// The scratch bytes a store that faulted on the guard page above the
-/// scratch page may have written before it faulted: Intel cores write the
-/// part of a page-crossing store below the fault, AMD's write none of it.
-/// The widest such store is FXSAVE's 512 bytes.
+/// scratch page may have written before it faulted: a Sapphire Rapids host
+/// writes the part of a page-crossing store below the fault, an EPYC host
+/// wrote none of it. The widest such store is FXSAVE's 512 bytes.
 fn torn_store(native: Option<&Fault>) -> std::ops::Range<usize> {
     match native.map(|f| &f.kind) {
         Some(FaultKind::PageFault { addr, .. }) if *addr == GUARD_HI => {

@@ -345,14 +345,15 @@ impl<'a> Generator<'a> {
                 _ => return None,
             }
         }
-        // With a 32-bit address size and ECX zero, whether a repeated
-        // string instruction clears the upper halves of RCX, RSI and RDI
-        // is the implementation's choice (Intel cores clear them, AMD's
-        // keep them): such forms go without a repeat prefix (the x86
-        // crate's intops tests repeat them with counts from 1).
         if insn.is_string_instruction() {
             let rep = rng.below(3);
             if addr32 {
+                // With ECX zero, whether a repeated string instruction
+                // clears the upper halves of RCX, RSI and RDI is the
+                // core's choice (a Sapphire Rapids host clears them, an
+                // EPYC host kept them): no repeat prefix here (the x86
+                // crate's intops tests repeat from a count of 1). The
+                // draw above keeps the random stream as it was.
             } else if rep == 1 && op.can_use_rep_prefix() {
                 insn.set_has_rep_prefix(true);
             } else if rep == 2 && op.can_use_repne_prefix() {

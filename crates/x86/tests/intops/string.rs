@@ -73,8 +73,9 @@ fn string_ops_addr32() {
                     case.state.gpr[RDI] = junk | (320 + (rng.next() % 8) * size as u64);
                     case.ptrs = vec![RSI, RDI];
                     // A count from 1: with ECX zero, whether RCX, RSI and
-                    // RDI lose their upper halves is the implementation's
-                    // choice (Intel cores clear them, AMD's keep them).
+                    // RDI lose their upper halves is the core's choice (a
+                    // Sapphire Rapids host clears them, an EPYC host kept
+                    // them).
                     let count = if prefix.is_some() {
                         1 + rng.next() % 15
                     } else {
