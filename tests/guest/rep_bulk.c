@@ -4,10 +4,9 @@
  * RSI and RCX describe exactly the elements done, as the SDM specifies for
  * a restartable string instruction. */
 #include "check.h"
-#include <setjmp.h>
+#include "string_fault.h"
 #include <signal.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #define AREA 640
@@ -102,20 +101,6 @@ static void fills(void)
                 runs++;
             }
     printf("rep stos: %d fills match\n", runs);
-}
-
-static sigjmp_buf back;
-static volatile uint64_t fault_addr, fault_rdi, fault_rsi, fault_rcx;
-
-static void on_segv(int sig, siginfo_t *si, void *uc_)
-{
-    ucontext_t *uc = uc_;
-    (void)sig;
-    fault_addr = (uint64_t)si->si_addr;
-    fault_rdi = uc->uc_mcontext.gregs[REG_RDI];
-    fault_rsi = uc->uc_mcontext.gregs[REG_RSI];
-    fault_rcx = uc->uc_mcontext.gregs[REG_RCX];
-    siglongjmp(back, 1);
 }
 
 static void faults(void)

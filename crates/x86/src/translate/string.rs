@@ -204,6 +204,18 @@ fn broadcast(cx: &mut Cx, size: u32) -> Temp {
     cx.b.binop(Opcode::Mul, v, k)
 }
 
+/// Goes on only while DF is clear and RCX counts at least `elements`
+/// elements; otherwise branches to `other`. Returns RCX and the count.
+fn forward_with_at_least(cx: &mut Cx, elements: u64, other: Label) -> (Temp, Temp) {
+    let df = cx.g(glob::DF);
+    let forward = cx.b.movi(1);
+    cx.b.brcond(Cond::Ne, df, forward, other);
+    let rcx = cx.g(RCX);
+    let need = cx.b.movi(elements);
+    cx.b.brcond(Cond::Ltu, rcx, need, other);
+    (rcx, need)
+}
+
 /// Inside the REP loop (rCX != 0): if `quads` quadwords' worth of
 /// elements remain, DF is clear and neither side's accesses cross a page
 /// (nor does a MOVS destination lie less than 8 bytes above its source),
@@ -212,12 +224,7 @@ fn broadcast(cx: &mut Cx, size: u32) -> Temp {
 fn quadwords(cx: &mut Cx, s: StrOp, fill: Option<Temp>, top: Label, quads: u64) {
     let one_element = cx.b.label();
     let bytes = 8 * quads;
-    let df = cx.g(glob::DF);
-    let forward = cx.b.movi(1);
-    cx.b.brcond(Cond::Ne, df, forward, one_element);
-    let rcx = cx.g(RCX);
-    let need = cx.b.movi(bytes / s.size as u64);
-    cx.b.brcond(Cond::Ltu, rcx, need, one_element);
+    let (rcx, need) = forward_with_at_least(cx, bytes / s.size as u64, one_element);
     let page_off = cx.b.movi(0xfff);
     let last_start = cx.b.movi(0x1000 - bytes);
     let dst = cx.g(RDI);
@@ -282,12 +289,7 @@ fn host_string(cx: &mut Cx, s: StrOp, done: Label) {
         return;
     }
     let loop_ = cx.b.label();
-    let df = cx.g(glob::DF);
-    let forward = cx.b.movi(1);
-    cx.b.brcond(Cond::Ne, df, forward, loop_);
-    let rcx = cx.g(RCX);
-    let min = cx.b.movi(HOST_MIN_BYTES / s.size as u64);
-    cx.b.brcond(Cond::Ltu, rcx, min, loop_);
+    forward_with_at_least(cx, HOST_MIN_BYTES / s.size as u64, loop_);
     let size = cx.b.movi(s.size as u64);
     let h = match s.kind {
         Kind::Movs => &helpers::string::REP_MOVS,
