@@ -153,6 +153,12 @@ pub struct Background {
     epoch: u64,
     /// Jobs taken off `Queue::done`.
     taken: u64,
+    /// Finished jobs taken off `Queue::done` and not yet handed out: every
+    /// finished job is taken in one hold of the lock.
+    ready: VecDeque<Done>,
+    /// Installed TBs' buffers, for `Queue::spare` at the next hold of the
+    /// lock.
+    returned: Vec<Compiled>,
     /// Whether the thread times its jobs (`--stats`).
     timed: bool,
 }
@@ -167,6 +173,8 @@ impl Background {
             next_seq: 0,
             epoch: 0,
             taken: 0,
+            ready: VecDeque::new(),
+            returned: Vec::new(),
             timed,
         }
     }
@@ -204,6 +212,7 @@ impl Background {
         };
         let mut q = self.shared.lock();
         q.jobs.push(job);
+        q.spare.append(&mut self.returned);
         self.shared.submitted.fetch_add(1, Ordering::Release);
         if q.sleeping {
             q.sleeping = false;
@@ -212,14 +221,18 @@ impl Background {
         seq
     }
 
-    /// A finished job, if there is one.
+    /// A finished job, if there is one. Takes every finished job at once,
+    /// and gives back the buffers returned meanwhile (`recycle`), in one
+    /// hold of the lock.
     pub fn poll(&mut self) -> Option<Done> {
-        if self.shared.completed.load(Ordering::Acquire) == self.taken {
-            return None;
+        if self.ready.is_empty() && self.shared.completed.load(Ordering::Acquire) != self.taken {
+            let mut q = self.shared.lock();
+            // Moved element by element: each side's buffers stay its own.
+            self.ready.extend(q.done.drain(..));
+            q.spare.append(&mut self.returned);
+            self.taken += self.ready.len() as u64;
         }
-        let done = self.shared.lock().done.pop_front();
-        self.taken += done.is_some() as u64;
-        done
+        self.ready.pop_front()
     }
 
     /// The next finished job, waiting for it.
@@ -243,9 +256,10 @@ impl Background {
         }
     }
 
-    /// Gives an installed TB's buffers back to the thread.
-    pub fn recycle(&self, c: Compiled) {
-        self.shared.lock().spare.push(c);
+    /// Gives an installed TB's buffers back to the thread (at the next
+    /// `poll` or `submit`).
+    pub fn recycle(&mut self, c: Compiled) {
+        self.returned.push(c);
     }
 
     /// A new epoch after a flush: queued jobs are dropped (their IR is
@@ -335,9 +349,20 @@ fn spawn(shared: Arc<Shared>, compiler: Compiler, timed: bool) -> std::io::Resul
 fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
     let mut opt = ox86_ir::opt::Optimizer::default();
     let mut ir = IrBlock::new(&ox86_x86::GLOBALS);
+    // The last job's outcome, queued in the same hold of the lock that
+    // takes the next job.
+    let mut finished: Option<Done> = None;
     loop {
         let (job, mut out) = {
             let mut q = shared.lock();
+            if let Some(done) = finished.take() {
+                q.done.push_back(done);
+                shared.completed.fetch_add(1, Ordering::Release);
+                if q.waiting {
+                    q.waiting = false;
+                    shared.finished.notify_one();
+                }
+            }
             loop {
                 if !q.paused {
                     if let Some(slot) = q.restart.take() {
@@ -351,7 +376,11 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
                 }
                 if q.busy {
                     q.busy = false;
-                    shared.idle.notify_all();
+                    // Only a fork waits for that (and pauses first); a
+                    // notification is a system call, made holding the lock.
+                    if q.paused {
+                        shared.idle.notify_all();
+                    }
                     if !q.paused {
                         let seen = shared.submitted.load(Ordering::Acquire);
                         drop(q);
@@ -398,8 +427,7 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
         } else {
             0
         };
-        let mut q = shared.lock();
-        q.done.push_back(Done {
+        finished = Some(Done {
             seq: job.seq,
             epoch: job.epoch,
             pc: job.pc,
@@ -407,10 +435,5 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
             ir: job.ir,
             ns,
         });
-        shared.completed.fetch_add(1, Ordering::Release);
-        if q.waiting {
-            q.waiting = false;
-            shared.finished.notify_one();
-        }
     }
 }

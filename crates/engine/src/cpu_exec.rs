@@ -431,7 +431,7 @@ impl Engine {
         if let JobIr::Optimised(ir) = ir {
             self.spare_ir = Some(ir);
         }
-        let bg = self.bg.as_ref().expect("a compile thread");
+        let bg = self.bg.as_mut().expect("a compile thread");
         if epoch != bg.epoch() {
             if let Ok(c) = result {
                 bg.recycle(c);
