@@ -12,7 +12,9 @@
 //! the code cache starts a new epoch: queued jobs are dropped, results of
 //! the old epoch ignored, and the thread goes on at the `Jit`'s new slot.
 //! A submitted job reads its IR from the TB cached for the interpreter
-//! meanwhile; a job waited for brings its optimised IR.
+//! meanwhile (or, for a loop region, from a TB of its own, the code
+//! compiled before it running meanwhile); a job waited for brings its
+//! optimised IR.
 //!
 //! Neither thread frees or grows memory the other allocated: with glibc's
 //! per-thread arenas that would make each wait for the other's arena lock
@@ -45,7 +47,9 @@ const SPIN: Duration = Duration::from_micros(200);
 
 /// The IR of a job, back in `Done` for the exec loop to drop or reuse.
 pub enum JobIr {
-    /// The IR of a TB cached for the interpreter meanwhile, not optimised.
+    /// The IR of a TB made for the job, not optimised: the TB cached for
+    /// the interpreter meanwhile, or a loop region (not cached: the code
+    /// compiled before it runs meanwhile).
     Cached(Arc<Tb>),
     /// Optimised IR of a compile the exec loop waits for.
     Optimised(IrBlock),

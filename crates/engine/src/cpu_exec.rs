@@ -150,7 +150,8 @@ const LOOP_SAMPLE: u32 = 8192;
 const CONFLICTS_TO_GROW: u64 = 20_000;
 
 /// TBs waiting for the compile thread at most: past that, code due for
-/// compiling is compiled at once (on the thread, waited for). This bounds
+/// compiling is interpreted again and counted again, and a loop region
+/// is compiled at once (on the thread, waited for). This bounds
 /// the memory of the TBs cached for the interpreter meanwhile (sqlite's
 /// start-up had a thousand waiting, 2.6 MB of IR; with 256 its peak RSS is
 /// that without the thread) and costs nothing measurable.
@@ -195,7 +196,8 @@ pub struct Engine {
     perfmap: Option<PerfMap>,
     /// The compile thread, when there is one.
     pub(crate) bg: Option<Background>,
-    /// Submitted jobs by number, with the interpreted TB cached meanwhile
+    /// Submitted jobs by number, with the TB cached meanwhile: an
+    /// interpreted one, or the compiled TB a loop region replaces
     /// (compiles waited for are not here).
     pending: HashMap<u64, Arc<Tb>, crate::hash::BuildWordHasher>,
     /// Pcs whose TB needs fewer instructions to compile (too many spill
@@ -363,11 +365,13 @@ impl Engine {
     /// compile thread, submitted to it and interpreted: `submit`).
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
-        if self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after {
-            if !self.spilled.contains(&pc)
-                && self.pending.len() < MAX_PENDING
-                && self.compile_thread()
-            {
+        let due = self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after;
+        let spilled = self.spilled.contains(&pc);
+        // With the compile thread's queue full, the code is interpreted
+        // again (and counted again) rather than compiled and waited for.
+        let full = self.pending.len() >= MAX_PENDING && self.bg.is_some();
+        if due && (spilled || !full) {
+            if !spilled && self.compile_thread() {
                 return FirstTierRun::Interpreted(self.submit(env));
             }
             let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
@@ -428,9 +432,14 @@ impl Engine {
             ir,
             ns,
         } = done;
-        if let JobIr::Optimised(ir) = ir {
-            self.spare_ir = Some(ir);
-        }
+        // The TB the job was made from, which knows the code it covers.
+        let made_from = match ir {
+            JobIr::Optimised(ir) => {
+                self.spare_ir = Some(ir);
+                None
+            }
+            JobIr::Cached(tb) => Some(tb),
+        };
         let bg = self.bg.as_mut().expect("a compile thread");
         if epoch != bg.epoch() {
             if let Ok(c) = result {
@@ -449,7 +458,8 @@ impl Engine {
             Err(JitError::TooManySpills(_)) => {
                 // Translated again, shorter, by the exec loop's thread.
                 self.spilled.insert(pc);
-                if let Some(old) = waiting.filter(|old| self.caches(old)) {
+                // (A compiled TB waiting for its loop region stays.)
+                if let Some(old) = waiting.filter(|old| old.jit.is_none() && self.caches(old)) {
                     self.cache.remove(&old);
                 }
                 return None;
@@ -471,11 +481,16 @@ impl Engine {
             jit.invalidate(id);
             return None;
         }
+        if let Some(old_id) = old.jit {
+            // A loop region replaces the code compiled before it.
+            self.jit_mut().invalidate(old_id);
+        }
+        let covers = made_from.as_ref().unwrap_or(&old);
         let tb = Arc::new(Tb {
             key: old.key,
             phys2: None,
-            size: old.size,
-            n_insns: old.n_insns,
+            size: covers.size,
+            n_insns: covers.n_insns,
             interp: None,
             jit: Some(id),
         });
@@ -885,7 +900,9 @@ impl Engine {
     /// direct exit `from` (if any): when that exit jumps back (to a pc on
     /// the same page, not above its own TB's), the code at `tb` heads a
     /// loop, and is translated again as a loop region (once per pc; see
-    /// `region` in the translator). Returns the TB to run.
+    /// `region` in the translator). With the compile thread the region is
+    /// compiled there and `tb` runs until it is installed, else at once.
+    /// Returns the TB to run.
     fn loop_head(
         &mut self,
         tb: Arc<Tb>,
@@ -916,6 +933,10 @@ impl Engine {
         {
             return tb;
         }
+        if self.bg.as_ref().is_some_and(|bg| bg.started()) && self.pending.len() < MAX_PENDING {
+            self.submit_region(tb.clone());
+            return tb;
+        }
         // The new TB replaces the old one in the cache and the jump cache
         // (removing it would empty the jump cache).
         if let Some(id) = tb.jit {
@@ -924,6 +945,24 @@ impl Engine {
         let tb = self.translate(pc);
         self.jmp.set(tb.clone());
         tb
+    }
+
+    /// The loop region at `old`'s pc goes to the compile thread; `old`
+    /// runs until it is installed in its place (`install`).
+    fn submit_region(&mut self, old: Arc<Tb>) {
+        let pc = old.key.pc;
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
+        let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
+        // As in `submit`.
+        let ir = ox86_ir::IrBlock {
+            ops: t.ir.ops.clone(),
+            ..t.ir
+        };
+        let region = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
+        self.spare_ir = Some(t.ir);
+        let bg = self.bg.as_mut().expect("a compile thread");
+        let seq = bg.submit(pc, JobIr::Cached(region), mxcsr_at_entry);
+        self.pending.insert(seq, old);
     }
 
     /// The TB at `pc` checked MXCSR at its entry and found it not the
