@@ -192,6 +192,10 @@ pub struct Engine {
     mxcsr_per_insn: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
     /// The last TB's IR when nothing kept it: its buffer is reused.
     spare_ir: Option<ox86_ir::IrBlock>,
+    /// Op buffers of queued TBs' IR back from installed TBs, for the next
+    /// TBs queued: a queued TB's IR is a copy (see `submit`), and copies
+    /// of several kilobytes each were the allocator's slowest work.
+    queued_ops: Vec<Vec<ox86_ir::Op>>,
     /// `--perfmap`: where compiled TBs are listed for `perf`.
     perfmap: Option<PerfMap>,
     /// The compile thread, when there is one.
@@ -279,6 +283,7 @@ impl Engine {
             sys: Default::default(),
             opt: Default::default(),
             spare_ir: None,
+            queued_ops: Vec::new(),
             tier: FirstTier::default(),
             loop_heads: Default::default(),
             mxcsr_per_insn: Default::default(),
@@ -395,13 +400,7 @@ impl Engine {
         let pc = env.rip;
         let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
-        // A copy of the size it needs is kept, the translator's buffer
-        // reused: queued TBs are many at times (sqlite's start-up), and the
-        // buffer is several times larger.
-        let ir = ox86_ir::IrBlock {
-            ops: t.ir.ops.clone(),
-            ..t.ir
-        };
+        let ir = self.queued_copy(&t.ir);
         let tb = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
         self.spare_ir = Some(t.ir);
         self.cache.insert(tb.clone());
@@ -411,6 +410,38 @@ impl Engine {
         self.pending.insert(seq, tb.clone());
         self.stats.tbs_interpreted += 1;
         self.interpret(env, &tb)
+    }
+
+    /// A copy of `ir` to queue, the translator's buffer kept for reuse:
+    /// queued TBs are many at times (sqlite's start-up), and that buffer
+    /// is several times larger than most TBs need. The copy's buffer is
+    /// one an installed TB gave back (`reclaim`), if there is one.
+    fn queued_copy(&mut self, ir: &ox86_ir::IrBlock) -> ox86_ir::IrBlock {
+        let mut ops = self.queued_ops.pop().unwrap_or_default();
+        ops.clear();
+        ops.extend_from_slice(&ir.ops);
+        ox86_ir::IrBlock {
+            ops,
+            globals: ir.globals,
+            n_temps: ir.n_temps,
+            n_labels: ir.n_labels,
+        }
+    }
+
+    /// Keeps the op buffer of a queued TB that nothing else holds now
+    /// for `queued_copy` (a few dozen buffers at most, none of a large TB:
+    /// the queue's own size bounds the memory they take).
+    fn reclaim(&mut self, tb: Arc<Tb>) {
+        const KEPT: usize = 64;
+        const LARGEST: usize = 512;
+        if self.queued_ops.len() >= KEPT {
+            return;
+        }
+        if let Some(mut itb) = Arc::into_inner(tb).and_then(|tb| tb.interp) {
+            if itb.ir.ops.capacity() <= LARGEST {
+                self.queued_ops.push(std::mem::take(&mut itb.ir.ops));
+            }
+        }
     }
 
     /// Installs every job the compile thread has finished.
@@ -496,6 +527,10 @@ impl Engine {
         });
         self.cache.insert(tb.clone());
         self.jmp.set(tb);
+        if let Some(made_from) = made_from {
+            self.reclaim(made_from);
+        }
+        self.reclaim(old);
         Some(id)
     }
 
@@ -953,11 +988,7 @@ impl Engine {
         let pc = old.key.pc;
         let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
-        // As in `submit`.
-        let ir = ox86_ir::IrBlock {
-            ops: t.ir.ops.clone(),
-            ..t.ir
-        };
+        let ir = self.queued_copy(&t.ir);
         let region = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
         self.spare_ir = Some(t.ir);
         let bg = self.bg.as_mut().expect("a compile thread");
