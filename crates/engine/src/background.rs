@@ -25,8 +25,9 @@
 //! Waking a sleeping thread costs a system call too, so each side polls a
 //! little before it sleeps (yielding the CPU meanwhile, in case the other
 //! side needs it): new code comes in bursts. By default the engine starts
-//! no thread unless a CPU is idle for it (`cpu_exec::idle_cpu`): on a busy
-//! host the two would only take turns.
+//! no thread unless a CPU is idle for it (`cpu_exec::idle_cpu`, looked at
+//! again now and then while it is not): on a busy host the two would only
+//! take turns.
 //!
 //! The thread starts with the first job. Fork: the host child has only the
 //! forking thread. The fork is made with the thread stopped between two
@@ -195,6 +196,15 @@ impl Background {
             None => Ok(()),
             Some(compiler) => spawn(self.shared.clone(), compiler, self.timed),
         }
+    }
+
+    /// Replaces the compiler of a thread not started yet with `compiler`
+    /// (the exec loop's thread compiled meanwhile, at slots after the old
+    /// one's), and forgets a restart for the old.
+    pub fn renew(&mut self, compiler: Compiler) {
+        debug_assert!(!self.started(), "the thread has its compiler");
+        self.unstarted = Some(compiler);
+        self.shared.lock().restart = None;
     }
 
     /// The current epoch: results of another are stale.

@@ -64,8 +64,8 @@ pub enum CompileThread {
     /// Never: everything is compiled on the guest's thread.
     #[default]
     Off,
-    /// When a CPU is idle for it as the guest starts to need compiles
-    /// (`idle_cpu`): the thread's extra work (code is translated twice and
+    /// When a CPU is idle for it as the guest starts to need compiles, or
+    /// later (`idle_cpu`): the thread's extra work (code is translated twice and
     /// interpreted while it waits) pays only with a CPU of its own.
     Auto,
     /// Always (tests).
@@ -149,6 +149,9 @@ const LOOP_SAMPLE: u32 = 8192;
 /// with the small table, a fifth of its run time.
 const CONFLICTS_TO_GROW: u64 = 20_000;
 
+/// How long a host found busy goes without another look (`idle_cpu`).
+const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// TBs waiting for the compile thread at most: past that, code due for
 /// compiling is interpreted again and counted again, and a loop region
 /// is compiled at once (on the thread, waited for). This bounds
@@ -192,6 +195,8 @@ pub struct Engine {
     mxcsr_per_insn: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
     /// The last TB's IR when nothing kept it: its buffer is reused.
     spare_ir: Option<ox86_ir::IrBlock>,
+    /// When `idle_cpu` last found the host busy, the thread not started.
+    busy_at: Option<std::time::Instant>,
     /// Op buffers of queued TBs' IR back from installed TBs, for the next
     /// TBs queued: a queued TB's IR is a copy (see `submit`), and copies
     /// of several kilobytes each were the allocator's slowest work.
@@ -284,6 +289,7 @@ impl Engine {
             opt: Default::default(),
             spare_ir: None,
             queued_ops: Vec::new(),
+            busy_at: None,
             tier: FirstTier::default(),
             loop_heads: Default::default(),
             mxcsr_per_insn: Default::default(),
@@ -361,7 +367,7 @@ impl Engine {
         self.jit.is_some()
             && self.opts.jit_after > 1
             && !self.compare.active()
-            && (self.bg.is_some() || self.tier.admits(pc))
+            && (self.bg.as_ref().is_some_and(|bg| bg.started()) || self.tier.admits(pc))
     }
 
     /// A run of the code at `env.rip`, which has no cached TB, in the
@@ -535,14 +541,27 @@ impl Engine {
     }
 
     /// Whether there is a compile thread, started now if need be (without
-    /// one, everything is compiled on this thread from then on).
+    /// one, the code is compiled on this thread). With `Auto`, a host
+    /// found busy is looked at again `IDLE_RECHECK` later: a task that was
+    /// runnable for a moment (the parent not yet waiting, a pipeline's
+    /// other end starting) does not keep the thread off for the run.
     fn compile_thread(&mut self) -> bool {
-        let Some(bg) = &mut self.bg else {
+        let Some(bg) = &self.bg else {
             return false;
         };
-        if !bg.started() && self.opts.compile_thread == CompileThread::Auto && !idle_cpu() {
-            self.stop_compile_thread();
-            return false;
+        if !bg.started() && self.opts.compile_thread == CompileThread::Auto {
+            if self.busy_at.is_some_and(|t| t.elapsed() < IDLE_RECHECK) {
+                return false;
+            }
+            if !idle_cpu() {
+                self.busy_at = Some(std::time::Instant::now());
+                return false;
+            }
+            if self.busy_at.is_some() {
+                // This thread compiled meanwhile: the thread goes on after.
+                let compiler = self.jit_compiler();
+                self.bg.as_mut().expect("a compile thread").renew(compiler);
+            }
         }
         let bg = self.bg.as_mut().expect("a compile thread");
         if let Err(e) = bg.start() {
