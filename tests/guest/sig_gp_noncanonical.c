@@ -1,8 +1,9 @@
 /* An access to a non-canonical address is a general-protection fault,
  * which Linux reports as SIGSEGV with si_code SI_KERNEL and no address
  * (not the page fault a canonical address would give): loads and stores
- * of each size, repeated so that the code runs both before and after it
- * is compiled. */
+ * of each size, and calls to such an address, whose instruction fetch
+ * faults; repeated so that the code runs both before and after it is
+ * compiled. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -60,17 +61,20 @@ int main(void)
             for (int size = 1; size <= 8; size *= 2) {
                 if (size == 2)
                     continue;
-                for (int write = 0; write < 2; write++) {
+                for (int write = 0; write < 3; write++) {
                     code = -1;
                     if (sigsetjmp(back, 1) == 0) {
-                        if (write)
+                        if (write == 2)
+                            ((void (*)(void))(uintptr_t)p)();
+                        else if (write)
                             store(p, size);
                         else
                             load(p, size);
                     }
+                    static const char *const what[] = { "load", "store", "call" };
                     if (round == 0 || round == 39)
-                        printf("%d %d %s%d: code %d, addr %s\n", round, k, write ? "store" : "load",
-                               size, code, addr == 0 ? "0" : addr == (void *)p ? "the address" : "other");
+                        printf("%d %d %s%d: code %d, addr %s\n", round, k, what[write], size, code,
+                               addr == 0 ? "0" : addr == (void *)p ? "the address" : "other");
                 }
             }
         }

@@ -23,11 +23,18 @@ extern "C" fn raise_fetch_fault(
         }
         return 0;
     }
-    env.raise(excp::PF, addr, false);
+    // A fetch from a non-canonical address (a jump or return there) is a
+    // #GP, which Linux reports without an address.
+    if ((addr as i64) << 16 >> 16) as u64 != addr {
+        env.raise(excp::GP, 0, false);
+    } else {
+        env.raise(excp::PF, addr, false);
+    }
     0
 }
 
-/// `raise_fetch_fault(addr)`: records #PF for an instruction fetch at `addr`.
+/// `raise_fetch_fault(addr)`: records #PF (#GP at a non-canonical
+/// address) for an instruction fetch at `addr`.
 pub static RAISE_FETCH_FAULT: HelperInfo = HelperInfo {
     name: "raise_fetch_fault",
     func: raise_fetch_fault,
