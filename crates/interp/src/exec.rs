@@ -270,8 +270,10 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 let v = (h.func)(f.env, args[0], args[1], args[2], args[3], args[4]);
                 f.set(op.outs[0], v);
             }
-            Opcode::GotoTb => return TbExit::Direct(op.consts[0] as u8),
-            Opcode::LookupAndGotoPtr => return TbExit::Indirect,
+            Opcode::GotoTb | Opcode::CallTb => return TbExit::Direct(op.consts[0] as u8),
+            Opcode::LookupAndGotoPtr | Opcode::LookupCall | Opcode::LookupRet => {
+                return TbExit::Indirect
+            }
             Opcode::Raise => {
                 let v = op.consts[0];
                 if f.env.exception.pending == 0 {

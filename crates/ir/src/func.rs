@@ -357,6 +357,27 @@ impl IrBlock {
         self.push(Op::new(Opcode::LookupAndGotoPtr));
     }
 
+    /// Leaves through direct-exit slot `n` for a CALL returning to `ret`.
+    pub fn call_tb(&mut self, n: u64, ret: u64) {
+        let mut op = Op::new(Opcode::CallTb);
+        op.consts[0] = n;
+        op.consts[1] = ret;
+        self.push(op);
+    }
+
+    /// Leaves through the jump-cache lookup of the current rip for an
+    /// indirect CALL returning to `ret`.
+    pub fn lookup_call(&mut self, ret: u64) {
+        let mut op = Op::new(Opcode::LookupCall);
+        op.consts[0] = ret;
+        self.push(op);
+    }
+
+    /// Leaves through the jump-cache lookup of the current rip for a RET.
+    pub fn lookup_ret(&mut self) {
+        self.push(Op::new(Opcode::LookupRet));
+    }
+
     /// Leaves to the exec loop with exception `excp`.
     pub fn raise(&mut self, excp: u64) {
         let mut op = Op::new(Opcode::Raise);

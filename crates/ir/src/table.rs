@@ -196,6 +196,15 @@ ir_ops! {
     GotoTb = "goto_tb": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
     /// indirect exit: look rip up in the jump cache, else return to the loop
     LookupAndGotoPtr = "lookup_and_goto_ptr": 0, 0, 0, SIDE_EFFECTS | TB_EXIT | BB_END;
+    /// `goto_tb` of a guest CALL whose return address is r: the JIT records
+    /// r for the `lookup_ret` that returns there; constants: n, r
+    CallTb = "call_tb": 0, 0, 2, SIDE_EFFECTS | TB_EXIT | BB_END;
+    /// `lookup_and_goto_ptr` of an indirect guest CALL whose return address
+    /// is r (recorded as by `call_tb`); constant: r
+    LookupCall = "lookup_call": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
+    /// `lookup_and_goto_ptr` of a guest RET: the JIT first tries the
+    /// return address the matching CALL recorded
+    LookupRet = "lookup_ret": 0, 0, 0, SIDE_EFFECTS | TB_EXIT | BB_END;
     /// leave the TB to the exec loop with exception number n; rip already written
     Raise = "raise": 0, 0, 1, SIDE_EFFECTS | TB_EXIT | BB_END;
 }

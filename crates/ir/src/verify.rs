@@ -76,7 +76,7 @@ pub fn verify(block: &IrBlock, helpers: &dyn HelperNames, n_helpers: u32) -> Res
             Opcode::StXmm if ![16, 16 | XMM_ALIGNED].contains(&op.consts[1]) => {
                 return Err(err(i, "st_xmm size must be 16 or 16 | XMM_ALIGNED".into()));
             }
-            Opcode::GotoTb if op.consts[0] > 1 => {
+            Opcode::GotoTb | Opcode::CallTb if op.consts[0] > 1 => {
                 return Err(err(i, "goto_tb slot must be 0 or 1".into()));
             }
             _ => {}

@@ -125,12 +125,29 @@ pub const CALLEE_SAVED: [u8; 5] = [hreg::RBX, hreg::R12, hreg::R13, hreg::R14, h
 /// Helper argument registers after `env` (RDI).
 pub const ARG_REGS: [u8; 5] = [hreg::RSI, hreg::RDX, hreg::RCX, hreg::R8, hreg::R9];
 
-/// 8-byte spill slots at `[rsp + 8 * k]` in the frame every TB shares.
-pub const N_SLOTS: usize = 255;
+/// 8-byte spill slots, at `CpuState.spill` (generated code moves the host
+/// stack pointer: see `ras`).
+pub const N_SLOTS: usize = ox86_x86::cpu::SPILL_SLOTS;
 
-/// Frame size below the saved registers; keeps RSP 16-byte aligned in
-/// generated code (6 pushes + return address + FRAME is a multiple of 16).
-pub const FRAME: i32 = 8 * N_SLOTS as i32;
+/// `ENV_REG` displacement of spill slot 0.
+pub const SPILL_DISP: i32 = env_disp(offset_of!(CpuState, spill));
+
+/// `ENV_REG` displacement of `CpuState.ras_base`.
+pub const RAS_BASE_DISP: i32 = env_disp(offset_of!(CpuState, ras_base));
+
+/// `ENV_REG` displacement of `CpuState.ras_limit`.
+pub const RAS_LIMIT_DISP: i32 = env_disp(offset_of!(CpuState, ras_limit));
+
+/// Entries the return-address stack holds (see `ras`).
+pub const RAS_DEPTH: i32 = 128;
+
+/// Bytes of one return-address stack entry: {host return address, guest
+/// return address}, which keeps the host stack 16-byte aligned.
+pub const RAS_ENTRY: i32 = 16;
+
+/// Bytes from `CpuState.ras_base` up to the saved callee-saved registers:
+/// the empty stack's sentinel entry and 8 bytes that align the stack.
+pub const BASE_TO_SAVED: i32 = RAS_ENTRY + 8;
 
 /// Exit code kinds in the low 3 bits of RAX when generated code returns.
 pub mod exit {

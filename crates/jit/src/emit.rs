@@ -2,7 +2,7 @@
 //! frame-slot accesses with the shortest displacement, jumps and calls to
 //! absolute host addresses, and condition-code dispatch.
 
-use crate::abi::{hreg, SCRATCH};
+use crate::abi::{hreg, SCRATCH, SPILL_DISP};
 use crate::gen::Gen;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ox86_ir::{Cond, Opcode};
@@ -130,31 +130,23 @@ impl Gen {
         }
     }
 
-    /// `r = frame slot s`.
+    /// `r = spill slot s`.
     pub fn ld_slot(&mut self, r: u8, s: u32) {
-        let d = 8 * s as i32;
-        if d < 128 {
-            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [BYTE rsp + d as i8]);
-        } else {
-            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rsp + d]);
-        }
+        let d = SPILL_DISP + 8 * s as i32;
+        dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rbp + d]);
     }
 
-    /// `frame slot s = r`.
+    /// `spill slot s = r`.
     pub fn st_slot(&mut self, s: u32, r: u8) {
-        let d = 8 * s as i32;
-        if d < 128 {
-            dynasm!(self.a ; .arch x64 ; mov QWORD [BYTE rsp + d as i8], Rq(r));
-        } else {
-            dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + d], Rq(r));
-        }
+        let d = SPILL_DISP + 8 * s as i32;
+        dynasm!(self.a ; .arch x64 ; mov QWORD [rbp + d], Rq(r));
     }
 
-    /// `frame slot s = c`, through the scratch register if needed.
+    /// `spill slot s = c`, through the scratch register if needed.
     pub fn st_slot_imm(&mut self, s: u32, c: u64) {
-        let d = 8 * s as i32;
+        let d = SPILL_DISP + 8 * s as i32;
         if fits_i32(c) {
-            dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + d], c as i32);
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rbp + d], c as i32);
         } else {
             self.mov_ri(SCRATCH, c);
             self.st_slot(s, SCRATCH);

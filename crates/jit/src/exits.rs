@@ -224,7 +224,7 @@ impl Gen {
     /// jump back (to `pc` not above the TB's) on the TB's page, in user
     /// mode. It needs no `exit_request` test of its own: a request sets
     /// the countdown to 1 (`CpuState::request_exit`), so the jump leaves.
-    fn counts_down(&self, pc: u64) -> bool {
+    pub(crate) fn counts_down(&self, pc: u64) -> bool {
         let page = !(ox86_x86::translate::PAGE_SIZE - 1);
         pc <= self.tb_pc && pc & page == self.tb_pc & page && self.opts.store_hook.is_none()
     }
@@ -234,7 +234,13 @@ impl Gen {
     /// the exit stub when it reaches zero: the exec loop samples those
     /// jumps for loop heads, which it only takes on the page of the jump,
     /// and sees an exit request there.
-    fn chained_jump(&mut self, pc: u64) {
+    pub(crate) fn chained_jump(&mut self, pc: u64) {
+        self.chained_exit(pc, false);
+    }
+
+    /// `chained_jump`, or with `call` the same exit as a `call rel32` (a
+    /// guest CALL; see `ras`).
+    pub(crate) fn chained_exit(&mut self, pc: u64, call: bool) {
         let label = self.a.new_dynamic_label();
         if self.counts_down(pc) {
             dynasm!(self.a ; .arch x64 ; dec DWORD [BYTE rbp + LOOP_COUNTDOWN_DISP]);
@@ -242,14 +248,26 @@ impl Gen {
         }
         self.pad_branch_to(3);
         let at = self.off();
-        dynasm!(self.a ; .arch x64 ; jmp =>label);
-        assert_eq!(self.off() - at, 5, "goto_tb jump must be jmp rel32");
+        if call {
+            dynasm!(self.a ; .arch x64 ; call =>label);
+        } else {
+            dynasm!(self.a ; .arch x64 ; jmp =>label);
+        }
+        assert_eq!(self.off() - at, 5, "a chainable exit must be rel32");
         let k = self.exit_labels.len();
         self.exit_labels.push((label, at + 1, pc));
         self.cold.push(Cold::Exit { label, k });
     }
 
     pub(crate) fn lookup_and_goto_ptr(&mut self) {
+        self.target_to_rax();
+        self.emit_lookup();
+        self.reset_for(self.tick as usize + 1);
+    }
+
+    /// Syncs everything for an indirect exit and moves its target (rip)
+    /// to RAX.
+    pub(crate) fn target_to_rax(&mut self) {
         // The target does not need `CpuState.rip`; the miss path stores it.
         // Its register must survive the pinned globals' placement.
         // (It may stay in a pinned global's register that already holds
@@ -270,15 +288,13 @@ impl Gen {
         self.set_dirty(RIP.index(), false);
         self.sync_exit();
         self.mov_rr(hreg::RAX, r);
-        self.emit_lookup();
-        self.reset_for(self.tick as usize + 1);
     }
 
     /// Probes the jump table for `rip` (in RAX) and jumps to the code
-    /// found; a miss stores rip and returns to the exec loop. Everything
-    /// else is in its home or pinned register already, so RCX and RDX are
-    /// free.
-    fn emit_lookup(&mut self) {
+    /// found; a miss
+    /// stores rip and returns to the exec loop. Everything else is in its
+    /// home or pinned register already, so RCX and RDX are free.
+    pub(crate) fn emit_lookup(&mut self) {
         dynasm!(self.a ; .arch x64 ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]);
         // `jmp_hash`: with BMI2, RORX copies and shifts in one (a rotate
         // differs from the shift only in the top 12 bits, which the mask

@@ -10,14 +10,14 @@ use crate::error::JitError;
 use crate::liveness::Liveness;
 use crate::stubs::Stubs;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
-use ox86_ir::{IrBlock, Op, Opcode, Temp};
+use ox86_ir::{opf, IrBlock, Op, Opcode, Temp};
 
 /// Where a temp's current value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Loc {
     /// No value (never defined, or dead).
     Dead,
-    /// In its home: the `CpuState` field (globals) or its frame slot (locals).
+    /// In its home: the `CpuState` field (globals) or its spill slot (locals).
     Mem,
     /// In a host register.
     Reg(u8),
@@ -51,6 +51,11 @@ pub(crate) enum Cold {
     Xmm(crate::xmm::SlowXmm),
     /// The entry check found MXCSR not the default.
     Mxcsr { label: DynamicLabel },
+    /// The return-address stack is full at a CALL: empty it and go back.
+    RasFull {
+        label: DynamicLabel,
+        back: DynamicLabel,
+    },
 }
 
 /// One chainable `goto_tb` exit of a compiled TB.
@@ -636,12 +641,12 @@ impl Gen {
             Opcode::StXmm => self.st_xmm(i, op),
             Opcode::GotoTb => self.goto_tb(),
             Opcode::LookupAndGotoPtr => self.lookup_and_goto_ptr(),
+            Opcode::CallTb => self.call_tb(op.consts[1]),
+            Opcode::LookupCall => self.lookup_call(op.consts[0]),
+            Opcode::LookupRet => self.lookup_ret(),
             Opcode::Raise => self.raise(op.consts[0]),
         }
-        if matches!(
-            op.opc,
-            Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
-        ) {
+        if op.opc == Opcode::Br || op.opc.flags() & opf::TB_EXIT != 0 {
             self.xc_falls = false;
         }
     }
@@ -684,6 +689,7 @@ impl Gen {
                 }
                 Cold::Xmm(slow) => self.emit_slow_xmm(slow),
                 Cold::Mxcsr { label } => self.emit_mxcsr_exit(label),
+                Cold::RasFull { label, back } => self.emit_ras_full(label, back),
                 Cold::LoopRequest { label, xmm } => {
                     self.a.dynamic_label(label);
                     self.xmm_store_all(&xmm);

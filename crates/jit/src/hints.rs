@@ -86,7 +86,10 @@ impl Hints {
         if flags & opf::BB_END != 0 {
             self.written = 0;
             self.has = 0;
-            if op.opc == Opcode::LookupAndGotoPtr {
+            if matches!(
+                op.opc,
+                Opcode::LookupAndGotoPtr | Opcode::LookupCall | Opcode::LookupRet
+            ) {
                 // The jump table is probed with the target in RAX
                 // (`exits::emit_lookup`).
                 let g = RIP.index();

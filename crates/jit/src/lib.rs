@@ -36,6 +36,7 @@ mod loops;
 mod mmu;
 mod mxcsr;
 mod nextuse;
+mod ras;
 mod regalloc;
 mod rip;
 mod sib;

@@ -1,7 +1,7 @@
 //! Liveness for the register allocator: for each op, which inputs die
 //! there, which outputs are never read, and whether the whole op is dead
 //! code; and which local temps cross a basic-block boundary (those live in
-//! a frame slot between blocks).
+//! a spill slot between blocks).
 
 use ox86_ir::{opf, IrBlock, Op, Opcode};
 

@@ -1,12 +1,12 @@
 //! Register allocation inside one TB, done on the fly while emitting
 //! (in the manner of TCG): every temp is dead, in its home (`CpuState`
-//! field or frame slot), in a host register, or a known constant. A copy
+//! field or spill slot), in a host register, or a known constant. A copy
 //! shares its source's register. When registers run out, the value read
 //! again furthest ahead is spilled. Globals are written back at block
 //! ends and helper calls (fault sites record where they are instead),
 //! but at block ends the pinned globals (`abi::PINNED`) and a loop's
 //! globals go to their registers instead (`canon`, see `loops`); locals
-//! that cross a block boundary go through their frame slot.
+//! that cross a block boundary go through their spill slot.
 
 use crate::abi::{env_disp, ALLOCATABLE, N_SLOTS};
 use crate::emit::fits_i32;
@@ -664,7 +664,7 @@ impl Gen {
         self.xmm_flush(true);
     }
 
-    /// Writes the locals that cross blocks to their frame slots.
+    /// Writes the locals that cross blocks to their spill slots.
     pub fn write_crossing(&mut self) {
         let active = std::mem::take(&mut self.crossing_active);
         for &t in &active {

@@ -7,7 +7,7 @@
 
 use crate::abi::RIP_DISP;
 use crate::gen::{Gen, Loc};
-use ox86_ir::{IrBlock, Opcode, Temp};
+use ox86_ir::{opf, IrBlock, Opcode, Temp};
 use ox86_x86::cpu::glob;
 
 /// The IR temp of rip.
@@ -53,7 +53,7 @@ pub(crate) fn lazy_labels(ir: &IrBlock, lazy_at: &mut Vec<bool>, passed: &mut Ve
                     reachable = false;
                 }
                 Opcode::Call => lazy = false,
-                Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => reachable = false,
+                _ if op.opc.flags() & opf::TB_EXIT != 0 => reachable = false,
                 _ if op.outputs().contains(&RIP) => lazy = false,
                 _ => {}
             }

@@ -1,7 +1,8 @@
 //! The shared code at the start of the code cache: the prologue that
 //! enters generated code, the epilogue that returns to the exec loop, and
 //! the exits every TB jumps to (indirect miss, exception, exit request,
-//! MXCSR not the default, host fault).
+//! MXCSR not the default, host fault), and the jump-table probe of a RET
+//! the return-address stack did not predict (see `ras`).
 //!
 //! The pinned globals (`abi::PINNED`) live in their registers while
 //! generated code runs: the prologue loads them. A TB leaves for the exec
@@ -13,24 +14,33 @@
 //! `Jit::run` rebuilds the state from the TB's fault sites), the way out
 //! leaves `CpuState` alone.
 
-use crate::abi::{env_disp, exit, ENV_BIAS, FRAME, PINNED, RIP_DISP};
+use crate::abi::{
+    env_disp, exit, BASE_TO_SAVED, ENV_BIAS, JMP_CACHE_DISP, PINNED, RAS_BASE_DISP, RAS_DEPTH,
+    RAS_ENTRY, RAS_LIMIT_DISP, RIP_DISP,
+};
 use crate::cache::CodeCache;
 use crate::error::JitError;
 use crate::gen::Asm;
-use dynasmrt::{dynasm, DynasmApi};
+use crate::jmp_table::MASK_OFFSET;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 /// Host addresses of the shared stubs.
 #[derive(Clone, Copy, Debug)]
 pub struct Stubs {
     /// `extern "sysv64" fn(env, code) -> (rax, rdx)`: saves callee-saved
-    /// registers, sets up the frame and `ENV_REG`, jumps to `code`.
+    /// registers, sets up `ENV_REG` and the return-address stack, jumps to
+    /// `code`.
     pub enter: usize,
-    /// Stores the pinned globals, unwinds the frame and returns RAX:RDX
-    /// to the exec loop.
+    /// Stores the pinned globals, drops the return-address stack, restores
+    /// the callee-saved registers and returns RAX:RDX to the exec loop.
     pub ret: usize,
     /// Stores RAX to `CpuState.rip` and returns `exit::INDIRECT` (jump-table
     /// misses; empty table entries lead here too).
     pub miss: usize,
+    /// Probes the jump table for RAX and jumps to the code found, or to
+    /// `miss` (a guest RET whose target is not the return address the
+    /// top entry of the return-address stack was pushed for; see `ras`).
+    pub lookup: usize,
     /// Returns `exit::EXCEPTION`; `CpuState` is complete (the pinned
     /// globals included).
     pub exception: usize,
@@ -39,7 +49,7 @@ pub struct Stubs {
     /// Returns `exit::MXCSR` (pinned globals in their registers).
     pub mxcsr: usize,
     /// Returns `exit::HOST_FAULT` (the fault handler resumes here with RDX
-    /// = faulting host pc; RSP is the TB frame's, as everywhere in TB code).
+    /// = faulting host pc).
     pub fault: usize,
 }
 
@@ -48,6 +58,8 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
     let base = cache.top_addr();
     let mut a = Asm::new(base);
     let enter = a.offset().0;
+    let miss_label = a.new_dynamic_label();
+    let underflow_label = a.new_dynamic_label();
     dynasm!(a ; .arch x64
         ; push rbp
         ; push rbx
@@ -55,9 +67,16 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         ; push r13
         ; push r14
         ; push r15
-        ; sub rsp, FRAME
         ; lea rbp, [rdi + ENV_BIAS]
         ; mov r11, rsi
+        // The return-address stack's sentinel entry (see `ras`): its
+        // return point pushes it again and probes the jump table.
+        ; sub rsp, 16
+        ; lea rax, [=>underflow_label]
+        ; push rax
+        ; mov QWORD [rbp + RAS_BASE_DISP], rsp
+        ; lea rax, [rsp - RAS_DEPTH * RAS_ENTRY]
+        ; mov QWORD [rbp + RAS_LIMIT_DISP], rax
     );
     for (offset, r) in PINNED {
         dynasm!(a ; .arch x64 ; mov Rq(r), QWORD [rbp + env_disp(offset)]);
@@ -67,10 +86,11 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
     for (offset, r) in PINNED {
         dynasm!(a ; .arch x64 ; mov QWORD [rbp + env_disp(offset)], Rq(r));
     }
-    // `CpuState` is complete: only the frame is left to unwind.
+    // `CpuState` is complete: only the host stack is left to unwind.
     let ret_complete = a.offset().0;
     dynasm!(a ; .arch x64
-        ; add rsp, FRAME
+        ; mov rsp, QWORD [rbp + RAS_BASE_DISP]
+        ; add rsp, BASE_TO_SAVED
         ; pop r15
         ; pop r14
         ; pop r13
@@ -88,8 +108,23 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         at
     };
     let miss = a.offset().0;
+    dynasm!(a ; .arch x64 ; =>miss_label);
     dynasm!(a ; .arch x64 ; mov QWORD [rbp + RIP_DISP], rax);
     exit_stub(&mut a, exit::INDIRECT, ret);
+    // The sentinel's return point (RSP 16 above `ras_base`).
+    dynasm!(a ; .arch x64 ; =>underflow_label ; sub rsp, 16);
+    let lookup = a.offset().0;
+    dynasm!(a ; .arch x64
+        ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]
+        ; mov rcx, rax
+        ; shr rcx, 12
+        ; xor rcx, rax
+        ; and rcx, QWORD [BYTE rdx + MASK_OFFSET]
+        ; shl ecx, 4
+        ; cmp QWORD [rdx + rcx], rax
+        ; jne =>miss_label
+        ; jmp QWORD [rdx + rcx + 8]
+    );
     let exception = exit_stub(&mut a, exit::EXCEPTION, ret_complete);
     let request = exit_stub(&mut a, exit::REQUEST, ret);
     let mxcsr = exit_stub(&mut a, exit::MXCSR, ret);
@@ -101,6 +136,7 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         enter: base + enter,
         ret: base + ret,
         miss: base + miss,
+        lookup: base + lookup,
         exception: base + exception,
         request: base + request,
         mxcsr: base + mxcsr,

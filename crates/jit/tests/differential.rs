@@ -304,13 +304,32 @@ fn every_op_matches_the_interpreter() {
                     let y = operand(&mut b, &mut rng, kb);
                     b.mov_to(g(reg::RDX), y);
                 }
-                Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise => {}
+                Opcode::GotoTb
+                | Opcode::CallTb
+                | Opcode::LookupAndGotoPtr
+                | Opcode::LookupCall
+                | Opcode::LookupRet
+                | Opcode::Raise => {}
                 _ => one_op(&mut b, &mut rng, opc, ka, kb, &buf),
             }
             match opc {
                 Opcode::LookupAndGotoPtr => {
                     b.mov_to(g(glob::RIP), g(reg::RCX));
                     b.lookup_and_goto_ptr();
+                }
+                // With nothing on the return-address stack, each leaves
+                // generated code as its plain form does.
+                Opcode::CallTb => {
+                    b.movi_to(g(glob::RIP), 0x2000);
+                    b.call_tb(0, 0x1005);
+                }
+                Opcode::LookupCall => {
+                    b.mov_to(g(glob::RIP), g(reg::RCX));
+                    b.lookup_call(0x1005);
+                }
+                Opcode::LookupRet => {
+                    b.mov_to(g(glob::RIP), g(reg::RCX));
+                    b.lookup_ret();
                 }
                 Opcode::Raise => {
                     b.movi_to(g(glob::RIP), 0x1004);

@@ -228,7 +228,18 @@ pub struct CpuState {
     /// The index PCMPISTRI produces (ECX, zero-extended), read back by
     /// the translator as `xmm_result` is.
     pub xmm_index: u64,
+    /// Generated code's return-address stack (JIT-owned): the host stack
+    /// pointer with no entries on it, while generated code runs.
+    pub ras_base: u64,
+    /// The lowest host stack pointer at which generated code pushes an
+    /// entry; one below it empties the stack first.
+    pub ras_limit: u64,
+    /// Generated code's spill slots (JIT-owned).
+    pub spill: [u64; SPILL_SLOTS],
 }
+
+/// Entries of `CpuState::spill`.
+pub const SPILL_SLOTS: usize = 256;
 
 macro_rules! g {
     ($name:literal, $($f:tt)+) => {
@@ -354,6 +365,9 @@ impl Default for CpuState {
             jmp_empty: AtomicU64::new(0),
             sys: crate::system::SysRegs::default(),
             xmm_index: 0,
+            ras_base: 0,
+            ras_limit: 0,
+            spill: [0; SPILL_SLOTS],
         }
     }
 }

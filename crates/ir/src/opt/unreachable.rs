@@ -4,7 +4,7 @@
 //! dead-code elimination then drops, so backends must not see it.
 
 use crate::func::IrBlock;
-use crate::table::Opcode;
+use crate::table::{opf, Opcode};
 
 /// Buffers reused from one TB to the next.
 #[derive(Default)]
@@ -78,10 +78,7 @@ pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
 
 /// True if no op after one with opcode `opc` runs but at a label.
 fn leaves(opc: Opcode) -> bool {
-    matches!(
-        opc,
-        Opcode::Br | Opcode::GotoTb | Opcode::LookupAndGotoPtr | Opcode::Raise
-    )
+    opc == Opcode::Br || opc.flags() & opf::TB_EXIT != 0
 }
 
 #[cfg(test)]

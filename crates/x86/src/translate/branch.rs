@@ -32,8 +32,8 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let size = insn.stack_pointer_increment().unsigned_abs();
             cx.push(size, ret);
             match target {
-                None => cx.goto(insn.near_branch_target(), 0),
-                Some(t) => cx.goto_indirect(t),
+                None => cx.goto_call(insn.near_branch_target(), cx.next_pc),
+                Some(t) => cx.goto_indirect_call(t, cx.next_pc),
             }
         }
         Mnemonic::Ret => {
@@ -58,7 +58,7 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let t = cx.load(size, rsp);
             let n = cx.b.addi(rsp, size as u64 + imm);
             cx.b.mov_to(rsp, n);
-            cx.goto_indirect(t);
+            cx.goto_ret(t);
         }
         Mnemonic::Ja
         | Mnemonic::Jae

@@ -205,6 +205,45 @@ impl Cx {
         self.ended = true;
     }
 
+    /// `goto` for a CALL whose return address is `ret`: in user mode the
+    /// exit says so (`call_tb`), for the JIT's return-address prediction.
+    pub fn goto_call(&mut self, target: u64, ret: u64) {
+        let in_region = self
+            .region
+            .as_ref()
+            .is_some_and(|r| r.block(target).is_some());
+        if self.mode.system || in_region {
+            return self.goto(target, 0);
+        }
+        let rip = self.g(glob::RIP);
+        self.b.movi_to(rip, target);
+        self.b.call_tb(0, ret);
+        self.ended = true;
+    }
+
+    /// `goto_indirect` for a CALL whose return address is `ret`
+    /// (`lookup_call` in user mode).
+    pub fn goto_indirect_call(&mut self, t: Temp, ret: u64) {
+        if self.mode.system {
+            return self.goto_indirect(t);
+        }
+        let rip = self.g(glob::RIP);
+        self.b.mov_to(rip, t);
+        self.b.lookup_call(ret);
+        self.ended = true;
+    }
+
+    /// `goto_indirect` for a RET (`lookup_ret` in user mode).
+    pub fn goto_ret(&mut self, t: Temp) {
+        if self.mode.system {
+            return self.goto_indirect(t);
+        }
+        let rip = self.g(glob::RIP);
+        self.b.mov_to(rip, t);
+        self.b.lookup_ret();
+        self.ended = true;
+    }
+
     /// Ends the TB raising `excp` with rip at the current instruction.
     pub fn raise(&mut self, excp: u64) {
         let rip = self.g(glob::RIP);
@@ -581,7 +620,7 @@ fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64, mode
     for (i, w) in b.ops.windows(2).enumerate() {
         let sets_rip = w[0].opc == Opcode::Movi && w[0].outs[0] == rip;
         if sets_rip
-            && w[1].opc == Opcode::GotoTb
+            && matches!(w[1].opc, Opcode::GotoTb | Opcode::CallTb)
             && lookahead::flags_dead_at(code, w[0].consts[0], page, mode)
         {
             exits.push(i);
