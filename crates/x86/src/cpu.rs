@@ -228,6 +228,15 @@ pub struct CpuState {
     /// The index PCMPISTRI produces (ECX, zero-extended), read back by
     /// the translator as `xmm_result` is.
     pub xmm_index: u64,
+    /// Set by the x87 store helpers, read back by the translated code: 1 if
+    /// the instruction writes its memory operand, 0 if an unmasked
+    /// exception suppresses the store.
+    pub x87_stored: u64,
+    /// Set by the x87 store helpers: the quadword of `fpu` at `top` (TOP,
+    /// FCW and FSW) the instruction leaves, which the translated code
+    /// writes there once the memory store has not faulted (a fault leaves
+    /// the x87 state as it was).
+    pub x87_word: u64,
     /// Generated code's return-address stack (JIT-owned): the host stack
     /// pointer with no entries on it, while generated code runs.
     pub ras_base: u64,
@@ -365,6 +374,8 @@ impl Default for CpuState {
             jmp_empty: AtomicU64::new(0),
             sys: crate::system::SysRegs::default(),
             xmm_index: 0,
+            x87_stored: 0,
+            x87_word: 0,
             ras_base: 0,
             ras_limit: 0,
             spill: [0; SPILL_SLOTS],

@@ -142,6 +142,25 @@ impl Mem {
     }
 }
 
+/// What a store helper's buffer holds where the instruction stores nothing.
+pub const UNSTORED: u64 = 0xa5a5_a5a5_a5a5_a5a5;
+
+/// After a store helper ran the instruction on `m` (filled with
+/// `UNSTORED`) and committed its status word: records whether it stored
+/// (`CpuState::x87_stored`) and moves the status word it left to
+/// `CpuState::x87_word`, putting `fsw` (the one before) back. An unmasked
+/// invalid-operation, denormal, overflow or underflow exception suppresses
+/// the store to memory, and any of them leaves an exception pending; an
+/// unmasked precision exception does not suppress it, so a changed buffer
+/// also means a store.
+pub fn store_outcome(env: &mut CpuState, m: &Mem, fsw: u16) {
+    let changed = m.qword(0) != UNSTORED || m.qword(1) != UNSTORED;
+    env.x87_stored = (changed || !pending(&env.fpu)) as u64;
+    let word = env.fpu.top as u64 | (env.fpu.fcw as u64) << 32 | (env.fpu.fsw as u64) << 48;
+    env.x87_word = word;
+    env.fpu.fsw = fsw;
+}
+
 /// True when an unmasked exception is pending, so that the next waiting
 /// x87 instruction takes #MF instead of executing.
 pub fn pending(x: &X87State) -> bool {
@@ -204,10 +223,10 @@ macro_rules! on_host {
 /// - `load(moved) ["insn [{m}]"]`: likewise, `moved(fpu, lo)` first;
 /// - `arith_sti ["insn with st({i})"]`, `arith_load ["insn [{m}]"]`: as
 ///   `sti` and `load`, on a partial host stack where it can (`partial`);
-/// - `store(part, commit) ["insn [{m}]"]`: arguments 0 and 1 are the memory
-///   destination's old bytes (kept where the instruction does not store);
-///   returns quadword `part` of what it holds afterwards (on a partial
-///   host stack where it can).
+/// - `store(part, commit) ["insn [{m}]"]`: returns quadword `part` of what
+///   the instruction stores (on a partial host stack where it can), sets
+///   `CpuState::x87_stored` and leaves the status word it commits in
+///   `CpuState::x87_word` (see `store_outcome`).
 macro_rules! x87_helper {
     ($(#[$doc:meta])* $name:ident = $text:literal, plain($wait:ident, $commit:ident, $moved:path) [$($insn:literal),+]) => {
         $(#[$doc])*
@@ -355,17 +374,19 @@ macro_rules! x87_helper {
         pub static $name: $crate::helpers::HelperInfo = $crate::helpers::HelperInfo {
             name: $text,
             func: {
-                extern "C" fn f(env: &mut $crate::cpu::CpuState, lo: u64, hi: u64, _: u64, _: u64, _: u64) -> u64 {
-                    use $crate::helpers::x87::host::{exec, Commit, Mem, Wait};
+                extern "C" fn f(env: &mut $crate::cpu::CpuState, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+                    use $crate::helpers::x87::host::{exec, store_outcome, Commit, Mem, Wait, UNSTORED};
                     use $crate::helpers::x87::partial::Partial;
-                    let mut m = Mem::new(&[lo, hi]);
+                    let mut m = Mem::new(&[UNSTORED, UNSTORED]);
                     let mp = m.0.as_mut_ptr();
+                    let fsw = env.fpu.fsw;
                     if let Some(mut p) = Partial::load(&env.fpu, 0) {
                         on_partial!(&mut p, 1, [$($insn),+], m = in(reg) mp);
                         p.commit_status(&mut env.fpu, Commit::$commit);
-                        return m.qword($part);
+                    } else {
+                        exec(env, Wait::Check, Commit::$commit, |img| on_host!(img, [$($insn),+], m = in(reg) mp));
                     }
-                    exec(env, Wait::Check, Commit::$commit, |img| on_host!(img, [$($insn),+], m = in(reg) mp));
+                    store_outcome(env, &m, fsw);
                     m.qword($part)
                 }
                 f

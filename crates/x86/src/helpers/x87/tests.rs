@@ -232,6 +232,14 @@ enum Form {
     Fcomi(&'static HelperInfo, u64),
 }
 
+/// Writes `CpuState::x87_word` to TOP, FCW and FSW.
+fn commit_word(env: &mut CpuState) {
+    let w = env.x87_word;
+    env.fpu.top = w as u32;
+    env.fpu.fcw = (w >> 32) as u16;
+    env.fpu.fsw = (w >> 48) as u16;
+}
+
 fn run_guest(form: Form, s: &Setup) -> Observed {
     run_on(form, guest_state(s), s)
 }
@@ -251,16 +259,30 @@ fn run_on(form: Form, mut env: Box<CpuState>, s: &Setup) -> Observed {
         Form::Load(h) => {
             call(h, &mut env, [m0, m1, 0, 0, 0]);
         }
+        // As the translator does: the operand's bytes are written only if
+        // the instruction stores, then the status word is committed.
         Form::Store(h, pop) => {
-            mem[0] = call(h, &mut env, [m0, m1, 0, 0, 0]);
+            let v = call(h, &mut env, [0; 5]);
+            let bits = 8 * h
+                .name
+                .rsplit_once("_m")
+                .map_or(8, |(_, n)| n.parse::<u32>().unwrap() / 8);
+            let keep = if bits == 64 { 0 } else { u64::MAX << bits };
+            if env.x87_stored != 0 {
+                mem[0] = (m0 & keep) | (v & !keep);
+            }
+            commit_word(&mut env);
             if pop && env.exception.pending == 0 {
                 call(&FPOP, &mut env, [0; 5]);
             }
         }
         Form::Store80(lo, hi) => {
-            let l = call(lo, &mut env, [m0, m1, 0, 0, 0]);
-            let h = call(hi, &mut env, [m0, m1, 0, 0, 0]);
-            mem = [l, (m1 & !0xffff) | (h & 0xffff)];
+            let l = call(lo, &mut env, [0; 5]);
+            let h = call(hi, &mut env, [0; 5]);
+            if env.x87_stored != 0 {
+                mem = [l, (m1 & !0xffff) | (h & 0xffff)];
+            }
+            commit_word(&mut env);
             call(&FPOP, &mut env, [0; 5]);
         }
         Form::Fcomi(h, i) => {

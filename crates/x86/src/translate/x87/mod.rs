@@ -8,11 +8,13 @@ mod control;
 mod transfer;
 
 use super::{Cx, Outcome};
+use crate::cpu::{CpuState, X87State};
 use crate::helpers::x87::control::FWAIT;
 use crate::helpers::x87::transfer::FPOP;
 use crate::helpers::HelperInfo;
 use iced_x86::{OpKind, Register};
-use ox86_ir::Temp;
+use ox86_ir::{Cond, Temp};
+use std::mem::offset_of;
 
 pub fn translate(cx: &mut Cx) -> Outcome {
     for part in [
@@ -75,28 +77,38 @@ fn load(cx: &mut Cx, h: &'static HelperInfo) {
     };
 }
 
-/// A store to memory: the old bytes are read (an instruction whose unmasked
-/// exception suppresses the store hands them back), `lo` (and for 10-byte
-/// operands `hi`) compute the bytes to write, the memory is written, and
-/// only then do the popping forms pop. #MF comes first, as for loads.
+/// A store to memory: `lo` (and for 10-byte operands `hi`) compute the
+/// bytes to write and whether the instruction writes them (an unmasked
+/// exception suppresses the store, and then memory is not touched at
+/// all); the memory is written, and only then does the status word the
+/// helpers computed reach the x87 state (a fault on the store leaves it
+/// as it was) and do the popping forms pop. #MF comes first, as for loads.
 fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInfo>, pop: bool) {
+    const WORD: usize = offset_of!(CpuState, fpu) + offset_of!(X87State, top);
+    const _: () = assert!(offset_of!(X87State, fcw) == offset_of!(X87State, top) + 4);
+    const _: () = assert!(offset_of!(X87State, fsw) == offset_of!(X87State, top) + 6);
     plain(cx, &FWAIT);
     let a = cx.ea();
-    let (old_lo, old_hi) = load_mem(cx, a);
-    match (old_hi, hi_h) {
-        (Some(old_hi), Some(hi_h)) => {
-            let lo = cx.call(lo_h, &[old_lo, old_hi]);
-            let hi = cx.call(hi_h, &[old_lo, old_hi]);
+    let lo = cx.call(lo_h, &[]);
+    let hi = hi_h.map(|h| cx.call(h, &[]));
+    let stored = cx.b.ld_env(offset_of!(CpuState, x87_stored));
+    let zero = cx.b.movi(0);
+    let skip = cx.b.label();
+    cx.b.brcond(Cond::Eq, stored, zero, skip);
+    match hi {
+        Some(hi) => {
             cx.store(8, lo, a);
             let a8 = cx.b.addi(a, 8);
             cx.store(2, hi, a8);
         }
-        _ => {
-            let v = cx.call(lo_h, &[old_lo]);
+        None => {
             let size = cx.insn.memory_size().size() as u32;
-            cx.store(size, v, a);
+            cx.store(size, lo, a);
         }
     }
+    cx.b.set_label(skip);
+    let word = cx.b.ld_env(offset_of!(CpuState, x87_word));
+    cx.b.st_env(word, WORD);
     if pop {
         cx.call(&FPOP, &[]);
     }
@@ -163,16 +175,21 @@ mod tests {
 
     #[test]
     fn stores_write_memory_before_popping() {
-        // fstp qword ptr [rax]: pending #MF checked, old value loaded,
-        // converted, stored, popped.
+        // fstp qword ptr [rax]: pending #MF checked, the value computed
+        // without reading memory, stored unless suppressed, the status
+        // word committed, popped.
         let ir = translate_one(&[0xdd, 0x18]).unwrap();
         assert!(ir.contains("fst_m64") && ir.contains("fpop"), "{ir}");
-        assert_eq!(calls(&ir), ["call", "ld64", "call", "st64", "call"], "{ir}");
+        assert_eq!(
+            calls(&ir),
+            ["call", "call", "ld_env", "st64", "ld_env", "st_env", "call"],
+            "{ir}"
+        );
         // fstp tbyte ptr [rax]: both halves computed before either is stored.
         let ir = translate_one(&[0xdb, 0x38]).unwrap();
         assert_eq!(
             calls(&ir),
-            ["call", "ld64", "ld16u", "call", "call", "st64", "st16", "call"],
+            ["call", "call", "call", "ld_env", "st64", "st16", "ld_env", "st_env", "call"],
             "{ir}"
         );
         // fst dword ptr [rax] does not pop.
