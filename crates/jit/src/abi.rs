@@ -141,8 +141,9 @@ pub const RAS_LIMIT_DISP: i32 = env_disp(offset_of!(CpuState, ras_limit));
 /// Entries the return-address stack holds (see `ras`).
 pub const RAS_DEPTH: i32 = 128;
 
-/// Bytes of one return-address stack entry: {host return address, guest
-/// return address}, which keeps the host stack 16-byte aligned.
+/// Bytes of one return-address stack entry: the host return address and 8
+/// bytes of padding, which keep the host stack 16-byte aligned for helper
+/// calls.
 pub const RAS_ENTRY: i32 = 16;
 
 /// Bytes from `CpuState.ras_base` up to the saved callee-saved registers:

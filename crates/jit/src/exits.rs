@@ -291,9 +291,9 @@ impl Gen {
     }
 
     /// Probes the jump table for `rip` (in RAX) and jumps to the code
-    /// found; a miss
-    /// stores rip and returns to the exec loop. Everything else is in its
-    /// home or pinned register already, so RCX and RDX are free.
+    /// found; a miss stores rip and returns to the exec loop. Everything
+    /// else is in its home or pinned register already, so RCX and RDX are
+    /// free.
     pub(crate) fn emit_lookup(&mut self) {
         dynasm!(self.a ; .arch x64 ; mov rdx, QWORD [rbp + JMP_CACHE_DISP]);
         // `jmp_hash`: with BMI2, RORX copies and shifts in one (a rotate

@@ -240,8 +240,8 @@ pub struct CpuState {
     /// Generated code's return-address stack (JIT-owned): the host stack
     /// pointer with no entries on it, while generated code runs.
     pub ras_base: u64,
-    /// The lowest host stack pointer at which generated code pushes an
-    /// entry; one below it empties the stack first.
+    /// The host stack pointer at or below which a guest CALL in generated
+    /// code empties the return-address stack before it pushes an entry.
     pub ras_limit: u64,
     /// Generated code's spill slots (JIT-owned).
     pub spill: [u64; SPILL_SLOTS],
