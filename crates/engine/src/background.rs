@@ -417,6 +417,7 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
         ir.globals = src.globals;
         ir.n_temps = src.n_temps;
         ir.n_labels = src.n_labels;
+        ir.unobserved_at_faults = src.unobserved_at_faults;
         ir.ops.clear();
         ir.ops.extend_from_slice(&src.ops);
         let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

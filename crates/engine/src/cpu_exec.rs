@@ -175,6 +175,9 @@ pub struct Engine {
     /// The global TB hash.
     pub cache: TbCache,
     pub(crate) jmp: JumpCache,
+    /// Whether the lazy flags are exact wherever guest code may fault (see
+    /// `set_precise_faults`).
+    precise_faults: bool,
     pub(crate) locals: Vec<u64>,
     pub(crate) jit: Option<Jit>,
     pub(crate) log: LogSink,
@@ -280,6 +283,7 @@ impl Engine {
             opts,
             cache: TbCache::default(),
             jmp: JumpCache::default(),
+            precise_faults: true,
             locals: Vec::new(),
             jit,
             log,
@@ -331,6 +335,21 @@ impl Engine {
                     jit.invalidate(id);
                 }
             }
+        }
+    }
+
+    /// Whether the lazy flags (the guest's arithmetic flags) are exact
+    /// wherever guest code may fault. Only a guest handler of the signal a
+    /// fault raises sees them there, so a user-mode process without one
+    /// runs without (its flag computations that only a fault would read
+    /// are left out; `IrBlock::unobserved_at_faults`), and the guest's
+    /// first such handler turns them on for good: every TB translated
+    /// without goes. Engine comparison keeps them on.
+    pub fn set_precise_faults(&mut self, precise: bool) {
+        let precise = precise || self.compare.active();
+        if precise != self.precise_faults {
+            self.precise_faults = precise;
+            self.flush();
         }
     }
 
@@ -431,6 +450,7 @@ impl Engine {
             globals: ir.globals,
             n_temps: ir.n_temps,
             n_labels: ir.n_labels,
+            unobserved_at_faults: ir.unobserved_at_faults,
         }
     }
 
@@ -674,7 +694,7 @@ impl Engine {
             None => ox86_ir::IrBlock::new(&ox86_x86::GLOBALS),
         };
         let region = !mode.system && self.loop_heads.contains(&pc);
-        let t = translate_tb_into(
+        let mut t = translate_tb_into(
             ir,
             pc,
             code,
@@ -685,6 +705,14 @@ impl Engine {
                 flag_lookahead,
             },
         );
+        t.ir.unobserved_at_faults = if self.precise_faults {
+            0
+        } else {
+            use ox86_x86::cpu::glob;
+            [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2]
+                .iter()
+                .fold(0, |m, &g| m | 1 << g)
+        };
         if timed {
             self.stats.translate_ns += thread_cpu_ns() - t0;
         }

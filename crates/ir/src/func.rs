@@ -25,6 +25,10 @@ pub struct IrBlock {
     pub n_temps: u32,
     /// Number of labels.
     pub n_labels: u32,
+    /// Globals (a bit per index, the first 64) nothing reads where an op
+    /// faults: dead-code elimination does not keep their values for those
+    /// ops. 0 (the default) keeps every global exact at every fault.
+    pub unobserved_at_faults: u64,
 }
 
 impl IrBlock {
@@ -35,6 +39,7 @@ impl IrBlock {
             ops: Vec::with_capacity(64),
             n_temps: globals.len() as u32,
             n_labels: 0,
+            unobserved_at_faults: 0,
         }
     }
 
@@ -43,6 +48,7 @@ impl IrBlock {
         self.ops.clear();
         self.n_temps = self.globals.len() as u32;
         self.n_labels = 0;
+        self.unobserved_at_faults = 0;
     }
 
     /// The temp naming global `i`.

@@ -231,6 +231,7 @@ impl Gen {
                 ops: Vec::new(),
                 n_temps: 0,
                 n_labels: 0,
+                unobserved_at_faults: 0,
             },
             live: Liveness::default(),
             width: Vec::new(),

@@ -61,12 +61,15 @@ pub struct Process {
 impl Process {
     /// Loads `path` and prepares the CPU to start it with `args` and `envs`.
     pub fn load(
-        engine: Engine,
+        mut engine: Engine,
         path: &str,
         args: &[String],
         envs: &[String],
         opts: &RunOptions,
     ) -> Result<(Process, CpuState), LinuxError> {
+        // Until the guest installs a handler of a fault's signal, nothing
+        // sees the flags where its code faults (see `rt_sigaction`).
+        engine.set_precise_faults(false);
         let mut mem = GuestMemory::default();
         let loaded = load_program(path, &opts.sysroot, &mut mem)?;
         let image = &loaded.program;

@@ -109,6 +109,12 @@ pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
                 clear(live, t.index());
             }
             if flags & (opf::CAN_FAULT | opf::TB_EXIT) != 0 || op.opc == Opcode::Call {
+                // What a fault alone would read (not an exit, not a helper).
+                let unobserved = if flags & opf::TB_EXIT == 0 && op.opc != Opcode::Call {
+                    block.unobserved_at_faults & !live[0]
+                } else {
+                    0
+                };
                 live.iter_mut()
                     .take(ng.div_ceil(64))
                     .enumerate()
@@ -116,6 +122,7 @@ pub(crate) fn run(block: &mut IrBlock, s: &mut Scratch) {
                         let k = ng - w * 64;
                         *word |= if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
                     });
+                live[0] &= !unobserved;
             }
             for t in op.inputs() {
                 set(live, t.index());

@@ -310,6 +310,18 @@ impl Process {
                     u64::from_le_bytes(bytes[k * 8..k * 8 + 8].try_into().unwrap_or_default());
             }
             apply_host_disposition(sig as i32, self.sigactions[i][0]);
+            // A handler of a fault's signal sees the flags where it faulted.
+            let faults = [
+                libc::SIGSEGV,
+                libc::SIGBUS,
+                libc::SIGFPE,
+                libc::SIGILL,
+                libc::SIGTRAP,
+            ];
+            let handler = self.sigactions[i][0] > 1;
+            if handler && faults.contains(&(sig as i32)) {
+                self.engine.set_precise_faults(true);
+            }
         }
         0
     }
