@@ -703,6 +703,7 @@ impl Engine {
                 mode,
                 region,
                 flag_lookahead,
+                flags_at_faults: self.precise_faults,
             },
         );
         t.ir.unobserved_at_faults = if self.precise_faults {

@@ -4,6 +4,12 @@
 //! every arithmetic flag before any reads one (and nothing before it can
 //! fault or leave), the lazy-flags state is dead at that exit and the
 //! translator discards it, so its stores disappear.
+//! Where nothing sees the flags at a fault (a user-mode process without a
+//! handler of a fault's signal; `TbFlags::flags_at_faults`), a fault only
+//! ends the process, so loads, stores, PUSH and POP and direct CALLs on
+//! the page may come before that write too. Code the engine restarts
+//! after a fault of its own (a write to translated code, a stack that
+//! grows) restarts at an instruction of the same run, before the write.
 //! The target must lie on the TB's page so that code invalidation, which
 //! works by page, never leaves this TB relying on replaced instructions.
 
@@ -22,8 +28,15 @@ const ARITH: u32 = RflagsBits::CF
 const WINDOW: usize = 4;
 
 /// True if the flags are overwritten at `target` before anything can
-/// read them (see the module doc). `target` is a rip of code of `mode`.
-pub fn flags_dead_at(code: &mut dyn CodeFetch, target: u64, page: u64, mode: &Mode) -> bool {
+/// read them (see the module doc). `target` is a rip of code of `mode`;
+/// `flags_at_faults` says whether a fault shows the flags to the guest.
+pub fn flags_dead_at(
+    code: &mut dyn CodeFetch,
+    target: u64,
+    page: u64,
+    mode: &Mode,
+    flags_at_faults: bool,
+) -> bool {
     let mut at = target;
     let mut left = WINDOW;
     'run: while left > 0 {
@@ -46,11 +59,11 @@ pub fn flags_dead_at(code: &mut dyn CodeFetch, target: u64, page: u64, mode: &Mo
             if insn.is_invalid() {
                 return false;
             }
-            if is_direct_jmp(&insn) {
+            if is_direct_jmp(&insn) || (!flags_at_faults && is_direct_call(&insn)) {
                 at = insn.near_branch_target();
                 continue 'run;
             }
-            if !harmless(&insn) || insn.rflags_read() & ARITH != 0 {
+            if !harmless(&insn, flags_at_faults) || insn.rflags_read() & ARITH != 0 {
                 return false;
             }
             if insn.rflags_modified() & ARITH == ARITH {
@@ -71,15 +84,25 @@ fn is_direct_jmp(insn: &Instruction) -> bool {
         )
 }
 
-/// An instruction that cannot fault, leave the block or read memory:
-/// general registers and immediates only (LEA's address too), no stack,
-/// no division, no port I/O, and no shift or rotate that may keep the
-/// flags (a count that is zero after masking, or any count in CL). One
-/// with no operands at all must be one of a few known register-only ones:
-/// the others (x87 instructions such as FCOMPP, FWAIT, CPUID, RDMSR, ...)
-/// work on implicit state and may fault, and a fault there shows the
-/// flags to the guest's signal handler.
-fn harmless(insn: &Instruction) -> bool {
+/// `call rel`: a push of the return address, then a jump.
+fn is_direct_call(insn: &Instruction) -> bool {
+    insn.mnemonic() == Mnemonic::Call
+        && matches!(
+            insn.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        )
+}
+
+/// An instruction that cannot leave the block, nor fault where a fault
+/// shows the flags (`flags_at_faults`): general registers and immediates
+/// only (LEA's address too; a memory operand, PUSH and POP where a fault
+/// does not show them), no division, no port I/O, and no shift or rotate
+/// that may keep the flags (a count that is zero after masking, or any
+/// count in CL). One with no operands at all must be one of a few known
+/// register-only ones: the others (x87 instructions such as FCOMPP,
+/// FWAIT, CPUID, RDMSR, SYSCALL, ...) work on implicit state, may fault
+/// or leave.
+fn harmless(insn: &Instruction, flags_at_faults: bool) -> bool {
     use Mnemonic as M;
     let m = insn.mnemonic();
     if insn.op_count() == 0
@@ -120,11 +143,12 @@ fn harmless(insn: &Instruction) -> bool {
         _ => false,
     };
     insn.flow_control() == FlowControl::Next
-        && insn.stack_pointer_increment() == 0
+        && (insn.stack_pointer_increment() == 0
+            || (!flags_at_faults && matches!(m, M::Push | M::Pop)))
         && !keeps_flags
         && !matches!(m, M::Div | M::Idiv | M::In | M::Out)
         && (0..insn.op_count()).all(|i| match insn.op_kind(i) {
-            OpKind::Memory => m == M::Lea,
+            OpKind::Memory => m == M::Lea || !flags_at_faults,
             OpKind::Register => insn.op_register(i).is_gpr(),
             OpKind::Immediate8
             | OpKind::Immediate16
@@ -144,7 +168,24 @@ mod tests {
     use crate::translate::test_code::Code;
 
     fn dead(bytes: &[u8]) -> bool {
-        flags_dead_at(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64)
+        flags_dead_at(
+            &mut Code(bytes.to_vec()),
+            0x1000,
+            0x1000,
+            &Mode::USER64,
+            true,
+        )
+    }
+
+    /// Where a fault does not show the flags.
+    fn dead_unless_faults_show(bytes: &[u8]) -> bool {
+        flags_dead_at(
+            &mut Code(bytes.to_vec()),
+            0x1000,
+            0x1000,
+            &Mode::USER64,
+            false,
+        )
     }
 
     #[test]
@@ -191,7 +232,13 @@ mod tests {
         assert!(!dead(&[0x48, 0x03, 0x03])); // add rax, [rbx]
         assert!(!dead(&[0x50, 0x31, 0xc0])); // push rax; xor eax, eax
         assert!(!dead(&[0x48, 0xf7, 0xf3])); // div rbx
-        assert!(!dead(&[0x90, 0x90, 0x90, 0x90, 0x31, 0xc0])); // past the window
+        assert!(!dead(
+            &[0x90; WINDOW]
+                .iter()
+                .chain(&[0x31, 0xc0])
+                .copied()
+                .collect::<Vec<_>>()
+        )); // past the window
         assert!(!dead(&[0x0f, 0x0b])); // ud2
         assert!(!dead(&[])); // nothing readable
         assert!(!dead(&[0xde, 0xd9, 0x66, 0x3d, 0x05, 0x00])); // fcompp; cmp ax, 5
@@ -218,6 +265,35 @@ mod tests {
     #[test]
     fn targets_off_the_page_are_not_looked_at() {
         let mut code = Code(vec![0x48, 0x01, 0xd8]);
-        assert!(!flags_dead_at(&mut code, 0x1000, 0x2000, &Mode::USER64));
+        assert!(!flags_dead_at(
+            &mut code,
+            0x1000,
+            0x2000,
+            &Mode::USER64,
+            false
+        ));
+    }
+
+    #[test]
+    fn memory_and_the_stack_count_where_faults_do_not_show_the_flags() {
+        let cases: [&[u8]; 4] = [
+            &[0x8a, 0x10, 0x80, 0xfa, 0x5c],       // mov dl, [rax]; cmp dl, 0x5c
+            &[0x50, 0x31, 0xc0],                   // push rax; xor eax, eax
+            &[0x5b, 0x48, 0x89, 0x1f, 0x85, 0xdb], // pop rbx; mov [rdi], rbx; test ebx, ebx
+            &[0xe8, 0x01, 0, 0, 0, 0x0b, 0x48, 0x01, 0xd8], // call +1; (skipped); add rax, rbx
+        ];
+        for code in cases {
+            assert!(dead_unless_faults_show(code), "{code:x?}");
+            assert!(!dead(code), "{code:x?} where faults show the flags");
+        }
+        // Still read, kept, left or faulting with the flags shown.
+        assert!(!dead_unless_faults_show(&[0x48, 0x13, 0x03])); // adc rax, [rbx]
+        assert!(!dead_unless_faults_show(&[0xc3])); // ret
+        assert!(!dead_unless_faults_show(&[0x0f, 0x05, 0x31, 0xc0])); // syscall; xor eax, eax
+        assert!(!dead_unless_faults_show(&[0xd3, 0x23, 0x31, 0xc0])); // shl dword [rbx], cl; xor
+        assert!(!dead_unless_faults_show(&[0x9c, 0x31, 0xc0])); // pushfq; xor eax, eax
+        assert!(!dead_unless_faults_show(&[0xff, 0xd0, 0x31, 0xc0])); // call rax; xor eax, eax
+                                                                      // call to the next page
+        assert!(!dead_unless_faults_show(&[0xe8, 0x00, 0x10, 0x00, 0x00]));
     }
 }

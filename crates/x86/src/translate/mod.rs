@@ -78,6 +78,11 @@ pub struct TbFlags {
     /// stores, so not worth its decoding for IR that is interpreted once
     /// as it is (the JIT's first tier).
     pub flag_lookahead: bool,
+    /// A fault shows the guest the arithmetic flags (the lazy-flags state
+    /// must then be exact at every instruction that may fault): false for
+    /// a user-mode process without a handler of a fault's signal, whose
+    /// faults only end it (see `lookahead`).
+    pub flags_at_faults: bool,
 }
 
 impl Default for TbFlags {
@@ -87,6 +92,7 @@ impl Default for TbFlags {
             mode: Mode::USER64,
             region: false,
             flag_lookahead: true,
+            flags_at_faults: true,
         }
     }
 }
@@ -433,7 +439,7 @@ pub fn translate_tb_into(
         }
     }
     if flags.flag_lookahead {
-        discard_dead_flags(&mut cx.b, code, page, &mode);
+        discard_dead_flags(&mut cx.b, code, page, &mode, flags.flags_at_faults);
     }
     TranslatedTb {
         size: end.wrapping_sub(pc).max(1),
@@ -614,14 +620,20 @@ fn next_block(cx: &mut Cx, room: bool) -> bool {
 
 /// Before each direct exit whose target overwrites the flags unread (see
 /// `lookahead`), discards the lazy-flags globals so that their stores die.
-fn discard_dead_flags(b: &mut IrBlock, code: &mut dyn CodeFetch, page: u64, mode: &Mode) {
+fn discard_dead_flags(
+    b: &mut IrBlock,
+    code: &mut dyn CodeFetch,
+    page: u64,
+    mode: &Mode,
+    flags_at_faults: bool,
+) {
     let rip = Temp(glob::RIP as u32);
     let mut exits = Vec::new();
     for (i, w) in b.ops.windows(2).enumerate() {
         let sets_rip = w[0].opc == Opcode::Movi && w[0].outs[0] == rip;
         if sets_rip
             && matches!(w[1].opc, Opcode::GotoTb | Opcode::CallTb)
-            && lookahead::flags_dead_at(code, w[0].consts[0], page, mode)
+            && lookahead::flags_dead_at(code, w[0].consts[0], page, mode, flags_at_faults)
         {
             exits.push(i);
         }
