@@ -132,6 +132,7 @@ fn guest_env(matches: &ArgMatches) -> Vec<String> {
 }
 
 fn main() -> ExitCode {
+    ox86_engine::warm::start();
     let matches = Args::command().get_matches();
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let (program, guest_args) = args.command.split_first().expect("clap requires PROGRAM");

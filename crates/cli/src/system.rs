@@ -95,6 +95,7 @@ fn ram_size(s: &str) -> Option<u64> {
 }
 
 fn main() -> ExitCode {
+    ox86_engine::warm::start();
     let args = Args::parse_from(qemu_style(std::env::args()));
     let log = match args.log.as_deref().map(LogMask::parse).transpose() {
         Ok(m) => m.unwrap_or_default(),

@@ -334,25 +334,11 @@ impl Background {
 /// Starts the compile thread with every signal blocked: signals are the
 /// guest's, for the exec loop's thread.
 fn spawn(shared: Arc<Shared>, compiler: Compiler, timed: bool) -> std::io::Result<()> {
-    // SAFETY: sigset_t is plain data; sigfillset fills the local, and
-    // pthread_sigmask swaps this thread's mask (restored below), which the
-    // new thread inherits.
-    let old = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
     // Busy until it first waits for work, after its start-up allocations
     // (a fork waits for that).
     shared.lock().busy = true;
     let thread = shared.clone();
-    let r = std::thread::Builder::new()
-        .name("ox86-compile".into())
-        .spawn(move || run(&thread, compiler, timed));
-    // SAFETY: restores the mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    let r = crate::quiet_thread::spawn_quiet("ox86-compile", move || run(&thread, compiler, timed));
     if r.is_err() {
         shared.lock().busy = false;
     }

@@ -647,6 +647,7 @@ impl Engine {
     /// pid in the parent, 0 in the child, or an error), keeping the
     /// compile thread out of the way (see `background`).
     pub fn fork(&mut self, fork: impl FnOnce() -> i64) -> i64 {
+        crate::warm::finish();
         Background::fork(self, fork)
     }
 

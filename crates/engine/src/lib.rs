@@ -8,10 +8,12 @@ pub mod cpu_exec;
 mod hash;
 pub mod log;
 pub mod perfmap;
+mod quiet_thread;
 pub mod signal;
 mod system;
 pub mod tb;
 mod tier;
+pub mod warm;
 
 pub use cpu_exec::{
     disassemble, CompileThread, Engine, EngineKind, EngineOptions, Exit, GuestFault, Stats,
