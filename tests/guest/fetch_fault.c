@@ -2,7 +2,8 @@
  * (after enough instructions that the fetch is refilled on the way), an instruction straddles
  * the boundary (after a forward jump over filler bytes), and a call lands on the unmapped page.
  * Each SIGSEGV reports si_addr = the first unmapped byte, RIP = the start of the instruction,
- * and the registers as left by the instructions before it. */
+ * and the registers as left by the instructions before it. Calls through a null function
+ * pointer, many times from one place, fault at address 0. */
 #include "check.h"
 #include <setjmp.h>
 #include <signal.h>
@@ -81,6 +82,24 @@ int main(void)
     int rel = (int)(end - (p + 4));
     memcpy(p, &rel, 4);
     run(base, end, end, 3);
+
+    /* 4: mov eax, 5; call rdx (0), 50 times. */
+    p = base + 64;
+    *p++ = 0xb8, *p++ = 5, *p++ = 0, *p++ = 0, *p++ = 0;
+    *p++ = 0xff, *p++ = 0xd2;
+    for (int i = 0; i < 50; i++) {
+        last_rip = last_rax = 1;
+        memset(&last, 0, sizeof last);
+        if (sigsetjmp(recover, 1) == 0) {
+            __asm__ volatile("xor %%edx, %%edx\n\tcall *%0" : : "r"(base + 64) : "rax", "rdx", "memory");
+            CHECK(0); /* not reached */
+        }
+        CHECK_EQ(last.si_signo, SIGSEGV);
+        CHECK_EQ(last.si_code, SEGV_MAPERR);
+        CHECK_EQ(last.si_addr, (void *)0);
+        CHECK_EQ(last_rip, 0);
+        CHECK_EQ(last_rax, 5);
+    }
 
     return check_done("fetch_fault");
 }
