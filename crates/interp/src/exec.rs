@@ -3,7 +3,7 @@
 //! guest state in place and the state is precise at any fault.
 
 use crate::guest_mem::{self, Access};
-use ox86_ir::eval::{eval1, eval_mul2};
+use ox86_ir::eval::{eval1, eval_div2, eval_mul2};
 use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Opcode, Temp, XMM_ALIGNED};
 use ox86_x86::cpu::{excp, glob, xmm_offset};
 use ox86_x86::helpers;
@@ -133,6 +133,13 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 let (lo, hi) = eval_mul2(op.opc, a(&f, 0), a(&f, 1)).expect("mul2");
                 f.set(op.outs[0], lo);
                 f.set(op.outs[1], hi);
+            }
+            Opcode::Divu2 | Opcode::Divs2 => {
+                // Undefined inputs (which the translator's guards keep
+                // out) give zeros.
+                let (q, r) = eval_div2(op.opc, a(&f, 0), a(&f, 1)).unwrap_or_default();
+                f.set(op.outs[0], q);
+                f.set(op.outs[1], r);
             }
             Opcode::Brcond => {
                 if cond(op.consts[0]).eval(a(&f, 0), a(&f, 1)) {

@@ -59,6 +59,21 @@ pub fn eval_mul2(opc: Opcode, a: u64, b: u64) -> Option<(u64, u64)> {
     Some((p as u64, (p >> 64) as u64))
 }
 
+/// Evaluates `divu2` / `divs2`: (quotient, remainder), or `None` where
+/// the op is undefined (a zero divisor, or a signed quotient that does
+/// not fit).
+#[inline(always)]
+pub fn eval_div2(opc: Opcode, a: u64, b: u64) -> Option<(u64, u64)> {
+    match opc {
+        Opcode::Divu2 => Some((a.checked_div(b)?, a.checked_rem(b)?)),
+        Opcode::Divs2 => {
+            let (a, b) = (a as i64, b as i64);
+            Some((a.checked_div(b)? as u64, a.checked_rem(b)? as u64))
+        }
+        _ => None,
+    }
+}
+
 fn cond(c: u64) -> Option<Cond> {
     Cond::from_u64(c)
 }
@@ -66,6 +81,22 @@ fn cond(c: u64) -> Option<Cond> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn divisions_are_undefined_only_where_div_and_idiv_fault() {
+        assert_eq!(eval_div2(Opcode::Divu2, 100, 7), Some((14, 2)));
+        assert_eq!(
+            eval_div2(Opcode::Divu2, u64::MAX, 2),
+            Some((u64::MAX / 2, 1))
+        );
+        assert_eq!(
+            eval_div2(Opcode::Divs2, -100i64 as u64, 7),
+            Some((-14i64 as u64, -2i64 as u64))
+        );
+        assert_eq!(eval_div2(Opcode::Divu2, 1, 0), None);
+        assert_eq!(eval_div2(Opcode::Divs2, 1, 0), None);
+        assert_eq!(eval_div2(Opcode::Divs2, i64::MIN as u64, u64::MAX), None);
+    }
 
     #[test]
     fn shifts_mask_their_count() {

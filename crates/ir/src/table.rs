@@ -123,6 +123,12 @@ ir_ops! {
     Mulu2 = "mulu2": 2, 2, 0, 0;
     /// (lo, hi) = signed 128-bit product of a and b
     Muls2 = "muls2": 2, 2, 0, 0;
+    /// (q, r) = unsigned quotient and remainder of a by b; b is not 0 (the
+    /// translator's guards ensure it: DIV's #DE goes to a helper)
+    Divu2 = "divu2": 2, 2, 0, 0;
+    /// (q, r) = signed quotient (rounded toward zero) and remainder of a
+    /// by b; b is not 0, and not -1 when a is the least i64
+    Divs2 = "divs2": 2, 2, 0, 0;
     /// d = number of trailing zero bits of a (64 if a == 0)
     Ctz = "ctz": 1, 1, 0, 0;
     /// d = number of leading zero bits of a (64 if a == 0)

@@ -601,6 +601,7 @@ impl Gen {
             binop_opcodes!() => self.binop(i, op),
             unop_opcodes!() => self.unop(i, op),
             Opcode::Mulu2 | Opcode::Muls2 => self.mul2(i, op),
+            Opcode::Divu2 | Opcode::Divs2 => self.div2(i, op),
             Opcode::Setcond => self.setcond(i, op),
             Opcode::Movcond => self.movcond(i, op),
             Opcode::Brcond => self.brcond(i, op),

@@ -507,6 +507,26 @@ impl Gen {
         self.kill_outputs(i, op);
     }
 
+    /// `divu2` / `divs2` on the host's DIV / IDIV of RDX:RAX, the dividend
+    /// extended into RDX (the translator guards against #DE).
+    pub(crate) fn div2(&mut self, i: usize, op: &Op) {
+        const RAX: u8 = hreg::RAX;
+        const RDX: u8 = hreg::RDX;
+        self.claim(RAX);
+        self.claim(RDX);
+        self.load_value(RAX, op.ins[0].0);
+        let rb = self.in_reg(op.ins[1], 1 << RAX | 1 << RDX);
+        if op.opc == Opcode::Divu2 {
+            dynasm!(self.a ; .arch x64 ; xor edx, edx ; div Rq(rb));
+        } else {
+            dynasm!(self.a ; .arch x64 ; cqo ; idiv Rq(rb));
+        }
+        self.kill_inputs(i, op);
+        self.def_reg(op.outs[0], RAX);
+        self.def_reg(op.outs[1], RDX);
+        self.kill_outputs(i, op);
+    }
+
     /// Orders a comparison so that a constant, if any, is the second
     /// operand; returns (condition, a, b as an operand) with `a` in a register.
     fn cmp_operands(&mut self, c: Cond, a: Temp, b: Temp) -> (Cond, u8, Val) {

@@ -234,6 +234,14 @@ fn one_op(b: &mut IrBlock, rng: &mut Rng, opc: Opcode, ka: u64, kb: u64, buf: &B
             if rng.below(4) == 0 && opc.n_ins() == 2 {
                 op.ins[1] = op.ins[0];
             }
+            if matches!(opc, Opcode::Divu2 | Opcode::Divs2) {
+                // A divisor the translator's guards let through: neither 0
+                // nor -1.
+                let m = b.movi(!3);
+                let t = b.binop(Opcode::And, op.ins[1], m);
+                let two = b.movi(2);
+                op.ins[1] = b.binop(Opcode::Or, t, two);
+            }
         }
     }
     for k in 0..opc.n_outs() {
@@ -451,7 +459,8 @@ fn random_program(rng: &mut Rng, guard: u64, exit: Exit) -> IrBlock {
     let data: Vec<Opcode> = Opcode::ALL
         .iter()
         .copied()
-        .filter(|&o| data_op(o) && o != Opcode::Movi)
+        // Divisions only with the divisors guards let through (`one_op`).
+        .filter(|&o| data_op(o) && !matches!(o, Opcode::Movi | Opcode::Divu2 | Opcode::Divs2))
         .collect();
     let n_insns = 1 + rng.below(40);
     let mut pos = 0usize;

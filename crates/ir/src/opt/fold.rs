@@ -6,7 +6,7 @@
 //! narrow: a 32-bit `test r, r` is then one `and` of a value with itself,
 //! which folds.
 
-use crate::eval::{eval1, eval_mul2};
+use crate::eval::{eval1, eval_div2, eval_mul2};
 use crate::func::IrBlock;
 use crate::op::{Cond, Op, Temp};
 use crate::table::{opf, Opcode};
@@ -323,9 +323,14 @@ pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
             out.push(op);
             continue;
         }
-        if matches!(op.opc, Opcode::Mulu2 | Opcode::Muls2) {
+        if matches!(
+            op.opc,
+            Opcode::Mulu2 | Opcode::Muls2 | Opcode::Divu2 | Opcode::Divs2
+        ) {
             if let (Val::Const(a), Val::Const(b)) = (st.get(op.ins[0]), st.get(op.ins[1])) {
-                if let Some((lo, hi)) = eval_mul2(op.opc, a, b) {
+                // A division the guards keep from running is left as it is.
+                if let Some((lo, hi)) = eval_mul2(op.opc, a, b).or_else(|| eval_div2(op.opc, a, b))
+                {
                     let (dl, dh) = (op.outs[0], op.outs[1]);
                     out.push(movi(dl, lo));
                     out.push(movi(dh, hi));
@@ -384,6 +389,38 @@ mod tests {
             .ops
             .iter()
             .any(|o| o.opc == Opcode::Movi && o.consts[0] == 5));
+    }
+
+    /// A division of constants folds where it is defined; one the guards
+    /// keep from running (a zero divisor) stays as it is.
+    #[test]
+    fn constant_divisions_fold_where_defined() {
+        for (divisor, folds) in [(7u64, true), (0, false)] {
+            let mut b = IrBlock::new(&G);
+            let a = b.movi(100);
+            let d = b.movi(divisor);
+            let (q, r) = (b.temp(), b.temp());
+            let mut op = Op::new(Opcode::Divu2);
+            op.outs = [q, r];
+            op.ins[0] = a;
+            op.ins[1] = d;
+            b.push(op);
+            let s = b.add(q, r);
+            b.mov_to(b.global(0), s);
+            b.goto_tb(0);
+            fold_constants(&mut b);
+            assert_eq!(
+                !b.ops.iter().any(|o| o.opc == Opcode::Divu2),
+                folds,
+                "divisor {divisor}"
+            );
+            if folds {
+                assert!(b
+                    .ops
+                    .iter()
+                    .any(|o| o.opc == Opcode::Movi && o.consts[0] == 14 + 2));
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Multiplication and division: MUL and IMUL (one-, two- and three-operand
-//! forms) as inline IR with `Mul` lazy flags; DIV and IDIV through helpers
-//! that raise #DE, with the remainder recovered inline.
+//! forms) as inline IR with `Mul` lazy flags; DIV and IDIV of 32 and 64
+//! bits inline (`divu2`, `divs2`) where the dividend is the extension of
+//! rAX and the divisor cannot raise #DE, as compilers' code divides, and
+//! otherwise, and at 8 and 16 bits, through helpers that raise #DE, with
+//! the remainder recovered inline.
 
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
@@ -133,6 +136,7 @@ fn div(cx: &mut Cx, signed: bool) {
     let (acc, high) = acc_regs(size);
     let lo = cx.read_reg(acc);
     let hi = cx.read_reg(high);
+    let done = (size >= 4).then(|| div_inline(cx, signed, size, v, lo, hi));
     let sz = cx.b.movi(size as u64);
     let h = if signed { &IDIV } else { &DIV };
     let q = cx.call(h, &[hi, lo, v, sz]);
@@ -147,4 +151,50 @@ fn div(cx: &mut Cx, signed: bool) {
         cx.write_reg(acc, q);
         cx.write_reg(high, rem);
     }
+    if let Some(done) = done {
+        cx.b.set_label(done);
+    }
+}
+
+/// The inline path of a DIV or IDIV of `size` (4 or 8) bytes: where rDX
+/// extends rAX (zero for DIV, the sign for IDIV; what compilers emit) and
+/// the divisor is not 0 (nor -1, for IDIV: the one quotient of such a
+/// dividend that may not fit), the host divides the 64-bit extension of
+/// rAX and writes rAX and rDX, then jumps to the label returned (to be set
+/// after the helper path, which the other cases fall through to).
+fn div_inline(cx: &mut Cx, signed: bool, size: u32, v: Temp, lo: Temp, hi: Temp) -> ox86_ir::Label {
+    use ox86_ir::Cond;
+    let (acc, high) = acc_regs(size);
+    let slow = cx.b.label();
+    let done = cx.b.label();
+    let (a, d) = if signed {
+        let (a, d) = (cx.sext(size, lo), cx.sext(size, v));
+        let ext = cx.b.sari(a, 63);
+        let h = cx.sext(size, hi);
+        cx.b.brcond(Cond::Ne, h, ext, slow);
+        // d + 1 > 1 (unsigned): d is neither 0 nor -1.
+        let d1 = cx.b.addi(d, 1);
+        let one = cx.b.movi(1);
+        cx.b.brcond(Cond::Leu, d1, one, slow);
+        (a, d)
+    } else {
+        let (a, d) = (cx.zext(size, lo), cx.zext(size, v));
+        let h = cx.zext(size, hi);
+        let zero = cx.b.movi(0);
+        cx.b.brcond(Cond::Ne, h, zero, slow);
+        cx.b.brcond(Cond::Eq, d, zero, slow);
+        (a, d)
+    };
+    let (q, r) = (cx.b.temp(), cx.b.temp());
+    let mut op = Op::new(if signed { Opcode::Divs2 } else { Opcode::Divu2 });
+    op.outs = [q, r];
+    op.ins[0] = a;
+    op.ins[1] = d;
+    cx.b.push(op);
+    let (q, r) = (cx.zext(size, q), cx.zext(size, r));
+    cx.write_reg(acc, q);
+    cx.write_reg(high, r);
+    cx.b.br(done);
+    cx.b.set_label(slow);
+    done
 }
