@@ -490,37 +490,38 @@ impl Gen {
             self.binop(i, &lo);
             return self.kill_outputs(i, op);
         }
-        const RAX: u8 = hreg::RAX;
-        const RDX: u8 = hreg::RDX;
-        self.claim(RAX);
-        self.claim(RDX);
-        self.load_value(RAX, op.ins[0].0);
-        let rb = self.in_reg(op.ins[1], 1 << RAX | 1 << RDX);
-        if op.opc == Opcode::Mulu2 {
-            dynasm!(self.a ; .arch x64 ; mul Rq(rb));
-        } else {
-            dynasm!(self.a ; .arch x64 ; imul Rq(rb));
-        }
-        self.kill_inputs(i, op);
-        self.def_reg(op.outs[0], RAX);
-        self.def_reg(op.outs[1], RDX);
-        self.kill_outputs(i, op);
+        self.on_rdx_rax(i, op, |g, rb| {
+            if op.opc == Opcode::Mulu2 {
+                dynasm!(g.a ; .arch x64 ; mul Rq(rb));
+            } else {
+                dynasm!(g.a ; .arch x64 ; imul Rq(rb));
+            }
+        });
     }
 
     /// `divu2` / `divs2` on the host's DIV / IDIV of RDX:RAX, the dividend
     /// extended into RDX (the translator guards against #DE).
     pub(crate) fn div2(&mut self, i: usize, op: &Op) {
+        self.on_rdx_rax(i, op, |g, rb| {
+            if op.opc == Opcode::Divu2 {
+                dynasm!(g.a ; .arch x64 ; xor edx, edx ; div Rq(rb));
+            } else {
+                dynasm!(g.a ; .arch x64 ; cqo ; idiv Rq(rb));
+            }
+        });
+    }
+
+    /// An op of two inputs and two outputs on the host's RDX:RAX pair
+    /// (MUL, IMUL, DIV, IDIV): the first input in RAX, the second in
+    /// another register, which `emit` gets; the outputs in RAX and RDX.
+    fn on_rdx_rax(&mut self, i: usize, op: &Op, emit: impl FnOnce(&mut Self, u8)) {
         const RAX: u8 = hreg::RAX;
         const RDX: u8 = hreg::RDX;
         self.claim(RAX);
         self.claim(RDX);
         self.load_value(RAX, op.ins[0].0);
         let rb = self.in_reg(op.ins[1], 1 << RAX | 1 << RDX);
-        if op.opc == Opcode::Divu2 {
-            dynasm!(self.a ; .arch x64 ; xor edx, edx ; div Rq(rb));
-        } else {
-            dynasm!(self.a ; .arch x64 ; cqo ; idiv Rq(rb));
-        }
+        emit(self, rb);
         self.kill_inputs(i, op);
         self.def_reg(op.outs[0], RAX);
         self.def_reg(op.outs[1], RDX);

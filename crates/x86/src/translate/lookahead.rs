@@ -59,7 +59,9 @@ pub fn flags_dead_at(
             if insn.is_invalid() {
                 return false;
             }
-            if is_direct_jmp(&insn) || (!flags_at_faults && is_direct_call(&insn)) {
+            let direct = is_direct(&insn, Mnemonic::Jmp)
+                || (!flags_at_faults && is_direct(&insn, Mnemonic::Call));
+            if direct {
                 at = insn.near_branch_target();
                 continue 'run;
             }
@@ -74,19 +76,11 @@ pub fn flags_dead_at(
     false
 }
 
-/// `jmp rel`: it neither reads nor writes flags, and cannot fault but
-/// where its target does (which is then looked at).
-fn is_direct_jmp(insn: &Instruction) -> bool {
-    insn.mnemonic() == Mnemonic::Jmp
-        && matches!(
-            insn.op0_kind(),
-            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
-        )
-}
-
-/// `call rel`: a push of the return address, then a jump.
-fn is_direct_call(insn: &Instruction) -> bool {
-    insn.mnemonic() == Mnemonic::Call
+/// `jmp rel` (`m` JMP) or `call rel` (`m` CALL): neither reads nor writes
+/// flags, and cannot fault but where its target does (which is then
+/// looked at); a CALL also pushes its return address.
+fn is_direct(insn: &Instruction, m: Mnemonic) -> bool {
+    insn.mnemonic() == m
         && matches!(
             insn.op0_kind(),
             OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
@@ -167,25 +161,18 @@ mod tests {
     use super::*;
     use crate::translate::test_code::Code;
 
+    fn dead_if(flags_at_faults: bool, bytes: &[u8]) -> bool {
+        let mut code = Code(bytes.to_vec());
+        flags_dead_at(&mut code, 0x1000, 0x1000, &Mode::USER64, flags_at_faults)
+    }
+
     fn dead(bytes: &[u8]) -> bool {
-        flags_dead_at(
-            &mut Code(bytes.to_vec()),
-            0x1000,
-            0x1000,
-            &Mode::USER64,
-            true,
-        )
+        dead_if(true, bytes)
     }
 
     /// Where a fault does not show the flags.
     fn dead_unless_faults_show(bytes: &[u8]) -> bool {
-        flags_dead_at(
-            &mut Code(bytes.to_vec()),
-            0x1000,
-            0x1000,
-            &Mode::USER64,
-            false,
-        )
+        dead_if(false, bytes)
     }
 
     #[test]
