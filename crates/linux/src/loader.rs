@@ -438,7 +438,7 @@ fn map_segment(
         )
         .map_err(map_err)?;
         mem.record(start, start + len);
-        if pf & elf::PF_W != 0 {
+        if pf & elf::PF_W != 0 && len <= POPULATE_LIMIT {
             populate_private_copy(start, len);
         }
         if memsz > filesz {
@@ -471,6 +471,11 @@ fn map_segment(
     }
     Ok(())
 }
+
+/// The largest file-backed part of a writable segment whose pages the
+/// loader copies at once (python's is 1.2 MB): a larger one may be mostly
+/// tables the program never touches.
+const POPULATE_LIMIT: u64 = 16 << 20;
 
 /// Gives the pages of a writable segment's file-backed part their private
 /// copies at once. A program writes most of its data segment, and often
