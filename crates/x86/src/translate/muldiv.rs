@@ -36,13 +36,19 @@ fn acc_regs(size: u32) -> (Register, Register) {
 
 /// The full 128-bit product of two 64-bit temps as (low, high).
 pub(super) fn mul2(cx: &mut Cx, signed: bool, a: Temp, b: Temp) -> (Temp, Temp) {
-    let (lo, hi) = (cx.b.temp(), cx.b.temp());
-    let mut op = Op::new(if signed { Opcode::Muls2 } else { Opcode::Mulu2 });
-    op.outs = [lo, hi];
+    pair_op(cx, if signed { Opcode::Muls2 } else { Opcode::Mulu2 }, a, b)
+}
+
+/// An op of two inputs and two outputs (`mulu2`, `divs2`, ...): its
+/// outputs.
+fn pair_op(cx: &mut Cx, opc: Opcode, a: Temp, b: Temp) -> (Temp, Temp) {
+    let (x, y) = (cx.b.temp(), cx.b.temp());
+    let mut op = Op::new(opc);
+    op.outs = [x, y];
     op.ins[0] = a;
     op.ins[1] = b;
     cx.b.push(op);
-    (lo, hi)
+    (x, y)
 }
 
 /// The product of two `size`-byte operands: (low half, high half, and a
@@ -185,12 +191,7 @@ fn div_inline(cx: &mut Cx, signed: bool, size: u32, v: Temp, lo: Temp, hi: Temp)
         cx.b.brcond(Cond::Eq, d, zero, slow);
         (a, d)
     };
-    let (q, r) = (cx.b.temp(), cx.b.temp());
-    let mut op = Op::new(if signed { Opcode::Divs2 } else { Opcode::Divu2 });
-    op.outs = [q, r];
-    op.ins[0] = a;
-    op.ins[1] = d;
-    cx.b.push(op);
+    let (q, r) = pair_op(cx, if signed { Opcode::Divs2 } else { Opcode::Divu2 }, a, d);
     let (q, r) = (cx.zext(size, q), cx.zext(size, r));
     cx.write_reg(acc, q);
     cx.write_reg(high, r);
