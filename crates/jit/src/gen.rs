@@ -80,6 +80,10 @@ pub(crate) struct GenOptions {
     pub bmi1: bool,
     /// The host has BMI2 (RORX, SHLX, SHRX, SARX).
     pub bmi2: bool,
+    /// The host has PCLMULQDQ (run inline, not through its helper).
+    pub pclmulqdq: bool,
+    /// The host has AES-NI (the same for AESENC and its kin).
+    pub aes: bool,
     /// Checking mode: host address of a function to call before each guest
     /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,

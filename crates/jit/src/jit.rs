@@ -207,6 +207,8 @@ impl Jit {
                 && std::arch::is_x86_feature_detected!("bmi1"),
             bmi1: !opts.baseline && std::arch::is_x86_feature_detected!("bmi1"),
             bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
+            pclmulqdq: !opts.baseline && std::arch::is_x86_feature_detected!("pclmulqdq"),
+            aes: !opts.baseline && std::arch::is_x86_feature_detected!("aes"),
             mxcsr_at_entry: false,
         };
         Ok(Jit {

@@ -228,6 +228,7 @@ sse_forms! {
         pminub pmaxub pminsw pmaxsw pminsb pmaxsb pminuw pmaxuw pminsd pmaxsd pminud pmaxud
         pabsb pabsw pabsd psignb psignw psignd phaddw phaddd phaddsw phsubw phsubd phsubsw
         pmaddubsw pmulhrsw
+        aesenc aesenclast aesdec aesdeclast aesimc
         pcmpeqb pcmpeqw pcmpeqd pcmpeqq pcmpgtb pcmpgtw pcmpgtd pcmpgtq
         punpcklbw punpcklwd punpckldq punpcklqdq punpckhbw punpckhwd punpckhdq punpckhqdq
         packsswb packuswb packssdw packusdw pshufb
@@ -235,7 +236,8 @@ sse_forms! {
         pmovzxbw pmovzxbd pmovzxbq pmovzxwd pmovzxwq pmovzxdq
         psllw pslld psllq psrlw psrld psrlq psraw psrad;
     IntImm:
-        pshufd pshuflw pshufhw shufps shufpd palignr pblendw blendps blendpd;
+        pshufd pshuflw pshufhw shufps shufpd palignr pblendw blendps blendpd
+        pclmulqdq aeskeygenassist;
     Float:
         addps addpd subps subpd mulps mulpd divps divpd sqrtps sqrtpd
         minps minpd maxps maxpd rcpps rsqrtps
@@ -342,12 +344,25 @@ impl Gen {
         self.skip_to = last + 1;
     }
 
+    /// Whether the host has the instruction of inline form `name`:
+    /// PCLMULQDQ and AES-NI are CPUID features of their own, and without
+    /// them the helper runs (its portable version).
+    fn host_has(&self, name: &str) -> bool {
+        match name {
+            "pclmulqdq" => self.opts.pclmulqdq,
+            "aesenc" | "aesenclast" | "aesdec" | "aesdeclast" | "aesimc" | "aeskeygenassist" => {
+                self.opts.aes
+            }
+            _ => true,
+        }
+    }
+
     /// `call_xmm h, d, s, imm` at op `i`.
     pub(crate) fn call_xmm(&mut self, i: usize, op: &Op) {
         let h = helpers::by_id(op.consts[0] as u32);
         let operands = op.consts[1];
         let (d, s, imm) = unpack_xmm_operands(operands);
-        let Some(class) = class_of(h.name) else {
+        let Some(class) = class_of(h.name).filter(|_| self.host_has(h.name)) else {
             return self.call_xmm_helper(h, operands);
         };
         if class == Class::Pcmpistri {
