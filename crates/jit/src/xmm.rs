@@ -40,6 +40,12 @@ enum Class {
     FloatSd,
     /// A scalar single instruction (writes the low doubleword only).
     FloatSs,
+    /// A packed floating-point instruction with an immediate (ROUNDPS,
+    /// CMPPS and their double forms).
+    FloatImm,
+    /// A scalar one with an immediate (ROUNDSD, CMPSD, ROUNDSS, CMPSS):
+    /// the low quadword or doubleword.
+    FloatScalarImm,
     /// COMISS/UCOMISS/COMISD/UCOMISD: ZF, PF and CF to `xmm_result`.
     Comis,
     /// CVT(T)SS2SI/CVT(T)SD2SI: the integer (in R11) to `xmm_result`.
@@ -185,7 +191,7 @@ macro_rules! sse_forms {
         fn emit_form(a: &mut Asm, name: &str, d: u8, src: Src, imm: i8) {
             match (name, src) {
                 $($((stringify!($m), Src::Reg(s)) => sse_forms!(@reg $class, a, $m, d, s, imm),)*)*
-                $($((stringify!($m), Src::Mem(disp)) => sse_forms!(@mem $class, a, $m, d, disp),)*)*
+                $($((stringify!($m), Src::Mem(disp)) => sse_forms!(@mem $class, a, $m, d, disp, imm),)*)*
             _ => unreachable!("helper {name} has no inline form"),
             }
         }
@@ -196,6 +202,12 @@ macro_rules! sse_forms {
     (@reg Pcmpistri, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
         dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
     };
+    (@reg FloatImm, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
+    };
+    (@reg FloatScalarImm, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s), $imm)
+    };
     (@reg Mask, $a:ident, $m:ident, $d:ident, $s:ident, $imm:ident) => {{
         let _ = ($d, $imm);
         dynasm!($a ; .arch x64 ; $m r11d, Rx($s))
@@ -204,17 +216,23 @@ macro_rules! sse_forms {
         let _ = $imm;
         dynasm!($a ; .arch x64 ; $m Rx($d), Rx($s))
     }};
-    (@mem FloatSd, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+    (@mem FloatSd, $a:ident, $m:ident, $d:ident, $disp:ident, $imm:ident) => {{
+        let _ = $imm;
         dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
-    };
-    (@mem FloatSs, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+    }};
+    (@mem FloatSs, $a:ident, $m:ident, $d:ident, $disp:ident, $imm:ident) => {{
+        let _ = $imm;
         dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
+    }};
+    (@mem FloatScalarImm, $a:ident, $m:ident, $d:ident, $disp:ident, $imm:ident) => {
+        dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp], $imm)
     };
-    (@mem Comis, $a:ident, $m:ident, $d:ident, $disp:ident) => {
+    (@mem Comis, $a:ident, $m:ident, $d:ident, $disp:ident, $imm:ident) => {{
+        let _ = $imm;
         dynasm!($a ; .arch x64 ; $m Rx($d), [rbp + $disp])
-    };
-    (@mem $class:ident, $a:ident, $m:ident, $d:ident, $disp:ident) => {{
-        let _ = ($a, $d, $disp);
+    }};
+    (@mem $class:ident, $a:ident, $m:ident, $d:ident, $disp:ident, $imm:ident) => {{
+        let _ = ($a, $d, $disp, $imm);
         unreachable!("packed forms read their source from a register")
     }};
 }
@@ -247,6 +265,10 @@ sse_forms! {
         addsd subsd mulsd divsd sqrtsd minsd maxsd cvtss2sd;
     FloatSs:
         addss subss mulss divss sqrtss minss maxss rcpss rsqrtss cvtsd2ss;
+    FloatImm:
+        roundps roundpd cmpps cmppd;
+    FloatScalarImm:
+        roundsd cmpsd roundss cmpss;
     Comis:
         comisd ucomisd comiss ucomiss;
     Mask:
@@ -412,8 +434,23 @@ impl Gen {
         let src = match (class, self.xc.get(s as usize)) {
             (Class::FromGprSd | Class::FromGprSs, _) => Src::Mem(sd),
             (_, Some(hs)) => Src::Reg(hs),
-            (Class::FloatSd | Class::FloatSs | Class::Comis | Class::ToGpr, None) => Src::Mem(sd),
+            (
+                Class::FloatSd
+                | Class::FloatSs
+                | Class::FloatScalarImm
+                | Class::Comis
+                | Class::ToGpr,
+                None,
+            ) => Src::Mem(sd),
             _ => Src::Reg(self.cached_xmm(s as usize, Some(hd))),
+        };
+        // The legacy encodings read imm[2:0] of a compare's predicate and
+        // imm[3:0] of a rounding (the helpers do the same).
+        let imm = match class {
+            Class::FloatImm | Class::FloatScalarImm => {
+                imm & if h.name.starts_with("cmp") { 7 } else { 15 }
+            }
+            _ => imm,
         };
         match class {
             Class::ToGpr | Class::FromGprSd | Class::FromGprSs => {

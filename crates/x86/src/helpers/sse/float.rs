@@ -7,11 +7,11 @@ use super::lanes::from_fn;
 use super::HelperInfo;
 use crate::cpu::CpuState;
 
-/// MXCSR rounding-control field.
-const RC: u32 = 0x6000;
-
 /// ROUNDxx: imm[1:0] is the rounding mode unless imm[2] selects MXCSR.RC;
-/// imm[3] suppresses the precision exception.
+/// imm[3] suppresses the precision exception. The host's instruction
+/// takes imm[3:0] as it is, under the guest MXCSR (so with the default
+/// control bits on the fast path, its flags left pending like those of
+/// the other instructions there, and of the JIT's inline forms).
 fn round(
     f: fn(u32, u128, u128, u8) -> (u128, u32),
     mxcsr: u32,
@@ -19,12 +19,7 @@ fn round(
     b: u128,
     imm: u8,
 ) -> (u128, u32) {
-    let mxcsr = if imm & 4 == 0 {
-        (mxcsr & !RC) | (imm as u32 & 3) << 13
-    } else {
-        mxcsr
-    };
-    f(mxcsr, a, b, 4 | (imm & 8))
+    f(mxcsr, a, b, imm & 15)
 }
 
 /// DPPS: the host's own DPPS with the product mask imm[7:4]; the sum goes

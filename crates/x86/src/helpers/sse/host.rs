@@ -367,10 +367,10 @@ xx_imm! {
     cmpss = "cmpss", [0, 1, 2, 3, 4, 5, 6, 7];
     cmppd = "cmppd", [0, 1, 2, 3, 4, 5, 6, 7];
     cmpsd = "cmpsd", [0, 1, 2, 3, 4, 5, 6, 7];
-    roundps = "roundps", [4, 12];
-    roundss = "roundss", [4, 12];
-    roundpd = "roundpd", [4, 12];
-    roundsd = "roundsd", [4, 12];
+    roundps = "roundps", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    roundss = "roundss", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    roundpd = "roundpd", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    roundsd = "roundsd", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
     // Every product mask, all lanes written (the caller applies the
     // write mask, which changes neither the sum nor the flags).
     dpps = "dpps", [
