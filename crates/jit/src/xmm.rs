@@ -336,15 +336,14 @@ impl Gen {
             Some(hs) => hs,
             None => self.cached_xmm(s as usize, Some(hd)),
         };
-        // AH = SF ZF 0 AF 0 PF 1 CF, AL = OF; then OF moves to bit 11
-        // (AL << 3, rotated into the high byte).
+        // PUSHFQ and POP, not LAHF and SETO: those write parts of RAX, and
+        // putting OF next to the others took three more partial writes, a
+        // chain that made strmem's `strcmp` loop (PCMPISTRI, JBE) wait
+        // (85.7 -> 64.6 ms without it).
         dynasm!(self.a ; .arch x64
             ; pcmpistri Rx(hd), Rx(hs), imm as i8
-            ; lahf
-            ; seto al
-            ; movzx eax, ax
-            ; shl al, 3
-            ; rol ax, 8
+            ; pushfq
+            ; pop rax
             ; and eax, PCMPSTR_FLAGS
         );
         let mut last = i;
@@ -468,15 +467,12 @@ impl Gen {
         // The destination register is newer than `CpuState` (see
         // `xmm_cache`); the other results are left in R11.
         match class {
-            // The flags are read by LAHF (and SETO) with RAX saved in
-            // R11, not by PUSHFQ: that is microcoded, and the load of its
-            // result stalled strmem's `strcmp` loop.
+            // As PCMPISTRI's: by PUSHFQ and POP, which leave RAX alone
+            // (LAHF writes AH, so it waited for RAX's last value).
             Class::Comis => dynasm!(self.a ; .arch x64
-                ; mov r11, rax
-                ; lahf
-                ; movzx eax, ah
-                ; and eax, COMIS_FLAGS
-                ; xchg rax, r11
+                ; pushfq
+                ; pop r11
+                ; and r11d, COMIS_FLAGS
             ),
             Class::ToGpr | Class::Mask => {}
             Class::Pcmpistri => unreachable!("PCMPISTRI has its own path"),

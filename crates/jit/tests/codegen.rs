@@ -1145,7 +1145,7 @@ fn pcmpistri_results_go_to_their_readers() {
     assert!(
         !code
             .iter()
-            .any(|i| i.starts_with("push") || i.contains("shl rcx")),
+            .any(|i| i.starts_with("push ") || i.contains("shl rcx")),
         "{code:#?}"
     );
     let s = |t: &[u8]| {
