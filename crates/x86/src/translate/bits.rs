@@ -5,7 +5,7 @@
 use super::{Cx, Outcome};
 use crate::cc::CcKind;
 use crate::cpu::eflags::ZF;
-use iced_x86::{ConditionCode, Mnemonic, OpKind};
+use iced_x86::{Mnemonic, OpKind};
 use ox86_ir::{Cond, Opcode, Temp};
 
 pub fn translate(cx: &mut Cx) -> Outcome {
@@ -65,8 +65,8 @@ fn bit_test(cx: &mut Cx, m: Mnemonic) {
         cx.write_op(0, size, nv, &mut addr);
     }
     // ZF is unaffected; OF, SF, AF and PF are undefined (left clear).
-    let zf = cx.cond_value(ConditionCode::e);
-    let flags = cf_zf(cx, cf, zf);
+    let zf = cx.zf_flag();
+    let flags = cx.b.or(cf, zf);
     cx.set_cc_eflags(flags);
 }
 

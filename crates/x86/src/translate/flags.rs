@@ -119,6 +119,23 @@ impl Cx {
         self.call_pure(h, &args)
     }
 
+    /// ZF alone at its EFLAGS position (0 or `ZF`), for the instructions
+    /// that keep it (BT and its kin): no round trip through a 0/1 value,
+    /// which took four host instructions after the computation.
+    pub fn zf_flag(&mut self) -> Temp {
+        match self.cc_known {
+            None => self.zf_of_any_state(),
+            Some(CC_OP_EFLAGS) => {
+                let src = self.g(glob::CC_SRC);
+                self.b.andi(src, ZF)
+            }
+            Some(_) => {
+                let z = self.cond_value(ConditionCode::e);
+                self.b.shli(z, ZF.trailing_zeros() as u64)
+            }
+        }
+    }
+
     /// ZF alone (EFLAGS layout) for a `cc_op` not known here, as IR
     /// (`cc::compute_z`, a few host instructions rather than a call): set
     /// when the low `8 << (cc_op & 3)` bits of `cc_dst` are zero, or, for
