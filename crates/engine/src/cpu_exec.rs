@@ -409,12 +409,13 @@ impl Engine {
             self.jmp.set(tb.clone());
             return FirstTierRun::Compiled(tb);
         }
+        // Run once and dropped: no `Tb` is built for it.
         let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), false);
-        let tb = interpreted_tb(pc, (t.size, t.n_insns), t.ir);
+        let itb = InterpTb::new(t.ir);
         self.stats.tbs_interpreted += 1;
-        let exit = self.interpret(env, &tb);
+        let exit = self.interpret_ir(env, pc, &itb);
         // The translator's buffer goes back for reuse.
-        self.spare_ir = Some(tb.interp.expect("built with its IR").ir);
+        self.spare_ir = Some(itb.ir);
         FirstTierRun::Interpreted(exit)
     }
 
@@ -889,11 +890,17 @@ impl Engine {
 
     /// Runs `tb` in the interpreter; `Some` when the loop must stop.
     fn interpret(&mut self, env: &mut CpuState, tb: &Tb) -> Option<Exit> {
+        let itb = tb.interp.as_ref().expect("an interpreted TB keeps its IR");
+        self.interpret_ir(env, tb.key.pc, itb)
+    }
+
+    /// Runs `itb`, the IR of the code at `pc`, in the interpreter; `Some`
+    /// when the loop must stop.
+    fn interpret_ir(&mut self, env: &mut CpuState, pc: u64, itb: &InterpTb) -> Option<Exit> {
         if self.opts.log.exec {
-            self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
+            self.log.write(&format!("Trace 0: [{:016x}]\n", pc));
         }
         self.stats.tbs_executed += 1;
-        let itb = tb.interp.as_ref().expect("an interpreted TB keeps its IR");
         match ox86_interp::exec(itb, env, &mut self.locals) {
             TbExit::Direct(_) | TbExit::Indirect => None,
             TbExit::Exception(_) => Some(self.exception(env)),

@@ -27,19 +27,50 @@ pub enum TbExit {
 pub struct InterpTb {
     /// The IR.
     pub ir: IrBlock,
-    labels: Vec<u32>,
+    labels: Labels,
+}
+
+/// Labels a TB holds without a heap allocation of their own: most TBs
+/// are interpreted once, and allocating and freeing their few labels'
+/// indices cost about as much as running them.
+const INLINE_LABELS: usize = 8;
+
+/// Each label's op index.
+#[derive(Debug)]
+enum Labels {
+    Inline([u32; INLINE_LABELS]),
+    Heap(Vec<u32>),
 }
 
 impl InterpTb {
     /// Resolves labels once.
     pub fn new(ir: IrBlock) -> InterpTb {
-        let mut labels = vec![0u32; ir.n_labels as usize];
+        let n = ir.n_labels as usize;
+        let mut labels = if n <= INLINE_LABELS {
+            Labels::Inline([0; INLINE_LABELS])
+        } else {
+            Labels::Heap(vec![0; n])
+        };
+        let slots = match &mut labels {
+            Labels::Inline(a) => &mut a[..],
+            Labels::Heap(v) => &mut v[..],
+        };
         for (i, op) in ir.ops.iter().enumerate() {
             if op.opc == Opcode::SetLabel {
-                labels[op.consts[0] as usize] = i as u32;
+                slots[op.consts[0] as usize] = i as u32;
             }
         }
         InterpTb { ir, labels }
+    }
+
+    /// The op index of label `l`.
+    #[inline]
+    fn label(&self, l: u64) -> usize {
+        let slots = match &self.labels {
+            Labels::Inline(a) => &a[..],
+            Labels::Heap(v) => &v[..],
+        };
+        slots[l as usize] as usize
     }
 }
 
@@ -143,10 +174,10 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
             }
             Opcode::Brcond => {
                 if cond(op.consts[0]).eval(a(&f, 0), a(&f, 1)) {
-                    i = tb.labels[op.consts[1] as usize] as usize;
+                    i = tb.label(op.consts[1]);
                 }
             }
-            Opcode::Br => i = tb.labels[op.consts[0] as usize] as usize,
+            Opcode::Br => i = tb.label(op.consts[0]),
             Opcode::SetLabel => {}
             Opcode::Ld8u
             | Opcode::Ld8s
