@@ -192,12 +192,14 @@ impl Gen {
         self.set_dirty(RIP.index(), false);
         self.canonicalize();
         self.xmm_back_edge();
+        // The loop goes on by the conditional jump, taken: one jump per
+        // iteration, the jump to the request's path never runs.
         dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
+        self.jcc_label(0x4, body);
         let label = self.a.new_dynamic_label();
-        self.jcc_label(0x5, label);
         let xmm = self.xc.dirty_entries().collect();
         self.cold.push(Cold::LoopRequest { label, xmm });
-        dynasm!(self.a ; .arch x64 ; jmp =>body);
+        dynasm!(self.a ; .arch x64 ; jmp =>label);
     }
 
     /// Cold path of the back edge's `exit_request` check: the loop globals
