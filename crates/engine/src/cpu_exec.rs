@@ -215,6 +215,10 @@ pub struct Engine {
     /// Pcs whose TB needs fewer instructions to compile (too many spill
     /// slots): compiled on the exec loop's thread, which retranslates.
     spilled: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
+    /// Direct exits of compiled TBs that went to a pc whose code was not
+    /// compiled yet, by that pc: chained as it is installed
+    /// (`chain_eagerly`).
+    unchained: HashMap<u64, Vec<(TbId, usize)>, crate::hash::BuildWordHasher>,
 }
 
 struct GuestCode;
@@ -301,6 +305,7 @@ impl Engine {
             bg,
             pending: Default::default(),
             spilled: Default::default(),
+            unchained: Default::default(),
         })
     }
 
@@ -356,6 +361,7 @@ impl Engine {
     /// Drops every TB and the JIT's code.
     pub(crate) fn flush(&mut self) {
         self.cache.flush();
+        self.unchained.clear();
         if let Some(jit) = &mut self.jit {
             jit.flush();
             if let Some(bg) = &mut self.bg {
@@ -407,6 +413,9 @@ impl Engine {
             let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
+            if let Some(id) = tb.jit {
+                self.chain_eagerly(id, pc);
+            }
             return FirstTierRun::Compiled(tb);
         }
         // Run once and dropped: no `Tb` is built for it.
@@ -558,6 +567,7 @@ impl Engine {
             self.reclaim(made_from);
         }
         self.reclaim(old);
+        self.chain_eagerly(id, pc);
         Some(id)
     }
 
@@ -920,12 +930,13 @@ impl Engine {
             if self.bg.is_some() {
                 self.install_finished();
             }
+            let pc = env.rip;
             let tb = match self.lookup_cached(env.rip) {
                 Some(tb) => tb,
                 None if self.tiered(env.rip) => match self.run_first_tier(env) {
                     FirstTierRun::Compiled(tb) => tb,
                     FirstTierRun::Interpreted(exit) => {
-                        chain_from = None;
+                        self.note_unchained(pc, chain_from.take());
                         match exit {
                             Some(exit) => return exit,
                             None => continue,
@@ -940,7 +951,7 @@ impl Engine {
             };
             if tb.jit.is_none() {
                 // On the compile thread's queue.
-                chain_from = None;
+                self.note_unchained(pc, chain_from.take());
                 self.stats.tbs_interpreted += 1;
                 match self.interpret(env, &tb) {
                     Some(exit) => return exit,
@@ -983,6 +994,49 @@ impl Engine {
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::MxcsrNotDefault => self.mxcsr_not_default(env.rip),
                 JitExit::Exception => return self.exception(env),
+            }
+        }
+    }
+
+    /// Remembers the direct exit `from` (with the flush count it belongs
+    /// to) that went to `pc`, whose code is not compiled yet, for
+    /// `chain_eagerly`.
+    fn note_unchained(&mut self, pc: u64, from: Option<(TbId, usize, u64)>) {
+        let Some((tb, exit, epoch)) = from else {
+            return;
+        };
+        if epoch != self.jit_ref().flushes || self.opts.log.exec || self.compare.active() {
+            return;
+        }
+        let waiting = self.unchained.entry(pc).or_default();
+        if !waiting.contains(&(tb, exit)) {
+            waiting.push((tb, exit));
+        }
+    }
+
+    /// Chains TB `id`, just installed at `pc`, both ways at once rather
+    /// than each exit at its first run after: the direct exits that went
+    /// to `pc` while its code waited, and its own exits to code compiled
+    /// already. (Each such first run went through the exec loop: about a
+    /// sixth of cc1's entries to it.)
+    fn chain_eagerly(&mut self, id: TbId, pc: u64) {
+        if self.opts.log.exec || self.compare.active() {
+            return;
+        }
+        let jit = self.jit.as_mut().expect("JIT engine");
+        for (tb, exit) in self.unchained.remove(&pc).unwrap_or_default() {
+            jit.chain(tb, exit, id);
+        }
+        for exit in 0..jit.n_exits(id) {
+            let target = jit.exit_target(id, exit);
+            let key = crate::tb::TbKey {
+                pc: target,
+                flags: Mode::USER64.flags(),
+                cs_base: 0,
+                phys: target,
+            };
+            if let Some(to) = self.cache.get(&key).and_then(|tb| tb.jit) {
+                jit.chain(id, exit, to);
             }
         }
     }

@@ -556,6 +556,18 @@ impl Jit {
         self.tbs[id.0 as usize].pc
     }
 
+    /// How many chainable exits TB `id` has.
+    pub fn n_exits(&self, id: TbId) -> usize {
+        self.tbs[id.0 as usize].n_exits as usize
+    }
+
+    /// The guest pc chainable exit `exit` of TB `id` goes to.
+    pub fn exit_target(&self, id: TbId, exit: usize) -> u64 {
+        let tb = &self.tbs[id.0 as usize];
+        assert!(exit < tb.n_exits as usize, "TB {} has no exit {exit}", id.0);
+        self.exits[tb.exits as usize + exit].target_pc
+    }
+
     /// Intel-syntax listing of TB `id`'s host code.
     #[cfg(feature = "disas")]
     pub fn disassemble(&self, id: TbId) -> String {
