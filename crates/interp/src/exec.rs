@@ -81,51 +81,49 @@ struct Frame<'a> {
 
 const NG: usize = glob::COUNT;
 
+// Global `i` is the `i`th 64-bit word of `CpuState`: GPRs, then the rest
+// in `glob` order (what `Frame::global` relies on).
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(CpuState, regs) == 0);
+    assert!(offset_of!(CpuState, rip) == 8 * glob::RIP);
+    assert!(offset_of!(CpuState, cc_op) == 8 * glob::CC_OP);
+    assert!(offset_of!(CpuState, cc_dst) == 8 * glob::CC_DST);
+    assert!(offset_of!(CpuState, cc_src) == 8 * glob::CC_SRC);
+    assert!(offset_of!(CpuState, cc_src2) == 8 * glob::CC_SRC2);
+    assert!(offset_of!(CpuState, df) == 8 * glob::DF);
+    assert!(offset_of!(CpuState, fs_base) == 8 * glob::FS_BASE);
+    assert!(offset_of!(CpuState, gs_base) == 8 * glob::GS_BASE);
+    assert!(NG == glob::GS_BASE + 1);
+};
+
 impl Frame<'_> {
+    // Globals are read and written by index into the first `NG` words:
+    // one access rather than a branch per global, which the interpreter's
+    // every op paid.
+
     #[inline(always)]
     fn get(&self, t: Temp) -> u64 {
         let i = t.index();
         if i < NG {
-            if i < 16 {
-                self.env.regs[i]
-            } else {
-                self.global_slot_read(i)
-            }
+            let words = &*self.env as *const CpuState as *const u64;
+            // SAFETY: `i < NG`, and the first `NG` 64-bit words of
+            // `CpuState` (`repr(C)`) are the globals' `u64` fields
+            // (checked at compile time above): in bounds, aligned, plain
+            // data.
+            unsafe { *words.add(i) }
         } else {
             self.locals[i]
-        }
-    }
-
-    fn global_slot_read(&self, i: usize) -> u64 {
-        match i {
-            glob::RIP => self.env.rip,
-            glob::CC_OP => self.env.cc_op,
-            glob::CC_DST => self.env.cc_dst,
-            glob::CC_SRC => self.env.cc_src,
-            glob::CC_SRC2 => self.env.cc_src2,
-            glob::DF => self.env.df,
-            glob::FS_BASE => self.env.fs_base,
-            _ => self.env.gs_base,
         }
     }
 
     #[inline(always)]
     fn set(&mut self, t: Temp, v: u64) {
         let i = t.index();
-        if i < 16 {
-            self.env.regs[i] = v;
-        } else if i < NG {
-            let slot = match i {
-                glob::RIP => &mut self.env.rip,
-                glob::CC_OP => &mut self.env.cc_op,
-                glob::CC_DST => &mut self.env.cc_dst,
-                glob::CC_SRC => &mut self.env.cc_src,
-                glob::CC_SRC2 => &mut self.env.cc_src2,
-                glob::DF => &mut self.env.df,
-                glob::FS_BASE => &mut self.env.fs_base,
-                _ => &mut self.env.gs_base,
-            };
-            *slot = v;
+        if i < NG {
+            let words = &mut *self.env as *mut CpuState as *mut u64;
+            // SAFETY: as in `get`; the frame holds `env` mutably.
+            unsafe { *words.add(i) = v }
         } else {
             self.locals[i] = v;
         }
