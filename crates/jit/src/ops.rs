@@ -844,6 +844,15 @@ impl Gen {
     /// `d = [env + offset]` (never a global's field: the verifier rejects that).
     pub(crate) fn ld_env(&mut self, i: usize, op: &Op) {
         let d = op.outs[0];
+        // The low quadword of a guest XMM register the TB holds in a host
+        // one (a MOVSD store, a MOVQ to a general register) is read there,
+        // not written back and loaded.
+        if let Some(h) = self.cached_xmm_low(op.consts[0] as usize) {
+            let rd = self.own_reg(d);
+            dynasm!(self.a ; .arch x64 ; movq Rq(rd), Rx(h));
+            self.def_reg(d, rd);
+            return self.kill_outputs(i, op);
+        }
         self.xmm_read(op.consts[0] as usize);
         let rd = self.own_reg(d);
         self.ld_env_reg(rd, env_disp(op.consts[0] as usize));

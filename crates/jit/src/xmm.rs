@@ -828,6 +828,13 @@ impl Gen {
             .then(|| (offset - first) / 16)
     }
 
+    /// The host register caching the guest XMM register whose low
+    /// quadword is at `CpuState` offset `offset`, if any.
+    pub(crate) fn cached_xmm_low(&self, offset: usize) -> Option<u8> {
+        let g = Self::xmm_at(offset).filter(|&g| offset == xmm_offset(g, 0))?;
+        self.xc.get(g)
+    }
+
     /// Before `st_env` at `offset`: a guest XMM register written in halves
     /// is stored if dirty (the other half must be current), then no
     /// longer cached.

@@ -1023,6 +1023,44 @@ fn mxcsr_checked_at_entry_decides_before_anything_runs() {
     }
 }
 
+/// The low quadword of a guest XMM register the TB holds in a host one
+/// (a MOVSD store's value, say) is read there: no store of the register
+/// and load of its half. The value, the XMM registers and the other half
+/// (read from `CpuState`, the register written back first) are the
+/// interpreter's.
+#[test]
+fn the_low_half_of_a_cached_xmm_register_is_read_in_place() {
+    use ox86_x86::cpu::xmm_offset;
+    use ox86_x86::helpers::{id_of, sse};
+    let mut b = block();
+    b.insn_start(PC);
+    b.call_xmm(id_of(&sse::float::MULSD), 2, 3, 0);
+    let lo = b.ld_env(xmm_offset(2, 0));
+    b.mov_to(r(reg::RAX), lo);
+    let mut c = b.clone();
+    let hi = c.ld_env(xmm_offset(2, 1));
+    c.mov_to(r(reg::RCX), hi);
+    goto(&mut b, PC + 0x10, 0);
+    goto(&mut c, PC + 0x10, 0);
+    let mut j = jit();
+    let id = j.compile(&b, PC).expect("compiles");
+    let code = insns(&j.disassemble(id));
+    let in_place = |i: &String| i.starts_with("movq r") && i.contains(",xmm");
+    assert!(code.iter().any(in_place), "{code:#?}");
+    // The register is stored once, at the exit, not before the read.
+    let stores = code.iter().filter(|i| i.starts_with("movdqa [rbp"));
+    assert_eq!(stores.count(), 1, "{code:#?}");
+    for blk in [&b, &c] {
+        let id = j.compile(blk, PC).expect("compiles");
+        let env = xmm_state(0x1f80);
+        let mut jenv = snapshot(&env);
+        j.run(&mut jenv, id);
+        let mut ienv = snapshot(&env);
+        ox86_interp::exec(&InterpTb::new(blk.clone()), &mut ienv, &mut Vec::new());
+        assert_eq!((jenv.regs, jenv.xmm), (ienv.regs, ienv.xmm));
+    }
+}
+
 /// A result the cache holds dirty reaches `CpuState` however the block
 /// goes on: through a forward branch whose label the falling way reaches
 /// with the register elsewhere (written in halves, reloaded, recomputed),

@@ -104,6 +104,13 @@ fn mov_scalar(cx: &mut Cx, size: u32) {
 /// MOVD/MOVQ: into an XMM register the value is zero-extended to 128
 /// bits; out of one, its low `size` bytes go to a register or memory.
 fn mov_low(cx: &mut Cx, size: u32) {
+    if is_xmm_reg(cx, 0) && cx.is_mem(1) {
+        // As MOVSD's load: one `ld_xmm`, which the JIT loads into the
+        // register it caches.
+        let a = cx.ea();
+        let n = xmm_of(cx, 0);
+        return load_xmm_zx(cx, n, size, a);
+    }
     if is_xmm_reg(cx, 0) {
         let lo = if is_xmm_reg(cx, 1) {
             read_half(cx, xmm_of(cx, 1), 0)
