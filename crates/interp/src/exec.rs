@@ -82,7 +82,7 @@ struct Frame<'a> {
 const NG: usize = glob::COUNT;
 
 // Global `i` is the `i`th 64-bit word of `CpuState`: GPRs, then the rest
-// in `glob` order (what `Frame::global` relies on).
+// in `glob` order (what `Frame::get` and `Frame::set` rely on).
 const _: () = {
     use std::mem::offset_of;
     assert!(offset_of!(CpuState, regs) == 0);
