@@ -64,7 +64,11 @@ fn bit_test(cx: &mut Cx, m: Mnemonic) {
         };
         cx.write_op(0, size, nv, &mut addr);
     }
-    // ZF is unaffected; OF, SF, AF and PF are undefined (left clear).
+    // ZF is unaffected; OF, SF, AF and PF are undefined (left clear
+    // where the incoming flags are known).
+    if cx.cc_known.is_none() {
+        return cx.set_cf_keeping_zf(cf);
+    }
     let zf = cx.zf_flag();
     let flags = cx.b.or(cf, zf);
     cx.set_cc_eflags(flags);

@@ -106,6 +106,13 @@ impl Cx {
         if mask == ZF {
             return self.zf_of_any_state();
         }
+        if let Some(cf) = self.known_cf().filter(|_| mask & !(CF | ZF) == 0) {
+            if mask & ZF == 0 {
+                return cf;
+            }
+            let zf = self.zf_of_any_state();
+            return self.b.or(cf, zf);
+        }
         let args = [
             self.g(glob::CC_OP),
             self.g(glob::CC_DST),
@@ -117,6 +124,48 @@ impl Cx {
             _ => &CC_COMPUTE_ALL,
         };
         self.call_pure(h, &args)
+    }
+
+    /// BT's flags (and its kin's) where the incoming `cc_op` is not known
+    /// here: CF = `cf` (0 or 1) and ZF kept, lazily, as QEMU keeps them
+    /// for a known `cc_op`. The state becomes SAR of the incoming size
+    /// (ZF from the `cc_dst` left as it is, CF from `cc_src`'s bit 0; SF,
+    /// PF and OF from them too, which BT leaves undefined), or, from
+    /// `CC_OP_EFLAGS`, EFLAGS with CF replaced. Computing ZF instead took
+    /// about fourteen host instructions at every such BT; the condition
+    /// right after (`jb`) reads `cf` itself (`known_cf`).
+    pub fn set_cf_keeping_zf(&mut self, cf: Temp) {
+        let (gop, gsrc) = (self.g(glob::CC_OP), self.g(glob::CC_SRC));
+        let op = self.b.andi(gop, CC_OP_ROT - 1);
+        let log2 = self.b.andi(op, 3);
+        let sar = self.b.movi(CcKind::Sar.op(1));
+        let sar_op = self.b.or(sar, log2);
+        let eflags = self.b.movi(CC_OP_EFLAGS);
+        let new_op = self.b.movcond(Cond::Eq, op, eflags, eflags, sar_op);
+        let kept = self.b.andi(gsrc, !CF);
+        let with_cf = self.b.or(kept, cf);
+        let new_src = self.b.movcond(Cond::Eq, op, eflags, with_cf, cf);
+        self.b.mov_to(gsrc, new_src);
+        self.b.mov_to(gop, new_op);
+        self.drop_src2();
+        self.cc_known = None;
+        self.cf_known = Some((cf, self.b.ops.len()));
+    }
+
+    /// The 0/1 CF `set_cf_keeping_zf` left, if the lazy flags are still
+    /// the ones it wrote: no op since writes them (nor a helper call or
+    /// an `st_env`, which could), and no label joins.
+    fn known_cf(&self) -> Option<Temp> {
+        let (cf, at) = self.cf_known?;
+        let flags = [self.g(glob::CC_OP), self.g(glob::CC_SRC)];
+        let same = self.b.ops[at..].iter().all(|o| {
+            let barrier = matches!(
+                o.opc,
+                Opcode::SetLabel | Opcode::Call | Opcode::CallXmm | Opcode::StEnv
+            );
+            !barrier && !o.outputs().iter().any(|t| flags.contains(t))
+        });
+        (same && self.cc_known.is_none()).then_some(cf)
     }
 
     /// ZF alone at its EFLAGS position (0 or `ZF`), for the instructions

@@ -122,6 +122,9 @@ pub struct Cx {
     pub next_pc: u64,
     /// The `cc_op` known at translation time, if any.
     pub cc_known: Option<u64>,
+    /// Where `cc_op` is not known: CF as a 0/1 temp and the op count
+    /// when it was set (`set_cf_keeping_zf`); see `known_cf`.
+    pub cf_known: Option<(Temp, usize)>,
     /// Set when the current instruction ended the TB.
     pub ended: bool,
     /// The CPU mode.
@@ -149,6 +152,7 @@ impl Cx {
             pc: insn.ip(),
             next_pc: insn.next_ip(),
             cc_known: None,
+            cf_known: None,
             ended: false,
             mode: Mode::USER64,
             tb_page: 0,
@@ -337,6 +341,7 @@ pub fn translate_tb_into(
         pc,
         next_pc: pc,
         cc_known: None,
+        cf_known: None,
         ended: false,
         mode,
         tb_page: page,
