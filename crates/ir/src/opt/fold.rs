@@ -4,7 +4,10 @@
 //! constant branches and drops code made unreachable by them, and zero
 //! extensions (`ext*u`, `and` with a low mask) of values already that
 //! narrow: a 32-bit `test r, r` is then one `and` of a value with itself,
-//! which folds.
+//! which folds. How narrow a value is comes from zero-extending loads and
+//! extensions, `and`, `or`, `xor` and shifts by a constant; an `and` whose
+//! mask keeps none of the bits a value can set is 0 (the partial-register
+//! merge into a register a `movzx` wrote).
 
 use crate::eval::{eval1, eval_div2, eval_mul2};
 use crate::func::IrBlock;
@@ -140,14 +143,41 @@ fn const_bits(c: u64) -> u8 {
 /// How many low bits of its result op `op` can set (64: any).
 fn result_bits(op: &Op, st: &State) -> u8 {
     let known = |t: Temp| st.bits[t.index()];
+    let count = |t: Temp| match st.get(t) {
+        Val::Const(c) if c < 64 => Some(c as u8),
+        _ => None,
+    };
     match op.opc {
-        Opcode::Ext8u | Opcode::Ld8u => 8,
-        Opcode::Ext16u | Opcode::Ld16u => 16,
-        Opcode::Ext32u | Opcode::Ld32u => 32,
+        Opcode::Ext8u => known(op.ins[0]).min(8),
+        Opcode::Ext16u => known(op.ins[0]).min(16),
+        Opcode::Ext32u => known(op.ins[0]).min(32),
+        Opcode::Ld8u => 8,
+        Opcode::Ld16u => 16,
+        Opcode::Ld32u => 32,
         Opcode::Setcond => 1,
         Opcode::And => known(op.ins[0]).min(known(op.ins[1])),
         Opcode::Or | Opcode::Xor => known(op.ins[0]).max(known(op.ins[1])),
+        // A shift right of a value with its top bit zero is a SHR too.
+        Opcode::Shr | Opcode::Sar if op.opc == Opcode::Shr || known(op.ins[0]) < 64 => {
+            match count(op.ins[1]) {
+                Some(c) => known(op.ins[0]).saturating_sub(c),
+                None => known(op.ins[0]),
+            }
+        }
+        Opcode::Shl => match count(op.ins[1]) {
+            Some(c) => known(op.ins[0]).saturating_add(c).min(64),
+            None => 64,
+        },
         _ => 64,
+    }
+}
+
+/// The low `bits` bits set.
+fn low_mask(bits: u8) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
     }
 }
 
@@ -182,14 +212,33 @@ fn mov(d: Temp, s: Temp) -> Op {
 }
 
 /// Algebraic identities with one constant operand (`x + 0`, `x & -1`,
-/// ...) or the same one twice (`x - x`, `x & x`, ...).
+/// ...) or the same one twice (`x - x`, `x & x`, ...), and an `and` with
+/// a mask that keeps every bit its other operand can set (a copy) or
+/// none of them (zero): a partial-register write to a register known to
+/// be that narrow merges nothing.
 fn simplify(op: &Op, st: &State) -> Option<Op> {
     let d = op.outs[0];
-    let (a, b) = (op.ins[0], op.ins[1]);
+    let (mut a, mut b) = (op.ins[0], op.ins[1]);
+    let commutes = matches!(
+        op.opc,
+        Opcode::Add | Opcode::Or | Opcode::Xor | Opcode::And | Opcode::Mul
+    );
+    if commutes && matches!(st.get(a), Val::Const(_)) {
+        std::mem::swap(&mut a, &mut b);
+    }
     let cb = match st.get(b) {
         Val::Const(c) => Some(c),
         _ => None,
     };
+    if let (Opcode::And, Some(m)) = (op.opc, cb) {
+        let can_set = low_mask(st.bits[a.index()]);
+        if can_set & m == 0 {
+            return Some(movi(d, 0));
+        }
+        if can_set & !m == 0 {
+            return Some(mov(d, a));
+        }
+    }
     match (op.opc, cb) {
         (
             Opcode::Add
@@ -345,6 +394,10 @@ pub(crate) fn run(block: &mut IrBlock, st: &mut State) {
         }
         for &d in op.outputs() {
             st.set(d, Val::Unknown);
+        }
+        if op.opc.n_outs() == 1 {
+            // A zero-extending load.
+            st.set_bits(op.outs[0], result_bits(&op, st));
         }
         out.push(op);
     }
@@ -527,6 +580,66 @@ mod tests {
         let exts = b.ops.iter().filter(|o| o.opc == Opcode::Ext32u).count();
         assert_eq!(exts, 2, "{:?}", b.ops);
         assert!(!b.ops.iter().any(|o| o.opc == Opcode::And), "{:?}", b.ops);
+    }
+
+    #[test]
+    fn a_merge_into_a_register_known_to_be_narrow_is_a_copy() {
+        // A 16-bit load, then a write of its low byte (`mask` keeps what is
+        // above): the merge keeps nothing when the load set nothing there.
+        for (mask, merges) in [(!0xffff, false), (!0xff, true)] {
+            let mut b = IrBlock::new(&G);
+            let x = b.load(Opcode::Ld16u, b.global(1));
+            let high = b.andi(x, mask);
+            let al = b.unop(Opcode::Ext8u, b.global(1));
+            let merged = b.or(high, al);
+            // What the load can set, kept by a wider mask: a copy.
+            let kept = b.andi(x, 0xff_ffff);
+            let sum = b.add(merged, kept);
+            b.mov_to(b.global(1), sum);
+            b.goto_tb(0);
+            fold_constants(&mut b);
+            let def = |t: Temp| *b.ops.iter().find(|o| o.outs[0] == t).expect("defined");
+            assert_eq!((def(kept).opc, def(kept).ins[0]), (Opcode::Mov, x));
+            if merges {
+                assert_eq!(def(high).opc, Opcode::And, "the load's high byte is kept");
+                continue;
+            }
+            assert_eq!((def(high).opc, def(high).consts[0]), (Opcode::Movi, 0));
+            assert_eq!(
+                (def(merged).opc, def(merged).ins[0]),
+                (Opcode::Mov, al),
+                "0 | al"
+            );
+        }
+    }
+
+    #[test]
+    fn shifts_keep_the_widths_they_leave() {
+        let mut b = IrBlock::new(&G);
+        let x = b.unop(Opcode::Ext16u, b.global(1));
+        // 16 bits shifted right by 8: 8 bits, and bit 7 may be set.
+        let r = b.shri(x, 8);
+        let r8 = b.unop(Opcode::Ext8u, r);
+        let bit7 = b.andi(r8, 0x80);
+        let bit8 = b.andi(r8, 0x100);
+        // 8 bits shifted left by 4: 12 bits, bit 11 may be set.
+        let y = b.unop(Opcode::Ext8u, b.global(0));
+        let four = b.movi(4);
+        let l = b.binop(Opcode::Shl, y, four);
+        let bit11 = b.andi(l, 0x800);
+        let bit12 = b.andi(l, 0x1000);
+        let s1 = b.add(bit7, bit8);
+        let s2 = b.add(bit11, bit12);
+        let s = b.add(s1, s2);
+        b.mov_to(b.global(0), s);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let def = |t: Temp| *b.ops.iter().find(|o| o.outs[0] == t).expect("defined");
+        assert_eq!(def(r8).opc, Opcode::Mov, "8 bits already");
+        assert_eq!(def(bit7).opc, Opcode::And);
+        assert_eq!((def(bit8).opc, def(bit8).consts[0]), (Opcode::Movi, 0));
+        assert_eq!(def(bit11).opc, Opcode::And);
+        assert_eq!((def(bit12).opc, def(bit12).consts[0]), (Opcode::Movi, 0));
     }
 
     #[test]

@@ -84,6 +84,9 @@ fn binary(cx: &mut Cx, m: Mnemonic) {
         cx.write_op(0, size, r, &mut addr);
     }
     cx.set_cc(kind, size, r, b, carry);
+    if kind == CcKind::Sub {
+        cx.note_sub_src1(a);
+    }
 }
 
 fn unary(cx: &mut Cx, m: Mnemonic) {
@@ -104,6 +107,8 @@ fn unary(cx: &mut Cx, m: Mnemonic) {
             cx.write_op(0, size, r, &mut addr);
             // NEG is 0 - src: a SUB with first operand 0.
             cx.set_cc(CcKind::Sub, size, r, a, None);
+            let zero = cx.b.movi(0);
+            cx.note_sub_src1(zero);
         }
         _ => {
             let cf = cx.compute_cf();

@@ -168,6 +168,32 @@ impl Cx {
         (same && self.cc_known.is_none()).then_some(cf)
     }
 
+    /// Records `a`, a local temp, as the first operand of the SUB whose
+    /// flags were just recorded (see `Cx::sub_src1`).
+    pub fn note_sub_src1(&mut self, a: Temp) {
+        self.sub_src1 = (!self.b.is_global(a)).then_some((a, self.b.ops.len()));
+    }
+
+    /// The first operand `note_sub_src1` recorded, if the lazy flags are
+    /// still that SUB's: nothing since writes them (nor a helper call or
+    /// an `st_env`, which could) and no label joins.
+    fn sub_src1(&self) -> Option<Temp> {
+        let (a, at) = self.sub_src1?;
+        let flags = [
+            self.g(glob::CC_OP),
+            self.g(glob::CC_DST),
+            self.g(glob::CC_SRC),
+        ];
+        let same = self.b.ops[at..].iter().all(|o| {
+            let barrier = matches!(
+                o.opc,
+                Opcode::SetLabel | Opcode::Call | Opcode::CallXmm | Opcode::StEnv
+            );
+            !barrier && !o.outputs().iter().any(|t| flags.contains(t))
+        });
+        same.then_some(a)
+    }
+
     /// ZF alone at its EFLAGS position (0 or `ZF`), for the instructions
     /// that keep it (BT and its kin): no round trip through a 0/1 value,
     /// which took four host instructions after the computation.
@@ -388,7 +414,10 @@ impl Cx {
             let src = self.g(glob::CC_SRC);
             match kind {
                 CcKind::Sub => {
-                    let s1 = self.b.add(dst, src);
+                    let s1 = match self.sub_src1() {
+                        Some(a) => a,
+                        None => self.b.add(dst, src),
+                    };
                     let s1 = self.zext(size, s1);
                     let s2 = self.zext(size, src);
                     return self.b.setcond(Cond::Ltu, s1, s2);
@@ -501,7 +530,10 @@ impl Cx {
                 | ConditionCode::le
                 | ConditionCode::g,
             ) => {
-                let s1 = self.b.add(dst, src);
+                let s1 = match self.sub_src1() {
+                    Some(a) => a,
+                    None => self.b.add(dst, src),
+                };
                 let signed = matches!(
                     cc,
                     ConditionCode::l | ConditionCode::ge | ConditionCode::le | ConditionCode::g

@@ -125,6 +125,11 @@ pub struct Cx {
     /// Where `cc_op` is not known: CF as a 0/1 temp and the op count
     /// when it was set (`set_cf_keeping_zf`); see `known_cf`.
     pub cf_known: Option<(Temp, usize)>,
+    /// The first operand of the SUB (CMP, NEG) whose flags the lazy state
+    /// holds, and the op count when it was set (QEMU's `cc_srcT`), where
+    /// it is a value that stays: conditions on it compare the operands
+    /// rather than recover the first from the difference; see `sub_src1`.
+    pub sub_src1: Option<(Temp, usize)>,
     /// Set when the current instruction ended the TB.
     pub ended: bool,
     /// The CPU mode.
@@ -153,6 +158,7 @@ impl Cx {
             next_pc: insn.next_ip(),
             cc_known: None,
             cf_known: None,
+            sub_src1: None,
             ended: false,
             mode: Mode::USER64,
             tb_page: 0,
@@ -342,6 +348,7 @@ pub fn translate_tb_into(
         next_pc: pc,
         cc_known: None,
         cf_known: None,
+        sub_src1: None,
         ended: false,
         mode,
         tb_page: page,
