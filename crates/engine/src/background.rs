@@ -96,6 +96,9 @@ pub struct Done {
 struct Queue {
     /// Taken from the end.
     jobs: Vec<Job>,
+    /// Jobs whose code kept running while they waited (`boost`): taken
+    /// before `jobs`, from the end.
+    boosted: Vec<Job>,
     /// Finished, in order.
     done: VecDeque<Done>,
     /// Output buffers back from the exec loop.
@@ -235,6 +238,16 @@ impl Background {
         seq
     }
 
+    /// Moves job `seq` ahead of every other queued job, if it is still
+    /// queued (the exec loop keeps interpreting its code meanwhile).
+    pub fn boost(&mut self, seq: u64) {
+        let mut q = self.shared.lock();
+        if let Some(at) = q.jobs.iter().rposition(|j| j.seq == seq) {
+            let job = q.jobs.remove(at);
+            q.boosted.push(job);
+        }
+    }
+
     /// A finished job, if there is one. Takes every finished job at once,
     /// and gives back the buffers returned meanwhile (`recycle`), in one
     /// hold of the lock.
@@ -283,6 +296,7 @@ impl Background {
         self.epoch += 1;
         let mut q = self.shared.lock();
         q.jobs.clear();
+        q.boosted.clear();
         q.epoch = self.epoch;
         q.restart = Some(next);
     }
@@ -323,7 +337,11 @@ impl Background {
             return 0;
         };
         bg.unstarted = Some(compiler);
-        if !shared.lock().jobs.is_empty() && bg.start().is_err() {
+        if {
+            let q = shared.lock();
+            !q.jobs.is_empty() || !q.boosted.is_empty()
+        } && bg.start().is_err()
+        {
             // Queued code is then compiled when it runs again.
             engine.stop_compile_thread();
         }
@@ -368,7 +386,7 @@ fn run(shared: &Shared, mut compiler: Compiler, timed: bool) {
                     if let Some(slot) = q.restart.take() {
                         compiler.restart_at(slot);
                     }
-                    if let Some(job) = q.jobs.pop() {
+                    if let Some(job) = q.boosted.pop().or_else(|| q.jobs.pop()) {
                         q.busy = true;
                         let out = q.spare.pop().unwrap_or_default();
                         break (job, out);

@@ -4,6 +4,7 @@
 use crate::hash::BuildWordHasher;
 use crate::tb::{Tb, TbKey};
 use ox86_jit::jmp_table::{jmp_hash, LARGE_BITS, SMALL_BITS};
+use ox86_jit::TbId;
 use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -96,11 +97,23 @@ impl TbCache {
 }
 
 /// The per-vCPU jump cache: pc-indexed, direct-mapped, of the same size
-/// and hash as the JIT's jump table (`ox86_jit::jmp_table`).
+/// and hash as the JIT's jump table (`ox86_jit::jmp_table`). A slot keeps
+/// the pc and the compiled code's id beside the TB, so that the exec
+/// loop finds compiled code without touching the TB or its count.
 pub struct JumpCache {
-    entries: Vec<Option<Arc<Tb>>>,
+    entries: Vec<Slot>,
     bits: u32,
     generation: u64,
+}
+
+/// One slot of the jump cache.
+#[derive(Clone, Default)]
+struct Slot {
+    /// The TB's pc (meaningful only with `tb`).
+    pc: u64,
+    /// The TB's compiled code, if any.
+    jit: Option<TbId>,
+    tb: Option<Arc<Tb>>,
 }
 
 impl Default for JumpCache {
@@ -113,7 +126,7 @@ impl JumpCache {
     /// An empty cache of `2^bits` entries.
     fn new(bits: u32) -> JumpCache {
         JumpCache {
-            entries: vec![None; 1 << bits],
+            entries: vec![Slot::default(); 1 << bits],
             bits,
             generation: 0,
         }
@@ -127,27 +140,52 @@ impl JumpCache {
         self.generation = generation;
     }
 
+    /// The slot of `pc`, emptied first if the cache is stale.
+    fn slot(&mut self, pc: u64, generation: u64) -> &Slot {
+        if self.generation != generation {
+            self.clear();
+            self.generation = generation;
+        }
+        &self.entries[jmp_hash(pc, self.bits)]
+    }
+
     /// The cached TB for `pc`, if the slot holds it and the cache is current.
     pub fn get(&mut self, pc: u64, generation: u64) -> Option<Arc<Tb>> {
-        if self.generation != generation {
-            self.entries.iter_mut().for_each(|e| *e = None);
-            self.generation = generation;
-            return None;
+        match self.slot(pc, generation) {
+            Slot {
+                pc: p,
+                tb: Some(tb),
+                ..
+            } if *p == pc => Some(tb.clone()),
+            _ => None,
         }
-        match &self.entries[jmp_hash(pc, self.bits)] {
-            Some(tb) if tb.key.pc == pc => Some(tb.clone()),
+    }
+
+    /// The compiled code of the cached TB for `pc`, if the slot holds one
+    /// and the cache is current.
+    pub fn get_compiled(&mut self, pc: u64, generation: u64) -> Option<TbId> {
+        match self.slot(pc, generation) {
+            Slot {
+                pc: p,
+                jit,
+                tb: Some(_),
+            } if *p == pc => *jit,
             _ => None,
         }
     }
 
     /// Empties every slot.
     pub fn clear(&mut self) {
-        self.entries.iter_mut().for_each(|e| *e = None);
+        self.entries.iter_mut().for_each(|e| *e = Slot::default());
     }
 
     /// Remembers `tb` in its slot.
     pub fn set(&mut self, tb: Arc<Tb>) {
         let h = jmp_hash(tb.key.pc, self.bits);
-        self.entries[h] = Some(tb);
+        self.entries[h] = Slot {
+            pc: tb.key.pc,
+            jit: tb.jit,
+            tb: Some(tb),
+        };
     }
 }

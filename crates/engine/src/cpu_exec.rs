@@ -160,6 +160,10 @@ const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
 /// that without the thread) and costs nothing measurable.
 const MAX_PENDING: usize = 256;
 
+/// Runs in the interpreter after which a TB whose code waits for the
+/// compile thread goes ahead of the jobs queued after it.
+const BOOST_AFTER: u32 = 8;
+
 /// What `run_first_tier` did.
 enum FirstTierRun {
     /// Compiled and cached the TB, for the caller to run.
@@ -212,6 +216,9 @@ pub struct Engine {
     /// interpreted one, or the compiled TB a loop region replaces
     /// (compiles waited for are not here).
     pending: HashMap<u64, Arc<Tb>, crate::hash::BuildWordHasher>,
+    /// By pc, the submitted job of an interpreted TB and how often the
+    /// TB ran in the interpreter since (see `BOOST_AFTER`).
+    waiting: HashMap<u64, (u64, u32), crate::hash::BuildWordHasher>,
     /// Pcs whose TB needs fewer instructions to compile (too many spill
     /// slots): compiled on the exec loop's thread, which retranslates.
     spilled: std::collections::HashSet<u64, crate::hash::BuildWordHasher>,
@@ -304,6 +311,7 @@ impl Engine {
             perfmap,
             bg,
             pending: Default::default(),
+            waiting: Default::default(),
             spilled: Default::default(),
             unchained: Default::default(),
         })
@@ -367,6 +375,7 @@ impl Engine {
             if let Some(bg) = &mut self.bg {
                 bg.restart(jit.next_slot());
                 self.pending.clear();
+                self.waiting.clear();
             }
         }
     }
@@ -443,6 +452,7 @@ impl Engine {
         let bg = self.bg.as_mut().expect("a compile thread");
         let seq = bg.submit(pc, JobIr::Cached(tb.clone()), mxcsr_at_entry);
         self.pending.insert(seq, tb.clone());
+        self.waiting.insert(pc, (seq, 0));
         self.stats.tbs_interpreted += 1;
         self.interpret(env, &tb)
     }
@@ -515,6 +525,7 @@ impl Engine {
             return None;
         }
         self.stats.translate_ns += ns;
+        self.waiting.remove(&pc);
         let waiting = self.pending.remove(&seq);
         let c = match result {
             Ok(c) => c,
@@ -924,76 +935,119 @@ impl Engine {
         // The last unchained direct exit, with the flush count it belongs to.
         let mut chain_from: Option<(TbId, usize, u64)> = None;
         loop {
-            if env.exit_request.swap(0, Ordering::AcqRel) != 0 {
+            // Read before it is swapped: a locked swap at every TB the loop
+            // runs was a fifth of the loop's own time.
+            if env.exit_request.load(Ordering::Relaxed) != 0
+                && env.exit_request.swap(0, Ordering::AcqRel) != 0
+            {
                 return Exit::Interrupted;
             }
             if self.bg.is_some() {
                 self.install_finished();
             }
             let pc = env.rip;
-            let tb = match self.lookup_cached(env.rip) {
-                Some(tb) => tb,
-                None if self.tiered(env.rip) => match self.run_first_tier(env) {
-                    FirstTierRun::Compiled(tb) => tb,
-                    FirstTierRun::Interpreted(exit) => {
+            // Compiled code found in the jump cache runs without its TB (no
+            // count of the TB's `Arc` taken and dropped).
+            let compiled = if self.compare.active() {
+                None
+            } else {
+                self.jmp.get_compiled(pc, self.cache.generation)
+            };
+            let id = match compiled {
+                Some(id) => {
+                    self.stats.jmp_cache_lookups += 1;
+                    self.stats.jmp_cache_hits += 1;
+                    id
+                }
+                None => {
+                    let tb = match self.lookup_cached(pc) {
+                        Some(tb) => tb,
+                        None if self.tiered(pc) => match self.run_first_tier(env) {
+                            FirstTierRun::Compiled(tb) => tb,
+                            FirstTierRun::Interpreted(exit) => {
+                                self.note_unchained(pc, chain_from.take());
+                                match exit {
+                                    Some(exit) => return exit,
+                                    None => continue,
+                                }
+                            }
+                        },
+                        None => {
+                            let tb = self.translate(pc);
+                            self.jmp.set(tb.clone());
+                            tb
+                        }
+                    };
+                    let Some(id) = tb.jit else {
+                        // On the compile thread's queue.
                         self.note_unchained(pc, chain_from.take());
-                        match exit {
+                        self.stats.tbs_interpreted += 1;
+                        self.note_waiting_run(pc);
+                        match self.interpret(env, &tb) {
                             Some(exit) => return exit,
                             None => continue,
                         }
+                    };
+                    if self.compare.active() {
+                        // (Resets the loop countdown it samples.)
+                        self.loop_head(pc, id, chain_from.take(), env);
+                        self.stats.tbs_executed += 1;
+                        let jit = self.jit.as_mut().expect("JIT engine");
+                        let r = self
+                            .compare
+                            .run(jit, &tb, env, &mut self.locals, &mut self.log);
+                        if !self.compare.active() {
+                            // TBs compiled for the comparison call the store
+                            // hook and run one loop iteration at a time.
+                            self.jit_mut().set_checking(None);
+                            self.flush();
+                        }
+                        match r {
+                            JitExit::Direct { .. } | JitExit::Indirect | JitExit::ExitRequest => {}
+                            JitExit::MxcsrNotDefault => self.mxcsr_not_default(env.rip),
+                            JitExit::Exception => return self.exception(env),
+                        }
+                        continue;
                     }
-                },
-                None => {
-                    let tb = self.translate(env.rip);
-                    self.jmp.set(tb.clone());
-                    tb
+                    id
                 }
             };
-            if tb.jit.is_none() {
-                // On the compile thread's queue.
-                self.note_unchained(pc, chain_from.take());
-                self.stats.tbs_interpreted += 1;
-                match self.interpret(env, &tb) {
-                    Some(exit) => return exit,
-                    None => continue,
-                }
-            }
-            let tb = self.loop_head(tb, chain_from, env);
-            let id = tb.jit.expect("JIT engine compiles every TB it caches");
+            let id = self.loop_head(pc, id, chain_from, env);
             if self.opts.log.exec {
-                self.log.write(&format!("Trace 0: [{:016x}]\n", tb.key.pc));
+                self.log.write(&format!("Trace 0: [{:016x}]\n", pc));
             }
             self.stats.tbs_executed += 1;
-            let epoch = self.jit_ref().flushes;
-            let r = if self.compare.active() {
-                let jit = self.jit.as_mut().expect("JIT engine");
-                let r = self
-                    .compare
-                    .run(jit, &tb, env, &mut self.locals, &mut self.log);
-                if !self.compare.active() {
-                    // TBs compiled for the comparison call the store hook
-                    // and run one loop iteration at a time.
-                    self.jit_mut().set_checking(None);
-                    self.flush();
+            // With `-d exec` every TB returns here, to be logged.
+            let direct = !self.opts.log.exec;
+            let jit = self.jit_mut();
+            let epoch = jit.flushes;
+            if direct {
+                jit.set_jump(pc, id);
+                if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
+                    jit.chain(from, k, id);
                 }
-                r
-            } else {
-                // With `-d exec` every TB returns here, to be logged.
-                let direct = !self.opts.log.exec;
-                let jit = self.jit_mut();
-                if direct {
-                    jit.set_jump(tb.key.pc, id);
-                    if let Some((from, k, _)) = chain_from.take().filter(|c| c.2 == jit.flushes) {
-                        jit.chain(from, k, id);
-                    }
-                }
-                jit.run(env, id)
-            };
-            match r {
+            }
+            match jit.run(env, id) {
                 JitExit::Direct { tb, exit } => chain_from = Some((tb, exit, epoch)),
                 JitExit::Indirect | JitExit::ExitRequest => {}
                 JitExit::MxcsrNotDefault => self.mxcsr_not_default(env.rip),
                 JitExit::Exception => return self.exception(env),
+            }
+        }
+    }
+
+    /// Counts a run of the interpreted TB at `pc` while its code waits
+    /// for the compile thread, which takes the newest job first: code that
+    /// keeps running is moved ahead of the jobs that came after it.
+    fn note_waiting_run(&mut self, pc: u64) {
+        let Some((seq, runs)) = self.waiting.get_mut(&pc) else {
+            return;
+        };
+        *runs += 1;
+        if *runs == BOOST_AFTER {
+            let seq = *seq;
+            if let Some(bg) = &mut self.bg {
+                bg.boost(seq);
             }
         }
     }
@@ -1041,32 +1095,32 @@ impl Engine {
         }
     }
 
-    /// `tb` as the exec loop is about to run it, reached by the unchained
-    /// direct exit `from` (if any): when that exit jumps back (to a pc on
-    /// the same page, not above its own TB's), the code at `tb` heads a
-    /// loop, and is translated again as a loop region (once per pc; see
-    /// `region` in the translator). With the compile thread the region is
-    /// compiled there and `tb` runs until it is installed, else at once.
-    /// Returns the TB to run.
+    /// The code to run at `pc`, compiled as `id`, as the exec loop is
+    /// about to run it, reached by the unchained direct exit `from` (if
+    /// any): when that exit jumps back (to a pc on the same page, not above
+    /// its own TB's), the code at `pc` heads a loop, and is translated again
+    /// as a loop region (once per pc; see `region` in the translator). With
+    /// the compile thread the region is compiled there and `id` runs until
+    /// it is installed, else at once. Returns the code to run.
     fn loop_head(
         &mut self,
-        tb: Arc<Tb>,
+        pc: u64,
+        id: TbId,
         from: Option<(TbId, usize, u64)>,
         env: &mut CpuState,
-    ) -> Arc<Tb> {
+    ) -> TbId {
         // Only the jump back that ran the countdown out is a sample.
         if env.loop_countdown.load(Ordering::Relaxed) != 0 {
-            return tb;
+            return id;
         }
         env.loop_countdown.store(LOOP_SAMPLE, Ordering::Relaxed);
         let Some((from, _, epoch)) = from else {
-            return tb;
+            return id;
         };
         let jit = self.jit_ref();
-        let pc = tb.key.pc;
         let from_pc = jit.tb_pc(from);
         let back = epoch == jit.flushes
-            && Some(from) != tb.jit
+            && from != id
             && from_pc >= pc
             && from_pc & !(ox86_x86::translate::PAGE_SIZE - 1)
                 == pc & !(ox86_x86::translate::PAGE_SIZE - 1);
@@ -1076,20 +1130,19 @@ impl Engine {
             || self.opts.one_insn_per_tb
             || !self.loop_heads.insert(pc)
         {
-            return tb;
+            return id;
         }
         if self.bg.as_ref().is_some_and(|bg| bg.started()) && self.pending.len() < MAX_PENDING {
-            self.submit_region(tb.clone());
-            return tb;
+            let tb = self.lookup_cached(pc).expect("the TB being run is cached");
+            self.submit_region(tb);
+            return id;
         }
         // The new TB replaces the old one in the cache and the jump cache
         // (removing it would empty the jump cache).
-        if let Some(id) = tb.jit {
-            self.jit_mut().invalidate(id);
-        }
+        self.jit_mut().invalidate(id);
         let tb = self.translate(pc);
         self.jmp.set(tb.clone());
-        tb
+        tb.jit.expect("JIT engine compiles every TB it caches")
     }
 
     /// The loop region at `old`'s pc goes to the compile thread; `old`
