@@ -20,6 +20,9 @@ pub(crate) struct Asm {
     /// Labels defined so far (never reset): code may be entered at the
     /// current offset from elsewhere if this changed.
     defined: u64,
+    /// The label references `commit` resolved: (offset of the field, its
+    /// size in bytes, offset of the target). Every x64 one is relative.
+    pub resolved: Vec<(usize, usize, usize)>,
 }
 
 impl Asm {
@@ -32,6 +35,7 @@ impl Asm {
             relocs: RelocRegistry::new(),
             error: None,
             defined: 0,
+            resolved: Vec::new(),
         }
     }
 
@@ -47,6 +51,7 @@ impl Asm {
         self.relocs.take_statics().for_each(drop);
         self.relocs.take_dynamics().for_each(drop);
         self.error = None;
+        self.resolved.clear();
         self.base = base;
     }
 
@@ -67,6 +72,8 @@ impl Asm {
         }
         for (loc, label) in self.relocs.take_statics() {
             let target = self.labels.resolve_static(&label)?;
+            let field = loc.range(0);
+            self.resolved.push((field.start, field.len(), target.0));
             if loc
                 .patch(&mut self.ops[loc.range(0)], self.base, target.0)
                 .is_err()
@@ -81,6 +88,8 @@ impl Asm {
         }
         for (loc, id) in self.relocs.take_dynamics() {
             let target = self.labels.resolve_dynamic(id)?;
+            let field = loc.range(0);
+            self.resolved.push((field.start, field.len(), target.0));
             if loc
                 .patch(&mut self.ops[loc.range(0)], self.base, target.0)
                 .is_err()
@@ -94,6 +103,11 @@ impl Asm {
     /// The code assembled so far (final once `commit` succeeded).
     pub fn code(&self) -> &[u8] {
         &self.ops
+    }
+
+    /// The code assembled so far, to be moved in part (`split`).
+    pub fn code_mut(&mut self) -> &mut [u8] {
+        &mut self.ops
     }
 }
 

@@ -1,5 +1,6 @@
-//! The code cache: one large read-write-execute mapping, bump-allocated,
-//! flushed whole. Each live cache registers its range so the host fault
+//! The code cache: one large read-write-execute mapping, bump-allocated
+//! from both ends (TBs' code upwards, their cold parts downwards from the
+//! end, see `split`), flushed whole. Each live cache registers its range so the host fault
 //! handler can tell a guest access in generated code from an ox86 bug.
 
 use crate::error::JitError;
@@ -20,6 +21,8 @@ pub struct CodeCache {
     fixed: usize,
     /// Next free byte.
     top: usize,
+    /// First byte of the cold parts (`size` when there are none).
+    cold_top: usize,
     slot: Option<usize>,
 }
 
@@ -55,6 +58,7 @@ impl CodeCache {
             size,
             fixed: 0,
             top: 0,
+            cold_top: size,
             slot: None,
         })
     }
@@ -75,9 +79,14 @@ impl CodeCache {
         self.base as usize + off as usize
     }
 
-    /// Bytes in use (shared stubs included).
+    /// Host address where the cold parts start (the next one ends there).
+    pub fn cold_top_addr(&self) -> usize {
+        self.base as usize + self.cold_top
+    }
+
+    /// Bytes in use (shared stubs and cold parts included).
     pub fn used(&self) -> usize {
-        self.top
+        self.top + (self.size - self.cold_top)
     }
 
     /// True if `addr` lies inside the mapping.
@@ -91,16 +100,11 @@ impl CodeCache {
         (len + 15) & !15
     }
 
-    /// Host address of the end of the mapping.
-    pub fn end_addr(&self) -> usize {
-        self.base as usize + self.size
-    }
-
     /// Copies `code` to the top of the cache and returns its host address,
     /// or `CacheFull`. The code must have been assembled for `top_addr()`.
     pub fn push(&mut self, code: &[u8]) -> Result<usize, JitError> {
         let aligned = CodeCache::footprint(code.len());
-        if self.top + aligned > self.size {
+        if self.top + aligned > self.cold_top {
             return Err(JitError::CacheFull);
         }
         let at = self.top_addr();
@@ -108,6 +112,23 @@ impl CodeCache {
         // and not yet handed out, so nothing executes or reads it.
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), at as *mut u8, code.len()) };
         self.top += aligned;
+        Ok(at)
+    }
+
+    /// Copies `code`, a TB's cold part, to host address `at`, at or below
+    /// the cold parts pushed before (`cold_top_addr() - code.len()` or
+    /// lower) and above everything pushed, and returns `at`, or `CacheFull`.
+    pub fn push_cold(&mut self, code: &[u8], at: usize) -> Result<usize, JitError> {
+        let Some(off) = at.checked_sub(self.base as usize) else {
+            return Err(JitError::CacheFull);
+        };
+        if off < self.top || off + code.len() > self.cold_top {
+            return Err(JitError::CacheFull);
+        }
+        self.cold_top = off;
+        // SAFETY: `[off, off + len)` is inside the mapping, between `top`
+        // and the cold parts (checked above), and not yet handed out.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), at as *mut u8, code.len()) };
         Ok(at)
     }
 
@@ -134,6 +155,7 @@ impl CodeCache {
     /// Drops every allocation after the permanent stubs.
     pub fn flush(&mut self) {
         self.top = self.fixed;
+        self.cold_top = self.size;
     }
 
     /// Overwrites a 4-byte field at host address `at` (inside the cache) atomically.

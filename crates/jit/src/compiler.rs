@@ -13,13 +13,17 @@ use crate::error::JitError;
 use crate::gen::{ExitSite, Gen, GenOptions};
 use ox86_ir::IrBlock;
 
-/// Where the next TB goes: its id and host code address.
+/// Where the next TB goes: its id and host code address, and where the
+/// cold parts start (the next one ends there, see `split`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slot {
     /// The `TbId` it gets.
     pub id: u32,
     /// Host address of its code.
     pub addr: usize,
+    /// Host address of the lowest cold part so far (the end of the cache
+    /// when there is none).
+    pub cold: usize,
 }
 
 /// A TB compiled by a `Compiler`, not yet in the code cache. Its buffers
@@ -31,6 +35,9 @@ pub struct Compiled {
     /// Where it was compiled to go.
     pub slot: Slot,
     pub(crate) code: Vec<u8>,
+    /// Its cold part and the host address it goes to, if apart.
+    pub(crate) cold: Vec<u8>,
+    pub(crate) cold_at: Option<usize>,
     pub(crate) exits: Vec<ExitSite>,
     pub(crate) sites: Vec<u8>,
 }
@@ -40,18 +47,11 @@ pub struct Compiler {
     gen: Gen,
     opts: GenOptions,
     next: Slot,
-    /// End of the code cache (host address).
-    limit: usize,
 }
 
 impl Compiler {
-    pub(crate) fn new(gen: Gen, opts: GenOptions, next: Slot, limit: usize) -> Compiler {
-        Compiler {
-            gen,
-            opts,
-            next,
-            limit,
-        }
+    pub(crate) fn new(gen: Gen, opts: GenOptions, next: Slot) -> Compiler {
+        Compiler { gen, opts, next }
     }
 
     /// Compiles `ir` (the TB at guest `pc`) into `out` for the next slot,
@@ -75,18 +75,16 @@ impl Compiler {
         };
         let g = &mut self.gen;
         g.compile(ir, slot.id, pc, slot.addr, opts)?;
-        let len = crate::cache::CodeCache::footprint(g.a.code().len());
-        if slot.addr + len > self.limit {
-            return Err(JitError::CacheFull);
-        }
-        self.next = Slot {
-            id: slot.id + 1,
-            addr: slot.addr + len,
-        };
+        let placed = crate::split::place(g, slot)?;
+        self.next = placed.next;
         out.pc = pc;
         out.slot = slot;
+        let (hot, cold) = g.a.code().split_at(placed.hot_len);
         out.code.clear();
-        out.code.extend_from_slice(g.a.code());
+        out.code.extend_from_slice(hot);
+        out.cold.clear();
+        out.cold.extend_from_slice(cold);
+        out.cold_at = placed.cold_at;
         out.exits.clear();
         out.exits.extend_from_slice(&g.exits);
         out.sites.clear();

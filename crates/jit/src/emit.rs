@@ -199,6 +199,7 @@ impl Gen {
     pub fn jmp_abs(&mut self, target: usize) {
         let rel = self.rel32_to(target, 5);
         self.a.push(0xe9);
+        self.abs_fields.push(self.off());
         self.a.push_i32(rel);
     }
 
@@ -207,6 +208,7 @@ impl Gen {
         let rel = self.rel32_to(target, 6);
         self.a.push(0x0f);
         self.a.push(0x80 | cc);
+        self.abs_fields.push(self.off());
         self.a.push_i32(rel);
     }
 
@@ -216,6 +218,7 @@ impl Gen {
         let rel = target as i64 - end as i64;
         if fits_i32(rel as u64) {
             self.a.push(0xe8);
+            self.abs_fields.push(self.off());
             self.a.push_i32(rel as i32);
         } else {
             self.mov_ri(hreg::RAX, target as u64);

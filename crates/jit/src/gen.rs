@@ -180,6 +180,11 @@ pub(crate) struct Gen {
     // Control flow.
     pub labels: Vec<DynamicLabel>,
     pub cold: Vec<Cold>,
+    /// Where the cold part (`emit_cold`) of the code starts.
+    pub cold_start: usize,
+    /// Offsets of the rel32 fields of jumps and calls to fixed host
+    /// addresses (shared stubs, helpers), for `split`.
+    pub abs_fields: Vec<usize>,
     pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
     /// The chainable exits, once compiled.
     pub exits: Vec<ExitSite>,
@@ -281,6 +286,8 @@ impl Gen {
             moves: Vec::new(),
             labels: Vec::new(),
             cold: Vec::new(),
+            cold_start: 0,
+            abs_fields: Vec::new(),
             exit_labels: Vec::new(),
             exits: Vec::new(),
             sites: Default::default(),
@@ -503,6 +510,7 @@ impl Gen {
         self.overflow = false;
         self.crossing_active.clear();
         self.cold.clear();
+        self.abs_fields.clear();
         self.exit_labels.clear();
         self.exits.clear();
         self.sites.start(tb_pc);
@@ -562,6 +570,7 @@ impl Gen {
             self.locked = 0;
             self.tick += 1;
         }
+        self.cold_start = self.off();
         self.emit_cold();
         if self.overflow {
             return Err(JitError::TooManySpills(N_SLOTS));

@@ -111,8 +111,10 @@ struct TbCode {
     pc: u64,
     /// Cache offset of the code.
     start: u32,
-    /// Bytes of code.
+    /// Bytes of code (its hot part when split).
     len: u32,
+    /// Cache offset and bytes of its cold part when apart (`split`).
+    cold: (u32, u32),
     /// Index of its first exit in `Jit::exits`.
     exits: u32,
     /// Offset of its fault sites in `Jit::sites` (they end where the next
@@ -166,6 +168,7 @@ fn record(
     all_exits: &mut Vec<Exit>,
     all_sites: &mut Vec<u8>,
     (pc, start, len): (u64, u32, usize),
+    cold: (u32, u32),
     exits: &[ExitSite],
     sites: &[u8],
 ) {
@@ -173,6 +176,7 @@ fn record(
         pc,
         start,
         len: len as u32,
+        cold,
         exits: all_exits.len() as u32,
         sites: all_sites.len() as u32,
         incoming: NONE,
@@ -234,24 +238,35 @@ impl Jit {
     /// `CacheFull`: flush and try again; `TooManySpills`: translate fewer
     /// instructions.
     pub fn compile(&mut self, ir: &IrBlock, pc: u64) -> Result<TbId, JitError> {
-        let Slot { id, addr: base } = self.next_slot();
-        if id >= MAX_TBS {
+        let slot = self.next_slot();
+        if slot.id >= MAX_TBS {
             return Err(JitError::CacheFull);
         }
         let g = &mut self.gen;
-        g.compile(ir, id, pc, base, self.opts)?;
-        let at = self.cache.push(g.a.code())?;
-        debug_assert_eq!(at, base);
+        g.compile(ir, slot.id, pc, slot.addr, self.opts)?;
+        let placed = crate::split::place(g, slot)?;
+        let (hot, cold) = g.a.code().split_at(placed.hot_len);
+        let at = self.cache.push(hot)?;
+        debug_assert_eq!(at, slot.addr);
+        let cold = match placed.cold_at {
+            Some(cold_at) => {
+                let c = self.cache.push_cold(cold, cold_at)?;
+                (self.cache.offset_of(c), cold.len() as u32)
+            }
+            None => (0, 0),
+        };
         let start = self.cache.offset_of(at);
         let g = &self.gen;
         record(
             &mut self.tbs,
             &mut self.exits,
             &mut self.sites,
-            (pc, start, g.a.code().len()),
+            (pc, start, placed.hot_len),
+            cold,
             &g.exits,
             &g.sites.bytes,
         );
+        let id = slot.id;
         self.compiled += 1;
         Ok(TbId(id))
     }
@@ -261,17 +276,13 @@ impl Jit {
         Slot {
             id: self.tbs.len() as u32,
             addr: self.cache.top_addr(),
+            cold: self.cache.cold_top_addr(),
         }
     }
 
     /// A `Compiler` that compiles for this `Jit`, starting at its next slot.
     pub fn compiler(&self) -> Compiler {
-        Compiler::new(
-            Gen::new(self.stubs, self.opts),
-            self.opts,
-            self.next_slot(),
-            self.cache.end_addr(),
-        )
+        Compiler::new(Gen::new(self.stubs, self.opts), self.opts, self.next_slot())
     }
 
     /// Puts a TB compiled by a `Compiler` of this `Jit` into the code
@@ -284,12 +295,23 @@ impl Jit {
             .cache
             .push(&c.code)
             .expect("the compiler checked that the TB fits");
+        let cold = match c.cold_at {
+            Some(cold_at) => {
+                let at = self
+                    .cache
+                    .push_cold(&c.cold, cold_at)
+                    .expect("the compiler checked that the cold part fits");
+                (self.cache.offset_of(at), c.cold.len() as u32)
+            }
+            None => (0, 0),
+        };
         let start = self.cache.offset_of(at);
         record(
             &mut self.tbs,
             &mut self.exits,
             &mut self.sites,
             (c.pc, start, c.code.len()),
+            cold,
             &c.exits,
             &c.sites,
         );
@@ -571,7 +593,13 @@ impl Jit {
     /// Intel-syntax listing of TB `id`'s host code.
     #[cfg(feature = "disas")]
     pub fn disassemble(&self, id: TbId) -> String {
-        let (start, len) = (self.code_addr(id), self.tbs[id.0 as usize].len as usize);
-        crate::disas::listing(self.cache.bytes(start, len), start as u64)
+        let tb = &self.tbs[id.0 as usize];
+        let (start, len) = (self.code_addr(id), tb.len as usize);
+        let mut text = crate::disas::listing(self.cache.bytes(start, len), start as u64);
+        if tb.cold.1 != 0 {
+            let (at, len) = (self.cache.addr_of(tb.cold.0), tb.cold.1 as usize);
+            text += &crate::disas::listing(self.cache.bytes(at, len), at as u64);
+        }
+        text
     }
 }

@@ -41,6 +41,7 @@ mod regalloc;
 mod rip;
 mod sib;
 mod sites;
+mod split;
 mod stubs;
 #[cfg(test)]
 mod test_globals;

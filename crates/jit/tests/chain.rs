@@ -31,6 +31,56 @@ fn chained_exit_runs_target_without_returning() {
     assert_eq!(j.chains, 1);
 }
 
+/// TB A: `rax += 1`, then to B if rax is 1, else to C.
+fn branchy(pc: u64) -> ox86_ir::IrBlock {
+    let mut b = adder(pc, 1, 0);
+    b.ops.truncate(b.ops.len() - 2);
+    let one = b.movi(1);
+    let l = b.label();
+    b.brcond(Cond::Eq, g(reg::RAX), one, l);
+    goto(&mut b, PC_C, 1);
+    b.set_label(l);
+    goto(&mut b, PC_B, 0);
+    b
+}
+
+/// The exit stubs (cold code) go apart from the TBs' code: consecutive
+/// TBs lie back to back, and their exits leave through the moved stubs,
+/// chained or not, and again once unchained.
+#[test]
+fn exit_stubs_lie_apart_from_the_code_that_runs() {
+    let mut j = jit();
+    let a = j.compile(&branchy(PC_A), PC_A).unwrap();
+    let b = j.compile(&adder(PC_B, 10, PC_C), PC_B).unwrap();
+    let (a_at, a_len) = j.code_range(a);
+    assert_eq!(
+        j.code_addr(b),
+        a_at + a_len.next_multiple_of(16),
+        "nothing between A and B"
+    );
+    let used = j.code_bytes();
+    let c = j.compile(&adder(PC_C, 100, PC_A), PC_C).unwrap();
+    assert!(
+        j.code_bytes() - used > j.code_range(c).1,
+        "C's stub went elsewhere"
+    );
+
+    let mut env = CpuState::default();
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 0 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_B));
+    env.rip = PC_A;
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 1 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (2, PC_C));
+    assert!(j.chain(a, 1, c) && j.chain(c, 0, a));
+    env.regs[reg::RAX] = 5;
+    env.rip = PC_A;
+    // A (6) -> C (106) -> A (107) -> C ... until A's first exit is taken:
+    // never, so break the cycle by unchaining C.
+    j.invalidate(c);
+    assert_eq!(j.run(&mut env, a), JitExit::Direct { tb: a, exit: 1 });
+    assert_eq!((env.regs[reg::RAX], env.rip), (6, PC_C));
+}
+
 #[test]
 fn chain_refuses_wrong_target() {
     let mut j = jit();
@@ -483,8 +533,9 @@ fn pinned_globals_are_in_cpu_state_after_a_host_fault_in_a_chained_tb() {
     );
 }
 
-/// The instructions of a listing: (address, length, text).
-fn listing_insns(listing: &str) -> Vec<(u64, u64, String)> {
+/// The instructions of a listing whose hot part ends at `end`: (address,
+/// length, text).
+fn listing_insns(listing: &str, end: u64) -> Vec<(u64, u64, String)> {
     let lines: Vec<(u64, String)> = listing
         .lines()
         .filter_map(|l| {
@@ -495,9 +546,16 @@ fn listing_insns(listing: &str) -> Vec<(u64, u64, String)> {
             ))
         })
         .collect();
+    // The last instruction of the hot part ends at `end`; the cold part
+    // follows in the listing, elsewhere.
+    let next = lines.iter().skip(1).map(|l| l.0).chain([end]);
     lines
-        .windows(2)
-        .map(|w| (w[0].0, w[1].0 - w[0].0, w[0].1.clone()))
+        .iter()
+        .zip(next)
+        .map(|((a, i), n)| {
+            let e = if n > *a && n - a <= 15 { n } else { end };
+            (*a, e.wrapping_sub(*a), i.clone())
+        })
         .collect()
 }
 
@@ -523,7 +581,8 @@ fn chainable_jumps_are_aligned_by_their_own_prefixes() {
         }
         goto(&mut ir, PC_B, 0);
         let a = j.compile(&ir, PC_A).unwrap();
-        let insns = listing_insns(&j.disassemble(a));
+        let (at, len) = j.code_range(a);
+        let insns = listing_insns(&j.disassemble(a), (at + len) as u64);
         let (at, (addr, len, _)) = insns
             .iter()
             .enumerate()
