@@ -98,21 +98,19 @@ impl TbCache {
 
 /// The per-vCPU jump cache: pc-indexed, direct-mapped, of the same size
 /// and hash as the JIT's jump table (`ox86_jit::jmp_table`). A slot keeps
-/// the pc and the compiled code's id beside the TB, so that the exec
-/// loop finds compiled code without touching the TB or its count.
+/// the pc beside the TB, and the exec loop reads a compiled TB's id
+/// through the slot without taking a count of the TB (`get_compiled`).
 pub struct JumpCache {
     entries: Vec<Slot>,
     bits: u32,
     generation: u64,
 }
 
-/// One slot of the jump cache.
+/// One slot of the jump cache (16 bytes).
 #[derive(Clone, Default)]
 struct Slot {
     /// The TB's pc (meaningful only with `tb`).
     pc: u64,
-    /// The TB's compiled code, if any.
-    jit: Option<TbId>,
     tb: Option<Arc<Tb>>,
 }
 
@@ -167,9 +165,8 @@ impl JumpCache {
         match self.slot(pc, generation) {
             Slot {
                 pc: p,
-                jit,
-                tb: Some(_),
-            } if *p == pc => *jit,
+                tb: Some(tb),
+            } if *p == pc => tb.jit,
             _ => None,
         }
     }
@@ -184,7 +181,6 @@ impl JumpCache {
         let h = jmp_hash(tb.key.pc, self.bits);
         self.entries[h] = Slot {
             pc: tb.key.pc,
-            jit: tb.jit,
             tb: Some(tb),
         };
     }
