@@ -5,7 +5,8 @@
 
 /// `dynasm!` of one instruction whose memory operand, written
 /// `[Rq(b) + d]`, `[Rq(b) - d]` or `[Rq(b) + Rq(x) * k + d]` with `d` an
-/// `i32` variable, gets an 8-bit displacement when `d` fits in one.
+/// `i32` variable, gets an 8-bit displacement when `d` fits in one
+/// (`[Rq(x) * k + d]`, without a base, has none).
 macro_rules! short_disp {
     (@at $a:expr, [$($pre:tt)*] [Rq($b:expr) + $d:ident] $($post:tt)*) => {{
         let d: i32 = $d;
@@ -30,6 +31,11 @@ macro_rules! short_disp {
         } else {
             dynasm!($a ; .arch x64 ; $($pre)* [Rq($b) + Rq($x) * $k + d] $($post)*)
         }
+    }};
+    // No base: the displacement is always 32 bits (SDM vol. 2, table 2-3).
+    (@at $a:expr, [$($pre:tt)*] [Rq($x:expr) * $k:tt + $d:ident] $($post:tt)*) => {{
+        let d: i32 = $d;
+        dynasm!($a ; .arch x64 ; $($pre)* [Rq($x) * $k + d] $($post)*)
     }};
     (@at $a:expr, [$($pre:tt)*] $t:tt $($rest:tt)*) => {
         short_disp!(@at $a, [$($pre)* $t] $($rest)*)
@@ -117,6 +123,15 @@ mod tests {
             assert_eq!(i.memory_displacement64(), d as i64 as u64);
             assert_eq!(i.memory_index_scale(), 8);
             assert_eq!(len, if fits { 5 } else { 8 });
+
+            let (i, len) = one(|a| short_disp!(a ; mov Rd(r), DWORD [Rq(x) * 4 + d]));
+            assert_eq!(i.memory_displacement64(), d as i64 as u64);
+            assert_eq!(
+                (i.memory_base(), i.memory_index()),
+                (Register::None, Register::RBX)
+            );
+            assert_eq!(i.memory_index_scale(), 4);
+            assert_eq!(len, 8);
 
             let (i, len) = one(|a| short_imm!(a, d ; add Rq(r)));
             assert_eq!(i.immediate(1), d as i64 as u64, "add r12, {d}");

@@ -1,7 +1,9 @@
 //! Scaled-index addressing: a guest load or store whose address is
-//! `base + (index << k)` (k = 0..3), computed for it alone by the ops right
-//! before it (constants aside), uses the host addressing mode `[base +
-//! index * 2^k + disp]`; the address ops emit nothing. Any other
+//! `base + (index << k)` (k = 0..3) or `index << k` (k = 1..3), computed
+//! for it alone by the ops right before it (constants aside), uses the
+//! host addressing mode `[base + index * 2^k + disp]` or `[index * 2^k +
+//! disp]` (a table in a program not built position-independent: `mov rax,
+//! [rax * 8 + table]`); the address ops emit nothing. Any other
 //! `add(base, shl(index, k))` (k = 1..3) whose `shl` is read by it alone is
 //! one `lea`, as the guest's own `lea` usually was. dynasm takes a scale
 //! only as a literal, so each form is expanded once per scale.
@@ -21,10 +23,11 @@ pub(crate) enum Fused {
     No,
     /// An address op the access after it computes.
     Away,
-    /// A guest access at `[base + index * scale + disp]`, whose address
-    /// ops start at op `from`.
+    /// A guest access at `[base + index * scale + disp]`, or without a
+    /// base at `[index * scale + disp]`, whose address ops start at op
+    /// `from`.
     Access {
-        base: Temp,
+        base: Option<Temp>,
         index: Temp,
         scale: u8,
         from: u32,
@@ -76,6 +79,19 @@ pub(crate) fn fuse_scaled_index(
             .rev()
             .find(|&p| ir.ops[p].opc != Opcode::Movi || ts.contains(&ir.ops[p].outs[0]))
     };
+    // The index and scale of access `j` at address `a = shl(index, k)`
+    // (k = 1..3), op `ps` computing it for the access alone from an index
+    // not written in between.
+    let index_only = |a: Temp, ps: usize, j: usize| {
+        let shl = &ir.ops[ps];
+        if shl.opc != Opcode::Shl || shl.outs[0] != a {
+            return None;
+        }
+        let k = konst(shl.ins[1]).filter(|&c| (1..=3).contains(&c))?;
+        let (t, x) = (shl.outs[0], shl.ins[0]);
+        let kept = (ps + 1..j).all(|m| !ir.ops[m].outputs().contains(&x));
+        (lone(t, ps, j) && kept && konst(x).is_none()).then_some((x, 1u8 << k))
+    };
     for j in 1..ir.ops.len() {
         let Some(k) = addr_input(ir.ops[j].opc) else {
             continue;
@@ -85,6 +101,16 @@ pub(crate) fn fuse_scaled_index(
             continue;
         };
         let add = &ir.ops[pa];
+        if let Some((index, scale)) = index_only(a, pa, j) {
+            fused[pa] = Fused::Away;
+            fused[j] = Fused::Access {
+                base: None,
+                index,
+                scale,
+                from: pa as u32,
+            };
+            continue;
+        }
         if add.opc != Opcode::Add || !lone(a, pa, j) || small(add.ins[0]) {
             continue;
         }
@@ -118,7 +144,7 @@ pub(crate) fn fuse_scaled_index(
             fused[from] = Fused::Away;
             fused[pa] = Fused::Away;
             fused[j] = Fused::Access {
-                base,
+                base: Some(base),
                 index,
                 scale,
                 from: from as u32,
@@ -274,7 +300,7 @@ impl Gen {
         let xmm = matches!(op.opc, Opcode::LdXmm | Opcode::StXmm);
         let store = op.opc == Opcode::StXmm || (!xmm && op.outputs().is_empty());
         let vv = (store && !xmm).then(|| self.val(op.ins[0], 0));
-        let rb = self.in_reg(base, 0);
+        let rb = base.map(|b| self.in_reg(b, 0));
         let rx = self.in_reg(index, 0);
         if let Some(hook) = self.opts.store_hook.filter(|_| store) {
             self.call_store_hook_sib(hook, rb, rx, scale, disp, op.opc);
@@ -287,79 +313,83 @@ impl Gen {
             _ => None,
         };
         self.fault_site();
-        // dynasm takes a scale only as a literal: one expansion per scale.
+        // dynasm takes a scale only as a literal: one expansion per scale
+        // (and base).
+        let x = rx;
         macro_rules! at_scale {
             ($emit:ident) => {
-                match scale {
-                    1 => $emit!(1),
-                    2 => $emit!(2),
-                    4 => $emit!(4),
-                    _ => $emit!(8),
+                match (rb, scale) {
+                    (Some(b), 1) => $emit!([Rq(b) + Rq(x) * 1 + disp]),
+                    (Some(b), 2) => $emit!([Rq(b) + Rq(x) * 2 + disp]),
+                    (Some(b), 4) => $emit!([Rq(b) + Rq(x) * 4 + disp]),
+                    (Some(b), _) => $emit!([Rq(b) + Rq(x) * 8 + disp]),
+                    (None, 2) => $emit!([Rq(x) * 2 + disp]),
+                    (None, 4) => $emit!([Rq(x) * 4 + disp]),
+                    (None, _) => $emit!([Rq(x) * 8 + disp]),
                 }
             };
         }
-        let (b, x) = (rb, rx);
         match (op.opc, vv, rd) {
             (Opcode::Ld8u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movzx Rd(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movzx Rd(d), BYTE $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld8s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsx Rq(d), BYTE [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movsx Rq(d), BYTE $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld16u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movzx Rd(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movzx Rd(d), WORD $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld16s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsx Rq(d), WORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movsx Rq(d), WORD $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld32u, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov Rd(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov Rd(d), DWORD $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld32s, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; movsxd Rq(d), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movsxd Rq(d), DWORD $mem) } }
                 at_scale!(m)
             }
             (Opcode::Ld64, _, Some(d)) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov Rq(d), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov Rq(d), QWORD $mem) } }
                 at_scale!(m)
             }
             (Opcode::St8, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov BYTE [Rq(b) + Rq(x) * $k + disp], Rb(v)) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov BYTE $mem, Rb(v)) } }
                 at_scale!(m)
             }
             (Opcode::St16, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov WORD [Rq(b) + Rq(x) * $k + disp], Rw(v)) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov WORD $mem, Rw(v)) } }
                 at_scale!(m)
             }
             (Opcode::St32, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov DWORD [Rq(b) + Rq(x) * $k + disp], Rd(v)) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov DWORD $mem, Rd(v)) } }
                 at_scale!(m)
             }
             (Opcode::St64, Some(Val::Reg(v)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov QWORD [Rq(b) + Rq(x) * $k + disp], Rq(v)) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov QWORD $mem, Rq(v)) } }
                 at_scale!(m)
             }
             (Opcode::St8, Some(Val::Imm(c)), _) => {
                 let c = c as i8;
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov BYTE [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov BYTE $mem, c) } }
                 at_scale!(m)
             }
             (Opcode::St16, Some(Val::Imm(c)), _) => {
                 let c = c as i16;
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov WORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov WORD $mem, c) } }
                 at_scale!(m)
             }
             (Opcode::St32, Some(Val::Imm(c)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov DWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov DWORD $mem, c) } }
                 at_scale!(m)
             }
             (Opcode::St64, Some(Val::Imm(c)), _) => {
-                macro_rules! m { ($k:tt) => { short_disp!(self.a ; mov QWORD [Rq(b) + Rq(x) * $k + disp], c) } }
+                macro_rules! m { ($mem:tt) => { short_disp!(self.a ; mov QWORD $mem, c) } }
                 at_scale!(m)
             }
             (Opcode::LdXmm, _, _) => {
@@ -367,19 +397,19 @@ impl Gen {
                 // An aligned access is the host's `movdqa` (see `ld_xmm`).
                 match op.consts[1] {
                     4 => {
-                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movd Rx(h), DWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                        macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movd Rx(h), DWORD $mem) } }
                         at_scale!(m)
                     }
                     8 => {
-                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movq Rx(h), QWORD [Rq(b) + Rq(x) * $k + disp]) } }
+                        macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movq Rx(h), QWORD $mem) } }
                         at_scale!(m)
                     }
                     16 => {
-                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqu Rx(h), [Rq(b) + Rq(x) * $k + disp]) } }
+                        macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movdqu Rx(h), $mem) } }
                         at_scale!(m)
                     }
                     _ => {
-                        macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqa Rx(h), [Rq(b) + Rq(x) * $k + disp]) } }
+                        macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movdqa Rx(h), $mem) } }
                         at_scale!(m)
                     }
                 }
@@ -388,10 +418,10 @@ impl Gen {
             (Opcode::StXmm, _, _) => {
                 let h = h.expect("an XMM register");
                 if op.consts[1] & ox86_ir::XMM_ALIGNED != 0 {
-                    macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqa [Rq(b) + Rq(x) * $k + disp], Rx(h)) } }
+                    macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movdqa $mem, Rx(h)) } }
                     at_scale!(m)
                 } else {
-                    macro_rules! m { ($k:tt) => { short_disp!(self.a ; movdqu [Rq(b) + Rq(x) * $k + disp], Rx(h)) } }
+                    macro_rules! m { ($mem:tt) => { short_disp!(self.a ; movdqu $mem, Rx(h)) } }
                     at_scale!(m)
                 }
             }
@@ -478,7 +508,7 @@ impl Gen {
     fn call_store_hook_sib(
         &mut self,
         hook: usize,
-        rb: u8,
+        rb: Option<u8>,
         rx: u8,
         scale: u8,
         disp: i32,
@@ -486,11 +516,14 @@ impl Gen {
     ) {
         // LEA SCRATCH, [b + x * scale + disp] into the hook's own RDI below.
         let t = crate::abi::SCRATCH;
-        match scale {
-            1 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 1 + disp]),
-            2 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 2 + disp]),
-            4 => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 4 + disp]),
-            _ => short_disp!(self.a ; lea Rq(t), [Rq(rb) + Rq(rx) * 8 + disp]),
+        match (rb, scale) {
+            (Some(b), 1) => short_disp!(self.a ; lea Rq(t), [Rq(b) + Rq(rx) * 1 + disp]),
+            (Some(b), 2) => short_disp!(self.a ; lea Rq(t), [Rq(b) + Rq(rx) * 2 + disp]),
+            (Some(b), 4) => short_disp!(self.a ; lea Rq(t), [Rq(b) + Rq(rx) * 4 + disp]),
+            (Some(b), _) => short_disp!(self.a ; lea Rq(t), [Rq(b) + Rq(rx) * 8 + disp]),
+            (None, 2) => short_disp!(self.a ; lea Rq(t), [Rq(rx) * 2 + disp]),
+            (None, 4) => short_disp!(self.a ; lea Rq(t), [Rq(rx) * 4 + disp]),
+            (None, _) => short_disp!(self.a ; lea Rq(t), [Rq(rx) * 8 + disp]),
         }
         self.call_store_hook(hook, crate::abi::SCRATCH, 0, opc);
     }
@@ -501,6 +534,14 @@ mod tests {
     use super::*;
 
     use crate::test_globals::GLOBALS;
+
+    /// What address fusion does with each of `b`'s ops.
+    fn fused(b: &IrBlock) -> Vec<Fused> {
+        let mut f = Vec::new();
+        let live = crate::liveness::Liveness::new(b);
+        fuse_scaled_index(b, &Defs::of(b), &live.dead_ins, &live.dead_op, &mut f);
+        f
+    }
 
     #[test]
     fn base_plus_scaled_index_right_before_an_access() {
@@ -517,15 +558,13 @@ mod tests {
         b.mov_to(rcx, a3); // the address is read twice: not fused
         b.store(Opcode::St8, rax, a3);
         b.goto_tb(0);
-        let mut f = Vec::new();
-        let live = crate::liveness::Liveness::new(&b);
-        fuse_scaled_index(&b, &Defs::of(&b), &live.dead_ins, &live.dead_op, &mut f);
+        let f = fused(&b);
         let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
         assert_eq!(f[at(s)], Fused::Away);
         assert_eq!(
             f[at(v)],
             Fused::Access {
-                base: rax,
+                base: Some(rax),
                 index: rcx,
                 scale: 8,
                 from: at(s) as u32
@@ -534,12 +573,57 @@ mod tests {
         assert_eq!(
             f[at(a2) + 1],
             Fused::Access {
-                base: v,
+                base: Some(v),
                 index: rcx,
                 scale: 1,
                 from: at(a2) as u32
             }
         );
         assert_eq!(f[at(a3) + 2], Fused::No);
+    }
+
+    #[test]
+    fn a_scaled_index_alone_before_an_access() {
+        let mut b = IrBlock::new(&GLOBALS);
+        let (rax, rcx) = (b.global(0), b.global(1));
+        let three = b.movi(3);
+        let s = b.binop(Opcode::Shl, rcx, three);
+        let v = b.load(Opcode::Ld64, s); // [rcx * 8]
+        let one = b.movi(1);
+        let s2 = b.binop(Opcode::Shl, v, one);
+        b.store(Opcode::St16, rax, s2); // [v * 2]
+        let s5 = b.binop(Opcode::Shl, rax, three);
+        b.store(Opcode::St64, s5, rcx); // the value, not the address
+        let four = b.movi(4);
+        let s3 = b.binop(Opcode::Shl, rcx, four);
+        b.store(Opcode::St8, rax, s3); // a scale of 16: not fused
+        let s4 = b.binop(Opcode::Shl, rax, three);
+        b.mov_to(rcx, s4); // the address is read twice: not fused
+        b.store(Opcode::St8, rax, s4);
+        b.goto_tb(0);
+        let f = fused(&b);
+        let at = |t: Temp| b.ops.iter().position(|o| o.outs[0] == t).unwrap();
+        assert_eq!(f[at(s)], Fused::Away);
+        assert_eq!(
+            f[at(v)],
+            Fused::Access {
+                base: None,
+                index: rcx,
+                scale: 8,
+                from: at(s) as u32
+            }
+        );
+        assert_eq!(
+            f[at(s2) + 1],
+            Fused::Access {
+                base: None,
+                index: v,
+                scale: 2,
+                from: at(s2) as u32
+            }
+        );
+        assert_eq!((f[at(s5)], f[at(s5) + 1]), (Fused::No, Fused::No));
+        assert_eq!((f[at(s3)], f[at(s3) + 1]), (Fused::No, Fused::No));
+        assert_eq!(f[at(s4) + 2], Fused::No);
     }
 }
