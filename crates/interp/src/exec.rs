@@ -55,9 +55,16 @@ impl InterpTb {
             Labels::Inline(a) => &mut a[..],
             Labels::Heap(v) => &mut v[..],
         };
-        for (i, op) in ir.ops.iter().enumerate() {
+        // From the end, where a TB's labels mostly are (a conditional
+        // jump's other exit), until every label is found.
+        let mut missing = n;
+        for (i, op) in ir.ops.iter().enumerate().rev() {
+            if missing == 0 {
+                break;
+            }
             if op.opc == Opcode::SetLabel {
                 slots[op.consts[0] as usize] = i as u32;
+                missing -= 1;
             }
         }
         InterpTb { ir, labels }
