@@ -212,7 +212,7 @@ fn mov(d: Temp, s: Temp) -> Op {
 }
 
 /// Algebraic identities with one constant operand (`x + 0`, `x & -1`,
-/// ...) or the same one twice (`x - x`, `x & x`, ...), and an `and` with
+/// `0 - x` as `neg x`, ...) or the same one twice (`x - x`, `x & x`, ...), and an `and` with
 /// a mask that keeps every bit its other operand can set (a copy) or
 /// none of them (zero): a partial-register write to a register known to
 /// be that narrow merges nothing.
@@ -253,6 +253,12 @@ fn simplify(op: &Op, st: &State) -> Option<Op> {
         (Opcode::And, Some(u64::MAX)) | (Opcode::Mul, Some(1)) => Some(mov(d, a)),
         (Opcode::And | Opcode::Mul, Some(0)) => Some(movi(d, 0)),
         (Opcode::Sub | Opcode::Xor, _) if a == b => Some(movi(d, 0)),
+        (Opcode::Sub, _) if matches!(st.get(a), Val::Const(0)) => {
+            let mut neg = Op::new(Opcode::Neg);
+            neg.outs[0] = d;
+            neg.ins[0] = b;
+            Some(neg)
+        }
         (Opcode::And | Opcode::Or, _) if a == b => Some(mov(d, a)),
         _ => None,
     }
@@ -580,6 +586,21 @@ mod tests {
         let exts = b.ops.iter().filter(|o| o.opc == Opcode::Ext32u).count();
         assert_eq!(exts, 2, "{:?}", b.ops);
         assert!(!b.ops.iter().any(|o| o.opc == Opcode::And), "{:?}", b.ops);
+    }
+
+    #[test]
+    fn zero_minus_a_value_is_its_negation() {
+        let mut b = IrBlock::new(&G);
+        let zero = b.movi(0);
+        let d = b.binop(Opcode::Sub, zero, b.global(1));
+        let e = b.binop(Opcode::Sub, b.global(1), zero);
+        let f = b.add(d, e);
+        b.mov_to(b.global(1), f);
+        b.goto_tb(0);
+        fold_constants(&mut b);
+        let def = |t: Temp| *b.ops.iter().find(|o| o.outs[0] == t).expect("defined");
+        assert_eq!((def(d).opc, def(d).ins[0]), (Opcode::Neg, b.global(1)));
+        assert_eq!((def(e).opc, def(e).ins[0]), (Opcode::Mov, b.global(1)));
     }
 
     #[test]
