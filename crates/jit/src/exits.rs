@@ -299,7 +299,7 @@ impl Gen {
         // `jmp_hash`: with BMI2, RORX copies and shifts in one (a rotate
         // differs from the shift only in the top 12 bits, which the mask
         // drops).
-        const _: () = assert!(crate::jmp_table::LARGE_BITS <= 64 - 12);
+        const _: () = assert!(crate::jmp_table::LARGE_BITS < 64 - 12);
         if self.opts.bmi2 {
             dynasm!(self.a ; .arch x64 ; rorx rcx, rax, 12);
         } else {
@@ -308,8 +308,7 @@ impl Gen {
         dynasm!(self.a ; .arch x64
             ; xor rcx, rax
             ; and rcx, QWORD [BYTE rdx + MASK_OFFSET]
-            ; shl ecx, 4
-            ; cmp QWORD [rdx + rcx], rax
+            ; cmp QWORD [rdx + rcx * 8], rax
         );
         // A hit may close a loop: an exit request empties the table
         // (`CpuState::request_exit`), so that the probe misses.
@@ -317,7 +316,7 @@ impl Gen {
         if self.opts.count_hits {
             dynasm!(self.a ; .arch x64 ; inc QWORD [rdx + HITS_OFFSET]);
         }
-        dynasm!(self.a ; .arch x64 ; jmp QWORD [rdx + rcx + 8]);
+        dynasm!(self.a ; .arch x64 ; jmp QWORD [rdx + rcx * 8 + 8]);
     }
 
     pub(crate) fn raise(&mut self, v: u64) {

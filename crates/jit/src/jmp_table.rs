@@ -20,10 +20,13 @@ pub const SMALL_BITS: u32 = 12;
 pub const LARGE_BITS: u32 = 17;
 
 /// The slot of `pc` in a table of `2^bits` entries (QEMU's
-/// `tb_jmp_cache_hash_func`, simplified).
+/// `tb_jmp_cache_hash_func`, simplified): bits 1 to `bits` of `pc ^ (pc >>
+/// 12)`. Masked with the header's mask (the slot mask shifted left by
+/// one), that value is twice the slot, which generated code scales by 8
+/// to the 16-byte entry (no shift of its own).
 #[inline]
 pub fn jmp_hash(pc: u64, bits: u32) -> usize {
-    ((pc ^ (pc >> 12)) as usize) & ((1 << bits) - 1)
+    (((pc ^ (pc >> 12)) >> 1) as usize) & ((1 << bits) - 1)
 }
 
 /// One entry: a guest pc and the host code of its TB.
@@ -38,7 +41,8 @@ pub struct JmpEntry {
 }
 
 /// Byte offset, from the first entry, of the index mask generated code
-/// reads (the header slot before the entries holds {mask, hits}).
+/// reads, `(2^bits - 1) << 1` (see `jmp_hash`; the header slot before
+/// the entries holds {mask, hits}).
 pub const MASK_OFFSET: i8 = -16;
 
 /// Byte offset, from the first entry, of the counter of inline lookups
@@ -72,7 +76,7 @@ impl JmpTable {
             n + 1
         ];
         slots[0] = JmpEntry {
-            pc: (n - 1) as u64,
+            pc: ((n - 1) << 1) as u64,
             code: 0,
         };
         JmpTable {
@@ -157,7 +161,7 @@ mod tests {
             let mut t = JmpTable::new(0x1000, bits);
             // SAFETY: the header precedes the first entry.
             let mask = unsafe { *((t.addr() as i64 + MASK_OFFSET as i64) as *const u64) };
-            assert_eq!(mask, (1 << bits) - 1);
+            assert_eq!(mask, ((1 << bits) - 1) << 1);
             t.set(0x40_1234, 0x2000);
             let slot = jmp_hash(0x40_1234, bits);
             // SAFETY: `slot` is below the entry count.

@@ -120,10 +120,9 @@ pub(crate) fn install(cache: &mut CodeCache) -> Result<Stubs, JitError> {
         ; shr rcx, 12
         ; xor rcx, rax
         ; and rcx, QWORD [BYTE rdx + MASK_OFFSET]
-        ; shl ecx, 4
-        ; cmp QWORD [rdx + rcx], rax
+        ; cmp QWORD [rdx + rcx * 8], rax
         ; jne =>miss_label
-        ; jmp QWORD [rdx + rcx + 8]
+        ; jmp QWORD [rdx + rcx * 8 + 8]
     );
     let exception = exit_stub(&mut a, exit::EXCEPTION, ret_complete);
     let request = exit_stub(&mut a, exit::REQUEST, ret);
