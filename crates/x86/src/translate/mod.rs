@@ -325,7 +325,7 @@ pub fn translate_tb(pc: u64, code: &mut dyn CodeFetch, flags: TbFlags) -> Transl
 /// `translate_tb`, building the IR in `ir` (an earlier TB's block, whose
 /// buffer is reused; its ops are dropped).
 pub fn translate_tb_into(
-    mut ir: IrBlock,
+    ir: IrBlock,
     pc: u64,
     code: &mut dyn CodeFetch,
     flags: TbFlags,
@@ -333,8 +333,6 @@ pub fn translate_tb_into(
     let mode = flags.mode;
     let lin = |eip: u64| mode.cs_base.wrapping_add(eip);
     let page = lin(pc) & !(PAGE_SIZE - 1);
-    ir.globals = &GLOBALS;
-    ir.clear();
     let region = if flags.region && flags.max_insns > 1 {
         region::find(code, pc, page, &mode)
     } else {
@@ -356,6 +354,10 @@ pub fn translate_tb_into(
         goes_on: false,
         tb_pc: pc,
     };
+    // Cleared in place: the block's fields, just written, would be read
+    // back whole by the move into `cx` (store forwarding fails there).
+    cx.b.globals = &GLOBALS;
+    cx.b.clear();
     let mut n_insns = 0;
     // The end of the code translated (a region's blocks may come in any
     // order).
@@ -392,11 +394,13 @@ pub fn translate_tb_into(
             dec.set_position(off as usize)
                 .expect("position inside the window");
             dec.set_ip(here);
-            let insn = dec.decode();
+            // Into `cx` directly: an `Instruction` returned and then copied
+            // is read back in 8-byte words just after its fields' stores.
+            dec.decode_out(&mut cx.insn);
             cx.pc = here;
             cx.b.insn_start(here);
             n_insns += 1;
-            if insn.is_invalid() {
+            if cx.insn.is_invalid() {
                 // Bytes ran out inside the instruction: the fetch of the next
                 // page faults (#PF at the first missing byte); otherwise #UD.
                 if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < MAX_INSN_LEN {
@@ -412,14 +416,13 @@ pub fn translate_tb_into(
                 }
                 end = end.max(here + 1);
             } else {
-                cx.next_pc = (here + insn.len() as u64) & mode.ip_mask();
+                cx.next_pc = (here + cx.insn.len() as u64) & mode.ip_mask();
                 end = end.max(cx.next_pc);
-                cx.insn = insn;
                 cx.goes_on = !in_region
                     && n_insns < flags.max_insns
                     && lin(cx.next_pc) & !(PAGE_SIZE - 1) == page
-                    && goes_on_past(&insn, &mut dec);
-                match forward_jump(&insn, page, mode.cs_base).filter(|_| !in_region) {
+                    && goes_on_past(&cx.insn, &mut dec);
+                match forward_jump(&cx.insn, page, mode.cs_base).filter(|_| !in_region) {
                     // The TB goes on at the target: the jump itself is no code.
                     Some(target) => cx.next_pc = target,
                     None => translate_insn(&mut cx),
