@@ -97,20 +97,21 @@ impl TbCache {
 }
 
 /// The per-vCPU jump cache: pc-indexed, direct-mapped, of the same size
-/// and hash as the JIT's jump table (`ox86_jit::jmp_table`). A slot keeps
-/// the pc beside the TB, and the exec loop reads a compiled TB's id
-/// through the slot without taking a count of the TB (`get_compiled`).
+/// and hash as the JIT's jump table (`ox86_jit::jmp_table`). A slot is
+/// the TB alone: a hit reads the TB anyway (its id), and a slot of 8
+/// bytes keeps the cache at 1 MiB when grown (cc1's peak RSS 102.7 ->
+/// 101.5 MB). The exec loop reads a compiled TB's id through the slot
+/// without taking a count of the TB (`get_compiled`).
 pub struct JumpCache {
     entries: Vec<Slot>,
     bits: u32,
     generation: u64,
 }
 
-/// One slot of the jump cache (16 bytes).
+/// One slot of the jump cache (8 bytes): the TB, whose pc is compared
+/// through it.
 #[derive(Clone, Default)]
 struct Slot {
-    /// The TB's pc (meaningful only with `tb`).
-    pc: u64,
     tb: Option<Arc<Tb>>,
 }
 
@@ -150,11 +151,7 @@ impl JumpCache {
     /// The cached TB for `pc`, if the slot holds it and the cache is current.
     pub fn get(&mut self, pc: u64, generation: u64) -> Option<Arc<Tb>> {
         match self.slot(pc, generation) {
-            Slot {
-                pc: p,
-                tb: Some(tb),
-                ..
-            } if *p == pc => Some(tb.clone()),
+            Slot { tb: Some(tb) } if tb.key.pc == pc => Some(tb.clone()),
             _ => None,
         }
     }
@@ -163,10 +160,7 @@ impl JumpCache {
     /// and the cache is current.
     pub fn get_compiled(&mut self, pc: u64, generation: u64) -> Option<TbId> {
         match self.slot(pc, generation) {
-            Slot {
-                pc: p,
-                tb: Some(tb),
-            } if *p == pc => tb.jit,
+            Slot { tb: Some(tb) } if tb.key.pc == pc => tb.jit,
             _ => None,
         }
     }
@@ -179,9 +173,6 @@ impl JumpCache {
     /// Remembers `tb` in its slot.
     pub fn set(&mut self, tb: Arc<Tb>) {
         let h = jmp_hash(tb.key.pc, self.bits);
-        self.entries[h] = Slot {
-            pc: tb.key.pc,
-            tb: Some(tb),
-        };
+        self.entries[h] = Slot { tb: Some(tb) };
     }
 }
