@@ -1,6 +1,8 @@
 //! Control transfers: JMP, Jcc, CALL, RET, LOOP/LOOPE/LOOPNE, JRCXZ/JECXZ.
 //! Direct targets leave through patchable `goto_tb` slots; indirect ones
-//! through the jump-cache lookup.
+//! through the jump-cache lookup, but for a jump through a fixed memory slot
+//! (a GOT entry), which leaves directly while the slot holds what it held at
+//! translation.
 
 use super::{Cx, Outcome};
 use crate::cpu::reg::{RCX, RSP};
@@ -14,26 +16,22 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             if is_direct(insn.op0_kind()) {
                 cx.goto(insn.near_branch_target(), 0);
             } else {
-                let mut addr = None;
-                let size = cx.op_size(0);
-                let t = cx.read_op(0, size, &mut addr);
-                cx.goto_indirect(t);
+                let t = read_target(cx);
+                match cx.slot_target {
+                    Some(seen) => guarded(cx, t, seen, None),
+                    None => cx.goto_indirect(t),
+                }
             }
         }
         Mnemonic::Call => {
-            let target = if is_direct(insn.op0_kind()) {
-                None
-            } else {
-                let mut addr = None;
-                let size = cx.op_size(0);
-                Some(cx.read_op(0, size, &mut addr))
-            };
+            let target = (!is_direct(insn.op0_kind())).then(|| read_target(cx));
             let ret = cx.b.movi(cx.next_pc);
             let size = insn.stack_pointer_increment().unsigned_abs();
             cx.push(size, ret);
-            match target {
-                None => cx.goto_call(insn.near_branch_target(), cx.next_pc),
-                Some(t) => cx.goto_indirect_call(t, cx.next_pc),
+            match (target, cx.slot_target) {
+                (None, _) => cx.goto_call(insn.near_branch_target(), cx.next_pc),
+                (Some(t), Some(seen)) => guarded(cx, t, seen, Some(cx.next_pc)),
+                (Some(t), None) => cx.goto_indirect_call(t, cx.next_pc),
             }
         }
         Mnemonic::Ret => {
@@ -162,6 +160,37 @@ fn is_direct(k: OpKind) -> bool {
         k,
         OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
     )
+}
+
+/// The target of an indirect JMP or CALL: its operand's value.
+fn read_target(cx: &mut Cx) -> ox86_ir::Temp {
+    let mut addr = None;
+    let size = cx.op_size(0);
+    cx.read_op(0, size, &mut addr)
+}
+
+/// A JMP or CALL (returning to `ret`) to `t`, read from a fixed slot that
+/// held `seen` at translation (`slot_target`): a chainable exit to `seen`
+/// while `t` is that, the jump-cache lookup otherwise. A PLT stub's jump
+/// then costs a compare rather than a lookup, and the host jump into its
+/// target's code predicts as a direct one. The lookup's path reads the
+/// slot again rather than keep `t` past the branch (the JIT would store it
+/// on the way), a read of the same slot the guest may see as the jump's
+/// own.
+fn guarded(cx: &mut Cx, t: ox86_ir::Temp, seen: u64, ret: Option<u64>) {
+    let expected = cx.b.movi(seen);
+    let other = cx.b.label();
+    cx.b.brcond(Cond::Ne, t, expected, other);
+    match ret {
+        None => cx.goto(seen, 0),
+        Some(ret) => cx.goto_call(seen, ret),
+    }
+    cx.b.set_label(other);
+    let t = read_target(cx);
+    match ret {
+        None => cx.goto_indirect(t),
+        Some(ret) => cx.goto_indirect_call(t, ret),
+    }
 }
 
 /// A conditional jump the TB goes on past (see `goes_on_past`): it leaves

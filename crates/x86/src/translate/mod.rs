@@ -144,6 +144,9 @@ pub struct Cx {
     pub goes_on: bool,
     /// The TB's first guest address.
     pub tb_pc: u64,
+    /// What the fixed memory slot of the current JMP or CALL held as it was
+    /// translated (`slot_target`).
+    pub slot_target: Option<u64>,
 }
 
 impl Cx {
@@ -165,6 +168,7 @@ impl Cx {
             region: None,
             goes_on: false,
             tb_pc: insn.ip(),
+            slot_target: None,
         }
     }
 
@@ -353,6 +357,7 @@ pub fn translate_tb_into(
         region,
         goes_on: false,
         tb_pc: pc,
+        slot_target: None,
     };
     // Cleared in place: the block's fields, just written, would be read
     // back whole by the move into `cx` (store forwarding fails there).
@@ -422,6 +427,7 @@ pub fn translate_tb_into(
                     && n_insns < flags.max_insns
                     && lin(cx.next_pc) & !(PAGE_SIZE - 1) == page
                     && goes_on_past(&cx.insn, &mut dec);
+                cx.slot_target = slot_target(&cx.insn, code, &mode).filter(|_| !in_region);
                 match forward_jump(&cx.insn, page, mode.cs_base).filter(|_| !in_region) {
                     // The TB goes on at the target: the jump itself is no code.
                     Some(target) => cx.next_pc = target,
@@ -575,6 +581,31 @@ fn goes_on_past(insn: &Instruction, dec: &mut Decoder) -> bool {
         }
     }
     false
+}
+
+/// The target a JMP or CALL through a fixed 64-bit memory slot (`[rip +
+/// disp]` or `[disp]`: a GOT entry, what a PLT stub or a `-fno-plt` call
+/// jumps through) finds there as it is translated, in user mode. The TB
+/// then jumps straight there, through a chainable exit, while the slot
+/// holds that target, and looks its target up otherwise
+/// (`branch::guarded`): the slot is read where the jump runs, so it may
+/// change at any time (lazy binding writes it at the first call).
+fn slot_target(insn: &Instruction, code: &mut dyn CodeFetch, mode: &Mode) -> Option<u64> {
+    use iced_x86::{MemorySize, Register};
+    if mode.system
+        || mode.code_bits != 64
+        || !matches!(insn.mnemonic(), Mnemonic::Jmp | Mnemonic::Call)
+        || insn.op0_kind() != OpKind::Memory
+        || insn.memory_size() != MemorySize::QwordOffset
+        || !matches!(insn.memory_base(), Register::RIP | Register::None)
+        || insn.memory_index() != Register::None
+        || matches!(insn.memory_segment(), Register::FS | Register::GS)
+    {
+        return None;
+    }
+    let mut slot = [0u8; 8];
+    (code.fetch(insn.memory_displacement64(), &mut slot) == slot.len())
+        .then(|| u64::from_le_bytes(slot))
 }
 
 /// True if `insn` is a conditional jump on the flags (Jcc rel).
