@@ -589,9 +589,14 @@ fn goes_on_past(insn: &Instruction, dec: &mut Decoder) -> bool {
 /// then jumps straight there, through a chainable exit, while the slot
 /// holds that target, and looks its target up otherwise
 /// (`branch::guarded`): the slot is read where the jump runs, so it may
-/// change at any time (lazy binding writes it at the first call).
+/// change at any time. None for a GOT entry not bound yet, which lazy
+/// binding rewrites at the first call: it leads to the `push` of the
+/// entry's relocation index (`push imm32`, after an `endbr64` in an
+/// IBT-enabled PLT), which no function starts with.
 fn slot_target(insn: &Instruction, code: &mut dyn CodeFetch, mode: &Mode) -> Option<u64> {
     use iced_x86::{MemorySize, Register};
+    const PUSH_IMM32: u8 = 0x68;
+    const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
     if mode.system
         || mode.code_bits != 64
         || !matches!(insn.mnemonic(), Mnemonic::Jmp | Mnemonic::Call)
@@ -604,8 +609,15 @@ fn slot_target(insn: &Instruction, code: &mut dyn CodeFetch, mode: &Mode) -> Opt
         return None;
     }
     let mut slot = [0u8; 8];
-    (code.fetch(insn.memory_displacement64(), &mut slot) == slot.len())
-        .then(|| u64::from_le_bytes(slot))
+    if code.fetch(insn.memory_displacement64(), &mut slot) != slot.len() {
+        return None;
+    }
+    let seen = u64::from_le_bytes(slot);
+    let mut head = [0u8; 5];
+    let n = code.fetch(seen, &mut head);
+    let unbound = (n >= 1 && head[0] == PUSH_IMM32)
+        || (n == head.len() && head[..4] == ENDBR64 && head[4] == PUSH_IMM32);
+    (!unbound).then_some(seen)
 }
 
 /// True if `insn` is a conditional jump on the flags (Jcc rel).
