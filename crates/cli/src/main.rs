@@ -172,6 +172,7 @@ fn main() -> ExitCode {
                 CompileThreadArg::On => CompileThread::On,
                 CompileThreadArg::Off => CompileThread::Off,
             },
+            patch_back_edges: true,
         },
         sink,
     ) {

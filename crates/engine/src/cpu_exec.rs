@@ -56,6 +56,11 @@ pub struct EngineOptions {
     /// (`background`) while the guest runs, in the interpreter for code
     /// still waiting.
     pub compile_thread: CompileThread,
+    /// JIT, user mode: compiled loops go round by jumps an exit request
+    /// repoints (`ox86_jit::JitOptions::patch_back_edges`); only for a
+    /// guest whose requests come from the host signal handler on its own
+    /// thread.
+    pub patch_back_edges: bool,
 }
 
 /// When the JIT compiles on a second host thread.
@@ -269,6 +274,7 @@ impl Engine {
                 count_hits: opts.stats,
                 check: (opts.compare_engines > 0)
                     .then_some(crate::compare::log_store as ox86_jit::StoreHook),
+                patch_back_edges: opts.patch_back_edges,
                 ..JitOptions::default()
             })?),
             EngineKind::Interp => None,
@@ -940,6 +946,9 @@ impl Engine {
             if env.exit_request.load(Ordering::Relaxed) != 0
                 && env.exit_request.swap(0, Ordering::AcqRel) != 0
             {
+                // After the swap: a request made from here on is seen at
+                // this test next time, before generated code runs.
+                self.jit_ref().saw_exit_request();
                 return Exit::Interrupted;
             }
             if self.bg.is_some() {

@@ -10,7 +10,7 @@
 //! (`Compiler::restart_at`).
 
 use crate::error::JitError;
-use crate::gen::{ExitSite, Gen, GenOptions};
+use crate::gen::{BackEdgeSite, ExitSite, Gen, GenOptions};
 use ox86_ir::IrBlock;
 
 /// Where the next TB goes: its id and host code address, and where the
@@ -39,6 +39,7 @@ pub struct Compiled {
     pub(crate) cold: Vec<u8>,
     pub(crate) cold_at: Option<usize>,
     pub(crate) exits: Vec<ExitSite>,
+    pub(crate) back_edges: Vec<BackEdgeSite>,
     pub(crate) sites: Vec<u8>,
 }
 
@@ -87,6 +88,8 @@ impl Compiler {
         out.cold_at = placed.cold_at;
         out.exits.clear();
         out.exits.extend_from_slice(&g.exits);
+        out.back_edges.clear();
+        out.back_edges.extend_from_slice(&g.back_edges);
         out.sites.clear();
         out.sites.extend_from_slice(&g.sites.bytes);
         Ok(())

@@ -89,6 +89,20 @@ pub(crate) struct GenOptions {
     pub store_hook: Option<usize>,
     /// A TB that qualifies checks MXCSR once at its entry (see `mxcsr`).
     pub mxcsr_at_entry: bool,
+    /// A loop's back edge is a jump to repoint, not a test (see
+    /// `JitOptions::patch_back_edges`).
+    pub patch_back_edges: bool,
+}
+
+/// One back edge of a compiled loop (see `ox86_x86::back_edges`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BackEdgeSite {
+    /// Offset of the jump's rel32 field (4-byte aligned).
+    pub field: usize,
+    /// Offset of the loop's body.
+    pub body: usize,
+    /// Offset of the loop's way out (in the cold part).
+    pub out: usize,
 }
 
 /// The generator: per-TB state (assembler, allocator state, labels,
@@ -188,6 +202,10 @@ pub(crate) struct Gen {
     pub exit_labels: Vec<(DynamicLabel, usize, u64)>,
     /// The chainable exits, once compiled.
     pub exits: Vec<ExitSite>,
+    /// Back edges being compiled: (rel32 field, body, way out).
+    pub back_edge_labels: Vec<(usize, DynamicLabel, DynamicLabel)>,
+    /// The back edges, once compiled.
+    pub back_edges: Vec<BackEdgeSite>,
     pub sites: crate::sites::SiteWriter,
     pub cur_pc: u64,
     /// Per guest instruction, in order: the index of its first op in
@@ -290,6 +308,8 @@ impl Gen {
             abs_fields: Vec::new(),
             exit_labels: Vec::new(),
             exits: Vec::new(),
+            back_edge_labels: Vec::new(),
+            back_edges: Vec::new(),
             sites: Default::default(),
             cur_pc: 0,
             insn_pcs: Vec::new(),
@@ -513,6 +533,8 @@ impl Gen {
         self.abs_fields.clear();
         self.exit_labels.clear();
         self.exits.clear();
+        self.back_edge_labels.clear();
+        self.back_edges.clear();
         self.sites.start(tb_pc);
         self.cur_pc = 0;
         if loops {
@@ -591,6 +613,18 @@ impl Gen {
                 stub,
                 target_pc,
             });
+        }
+        for k in 0..self.back_edge_labels.len() {
+            let (field, body, out) = self.back_edge_labels[k];
+            let at = |l| {
+                self.a
+                    .labels()
+                    .resolve_dynamic(l)
+                    .expect("back-edge labels placed")
+                    .0
+            };
+            let (body, out) = (at(body), at(out));
+            self.back_edges.push(BackEdgeSite { field, body, out });
         }
         Ok(())
     }

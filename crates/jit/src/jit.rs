@@ -6,11 +6,12 @@ use crate::abi::exit;
 use crate::cache::CodeCache;
 use crate::compiler::{Compiled, Compiler, Slot};
 use crate::error::JitError;
-use crate::gen::{ExitSite, Gen, GenOptions};
+use crate::gen::{BackEdgeSite, ExitSite, Gen, GenOptions};
 use crate::jmp_table::{JmpTable, LARGE_BITS, SMALL_BITS};
 use crate::sites::{self, Site};
 use crate::stubs::{self, Stubs};
 use ox86_ir::IrBlock;
+use ox86_x86::back_edges::BackEdges;
 use ox86_x86::CpuState;
 use std::sync::atomic::Ordering;
 
@@ -66,6 +67,12 @@ pub struct JitOptions {
     /// preserved, and a TB that loops to itself runs one iteration per
     /// `run`, as under the interpreter.
     pub check: Option<StoreHook>,
+    /// A compiled loop goes round by a jump `request_exit` repoints
+    /// (`ox86_x86::back_edges`) rather than test `exit_request` at each
+    /// iteration: for a guest whose exit requests all come from the host
+    /// signal handler on its own thread (user mode), with the exec loop
+    /// calling `saw_exit_request` once it has seen each.
+    pub patch_back_edges: bool,
 }
 
 /// A function generated code calls before each guest store.
@@ -78,6 +85,7 @@ impl Default for JitOptions {
             count_hits: false,
             baseline: false,
             check: None,
+            patch_back_edges: false,
         }
     }
 }
@@ -130,6 +138,9 @@ struct TbCode {
 pub struct Jit {
     cache: CodeCache,
     stubs: Stubs,
+    /// The back edges of the compiled loops, for `request_exit` (boxed:
+    /// `CpuState::back_edges` holds its address).
+    back_edges: Box<BackEdges>,
     tbs: Vec<TbCode>,
     /// Every TB's exits, in TB order.
     exits: Vec<Exit>,
@@ -193,6 +204,29 @@ fn record(
     all_sites.extend_from_slice(sites);
 }
 
+/// Back edges a compiled loop can have in the code cache at once; past
+/// that, a loop's back edge leaves at every iteration (slow, but exact).
+const MAX_BACK_EDGES: usize = 1 << 18;
+
+/// Adds the back edges of the TB whose code starts at cache offset `start`
+/// to `table`.
+fn add_back_edges(table: &BackEdges, cache: &CodeCache, start: u32, sites: &[BackEdgeSite]) {
+    for e in sites {
+        let at = |off: usize| cache.addr_of(start + off as u32);
+        let field = at(e.field);
+        let rel = |to: usize| (to as i64 - (field as i64 + 4)) as i32;
+        let (body, out) = (rel(at(e.body)), rel(at(e.out)));
+        // SAFETY: `field` is the rel32 of a `jmp` the TB just placed in the
+        // cache, 4-byte aligned (`Gen::back_edge`); the table is cleared
+        // before the cache is flushed.
+        unsafe {
+            if !table.push(field, body, out) {
+                (*(field as *const std::sync::atomic::AtomicI32)).store(out, Ordering::Release);
+            }
+        }
+    }
+}
+
 type EnterFn = unsafe extern "sysv64" fn(*mut CpuState, usize) -> ExitPair;
 
 impl Jit {
@@ -214,10 +248,12 @@ impl Jit {
             pclmulqdq: !opts.baseline && std::arch::is_x86_feature_detected!("pclmulqdq"),
             aes: !opts.baseline && std::arch::is_x86_feature_detected!("aes"),
             mxcsr_at_entry: false,
+            patch_back_edges: opts.patch_back_edges,
         };
         Ok(Jit {
             cache,
             stubs,
+            back_edges: Box::new(BackEdges::new(MAX_BACK_EDGES)),
             tbs: Vec::new(),
             exits: Vec::new(),
             sites: Vec::new(),
@@ -266,6 +302,7 @@ impl Jit {
             &g.exits,
             &g.sites.bytes,
         );
+        add_back_edges(&self.back_edges, &self.cache, start, &g.back_edges);
         let id = slot.id;
         self.compiled += 1;
         Ok(TbId(id))
@@ -315,6 +352,7 @@ impl Jit {
             &c.exits,
             &c.sites,
         );
+        add_back_edges(&self.back_edges, &self.cache, start, &c.back_edges);
         self.compiled += 1;
         TbId(c.slot.id)
     }
@@ -337,8 +375,16 @@ impl Jit {
         // here.
         env.jmp_empty.store(self.empty.addr(), Ordering::SeqCst);
         env.jmp_cache.store(self.table.addr(), Ordering::SeqCst);
+        if self.opts.patch_back_edges {
+            let edges: &BackEdges = &self.back_edges;
+            env.back_edges
+                .store(edges as *const BackEdges as u64, Ordering::SeqCst);
+        }
         if env.exit_request.load(Ordering::SeqCst) != 0 {
             env.jmp_cache.store(self.empty.addr(), Ordering::SeqCst);
+            if self.opts.patch_back_edges {
+                self.back_edges.point_out();
+            }
         }
         let code = self.code_addr(id);
         // SAFETY: `enter` is the prologue stub, which follows this ABI; the
@@ -482,12 +528,24 @@ impl Jit {
 
     /// Drops every TB and empties the code cache and the jump tables.
     pub fn flush(&mut self) {
+        // Before the code goes: `request_exit` may walk the table any time.
+        self.back_edges.clear();
         self.cache.flush();
         self.tbs.clear();
         self.exits.clear();
         self.sites.clear();
         self.clear_jumps();
         self.flushes += 1;
+    }
+
+    /// The exec loop has seen an exit request: the back edges of compiled
+    /// loops go round again (see `JitOptions::patch_back_edges`). Call it
+    /// before the last look at `exit_request` ahead of running generated
+    /// code: a request made meanwhile points them out again.
+    pub fn saw_exit_request(&self) {
+        if self.opts.patch_back_edges {
+            self.back_edges.point_back();
+        }
     }
 
     /// Remembers in the jump table that guest `pc` runs TB `id`.

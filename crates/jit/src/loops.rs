@@ -192,13 +192,22 @@ impl Gen {
         self.set_dirty(RIP.index(), false);
         self.canonicalize();
         self.xmm_back_edge();
+        let label = self.a.new_dynamic_label();
+        let xmm = self.xc.dirty_entries().collect();
+        self.cold.push(Cold::LoopRequest { label, xmm });
+        if self.opts.patch_back_edges {
+            // A jump `request_exit` points at the request's path.
+            self.pad_branch_to(3);
+            let at = self.off();
+            dynasm!(self.a ; .arch x64 ; jmp =>body);
+            assert_eq!(self.off() - at, 5, "a back edge must be rel32");
+            self.back_edge_labels.push((at + 1, body, label));
+            return;
+        }
         // The loop goes on by the conditional jump, taken: one jump per
         // iteration, the jump to the request's path never runs.
         dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
         self.jcc_label(0x4, body);
-        let label = self.a.new_dynamic_label();
-        let xmm = self.xc.dirty_entries().collect();
-        self.cold.push(Cold::LoopRequest { label, xmm });
         dynasm!(self.a ; .arch x64 ; jmp =>label);
     }
 

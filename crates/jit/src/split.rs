@@ -103,6 +103,9 @@ fn relocate(g: &mut Gen, cold_start: usize, d: i64) -> bool {
         for e in &mut g.exits {
             e.stub = (e.stub as i64 + d) as usize;
         }
+        for e in &mut g.back_edges {
+            e.out = (e.out as i64 + d) as usize;
+        }
     }
     g.a.resolved = resolved;
     fits

@@ -232,7 +232,12 @@ fn request_exit_soon(env: &CpuState) -> std::thread::JoinHandle<()> {
 
 #[test]
 fn exit_request_stops_a_loop() {
-    let mut j = jit();
+    stops_at_requests(&mut jit());
+}
+
+/// A loop that would not end stops at an exit request made before its run
+/// (after one iteration) and at one made while it runs; returns the state.
+fn stops_at_requests(j: &mut ox86_jit::Jit) -> CpuState {
     let a = j.compile(&counter(PC_A, u64::MAX), PC_A).unwrap();
     let mut env = CpuState::default();
     env.exit_request.store(1, Ordering::Release);
@@ -240,11 +245,48 @@ fn exit_request_stops_a_loop() {
     assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_A));
 
     env.exit_request.store(0, Ordering::Release);
+    j.saw_exit_request();
     let t = request_exit_soon(&env);
     assert_eq!(j.run(&mut env, a), JitExit::ExitRequest);
     t.join().unwrap();
     assert!(env.regs[reg::RAX] > 1);
     assert_eq!(env.rip, PC_A);
+    env
+}
+
+/// With `patch_back_edges` a loop goes round by a plain jump, which an exit
+/// request points out (made before the run or while it runs, from another
+/// thread as a signal handler's would be) and `saw_exit_request` points back,
+/// a loop compiled while a request stands too.
+#[test]
+fn exit_request_repoints_a_loops_back_edge() {
+    // A loop that no request stops would spin for ever.
+    std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        eprintln!("an exit request did not stop a loop");
+        std::process::exit(101);
+    });
+    common::install_handler();
+    let mut j = ox86_jit::Jit::new(ox86_jit::JitOptions {
+        cache_size: 1 << 20,
+        patch_back_edges: true,
+        ..ox86_jit::JitOptions::default()
+    })
+    .expect("JIT starts");
+    let mut env = stops_at_requests(&mut j);
+
+    // Compiled while the request stands: it leaves after one iteration.
+    let b = j.compile(&counter(PC_B, 100_000), PC_B).unwrap();
+    env.rip = PC_B;
+    env.regs[reg::RAX] = 0;
+    assert_eq!(j.run(&mut env, b), JitExit::ExitRequest);
+    assert_eq!((env.regs[reg::RAX], env.rip), (1, PC_B));
+
+    // Seen: it goes round to its end.
+    env.exit_request.store(0, Ordering::Release);
+    j.saw_exit_request();
+    assert!(matches!(j.run(&mut env, b), JitExit::Direct { tb, .. } if tb == b));
+    assert_eq!((env.regs[reg::RAX], env.rip), (100_000, PC_B + 0x10));
 }
 
 /// A self-loop keeps its XMM registers newer than `CpuState` from one

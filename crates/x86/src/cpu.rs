@@ -223,6 +223,9 @@ pub struct CpuState {
     /// Host address of a jump table in which every lookup misses (JIT-owned;
     /// 0 until generated code first runs).
     pub jmp_empty: AtomicU64,
+    /// Host address of the `BackEdges` of the JIT's loops, which
+    /// `request_exit` points out (0: none, loops test `exit_request`).
+    pub back_edges: AtomicU64,
     /// System mode: privileged registers (unused in user mode).
     pub sys: crate::system::SysRegs,
     /// The index PCMPISTRI produces (ECX, zero-extended), read back by
@@ -372,6 +375,7 @@ impl Default for CpuState {
             exception: PendingException::default(),
             jmp_cache: AtomicU64::new(0),
             jmp_empty: AtomicU64::new(0),
+            back_edges: AtomicU64::new(0),
             sys: crate::system::SysRegs::default(),
             xmm_index: 0,
             x87_stored: 0,
@@ -385,9 +389,10 @@ impl Default for CpuState {
 
 impl CpuState {
     /// Makes the running generated code return to the exec loop at its
-    /// next backward jump (which tests `exit_request`, or counts
-    /// `loop_countdown` down from the 1 set here) or indirect jump (which
-    /// then finds an empty jump table). Async-signal-safe: atomic
+    /// next backward jump (which tests `exit_request`, counts
+    /// `loop_countdown` down from the 1 set here, or, a compiled loop's
+    /// back edge, is pointed out here: `back_edges`) or indirect jump
+    /// (which then finds an empty jump table). Async-signal-safe: atomic
     /// stores only. The exec loop installs the real table before it looks
     /// at `exit_request` (see the JIT's `run`), so a request made between
     /// the two is seen either there or through the table.
@@ -397,6 +402,12 @@ impl CpuState {
         let empty = self.jmp_empty.load(Ordering::SeqCst);
         if empty != 0 {
             self.jmp_cache.store(empty, Ordering::SeqCst);
+        }
+        let edges = self.back_edges.load(Ordering::SeqCst);
+        if edges != 0 {
+            // SAFETY: the JIT keeps its `BackEdges` alive while the address
+            // is set (see `ox86_jit::Jit::run`).
+            unsafe { (*(edges as *const crate::back_edges::BackEdges)).point_out() };
         }
     }
 

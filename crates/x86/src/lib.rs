@@ -1,6 +1,7 @@
 //! The x86-64 guest: `CpuState`, the decoder-driven translator to IR (one
 //! file per instruction family), lazy flags, and the helpers IR calls.
 
+pub mod back_edges;
 pub mod cc;
 pub mod cpu;
 pub mod helpers;
