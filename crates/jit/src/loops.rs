@@ -2,8 +2,9 @@
 //! globals in fixed host registers across the back edge and across its
 //! internal block boundaries (the canonical state), so an iteration touches
 //! `CpuState` only where it leaves the loop, calls a helper or runs out of
-//! registers. The back edge checks `exit_request` and jumps straight to the
-//! body, after a preheader that loaded the globals once.
+//! registers. The back edge jumps straight to the body, after a preheader
+//! that loaded the globals once: in user mode by a jump an exit request
+//! repoints (`ox86_x86::back_edges`), else after a test of `exit_request`.
 
 use crate::abi::{hreg, EXIT_REQUEST_DISP};
 use crate::gen::{Cold, Gen, Loc};
@@ -186,7 +187,8 @@ impl Gen {
     }
 
     /// `goto_tb` back to this TB: leave the loop globals in their
-    /// registers, check `exit_request`, jump to the body.
+    /// registers and jump to the body (by a jump an exit request repoints,
+    /// or after a test of `exit_request`).
     pub fn back_edge(&mut self) {
         let body = self.body.expect("loop TB has a body label");
         self.set_dirty(RIP.index(), false);
