@@ -375,6 +375,8 @@ impl Jit {
         // here.
         env.jmp_empty.store(self.empty.addr(), Ordering::SeqCst);
         env.jmp_cache.store(self.table.addr(), Ordering::SeqCst);
+        // While generated code runs, requests repoint its loops' back edges;
+        // one made before is honoured here.
         if self.opts.patch_back_edges {
             let edges: &BackEdges = &self.back_edges;
             env.back_edges
@@ -395,6 +397,10 @@ impl Jit {
             let enter: EnterFn = std::mem::transmute::<usize, EnterFn>(self.stubs.enter);
             enter(env, code)
         };
+        // Requests from here on are seen by the exec loop before this runs
+        // generated code again (and `request_exit` never reaches a table
+        // gone with its `Jit`).
+        env.back_edges.store(0, Ordering::SeqCst);
         match r.rax & 7 {
             exit::DIRECT => {
                 let (tb, exit) = ((r.rax >> 8) as usize, ((r.rax >> 3) & 31) as usize);

@@ -223,8 +223,8 @@ pub struct CpuState {
     /// Host address of a jump table in which every lookup misses (JIT-owned;
     /// 0 until generated code first runs).
     pub jmp_empty: AtomicU64,
-    /// Host address of the `BackEdges` of the JIT's loops, which
-    /// `request_exit` points out (0: none, loops test `exit_request`).
+    /// Host address of the `BackEdges` of the JIT's loops while its
+    /// generated code runs, which `request_exit` points out (0: none).
     pub back_edges: AtomicU64,
     /// System mode: privileged registers (unused in user mode).
     pub sys: crate::system::SysRegs,
@@ -405,8 +405,8 @@ impl CpuState {
         }
         let edges = self.back_edges.load(Ordering::SeqCst);
         if edges != 0 {
-            // SAFETY: the JIT keeps its `BackEdges` alive while the address
-            // is set (see `ox86_jit::Jit::run`).
+            // SAFETY: the address is set only while the JIT that owns the
+            // `BackEdges` runs generated code (see `ox86_jit::Jit::run`).
             unsafe { (*(edges as *const crate::back_edges::BackEdges)).point_out() };
         }
     }
