@@ -24,6 +24,9 @@ impl Gen {
     /// and raise) or `call_pure` (it touches no guest state).
     pub(crate) fn call(&mut self, i: usize, op: &Op, pure: bool) {
         let h = helpers::by_id(op.consts[0] as u32);
+        if pure && std::ptr::eq(h, &helpers::flags::CC_COMPUTE_C) {
+            return self.compute_c(i, op, h.func as usize);
+        }
         if !pure {
             self.materialize_rip();
             self.sync_globals();

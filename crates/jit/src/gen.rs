@@ -51,6 +51,8 @@ pub(crate) enum Cold {
     Xmm(crate::xmm::SlowXmm),
     /// The entry check found MXCSR not the default.
     Mxcsr { label: DynamicLabel },
+    /// `cc_compute_c` for a kind not answered inline.
+    Cf(crate::lazy_cf::SlowCf),
     /// The return-address stack is full at a CALL: empty it and go back.
     RasFull {
         label: DynamicLabel,
@@ -739,6 +741,7 @@ impl Gen {
                 Cold::Xmm(slow) => self.emit_slow_xmm(slow),
                 Cold::Mxcsr { label } => self.emit_mxcsr_exit(label),
                 Cold::RasFull { label, back } => self.emit_ras_full(label, back),
+                Cold::Cf(slow) => self.emit_slow_cf(slow),
                 Cold::LoopRequest { label, xmm } => {
                     self.a.dynamic_label(label);
                     self.xmm_store_all(&xmm);

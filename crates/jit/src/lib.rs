@@ -31,6 +31,7 @@ mod globcopy;
 mod hints;
 mod jit;
 pub mod jmp_table;
+mod lazy_cf;
 mod liveness;
 mod loops;
 mod mmu;

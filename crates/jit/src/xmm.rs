@@ -546,7 +546,7 @@ impl Gen {
 
     /// Stores host register `h` as guest XMM `g` (`CpuState` is then
     /// current for it).
-    fn xmm_store(&mut self, g: usize, h: u8) {
+    pub(crate) fn xmm_store(&mut self, g: usize, h: u8) {
         let disp = env_disp(xmm_offset(g, 0));
         dynasm!(self.a ; .arch x64 ; movdqa [rbp + disp], Rx(h));
     }

@@ -1987,3 +1987,82 @@ fn an_extension_of_a_global_in_memory_is_a_narrow_load() {
         }
     }
 }
+
+/// `cc_compute_c` (CF of a lazy-flags state known only at run time):
+/// inline for the logic kinds, INC, DEC and materialised flags, out of
+/// line for the others, with the values in caller-saved registers (the
+/// pinned RSI, RDX, RBX, RBP and RDI, and a local) kept across it and no
+/// spill around it. Every kind and size, with and without a rotate, the
+/// operands from `VALUES`, against the interpreter (which calls the
+/// helper).
+#[test]
+fn carry_of_a_lazy_state_keeps_every_register() {
+    use ox86_x86::cc::CC_OP_ROT;
+    use ox86_x86::helpers::{flags::CC_COMPUTE_C, id_of};
+    let regs = [reg::RSI, reg::RDX, reg::RBX, reg::RBP, reg::RDI];
+    let mut b = block();
+    b.insn_start(PC);
+    let one = b.movi(1);
+    for &r in &regs {
+        let t = b.add(g(r), one);
+        b.mov_to(g(r), t);
+    }
+    let local = b.add(g(reg::RCX), one);
+    let flags = [glob::CC_OP, glob::CC_DST, glob::CC_SRC, glob::CC_SRC2].map(g);
+    let cf = b.call_pure(id_of(&CC_COMPUTE_C), &flags);
+    b.mov_to(g(reg::RAX), cf);
+    for &r in &regs {
+        let t = b.add(g(r), cf);
+        b.mov_to(g(r), t);
+    }
+    let t = b.add(local, cf);
+    b.mov_to(g(reg::RCX), t);
+    goto(&mut b, PC + 0x100, 0);
+    for j in [&mut jit(), &mut baseline_jit()] {
+        let id = j.compile(&b, PC).expect("compiles");
+        let listing = j.disassemble(id);
+        let code = insns(&listing);
+        let check = code
+            .iter()
+            .position(|i| i.starts_with("and r11,"))
+            .expect("the check");
+        assert!(
+            !code[..check].iter().any(|i| i.starts_with("mov [rbp")),
+            "no spill before the op:\n{listing}"
+        );
+        assert!(
+            code.iter().any(|i| i.starts_with("call")),
+            "the helper's call"
+        );
+        for kind in 0..12u64 {
+            for size in 0..4 {
+                for rot in [0, CC_OP_ROT] {
+                    for (n, &v) in VALUES.iter().enumerate() {
+                        let mut env = CpuState::default();
+                        for (k, r) in env.regs.iter_mut().enumerate() {
+                            *r = VALUES[(n + k) % VALUES.len()].rotate_left(k as u32 * 5);
+                        }
+                        env.cc_op = (kind * 4 + size) | rot;
+                        env.cc_dst = v;
+                        env.cc_src = VALUES[(n + 3) % VALUES.len()];
+                        env.cc_src2 = VALUES[(n + 7) % VALUES.len()] | (n as u64 & 1);
+                        let mut jenv = snapshot(&env);
+                        assert!(matches!(j.run(&mut jenv, id), JitExit::Direct { .. }));
+                        let mut ienv = snapshot(&env);
+                        let exit = ox86_interp::exec(
+                            &InterpTb::new(b.clone()),
+                            &mut ienv,
+                            &mut Vec::new(),
+                        );
+                        assert_eq!(exit, TbExit::Direct(0));
+                        assert_eq!(
+                            jenv.regs, ienv.regs,
+                            "cc_op {:#x}, operands {v:#x}:\n{listing}",
+                            env.cc_op
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
