@@ -387,7 +387,7 @@ impl Engine {
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
-        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
+        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns(), None));
         self.cache.insert(tb.clone());
         tb
     }
@@ -416,16 +416,18 @@ impl Engine {
     /// compile thread, submitted to it and interpreted: `submit`).
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
-        let due = self.tier.count_run(pc, self.opts.jit_after) >= self.opts.jit_after;
+        let (runs, call_target) = self.tier.count_run(pc, self.opts.jit_after);
+        let due = runs >= self.opts.jit_after;
         let spilled = self.spilled.contains(&pc);
         // With the compile thread's queue full, the code is interpreted
         // again (and counted again) rather than compiled and waited for.
         let full = self.pending.len() >= MAX_PENDING && self.bg.is_some();
         if due && (spilled || !full) {
             if !spilled && self.compile_thread() {
-                return FirstTierRun::Interpreted(self.submit(env));
+                return FirstTierRun::Interpreted(self.submit(env, call_target));
             }
-            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns()));
+            let max = self.max_insns();
+            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max, call_target));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
             if let Some(id) = tb.jit {
@@ -434,10 +436,26 @@ impl Engine {
             return FirstTierRun::Compiled(tb);
         }
         // Run once and dropped: no `Tb` is built for it.
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), false);
+        let t = self.front(
+            pc,
+            &mut GuestCode,
+            Mode::USER64,
+            self.max_insns(),
+            false,
+            None,
+        );
         let itb = InterpTb::new(t.ir);
         self.stats.tbs_interpreted += 1;
         let exit = self.interpret_ir(env, pc, &itb);
+        if exit.is_none()
+            && itb
+                .ir
+                .ops
+                .last()
+                .is_some_and(|op| op.opc == Opcode::LookupCall)
+        {
+            self.tier.note_call_target(pc, env.rip);
+        }
         // The translator's buffer goes back for reuse.
         self.spare_ir = Some(itb.ir);
         FirstTierRun::Interpreted(exit)
@@ -446,9 +464,10 @@ impl Engine {
     /// The code at `env.rip`, due for compiling, goes to the compile
     /// thread; meanwhile its TB is cached for the interpreter, which runs
     /// it now and until the code is installed (`install`).
-    fn submit(&mut self, env: &mut CpuState) -> Option<Exit> {
+    fn submit(&mut self, env: &mut CpuState, call_target: Option<u64>) -> Option<Exit> {
         let pc = env.rip;
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
+        let max = self.max_insns();
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, max, true, call_target);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let tb = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
@@ -700,8 +719,9 @@ impl Engine {
         code: &mut dyn CodeFetch,
         mode: Mode,
         max_insns: usize,
+        call_target: Option<u64>,
     ) -> Tb {
-        let t = self.front(pc, code, mode, max_insns, true);
+        let t = self.front(pc, code, mode, max_insns, true, call_target);
         self.finish(t, code, mode)
     }
 
@@ -715,6 +735,7 @@ impl Engine {
         mode: Mode,
         max_insns: usize,
         flag_lookahead: bool,
+        call_target: Option<u64>,
     ) -> TranslatedTb {
         let timed = self.opts.stats;
         let t0 = if timed { thread_cpu_ns() } else { 0 };
@@ -733,6 +754,7 @@ impl Engine {
                 region,
                 flag_lookahead,
                 flags_at_faults: self.precise_faults,
+                call_target,
             },
         );
         t.ir.unobserved_at_faults = if self.precise_faults {
@@ -790,7 +812,7 @@ impl Engine {
                 Ok(id) => break id,
                 Err(JitError::TooManySpills(_)) if t.n_insns > 1 => {
                     self.spare_ir = Some(t.ir);
-                    t = self.front(pc, code, mode, t.n_insns / 2, true);
+                    t = self.front(pc, code, mode, t.n_insns / 2, true, None);
                 }
                 Err(e) => panic!("cannot compile the TB at {pc:#x}: {e}"),
             }
@@ -1158,7 +1180,14 @@ impl Engine {
     /// runs until it is installed in its place (`install`).
     fn submit_region(&mut self, old: Arc<Tb>) {
         let pc = old.key.pc;
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, self.max_insns(), true);
+        let t = self.front(
+            pc,
+            &mut GuestCode,
+            Mode::USER64,
+            self.max_insns(),
+            true,
+            None,
+        );
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let region = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));

@@ -266,7 +266,7 @@ impl Engine {
         extra: u32,
     ) -> Arc<Tb> {
         let pc = env.rip;
-        let mut tb = self.build_tb(pc, &mut SysCode(env), mode, max_insns);
+        let mut tb = self.build_tb(pc, &mut SysCode(env), mode, max_insns, None);
         tb.key.flags |= extra;
         let lin = mode.cs_base.wrapping_add(pc);
         let first = first_len(lin, tb.size);
@@ -411,7 +411,7 @@ impl Engine {
             f.raise(env);
             return Some(take_exception(env));
         }
-        let tb = self.build_tb(env.rip, &mut SysCode(env), mode, 1);
+        let tb = self.build_tb(env.rip, &mut SysCode(env), mode, 1, None);
         with_mmu(env, |_, m| m.oneshot = true);
         // The TB may end in a jump-table probe: the request sends it back here.
         env.request_exit();

@@ -28,7 +28,11 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let ret = cx.b.movi(cx.next_pc);
             let size = insn.stack_pointer_increment().unsigned_abs();
             cx.push(size, ret);
-            match (target, cx.slot_target) {
+            // A register but RSP (which the push changed) can be read again.
+            let reg = insn.op0_kind() == OpKind::Register
+                && insn.op0_register().full_register() != iced_x86::Register::RSP;
+            let seen = cx.slot_target.or(cx.call_target.filter(|_| reg));
+            match (target, seen) {
                 (None, _) => cx.goto_call(insn.near_branch_target(), cx.next_pc),
                 (Some(t), Some(seen)) => guarded(cx, t, seen, Some(cx.next_pc)),
                 (Some(t), None) => cx.goto_indirect_call(t, cx.next_pc),
@@ -170,8 +174,11 @@ fn read_target(cx: &mut Cx) -> ox86_ir::Temp {
 }
 
 /// A JMP or CALL (returning to `ret`) to `t`, read from a fixed slot that
-/// held `seen` at translation (`slot_target`): a chainable exit to `seen`
-/// while `t` is that, the jump-cache lookup otherwise. A PLT stub's jump
+/// held `seen` at translation (`slot_target`), or from a register that
+/// held it when the TB was interpreted (`TbFlags::call_target`; not RSP,
+/// which the CALL's push changed before the lookup path reads it again):
+/// a chainable exit to `seen` while `t` is that, the jump-cache lookup
+/// otherwise. A PLT stub's jump
 /// then costs a compare rather than a lookup, and the host jump into its
 /// target's code predicts as a direct one. The lookup's path reads the
 /// slot again rather than keep `t` past the branch (the JIT would store it
