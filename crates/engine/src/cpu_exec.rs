@@ -416,7 +416,7 @@ impl Engine {
     /// compile thread, submitted to it and interpreted: `submit`).
     fn run_first_tier(&mut self, env: &mut CpuState) -> FirstTierRun {
         let pc = env.rip;
-        let (runs, call_target) = self.tier.count_run(pc, self.opts.jit_after);
+        let (runs, seen_target) = self.tier.count_run(pc, self.opts.jit_after);
         let due = runs >= self.opts.jit_after;
         let spilled = self.spilled.contains(&pc);
         // With the compile thread's queue full, the code is interpreted
@@ -424,10 +424,10 @@ impl Engine {
         let full = self.pending.len() >= MAX_PENDING && self.bg.is_some();
         if due && (spilled || !full) {
             if !spilled && self.compile_thread() {
-                return FirstTierRun::Interpreted(self.submit(env, call_target));
+                return FirstTierRun::Interpreted(self.submit(env, seen_target));
             }
             let max = self.max_insns();
-            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max, call_target));
+            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max, seen_target));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
             if let Some(id) = tb.jit {
@@ -446,16 +446,13 @@ impl Engine {
         );
         let itb = InterpTb::new(t.ir);
         self.stats.tbs_interpreted += 1;
-        let exit = self.interpret_ir(env, pc, &itb);
-        if exit.is_none()
-            && itb
-                .ir
-                .ops
-                .last()
-                .is_some_and(|op| op.opc == Opcode::LookupCall)
-        {
-            self.tier.note_call_target(pc, env.rip);
+        let exit = self.interpret_ir_exit(env, pc, &itb);
+        // Where its indirect CALL or JMP went (not a RET: see `seen_target`).
+        let noted = |opc| matches!(opc, Opcode::LookupCall | Opcode::LookupAndGotoPtr);
+        if exit == Ok(true) && itb.ir.ops.last().is_some_and(|op| noted(op.opc)) {
+            self.tier.note_target(pc, env.rip);
         }
+        let exit = exit.err();
         // The translator's buffer goes back for reuse.
         self.spare_ir = Some(itb.ir);
         FirstTierRun::Interpreted(exit)
@@ -464,10 +461,10 @@ impl Engine {
     /// The code at `env.rip`, due for compiling, goes to the compile
     /// thread; meanwhile its TB is cached for the interpreter, which runs
     /// it now and until the code is installed (`install`).
-    fn submit(&mut self, env: &mut CpuState, call_target: Option<u64>) -> Option<Exit> {
+    fn submit(&mut self, env: &mut CpuState, seen_target: Option<u64>) -> Option<Exit> {
         let pc = env.rip;
         let max = self.max_insns();
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, max, true, call_target);
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, max, true, seen_target);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let tb = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
@@ -719,9 +716,9 @@ impl Engine {
         code: &mut dyn CodeFetch,
         mode: Mode,
         max_insns: usize,
-        call_target: Option<u64>,
+        seen_target: Option<u64>,
     ) -> Tb {
-        let t = self.front(pc, code, mode, max_insns, true, call_target);
+        let t = self.front(pc, code, mode, max_insns, true, seen_target);
         self.finish(t, code, mode)
     }
 
@@ -735,7 +732,7 @@ impl Engine {
         mode: Mode,
         max_insns: usize,
         flag_lookahead: bool,
-        call_target: Option<u64>,
+        seen_target: Option<u64>,
     ) -> TranslatedTb {
         let timed = self.opts.stats;
         let t0 = if timed { thread_cpu_ns() } else { 0 };
@@ -754,7 +751,7 @@ impl Engine {
                 region,
                 flag_lookahead,
                 flags_at_faults: self.precise_faults,
-                call_target,
+                seen_target,
             },
         );
         t.ir.unobserved_at_faults = if self.precise_faults {
@@ -946,13 +943,26 @@ impl Engine {
     /// Runs `itb`, the IR of the code at `pc`, in the interpreter; `Some`
     /// when the loop must stop.
     fn interpret_ir(&mut self, env: &mut CpuState, pc: u64, itb: &InterpTb) -> Option<Exit> {
+        self.interpret_ir_exit(env, pc, itb).err()
+    }
+
+    /// `interpret_ir`, also telling how the TB left: `Ok(true)` by its
+    /// indirect exit (`env.rip` is where it went), `Ok(false)` by a direct
+    /// one.
+    fn interpret_ir_exit(
+        &mut self,
+        env: &mut CpuState,
+        pc: u64,
+        itb: &InterpTb,
+    ) -> Result<bool, Exit> {
         if self.opts.log.exec {
             self.log.write(&format!("Trace 0: [{:016x}]\n", pc));
         }
         self.stats.tbs_executed += 1;
         match ox86_interp::exec(itb, env, &mut self.locals) {
-            TbExit::Direct(_) | TbExit::Indirect => None,
-            TbExit::Exception(_) => Some(self.exception(env)),
+            TbExit::Direct(_) => Ok(false),
+            TbExit::Indirect => Ok(true),
+            TbExit::Exception(_) => Err(self.exception(env)),
         }
     }
 

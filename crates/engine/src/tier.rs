@@ -14,11 +14,12 @@
 //! `jit_after`th run submits the code to the thread instead of compiling
 //! it, and the interpreter runs it until the code is installed.
 //!
-//! The count also keeps where a TB's CALL through a register went on its
-//! last interpreted run: the compiled CALL goes straight there while the
-//! register holds it (`TbFlags::call_target`). Such sites mostly call one
-//! function: each of busybox sort's 8.1 million indirect calls went to
-//! its site's first target, 76% of python's and 80% of lua's did.
+//! The count also keeps where a TB's indirect CALL or JMP went on its
+//! last interpreted run: the compiled CALL or JMP goes straight there while
+//! its operand holds it (`TbFlags::seen_target`). Such sites mostly go to
+//! one place: each of busybox sort's 8.1 million calls through a register
+//! went to its site's first target, 80% of lua's and 76% of python's did,
+//! and 96% of sqlite's jumps through memory that are no GOT slot.
 
 use crate::hash::BuildWordHasher;
 use std::collections::HashMap;
@@ -30,9 +31,8 @@ pub const STARTUP_TBS: u32 = 2048;
 #[derive(Default)]
 struct Seen {
     runs: u32,
-    /// Where its CALL through a register went last (`note_call_target`),
-    /// or 0.
-    call_target: u64,
+    /// Where its indirect CALL or JMP went last (`note_target`), or 0.
+    target: u64,
 }
 
 /// Run counts of not yet compiled code.
@@ -45,26 +45,26 @@ pub struct FirstTier {
 
 impl FirstTier {
     /// Counts a run of the code at `pc`; returns how many runs it has had,
-    /// this one included, and where its indirect CALL went last. The count
-    /// is dropped once it reaches `limit`.
+    /// this one included, and where its indirect CALL or JMP went last. The
+    /// count is dropped once it reaches `limit`.
     pub fn count_run(&mut self, pc: u64, limit: u32) -> (u32, Option<u64>) {
         let seen = self.runs.entry(pc).or_insert_with(|| {
             self.started += 1;
             Seen::default()
         });
         seen.runs += 1;
-        let (n, call_target) = (seen.runs, seen.call_target);
+        let (n, target) = (seen.runs, seen.target);
         if n >= limit {
             self.runs.remove(&pc);
         }
-        (n, Some(call_target).filter(|&t| t != 0))
+        (n, Some(target).filter(|&t| t != 0))
     }
 
     /// Notes that the code at `pc`, still counted, ended with an indirect
-    /// CALL to `target` (for `TbFlags::call_target`).
-    pub fn note_call_target(&mut self, pc: u64, target: u64) {
+    /// CALL or JMP to `target` (for `TbFlags::seen_target`).
+    pub fn note_target(&mut self, pc: u64, target: u64) {
         if let Some(seen) = self.runs.get_mut(&pc) {
-            seen.call_target = target;
+            seen.target = target;
         }
     }
 
@@ -83,12 +83,12 @@ mod tests {
     fn counts_runs_up_to_the_limit() {
         let mut f = FirstTier::default();
         assert_eq!(f.count_run(0x1000, 3), (1, None));
-        f.note_call_target(0x1000, 0x2000);
+        f.note_target(0x1000, 0x2000);
         assert_eq!(f.count_run(0x1000, 3), (2, Some(0x2000)));
         assert_eq!(f.count_run(0x1000, 3), (3, Some(0x2000)));
         // Dropped at the limit: a TB invalidated later starts again.
         assert_eq!(f.count_run(0x1000, 3), (1, None));
-        f.note_call_target(0x3000, 0x2000);
+        f.note_target(0x3000, 0x2000);
         assert_eq!(
             f.count_run(0x3000, 3),
             (1, None),

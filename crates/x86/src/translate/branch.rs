@@ -17,7 +17,10 @@ pub fn translate(cx: &mut Cx) -> Outcome {
                 cx.goto(insn.near_branch_target(), 0);
             } else {
                 let t = read_target(cx);
-                match cx.slot_target {
+                // Not through a register: an interpreter's dispatch, whose
+                // target changes from run to run.
+                let mem = insn.op0_kind() == OpKind::Memory && read_again(&insn);
+                match cx.slot_target.or(cx.seen_target.filter(|_| mem)) {
                     Some(seen) => guarded(cx, t, seen, None),
                     None => cx.goto_indirect(t),
                 }
@@ -28,10 +31,9 @@ pub fn translate(cx: &mut Cx) -> Outcome {
             let ret = cx.b.movi(cx.next_pc);
             let size = insn.stack_pointer_increment().unsigned_abs();
             cx.push(size, ret);
-            // A register but RSP (which the push changed) can be read again.
-            let reg = insn.op0_kind() == OpKind::Register
-                && insn.op0_register().full_register() != iced_x86::Register::RSP;
-            let seen = cx.slot_target.or(cx.call_target.filter(|_| reg));
+            let seen = cx.slot_target.or(cx
+                .seen_target
+                .filter(|_| target.is_some() && read_again(&insn)));
             match (target, seen) {
                 (None, _) => cx.goto_call(insn.near_branch_target(), cx.next_pc),
                 (Some(t), Some(seen)) => guarded(cx, t, seen, Some(cx.next_pc)),
@@ -166,6 +168,18 @@ fn is_direct(k: OpKind) -> bool {
     )
 }
 
+/// True if the operand of an indirect JMP or CALL gives the same target
+/// when read again after the instruction's push: it does not involve RSP.
+fn read_again(insn: &iced_x86::Instruction) -> bool {
+    use iced_x86::Register;
+    let rsp = |r: Register| r.full_register() == Register::RSP;
+    match insn.op0_kind() {
+        OpKind::Register => !rsp(insn.op0_register()),
+        OpKind::Memory => !rsp(insn.memory_base()) && !rsp(insn.memory_index()),
+        _ => false,
+    }
+}
+
 /// The target of an indirect JMP or CALL: its operand's value.
 fn read_target(cx: &mut Cx) -> ox86_ir::Temp {
     let mut addr = None;
@@ -174,11 +188,10 @@ fn read_target(cx: &mut Cx) -> ox86_ir::Temp {
 }
 
 /// A JMP or CALL (returning to `ret`) to `t`, read from a fixed slot that
-/// held `seen` at translation (`slot_target`), or from a register that
-/// held it when the TB was interpreted (`TbFlags::call_target`; not RSP,
-/// which the CALL's push changed before the lookup path reads it again):
-/// a chainable exit to `seen` while `t` is that, the jump-cache lookup
-/// otherwise. A PLT stub's jump
+/// held `seen` at translation (`slot_target`), or from an operand that
+/// held it when the TB was interpreted (`TbFlags::seen_target`; one
+/// `read_again` allows): a chainable exit to `seen` while `t` is that,
+/// the jump-cache lookup otherwise. A PLT stub's jump
 /// then costs a compare rather than a lookup, and the host jump into its
 /// target's code predicts as a direct one. The lookup's path reads the
 /// slot again rather than keep `t` past the branch (the JIT would store it

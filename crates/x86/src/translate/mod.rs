@@ -83,12 +83,14 @@ pub struct TbFlags {
     /// a user-mode process without a handler of a fault's signal, whose
     /// faults only end it (see `lookahead`).
     pub flags_at_faults: bool,
-    /// Where the TB's CALL through a register went when it was
-    /// interpreted: the CALL goes straight there, through a chainable exit,
-    /// while the register holds that (`branch::guarded`), and looks its
-    /// target up otherwise. Most such sites call one function (a sort's
-    /// comparison, an interpreter's handler).
-    pub call_target: Option<u64>,
+    /// Where the TB's indirect CALL or JMP went when it was interpreted: a
+    /// CALL through a register or memory, or a JMP through memory, goes
+    /// straight there, through a chainable exit, while its operand holds
+    /// that (`branch::guarded`), and looks its target up otherwise. Most
+    /// such sites go to one place (a sort's comparison function, the
+    /// methods of the one VFS sqlite uses); a JMP through a register is
+    /// left out (an interpreter's dispatch, whose target changes).
+    pub seen_target: Option<u64>,
 }
 
 impl Default for TbFlags {
@@ -99,7 +101,7 @@ impl Default for TbFlags {
             region: false,
             flag_lookahead: true,
             flags_at_faults: true,
-            call_target: None,
+            seen_target: None,
         }
     }
 }
@@ -154,8 +156,8 @@ pub struct Cx {
     /// What the fixed memory slot of the current JMP or CALL held as it was
     /// translated (`slot_target`).
     pub slot_target: Option<u64>,
-    /// `TbFlags::call_target` (not in a loop region).
-    pub call_target: Option<u64>,
+    /// `TbFlags::seen_target` (not in a loop region).
+    pub seen_target: Option<u64>,
 }
 
 impl Cx {
@@ -178,7 +180,7 @@ impl Cx {
             goes_on: false,
             tb_pc: insn.ip(),
             slot_target: None,
-            call_target: None,
+            seen_target: None,
         }
     }
 
@@ -368,7 +370,7 @@ pub fn translate_tb_into(
         goes_on: false,
         tb_pc: pc,
         slot_target: None,
-        call_target: flags.call_target.filter(|_| !in_region),
+        seen_target: flags.seen_target.filter(|_| !in_region),
     };
     // Cleared in place: the block's fields, just written, would be read
     // back whole by the move into `cx` (store forwarding fails there).

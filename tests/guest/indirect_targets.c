@@ -1,8 +1,10 @@
-/* CALL through a register (`call *%rax`, `call *%r11`, `call *%rbx`), whose compiled code
- * goes straight to the target the call had when it was first run while the register holds
- * that: sites that call one function a thousand times, then another every 100 calls, then
- * another at every call; a callee that changes the register the call read; a target on an
- * unmapped page (the fault at the target, the return address pushed). */
+/* CALL through a register (`call *%rax`, `call *%r11`, `call *%rbx`) or memory (`call
+ * *8(%rax)`, and `call *(%rsp)`, which the push changes), and JMP through memory (`jmp
+ * *16(%rax)`), whose compiled code goes straight to the target the instruction had when it
+ * was first run while its operand holds that: sites that go to one function a thousand
+ * times, then to another every 100 times, then to another every time; a jump whose TB first
+ * left by an earlier conditional jump; a callee that changes the register the call read; a
+ * target on an unmapped page (the fault at the target, the return address pushed). */
 #include "check.h"
 #include <setjmp.h>
 #include <signal.h>
@@ -23,6 +25,36 @@ uint64_t via_rax(fn, uint64_t);
 uint64_t via_r11(fn, uint64_t);
 uint64_t via_rbx(fn, uint64_t);
 uint64_t clobber_rbx(uint64_t);
+/* via_mem(t, x): t[1](x) + 7, calling through memory; tail_mem(t, x): t[2](x), jumping
+ * through memory, or 0 for x == 0 (a conditional jump out of the same TB first);
+ * via_stack(f, x): f(x) + 7, calling through the stack slot the push moves. */
+uint64_t via_mem(const fn *, uint64_t);
+uint64_t tail_mem(const fn *, uint64_t);
+uint64_t via_stack(fn, uint64_t);
+__asm__(".text\n"
+        "via_mem:\n"
+        "    mov %rdi, %rax\n"
+        "    mov %rsi, %rdi\n"
+        "    sub $8, %rsp\n"
+        "    call *8(%rax)\n"
+        "    add $7, %rax\n"
+        "    add $8, %rsp\n"
+        "    ret\n"
+        "tail_mem:\n"
+        "    test %rsi, %rsi\n"
+        "    je 1f\n"
+        "    mov %rdi, %rax\n"
+        "    mov %rsi, %rdi\n"
+        "    jmp *16(%rax)\n"
+        "1:  xor %eax, %eax\n"
+        "    ret\n"
+        "via_stack:\n"
+        "    push %rdi\n"
+        "    mov %rsi, %rdi\n"
+        "    call *(%rsp)\n"
+        "    add $7, %rax\n"
+        "    add $8, %rsp\n"
+        "    ret\n");
 __asm__(".text\n"
         "via_rax:\n"
         "    mov %rdi, %rax\n"
@@ -92,6 +124,25 @@ int main(void)
         hash_u64(sums[k]);
     }
 
+    /* Through memory and the stack; the jump's TB first leaves by its JE. */
+    uint64_t m[3] = {0, 0, 0}, mw[3] = {0, 0, 0};
+    fn table[3];
+    CHECK_EQ(tail_mem(table, 0), 0);
+    for (uint64_t i = 0; i < 3000; i++) {
+        fn f = targets[i < 1000 ? 2 : i < 2000 ? (i / 100) % 3 : i % 3];
+        table[1] = table[2] = f;
+        m[0] += via_mem(table, i);
+        m[1] += tail_mem(table, i + 1);
+        m[2] += via_stack(f, i + 2);
+        mw[0] += f(i) + 7;
+        mw[1] += f(i + 1);
+        mw[2] += f(i + 2) + 7;
+    }
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ(m[k], mw[k]);
+        hash_u64(m[k]);
+    }
+
     /* A callee that changes the register the call went through. */
     uint64_t r = 0;
     for (uint64_t i = 0; i < 500; i++)
@@ -116,5 +167,5 @@ int main(void)
         CHECK(pushed > (uint64_t)via_rax && pushed < (uint64_t)via_r11);
         CHECK_EQ(via_rax(add_one, 5), 13);
     }
-    return check_done("call_reg_targets");
+    return check_done("indirect_targets");
 }
