@@ -1,28 +1,28 @@
 //! CF of a lazy-flags state whose producer is known only at run time
 //! (`call_pure cc_compute_c`, as a JB, JAE, ADC or a CF-keeping INC at
-//! the start of a TB reads it). The kinds that need no arithmetic are
-//! answered inline: a logic op (AND, OR, XOR, TEST) clears CF; INC and DEC
-//! keep the CF before them in `cc_src`, and materialised flags (`Eflags`)
-//! hold it in bit 0 of `cc_src` (see `ox86_x86::cc`). The others call the
-//! helper out of line, with every register kept: the op costs no spill
-//! of the values in caller-saved registers, as a call would. busybox awk
-//! reads CF after a 32-bit logic op of another TB three million times in
-//! its bench run, mostly at an INC.
+//! the start of a TB reads it). The states whose CF needs no arithmetic
+//! (`ox86_x86::cc::CF_SHORTCUTS`: flags held in `cc_src`, INC and DEC,
+//! logic ops) are answered inline; the others call the helper out of
+//! line, with every register kept: the op costs no spill of the values in
+//! caller-saved registers, as a call would. busybox awk reads CF after a
+//! 32-bit logic op of another TB three million times in its bench run,
+//! mostly at an INC.
 
 use crate::gen::{Cold, Gen, Loc};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ox86_ir::Op;
-use ox86_x86::cc::{CcKind, CC_OP_EFLAGS};
+use ox86_x86::cc::{CfShortcut, CF_SHORTCUTS};
 use ox86_x86::cpu::xmm_offset;
 
-/// `cc_op` of a 1-byte logic op; the four sizes differ in the low 2 bits.
-const LOGIC: i32 = CcKind::Logic.op(1) as i32;
-
-/// `cc_op` of a 1-byte INC; DEC follows, its four sizes in the next 4.
-const INC: i32 = CcKind::Inc.op(1) as i32;
-
-const _: () = assert!(LOGIC % 4 == 0 && INC % 8 == 0 && CcKind::Dec.op(1) as i32 == INC + 4);
-const _: () = assert!(CC_OP_EFLAGS == 0);
+// The inline checks take the masks and values as sign-extended imm32s.
+const _: () = {
+    let mut i = 0;
+    while i < CF_SHORTCUTS.len() {
+        let (mask, value, _) = CF_SHORTCUTS[i];
+        assert!(mask as i64 as i32 as i64 as u64 == mask && value <= i32::MAX as u64);
+        i += 1;
+    }
+};
 
 /// The caller-saved registers the out-of-line call saves, in push order
 /// (R11, the scratch register, holds no value across ops).
@@ -78,16 +78,25 @@ impl Gen {
             self.a.new_dynamic_label(),
             self.a.new_dynamic_label(),
         );
+        for (mask, value, rule) in CF_SHORTCUTS {
+            let to = match rule {
+                CfShortcut::Clear => zero,
+                CfShortcut::SrcBit0 => carry_in,
+            };
+            let (mask, value) = (mask as i64 as i32, value as i32);
+            if mask == -1 {
+                dynasm!(self.a ; .arch x64 ; cmp Rq(kind), value ; je =>to);
+            } else {
+                dynasm!(self.a ; .arch x64
+                    ; mov r11, Rq(kind)
+                    ; and r11, mask
+                    ; cmp r11, value
+                    ; je =>to
+                );
+            }
+        }
         dynasm!(self.a ; .arch x64
-            ; test Rq(kind), Rq(kind)
-            ; jz =>carry_in
-            ; mov r11, Rq(kind)
-            ; and r11, -4
-            ; cmp r11, LOGIC
-            ; je =>zero
-            ; and r11, -8
-            ; cmp r11, INC
-            ; jne =>label
+            ; jmp =>label
             ; =>carry_in
             ; mov Rd(out), Rd(src)
             ; and Rd(out), 1

@@ -150,6 +150,28 @@ pub fn compute_all(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
     }
 }
 
+/// How CF follows from a lazy-flags state with no arithmetic (see
+/// `CF_SHORTCUTS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CfShortcut {
+    /// CF is clear.
+    Clear,
+    /// CF is bit 0 of `cc_src`.
+    SrcBit0,
+}
+
+/// The `cc_op`s whose CF needs no arithmetic, as (mask, value, rule): a
+/// `cc_op` with `cc_op & mask == value` has its CF by the rule. Flags held
+/// in `cc_src` and the CF that INC and DEC keep there are its bit 0; a
+/// logic op clears CF. What the JIT answers inline at a `cc_compute_c`
+/// (`ox86_jit`'s `lazy_cf`); a `cc_op` with `CC_OP_ROT` matches none.
+pub const CF_SHORTCUTS: [(u64, u64, CfShortcut); 3] = [
+    (!0, CC_OP_EFLAGS, CfShortcut::SrcBit0),
+    (!3, CcKind::Logic.op(1), CfShortcut::Clear),
+    // INC and DEC, each size.
+    (!7, CcKind::Inc.op(1), CfShortcut::SrcBit0),
+];
+
 /// The low `bits` bits of `v` sign-extended.
 fn sext(v: u64, bits: u32) -> u64 {
     (((v << (64 - bits)) as i64) >> (64 - bits)) as u64
@@ -198,6 +220,47 @@ pub fn compute_c(cc_op: u64, dst: u64, src: u64, src2: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cf_shortcuts_agree_with_compute_c() {
+        assert_eq!(CcKind::Dec.op(1), CcKind::Inc.op(1) + 4);
+        let values = [
+            0u64,
+            1,
+            0x7f,
+            0x80,
+            0xffff_ffff,
+            1 << 63,
+            u64::MAX,
+            0x1234_5678_9abc_def1,
+        ];
+        let mut matched = 0;
+        for op in (0..64u64).flat_map(|op| [op, op | CC_OP_ROT]) {
+            let rule = CF_SHORTCUTS.iter().find(|&&(m, v, _)| op & m == v);
+            let kind = CcKind::decode(op & !CC_OP_ROT).0;
+            let expected_kind = op & CC_OP_ROT == 0
+                && matches!(
+                    kind,
+                    CcKind::Eflags | CcKind::Logic | CcKind::Inc | CcKind::Dec
+                )
+                && (kind != CcKind::Eflags || op == CC_OP_EFLAGS);
+            assert_eq!(rule.is_some(), expected_kind, "cc_op {op:#x}");
+            let Some(&(_, _, rule)) = rule else { continue };
+            matched += 1;
+            for &dst in &values {
+                for &src in &values {
+                    for &src2 in &values {
+                        let want = match rule {
+                            CfShortcut::Clear => 0,
+                            CfShortcut::SrcBit0 => src & 1,
+                        };
+                        assert_eq!(compute_c(op, dst, src, src2), want, "cc_op {op:#x}");
+                    }
+                }
+            }
+        }
+        assert_eq!(matched, 1 + 4 + 8);
+    }
 
     /// `compute_c` is `compute_all`'s CF for every kind, size and rotate
     /// bit, on edge and random operands.
