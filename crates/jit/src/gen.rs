@@ -335,6 +335,7 @@ impl Gen {
         ir.globals = src.globals;
         ir.n_temps = src.n_temps;
         ir.n_labels = src.n_labels;
+        ir.unobserved_at_faults = src.unobserved_at_faults;
         ir.ops.clear();
         // Instruction starts go to a side table: the passes below do not
         // look at them, and code generation only needs the guest pc.

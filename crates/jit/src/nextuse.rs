@@ -3,7 +3,9 @@
 //! spilled; looked up only when a register must be freed), and which
 //! globals hold values that are overwritten before anything reads them
 //! (their registers are free from there on: no fault site, helper call or
-//! block end needs the old value in between).
+//! block end needs the old value in between; a guest memory access's fault
+//! site needs none of the globals the IR says are unobserved at faults,
+//! `IrBlock::unobserved_at_faults`, as dead-code elimination has it).
 
 use crate::liveness::ends_bb;
 use crate::rip::RIP;
@@ -72,12 +74,36 @@ pub(crate) struct NextUse {
     written: u64,
     /// Scratch: the number of globals.
     ng: usize,
+    /// The globals (of the first 64) a fault of a guest memory access
+    /// does not need (`IrBlock::unobserved_at_faults`).
+    unobserved: u64,
 }
 
 /// True if op `opc` needs every global's current value: it can fault
 /// (fault sites and helpers see guest state) or it ends a block.
 fn needs_globals(opc: Opcode) -> bool {
     opc.flags() & (opf::CAN_FAULT | opf::BB_END) != 0
+}
+
+/// True if op `opc` needs the globals only for its fault site: a guest
+/// memory access through the host's MMU (not a helper, not a block end).
+fn fault_site_only(opc: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        opc,
+        Ld8u | Ld8s
+            | Ld16u
+            | Ld16s
+            | Ld32u
+            | Ld32s
+            | Ld64
+            | St8
+            | St16
+            | St32
+            | St64
+            | LdXmm
+            | StXmm
+    )
 }
 
 impl NextUse {
@@ -112,6 +138,7 @@ impl NextUse {
         self.label_dead.resize(ir.n_labels as usize, 0);
         self.fall_dead.clear();
         self.written = 0;
+        self.unobserved = ir.unobserved_at_faults & !(1u64 << RIP.index());
     }
 
     /// Op `i`, `op`, of a walk from the last op to the first that skips
@@ -144,6 +171,12 @@ impl NextUse {
             _ => written,
         };
         let event = needs_globals(op.opc);
+        // The globals the op's fault site does not need stay dead across it.
+        let unneeded = if fault_site_only(op.opc) {
+            self.unobserved
+        } else {
+            0
+        };
         let mut outs = 0;
         for &t in op.outputs() {
             outs |= bit(t.index());
@@ -151,7 +184,7 @@ impl NextUse {
         let mut dies = 0;
         for (k, &t) in op.inputs().iter().enumerate() {
             let b = bit(t.index());
-            if b != 0 && !event && (outs | written) & b != 0 {
+            if b != 0 && (!event || unneeded & b != 0) && (outs | written) & b != 0 {
                 dies |= 1 << k;
             }
         }
@@ -161,7 +194,7 @@ impl NextUse {
             // Before a branch or label, what every way on overwrites first.
             written = match op.opc {
                 Opcode::SetLabel | Opcode::Brcond | Opcode::Br => self.gdead[i],
-                _ => 0,
+                _ => written & unneeded,
             };
         }
         for &t in op.inputs() {
@@ -291,5 +324,36 @@ mod tests {
         // the value op 0 gives it is never needed.
         assert_eq!(nu.gdead[1], 0b001);
         assert_eq!(nu.gdead[0], 0b001, "rax's new value is dead too");
+    }
+
+    #[test]
+    fn globals_unobserved_at_faults_stay_dead_across_guest_accesses() {
+        let build = |unobserved: u64| {
+            let mut b = IrBlock::new(&GLOBALS);
+            b.unobserved_at_faults = unobserved;
+            let (rax, rcx, rdx) = (b.global(0), b.global(1), b.global(2));
+            let v = b.load(Opcode::Ld64, rax); // op 0: a fault site
+            b.store(Opcode::St64, rdx, rax); // op 1: another
+            b.mov_to(rcx, v); // op 2: rcx overwritten, never read
+            b.mov_to(rax, rdx); // op 3: rax overwritten after being read
+            b.goto_tb(0);
+            let dead = vec![false; b.ops.len()];
+            NextUse::new(&b, &dead)
+        };
+        // rcx (like the lazy flags) is not needed where an access faults.
+        let nu = build(0b010);
+        assert_eq!(nu.entry_dead(), 0b010, "rcx's register is free at entry");
+        assert_eq!(nu.gdead[0], 0b010);
+        assert_eq!(nu.gdead[1], 0b011);
+        assert_eq!(nu.gdies[1], 0, "the store's fault site needs rax");
+        // Exact at every fault: every global is needed at both accesses.
+        let nu = build(0);
+        assert_eq!(nu.entry_dead(), 0);
+        assert_eq!(nu.gdead[0], 0);
+        assert_eq!(nu.gdead[1], 0b011, "after the last access");
+        // rax unobserved too: the store reads it for the last time.
+        let nu = build(0b011);
+        assert_eq!(nu.entry_dead(), 0b010, "rax is read");
+        assert_eq!(nu.gdies[1], 0b10);
     }
 }
