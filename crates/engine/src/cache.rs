@@ -62,12 +62,15 @@ impl TbCache {
 
     /// Drops every TB overlapping guest range `[start, end)`; returns them.
     /// A TB counts from the start of its first page (a loop region's
-    /// blocks may lie below its pc) to the end of its code.
+    /// blocks may lie below its pc) to the end of its code, and over the
+    /// code its flag look-ahead decoded.
     pub fn invalidate_range(&mut self, start: u64, end: u64) -> Vec<Arc<Tb>> {
         let mut gone = Vec::new();
         self.set.retain(|Entry(tb)| {
             let first = tb.key.pc & !(ox86_x86::translate::PAGE_SIZE - 1);
-            let keep = tb.key.pc + tb.size <= start || first >= end;
+            let apart = |from: u64, to: u64| to <= start || from >= end;
+            let keep = apart(first, tb.key.pc + tb.size)
+                && tb.lookahead.is_none_or(|s| apart(s.start, s.end));
             if !keep {
                 gone.push(tb.clone());
             }

@@ -467,7 +467,7 @@ impl Engine {
         let t = self.front(pc, &mut GuestCode, Mode::USER64, max, true, seen_target);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
-        let tb = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
+        let tb = Arc::new(interpreted_tb(pc, &t, ir));
         self.spare_ir = Some(t.ir);
         self.cache.insert(tb.clone());
         self.jmp.set(tb.clone());
@@ -591,6 +591,7 @@ impl Engine {
             phys2: None,
             size: covers.size,
             n_insns: covers.n_insns,
+            lookahead: covers.lookahead,
             interp: None,
             jit: Some(id),
         });
@@ -836,6 +837,7 @@ impl Engine {
             phys2: None,
             size: t.size,
             n_insns: t.n_insns as u32,
+            lookahead: t.lookahead,
             interp,
             jit,
         }
@@ -1200,7 +1202,7 @@ impl Engine {
         );
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
-        let region = Arc::new(interpreted_tb(pc, (t.size, t.n_insns), ir));
+        let region = Arc::new(interpreted_tb(pc, &t, ir));
         self.spare_ir = Some(t.ir);
         let bg = self.bg.as_mut().expect("a compile thread");
         let seq = bg.submit(pc, JobIr::Cached(region), mxcsr_at_entry);
@@ -1277,7 +1279,7 @@ fn idle_cpu() -> bool {
 
 /// A user-mode TB at `pc` of `size` bytes and `n_insns` instructions,
 /// holding `ir` for the interpreter.
-fn interpreted_tb(pc: u64, (size, n_insns): (u64, usize), ir: ox86_ir::IrBlock) -> Tb {
+fn interpreted_tb(pc: u64, t: &TranslatedTb, ir: ox86_ir::IrBlock) -> Tb {
     Tb {
         key: crate::tb::TbKey {
             pc,
@@ -1286,8 +1288,9 @@ fn interpreted_tb(pc: u64, (size, n_insns): (u64, usize), ir: ox86_ir::IrBlock) 
             phys: pc,
         },
         phys2: None,
-        size,
-        n_insns: n_insns as u32,
+        size: t.size,
+        n_insns: t.n_insns as u32,
+        lookahead: t.lookahead,
         interp: Some(Box::new(InterpTb::new(ir))),
         jit: None,
     }

@@ -3,6 +3,7 @@
 
 use ox86_interp::InterpTb;
 use ox86_jit::TbId;
+use ox86_x86::translate::lookahead::Seen;
 
 /// What identifies a TB in the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +31,9 @@ pub struct Tb {
     pub size: u64,
     /// Guest instructions translated.
     pub n_insns: u32,
+    /// Other guest code its translation relies on (user mode: what the
+    /// flag look-ahead decoded at its exits), dropped with the TB.
+    pub lookahead: Option<Seen>,
     /// The IR, prepared for the interpreter (interp engine, engine
     /// comparison); boxed, so that JIT-only TBs stay small.
     pub interp: Option<Box<InterpTb>>,

@@ -1,17 +1,20 @@
 //! Flag liveness across a TB's direct exits: before the TB jumps to a
-//! target on its own page, the target's first instructions are decoded,
-//! following direct jumps that stay on the page; if one of them writes
-//! every arithmetic flag before any reads one (and nothing before it can
-//! fault or leave), the lazy-flags state is dead at that exit and the
-//! translator discards it, so its stores disappear.
+//! target, the target's first instructions are decoded, following direct
+//! jumps; if one of them writes every arithmetic flag before any reads one
+//! (and nothing before it can fault or leave), the lazy-flags state is
+//! dead at that exit and the translator discards it, so its stores
+//! disappear.
 //! Where nothing sees the flags at a fault (a user-mode process without a
 //! handler of a fault's signal; `TbFlags::flags_at_faults`), a fault only
-//! ends the process, so loads, stores, PUSH and POP and direct CALLs on
-//! the page may come before that write too. Code the engine restarts
+//! ends the process, so loads, stores, PUSH and POP, SSE instructions and
+//! direct CALLs may come before that write too. Code the engine restarts
 //! after a fault of its own (a write to translated code, a stack that
 //! grows) restarts at an instruction of the same run, before the write.
-//! The target must lie on the TB's page so that code invalidation, which
-//! works by page, never leaves this TB relying on replaced instructions.
+//! The TB relies on the code it looked at: in user mode that code may lie
+//! on any page, and the TB reports its range (`Seen`) for code
+//! invalidation to drop it with that code; in system mode, where code
+//! invalidation works by physical page, the target must lie on the TB's
+//! own page.
 
 use super::{CodeFetch, Mode, PAGE_SIZE};
 use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, RflagsBits};
@@ -27,23 +30,45 @@ const ARITH: u32 = RflagsBits::CF
 /// How many instructions of the target are looked at.
 const WINDOW: usize = 4;
 
-/// True if the flags are overwritten at `target` before anything can
-/// read them (see the module doc). `target` is a rip of code of `mode`;
-/// `flags_at_faults` says whether a fault shows the flags to the guest.
+/// The linear range `[start, end)` of guest code a look-ahead decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Seen {
+    /// The smallest range holding both.
+    pub fn union(self, other: Seen) -> Seen {
+        Seen {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// The code looked at if the flags are overwritten at `target` before
+/// anything can read them (see the module doc), else `None`. `target` is
+/// a rip of code of `mode`, `page` the TB's page (where system-mode
+/// targets must lie); `flags_at_faults` says whether a fault shows the
+/// flags to the guest.
 pub fn flags_dead_at(
     code: &mut dyn CodeFetch,
     target: u64,
     page: u64,
     mode: &Mode,
     flags_at_faults: bool,
-) -> bool {
+) -> Option<Seen> {
     let mut at = target;
     let mut left = WINDOW;
+    let mut seen: Option<Seen> = None;
     'run: while left > 0 {
         let lin = mode.cs_base.wrapping_add(at);
-        if lin & !(PAGE_SIZE - 1) != page {
-            return false;
+        let here = lin & !(PAGE_SIZE - 1);
+        if mode.system && here != page {
+            return None;
         }
+        let page = here;
         // Enough bytes for the instructions left, at most 15 bytes each,
         // but nothing past the page.
         let mut buf = [0u8; 15 * WINDOW];
@@ -53,12 +78,18 @@ pub fn flags_dead_at(
         while left > 0 {
             left -= 1;
             if !dec.can_decode() {
-                return false;
+                return None;
             }
             let insn = dec.decode();
             if insn.is_invalid() {
-                return false;
+                return None;
             }
+            let ip = mode.cs_base.wrapping_add(insn.ip());
+            let this = Seen {
+                start: ip,
+                end: ip + insn.len() as u64,
+            };
+            seen = Some(seen.map_or(this, |s| s.union(this)));
             let direct = is_direct(&insn, Mnemonic::Jmp)
                 || (!flags_at_faults && is_direct(&insn, Mnemonic::Call));
             if direct {
@@ -66,14 +97,14 @@ pub fn flags_dead_at(
                 continue 'run;
             }
             if !harmless(&insn, flags_at_faults) || insn.rflags_read() & ARITH != 0 {
-                return false;
+                return None;
             }
             if insn.rflags_modified() & ARITH == ARITH {
-                return true;
+                return seen;
             }
         }
     }
-    false
+    None
 }
 
 /// `jmp rel` (`m` JMP) or `call rel` (`m` CALL): neither reads nor writes
@@ -89,8 +120,9 @@ fn is_direct(insn: &Instruction, m: Mnemonic) -> bool {
 
 /// An instruction that cannot leave the block, nor fault where a fault
 /// shows the flags (`flags_at_faults`): general registers and immediates
-/// only (LEA's address too; a memory operand, PUSH and POP where a fault
-/// does not show them), no division, no port I/O, and no shift or rotate
+/// only (LEA's address too; a memory operand, PUSH and POP, and XMM
+/// registers, whose instructions read no arithmetic flag but may raise an
+/// unmasked SIMD exception, where a fault does not show them), no division, no port I/O, and no shift or rotate
 /// that may keep the flags (a count that is zero after masking, or any
 /// count in CL). One with no operands at all must be one of a few known
 /// register-only ones: the others (x87 instructions such as FCOMPP,
@@ -143,7 +175,10 @@ fn harmless(insn: &Instruction, flags_at_faults: bool) -> bool {
         && !matches!(m, M::Div | M::Idiv | M::In | M::Out)
         && (0..insn.op_count()).all(|i| match insn.op_kind(i) {
             OpKind::Memory => m == M::Lea || !flags_at_faults,
-            OpKind::Register => insn.op_register(i).is_gpr(),
+            OpKind::Register => {
+                let r = insn.op_register(i);
+                r.is_gpr() || (r.is_xmm() && !flags_at_faults)
+            }
             OpKind::Immediate8
             | OpKind::Immediate16
             | OpKind::Immediate32
@@ -163,7 +198,7 @@ mod tests {
 
     fn dead_if(flags_at_faults: bool, bytes: &[u8]) -> bool {
         let mut code = Code(bytes.to_vec());
-        flags_dead_at(&mut code, 0x1000, 0x1000, &Mode::USER64, flags_at_faults)
+        flags_dead_at(&mut code, 0x1000, 0x1000, &Mode::USER64, flags_at_faults).is_some()
     }
 
     fn dead(bytes: &[u8]) -> bool {
@@ -250,15 +285,55 @@ mod tests {
     }
 
     #[test]
-    fn targets_off_the_page_are_not_looked_at() {
+    fn user_mode_looks_at_other_pages_and_says_what_it_read() {
+        // add rax, rbx at 0x1000, for a TB on page 0x2000.
         let mut code = Code(vec![0x48, 0x01, 0xd8]);
-        assert!(!flags_dead_at(
-            &mut code,
-            0x1000,
-            0x2000,
-            &Mode::USER64,
-            false
-        ));
+        let seen = flags_dead_at(&mut code, 0x1000, 0x2000, &Mode::USER64, true);
+        assert_eq!(
+            seen,
+            Some(Seen {
+                start: 0x1000,
+                end: 0x1003
+            })
+        );
+        // jmp +2; ud2; mov eax, ebx; cmp eax, 1: the jump and the two.
+        let mut code = Code(vec![0xeb, 0x02, 0x0f, 0x0b, 0x89, 0xd8, 0x83, 0xf8, 0x01]);
+        let seen = flags_dead_at(&mut code, 0x1000, 0x1000, &Mode::USER64, true);
+        assert_eq!(
+            seen,
+            Some(Seen {
+                start: 0x1000,
+                end: 0x1009
+            })
+        );
+    }
+
+    #[test]
+    fn system_mode_targets_off_the_page_are_not_looked_at() {
+        let mode = Mode {
+            system: true,
+            ..Mode::USER64
+        };
+        let mut code = Code(vec![0x48, 0x01, 0xd8]);
+        assert_eq!(flags_dead_at(&mut code, 0x1000, 0x2000, &mode, false), None);
+        assert!(flags_dead_at(&mut code, 0x1000, 0x1000, &mode, false).is_some());
+    }
+
+    #[test]
+    fn xmm_instructions_count_where_faults_do_not_show_the_flags() {
+        // movsd xmm0, [rdi]; addsd xmm0, xmm1; ucomisd xmm0, xmm1 (writes
+        // ZF, PF and CF, clears OF, SF and AF)
+        let code = [
+            0xf2, 0x0f, 0x10, 0x07, 0xf2, 0x0f, 0x58, 0xc1, 0x66, 0x0f, 0x2e, 0xc1,
+        ];
+        assert!(dead_unless_faults_show(&code));
+        assert!(!dead(&code));
+        // movq rax, xmm0 (no fault); test rax, rax
+        assert!(dead_unless_faults_show(&[
+            0x66, 0x48, 0x0f, 0x7e, 0xc0, 0x48, 0x85, 0xc0
+        ]));
+        // x87: fld st(1); xor eax, eax
+        assert!(!dead_unless_faults_show(&[0xd9, 0xc1, 0x31, 0xc0]));
     }
 
     #[test]

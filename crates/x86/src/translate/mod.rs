@@ -10,7 +10,7 @@ mod bmi;
 mod branch;
 mod cache;
 pub mod flags;
-mod lookahead;
+pub mod lookahead;
 pub mod mode;
 mod mov;
 mod movbe;
@@ -117,6 +117,10 @@ pub struct TranslatedTb {
     pub size: u64,
     /// Guest instructions translated.
     pub n_insns: usize,
+    /// Guest code beyond its own the translation relies on (what the flag
+    /// look-ahead decoded at exits whose flags it found dead): code
+    /// invalidation there must drop the TB too.
+    pub lookahead: Option<lookahead::Seen>,
 }
 
 /// The translation context handed to each family (QEMU's `DisasContext`).
@@ -472,14 +476,17 @@ pub fn translate_tb_into(
             }
         }
     }
-    if flags.flag_lookahead {
-        discard_dead_flags(&mut cx.b, code, page, &mode, flags.flags_at_faults);
-    }
+    let lookahead = if flags.flag_lookahead {
+        discard_dead_flags(&mut cx.b, code, page, &mode, flags.flags_at_faults)
+    } else {
+        None
+    };
     TranslatedTb {
         size: end.wrapping_sub(pc).max(1),
         ir: cx.b,
         pc,
         n_insns,
+        lookahead,
     }
 }
 
@@ -691,26 +698,30 @@ fn next_block(cx: &mut Cx, room: bool) -> bool {
 
 /// Before each direct exit whose target overwrites the flags unread (see
 /// `lookahead`), discards the lazy-flags globals so that their stores die.
+/// Returns the code looked at for those exits.
 fn discard_dead_flags(
     b: &mut IrBlock,
     code: &mut dyn CodeFetch,
     page: u64,
     mode: &Mode,
     flags_at_faults: bool,
-) {
+) -> Option<lookahead::Seen> {
     let rip = Temp(glob::RIP as u32);
     let mut exits = Vec::new();
+    let mut seen: Option<lookahead::Seen> = None;
     for (i, w) in b.ops.windows(2).enumerate() {
         let sets_rip = w[0].opc == Opcode::Movi && w[0].outs[0] == rip;
-        if sets_rip
-            && matches!(w[1].opc, Opcode::GotoTb | Opcode::CallTb)
-            && lookahead::flags_dead_at(code, w[0].consts[0], page, mode, flags_at_faults)
+        if !sets_rip || !matches!(w[1].opc, Opcode::GotoTb | Opcode::CallTb) {
+            continue;
+        }
+        if let Some(s) = lookahead::flags_dead_at(code, w[0].consts[0], page, mode, flags_at_faults)
         {
             exits.push(i);
+            seen = Some(seen.map_or(s, |t| t.union(s)));
         }
     }
     if exits.is_empty() {
-        return;
+        return None;
     }
     // Make room, then move ops up from the end, inserting the discards
     // before each chosen exit.
@@ -732,6 +743,7 @@ fn discard_dead_flags(
             b.ops[w] = discard;
         }
     }
+    seen
 }
 
 /// The mnemonic of the current instruction (for families' matches).
