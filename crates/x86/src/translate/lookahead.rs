@@ -27,8 +27,18 @@ const ARITH: u32 = RflagsBits::CF
     | RflagsBits::SF
     | RflagsBits::OF;
 
-/// How many instructions of the target are looked at.
-const WINDOW: usize = 4;
+/// How many instructions of the target are looked at. Across pages, 4
+/// left lua's flags stored at 41.8 million TB ends, 10 at 29.7 million,
+/// 16 at 24.9 million and 32 at 23.5 million (callgrind counts).
+const WINDOW: usize = 16;
+
+/// Bytes fetched at a time: most look-aheads end at the first or second
+/// instruction, so fetching for the whole window (each 8 bytes a checked
+/// guest load) would cost more than the decoding.
+const CHUNK: usize = 64;
+
+/// The longest x86 instruction.
+const MAX_INSN_LEN: usize = 15;
 
 /// The linear range `[start, end)` of guest code a look-ahead decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,13 +79,18 @@ pub fn flags_dead_at(
             return None;
         }
         let page = here;
-        // Enough bytes for the instructions left, at most 15 bytes each,
-        // but nothing past the page.
-        let mut buf = [0u8; 15 * WINDOW];
-        let room = (page + PAGE_SIZE - lin).min(15 * left as u64) as usize;
+        // A chunk, but nothing past the page.
+        let mut buf = [0u8; CHUNK];
+        let room = (page + PAGE_SIZE - lin).min(CHUNK as u64) as usize;
         let avail = code.fetch(lin, &mut buf[..room]);
         let mut dec = Decoder::with_ip(mode.code_bits, &buf[..avail], at, DecoderOptions::NONE);
         while left > 0 {
+            // Fewer bytes left than an instruction may take, of a full
+            // chunk: the next chunk starts here.
+            if avail == CHUNK && avail - dec.position() < MAX_INSN_LEN {
+                at = dec.ip();
+                continue 'run;
+            }
             left -= 1;
             if !dec.can_decode() {
                 return None;
@@ -306,6 +321,28 @@ mod tests {
                 end: 0x1009
             })
         );
+    }
+
+    #[test]
+    fn the_window_spans_several_fetches() {
+        // 10 x mov rax, imm64 (100 bytes); xor eax, eax
+        let mut code: Vec<u8> = (0..10)
+            .flat_map(|k| [0x48, 0xb8, k, 0, 0, 0, 0, 0, 0, 0])
+            .collect();
+        code.extend([0x31, 0xc0]);
+        assert_eq!(
+            flags_dead_at(&mut Code(code.clone()), 0x1000, 0x1000, &Mode::USER64, true),
+            Some(Seen {
+                start: 0x1000,
+                end: 0x1000 + code.len() as u64
+            })
+        );
+        // The same with the write one instruction past the window.
+        let mut long: Vec<u8> = (0..WINDOW as u8)
+            .flat_map(|k| [0x48, 0xb8, k, 0, 0, 0, 0, 0, 0, 0])
+            .collect();
+        long.extend([0x31, 0xc0]);
+        assert!(!dead(&long));
     }
 
     #[test]
