@@ -25,6 +25,8 @@ pub mod nr {
     pub const RT_SIGRETURN: u64 = 15;
     pub const RT_SIGSUSPEND: u64 = 130;
     pub const MREMAP: u64 = 25;
+    pub const MSYNC: u64 = 26;
+    pub const MINCORE: u64 = 27;
     pub const MADVISE: u64 = 28;
     pub const CLONE: u64 = 56;
     pub const FORK: u64 = 57;
@@ -46,7 +48,7 @@ pub mod nr {
 const PASSTHROUGH: &[u64] = &[
     0, 1, 3, 5, 7, 8,                   // read write close fstat poll lseek
     16, 17, 18, 19, 20,                 // ioctl pread64 pwrite64 readv writev
-    22, 23, 24, 26, 27,                 // pipe select sched_yield msync mincore
+    22, 23, 24,                         // pipe select sched_yield
     32, 33, 34, 35, 36, 37, 38, 39,     // dup dup2 pause nanosleep getitimer alarm setitimer getpid
     40, 41, 42, 43, 44, 45, 46, 47,     // sendfile socket connect accept sendto recvfrom sendmsg recvmsg
     48, 49, 50, 51, 52,                 // shutdown bind listen getsockname getpeername
@@ -234,12 +236,28 @@ impl Process {
             nr::EXECVE => self.execve(a[0], a[1], a[2]),
             nr::CLONE3 => ENOSYS,
             nr::MADVISE => self.madvise(a),
+            nr::MSYNC | nr::MINCORE => self.on_guest_memory(nr, a),
             _ if sigmask::takes_sigmask(nr) => self.masked_wait(nr, a),
             _ if PASSTHROUGH.contains(&nr) => self.host_syscall(nr, a),
             _ => {
                 self.report_unimplemented(nr);
                 ENOSYS
             }
+        }
+    }
+
+    /// `msync` and `mincore`: the host's answer, but memory the guest does
+    /// not own is unmapped to it (ENOMEM): ox86's own allocations may lie
+    /// where the guest unmapped its pages (a `mincore` of pages the guest
+    /// had just unmapped once found them mapped again, by ox86).
+    fn on_guest_memory(&mut self, nr: u64, a: [u64; 6]) -> i64 {
+        let r = self.host_syscall(nr, a);
+        let end = a[1]
+            .checked_add(4095)
+            .and_then(|l| a[0].checked_add(l & !4095));
+        match end {
+            Some(end) if r != 0 || self.mem.owns(a[0], end) => r,
+            _ => -(libc::ENOMEM as i64),
         }
     }
 
