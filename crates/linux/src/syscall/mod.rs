@@ -189,9 +189,17 @@ impl Process {
         }
         match nr {
             nr::BRK => self.mem.do_brk(a[0]) as i64,
-            nr::MMAP => self
-                .mem
-                .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]),
+            nr::MMAP => {
+                let r = self
+                    .mem
+                    .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
+                // A fixed mapping replaces what was there, code included.
+                if r >= 0 && a[3] as i32 & libc::MAP_FIXED != 0 {
+                    self.engine
+                        .invalidate(r as u64, (r as u64).saturating_add(a[1]));
+                }
+                r
+            }
             nr::MUNMAP => {
                 let r = self.mem.munmap(a[0], a[1]);
                 self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
