@@ -1277,8 +1277,8 @@ fn idle_cpu() -> bool {
     runnable.is_some_and(|r| r <= cpus)
 }
 
-/// A user-mode TB at `pc` of `size` bytes and `n_insns` instructions,
-/// holding `ir` for the interpreter.
+/// A user-mode TB at `pc` covering the code `t` was translated from,
+/// holding `ir` (`t`'s IR or a copy) for the interpreter.
 fn interpreted_tb(pc: u64, t: &TranslatedTb, ir: ox86_ir::IrBlock) -> Tb {
     Tb {
         key: crate::tb::TbKey {
