@@ -5,6 +5,7 @@ pub mod back_edges;
 pub mod cc;
 pub mod cpu;
 pub mod helpers;
+pub mod host_vendor;
 pub mod system;
 pub mod translate;
 

@@ -162,6 +162,10 @@ pub struct Cx {
     pub slot_target: Option<u64>,
     /// `TbFlags::seen_target` (not in a loop region).
     pub seen_target: Option<u64>,
+    /// An x87 store an unmasked exception suppresses still checks that
+    /// its destination is writable, as on the host
+    /// (`host_vendor::x87_suppressed_store_checks_page`).
+    pub x87_suppressed_store_checks_page: bool,
 }
 
 impl Cx {
@@ -185,6 +189,7 @@ impl Cx {
             tb_pc: insn.ip(),
             slot_target: None,
             seen_target: None,
+            x87_suppressed_store_checks_page: false,
         }
     }
 
@@ -375,6 +380,7 @@ pub fn translate_tb_into(
         tb_pc: pc,
         slot_target: None,
         seen_target: flags.seen_target.filter(|_| !in_region),
+        x87_suppressed_store_checks_page: crate::host_vendor::x87_suppressed_store_checks_page(),
     };
     // Cleared in place: the block's fields, just written, would be read
     // back whole by the move into `cx` (store forwarding fails there).

@@ -79,10 +79,12 @@ fn load(cx: &mut Cx, h: &'static HelperInfo) {
 
 /// A store to memory: `lo` (and for 10-byte operands `hi`) compute the
 /// bytes to write and whether the instruction writes them (an unmasked
-/// exception suppresses the store, and then memory is not touched at
-/// all); the memory is written, and only then does the status word the
-/// helpers computed reach the x87 state (a fault on the store leaves it
-/// as it was) and do the popping forms pop. #MF comes first, as for loads.
+/// exception suppresses the store, and then memory is not written; on an
+/// Intel host not touched at all, on an AMD one checked for writing: see
+/// `Cx::x87_suppressed_store_checks_page`); the memory is written, and
+/// only then does the status word the helpers computed reach the x87
+/// state (a fault on the store leaves it as it was) and do the popping
+/// forms pop. #MF comes first, as for loads.
 fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInfo>, pop: bool) {
     const WORD: usize = offset_of!(CpuState, fpu) + offset_of!(X87State, top);
     const _: () = assert!(offset_of!(X87State, fcw) == offset_of!(X87State, top) + 4);
@@ -93,20 +95,36 @@ fn store(cx: &mut Cx, lo_h: &'static HelperInfo, hi_h: Option<&'static HelperInf
     let hi = hi_h.map(|h| cx.call(h, &[]));
     let stored = cx.b.ld_env(offset_of!(CpuState, x87_stored));
     let zero = cx.b.movi(0);
-    let skip = cx.b.label();
-    cx.b.brcond(Cond::Eq, stored, zero, skip);
+    let suppressed = cx.b.label();
+    cx.b.brcond(Cond::Eq, stored, zero, suppressed);
+    let size = cx.insn.memory_size().size() as u32;
     match hi {
         Some(hi) => {
             cx.store(8, lo, a);
             let a8 = cx.b.addi(a, 8);
             cx.store(2, hi, a8);
         }
-        None => {
-            let size = cx.insn.memory_size().size() as u32;
-            cx.store(size, lo, a);
-        }
+        None => cx.store(size, lo, a),
     }
-    cx.b.set_label(skip);
+    if cx.x87_suppressed_store_checks_page {
+        // Suppressed: the destination's bytes written back as they are.
+        let done = cx.b.label();
+        cx.b.br(done);
+        cx.b.set_label(suppressed);
+        let parts: &[(u64, u32)] = if hi.is_some() {
+            &[(0, 8), (8, 2)]
+        } else {
+            &[(0, size)]
+        };
+        for &(off, n) in parts {
+            let at = if off == 0 { a } else { cx.b.addi(a, off) };
+            let v = cx.load(n, at);
+            cx.store(n, v, at);
+        }
+        cx.b.set_label(done);
+    } else {
+        cx.b.set_label(suppressed);
+    }
     let word = cx.b.ld_env(offset_of!(CpuState, x87_word));
     cx.b.st_env(word, WORD);
     if pop {
@@ -195,6 +213,38 @@ mod tests {
         // fst dword ptr [rax] does not pop.
         let ir = translate_one(&[0xd9, 0x10]).unwrap();
         assert!(!ir.contains("fpop"), "{ir}");
+    }
+
+    #[test]
+    fn a_suppressed_store_checks_its_destination_where_the_host_does() {
+        let probing = |bytes: &[u8]| {
+            let insn = Decoder::with_ip(64, bytes, 0x1000, DecoderOptions::NONE).decode();
+            let mut cx = Cx::for_test(insn);
+            cx.x87_suppressed_store_checks_page = true;
+            assert_eq!(translate(&mut cx), Outcome::Done);
+            let next = cx.next_pc;
+            cx.goto(next, 0);
+            verify::verify(&cx.b, &Names, crate::helpers::count()).expect("valid IR");
+            text::format_block(&cx.b, &Names)
+        };
+        // fistp dword ptr [rax]: the store, or (suppressed) the four
+        // bytes there read and written back.
+        let ir = probing(&[0xdb, 0x18]);
+        assert_eq!(
+            calls(&ir),
+            ["call", "call", "ld_env", "st32", "ld32u", "st32", "ld_env", "st_env", "call"],
+            "{ir}"
+        );
+        // fstp tbyte ptr [rax]: both parts, each read and written back.
+        let ir = probing(&[0xdb, 0x38]);
+        assert_eq!(
+            calls(&ir),
+            [
+                "call", "call", "call", "ld_env", "st64", "st16", "ld64", "st64", "ld16u", "st16",
+                "ld_env", "st_env", "call"
+            ],
+            "{ir}"
+        );
     }
 
     #[test]
