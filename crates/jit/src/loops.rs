@@ -26,7 +26,8 @@ const LOOP_REGS: [u8; 8] = [
 
 /// Fills `canon`, for a TB at `tb_pc` that jumps back to itself, with the
 /// pinned globals the loop uses, in their registers, then its most-used
-/// other globals (rip aside) and the free host registers each lives in;
+/// other globals (rip aside) and the free host registers each lives in,
+/// then the pinned globals live at the back edge whose registers are left;
 /// returns false (`canon` empty) for a TB that does not loop. `uses` is
 /// a scratch buffer.
 pub(crate) fn loop_globals(
@@ -84,15 +85,35 @@ pub(crate) fn loop_globals(
             weight = 1;
         }
     }
-    let kept = |g: u32| uses[g as usize] > 0 && discarded & (1u64 << g) == 0;
+    let live = |g: u32| discarded & (1u64 << g) == 0;
+    let kept = |g: u32| uses[g as usize] > 0 && live(g);
     canon.extend(pinned.iter().filter(|&&(g, _)| kept(g)));
     let mut used: Vec<u32> = (0..ng as u32)
         .filter(|&g| kept(g) && !pinned.iter().any(|&(p, _)| p == g))
         .collect();
     used.sort_by_key(|&g| std::cmp::Reverse(uses[g as usize]));
-    let taken = canon.iter().fold(0u16, |m, &(_, r)| m | 1 << r);
+    let mask = |regs: &mut dyn Iterator<Item = u8>| regs.fold(0u16, |m, r| m | 1 << r);
+    let taken = mask(&mut canon.iter().map(|&(_, r)| r));
+    // The registers of pinned globals the loop leaves alone go to the
+    // other loop globals last: a pinned global that keeps its register
+    // costs nothing where the loop is entered and left, which an
+    // interpreter's dispatch loop (left at nearly every iteration) does
+    // most of the time.
+    let idle = mask(
+        &mut pinned
+            .iter()
+            .filter(|&&(g, _)| !kept(g) && live(g))
+            .map(|&(_, r)| r),
+    );
     let free = LOOP_REGS.into_iter().filter(|&r| taken & (1 << r) == 0);
-    canon.extend(used.into_iter().zip(free));
+    let (others, last): (Vec<u8>, Vec<u8>) = free.partition(|&r| idle & (1 << r) == 0);
+    canon.extend(used.into_iter().zip(others.into_iter().chain(last)));
+    let taken = mask(&mut canon.iter().map(|&(_, r)| r));
+    canon.extend(
+        pinned
+            .iter()
+            .filter(|&&(g, r)| !kept(g) && live(g) && taken & (1 << r) == 0),
+    );
     true
 }
 
@@ -163,9 +184,9 @@ impl Gen {
         }
     }
 
-    /// The loop preheader: the pinned globals the loop leaves alone go to
-    /// `CpuState` (their registers serve the loop), the loop globals come
-    /// from it; then the body label.
+    /// The loop preheader: the pinned globals that are no loop globals
+    /// (dead at the back edge, or their registers given to others) go to
+    /// `CpuState`, the loop globals come from it; then the body label.
     pub fn preheader(&mut self) {
         for k in 0..self.pinned.len() {
             let g = self.pinned[k].0;
@@ -268,8 +289,54 @@ mod tests {
         let pinned = [(rsp.0, hreg::RBX), (cc_dst.0, hreg::R13)];
         let (mut uses, mut canon) = (Vec::new(), Vec::new());
         assert!(loop_globals(&b, 0x1000, &pinned, &mut uses, &mut canon));
-        // rsp is not used: its register goes to rax.
-        assert_eq!(canon, [(cc_dst.0, hreg::R13), (rax.0, hreg::RBX)]);
+        // rsp is not used, but live: rax takes a register no pinned
+        // global holds, and rsp stays in its own.
+        assert_eq!(
+            canon,
+            [
+                (cc_dst.0, hreg::R13),
+                (rax.0, hreg::R12),
+                (rsp.0, hreg::RBX)
+            ]
+        );
+    }
+
+    #[test]
+    fn idle_pinned_registers_go_to_loop_globals_last() {
+        // Eight unpinned globals the loop uses, and rsp pinned to RBX,
+        // unused: the seven registers of `LOOP_REGS` no pinned global
+        // holds go first, then rsp's; rsp is then no loop global (the
+        // preheader stores it).
+        let mut b = IrBlock::new(&ox86_x86::GLOBALS);
+        let rsp = b.global(reg::RSP);
+        let regs = [
+            reg::RAX,
+            reg::RCX,
+            reg::RDX,
+            reg::RBX,
+            reg::RBP,
+            reg::RSI,
+            reg::RDI,
+            reg::R8,
+        ];
+        let one = b.movi(1);
+        for (k, &r) in regs.iter().enumerate() {
+            let g = b.global(r);
+            // Fewer uses for later ones: the order of `canon` below.
+            for _ in 0..regs.len() - k {
+                let t = b.add(g, one);
+                b.mov_to(g, t);
+            }
+        }
+        b.movi_to(RIP, 0x1000);
+        b.goto_tb(0);
+        let pinned = [(rsp.0, hreg::RBX)];
+        let (mut uses, mut canon) = (Vec::new(), Vec::new());
+        assert!(loop_globals(&b, 0x1000, &pinned, &mut uses, &mut canon));
+        let homes: Vec<u8> = canon.iter().map(|&(_, r)| r).collect();
+        let others = LOOP_REGS.into_iter().filter(|&r| r != hreg::RBX);
+        assert_eq!(homes, others.chain([hreg::RBX]).collect::<Vec<_>>());
+        assert!(canon.iter().all(|&(g, _)| g != rsp.0));
     }
 
     #[test]
