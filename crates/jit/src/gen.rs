@@ -86,6 +86,9 @@ pub(crate) struct GenOptions {
     pub pclmulqdq: bool,
     /// The host has AES-NI (the same for AESENC and its kin).
     pub aes: bool,
+    /// The host's flags are gathered by LAHF and SETO rather than by
+    /// PUSHFQ and POP (see `xmm::gather_flags`): on AMD hosts.
+    pub lahf_flags: bool,
     /// Checking mode: host address of a function to call before each guest
     /// store; self-loops are not kept in generated code.
     pub store_hook: Option<usize>,

@@ -247,6 +247,7 @@ impl Jit {
             bmi2: !opts.baseline && std::arch::is_x86_feature_detected!("bmi2"),
             pclmulqdq: !opts.baseline && std::arch::is_x86_feature_detected!("pclmulqdq"),
             aes: !opts.baseline && std::arch::is_x86_feature_detected!("aes"),
+            lahf_flags: !opts.baseline && ox86_x86::host_vendor::pushfq_is_slow(),
             mxcsr_at_entry: false,
             patch_back_edges: opts.patch_back_edges,
         };

@@ -83,6 +83,20 @@ const INDEX_DISP: i32 = env_disp(offset_of!(CpuState, xmm_index));
 /// ZF, PF and CF: what COMISS and its kin set (OF, SF and AF are cleared).
 const COMIS_FLAGS: i32 = 0x45;
 
+/// Puts the host's arithmetic flags in EAX at their EFLAGS positions (CF,
+/// PF, AF, ZF, SF in bits 0-7 and OF in bit 11; bit 1 set, the rest of
+/// AX clear) with LAHF and SETO, for an RAX that is zero: SETO puts OF in
+/// AL, which moves to bit 3 and then, swapped with AH (LAHF's SF ZF 0 AF
+/// 0 PF 1 CF), to bit 11.
+fn gather_flags(a: &mut Asm) {
+    dynasm!(a ; .arch x64
+        ; lahf
+        ; seto al
+        ; shl al, 3
+        ; ror ax, 8
+    );
+}
+
 /// The helpers not named after their mnemonic alone: the conversions
 /// (named by operand size) and the shifts by an immediate.
 const CONVERTS: [(&str, Class); 22] = [
@@ -336,16 +350,25 @@ impl Gen {
             Some(hs) => hs,
             None => self.cached_xmm(s as usize, Some(hd)),
         };
-        // PUSHFQ and POP, not LAHF and SETO: those write parts of RAX, and
-        // putting OF next to the others took three more partial writes, a
-        // chain that made strmem's `strcmp` loop (PCMPISTRI, JBE) wait
-        // (85.7 -> 64.6 ms without it).
-        dynasm!(self.a ; .arch x64
-            ; pcmpistri Rx(hd), Rx(hs), imm as i8
-            ; pushfq
-            ; pop rax
-            ; and eax, PCMPSTR_FLAGS
-        );
+        if self.opts.lahf_flags {
+            // RAX zeroed first (the flags are the instruction's), so that
+            // the partial writes below wait for nothing older.
+            dynasm!(self.a ; .arch x64
+                ; xor eax, eax
+                ; pcmpistri Rx(hd), Rx(hs), imm as i8
+            );
+            gather_flags(&mut self.a);
+        } else {
+            // PUSHFQ and POP, not LAHF and SETO: on Intel hosts those
+            // partial writes of RAX made strmem's `strcmp` loop (PCMPISTRI,
+            // JBE) wait (85.7 -> 64.6 ms with PUSHFQ).
+            dynasm!(self.a ; .arch x64
+                ; pcmpistri Rx(hd), Rx(hs), imm as i8
+                ; pushfq
+                ; pop rax
+            );
+        }
+        dynasm!(self.a ; .arch x64 ; and eax, PCMPSTR_FLAGS);
         let mut last = i;
         for (reader, r, disp) in [
             (flags, hreg::RAX, RESULT_DISP),
@@ -467,8 +490,16 @@ impl Gen {
         // The destination register is newer than `CpuState` (see
         // `xmm_cache`); the other results are left in R11.
         match class {
-            // As PCMPISTRI's: by PUSHFQ and POP, which leave RAX alone
-            // (LAHF writes AH, so it waited for RAX's last value).
+            // As PCMPISTRI's: on Intel hosts by PUSHFQ and POP, which
+            // leave RAX alone (LAHF writes AH, so it waited for RAX's last
+            // value); on AMD ones through RAX, put back.
+            Class::Comis if self.opts.lahf_flags => dynasm!(self.a ; .arch x64
+                ; mov r11, rax
+                ; lahf
+                ; xchg r11, rax
+                ; shr r11d, 8
+                ; and r11d, COMIS_FLAGS
+            ),
             Class::Comis => dynasm!(self.a ; .arch x64
                 ; pushfq
                 ; pop r11
