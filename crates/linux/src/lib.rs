@@ -3,6 +3,7 @@
 //! calls, the `-L` path prefix, and the process loop that turns guest faults into signals.
 
 pub mod error;
+pub mod huge_pages;
 pub mod loader;
 pub mod mm;
 pub mod process;

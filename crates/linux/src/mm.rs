@@ -157,6 +157,7 @@ impl GuestMemory {
         // MAP_GROWSDOWN stacks and the rest are the host's business.
         match host_mmap(addr, len, prot, flags, fd, off) {
             Ok(p) => {
+                crate::huge_pages::advise(p, len, prot, flags);
                 self.record(p, p + len);
                 p as i64
             }
