@@ -230,8 +230,18 @@ fn side_exit(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u
 /// iteration instead of two, as in the guest's own code (matmul's inner
 /// loop ran 1.6x slower in some placements of the two-jump form).
 fn branch2(cx: &mut Cx, c: Cond, a: ox86_ir::Temp, b: ox86_ir::Temp, target: u64) {
-    // A loop region's block: branch straight to its label.
+    // A loop region's block: branch straight to its label, but for a
+    // jump back on a cycle that avoids the head, which goes through
+    // `Cx::goto` and its exit-request test.
     if let Some(r) = cx.region.as_mut() {
+        if r.block(target).is_some_and(|k| r.cyclic(k)) && target <= cx.pc {
+            let (next, out) = (cx.next_pc, cx.b.label());
+            cx.b.brcond(c.invert(), a, b, out);
+            cx.goto(target, 1);
+            cx.b.set_label(out);
+            cx.goto(next, 0);
+            return;
+        }
         if let Some(k) = r.block(target) {
             let taken = r.label(k, || cx.b.label());
             cx.b.brcond(c, a, b, taken);

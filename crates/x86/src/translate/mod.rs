@@ -222,6 +222,9 @@ impl Cx {
         if let Some(r) = self.region.as_mut() {
             if let Some(k) = r.block(target) {
                 let l = r.label(k, || self.b.label());
+                if target <= self.pc && r.cyclic(k) {
+                    self.leave_if_exit_requested(target);
+                }
                 self.b.br(l);
                 self.ended = true;
                 return;
@@ -236,6 +239,34 @@ impl Cx {
             self.b.goto_tb(slot);
         }
         self.ended = true;
+    }
+
+    /// Before a loop region's jump back (to a lower or equal pc) to one of
+    /// its blocks that is on a cycle avoiding the head (two blocks that
+    /// each lead back to the head and to each other, `Region::cyclic`):
+    /// leaves for `target` if `CpuState::exit_request` is set. Every such
+    /// cycle has a jump back, so it cannot keep a signal from the guest;
+    /// the other cycles pass the head, whose jumps back are the TB's own
+    /// back edges and tested there. The way out is a direct exit to `target`, a jump back
+    /// too, which the JIT tests again before it follows the exit's chain
+    /// (and at which the flag look-ahead sees what `target` does).
+    fn leave_if_exit_requested(&mut self, target: u64) {
+        const EXIT_REQUEST: usize = std::mem::offset_of!(crate::cpu::CpuState, exit_request);
+        const {
+            assert!(
+                EXIT_REQUEST.is_multiple_of(8),
+                "ld_env loads 8 aligned bytes"
+            )
+        };
+        // The request (0 or 1) is the low byte of the word `ld_env` reads.
+        let word = self.b.ld_env(EXIT_REQUEST);
+        let mask = self.b.movi(0xff);
+        let on = self.b.label();
+        self.b.brcond(ox86_ir::Cond::TstEq, word, mask, on);
+        let rip = self.g(glob::RIP);
+        self.b.movi_to(rip, target);
+        self.b.goto_tb(1);
+        self.b.set_label(on);
     }
 
     /// Ends the TB with an indirect jump to the address in `t`.

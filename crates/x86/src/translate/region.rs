@@ -32,6 +32,9 @@ const REACH: u64 = 512;
 pub struct Region {
     /// The block starts (guest pcs) other than the TB's own pc.
     starts: Vec<u64>,
+    /// Per block start: whether the block is on a cycle of the region's
+    /// blocks that avoids the head (see `Cx::leave_if_exit_requested`).
+    cyclic: Vec<bool>,
     /// Per block start: its label once something branches there or the
     /// translation falls into it, and whether it is translated already.
     labels: Vec<Option<(Label, bool)>>,
@@ -66,6 +69,13 @@ impl Region {
         (self.starts[k], l)
     }
 
+    /// True if block `k` is on a cycle of the region's blocks that does
+    /// not pass the head: the jumps back to it must test for exit requests,
+    /// which the head's back edges test for the other cycles.
+    pub fn cyclic(&self, k: usize) -> bool {
+        self.cyclic[k]
+    }
+
     /// True if block `k` has been translated.
     pub fn translated(&self, k: usize) -> bool {
         matches!(self.labels[k], Some((_, true)))
@@ -91,10 +101,11 @@ pub fn find(code: &mut dyn CodeFetch, pc: u64, page: u64, mode: &Mode) -> Option
     let n = code.fetch(lo, &mut buf[..(hi - lo) as usize]);
     let base = pc.wrapping_sub(lin - lo);
     let blocks = scan(&buf[..n], base, pc, mode.code_bits);
-    let starts = loop_blocks(&blocks)?;
+    let (starts, cyclic) = loop_blocks(&blocks)?;
     Some(Region {
         labels: vec![None; starts.len()],
         starts,
+        cyclic,
         queue: Vec::new(),
     })
 }
@@ -181,7 +192,8 @@ fn scan(code: &[u8], base: u64, pc: u64, bits: u32) -> Vec<Block> {
 /// of a loop whose condition is checked first, at the bottom). Blocks
 /// are taken in order while their instructions fit in `MAX_INSNS`; a
 /// block that leads back only through one left out is left out too.
-fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
+/// Also says which of them are on a cycle that avoids the head.
+fn loop_blocks(blocks: &[Block]) -> Option<(Vec<u64>, Vec<bool>)> {
     let n = blocks.len();
     // A block may run on into a later block start (found after it was
     // decoded): it leads wherever that one does.
@@ -212,14 +224,14 @@ fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
     if !in_loop[0] {
         return None;
     }
-    // Block k is on an inner loop if it leads back to itself without
-    // passing the head.
-    let inner = |k: usize| {
+    // Block k is on an inner loop if it leads back to itself through
+    // blocks of `set` without passing the head.
+    let on_cycle = |set: &[bool], k: usize| {
         let mut seen = vec![false; n];
         let mut work = vec![k];
         while let Some(x) = work.pop() {
             for j in 1..n {
-                if in_loop[j] && leads_to(x, j) {
+                if set[j] && leads_to(x, j) {
                     if j == k {
                         return true;
                     }
@@ -235,19 +247,20 @@ fn loop_blocks(blocks: &[Block]) -> Option<Vec<u64>> {
     let mut keep = vec![false; n];
     let mut budget = MAX_INSNS;
     for k in 0..n {
-        if in_loop[k] && blocks[k].insns <= budget && (k == 0 || leads_to(k, 0) || !inner(k)) {
+        if in_loop[k]
+            && blocks[k].insns <= budget
+            && (k == 0 || leads_to(k, 0) || !on_cycle(&in_loop, k))
+        {
             keep[k] = true;
             budget -= blocks[k].insns;
         }
     }
     let back = back_to_head(&keep);
     back[0].then(|| {
-        blocks[1..]
-            .iter()
-            .zip(&back[1..])
-            .filter(|(_, &in_loop)| in_loop)
-            .map(|(b, _)| b.start)
-            .collect()
+        (1..n)
+            .filter(|&k| back[k])
+            .map(|k| (blocks[k].start, on_cycle(&back, k)))
+            .unzip()
     })
 }
 
@@ -265,7 +278,10 @@ mod tests {
     use crate::translate::test_code::Code;
 
     fn region(bytes: &[u8]) -> Option<Vec<u64>> {
-        find(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64).map(|r| r.starts)
+        find(&mut Code(bytes.to_vec()), 0x1000, 0x1000, &Mode::USER64).map(|r| {
+            assert!(!r.cyclic.contains(&true), "no cycle avoids the head");
+            r.starts
+        })
     }
 
     /// `dec ecx; jz out; add eax, 1; jmp 0x1000; out:` then `tail`.
@@ -319,6 +335,78 @@ mod tests {
             0xc3, // ret
         ];
         assert_eq!(region(&code), Some(vec![0x1008]));
+    }
+
+    /// Two blocks before the head that each lead to it and to each other
+    /// (L's test jumps to the head, M falls into it): a cycle L, M, L
+    /// that avoids the head, which stays in the region. Its jump back, and
+    /// the head's jump back to L, test `exit_request` (a translation
+    /// without the region has no such test).
+    #[test]
+    fn a_cycle_that_avoids_the_head_tests_exit_requests() {
+        let code = [
+            0x83, 0xf9, 0x00, // 0x1000 L: cmp ecx, 0
+            0x75, 0x08, // jne 0x100d
+            0x48, 0xff, 0xc0, // 0x1005 M: inc rax
+            0x48, 0x39, 0xf0, // cmp rax, rsi
+            0x72, 0xf3, // jb 0x1000
+            0x48, 0xff, 0xc2, // 0x100d H: inc rdx
+            0x48, 0x39, 0xfa, // cmp rdx, rdi
+            0x74, 0x07, // je 0x101c
+            0xf6, 0xc2, 0x01, // test dl, 1
+            0x75, 0xe6, // jnz 0x1000
+            0xeb, 0xf1, // jmp 0x100d
+            0xc3, // 0x101c: ret
+        ];
+        let head = 0x100d;
+        let r = find(&mut Code(code.to_vec()), head, 0x1000, &Mode::USER64).expect("a region");
+        assert_eq!(r.starts, [0x1015, 0x1000, 0x101a, 0x1005]);
+        assert_eq!(r.cyclic, [false, true, false, true]);
+        assert_eq!(
+            exit_request_tests(&code, head, true),
+            2,
+            "M's jb and the head's jnz"
+        );
+        assert_eq!(exit_request_tests(&code, head, false), 0);
+    }
+
+    /// A loop whose odd way runs a block before the head, which falls
+    /// into the head (collatz's): that block's cycle passes the head, and
+    /// the head's jump back to it tests nothing (the back edge does).
+    #[test]
+    fn a_cycle_through_the_head_tests_no_exit_requests() {
+        let code = [
+            0x48, 0x8d, 0x54, 0x52, 0x01, // 0x1000: lea rdx, [rdx+rdx*2+1]
+            0x48, 0x83, 0xfa, 0x01, // cmp rdx, 1
+            0x74, 0x0e, // je 0x1019
+            0xf6, 0xc2, 0x01, // 0x100b H: test dl, 1
+            0x75, 0xf0, // jne 0x1000
+            0x48, 0xd1, 0xea, // shr rdx, 1
+            0x48, 0x83, 0xfa, 0x01, // cmp rdx, 1
+            0x75, 0xf2, // jne 0x100b
+            0xc3, // 0x1019: ret
+        ];
+        let r = find(&mut Code(code.to_vec()), 0x100b, 0x1000, &Mode::USER64).expect("a region");
+        assert_eq!(r.starts, [0x1000, 0x1010]);
+        assert_eq!(r.cyclic, [false, false]);
+        assert_eq!(exit_request_tests(&code, 0x100b, true), 0);
+    }
+
+    /// The `exit_request` tests in the translation of `code` at `head`,
+    /// as a loop region or not.
+    fn exit_request_tests(code: &[u8], head: u64, region: bool) -> usize {
+        use crate::translate::{translate_tb_into, TbFlags};
+        let exit_request = std::mem::offset_of!(crate::cpu::CpuState, exit_request) as u64;
+        let flags = TbFlags {
+            region,
+            ..Default::default()
+        };
+        let ir = ox86_ir::IrBlock::new(&crate::GLOBALS);
+        let t = translate_tb_into(ir, head, &mut Code(code.to_vec()), flags);
+        t.ir.ops
+            .iter()
+            .filter(|o| o.opc == ox86_ir::Opcode::LdEnv && o.consts[0] == exit_request)
+            .count()
     }
 
     #[test]
