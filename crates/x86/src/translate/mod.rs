@@ -247,9 +247,10 @@ impl Cx {
     /// leaves for `target` if `CpuState::exit_request` is set. Every such
     /// cycle has a jump back, so it cannot keep a signal from the guest;
     /// the other cycles pass the head, whose jumps back are the TB's own
-    /// back edges and tested there. The way out is a direct exit to `target`, a jump back
-    /// too, which the JIT tests again before it follows the exit's chain
-    /// (and at which the flag look-ahead sees what `target` does).
+    /// back edges and tested there. The way out is a direct exit to
+    /// `target`, a jump back too, which the JIT tests again before it
+    /// follows the exit's chain (and at which the flag look-ahead sees
+    /// what `target` does).
     fn leave_if_exit_requested(&mut self, target: u64) {
         const EXIT_REQUEST: usize = std::mem::offset_of!(crate::cpu::CpuState, exit_request);
         const {
