@@ -65,10 +65,13 @@ pub(crate) fn loop_globals(
     }
     uses.clear();
     uses.resize(ng, 0);
-    // Up to the first back edge, the code is the innermost loop (a loop
-    // region is translated from its pc on): its uses weigh most.
-    let mut weight = 16;
+    // Up to the first back edge, the code is the loop (a loop region is
+    // translated from its pc on): its uses weigh more than the rest's,
+    // and those of its inner loops 16 times more for each level.
+    let depth = inner_depth(ir);
+    let mut outer = 16u32;
     for (i, op) in ir.ops.iter().enumerate() {
+        let weight = outer << (4 * depth[i].min(4));
         // A discard is no use: a global the loop only discards has
         // nothing to keep.
         let outs = if op.opc == Opcode::Discard {
@@ -82,7 +85,7 @@ pub(crate) fn loop_globals(
             }
         }
         if back_edge(ir, i, tb_pc) {
-            weight = 1;
+            outer = 1;
         }
     }
     let live = |g: u32| discarded & (1u64 << g) == 0;
@@ -115,6 +118,32 @@ pub(crate) fn loop_globals(
             .filter(|&&(g, r)| !kept(g) && live(g) && taken & (1 << r) == 0),
     );
     true
+}
+
+/// Per op: how many branches back to a label (a jump back to an inner
+/// loop's head, in a loop region) pass over it, each counting from the
+/// label: the ops of an inner loop are passed over by its own jump back
+/// as well as by those to heads before it.
+fn inner_depth(ir: &IrBlock) -> Vec<u8> {
+    let mut placed = vec![None; ir.n_labels as usize];
+    let mut depth = vec![0u8; ir.ops.len()];
+    for (i, op) in ir.ops.iter().enumerate() {
+        let to = match op.opc {
+            Opcode::SetLabel => {
+                placed[op.consts[0] as usize] = Some(i);
+                continue;
+            }
+            Opcode::Br => op.consts[0],
+            Opcode::Brcond => op.consts[1],
+            _ => continue,
+        };
+        if let Some(at) = placed[to as usize] {
+            depth[at..=i]
+                .iter_mut()
+                .for_each(|d| *d = d.saturating_add(1));
+        }
+    }
+    depth
 }
 
 /// True if op `i` is a `goto_tb` right after `movi rip, tb_pc`.
@@ -299,6 +328,41 @@ mod tests {
                 (rsp.0, hreg::RBX)
             ]
         );
+    }
+
+    /// A global an inner loop uses once outranks one the outer loop uses
+    /// three times: the inner loop's ops weigh 16 times more.
+    #[test]
+    fn an_inner_loops_globals_weigh_most() {
+        let mut b = IrBlock::new(&ox86_x86::GLOBALS);
+        let (rcx, r8) = (b.global(reg::RCX), b.global(reg::R8));
+        let one = b.movi(1);
+        for _ in 0..3 {
+            let t = b.add(r8, one);
+            b.mov_to(r8, t);
+        }
+        let head = b.label();
+        b.set_label(head);
+        let t = b.add(rcx, one);
+        b.mov_to(rcx, t);
+        let zero = b.movi(0);
+        b.brcond(ox86_ir::Cond::Ne, rcx, zero, head);
+        b.movi_to(RIP, 0x1000);
+        b.goto_tb(0);
+        let depth = inner_depth(&b);
+        let at = b
+            .ops
+            .iter()
+            .position(|o| o.opc == Opcode::SetLabel)
+            .unwrap();
+        let back = b.ops.iter().position(|o| o.opc == Opcode::Brcond).unwrap();
+        for (i, &d) in depth.iter().enumerate() {
+            assert_eq!(d, (at..=back).contains(&i) as u8, "op {i}");
+        }
+        let (mut uses, mut canon) = (Vec::new(), Vec::new());
+        assert!(loop_globals(&b, 0x1000, &[], &mut uses, &mut canon));
+        assert_eq!(canon[0].0, rcx.0);
+        assert_eq!(canon[1].0, r8.0);
     }
 
     #[test]

@@ -715,6 +715,12 @@ impl Gen {
             return;
         }
         let l = l as usize;
+        if self.xc_backward[l] && self.xc_loop.is_some() {
+            // A jump back inside a loop TB (an inner loop of a region):
+            // to the loop's registers, as at the back edge.
+            self.xmm_back_edge();
+            return;
+        }
         if self.xc_branches[l] != 1 || self.xc_backward[l] {
             self.xmm_flush(true);
         }
@@ -735,6 +741,17 @@ impl Gen {
         }
         let l = l as usize;
         let branch = self.xc_at_label[l].take();
+        if self.xc_backward[l] && self.xc_loop.is_some() {
+            // The head of an inner loop: the loop's registers, in which
+            // its jumps back (`xmm_branch`) arrive.
+            if self.xc_falls {
+                self.xmm_back_edge();
+            } else {
+                self.xc = self.xc_loop.expect("a loop TB");
+            }
+            self.xc_falls = true;
+            return;
+        }
         if self.xc_backward[l] {
             if self.xc_falls {
                 self.xmm_flush(true);
@@ -831,9 +848,10 @@ impl Gen {
         self.xc_loop = Some(self.xc);
     }
 
-    /// Self-loop back edge: dirty registers the body does not expect where
-    /// they are are stored, and the registers it expects are reloaded
-    /// where they no longer hold them (those it finds in place stay dirty).
+    /// Self-loop back edge (or a jump back to an inner loop's head): dirty
+    /// registers the body does not expect where they are are stored, and
+    /// the registers it expects are reloaded where they no longer hold
+    /// them (those it finds in place stay dirty).
     pub(crate) fn xmm_back_edge(&mut self) {
         let Some(want) = self.xc_loop else {
             return;

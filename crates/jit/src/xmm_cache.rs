@@ -10,7 +10,8 @@
 //! registers' host registers in its fault site instead (`sites`). Where
 //! paths meet (an IR label) only what every path caches in the same
 //! register stays cached; a self-loop keeps a fixed set across its back
-//! edge, dirty (`Gen::xmm_loop_entry`).
+//! edge, dirty (`Gen::xmm_loop_entry`), and across the jumps back to the
+//! heads of its inner loops.
 //!
 //! Host XMM0 and XMM1 stay scratch; XMM2..XMM15 are the cache.
 

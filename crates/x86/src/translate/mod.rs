@@ -223,9 +223,10 @@ impl Cx {
             if let Some(k) = r.block(target) {
                 let l = r.label(k, || self.b.label());
                 if target <= self.pc && r.cyclic(k) {
-                    self.leave_if_exit_requested(target);
+                    self.leave_if_exit_requested(target, l);
+                } else {
+                    self.b.br(l);
                 }
-                self.b.br(l);
                 self.ended = true;
                 return;
             }
@@ -241,17 +242,17 @@ impl Cx {
         self.ended = true;
     }
 
-    /// Before a loop region's jump back (to a lower or equal pc) to one of
-    /// its blocks that is on a cycle avoiding the head (two blocks that
-    /// each lead back to the head and to each other, `Region::cyclic`):
-    /// leaves for `target` if `CpuState::exit_request` is set. Every such
-    /// cycle has a jump back, so it cannot keep a signal from the guest;
+    /// A loop region's jump back (to a lower or equal pc) to its block
+    /// `l` at `target`, which is on a cycle avoiding the head (an inner
+    /// loop, `Region::cyclic`): leaves for `target` instead if
+    /// `CpuState::exit_request` is set. Every such cycle has a jump back,
+    /// so it cannot keep a signal from the guest;
     /// the other cycles pass the head, whose jumps back are the TB's own
     /// back edges and tested there. The way out is a direct exit to
     /// `target`, a jump back too, which the JIT tests again before it
     /// follows the exit's chain (and at which the flag look-ahead sees
     /// what `target` does).
-    fn leave_if_exit_requested(&mut self, target: u64) {
+    fn leave_if_exit_requested(&mut self, target: u64, l: ox86_ir::Label) {
         const EXIT_REQUEST: usize = std::mem::offset_of!(crate::cpu::CpuState, exit_request);
         const {
             assert!(
@@ -262,12 +263,14 @@ impl Cx {
         // The request (0 or 1) is the low byte of the word `ld_env` reads.
         let word = self.b.ld_env(EXIT_REQUEST);
         let mask = self.b.movi(0xff);
-        let on = self.b.label();
-        self.b.brcond(ox86_ir::Cond::TstEq, word, mask, on);
+        // `brcond c, out; br l; out:`, which the JIT makes one jump to `l`.
+        let out = self.b.label();
+        self.b.brcond(ox86_ir::Cond::TstNe, word, mask, out);
+        self.b.br(l);
+        self.b.set_label(out);
         let rip = self.g(glob::RIP);
         self.b.movi_to(rip, target);
         self.b.goto_tb(1);
-        self.b.set_label(on);
     }
 
     /// Ends the TB with an indirect jump to the address in `t`.

@@ -12,7 +12,10 @@
 //! branch first goes there; the translator then translates it once.
 //! Other control transfers, and branches out of the loop, end their
 //! block as in any TB. A loop region never leaves its page, so
-//! invalidation by page keeps it exact.
+//! invalidation by page keeps it exact. Inner loops are part of the
+//! region: their jumps back test for exit requests
+//! (`Cx::leave_if_exit_requested`), the head's back edges being the TB's
+//! own.
 
 use super::{CodeFetch, Mode, PAGE_SIZE};
 use iced_x86::{Decoder, DecoderOptions, FlowControl};
@@ -184,15 +187,15 @@ fn scan(code: &[u8], base: u64, pc: u64, bits: u32) -> Vec<Block> {
 }
 
 /// The starts of the blocks other than blocks[0] that make up the loop
-/// back to blocks[0]'s start, or None if nothing goes back there. Inner
-/// loops (cycles that avoid the head) stay out: they become loops of
-/// their own, whose back edges are then their TB's own. A block that
-/// jumps to the head stays in even so: a cycle through it that avoids
-/// the head is an outer loop entering this one at that block (the test
-/// of a loop whose condition is checked first, at the bottom). Blocks
-/// are taken in order while their instructions fit in `MAX_INSNS`; a
-/// block that leads back only through one left out is left out too.
-/// Also says which of them are on a cycle that avoids the head.
+/// back to blocks[0]'s start, or None if nothing goes back there, and
+/// which of them are on a cycle that avoids the head: an inner loop, or
+/// an outer loop entering this one at a block that jumps to the head
+/// (the test of a loop whose condition is checked first, at the bottom).
+/// Inner loops stay in: one TB then runs a loop nest without leaving
+/// generated code at each turn of the outer loop (fir's inner loop of 8
+/// turns: 94.6 -> 70.3 ms). Blocks are taken in order while their
+/// instructions fit in `MAX_INSNS`; a block that leads back only through
+/// one left out is left out too.
 fn loop_blocks(blocks: &[Block]) -> Option<(Vec<u64>, Vec<bool>)> {
     let n = blocks.len();
     // A block may run on into a later block start (found after it was
@@ -224,8 +227,8 @@ fn loop_blocks(blocks: &[Block]) -> Option<(Vec<u64>, Vec<bool>)> {
     if !in_loop[0] {
         return None;
     }
-    // Block k is on an inner loop if it leads back to itself through
-    // blocks of `set` without passing the head.
+    // Block k is on a cycle that avoids the head if it leads back to
+    // itself through blocks of `set` without passing the head.
     let on_cycle = |set: &[bool], k: usize| {
         let mut seen = vec![false; n];
         let mut work = vec![k];
@@ -247,10 +250,7 @@ fn loop_blocks(blocks: &[Block]) -> Option<(Vec<u64>, Vec<bool>)> {
     let mut keep = vec![false; n];
     let mut budget = MAX_INSNS;
     for k in 0..n {
-        if in_loop[k]
-            && blocks[k].insns <= budget
-            && (k == 0 || leads_to(k, 0) || !on_cycle(&in_loop, k))
-        {
+        if in_loop[k] && blocks[k].insns <= budget {
             keep[k] = true;
             budget -= blocks[k].insns;
         }
@@ -304,8 +304,10 @@ mod tests {
         assert_eq!(region(&counted_loop(&out)), Some(vec![0x1004]));
     }
 
+    /// An inner loop is part of the region, and its jump back tests for
+    /// exit requests.
     #[test]
-    fn an_inner_loop_stays_out() {
+    fn an_inner_loop_stays_in() {
         let code = [
             0xba, 0x05, 0x00, 0x00, 0x00, // mov edx, 5
             0xff, 0xca, // 0x1005: dec edx
@@ -314,14 +316,18 @@ mod tests {
             0x75, 0xf3, // jnz 0x1000
             0xc3, // ret
         ];
-        assert_eq!(region(&code), Some(vec![0x1009]));
+        let r = find(&mut Code(code.to_vec()), 0x1000, 0x1000, &Mode::USER64).expect("a region");
+        assert_eq!(r.starts, [0x1005, 0x1009]);
+        assert_eq!(r.cyclic, [true, false]);
+        assert_eq!(exit_request_tests(&code, 0x1000, true), 1);
     }
 
     /// An inner loop whose test is at its bottom, inside an outer loop
-    /// that enters it at the test: the test is the loop's, not an inner
-    /// loop, and the outer loop's blocks stay out.
+    /// that enters it at the test: the outer loop's blocks are in the
+    /// region too, on a cycle that avoids the head (the outer loop's jump
+    /// back tests for exit requests).
     #[test]
-    fn a_loop_entered_at_its_test_keeps_the_test() {
+    fn a_loop_entered_at_its_test_keeps_the_outer_loop() {
         let code = [
             0x83, 0xc0, 0x01, // 0x1000: add eax, 1
             0x83, 0xf8, 0x64, // cmp eax, 100
@@ -334,7 +340,10 @@ mod tests {
             0x31, 0xc0, // 0x1012: xor eax, eax
             0xc3, // ret
         ];
-        assert_eq!(region(&code), Some(vec![0x1008]));
+        let r = find(&mut Code(code.to_vec()), 0x1000, 0x1000, &Mode::USER64).expect("a region");
+        assert_eq!(r.starts, [0x1008, 0x100c]);
+        assert_eq!(r.cyclic, [true, true]);
+        assert_eq!(exit_request_tests(&code, 0x1000, true), 1);
     }
 
     /// Two blocks before the head that each lead to it and to each other
