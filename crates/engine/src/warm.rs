@@ -6,10 +6,10 @@
 //! must not copy tables half built, their lock held by a thread the child
 //! does not have).
 
+use crate::quiet_thread::QuietThread;
 use std::sync::Mutex;
-use std::thread::JoinHandle;
 
-static THREAD: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+static THREAD: Mutex<Option<QuietThread>> = Mutex::new(None);
 
 /// Starts building the decoder's tables on another thread (if one can be
 /// started: else the first decode builds them).
@@ -28,7 +28,7 @@ pub fn start() {
 pub fn finish() {
     let t = THREAD.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(t) = t {
-        let _ = t.join();
+        t.join();
     }
 }
 
