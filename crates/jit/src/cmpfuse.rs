@@ -49,6 +49,25 @@ fn strip_extensions(
     t
 }
 
+/// True if every value of `t` (defined once, before op `i`) fits in the
+/// low bits `mask` keeps (`0xff`, `0xffff` or `0xffff_ffff`): a constant
+/// that does, a zero-extending load or extension at most that wide.
+fn fits(ir: &IrBlock, defs: &Defs, t: Temp, i: usize, mask: u64) -> bool {
+    if let Some(c) = konst(ir, defs, t) {
+        return c & !mask == 0;
+    }
+    let Some(at) = single_before(defs, t, i) else {
+        return false;
+    };
+    let kept = match ir.ops[at].opc {
+        Opcode::Ld8u | Opcode::Ext8u => 0xff,
+        Opcode::Ld16u | Opcode::Ext16u => 0xffff,
+        Opcode::Ld32u | Opcode::Ext32u => 0xffff_ffff,
+        _ => return false,
+    };
+    kept & !mask == 0
+}
+
 /// True if an op after `from` other than op `but` reads `t`, but for a
 /// pure op whose results nothing reads (an extension the branch no longer
 /// looks through, say).
@@ -117,6 +136,10 @@ pub(crate) fn fuse_zero_tests(ir: &mut IrBlock, defs: &Defs, narrow: &[Narrow]) 
             (Opcode::Sub, _) if read_elsewhere(ir, tested, at, i) => continue,
             // The difference is zero in the bits seen: only all of them.
             (Opcode::Sub, _) if seen == u64::MAX || narrowed != Narrow::No => c,
+            // Or the low bits seen of operands that have no others (`cmp
+            // byte [m], imm`: a byte loaded and a constant), which are
+            // equal where their difference's low bits are zero.
+            (Opcode::Sub, _) if fits(ir, defs, a, at, seen) && fits(ir, defs, b, at, seen) => c,
             (Opcode::And, _) => {
                 let mask = |t: Temp| konst(ir, defs, t).filter(|m| m & !seen == 0);
                 if let Some(m) = mask(b) {

@@ -787,6 +787,23 @@ fn globals_are_stored_at_a_branch_only_on_the_paths_that_read_them() {
     }
 }
 
+/// Ends `b` with a branch on `x` compared with zero by `cond`: RCX is 1
+/// on the way out by exit 0, 2 by exit 1, where RAX is overwritten too
+/// (operands change after the branch only).
+fn branch_on_zero(b: &mut IrBlock, cond: ox86_ir::Cond, x: Temp) {
+    let zero = b.movi(0);
+    let taken = b.label();
+    b.brcond(cond, x, zero, taken);
+    let one = b.movi(1);
+    b.mov_to(r(reg::RCX), one);
+    goto(b, PC + 0x10, 0);
+    b.set_label(taken);
+    let two = b.movi(2);
+    b.mov_to(r(reg::RCX), two);
+    b.mov_to(r(reg::RAX), two);
+    goto(b, PC + 0x20, 1);
+}
+
 #[test]
 fn branches_on_a_zero_difference_or_and_compare_the_operands() {
     let mut j = jits();
@@ -819,18 +836,7 @@ fn branches_on_a_zero_difference_or_and_compare_the_operands() {
                         b.unop(Opcode::Ext8u, t)
                     }
                 };
-                // The operands are overwritten after the branch only.
-                let zero = b.movi(0);
-                let taken = b.label();
-                b.brcond(cond, x, zero, taken);
-                let one = b.movi(1);
-                b.mov_to(r(reg::RCX), one);
-                goto(&mut b, PC + 0x10, 0);
-                b.set_label(taken);
-                let two = b.movi(2);
-                b.mov_to(r(reg::RCX), two);
-                b.mov_to(r(reg::RAX), two);
-                goto(&mut b, PC + 0x20, 1);
+                branch_on_zero(&mut b, cond, x);
                 let code = insns(&check(&mut j, &b, &mut mem, None));
                 let what = format!("{op:?} {cond:?} width {width}: {code:#?}");
                 let (fused, gone) = if op == Opcode::Sub {
@@ -844,6 +850,50 @@ fn branches_on_a_zero_difference_or_and_compare_the_operands() {
                     assert!(!code.iter().any(|i| i.starts_with("movzx")), "{what}");
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn branches_on_a_narrow_zero_difference_of_narrow_operands_compare_them() {
+    let mut j = jits();
+    // The byte at offset 1 is 0x44, the 16-bit word at offset 2 0x1234.
+    let mut mem = [0x0000_0000_1234_4400u64, 0, 0, 0];
+    // (load, extension, offset, constant, fused): a byte or word loaded
+    // and a constant it can equal; a constant wider than the extension
+    // keeps (its difference's low bits may still be zero); a register.
+    let cases = [
+        (Some(Opcode::Ld8u), Opcode::Ext8u, 1, 0x44, true),
+        (Some(Opcode::Ld8u), Opcode::Ext8u, 1, 0x45, true),
+        (Some(Opcode::Ld16u), Opcode::Ext16u, 2, 0x1234, true),
+        (Some(Opcode::Ld8u), Opcode::Ext8u, 1, 0x144, false),
+        (None, Opcode::Ext8u, 0, 0x44, false),
+    ];
+    for (load, ext, offset, c, fused) in cases {
+        for cond in [ox86_ir::Cond::Eq, ox86_ir::Cond::Ne] {
+            let mut b = block();
+            b.insn_start(PC);
+            let a = match load {
+                Some(ld) => {
+                    let k = b.movi(offset);
+                    let at = b.add(r(reg::RSI), k);
+                    b.load(ld, at)
+                }
+                // Any value: one whose low byte is 0x44 among them.
+                None => r(reg::RAX),
+            };
+            let k = b.movi(c);
+            let d = b.sub(a, k);
+            let x = b.unop(ext, d);
+            branch_on_zero(&mut b, cond, x);
+            let code = insns(&check(&mut j, &b, &mut mem, None));
+            let what = format!("{ext:?} {c:#x} {cond:?}: {code:#?}");
+            assert_eq!(code.iter().any(|i| i.starts_with("cmp ")), fused, "{what}");
+            assert_eq!(
+                code.iter().any(|i| i.starts_with("test ")),
+                !fused,
+                "{what}"
+            );
         }
     }
 }
