@@ -4,7 +4,7 @@
 
 use crate::guest_mem::{self, Access};
 use ox86_ir::eval::{eval1, eval_div2, eval_mul2};
-use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Opcode, Temp, XMM_ALIGNED};
+use ox86_ir::{unpack_xmm_operands, Cond, IrBlock, Op, Opcode, Temp, XMM_ALIGNED};
 use ox86_x86::cpu::{excp, glob, xmm_offset};
 use ox86_x86::helpers;
 use ox86_x86::CpuState;
@@ -324,6 +324,21 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
                 }
                 return TbExit::Exception(f.env.exception.vector as u64);
             }
+            // The commonest pure ops, each with its opcode known here:
+            // `eval1` folds to its one case, no second dispatch on the
+            // opcode and no loop over the inputs.
+            Opcode::Mov => pure1(&mut f, op, Opcode::Mov),
+            Opcode::Movi => f.set(op.outs[0], op.consts[0]),
+            Opcode::Add => pure2(&mut f, op, Opcode::Add),
+            Opcode::Sub => pure2(&mut f, op, Opcode::Sub),
+            Opcode::And => pure2(&mut f, op, Opcode::And),
+            Opcode::Or => pure2(&mut f, op, Opcode::Or),
+            Opcode::Xor => pure2(&mut f, op, Opcode::Xor),
+            Opcode::Shl => pure2(&mut f, op, Opcode::Shl),
+            Opcode::Shr => pure2(&mut f, op, Opcode::Shr),
+            Opcode::Ext8u => pure1(&mut f, op, Opcode::Ext8u),
+            Opcode::Ext32u => pure1(&mut f, op, Opcode::Ext32u),
+            Opcode::Ext32s => pure1(&mut f, op, Opcode::Ext32s),
             // Every remaining op is pure with one output (see `ox86_ir::eval`).
             opc => {
                 let mut ins = [0u64; 4];
@@ -335,6 +350,21 @@ pub fn exec(tb: &InterpTb, env: &mut CpuState, locals: &mut Vec<u64>) -> TbExit 
             }
         }
     }
+}
+
+/// Runs `op`, the one-input pure op `opc`.
+#[inline(always)]
+fn pure1(f: &mut Frame, op: &Op, opc: Opcode) {
+    let v = eval1(opc, [f.get(op.ins[0]), 0, 0, 0], op.consts).expect("pure op evaluates");
+    f.set(op.outs[0], v);
+}
+
+/// Runs `op`, the two-input pure op `opc`.
+#[inline(always)]
+fn pure2(f: &mut Frame, op: &Op, opc: Opcode) {
+    let ins = [f.get(op.ins[0]), f.get(op.ins[1]), 0, 0];
+    let v = eval1(opc, ins, op.consts).expect("pure op evaluates");
+    f.set(op.outs[0], v);
 }
 
 fn cond(c: u64) -> Cond {
