@@ -2,6 +2,13 @@
 //! later reads of `t` in the same block read `g` while `g` still holds
 //! that value. The local then dies at the move, so the value lives in one
 //! place: one register, and one store if it is spilled.
+//!
+//! Not through a global the TB's fault sites do not need
+//! (`IrBlock::unobserved_at_faults`: the lazy flags while no guest handler
+//! can see them): the allocator drops such a global's value at a fault
+//! site when it is overwritten after (`nextuse`), and a read of it fused
+//! into a later guest access (`sib`: `ld [base + t*4]` after `mov cc_dst,
+//! t`) would find it gone.
 
 use crate::rip::RIP;
 use ox86_ir::{IrBlock, Opcode, Temp};
@@ -12,6 +19,8 @@ use ox86_ir::{IrBlock, Opcode, Temp};
 pub(crate) struct Copies {
     /// Per local: the global it was copied into and the op that did it.
     copy_of: Vec<Option<(Temp, u32)>>,
+    /// The globals copies may be read through (see the module doc).
+    through: u64,
     /// Per global: the op that last wrote it.
     wrote: Vec<u32>,
     /// The last op that ended a block or called a helper.
@@ -27,6 +36,7 @@ impl Copies {
         self.wrote.clear();
         self.wrote.resize(ir.globals.len(), u32::MAX);
         self.barrier = 0;
+        self.through = !ir.unobserved_at_faults;
         uses.clear();
         uses.resize(n, 0);
     }
@@ -62,7 +72,14 @@ impl Copies {
             self.barrier = i as u32;
         }
         let (d, s) = (op.outs[0], op.ins[0]);
-        if op.opc == Opcode::Mov && d.index() < ng && d != RIP && s.index() >= ng && i > 0 {
+        let through = d.index() >= 64 || self.through & (1 << d.index()) != 0;
+        if op.opc == Opcode::Mov
+            && d.index() < ng
+            && d != RIP
+            && s.index() >= ng
+            && i > 0
+            && through
+        {
             self.copy_of[s.index()] = Some((d, i as u32));
         }
     }

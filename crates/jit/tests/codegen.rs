@@ -2116,3 +2116,32 @@ fn carry_of_a_lazy_state_keeps_every_register() {
         }
     }
 }
+
+#[test]
+fn a_local_copied_into_a_global_written_again_later_keeps_its_value() {
+    // The shape of a TB the IR optimiser left a dead global write in:
+    // `mov cc_dst, t` overwritten before the TB ends, `t` read between.
+    let mut j = jits();
+    let mut mem = [0x1111_2222_3333_4444u64, 0x5555_6666_7777_8888, 0, 0];
+    let mut b = block();
+    b.insn_start(PC);
+    let three = b.movi(3);
+    let low = b.and(r(reg::RAX), three);
+    let one = b.movi(1);
+    let t = b.add(low, one);
+    b.mov_to(r(reg::RAX), t);
+    b.mov_to(g(glob::CC_DST), t);
+    b.movi_to(g(glob::CC_OP), 7);
+    let two = b.movi(2);
+    let scaled = b.binop(Opcode::Shl, t, two);
+    let at = b.add(r(reg::RSI), scaled);
+    let v = b.load(Opcode::Ld32u, at);
+    b.mov_to(r(reg::RDX), v);
+    b.mov_to(g(glob::CC_DST), v);
+    b.movi_to(g(glob::CC_OP), 0x16);
+    branch_on_zero(&mut b, ox86_ir::Cond::Ne, v);
+    for unobserved in [0, 1 << glob::CC_OP | 1 << glob::CC_DST | 1 << glob::CC_SRC] {
+        b.unobserved_at_faults = unobserved;
+        check(&mut j, &b, &mut mem, None);
+    }
+}
