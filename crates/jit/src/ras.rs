@@ -102,10 +102,7 @@ impl Gen {
             dynasm!(self.a ; .arch x64 ; cmp rax, rdx);
         }
         self.jcc_abs(0x5, self.stubs.lookup);
-        if ret <= self.tb_pc && !self.counts_down(ret) {
-            self.check_exit_request(ret);
-        }
-        self.chained_jump(ret);
+        self.guarded_jump(ret);
     }
 
     /// The cold path of `ras_room` at `label`: drops every entry (down to
