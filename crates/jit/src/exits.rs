@@ -10,7 +10,7 @@ use crate::emit::fits_i32;
 use crate::gen::{Cold, Gen, Loc};
 use crate::jmp_table::{HITS_OFFSET, MASK_OFFSET};
 use crate::rip::RIP;
-use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ox86_ir::{Op, Opcode};
 use ox86_x86::cpu::PendingException;
 use ox86_x86::helpers;
@@ -204,14 +204,7 @@ impl Gen {
         self.drop_dead_globals(self.tick as usize);
         self.set_dirty(RIP.index(), false);
         self.sync_exit();
-        self.pad_branch_to(2);
-        let label = self.a.new_dynamic_label();
-        let at = self.off();
-        self.jcc_label(cc, label);
-        assert_eq!(self.off() - at, 6, "two-way exit must be j<cc> rel32");
-        let k = self.exit_labels.len();
-        self.exit_labels.push((label, at + 2, near));
-        self.cold.push(Cold::Exit { label, k });
+        self.chainable_jcc(cc, near);
         self.guarded_jump(far);
         self.xc_falls = false;
         true
@@ -254,14 +247,7 @@ impl Gen {
             dynasm!(self.a ; .arch x64 ; cmp BYTE [BYTE rbp + EXIT_REQUEST_DISP], 0);
             (0x4, Some(self.a.new_dynamic_label()))
         };
-        let label = self.a.new_dynamic_label();
-        self.pad_branch_to(2);
-        let at = self.off();
-        self.jcc_label(on, label);
-        assert_eq!(self.off() - at, 6, "a guarded exit must be j<cc> rel32");
-        let k = self.exit_labels.len();
-        self.exit_labels.push((label, at + 2, pc));
-        self.cold.push(Cold::Exit { label, k });
+        let label = self.chainable_jcc(on, pc);
         match out {
             // The countdown ran out: the exit stub, unchained or not.
             None => dynasm!(self.a ; .arch x64 ; jmp =>label),
@@ -270,6 +256,21 @@ impl Gen {
                 self.cold.push(Cold::Request { label: request, pc });
             }
         }
+    }
+
+    /// The chainable exit to `pc` as a `j<cc>` (rel32, its field aligned
+    /// for patching) to a new exit stub, whose label it returns: chained,
+    /// the jump goes straight to `pc`'s code.
+    pub(crate) fn chainable_jcc(&mut self, cc: u8, pc: u64) -> DynamicLabel {
+        let label = self.a.new_dynamic_label();
+        self.pad_branch_to(2);
+        let at = self.off();
+        self.jcc_label(cc, label);
+        assert_eq!(self.off() - at, 6, "a chainable j<cc> must be rel32");
+        let k = self.exit_labels.len();
+        self.exit_labels.push((label, at + 2, pc));
+        self.cold.push(Cold::Exit { label, k });
+        label
     }
 
     /// `chained_jump`, or with `call` the same exit as a `call rel32` (a

@@ -107,14 +107,7 @@ impl Gen {
         }
         // The `je` is the chainable exit: a return to its CALL takes one
         // jump, where it was a `jne` not taken and then a `jmp`.
-        let label = self.a.new_dynamic_label();
-        self.pad_branch_to(2);
-        let at = self.off();
-        self.jcc_label(0x4, label);
-        assert_eq!(self.off() - at, 6, "a return point's exit must be je rel32");
-        let k = self.exit_labels.len();
-        self.exit_labels.push((label, at + 2, ret));
-        self.cold.push(Cold::Exit { label, k });
+        self.chainable_jcc(0x4, ret);
         self.jmp_abs(self.stubs.lookup);
     }
 
