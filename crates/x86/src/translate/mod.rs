@@ -9,6 +9,7 @@ mod bits;
 mod bmi;
 mod branch;
 mod cache;
+mod dispatch;
 pub mod flags;
 pub mod lookahead;
 pub mod mode;
@@ -427,6 +428,8 @@ pub fn translate_tb_into(
     let mut end = pc;
     // A region block's first instruction, whose label is already set.
     let mut block_first = true;
+    // Whether the TB went on into a dispatch block (`dispatch`).
+    let mut dispatched = false;
     // Code is fetched a window at a time (within the page, but for an
     // instruction that crosses its end) and decoded from there.
     let mut buf = [0u8; WINDOW];
@@ -486,7 +489,14 @@ pub fn translate_tb_into(
                     && lin(cx.next_pc) & !(PAGE_SIZE - 1) == page
                     && goes_on_past(&cx.insn, &mut dec);
                 cx.slot_target = slot_target(&cx.insn, code, &mode).filter(|_| !in_region);
-                match forward_jump(&cx.insn, page, mode.cs_base).filter(|_| !in_region) {
+                let target = forward_jump(&cx.insn, page, mode.cs_base).or_else(|| {
+                    let dispatch = (!dispatched && !in_region)
+                        .then(|| dispatch::target(&cx.insn, code, &mode, page))
+                        .flatten();
+                    dispatched |= dispatch.is_some();
+                    dispatch
+                });
+                match target.filter(|_| !in_region) {
                     // The TB goes on at the target: the jump itself is no code.
                     Some(target) => cx.next_pc = target,
                     None => translate_insn(&mut cx),
