@@ -3,25 +3,7 @@
  * each other, and the same loop with its jump back to code on another page. Each is ended by
  * SIGALRM from an interval timer whose handler sets the flag the loop tests.
  * ox86-test: timeout=30 */
-#include "check.h"
-#include <signal.h>
-#include <sys/time.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-/* SIGALRM in 20 ms, once. */
-static void arm(void)
-{
-    struct itimerval it = {{0, 0}, {0, 20000}};
-    stop = 0;
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-}
+#include "alarm.h"
 
 int main(void)
 {

@@ -3,25 +3,7 @@
  * sets the flag the loop tests. Neither loop has a direct jump back, so an emulator that
  * looks for pending signals only at those never leaves it (the run then times out).
  * ox86-test: timeout=30 */
-#include "check.h"
-#include <signal.h>
-#include <sys/time.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-/* SIGALRM in 20 ms, once. */
-static void arm(void)
-{
-    struct itimerval it = {{0, 0}, {0, 20000}};
-    stop = 0;
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-}
+#include "alarm.h"
 
 int main(void)
 {

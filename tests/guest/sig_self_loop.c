@@ -5,32 +5,14 @@
  * against the iteration count. Each loop is ended by SIGALRM from an interval timer whose
  * handler sets the flag the loop tests.
  * ox86-test: timeout=30 */
-#include "check.h"
-#include <signal.h>
+#include "alarm.h"
 #include <stdint.h>
-#include <sys/time.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    stop = 7;
-}
-
-/* SIGALRM in 20 ms, once. */
-static void arm(void)
-{
-    struct itimerval it = {{0, 0}, {0, 20000}};
-    stop = 0;
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-}
 
 int main(void)
 {
     CHECK(signal(SIGALRM, on_alarm) != SIG_ERR);
 
-    /* Goes round while stop is 0 (je back); the flags of `cmp $0, stop` (7 - 0) leave with it. */
+    /* Goes round while stop is 0 (je back); the flags of `cmp $0, stop` (1 - 0) leave with it. */
     uint64_t n = 0;
     uint8_t ne, above, sign;
     arm();
