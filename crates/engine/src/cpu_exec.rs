@@ -6,6 +6,7 @@
 use crate::background::{Background, Done, JobIr};
 use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
+use crate::page_protect::PageProtect;
 use crate::perfmap::PerfMap;
 use crate::tb::Tb;
 use crate::tier::FirstTier;
@@ -231,6 +232,12 @@ pub struct Engine {
     /// compiled yet, by that pc: chained as it is installed
     /// (`chain_eagerly`).
     unchained: HashMap<u64, Vec<(TbId, usize)>, crate::hash::BuildWordHasher>,
+    /// User mode: the guest's writable and executable mappings, and the
+    /// pages of them write-protected for their TBs.
+    page_protect: PageProtect,
+    /// `code_written` gave a page back to a guest store: the store runs
+    /// next, alone (`run_written_store`).
+    written_store: bool,
 }
 
 struct GuestCode;
@@ -320,6 +327,8 @@ impl Engine {
             waiting: Default::default(),
             spilled: Default::default(),
             unchained: Default::default(),
+            page_protect: PageProtect::default(),
+            written_store: false,
         })
     }
 
@@ -364,12 +373,68 @@ impl Engine {
     /// are left out; `IrBlock::unobserved_at_faults`), and the guest's
     /// first such handler turns them on for good: every TB translated
     /// without goes. Engine comparison keeps them on.
+    /// A guest with writable and executable memory has them on too: a
+    /// store to code there faults and runs again (`code_written`).
     pub fn set_precise_faults(&mut self, precise: bool) {
-        let precise = precise || self.compare.active();
+        let precise = precise || self.compare.active() || self.page_protect.watching();
         if precise != self.precise_faults {
             self.precise_faults = precise;
             self.flush();
         }
+    }
+
+    /// User mode: the guest's protection of `[start, end)` is now `prot`
+    /// (0: unmapped), as the host already has it. Code translated from a
+    /// mapping both writable and executable write-protects its page until
+    /// the guest stores there (`code_written`).
+    pub fn set_guest_prot(&mut self, start: u64, end: u64, prot: i32) {
+        self.page_protect.set_prot(start, end, prot);
+        if self.page_protect.watching() && !self.precise_faults {
+            self.set_precise_faults(true);
+        }
+    }
+
+    /// The guest protection of the page at `addr` if it is writable and
+    /// executable.
+    pub fn writable_code_prot(&self, addr: u64) -> Option<i32> {
+        self.page_protect.prot_of(addr)
+    }
+
+    /// A guest store to `addr` faulted: if the page is write-protected for
+    /// its TBs, it gets its guest protection back and its TBs go; true
+    /// then (the store is to run again rather than raise SIGSEGV).
+    pub fn code_written(&mut self, addr: u64) -> bool {
+        self.written_store = self.release_code(addr, addr.saturating_add(1));
+        self.written_store
+    }
+
+    /// Runs the store `code_written` let through: the one instruction at
+    /// `env.rip`, translated without write-protecting its page (which
+    /// would fault it again) and dropped after. Code translated after it
+    /// protects the page again; an instruction after the store in the
+    /// same TB would have been decoded before the store changed it.
+    fn run_written_store(&mut self, env: &mut CpuState) -> Option<Exit> {
+        let pc = env.rip;
+        let t = self.front(pc, &mut GuestCode, Mode::USER64, 1, false, None);
+        self.written_store = false;
+        let itb = InterpTb::new(t.ir);
+        let exit = self.interpret_ir_exit(env, pc, &itb).err();
+        self.spare_ir = Some(itb.ir);
+        exit
+    }
+
+    /// Gives the pages of `[start, end)` write-protected for their TBs
+    /// their guest protection back and drops their TBs (before the host
+    /// writes there for the guest, or moves them); true if there were such.
+    pub fn release_code(&mut self, start: u64, end: u64) -> bool {
+        if !self.page_protect.any_protected() {
+            return false;
+        }
+        let pages = self.page_protect.unprotect(start, end);
+        for &page in &pages {
+            self.invalidate(page, page + ox86_x86::translate::PAGE_SIZE);
+        }
+        !pages.is_empty()
     }
 
     /// Drops every TB and the JIT's code.
@@ -755,6 +820,12 @@ impl Engine {
                 seen_target,
             },
         );
+        if self.page_protect.watching() && !self.written_store {
+            self.page_protect.protect(t.pc, t.pc.saturating_add(t.size));
+            if let Some(seen) = &t.lookahead {
+                self.page_protect.protect(seen.start, seen.end);
+            }
+        }
         t.ir.unobserved_at_faults = if self.precise_faults {
             0
         } else {
@@ -922,6 +993,11 @@ impl Engine {
 
     /// Runs guest code from `env.rip` until a syscall, a fault or an exit request.
     pub fn run(&mut self, env: &mut CpuState) -> Exit {
+        if self.written_store {
+            if let Some(exit) = self.run_written_store(env) {
+                return exit;
+            }
+        }
         if self.jit.is_some() {
             return self.run_jit(env);
         }

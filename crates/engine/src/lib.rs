@@ -7,6 +7,7 @@ mod compare;
 pub mod cpu_exec;
 mod hash;
 pub mod log;
+mod page_protect;
 pub mod perfmap;
 mod quiet_thread;
 pub mod signal;

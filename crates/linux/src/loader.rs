@@ -65,6 +65,8 @@ pub struct Loaded {
     pub program: LoadedImage,
     /// The interpreter (PT_INTERP), where execution starts; AT_BASE is its base.
     pub interp: Option<LoadedImage>,
+    /// The program's PT_GNU_STACK asks for an executable stack.
+    pub exec_stack: bool,
 }
 
 impl Loaded {
@@ -239,7 +241,14 @@ pub fn load_program(
             Some(image)
         }
     };
-    Ok(Loaded { program, interp })
+    let exec_stack = exe.phdrs()?.iter().any(|ph| {
+        ph.p_type(exe.endian) == elf::PT_GNU_STACK && ph.p_flags(exe.endian) & elf::PF_X != 0
+    });
+    Ok(Loaded {
+        program,
+        interp,
+        exec_stack,
+    })
 }
 
 fn load_interp(path: &str, mem: &mut GuestMemory) -> Result<LoadedImage, LinuxError> {
@@ -464,6 +473,10 @@ fn map_segment(
         )
         .map_err(map_err)?;
         mem.record(anon_start, anon_start + len);
+    }
+    let writable_code = libc::PROT_WRITE | libc::PROT_EXEC;
+    if prot & writable_code == writable_code {
+        mem.writable_code.push((start, page_up(mem_end), prot));
     }
     if filesz > 0 && prot & libc::PROT_WRITE == 0 {
         // SAFETY: changes protection of a mapping this loader created.

@@ -79,6 +79,9 @@ impl Process {
         argv.extend(args.iter().cloned());
         let hwcap = ox86_x86::helpers::misc::hwcap();
         let sp = setup_stack(&mut mem, &loaded, path, &argv, envs, hwcap)?;
+        for (start, end, prot) in mem.writable_code.drain(..) {
+            engine.set_guest_prot(start, end, prot);
+        }
         let exe_abs = std::fs::canonicalize(path)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| path.to_string());
@@ -114,6 +117,11 @@ impl Process {
             match self.engine.run(&mut env) {
                 Exit::Syscall => self.syscall(&mut env),
                 Exit::Interrupted => {}
+                Exit::Fault(GuestFault::PageFault {
+                    addr,
+                    write: true,
+                    bus: false,
+                }) if self.engine.code_written(addr) => {}
                 Exit::Fault(f) => {
                     let info = self.fault_info(&env, f);
                     self.deliver_fault(&mut env, info);

@@ -7,7 +7,7 @@
 //! FPU image) on the guest stack; `rt_sigreturn` restores from it.
 
 use crate::process::{die_by_signal, Process};
-use crate::syscall::{guest_read_bytes, guest_write_bytes};
+use crate::syscall::guest_read_bytes;
 use ox86_x86::cpu::{reg, CpuState};
 use ox86_x86::helpers::sse::fxsr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -247,10 +247,10 @@ impl Process {
         let saved_mask = self.sigsuspend_saved.take().unwrap_or(self.sigmask);
         put(&mut ucb, UC_SIGMASK, saved_mask);
         ox86_x86::helpers::sse::sync_mxcsr_flags(env);
-        let ok = guest_write_bytes(fpstate, &fxsr::fxsave_image(env))
-            && guest_write_bytes(uc, &ucb)
-            && guest_write_bytes(siginfo, info)
-            && guest_write_bytes(frame, &restorer.to_le_bytes());
+        let ok = self.write_guest(fpstate, &fxsr::fxsave_image(env))
+            && self.write_guest(uc, &ucb)
+            && self.write_guest(siginfo, info)
+            && self.write_guest(frame, &restorer.to_le_bytes());
         if !ok {
             // No room for the frame: Linux kills the process with SIGSEGV.
             self.print_stats();

@@ -42,16 +42,25 @@ pub fn setup_stack(
     envp: &[String],
     hwcap: u64,
 ) -> Result<u64, LinuxError> {
+    // Executable when the program's PT_GNU_STACK says so, as Linux makes it.
+    let prot = if loaded.exec_stack {
+        libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC
+    } else {
+        libc::PROT_READ | libc::PROT_WRITE
+    };
     let base = host_mmap(
         0,
         STACK_SIZE,
-        libc::PROT_READ | libc::PROT_WRITE,
+        prot,
         libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
         -1,
         0,
     )
     .map_err(LinuxError::Stack)?;
     mem.record(base, base + STACK_SIZE);
+    if loaded.exec_stack {
+        mem.writable_code.push((base, base + STACK_SIZE, prot));
+    }
     let top = base + STACK_SIZE;
     let mut sp = top;
     let put_bytes = |sp: &mut u64, bytes: &[u8]| -> u64 {

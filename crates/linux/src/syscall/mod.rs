@@ -16,6 +16,11 @@ use ox86_x86::CpuState;
 
 /// System call numbers handled specially (arch/x86/entry/syscalls/syscall_64.tbl).
 pub mod nr {
+    pub const READ: u64 = 0;
+    pub const PREAD64: u64 = 17;
+    pub const RECVFROM: u64 = 45;
+    pub const GETDENTS64: u64 = 217;
+    pub const GETRANDOM: u64 = 318;
     pub const MMAP: u64 = 9;
     pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
@@ -112,14 +117,16 @@ pub fn guest_cstr_bytes(addr: u64) -> Option<Vec<u8>> {
     None
 }
 
-/// Writes bytes to guest memory; false if any byte faults.
-pub fn guest_write_bytes(addr: u64, bytes: &[u8]) -> bool {
+/// Writes bytes to guest memory; the address of the first byte that
+/// faults, if one does.
+fn guest_write_bytes(addr: u64, bytes: &[u8]) -> Result<(), u64> {
     for (i, &b) in bytes.iter().enumerate() {
-        if ox86_interp::guest_mem::st8(addr + i as u64, b as u64).fault != 0 {
-            return false;
+        let at = addr + i as u64;
+        if ox86_interp::guest_mem::st8(at, b as u64).fault != 0 {
+            return Err(at);
         }
     }
-    true
+    Ok(())
 }
 
 /// Reads bytes from guest memory; false if any byte faults.
@@ -144,6 +151,42 @@ impl Process {
     /// signal queued before the call starts makes it [`safe_syscall::ERESTARTSYS`].
     fn host_syscall(&self, nr: u64, a: [u64; 6]) -> i64 {
         safe_syscall::call(nr, a, self.sigmask)
+    }
+
+    /// Writes bytes to guest memory for the guest, as the kernel does:
+    /// a page write-protected for its TBs takes the write
+    /// (`Engine::code_written`); false if any byte faults otherwise.
+    pub(crate) fn write_guest(&mut self, addr: u64, bytes: &[u8]) -> bool {
+        let mut from = 0;
+        loop {
+            match guest_write_bytes(addr + from as u64, &bytes[from..]) {
+                Ok(()) => return true,
+                Err(at) if self.engine.code_written(at) => from = (at - addr) as usize,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// `host_syscall` for a call that may write guest memory: pages
+    /// write-protected for their TBs (`Engine::release_code`) where its
+    /// buffer is get their guest protection back first, and a call that
+    /// found another such page (EFAULT) runs again with every one given
+    /// back.
+    fn host_syscall_on_code(&mut self, nr: u64, a: [u64; 6]) -> i64 {
+        let buffer = match nr {
+            nr::READ | nr::PREAD64 | nr::GETDENTS64 => Some((a[1], a[2])),
+            nr::RECVFROM => Some((a[1], a[2])),
+            nr::GETRANDOM => Some((a[0], a[1])),
+            _ => None,
+        };
+        if let Some((buf, len)) = buffer {
+            self.engine.release_code(buf, buf.saturating_add(len));
+        }
+        let r = self.host_syscall(nr, a);
+        if r == EFAULT && self.engine.release_code(0, u64::MAX) {
+            return self.host_syscall(nr, a);
+        }
+        r
     }
 
     /// Handles the `syscall` the guest just executed.
@@ -188,31 +231,66 @@ impl Process {
             return self.path_call(nr, i, a);
         }
         match nr {
-            nr::BRK => self.mem.do_brk(a[0]) as i64,
+            nr::BRK => {
+                let page_end = |brk: u64| brk.next_multiple_of(4096);
+                let old = page_end(self.mem.brk);
+                let r = self.mem.do_brk(a[0]);
+                let new = page_end(self.mem.brk);
+                if new != old {
+                    // Fresh pages either way: read-write, or none.
+                    let (lo, hi) = (old.min(new), old.max(new));
+                    self.engine.set_guest_prot(lo, hi, 0);
+                    self.engine.invalidate(lo, hi);
+                }
+                r as i64
+            }
             nr::MMAP => {
                 let r = self
                     .mem
                     .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
-                // A fixed mapping replaces what was there, code included.
-                if r >= 0 && a[3] as i32 & libc::MAP_FIXED != 0 {
-                    self.engine
-                        .invalidate(r as u64, (r as u64).saturating_add(a[1]));
+                if r >= 0 {
+                    let end = (r as u64).saturating_add(a[1]);
+                    self.engine.set_guest_prot(r as u64, end, a[2] as i32);
+                    // A fixed mapping replaces what was there, code included.
+                    if a[3] as i32 & libc::MAP_FIXED != 0 {
+                        self.engine.invalidate(r as u64, end);
+                    }
                 }
                 r
             }
             nr::MUNMAP => {
                 let r = self.mem.munmap(a[0], a[1]);
-                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                let end = a[0].saturating_add(a[1]);
+                if r == 0 {
+                    self.engine.set_guest_prot(a[0], end, 0);
+                }
+                self.engine.invalidate(a[0], end);
                 r
             }
             nr::MPROTECT => {
                 let r = self.mem.mprotect(a[0], a[1], a[2] as i32);
-                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                let end = a[0].saturating_add(a[1]);
+                if r == 0 {
+                    self.engine.set_guest_prot(a[0], end, a[2] as i32);
+                }
+                self.engine.invalidate(a[0], end);
                 r
             }
             nr::MREMAP => {
+                // Pages move with their host protection: the guest's first.
+                let old_end = a[0].saturating_add(a[1]);
+                let prot = self.engine.writable_code_prot(a[0]);
+                self.engine.release_code(a[0], old_end);
                 let r = self.mem.mremap(a[0], a[1], a[2], a[3] as i32, a[4]);
-                self.engine.invalidate(a[0], a[0].saturating_add(a[1]));
+                if r >= 0 {
+                    self.engine.set_guest_prot(a[0], old_end, 0);
+                    if let Some(prot) = prot {
+                        let new = r as u64;
+                        self.engine
+                            .set_guest_prot(new, new.saturating_add(a[2]), prot);
+                    }
+                }
+                self.engine.invalidate(a[0], old_end);
                 r
             }
             nr::EXIT | nr::EXIT_GROUP => {
@@ -221,7 +299,7 @@ impl Process {
                 }
                 self.exit(a[0] as i32);
             }
-            nr::ARCH_PRCTL => arch_prctl(env, a[0], a[1]),
+            nr::ARCH_PRCTL => arch_prctl(self, env, a[0], a[1]),
             nr::SET_TID_ADDRESS => {
                 self.clear_child_tid = a[0];
                 self.host_syscall(186, [0; 6])
@@ -246,7 +324,7 @@ impl Process {
             nr::MADVISE => self.madvise(a),
             nr::MSYNC | nr::MINCORE => self.on_guest_memory(nr, a),
             _ if sigmask::takes_sigmask(nr) => self.masked_wait(nr, a),
-            _ if PASSTHROUGH.contains(&nr) => self.host_syscall(nr, a),
+            _ if PASSTHROUGH.contains(&nr) => self.host_syscall_on_code(nr, a),
             _ => {
                 self.report_unimplemented(nr);
                 ENOSYS
@@ -322,7 +400,7 @@ impl Process {
             for (k, w) in self.sigactions[i].iter().enumerate() {
                 bytes[k * 8..k * 8 + 8].copy_from_slice(&w.to_le_bytes());
             }
-            if !guest_write_bytes(oldact, &bytes) {
+            if !self.write_guest(oldact, &bytes) {
                 return EFAULT;
             }
         }
@@ -371,7 +449,7 @@ impl Process {
             };
             self.set_sigmask(new);
         }
-        if oldset != 0 && !guest_write_bytes(oldset, &old.to_le_bytes()) {
+        if oldset != 0 && !self.write_guest(oldset, &old.to_le_bytes()) {
             return EFAULT;
         }
         0
@@ -422,7 +500,7 @@ impl Process {
             };
             b[8..16].copy_from_slice(&flags.to_le_bytes());
             b[16..24].copy_from_slice(&self.altstack[2].to_le_bytes());
-            if !guest_write_bytes(old, &b) {
+            if !self.write_guest(old, &b) {
                 return EFAULT;
             }
         }
@@ -542,7 +620,7 @@ pub(crate) fn apply_host_mask(mask: u64) {
     }
 }
 
-fn arch_prctl(env: &mut CpuState, code: u64, addr: u64) -> i64 {
+fn arch_prctl(p: &mut Process, env: &mut CpuState, code: u64, addr: u64) -> i64 {
     const ARCH_SET_GS: u64 = 0x1001;
     const ARCH_SET_FS: u64 = 0x1002;
     const ARCH_GET_FS: u64 = 0x1003;
@@ -556,7 +634,7 @@ fn arch_prctl(env: &mut CpuState, code: u64, addr: u64) -> i64 {
             } else {
                 env.gs_base
             };
-            if !guest_write_bytes(addr, &v.to_le_bytes()) {
+            if !p.write_guest(addr, &v.to_le_bytes()) {
                 return EFAULT;
             }
         }

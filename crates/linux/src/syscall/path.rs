@@ -2,7 +2,7 @@
 //! `-L` prefix is applied to absolute paths, and `/proc/self/exe` names the
 //! guest program instead of ox86.
 
-use super::{guest_cstr_bytes, guest_write_bytes, EFAULT, EINVAL};
+use super::{guest_cstr_bytes, EFAULT, EINVAL};
 use crate::process::Process;
 use std::ffi::CString;
 
@@ -35,7 +35,7 @@ impl Process {
         let readlink = matches!(nr, 89 | 267);
         let replacement = if self.is_self_exe(&path) {
             if readlink {
-                return readlink_reply(self.exe_abs.as_bytes(), a[i + 1], a[i + 2]);
+                return self.readlink_reply(self.exe_abs.clone().as_bytes(), a[i + 1], a[i + 2]);
             }
             Some(self.exe_abs.clone())
         } else {
@@ -49,19 +49,19 @@ impl Process {
             return self.host_syscall(nr, a);
         };
         a[i] = host.as_ptr() as u64;
-        self.host_syscall(nr, a)
+        self.host_syscall_on_code(nr, a)
     }
-}
 
-/// What readlink returns for a link to `target`: as many bytes as fit,
-/// no NUL.
-fn readlink_reply(target: &[u8], buf: u64, size: u64) -> i64 {
-    if size as i64 <= 0 {
-        return EINVAL;
+    /// What readlink returns for a link to `target`: as many bytes as fit,
+    /// no NUL.
+    fn readlink_reply(&mut self, target: &[u8], buf: u64, size: u64) -> i64 {
+        if size as i64 <= 0 {
+            return EINVAL;
+        }
+        let n = target.len().min(size as usize);
+        if !self.write_guest(buf, &target[..n]) {
+            return EFAULT;
+        }
+        n as i64
     }
-    let n = target.len().min(size as usize);
-    if !guest_write_bytes(buf, &target[..n]) {
-        return EFAULT;
-    }
-    n as i64
 }
