@@ -238,13 +238,28 @@ pub struct Engine {
     /// `code_written` gave a page back to a guest store: the store runs
     /// next, alone (`run_written_store`).
     written_store: bool,
+    /// Code is fetched only from executable memory (`enforce_no_execute`).
+    no_execute: bool,
 }
 
-struct GuestCode;
+/// Guest code as the translator fetches it in user mode: readable bytes,
+/// and with `executable` only those in `[start, end)` (the executable
+/// memory around the TB's pc: the rest faults as unmapped memory does).
+struct GuestCode {
+    executable: Option<(u64, u64)>,
+}
 
 impl CodeFetch for GuestCode {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
         use ox86_interp::guest_mem::{ld64, ld8u};
+        let buf = match self.executable {
+            Some((start, end)) if addr < start || addr >= end => return 0,
+            Some((_, end)) => {
+                let n = (end - addr).min(buf.len() as u64) as usize;
+                &mut buf[..n]
+            }
+            None => buf,
+        };
         // Eight bytes at a time while they are readable, then byte by
         // byte up to the first unreadable one.
         let mut done = 0;
@@ -329,6 +344,7 @@ impl Engine {
             unchained: Default::default(),
             page_protect: PageProtect::default(),
             written_store: false,
+            no_execute: false,
         })
     }
 
@@ -394,10 +410,25 @@ impl Engine {
         }
     }
 
-    /// The guest protection of the page at `addr` if it is writable and
-    /// executable.
-    pub fn writable_code_prot(&self, addr: u64) -> Option<i32> {
+    /// The guest protection of the page at `addr` if it is executable.
+    pub fn exec_prot(&self, addr: u64) -> Option<i32> {
         self.page_protect.prot_of(addr)
+    }
+
+    /// From now on code is fetched only from memory `set_guest_prot` made
+    /// executable, as the CPU's no-execute bit has it (user mode, with
+    /// every guest mapping told).
+    pub fn enforce_no_execute(&mut self) {
+        self.no_execute = true;
+    }
+
+    /// How the translator fetches the guest code at `pc`.
+    fn guest_code(&self, pc: u64) -> GuestCode {
+        GuestCode {
+            executable: self
+                .no_execute
+                .then(|| self.page_protect.exec_extent(pc).unwrap_or((pc, pc))),
+        }
     }
 
     /// A guest store to `addr` faulted: if the page is write-protected for
@@ -415,7 +446,7 @@ impl Engine {
     /// same TB would have been decoded before the store changed it.
     fn run_written_store(&mut self, env: &mut CpuState) -> Option<Exit> {
         let pc = env.rip;
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, 1, false, None);
+        let t = self.front(pc, &mut self.guest_code(pc), Mode::USER64, 1, false, None);
         self.written_store = false;
         let itb = InterpTb::new(t.ir);
         let exit = self.interpret_ir_exit(env, pc, &itb).err();
@@ -452,7 +483,8 @@ impl Engine {
     }
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
-        let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, self.max_insns(), None));
+        let max = self.max_insns();
+        let tb = Arc::new(self.build_tb(pc, &mut self.guest_code(pc), Mode::USER64, max, None));
         self.cache.insert(tb.clone());
         tb
     }
@@ -492,7 +524,13 @@ impl Engine {
                 return FirstTierRun::Interpreted(self.submit(env, seen_target));
             }
             let max = self.max_insns();
-            let tb = Arc::new(self.build_tb(pc, &mut GuestCode, Mode::USER64, max, seen_target));
+            let tb = Arc::new(self.build_tb(
+                pc,
+                &mut self.guest_code(pc),
+                Mode::USER64,
+                max,
+                seen_target,
+            ));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
             if let Some(id) = tb.jit {
@@ -503,7 +541,7 @@ impl Engine {
         // Run once and dropped: no `Tb` is built for it.
         let t = self.front(
             pc,
-            &mut GuestCode,
+            &mut self.guest_code(pc),
             Mode::USER64,
             self.max_insns(),
             false,
@@ -529,7 +567,14 @@ impl Engine {
     fn submit(&mut self, env: &mut CpuState, seen_target: Option<u64>) -> Option<Exit> {
         let pc = env.rip;
         let max = self.max_insns();
-        let t = self.front(pc, &mut GuestCode, Mode::USER64, max, true, seen_target);
+        let t = self.front(
+            pc,
+            &mut self.guest_code(pc),
+            Mode::USER64,
+            max,
+            true,
+            seen_target,
+        );
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let tb = Arc::new(interpreted_tb(pc, &t, ir));
@@ -1270,7 +1315,7 @@ impl Engine {
         let pc = old.key.pc;
         let t = self.front(
             pc,
-            &mut GuestCode,
+            &mut self.guest_code(pc),
             Mode::USER64,
             self.max_insns(),
             true,
@@ -1387,7 +1432,7 @@ pub(crate) fn thread_cpu_ns() -> u64 {
 /// Intel-syntax disassembly of the guest instructions in `[pc, pc + size)`,
 /// one `0x...:  insn` line each (at least one instruction).
 pub fn disassemble(pc: u64, size: u64) -> String {
-    disassemble_code(&mut GuestCode, pc, Mode::USER64, size)
+    disassemble_code(&mut GuestCode { executable: None }, pc, Mode::USER64, size)
 }
 
 /// `disassemble` for code of `mode` read through `code` (at linear

@@ -1,31 +1,37 @@
-//! Self-modifying code in user mode (QEMU's `page_protect` and
-//! `page_unprotect`): the guest's mappings it may both write and execute,
-//! and the pages of them write-protected on the host because code there
-//! was translated. The guest's next store to such a page faults; the
-//! engine then gives the page its guest protection back and drops its TBs
-//! (`Engine::code_written`), and the store runs again. Code in a mapping
-//! the guest cannot write changes only through mmap, munmap, mprotect or
-//! mremap, which drop its TBs themselves; code in one it can write but
-//! not execute does not run under Linux.
+//! The guest's executable mappings in user mode, and self-modifying code
+//! in them (QEMU's `page_protect` and `page_unprotect`). Code is fetched
+//! only from pages the guest may execute, as the CPU's no-execute bit
+//! allows (`exec_extent`). A page of a mapping the guest may also write
+//! loses its write permission on the host once code there is translated;
+//! the guest's next store to it faults, and the engine gives the page its
+//! guest protection back and drops its TBs (`Engine::code_written`) before
+//! the store runs again. Code in other mappings changes only through
+//! mmap, munmap, mprotect or mremap, which drop its TBs themselves.
 
 use std::collections::{BTreeMap, HashMap};
 
 const PAGE: u64 = 4096;
 
-/// The watched mappings and the pages write-protected in them.
+/// The executable mappings and the pages write-protected in them.
 #[derive(Default, Debug)]
 pub struct PageProtect {
-    /// Guest mappings both writable and executable: start -> (end, guest
-    /// protection), non-overlapping, page-aligned.
-    writable_code: BTreeMap<u64, (u64, i32)>,
+    /// Guest mappings it may execute: start -> (end, guest protection),
+    /// non-overlapping, page-aligned.
+    executable: BTreeMap<u64, (u64, i32)>,
+    /// How many of them the guest may also write.
+    writable: usize,
     /// Pages write-protected on the host, with their guest protection.
     protected: HashMap<u64, i32>,
 }
 
+fn writable(prot: i32) -> bool {
+    prot & libc::PROT_WRITE != 0
+}
+
 impl PageProtect {
-    /// Whether any mapping is both writable and executable.
+    /// Whether any executable mapping is also writable.
     pub fn watching(&self) -> bool {
-        !self.writable_code.is_empty()
+        self.writable > 0
     }
 
     /// Whether some page is write-protected.
@@ -43,42 +49,67 @@ impl PageProtect {
         }
         self.protected.retain(|&p, _| p < start || p >= end);
         let overlapping: Vec<(u64, (u64, i32))> = self
-            .writable_code
+            .executable
             .range(..end)
             .filter(|&(_, &(e, _))| e > start)
             .map(|(&s, &v)| (s, v))
             .collect();
         for (s, (e, p)) in overlapping {
-            self.writable_code.remove(&s);
+            self.remove(s);
             if s < start {
-                self.writable_code.insert(s, (start, p));
+                self.insert(s, start, p);
             }
             if e > end {
-                self.writable_code.insert(end, (e, p));
+                self.insert(end, e, p);
             }
         }
-        if prot & libc::PROT_WRITE != 0 && prot & libc::PROT_EXEC != 0 {
-            self.writable_code.insert(start, (end, prot));
+        if prot & libc::PROT_EXEC != 0 {
+            self.insert(start, end, prot);
         }
     }
 
-    /// The guest protection of the page at `addr`, if it is watched.
+    fn insert(&mut self, start: u64, end: u64, prot: i32) {
+        self.executable.insert(start, (end, prot));
+        self.writable += writable(prot) as usize;
+    }
+
+    fn remove(&mut self, start: u64) {
+        if let Some((_, prot)) = self.executable.remove(&start) {
+            self.writable -= writable(prot) as usize;
+        }
+    }
+
+    /// The guest protection of the page at `addr`, if it is executable.
     pub fn prot_of(&self, addr: u64) -> Option<i32> {
         let page = addr & !(PAGE - 1);
-        self.writable_code
+        self.executable
             .range(..=page)
             .next_back()
             .filter(|&(_, &(e, _))| page < e)
             .map(|(_, &(_, p))| p)
     }
 
-    /// Write-protects the watched pages of `[start, end)`, whose code was
-    /// just translated.
+    /// The executable memory around `pc`, adjacent mappings joined: where
+    /// code at `pc` may be fetched from.
+    pub fn exec_extent(&self, pc: u64) -> Option<(u64, u64)> {
+        let (&start, &(mut end, _)) = self
+            .executable
+            .range(..=pc)
+            .next_back()
+            .filter(|&(_, &(e, _))| pc < e)?;
+        while let Some(&(next_end, _)) = self.executable.get(&end) {
+            end = next_end;
+        }
+        Some((start, end))
+    }
+
+    /// Write-protects the pages of `[start, end)` the guest may write and
+    /// execute, whose code was just translated.
     pub fn protect(&mut self, start: u64, end: u64) {
         let mut page = start & !(PAGE - 1);
         while page < end {
             if !self.protected.contains_key(&page) {
-                if let Some(prot) = self.prot_of(page) {
+                if let Some(prot) = self.prot_of(page).filter(|&p| writable(p)) {
                     let host = (prot & !libc::PROT_WRITE) | libc::PROT_READ;
                     // SAFETY: `page` lies in a guest mapping (the guest
                     // mapped it writable and executable); only its write
@@ -118,21 +149,43 @@ mod tests {
     const RWX: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
     const RW: i32 = libc::PROT_READ | libc::PROT_WRITE;
 
+    const RX: i32 = libc::PROT_READ | libc::PROT_EXEC;
+
     #[test]
     fn only_writable_and_executable_mappings_are_watched() {
         let mut pp = PageProtect::default();
         pp.set_prot(0x10000, 0x14000, RW);
         assert!(!pp.watching());
+        assert_eq!(pp.prot_of(0x10000), None, "not executable");
+        pp.set_prot(0x10000, 0x14000, RX);
+        assert!(!pp.watching());
+        assert_eq!(pp.prot_of(0x10000), Some(RX));
         pp.set_prot(0x10000, 0x14000, RWX);
+        assert!(pp.watching());
         assert_eq!(pp.prot_of(0x13fff), Some(RWX));
         assert_eq!(pp.prot_of(0x14000), None);
         // mprotect of the middle page to read-execute splits the range.
-        pp.set_prot(0x11000, 0x12000, libc::PROT_READ | libc::PROT_EXEC);
+        pp.set_prot(0x11000, 0x12000, RX);
         assert_eq!(pp.prot_of(0x10000), Some(RWX));
-        assert_eq!(pp.prot_of(0x11000), None);
+        assert_eq!(pp.prot_of(0x11000), Some(RX));
         assert_eq!(pp.prot_of(0x12000), Some(RWX));
         pp.set_prot(0, 0x20000, 0);
         assert!(!pp.watching());
+        assert_eq!(pp.prot_of(0x10000), None);
+    }
+
+    #[test]
+    fn code_is_fetched_from_adjacent_executable_mappings_only() {
+        let mut pp = PageProtect::default();
+        pp.set_prot(0x10000, 0x12000, RX);
+        pp.set_prot(0x12000, 0x13000, RWX);
+        pp.set_prot(0x13000, 0x14000, RW);
+        pp.set_prot(0x15000, 0x16000, RX);
+        assert_eq!(pp.exec_extent(0x11ff0), Some((0x10000, 0x13000)));
+        assert_eq!(pp.exec_extent(0x12000), Some((0x12000, 0x13000)));
+        assert_eq!(pp.exec_extent(0x13000), None);
+        assert_eq!(pp.exec_extent(0x15fff), Some((0x15000, 0x16000)));
+        assert_eq!(pp.exec_extent(0x16000), None);
     }
 
     #[test]

@@ -474,10 +474,7 @@ fn map_segment(
         .map_err(map_err)?;
         mem.record(anon_start, anon_start + len);
     }
-    let writable_code = libc::PROT_WRITE | libc::PROT_EXEC;
-    if prot & writable_code == writable_code {
-        mem.writable_code.push((start, page_up(mem_end), prot));
-    }
+    mem.loaded.push((start, page_up(mem_end), prot));
     if filesz > 0 && prot & libc::PROT_WRITE == 0 {
         // SAFETY: changes protection of a mapping this loader created.
         unsafe { libc::mprotect(start as *mut _, (page_up(file_end) - start) as usize, prot) };

@@ -39,10 +39,10 @@ pub struct GuestMemory {
     brk_mapped: u64,
     /// End of the address range reserved for brk.
     brk_limit: u64,
-    /// Mappings both writable and executable that loading made (segments,
-    /// an executable stack), for the engine to watch for stores to code
-    /// (`Engine::set_guest_prot`): start, end, protection.
-    pub writable_code: Vec<(u64, u64, i32)>,
+    /// The mappings loading made (segments, the stack) with their
+    /// protection, for the engine (`Engine::set_guest_prot`): start, end,
+    /// protection.
+    pub loaded: Vec<(u64, u64, i32)>,
 }
 
 impl GuestMemory {

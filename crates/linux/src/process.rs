@@ -79,7 +79,11 @@ impl Process {
         argv.extend(args.iter().cloned());
         let hwcap = ox86_x86::helpers::misc::hwcap();
         let sp = setup_stack(&mut mem, &loaded, path, &argv, envs, hwcap)?;
-        for (start, end, prot) in mem.writable_code.drain(..) {
+        // Code runs from executable memory only, as with the CPU's
+        // no-execute bit: the guest's mappings from here on come through
+        // its system calls.
+        engine.enforce_no_execute();
+        for (start, end, prot) in mem.loaded.drain(..) {
             engine.set_guest_prot(start, end, prot);
         }
         let exe_abs = std::fs::canonicalize(path)

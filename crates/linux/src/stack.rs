@@ -58,9 +58,7 @@ pub fn setup_stack(
     )
     .map_err(LinuxError::Stack)?;
     mem.record(base, base + STACK_SIZE);
-    if loaded.exec_stack {
-        mem.writable_code.push((base, base + STACK_SIZE, prot));
-    }
+    mem.loaded.push((base, base + STACK_SIZE, prot));
     let top = base + STACK_SIZE;
     let mut sp = top;
     let put_bytes = |sp: &mut u64, bytes: &[u8]| -> u64 {

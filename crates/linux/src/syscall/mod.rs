@@ -279,7 +279,7 @@ impl Process {
             nr::MREMAP => {
                 // Pages move with their host protection: the guest's first.
                 let old_end = a[0].saturating_add(a[1]);
-                let prot = self.engine.writable_code_prot(a[0]);
+                let prot = self.engine.exec_prot(a[0]);
                 self.engine.release_code(a[0], old_end);
                 let r = self.mem.mremap(a[0], a[1], a[2], a[3] as i32, a[4]);
                 if r >= 0 {
