@@ -6,26 +6,13 @@
  * running off the end of an executable page into a writable one faults at
  * the first byte there, RIP the instruction that crosses. */
 #include "check.h"
+#include "segv_record.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-static sigjmp_buf recover;
-static siginfo_t last;
-static unsigned long long last_rip, last_rax;
-
-static void on_segv(int sig, siginfo_t *si, void *ucv)
-{
-    ucontext_t *uc = ucv;
-    (void)sig;
-    last = *si;
-    last_rip = uc->uc_mcontext.gregs[REG_RIP];
-    last_rax = uc->uc_mcontext.gregs[REG_RAX];
-    siglongjmp(recover, 1);
-}
 
 /* Calls `entry` with EAX = 0x55 (the code there must fault) and checks the fault. */
 static void faults(unsigned char *entry, unsigned char *want_rip, unsigned char *want_addr,
@@ -61,10 +48,7 @@ static int call(unsigned char *code)
 int main(void)
 {
     long ps = sysconf(_SC_PAGESIZE);
-    struct sigaction sa = {0};
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSEGV, &sa, 0);
+    record_segv();
 
     /* A readable and writable page. */
     unsigned char *page = mmap(0, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

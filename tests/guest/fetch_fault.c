@@ -5,25 +5,12 @@
  * and the registers as left by the instructions before it. Calls through a null function
  * pointer, many times from one place, fault at address 0. */
 #include "check.h"
+#include "segv_record.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-static sigjmp_buf recover;
-static siginfo_t last;
-static unsigned long long last_rip, last_rax;
-
-static void on_segv(int sig, siginfo_t *si, void *ucv)
-{
-    ucontext_t *uc = ucv;
-    (void)sig;
-    last = *si;
-    last_rip = uc->uc_mcontext.gregs[REG_RIP];
-    last_rax = uc->uc_mcontext.gregs[REG_RAX];
-    siglongjmp(recover, 1);
-}
 
 /* Runs the code at `entry` (it must fault) and checks the fault. */
 static void run(unsigned char *entry, unsigned char *want_rip, unsigned char *unmapped,
@@ -45,10 +32,7 @@ static void run(unsigned char *entry, unsigned char *want_rip, unsigned char *un
 int main(void)
 {
     long ps = sysconf(_SC_PAGESIZE);
-    struct sigaction sa = {0};
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSEGV, &sa, 0);
+    record_segv();
     unsigned char *base = mmap(0, 2 * ps, PROT_READ | PROT_WRITE | PROT_EXEC,
                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(base != MAP_FAILED);

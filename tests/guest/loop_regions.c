@@ -7,6 +7,7 @@
  *  - is rewritten (mprotect, patch one block below the head and one above,
  *    mprotect back) and must run the new code. */
 #include "check.h"
+#include "segv_record.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -128,21 +129,6 @@ static unsigned long long run_many(loop_fn fn, const unsigned long long *a, unsi
     return sum;
 }
 
-static sigjmp_buf recover;
-static siginfo_t last;
-static unsigned long long last_rip, last_rax, last_rcx;
-
-static void on_segv(int sig, siginfo_t *si, void *ucv)
-{
-    ucontext_t *uc = ucv;
-    (void)sig;
-    last = *si;
-    last_rip = uc->uc_mcontext.gregs[REG_RIP];
-    last_rax = uc->uc_mcontext.gregs[REG_RAX];
-    last_rcx = uc->uc_mcontext.gregs[REG_RCX];
-    siglongjmp(recover, 1);
-}
-
 int main(void)
 {
     printf("collatz %llu %llu\n", collatz_steps(20000), collatz_steps(30000));
@@ -180,11 +166,7 @@ int main(void)
 
     printf("loop %llu\n", run_many(fn, a, na, 5, 0, 3));
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSEGV, &sa, 0);
+    record_segv();
     /* Faults in the block below the head. The first access: rcx = 101
      * reads a[100], 36 elements past the page. */
     unsigned long long *near_end = a + na - 64;
