@@ -6,7 +6,7 @@
 use crate::background::{Background, Done, JobIr};
 use crate::cache::{JumpCache, TbCache};
 use crate::log::{LogMask, LogSink};
-use crate::page_protect::PageProtect;
+use crate::page_protect::{Extents, PageProtect};
 use crate::perfmap::PerfMap;
 use crate::tb::Tb;
 use crate::tier::FirstTier;
@@ -243,20 +243,25 @@ pub struct Engine {
 }
 
 /// Guest code as the translator fetches it in user mode: readable bytes,
-/// and with `executable` only those in `[start, end)` (the executable
-/// memory around the TB's pc: the rest faults as unmapped memory does).
+/// and with `executable` only those in executable memory (the rest
+/// faults as unmapped memory does).
 struct GuestCode {
-    executable: Option<(u64, u64)>,
+    executable: Option<Extents>,
 }
 
 impl CodeFetch for GuestCode {
     fn fetch(&mut self, addr: u64, buf: &mut [u8]) -> usize {
         use ox86_interp::guest_mem::{ld64, ld8u};
-        let buf = match self.executable {
-            Some((start, end)) if addr < start || addr >= end => return 0,
-            Some((_, end)) => {
-                let n = (end - addr).min(buf.len() as u64) as usize;
-                &mut buf[..n]
+        let buf = match &self.executable {
+            Some(extents) => {
+                let i = extents.partition_point(|&(_, end)| end <= addr);
+                match extents.get(i) {
+                    Some(&(start, end)) if start <= addr => {
+                        let n = (end - addr).min(buf.len() as u64) as usize;
+                        &mut buf[..n]
+                    }
+                    _ => return 0,
+                }
             }
             None => buf,
         };
@@ -422,12 +427,10 @@ impl Engine {
         self.no_execute = true;
     }
 
-    /// How the translator fetches the guest code at `pc`.
-    fn guest_code(&self, pc: u64) -> GuestCode {
+    /// How the translator fetches guest code.
+    fn guest_code(&mut self) -> GuestCode {
         GuestCode {
-            executable: self
-                .no_execute
-                .then(|| self.page_protect.exec_extent(pc).unwrap_or((pc, pc))),
+            executable: self.no_execute.then(|| self.page_protect.extents()),
         }
     }
 
@@ -446,7 +449,8 @@ impl Engine {
     /// same TB would have been decoded before the store changed it.
     fn run_written_store(&mut self, env: &mut CpuState) -> Option<Exit> {
         let pc = env.rip;
-        let t = self.front(pc, &mut self.guest_code(pc), Mode::USER64, 1, false, None);
+        let mut code = self.guest_code();
+        let t = self.front(pc, &mut code, Mode::USER64, 1, false, None);
         self.written_store = false;
         let itb = InterpTb::new(t.ir);
         let exit = self.interpret_ir_exit(env, pc, &itb).err();
@@ -484,7 +488,8 @@ impl Engine {
 
     fn translate(&mut self, pc: u64) -> Arc<Tb> {
         let max = self.max_insns();
-        let tb = Arc::new(self.build_tb(pc, &mut self.guest_code(pc), Mode::USER64, max, None));
+        let mut code = self.guest_code();
+        let tb = Arc::new(self.build_tb(pc, &mut code, Mode::USER64, max, None));
         self.cache.insert(tb.clone());
         tb
     }
@@ -524,13 +529,8 @@ impl Engine {
                 return FirstTierRun::Interpreted(self.submit(env, seen_target));
             }
             let max = self.max_insns();
-            let tb = Arc::new(self.build_tb(
-                pc,
-                &mut self.guest_code(pc),
-                Mode::USER64,
-                max,
-                seen_target,
-            ));
+            let mut code = self.guest_code();
+            let tb = Arc::new(self.build_tb(pc, &mut code, Mode::USER64, max, seen_target));
             self.cache.insert(tb.clone());
             self.jmp.set(tb.clone());
             if let Some(id) = tb.jit {
@@ -539,14 +539,8 @@ impl Engine {
             return FirstTierRun::Compiled(tb);
         }
         // Run once and dropped: no `Tb` is built for it.
-        let t = self.front(
-            pc,
-            &mut self.guest_code(pc),
-            Mode::USER64,
-            self.max_insns(),
-            false,
-            None,
-        );
+        let mut code = self.guest_code();
+        let t = self.front(pc, &mut code, Mode::USER64, self.max_insns(), false, None);
         let itb = InterpTb::new(t.ir);
         self.stats.tbs_interpreted += 1;
         let exit = self.interpret_ir_exit(env, pc, &itb);
@@ -567,14 +561,8 @@ impl Engine {
     fn submit(&mut self, env: &mut CpuState, seen_target: Option<u64>) -> Option<Exit> {
         let pc = env.rip;
         let max = self.max_insns();
-        let t = self.front(
-            pc,
-            &mut self.guest_code(pc),
-            Mode::USER64,
-            max,
-            true,
-            seen_target,
-        );
+        let mut code = self.guest_code();
+        let t = self.front(pc, &mut code, Mode::USER64, max, true, seen_target);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let tb = Arc::new(interpreted_tb(pc, &t, ir));
@@ -1313,14 +1301,8 @@ impl Engine {
     /// runs until it is installed in its place (`install`).
     fn submit_region(&mut self, old: Arc<Tb>) {
         let pc = old.key.pc;
-        let t = self.front(
-            pc,
-            &mut self.guest_code(pc),
-            Mode::USER64,
-            self.max_insns(),
-            true,
-            None,
-        );
+        let mut code = self.guest_code();
+        let t = self.front(pc, &mut code, Mode::USER64, self.max_insns(), true, None);
         let mxcsr_at_entry = !self.mxcsr_per_insn.contains(&pc);
         let ir = self.queued_copy(&t.ir);
         let region = Arc::new(interpreted_tb(pc, &t, ir));

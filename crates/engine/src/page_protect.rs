@@ -1,7 +1,7 @@
 //! The guest's executable mappings in user mode, and self-modifying code
 //! in them (QEMU's `page_protect` and `page_unprotect`). Code is fetched
 //! only from pages the guest may execute, as the CPU's no-execute bit
-//! allows (`exec_extent`). A page of a mapping the guest may also write
+//! allows (`extents`). A page of a mapping the guest may also write
 //! loses its write permission on the host once code there is translated;
 //! the guest's next store to it faults, and the engine gives the page its
 //! guest protection back and drops its TBs (`Engine::code_written`) before
@@ -9,6 +9,7 @@
 //! mmap, munmap, mprotect or mremap, which drop its TBs themselves.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 const PAGE: u64 = 4096;
 
@@ -22,7 +23,13 @@ pub struct PageProtect {
     writable: usize,
     /// Pages write-protected on the host, with their guest protection.
     protected: HashMap<u64, i32>,
+    /// `executable` as `extents` gives it, until it changes.
+    extents: Option<Extents>,
 }
+
+/// Executable memory as the translator fetches from it: the executable
+/// mappings joined where adjacent, in address order.
+pub type Extents = Arc<Vec<(u64, u64)>>;
 
 fn writable(prot: i32) -> bool {
     prot & libc::PROT_WRITE != 0
@@ -71,11 +78,13 @@ impl PageProtect {
     fn insert(&mut self, start: u64, end: u64, prot: i32) {
         self.executable.insert(start, (end, prot));
         self.writable += writable(prot) as usize;
+        self.extents = None;
     }
 
     fn remove(&mut self, start: u64) {
         if let Some((_, prot)) = self.executable.remove(&start) {
             self.writable -= writable(prot) as usize;
+            self.extents = None;
         }
     }
 
@@ -89,18 +98,21 @@ impl PageProtect {
             .map(|(_, &(_, p))| p)
     }
 
-    /// The executable memory around `pc`, adjacent mappings joined: where
-    /// code at `pc` may be fetched from.
-    pub fn exec_extent(&self, pc: u64) -> Option<(u64, u64)> {
-        let (&start, &(mut end, _)) = self
-            .executable
-            .range(..=pc)
-            .next_back()
-            .filter(|&(_, &(e, _))| pc < e)?;
-        while let Some(&(next_end, _)) = self.executable.get(&end) {
-            end = next_end;
-        }
-        Some((start, end))
+    /// The executable memory, adjacent mappings joined.
+    pub fn extents(&mut self) -> Extents {
+        let executable = &self.executable;
+        self.extents
+            .get_or_insert_with(|| {
+                let mut joined: Vec<(u64, u64)> = Vec::with_capacity(executable.len());
+                for (&start, &(end, _)) in executable {
+                    match joined.last_mut() {
+                        Some(last) if last.1 == start => last.1 = end,
+                        _ => joined.push((start, end)),
+                    }
+                }
+                Arc::new(joined)
+            })
+            .clone()
     }
 
     /// Write-protects the pages of `[start, end)` the guest may write and
@@ -181,11 +193,11 @@ mod tests {
         pp.set_prot(0x12000, 0x13000, RWX);
         pp.set_prot(0x13000, 0x14000, RW);
         pp.set_prot(0x15000, 0x16000, RX);
-        assert_eq!(pp.exec_extent(0x11ff0), Some((0x10000, 0x13000)));
-        assert_eq!(pp.exec_extent(0x12000), Some((0x12000, 0x13000)));
-        assert_eq!(pp.exec_extent(0x13000), None);
-        assert_eq!(pp.exec_extent(0x15fff), Some((0x15000, 0x16000)));
-        assert_eq!(pp.exec_extent(0x16000), None);
+        assert_eq!(*pp.extents(), [(0x10000, 0x13000), (0x15000, 0x16000)]);
+        pp.set_prot(0x13000, 0x15000, RX);
+        assert_eq!(*pp.extents(), [(0x10000, 0x16000)]);
+        pp.set_prot(0x11000, 0x12000, 0);
+        assert_eq!(*pp.extents(), [(0x10000, 0x11000), (0x12000, 0x16000)]);
     }
 
     #[test]
