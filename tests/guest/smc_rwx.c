@@ -2,10 +2,13 @@
  * rewritten by plain stores (no mprotect, no mmap in between) after it ran
  * often enough to be compiled, by itself, by the instruction just before
  * the rewritten one, by memcpy, by read(2) from a pipe and by a signal
- * frame pushed over it; each time the new code must run, as on the CPU. */
+ * frame pushed over it; each time the new code must run, as on the CPU.
+ * System calls write their results next to code (fstat, ppoll). */
 #include "check.h"
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef int (*fn_t)(void);
@@ -125,6 +128,26 @@ int main(void)
         sum += got;
     }
     printf("read into code: %ld\n", sum);
+
+    /* Results of system calls written next to code that has just run:
+     * fstat's, and ppoll's (a call with a signal mask). */
+    unsigned char *code = page + 768;
+    code_returning(code, 5);
+    CHECK_EQ(((fn_t)(void *)code)(), 5);
+    struct stat *st = (struct stat *)(page + 1024);
+    CHECK_EQ(fstat(fds[0], st), 0);
+    CHECK(S_ISFIFO(st->st_mode));
+    struct pollfd *pfd = (struct pollfd *)(page + 1536);
+    pfd->fd = fds[1];
+    pfd->events = POLLOUT;
+    pfd->revents = 0;
+    CHECK_EQ(((fn_t)(void *)code)(), 5);
+    sigset_t none;
+    sigemptyset(&none);
+    CHECK_EQ(ppoll(pfd, 1, NULL, &none), 1);
+    CHECK_EQ(pfd->revents, POLLOUT);
+    code_returning(code, 6);
+    CHECK_EQ(((fn_t)(void *)code)(), 6);
 
     /* A signal frame pushed over code on the alternate signal stack, which
      * is then the code's page again. */

@@ -323,7 +323,14 @@ impl Process {
             nr::CLONE3 => ENOSYS,
             nr::MADVISE => self.madvise(a),
             nr::MSYNC | nr::MINCORE => self.on_guest_memory(nr, a),
-            _ if sigmask::takes_sigmask(nr) => self.masked_wait(nr, a),
+            _ if sigmask::takes_sigmask(nr) => {
+                // Their results go to guest memory too (see `host_syscall_on_code`).
+                let r = self.masked_wait(nr, a);
+                if r == EFAULT && self.engine.release_code(0, u64::MAX) {
+                    return self.masked_wait(nr, a);
+                }
+                r
+            }
             _ if PASSTHROUGH.contains(&nr) => self.host_syscall_on_code(nr, a),
             _ => {
                 self.report_unimplemented(nr);
@@ -337,7 +344,7 @@ impl Process {
     /// where the guest unmapped its pages (a `mincore` of pages the guest
     /// had just unmapped once found them mapped again, by ox86).
     fn on_guest_memory(&mut self, nr: u64, a: [u64; 6]) -> i64 {
-        let r = self.host_syscall(nr, a);
+        let r = self.host_syscall_on_code(nr, a);
         let end = a[1]
             .checked_add(4095)
             .and_then(|l| a[0].checked_add(l & !4095));

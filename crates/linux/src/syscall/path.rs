@@ -30,7 +30,7 @@ impl Process {
     pub(super) fn path_call(&mut self, nr: u64, i: usize, mut a: [u64; 6]) -> i64 {
         let Some(path) = guest_cstr_bytes(a[i]) else {
             // The kernel reports the bad pointer or the over-long path.
-            return self.host_syscall(nr, a);
+            return self.host_syscall_on_code(nr, a);
         };
         let readlink = matches!(nr, 89 | 267);
         let replacement = if self.is_self_exe(&path) {
@@ -46,7 +46,7 @@ impl Process {
                 .filter(|p| p.as_bytes() != path.as_slice())
         };
         let Some(host) = replacement.and_then(|p| CString::new(p).ok()) else {
-            return self.host_syscall(nr, a);
+            return self.host_syscall_on_code(nr, a);
         };
         a[i] = host.as_ptr() as u64;
         self.host_syscall_on_code(nr, a)
