@@ -407,12 +407,20 @@ impl Engine {
     /// User mode: the guest's protection of `[start, end)` is now `prot`
     /// (0: unmapped), as the host already has it. Code translated from a
     /// mapping both writable and executable write-protects its page until
-    /// the guest stores there (`code_written`).
-    pub fn set_guest_prot(&mut self, start: u64, end: u64, prot: i32) {
-        self.page_protect.set_prot(start, end, prot);
+    /// the guest stores there (`code_written`). True if executable memory
+    /// was or is in the range.
+    pub fn set_guest_prot(&mut self, start: u64, end: u64, prot: i32) -> bool {
+        let executable = self.page_protect.set_prot(start, end, prot);
         if self.page_protect.watching() && !self.precise_faults {
             self.set_precise_faults(true);
         }
+        executable
+    }
+
+    /// Whether the guest may execute some of `[start, end)`: only there
+    /// can code have been translated.
+    pub fn executable_in(&self, start: u64, end: u64) -> bool {
+        self.page_protect.executable_in(start, end)
     }
 
     /// The guest protection of the page at `addr` if it is executable.

@@ -48,11 +48,11 @@ impl PageProtect {
 
     /// Notes that the guest's protection of `[start, end)` is now `prot`
     /// (0 when unmapped), already applied on the host: pages protected
-    /// there are forgotten.
-    pub fn set_prot(&mut self, start: u64, end: u64, prot: i32) {
+    /// there are forgotten. True if executable memory was or is there.
+    pub fn set_prot(&mut self, start: u64, end: u64, prot: i32) -> bool {
         let (start, end) = (start & !(PAGE - 1), end.next_multiple_of(PAGE));
         if end <= start {
-            return;
+            return false;
         }
         self.protected.retain(|&p, _| p < start || p >= end);
         let overlapping: Vec<(u64, (u64, i32))> = self
@@ -61,7 +61,7 @@ impl PageProtect {
             .filter(|&(_, &(e, _))| e > start)
             .map(|(&s, &v)| (s, v))
             .collect();
-        for (s, (e, p)) in overlapping {
+        for &(s, (e, p)) in &overlapping {
             self.remove(s);
             if s < start {
                 self.insert(s, start, p);
@@ -70,9 +70,11 @@ impl PageProtect {
                 self.insert(end, e, p);
             }
         }
-        if prot & libc::PROT_EXEC != 0 {
+        let executable = prot & libc::PROT_EXEC != 0;
+        if executable {
             self.insert(start, end, prot);
         }
+        executable || !overlapping.is_empty()
     }
 
     fn insert(&mut self, start: u64, end: u64, prot: i32) {
@@ -86,6 +88,14 @@ impl PageProtect {
             self.writable -= writable(prot) as usize;
             self.extents = None;
         }
+    }
+
+    /// Whether some of `[start, end)` is executable.
+    pub fn executable_in(&self, start: u64, end: u64) -> bool {
+        self.executable
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &(e, _))| e > start)
     }
 
     /// The guest protection of the page at `addr`, if it is executable.
@@ -181,9 +191,12 @@ mod tests {
         assert_eq!(pp.prot_of(0x10000), Some(RWX));
         assert_eq!(pp.prot_of(0x11000), Some(RX));
         assert_eq!(pp.prot_of(0x12000), Some(RWX));
-        pp.set_prot(0, 0x20000, 0);
+        assert!(pp.executable_in(0x13fff, 0x20000));
+        assert!(!pp.executable_in(0x14000, 0x20000));
+        assert!(pp.set_prot(0, 0x20000, 0), "executable memory went");
         assert!(!pp.watching());
         assert_eq!(pp.prot_of(0x10000), None);
+        assert!(!pp.set_prot(0, 0x20000, RW), "none there");
     }
 
     #[test]

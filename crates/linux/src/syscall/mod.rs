@@ -236,10 +236,10 @@ impl Process {
                 let old = page_end(self.mem.brk);
                 let r = self.mem.do_brk(a[0]);
                 let new = page_end(self.mem.brk);
-                if new != old {
-                    // Fresh pages either way: read-write, or none.
-                    let (lo, hi) = (old.min(new), old.max(new));
-                    self.engine.set_guest_prot(lo, hi, 0);
+                // Fresh pages either way: read-write, or none. (Code there
+                // ran only if the guest made it executable.)
+                let (lo, hi) = (old.min(new), old.max(new));
+                if new != old && self.engine.set_guest_prot(lo, hi, 0) {
                     self.engine.invalidate(lo, hi);
                 }
                 r as i64
@@ -250,9 +250,9 @@ impl Process {
                     .mmap(a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
                 if r >= 0 {
                     let end = (r as u64).saturating_add(a[1]);
-                    self.engine.set_guest_prot(r as u64, end, a[2] as i32);
+                    let code = self.engine.set_guest_prot(r as u64, end, a[2] as i32);
                     // A fixed mapping replaces what was there, code included.
-                    if a[3] as i32 & libc::MAP_FIXED != 0 {
+                    if code && a[3] as i32 & libc::MAP_FIXED != 0 {
                         self.engine.invalidate(r as u64, end);
                     }
                 }
@@ -261,19 +261,17 @@ impl Process {
             nr::MUNMAP => {
                 let r = self.mem.munmap(a[0], a[1]);
                 let end = a[0].saturating_add(a[1]);
-                if r == 0 {
-                    self.engine.set_guest_prot(a[0], end, 0);
+                if r == 0 && self.engine.set_guest_prot(a[0], end, 0) {
+                    self.engine.invalidate(a[0], end);
                 }
-                self.engine.invalidate(a[0], end);
                 r
             }
             nr::MPROTECT => {
                 let r = self.mem.mprotect(a[0], a[1], a[2] as i32);
                 let end = a[0].saturating_add(a[1]);
-                if r == 0 {
-                    self.engine.set_guest_prot(a[0], end, a[2] as i32);
+                if r == 0 && self.engine.set_guest_prot(a[0], end, a[2] as i32) {
+                    self.engine.invalidate(a[0], end);
                 }
-                self.engine.invalidate(a[0], end);
                 r
             }
             nr::MREMAP => {
@@ -288,9 +286,9 @@ impl Process {
                         let new = r as u64;
                         self.engine
                             .set_guest_prot(new, new.saturating_add(a[2]), prot);
+                        self.engine.invalidate(a[0], old_end);
                     }
                 }
-                self.engine.invalidate(a[0], old_end);
                 r
             }
             nr::EXIT | nr::EXIT_GROUP => {
@@ -377,6 +375,7 @@ impl Process {
                 advice,
                 libc::MADV_DONTNEED | libc::MADV_FREE | libc::MADV_REMOVE
             )
+            && self.engine.executable_in(addr, end)
         {
             self.engine.invalidate(addr, end);
         }
