@@ -155,13 +155,13 @@ impl Process {
 
     /// Writes bytes to guest memory for the guest, as the kernel does:
     /// a page write-protected for its TBs takes the write
-    /// (`Engine::code_written`); false if any byte faults otherwise.
+    /// (`Engine::release_code`); false if any byte faults otherwise.
     pub(crate) fn write_guest(&mut self, addr: u64, bytes: &[u8]) -> bool {
         let mut from = 0;
         loop {
             match guest_write_bytes(addr + from as u64, &bytes[from..]) {
                 Ok(()) => return true,
-                Err(at) if self.engine.code_written(at) => from = (at - addr) as usize,
+                Err(at) if self.engine.release_code(at, at + 1) => from = (at - addr) as usize,
                 Err(_) => return false,
             }
         }
