@@ -232,8 +232,8 @@ pub struct Engine {
     /// compiled yet, by that pc: chained as it is installed
     /// (`chain_eagerly`).
     unchained: HashMap<u64, Vec<(TbId, usize)>, crate::hash::BuildWordHasher>,
-    /// User mode: the guest's writable and executable mappings, and the
-    /// pages of them write-protected for their TBs.
+    /// User mode: the guest's executable mappings, and the pages of those
+    /// it may also write that are write-protected for their TBs.
     page_protect: PageProtect,
     /// `code_written` gave a page back to a guest store: the store runs
     /// next, alone (`run_written_store`).
